@@ -1,0 +1,13 @@
+/**
+ * The Lambda functions shipped as zip bundles, and where `npm run build` writes each one. The build script
+ * writes them; the infrastructure packages them as assets. The prediction function ships as a container image
+ * instead (see model-container/).
+ */
+export const ZIP_FUNCTION_NAMES = ["api", "subscriber", "migrate"] as const;
+export type ZipFunctionName = (typeof ZIP_FUNCTION_NAMES)[number];
+
+/** Bundle folder relative to the repository root; holds `index.js` (handler export: `handler`). */
+export const zipBundleDir = (name: ZipFunctionName): string => `dist/functions/${name}`;
+
+/** The folder `npm run build` fills with the prediction image's build context (relative to the repository root). */
+export const MODEL_IMAGE_CONTEXT_DIR = "dist/model-image";

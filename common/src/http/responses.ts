@@ -1,0 +1,34 @@
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { HttpError, MethodNotAllowedError } from "./errors";
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * Maps any thrown value to the API's error body `{ "error": { "code", "message", "details"? } }`.
+ * Unknown errors become a generic 500: their message may hold internals, so only `onUnexpected` (a logger) sees them.
+ */
+export function toHttpResponse(err: unknown, onUnexpected?: (err: unknown) => void): HttpResponse {
+  if (err instanceof HttpError) {
+    const headers: Record<string, string> =
+      err instanceof MethodNotAllowedError ? { allow: err.allowedMethods.join(", ") } : {};
+    return jsonResponse(
+      err.statusCode,
+      { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
+      headers,
+    );
+  }
+  onUnexpected?.(err);
+  return jsonResponse(500, { error: { code: "INTERNAL_ERROR", message: "Internal server error" } });
+}

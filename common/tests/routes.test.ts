@@ -1,0 +1,32 @@
+import { matchRoute, ROUTES, routeKey } from "../src/routes";
+
+describe("matchRoute", () => {
+  it("finds a static route", () => {
+    const match = matchRoute("GET", "/users");
+    expect(match).toMatchObject({ kind: "found", route: { method: "GET", path: "/users" } });
+  });
+
+  it("extracts and decodes path parameters", () => {
+    const match = matchRoute("GET", "/users/a%20b");
+    expect(match).toEqual({ kind: "found", route: ROUTES[2], pathParameters: { id: "a b" } });
+  });
+
+  it("ignores one trailing slash", () => {
+    expect(matchRoute("POST", "/users/").kind).toBe("found");
+  });
+
+  it("answers method-not-allowed with the allowed methods for a known path", () => {
+    expect(matchRoute("DELETE", "/users")).toEqual({ kind: "method-not-allowed", allowedMethods: ["GET", "POST"] });
+  });
+
+  it("answers not-found for an unknown path or an empty parameter", () => {
+    expect(matchRoute("GET", "/nope")).toEqual({ kind: "not-found" });
+    expect(matchRoute("GET", "/users//")).toEqual({ kind: "not-found" });
+  });
+
+  it("gives each route a unique API Gateway route key", () => {
+    const keys = ROUTES.map(routeKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toContain("GET /users/{id}");
+  });
+});
