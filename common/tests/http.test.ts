@@ -10,7 +10,11 @@ import {
 } from "../src/http";
 
 const event = (body: string | undefined, contentType?: string, isBase64Encoded = false) =>
-  ({ headers: contentType ? { "Content-Type": contentType } : {}, body, isBase64Encoded }) as APIGatewayProxyEventV2;
+  ({
+    headers: contentType ? { "Content-Type": contentType } : {},
+    body,
+    isBase64Encoded,
+  }) as APIGatewayProxyEventV2;
 
 const errorOf = (fn: () => unknown) => {
   try {
@@ -34,9 +38,9 @@ describe("readJsonBody", () => {
   });
 
   it("answers 413 past the byte limit, counting UTF-8 bytes", () => {
-    expect(errorOf(() => readJsonBody(event(JSON.stringify("é".repeat(60)), "application/json"), 100)).statusCode).toBe(
-      413,
-    );
+    expect(
+      errorOf(() => readJsonBody(event(JSON.stringify("é".repeat(60)), "application/json"), 100)).statusCode,
+    ).toBe(413);
   });
 
   it("answers 400 INVALID_JSON for a broken body", () => {

@@ -16,7 +16,10 @@ describe("matchRoute", () => {
   });
 
   it("answers method-not-allowed with the allowed methods for a known path", () => {
-    expect(matchRoute("DELETE", "/users")).toEqual({ kind: "method-not-allowed", allowedMethods: ["GET", "POST"] });
+    expect(matchRoute("DELETE", "/users")).toEqual({
+      kind: "method-not-allowed",
+      allowedMethods: ["GET", "POST"],
+    });
   });
 
   it("answers not-found for an unknown path or an empty parameter", () => {
