@@ -1,0 +1,369 @@
+/**
+ * Service level objectives and the CloudWatch alarms that guard them: the one definition that the observability
+ * construct builds alarms from and that the tables in docs/slo.md are generated from (a synth test compares the
+ * doc with `renderSloTable()` and `renderAlarmTable()`).
+ */
+import { ROUTES, type Route, routeKey } from "@sml/common/routes";
+
+/** `METHOD /path` of the routes that exist (common's `RouteKey` also admits every method/path pairing). */
+export type DefinedRouteKey = Route extends infer R
+  ? R extends { readonly method: infer M extends string; readonly path: infer P extends string }
+    ? `${M} ${P}`
+    : never
+  : never;
+
+function definedRouteKey(route: Route): DefinedRouteKey {
+  return routeKey(route) as DefinedRouteKey;
+}
+
+/** Length of the SLO window that error budgets are counted over. */
+export const SLO_WINDOW_DAYS = 30;
+
+export interface ServiceLevelObjective {
+  readonly key: string;
+  readonly name: string;
+  /** What is measured, in words an operator can check on the dashboard. */
+  readonly indicator: string;
+  /** Objective over the window, e.g. 99.9 (% of good events). */
+  readonly objectivePercent: number;
+}
+
+/** p99 latency objective per route, in milliseconds (API Gateway `Latency`: request in to response out). */
+export const ROUTE_LATENCY_P99_MS: Readonly<Record<DefinedRouteKey, number>> = Object.freeze({
+  "GET /health": 500,
+  "GET /users": 500,
+  "GET /users/{id}": 500,
+  "POST /users": 500,
+  // The image function runs TensorFlow.js on the wasm backend; a 1,000-instance batch is the slow case.
+  "POST /predict": 1000,
+});
+
+/** Bound on the time from an accepted `POST /users` to its row in PostgreSQL. */
+export const QUEUE_PATH_BOUND_SECONDS = 60;
+
+export const SERVICE_LEVEL_OBJECTIVES: readonly ServiceLevelObjective[] = Object.freeze([
+  {
+    key: "api-availability",
+    name: "API availability, per route",
+    indicator: "responses that are not 5xx / all responses (API Gateway `5xx`, `Count`)",
+    objectivePercent: 99.9,
+  },
+  ...ROUTES.map((route) => ({
+    key: `api-latency ${routeKey(route)}`,
+    name: `Latency of \`${routeKey(route)}\``,
+    indicator: `requests answered within ${ROUTE_LATENCY_P99_MS[definedRouteKey(route)]} ms (API Gateway \`Latency\` p99)`,
+    objectivePercent: 99,
+  })),
+  {
+    key: "queue-freshness",
+    name: "Queue path: POST to row",
+    indicator: `accepted users readable through GET within ${QUEUE_PATH_BOUND_SECONDS} s (SQS \`ApproximateAgeOfOldestMessage\`)`,
+    objectivePercent: 99,
+  },
+  {
+    key: "queue-durability",
+    name: "Queue path: nothing dead-lettered",
+    indicator: "accepted users that reach PostgreSQL without passing through the DLQ",
+    objectivePercent: 99.99,
+  },
+  {
+    key: "predict-availability",
+    name: "Predictions",
+    indicator: "`POST /predict` responses that are not 5xx / all `POST /predict` responses",
+    objectivePercent: 99.9,
+  },
+]);
+
+/** Minutes of full outage the objective allows over the window. */
+export function errorBudgetMinutes(objectivePercent: number): number {
+  return Math.round(((100 - objectivePercent) / 100) * SLO_WINDOW_DAYS * 24 * 60 * 10) / 10;
+}
+
+export type AlarmScope = "route" | "function" | "queue" | "dead-letter-queue" | "database";
+
+export type ComparisonOperator = "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
+
+/** A metric read directly (`metric`) or a percentage computed by metric math (`ratio`). */
+export type AlarmSignal =
+  | {
+      readonly kind: "metric";
+      readonly namespace: string;
+      readonly metricName: string;
+      /** `Sum`, `Maximum`, ... or a percentile such as `p99` (an extended statistic). */
+      readonly statistic: string;
+    }
+  | {
+      readonly kind: "ratio";
+      readonly namespace: string;
+      /** 100 * numerator / denominator, both summed over the period. */
+      readonly numeratorMetric: string;
+      readonly denominatorMetric: string;
+      /** Below this many requests in a period the rate counts as 0, so one error in three calls does not page. */
+      readonly minimumDenominator: number;
+    }
+  | {
+      readonly kind: "percent-of-limit";
+      readonly namespace: string;
+      readonly metricName: string;
+      readonly statistic: string;
+      /** What the limit is; the construct computes its value per environment. */
+      readonly limit: "aurora-max-connections";
+    };
+
+export interface AlarmRule {
+  /** Stable id; the alarm's name is `<prefix>-<key>[-<target>]`. */
+  readonly key: string;
+  readonly title: string;
+  readonly scope: AlarmScope;
+  /** For route alarms: the route they watch. */
+  readonly route?: DefinedRouteKey;
+  readonly signal: AlarmSignal;
+  readonly comparison: ComparisonOperator;
+  readonly threshold: number;
+  readonly unit: "%" | "ms" | "s" | "count";
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: "notBreaching" | "breaching" | "missing" | "ignore";
+  /** Key of the objective the alarm protects, or why it exists. */
+  readonly protects: string;
+}
+
+const FIVE_MINUTES = 300;
+const ONE_MINUTE = 60;
+
+/**
+ * 14.4x the 99.9 % budget's burn rate: at this error rate a 30-day budget is gone in about two days, the usual
+ * "page now" threshold (Google SRE workbook, "Alerting on SLOs").
+ */
+const FAST_BURN_ERROR_RATE_PERCENT = 1.44;
+
+export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
+  ...ROUTES.map(
+    (route): AlarmRule => ({
+      key: `api-5xx-rate-${slug(routeKey(route))}`,
+      title: `5xx rate of \`${routeKey(route)}\``,
+      scope: "route",
+      route: definedRouteKey(route),
+      signal: {
+        kind: "ratio",
+        namespace: "AWS/ApiGateway",
+        numeratorMetric: "5xx",
+        denominatorMetric: "Count",
+        minimumDenominator: 10,
+      },
+      comparison: "GreaterThanThreshold",
+      threshold: FAST_BURN_ERROR_RATE_PERCENT,
+      unit: "%",
+      periodSeconds: FIVE_MINUTES,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: "notBreaching",
+      protects: route.target === "prediction" ? "predict-availability" : "api-availability",
+    }),
+  ),
+  ...ROUTES.map(
+    (route): AlarmRule => ({
+      key: `api-latency-p99-${slug(routeKey(route))}`,
+      title: `p99 latency of \`${routeKey(route)}\``,
+      scope: "route",
+      route: definedRouteKey(route),
+      signal: { kind: "metric", namespace: "AWS/ApiGateway", metricName: "Latency", statistic: "p99" },
+      comparison: "GreaterThanThreshold",
+      threshold: ROUTE_LATENCY_P99_MS[definedRouteKey(route)],
+      unit: "ms",
+      periodSeconds: FIVE_MINUTES,
+      // Three windows in a row: one cold start or one Aurora resume (dev) must not page.
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: "notBreaching",
+      protects: `api-latency ${routeKey(route)}`,
+    }),
+  ),
+  {
+    key: "lambda-errors",
+    title: "Lambda errors",
+    scope: "function",
+    signal: { kind: "metric", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum" },
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 5,
+    unit: "count",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+    protects: "api-availability",
+  },
+  {
+    key: "lambda-throttles",
+    title: "Lambda throttles",
+    scope: "function",
+    signal: { kind: "metric", namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum" },
+    comparison: "GreaterThanThreshold",
+    threshold: 0,
+    unit: "count",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    treatMissingData: "notBreaching",
+    protects: "api-availability",
+  },
+  {
+    key: "queue-oldest-message-age",
+    title: "Subscriber queue: oldest message age",
+    scope: "queue",
+    signal: {
+      kind: "metric",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      statistic: "Maximum",
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: QUEUE_PATH_BOUND_SECONDS,
+    unit: "s",
+    periodSeconds: ONE_MINUTE,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 5,
+    treatMissingData: "notBreaching",
+    protects: "queue-freshness",
+  },
+  {
+    key: "dlq-depth",
+    title: "Dead-letter queue depth",
+    scope: "dead-letter-queue",
+    signal: {
+      kind: "metric",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      statistic: "Maximum",
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: 0,
+    unit: "count",
+    periodSeconds: ONE_MINUTE,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+    protects: "queue-durability",
+  },
+  {
+    key: "aurora-acu-utilization",
+    title: "Aurora capacity (ACU) near its maximum",
+    scope: "database",
+    signal: { kind: "metric", namespace: "AWS/RDS", metricName: "ACUUtilization", statistic: "Maximum" },
+    comparison: "GreaterThanThreshold",
+    threshold: 80,
+    unit: "%",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: "notBreaching",
+    protects: "api-latency GET /users",
+  },
+  {
+    key: "aurora-connections",
+    title: "Aurora connections near max_connections",
+    scope: "database",
+    signal: {
+      kind: "percent-of-limit",
+      namespace: "AWS/RDS",
+      metricName: "DatabaseConnections",
+      statistic: "Maximum",
+      limit: "aurora-max-connections",
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: 80,
+    unit: "%",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    treatMissingData: "notBreaching",
+    protects: "api-availability",
+  },
+]);
+
+/** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
+export function slug(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+}
+
+/** Aurora Serverless v2 memory per ACU. */
+const GIB_PER_ACU = 2;
+
+/**
+ * Aurora PostgreSQL's default `max_connections` at a given maximum capacity:
+ * `LEAST(DBInstanceClassMemory / 9531392, 5000)`, where Serverless v2 sizes memory from the maximum ACU
+ * (Aurora user guide, "Maximum connections for Aurora Serverless v2").
+ */
+export function auroraMaxConnections(maxCapacityAcu: number): number {
+  return Math.min(Math.floor((maxCapacityAcu * GIB_PER_ACU * 1024 ** 3) / 9531392), 5000);
+}
+
+const COMPARISON_SYMBOL: Record<ComparisonOperator, string> = {
+  GreaterThanThreshold: ">",
+  GreaterThanOrEqualToThreshold: ">=",
+};
+
+const SCOPE_LABEL: Record<AlarmScope, string> = {
+  route: "the route",
+  function: "each function (api, subscriber, prediction, migrate)",
+  queue: "users queue",
+  "dead-letter-queue": "users DLQ",
+  database: "Aurora cluster",
+};
+
+function describeSignal(signal: AlarmSignal): string {
+  switch (signal.kind) {
+    case "metric":
+      return `${signal.namespace} \`${signal.metricName}\` ${signal.statistic}`;
+    case "ratio":
+      return `100 x \`${signal.numeratorMetric}\` / \`${signal.denominatorMetric}\` (${signal.namespace}; 0 below ${signal.minimumDenominator} requests)`;
+    case "percent-of-limit":
+      return `100 x ${signal.namespace} \`${signal.metricName}\` ${signal.statistic} / max_connections at max ACU`;
+  }
+}
+
+function formatDuration(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+/** A Markdown table padded the way the repository's formatter (Biome) lays it out, so formatting keeps it. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(3, title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(" | ")} |`;
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+}
+
+/** The alarm table of docs/slo.md, generated from `ALARM_RULES`. */
+export function renderAlarmTable(rules: readonly AlarmRule[] = ALARM_RULES): string {
+  const rows = rules.map((rule) => {
+    const unit = rule.unit === "count" ? "" : ` ${rule.unit}`;
+    return [
+      `\`${rule.key}\``,
+      rule.route ? `\`${rule.route}\`` : SCOPE_LABEL[rule.scope],
+      describeSignal(rule.signal),
+      `${COMPARISON_SYMBOL[rule.comparison]} ${rule.threshold}${unit}`,
+      `${rule.datapointsToAlarm} of ${rule.evaluationPeriods} x ${formatDuration(rule.periodSeconds)}`,
+      rule.protects,
+    ];
+  });
+  return markdownTable(["alarm", "watches", "signal", "fires when", "window", "protects"], rows);
+}
+
+/** The objectives table of docs/slo.md, generated from `SERVICE_LEVEL_OBJECTIVES`. */
+export function renderSloTable(objectives: readonly ServiceLevelObjective[] = SERVICE_LEVEL_OBJECTIVES): string {
+  const rows = objectives.map((slo) => [
+    `\`${slo.key}\``,
+    slo.name,
+    slo.indicator,
+    `${slo.objectivePercent} %`,
+    `${errorBudgetMinutes(slo.objectivePercent)} min`,
+  ]);
+  return markdownTable(["key", "objective", "SLI", `target (${SLO_WINDOW_DAYS} days)`, "error budget"], rows);
+}

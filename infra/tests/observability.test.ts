@@ -1,0 +1,319 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { ROUTES, routeKey } from "@sml/common/routes";
+import { TerraformStack, Testing } from "cdktf";
+import {
+  ALARM_RULES,
+  type AlarmRule,
+  auroraMaxConnections,
+  type DefinedRouteKey,
+  errorBudgetMinutes,
+  ROUTE_LATENCY_P99_MS,
+  renderAlarmTable,
+  renderSloTable,
+} from "../src/config/slo";
+import { Observability, type ObservabilityProps } from "../src/constructs/observability";
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is walked dynamically; toMatchObject checks its shape.
+type Json = Record<string, any>;
+
+const FUNCTIONS = [
+  { key: "api", functionName: "sml-test-api" },
+  { key: "subscriber", functionName: "sml-test-subscriber" },
+  { key: "prediction", functionName: "sml-test-prediction" },
+  { key: "migrate", functionName: "sml-test-migrate" },
+];
+
+const BASE_PROPS: ObservabilityProps = {
+  namePrefix: "sml-test",
+  region: "us-east-1",
+  apiId: "a1b2c3",
+  apiStageName: "$default",
+  functions: FUNCTIONS,
+  queueName: "sml-test-users",
+  deadLetterQueueName: "sml-test-users-dlq",
+  databaseClusterIdentifier: "sml-test-db",
+  databaseMaxCapacityAcu: 4,
+  alarmEmail: "oncall@example.com",
+};
+
+function synth(props: Partial<ObservabilityProps> = {}): Json {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, "observability-test");
+  new AwsProvider(stack, "aws", { region: "us-east-1" });
+  new Observability(stack, "observability", { ...BASE_PROPS, ...props });
+  return JSON.parse(Testing.synth(stack));
+}
+
+const stack = synth();
+const alarms: Json[] = Object.values(stack.resource.aws_cloudwatch_metric_alarm ?? {});
+const topicId = Object.keys(stack.resource.aws_sns_topic)[0] as string;
+const callerId = Object.keys(stack.data.aws_caller_identity)[0] as string;
+const alarmByName = new Map(alarms.map((alarm) => [alarm.alarm_name as string, alarm]));
+
+function alarmNamesFor(rule: AlarmRule): string[] {
+  return rule.scope === "function"
+    ? FUNCTIONS.map((fn) => `sml-test-${rule.key}-${fn.key}`)
+    : [`sml-test-${rule.key}`];
+}
+
+function metricOf(query: Json[], id: string): Json {
+  const entry = query.find((q) => q.id === id);
+  if (!entry) throw new Error(`metric query ${id} missing`);
+  return entry.metric;
+}
+
+describe("Observability alarms", () => {
+  it("creates exactly one alarm per rule and target", () => {
+    const expected = ALARM_RULES.flatMap(alarmNamesFor);
+    expect([...alarmByName.keys()].sort()).toEqual([...expected].sort());
+  });
+
+  it.each(ALARM_RULES.flatMap((rule) => alarmNamesFor(rule).map((name) => [name, rule] as const)))(
+    "%s has the threshold, comparison and window of its SLO rule",
+    (name, rule) => {
+      const alarm = alarmByName.get(name);
+      expect(alarm).toBeDefined();
+      expect(alarm).toMatchObject({
+        threshold: rule.threshold,
+        comparison_operator: rule.comparison,
+        evaluation_periods: rule.evaluationPeriods,
+        datapoints_to_alarm: rule.datapointsToAlarm,
+        treat_missing_data: rule.treatMissingData,
+      });
+    },
+  );
+
+  it("notifies the alarm topic on alarm and on recovery from every alarm", () => {
+    for (const alarm of alarms) {
+      expect(alarm.alarm_actions).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
+      expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
+    }
+  });
+
+  it.each(ROUTES.map((route) => routeKey(route)))(
+    "watches the 5xx rate of %s with a request floor",
+    (key) => {
+      const rule = ALARM_RULES.find((r) => r.route === key && r.signal.kind === "ratio");
+      if (!rule) throw new Error(`no 5xx rule for ${key}`);
+      const alarm = alarmByName.get(`sml-test-${rule.key}`) as Json;
+      const dimensions = { ApiId: "a1b2c3", Stage: "$default", Route: key };
+      expect(metricOf(alarm.metric_query, "numerator")).toMatchObject({
+        namespace: "AWS/ApiGateway",
+        metric_name: "5xx",
+        stat: "Sum",
+        dimensions,
+      });
+      expect(metricOf(alarm.metric_query, "denominator")).toMatchObject({ metric_name: "Count", dimensions });
+      const rate = alarm.metric_query.find((q: Json) => q.id === "rate");
+      expect(rate.expression).toBe("IF(denominator >= 10, 100 * numerator / denominator, 0)");
+      expect(rate.return_data).toBe(true);
+      expect(alarm.threshold).toBe(1.44);
+    },
+  );
+
+  it.each(ROUTES.map((route) => routeKey(route) as DefinedRouteKey))(
+    "watches the p99 latency of %s against its objective",
+    (key) => {
+      const rule = ALARM_RULES.find((r) => r.route === key && r.signal.kind === "metric");
+      if (!rule) throw new Error(`no latency rule for ${key}`);
+      const alarm = alarmByName.get(`sml-test-${rule.key}`) as Json;
+      expect(alarm).toMatchObject({
+        namespace: "AWS/ApiGateway",
+        metric_name: "Latency",
+        extended_statistic: "p99",
+        dimensions: { ApiId: "a1b2c3", Stage: "$default", Route: key },
+        threshold: ROUTE_LATENCY_P99_MS[key],
+      });
+      expect(alarm.statistic).toBeUndefined();
+    },
+  );
+
+  it("watches errors and throttles of every function by its deployed name", () => {
+    for (const fn of FUNCTIONS) {
+      expect(alarmByName.get(`sml-test-lambda-errors-${fn.key}`)).toMatchObject({
+        namespace: "AWS/Lambda",
+        metric_name: "Errors",
+        statistic: "Sum",
+        dimensions: { FunctionName: fn.functionName },
+      });
+      expect(alarmByName.get(`sml-test-lambda-throttles-${fn.key}`)).toMatchObject({
+        metric_name: "Throttles",
+        comparison_operator: "GreaterThanThreshold",
+        threshold: 0,
+        dimensions: { FunctionName: fn.functionName },
+      });
+    }
+  });
+
+  it("fires on the first message in the dead-letter queue", () => {
+    expect(alarmByName.get("sml-test-dlq-depth")).toMatchObject({
+      namespace: "AWS/SQS",
+      metric_name: "ApproximateNumberOfMessagesVisible",
+      statistic: "Maximum",
+      dimensions: { QueueName: "sml-test-users-dlq" },
+      comparison_operator: "GreaterThanThreshold",
+      threshold: 0,
+      evaluation_periods: 1,
+    });
+  });
+
+  it("watches the age of the oldest message in the subscriber's queue", () => {
+    expect(alarmByName.get("sml-test-queue-oldest-message-age")).toMatchObject({
+      metric_name: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: "sml-test-users" },
+      threshold: 60,
+    });
+  });
+
+  it("watches Aurora capacity as a share of the maximum ACU", () => {
+    expect(alarmByName.get("sml-test-aurora-acu-utilization")).toMatchObject({
+      namespace: "AWS/RDS",
+      metric_name: "ACUUtilization",
+      dimensions: { DBClusterIdentifier: "sml-test-db" },
+      threshold: 80,
+    });
+  });
+
+  it("computes the connections alarm against max_connections at the cluster's maximum ACU", () => {
+    const alarm = alarmByName.get("sml-test-aurora-connections") as Json;
+    expect(metricOf(alarm.metric_query, "used")).toMatchObject({
+      metric_name: "DatabaseConnections",
+      dimensions: { DBClusterIdentifier: "sml-test-db" },
+    });
+    expect(alarm.metric_query.find((q: Json) => q.id === "percent").expression).toBe("100 * used / 901");
+
+    const larger = synth({ databaseMaxCapacityAcu: 16 });
+    const largerAlarm = Object.values(larger.resource.aws_cloudwatch_metric_alarm as Json).find(
+      (a: Json) => a.alarm_name === "sml-test-aurora-connections",
+    ) as Json;
+    expect(largerAlarm.metric_query.find((q: Json) => q.id === "percent").expression).toBe(
+      "100 * used / 3604",
+    );
+  });
+
+  it("rejects a route rule that names no route", () => {
+    const broken: AlarmRule = { ...(ALARM_RULES[0] as AlarmRule), route: undefined };
+    expect(() => synth({ rules: [broken] })).toThrow(/scope "route" but no route/);
+  });
+});
+
+describe("Observability notifications", () => {
+  it("encrypts the alarm topic with a rotating customer-managed key", () => {
+    const topic = Object.values(stack.resource.aws_sns_topic as Json)[0] as Json;
+    expect(topic.name).toBe("sml-test-alarms");
+    expect(topic.kms_master_key_id).toMatch(/^\$\{aws_kms_key\.[^.]+\.arn\}$/);
+    const key = Object.values(stack.resource.aws_kms_key as Json)[0] as Json;
+    expect(key.enable_key_rotation).toBe(true);
+  });
+
+  it("lets CloudWatch, and only from this account, use the key and publish to the topic", () => {
+    const documents = Object.values(stack.data.aws_iam_policy_document as Json) as Json[];
+    const cloudwatchStatements = documents
+      .flatMap((doc) => doc.statement as Json[])
+      .filter((s) => s.principals?.[0]?.identifiers?.includes("cloudwatch.amazonaws.com"));
+    expect(cloudwatchStatements.map((s) => s.actions).sort()).toEqual([
+      ["kms:Decrypt", "kms:GenerateDataKey*"],
+      ["sns:Publish"],
+    ]);
+    for (const statement of cloudwatchStatements) {
+      expect(statement.condition).toEqual([
+        {
+          test: "StringEquals",
+          variable: "aws:SourceAccount",
+          values: [`\${data.aws_caller_identity.${callerId}.account_id}`],
+        },
+      ]);
+    }
+  });
+
+  it("subscribes the configured email address", () => {
+    expect(Object.values(stack.resource.aws_sns_topic_subscription as Json)).toEqual([
+      expect.objectContaining({ protocol: "email", endpoint: "oncall@example.com" }),
+    ]);
+  });
+
+  it("creates no subscription when no email is configured", () => {
+    const withoutEmail = synth({ alarmEmail: undefined });
+    expect(withoutEmail.resource.aws_sns_topic_subscription).toBeUndefined();
+  });
+});
+
+describe("Observability dashboard", () => {
+  const dashboard = Object.values(stack.resource.aws_cloudwatch_dashboard as Json)[0] as Json;
+  const body = JSON.parse(dashboard.dashboard_body);
+  const metrics: unknown[][] = body.widgets.flatMap((w: Json) => w.properties.metrics);
+
+  it("is named after the environment", () => {
+    expect(dashboard.dashboard_name).toBe("sml-test");
+  });
+
+  it("charts every route, function, queue and the cluster", () => {
+    for (const route of ROUTES) {
+      expect(metrics).toContainEqual(expect.arrayContaining(["Latency", "Route", routeKey(route)]));
+    }
+    for (const fn of FUNCTIONS) {
+      expect(metrics).toContainEqual(expect.arrayContaining(["Errors", fn.functionName]));
+    }
+    expect(metrics).toContainEqual(
+      expect.arrayContaining(["ApproximateAgeOfOldestMessage", "sml-test-users"]),
+    );
+    expect(metrics).toContainEqual(
+      expect.arrayContaining(["ApproximateNumberOfMessagesVisible", "sml-test-users-dlq"]),
+    );
+    expect(metrics).toContainEqual(expect.arrayContaining(["DatabaseConnections", "sml-test-db"]));
+  });
+});
+
+describe("SLO definition", () => {
+  it("derives Aurora max_connections from the maximum ACU and caps it at 5000", () => {
+    expect(auroraMaxConnections(1)).toBe(225);
+    expect(auroraMaxConnections(4)).toBe(901);
+    expect(auroraMaxConnections(128)).toBe(5000);
+  });
+
+  it("counts a 99.9 % objective as 43.2 minutes of budget over 30 days", () => {
+    expect(errorBudgetMinutes(99.9)).toBe(43.2);
+    expect(errorBudgetMinutes(99)).toBe(432);
+  });
+
+  it("gives every alarm rule a unique key", () => {
+    const keys = ALARM_RULES.map((rule) => rule.key);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe("docs/slo.md", () => {
+  // UPDATE_SLO_DOC=1 rewrites the generated tables, like jest -u does for snapshots.
+  const docPath = join(__dirname, "..", "..", "docs", "slo.md");
+
+  function generatedSection(doc: string, name: string): string {
+    const match = doc.match(new RegExp(`<!-- ${name}:start[^>]*-->\\n([\\s\\S]*?)\\n?<!-- ${name}:end -->`));
+    if (!match) throw new Error(`docs/slo.md has no <!-- ${name}:start --> ... <!-- ${name}:end --> section`);
+    return match[1] as string;
+  }
+
+  function replaceSection(doc: string, name: string, table: string): string {
+    return doc.replace(
+      new RegExp(`(<!-- ${name}:start[^>]*-->\\n)[\\s\\S]*?\\n?(<!-- ${name}:end -->)`),
+      (_m, start: string, end: string) => `${start}${table}\n${end}`,
+    );
+  }
+
+  if (process.env.UPDATE_SLO_DOC === "1") {
+    let doc = readFileSync(docPath, "utf8");
+    doc = replaceSection(doc, "slo-table", renderSloTable());
+    doc = replaceSection(doc, "alarm-table", renderAlarmTable());
+    writeFileSync(docPath, doc);
+  }
+  const doc = readFileSync(docPath, "utf8");
+
+  it("lists the objectives exactly as infra/src/config/slo.ts defines them", () => {
+    expect(generatedSection(doc, "slo-table")).toBe(renderSloTable());
+  });
+
+  it("lists every alarm and threshold exactly as the stacks create them", () => {
+    expect(generatedSection(doc, "alarm-table")).toBe(renderAlarmTable());
+  });
+});
