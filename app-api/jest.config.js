@@ -1,1 +1,9 @@
-module.exports = { ...require("../jest.preset.js"), displayName: "app-api" };
+// fauxqs is ESM-only, so it starts in an ESM globalSetup and the SDK clients in tests find it through
+// AWS_ENDPOINT_URL (see ../shared facts); setup-env.js keeps Powertools quiet and sets fake credentials.
+module.exports = {
+  ...require("../jest.preset.js"),
+  displayName: "app-api",
+  globalSetup: "<rootDir>/tests/global-setup.mjs",
+  globalTeardown: "<rootDir>/tests/global-teardown.mjs",
+  setupFiles: ["<rootDir>/tests/setup-env.js"],
+};

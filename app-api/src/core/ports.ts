@@ -1,0 +1,8 @@
+import type { UserMessage } from "@sml/common/users";
+
+export type { User, UserPage, UserRepository } from "@sml/common/users";
+
+/** Publishes an accepted user to the topic the subscriber consumes; resolves with the broker's message id. */
+export interface UserPublisher {
+  publish(message: UserMessage): Promise<{ readonly messageId: string }>;
+}

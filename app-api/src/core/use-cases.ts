@@ -1,0 +1,68 @@
+/**
+ * The API's use cases. They take already-validated input (see ./schemas) and talk only to the ports, so the
+ * same code runs in Lambda, in the local stack and in tests with fakes.
+ */
+import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "./errors";
+import type { User, UserPage, UserPublisher, UserRepository } from "./ports";
+import type { ListUsersQuery, NewUser } from "./schemas";
+
+export interface UseCaseDeps {
+  readonly repository: UserRepository;
+  readonly publisher: UserPublisher;
+  /** How long the health check waits for the database before answering 503. */
+  readonly healthTimeoutMs: number;
+}
+
+// Ids the database issues are short tokens; anything longer or with other characters cannot name a user,
+// so it is answered 404 without a round trip (and never reaches SQL as a value the column type rejects).
+const PLAUSIBLE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface UseCases {
+  /** Publishes exactly one message; the subscriber writes it. Resolves with the SNS message id. */
+  submitUser(user: NewUser): Promise<{ messageId: string }>;
+  listUsers(query: ListUsersQuery): Promise<UserPage>;
+  /** Throws NotFoundError for an unknown or malformed id. */
+  getUser(id: string): Promise<User>;
+  /** Throws DatabaseUnavailableError when the database does not answer within the timeout. */
+  checkHealth(): Promise<void>;
+}
+
+export function createUseCases(deps: UseCaseDeps): UseCases {
+  const { repository, publisher, healthTimeoutMs } = deps;
+  return {
+    async submitUser(user) {
+      try {
+        return await publisher.publish({ name: user.name, email: user.email });
+      } catch (err) {
+        throw new PublishFailedError({ cause: err });
+      }
+    },
+
+    listUsers(query) {
+      return repository.list(query.cursor === undefined ? { limit: query.limit } : query);
+    },
+
+    async getUser(id) {
+      const user = PLAUSIBLE_ID.test(id) ? await repository.get(id) : undefined;
+      if (!user) throw new NotFoundError(`No user with id ${JSON.stringify(id.slice(0, 64))}`);
+      return user;
+    },
+
+    async checkHealth() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`ping took longer than ${healthTimeoutMs} ms`)),
+          healthTimeoutMs,
+        );
+      });
+      try {
+        await Promise.race([repository.ping(), timeout]);
+      } catch (err) {
+        throw new DatabaseUnavailableError({ cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

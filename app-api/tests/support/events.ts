@@ -1,0 +1,62 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+
+export interface RequestSpec {
+  readonly method: string;
+  /** Path with an optional query string, e.g. `/users?limit=5`. */
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+  /** Sets API Gateway's parsed parameters instead of deriving them from the path (repeated keys, odd values). */
+  readonly queryStringParameters?: Record<string, string>;
+}
+
+/** An API Gateway HTTP API (payload v2) event as the $default stage sends it. */
+export function httpEvent(spec: RequestSpec): APIGatewayProxyEventV2 {
+  const [rawPath = "/", rawQueryString = ""] = spec.path.split(/\?(.*)/s);
+  let queryStringParameters = spec.queryStringParameters;
+  if (!queryStringParameters && rawQueryString) {
+    queryStringParameters = {};
+    for (const [k, v] of new URLSearchParams(rawQueryString)) {
+      queryStringParameters[k] = k in queryStringParameters ? `${queryStringParameters[k]},${v}` : v;
+    }
+  }
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath,
+    rawQueryString,
+    headers: { host: "api.test", ...(spec.headers ?? {}) },
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "api",
+      domainName: "api.test",
+      domainPrefix: "api",
+      http: {
+        method: spec.method,
+        path: rawPath,
+        protocol: "HTTP/1.1",
+        sourceIp: "203.0.113.1",
+        userAgent: "jest",
+      },
+      requestId: `req-${Math.random().toString(36).slice(2)}`,
+      routeKey: "$default",
+      stage: "$default",
+      time: "23/Nov/2026:00:00:00 +0000",
+      timeEpoch: 1_795_000_000_000,
+    },
+    ...(spec.body !== undefined ? { body: spec.body } : {}),
+    isBase64Encoded: spec.isBase64Encoded ?? false,
+  };
+}
+
+export const json = { "content-type": "application/json" };
+
+export const postUser = (body: unknown, headers: Record<string, string> = json): APIGatewayProxyEventV2 =>
+  httpEvent({
+    method: "POST",
+    path: "/users",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });

@@ -1,0 +1,236 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { NEW_USER_MAX_BODY_BYTES } from "@sml/common/users";
+import { createHandler } from "../../src/create-handler";
+import { bodyOfBytes } from "../support/bad-requests";
+import { httpEvent, json, postUser } from "../support/events";
+import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
+
+function setup(options: { healthTimeoutMs?: number } = {}) {
+  const repository = new InMemoryUserRepository();
+  const publisher = new RecordingPublisher();
+  const logger = new Logger({ serviceName: "users-api-test" });
+  const handler = createHandler({ repository, publisher, logger, ...options });
+  return { repository, publisher, logger, handler };
+}
+
+const bodyOf = (res: { body: string }) => JSON.parse(res.body);
+
+describe("POST /users (fake ports)", () => {
+  it("answers 202 with the message id and publishes exactly one {name,email} message", async () => {
+    const { handler, publisher, repository } = setup();
+    const res = await handler(postUser({ name: "Ada Lovelace", email: "ada@example.com" }));
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res)).toEqual({ messageId: "msg-1" });
+    expect(publisher.published).toEqual([{ name: "Ada Lovelace", email: "ada@example.com" }]);
+    expect(repository.upserts).toEqual([]);
+  });
+
+  it("publishes the trimmed, NFC-normalised name and trimmed email, keeping the email's case", async () => {
+    const { handler, publisher } = setup();
+    const res = await handler(postUser({ name: "  Zoe\u0308 ", email: " Ada@Example.COM\t" }));
+    expect(res.statusCode).toBe(202);
+    expect(publisher.published).toEqual([{ name: "Zoë", email: "Ada@Example.COM" }]);
+  });
+
+  it.each([
+    ["right-to-left script", "مريم"],
+    ["emoji with zero-width joiners", "👩‍💻 Grace"],
+    ["200 code points of astral characters", "𝒜".repeat(200)],
+    ["SQL metacharacters in a name", "Robert'); DROP TABLE users;--"],
+  ])("accepts a name with %s", async (_title, name) => {
+    const { handler, publisher } = setup();
+    const res = await handler(postUser({ name, email: "x@example.com" }));
+    expect(res.statusCode).toBe(202);
+    expect(publisher.published).toEqual([{ name, email: "x@example.com" }]);
+  });
+
+  it("accepts a body of exactly the byte limit and a charset parameter on the content type", async () => {
+    const { handler } = setup();
+    const res = await handler(
+      postUser(bodyOfBytes(NEW_USER_MAX_BODY_BYTES), { "Content-Type": "application/json; charset=utf-8" }),
+    );
+    // The size check passes; the name is then too long, which is the field rule's 400, not a 413.
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error.code).toBe("VALIDATION_FAILED");
+  });
+
+  it("reads a base64-encoded body", async () => {
+    const { handler, publisher } = setup();
+    const body = Buffer.from(JSON.stringify({ name: "Ada", email: "ada@example.com" })).toString("base64");
+    const res = await handler(
+      httpEvent({ method: "POST", path: "/users", headers: json, body, isBase64Encoded: true }),
+    );
+    expect(res.statusCode).toBe(202);
+    expect(publisher.published).toHaveLength(1);
+  });
+
+  it("names every failing field in the message and the details", async () => {
+    const { handler } = setup();
+    const res = await handler(postUser({ name: "", email: "nope", extra: 1 }));
+    expect(res.statusCode).toBe(400);
+    const { error } = bodyOf(res);
+    expect(error.code).toBe("VALIDATION_FAILED");
+    expect(error.message).toMatch(/name/);
+    expect(error.message).toMatch(/email/);
+    expect(error.message).toMatch(/extra/);
+    expect(error.details.map((d: { field: string }) => d.field).sort()).toEqual(["(root)", "email", "name"]);
+  });
+
+  it("answers 503 and logs the cause when SNS rejects the publish", async () => {
+    const { handler, publisher, logger } = setup();
+    const warn = jest.spyOn(logger, "warn");
+    publisher.failWith = new Error("throttled");
+    const res = await handler(postUser({ name: "Ada", email: "ada@example.com" }));
+    expect(res.statusCode).toBe(503);
+    expect(bodyOf(res).error.code).toBe("SERVICE_UNAVAILABLE");
+    expect(bodyOf(res).error.message).not.toMatch(/throttled/);
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("GET /users (fake ports)", () => {
+  it("answers the first 20 users and a cursor by default", async () => {
+    const { handler, repository } = setup();
+    repository.seed(25);
+    const res = await handler(httpEvent({ method: "GET", path: "/users" }));
+    expect(res.statusCode).toBe(200);
+    const page = bodyOf(res);
+    expect(page.items).toHaveLength(20);
+    expect(page.items[0]).toEqual(repository.users[0]);
+    expect(typeof page.nextCursor).toBe("string");
+  });
+
+  it("walks every page with limit and cursor and ends with a null cursor", async () => {
+    const { handler, repository } = setup();
+    repository.seed(7);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `limit=3&cursor=${encodeURIComponent(cursor)}` : "limit=3";
+      const res = await handler(httpEvent({ method: "GET", path: `/users?${query}` }));
+      expect(res.statusCode).toBe(200);
+      const page = bodyOf(res);
+      seen.push(...page.items.map((u: { id: string }) => u.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(repository.users.map((u) => u.id));
+  });
+
+  it("reads the query from rawQueryString when API Gateway's parsed parameters are absent", async () => {
+    const { handler, repository } = setup();
+    repository.seed(5);
+    const event = httpEvent({ method: "GET", path: "/users?limit=2" });
+    delete event.queryStringParameters;
+    const res = await handler(event);
+    expect(bodyOf(res).items).toHaveLength(2);
+  });
+
+  it("answers 400 naming cursor for a cursor the repository did not issue", async () => {
+    const { handler, repository } = setup();
+    repository.seed(2);
+    const res = await handler(httpEvent({ method: "GET", path: "/users?cursor=bm9wZQ" }));
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error.message).toMatch(/cursor/);
+  });
+
+  it("answers a generic 500 and logs the error when the repository fails unexpectedly", async () => {
+    const { handler, repository, logger } = setup();
+    const error = jest.spyOn(logger, "error");
+    repository.list = () => Promise.reject(new Error("connection reset by peer at 10.0.3.7"));
+    const res = await handler(httpEvent({ method: "GET", path: "/users" }));
+    expect(res.statusCode).toBe(500);
+    expect(bodyOf(res)).toEqual({ error: { code: "INTERNAL_ERROR", message: "Internal server error" } });
+    expect(error).toHaveBeenCalledWith("unexpected error", expect.any(Error));
+  });
+});
+
+describe("GET /users/{id} (fake ports)", () => {
+  it("answers the user", async () => {
+    const { handler, repository } = setup();
+    const [user] = repository.seed(1);
+    const res = await handler(httpEvent({ method: "GET", path: `/users/${user?.id}` }));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toEqual(user);
+  });
+
+  it("answers 404 NOT_FOUND for an unknown id", async () => {
+    const { handler } = setup();
+    const res = await handler(
+      httpEvent({ method: "GET", path: "/users/0b5d1c52-8d6c-4b36-a2a1-52b8a1f0f7c1" }),
+    );
+    expect(res.statusCode).toBe(404);
+    expect(bodyOf(res).error.code).toBe("NOT_FOUND");
+  });
+
+  it("answers 404 without asking the repository for an id no user can have", async () => {
+    const { handler, repository } = setup();
+    const get = jest.spyOn(repository, "get");
+    const res = await handler(httpEvent({ method: "GET", path: "/users/%F0%9F%98%80" }));
+    expect(res.statusCode).toBe(404);
+    expect(get).not.toHaveBeenCalled();
+  });
+});
+
+describe("GET /health (fake ports)", () => {
+  it("answers 200 {status: ok} when the database answers", async () => {
+    const { handler } = setup();
+    const res = await handler(httpEvent({ method: "GET", path: "/health" }));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toEqual({ status: "ok" });
+  });
+
+  it("answers 503 when the ping fails", async () => {
+    const { handler, repository } = setup();
+    repository.pingError = new Error("ECONNREFUSED");
+    const res = await handler(httpEvent({ method: "GET", path: "/health" }));
+    expect(res.statusCode).toBe(503);
+    expect(bodyOf(res).error.code).toBe("SERVICE_UNAVAILABLE");
+  });
+
+  it("answers 503 when the ping does not return within the timeout", async () => {
+    const { handler, repository } = setup({ healthTimeoutMs: 50 });
+    repository.pingHangs = true;
+    const res = await handler(httpEvent({ method: "GET", path: "/health" }));
+    expect(res.statusCode).toBe(503);
+  });
+});
+
+describe("routing (fake ports)", () => {
+  it("answers 405 with an Allow header listing the path's methods", async () => {
+    const { handler } = setup();
+    const res = await handler(httpEvent({ method: "DELETE", path: "/users" }));
+    expect(res.statusCode).toBe(405);
+    expect(res.headers?.allow).toBe("GET, POST");
+    expect(bodyOf(res).error.code).toBe("METHOD_NOT_ALLOWED");
+  });
+
+  it("serves a path with a trailing slash and a lower-case method like the canonical one", async () => {
+    const { handler } = setup();
+    expect((await handler(httpEvent({ method: "get", path: "/health/" }))).statusCode).toBe(200);
+  });
+
+  it("strips a named stage from the path", async () => {
+    const { handler } = setup();
+    const event = httpEvent({ method: "GET", path: "/dev/health" });
+    event.requestContext.stage = "dev";
+    expect((await handler(event)).statusCode).toBe(200);
+  });
+
+  it("answers 404 for an event without a request context instead of failing", async () => {
+    const { handler } = setup();
+    const res = await handler({ rawPath: "/nowhere" } as Parameters<typeof handler>[0]);
+    expect(res.statusCode).toBe(404);
+  });
+
+  it("returns JSON with a content-type header on every answer", async () => {
+    const { handler } = setup();
+    for (const event of [
+      httpEvent({ method: "GET", path: "/health" }),
+      httpEvent({ method: "GET", path: "/x" }),
+    ]) {
+      const res = await handler(event);
+      expect(res.headers?.["content-type"]).toBe("application/json");
+      expect(() => JSON.parse(res.body)).not.toThrow();
+    }
+  });
+});
