@@ -1,0 +1,72 @@
+/**
+ * The users database: migrations, the SQL executors (pg, RDS Data API, PGlite) and the UserRepository over
+ * them. `createDatabase(config)` is what functions and the local stack call; the lower-level constructors are
+ * exported for tests and tools.
+ */
+import type { UserRepository } from "../users";
+import type { DbConfig } from "./config";
+import { createDataApiExecutor, type DataApiDeps } from "./data-api";
+import type { ClosableSqlExecutor } from "./executor";
+import { createPgExecutor, type PgDeps, type PgTls } from "./pg";
+import { createPgliteExecutor, type PgliteLike } from "./pglite";
+import { createSqlUserRepository } from "./user-repository";
+
+export * from "./config";
+export * from "./data-api";
+export * from "./executor";
+export * from "./migrations";
+export * from "./pg";
+export * from "./pglite";
+export * from "./user-repository";
+
+/** A database handle: the users port plus the executor (for migrations) and a way to release connections. */
+export interface Database {
+  readonly users: UserRepository;
+  readonly sql: ClosableSqlExecutor;
+  close(): Promise<void>;
+}
+
+export type DatabaseConfig = DbConfig | { readonly driver: "pglite"; readonly db: PgliteLike };
+
+export interface DatabaseDeps extends PgDeps, DataApiDeps {
+  /** TLS override for the secret-based pg connection (default: Lambda's CA bundle, verified). */
+  readonly tls?: PgTls;
+}
+
+/** Builds the executor the config names; nothing connects until the first query. */
+export function createSqlExecutor(config: DatabaseConfig, deps: DatabaseDeps = {}): ClosableSqlExecutor {
+  switch (config.driver) {
+    case "pglite":
+      return createPgliteExecutor(config.db);
+    case "data-api":
+      return createDataApiExecutor(
+        { resourceArn: config.clusterArn, secretArn: config.secretArn, database: config.database },
+        deps,
+      );
+    case "pg":
+      return "databaseUrl" in config
+        ? createPgExecutor({ kind: "url", connectionString: config.databaseUrl }, deps)
+        : createPgExecutor(
+            {
+              kind: "secret",
+              host: config.host,
+              port: config.port,
+              database: config.database,
+              secretArn: config.secretArn,
+              ...(deps.tls === undefined ? {} : { tls: deps.tls }),
+            },
+            deps,
+          );
+  }
+}
+
+/** The UserRepository for a config: pg, RDS Data API or PGlite. */
+export function createDatabase(config: DatabaseConfig, deps: DatabaseDeps = {}): Database {
+  const sql = createSqlExecutor(config, deps);
+  return { users: createSqlUserRepository(sql), sql, close: () => sql.close() };
+}
+
+/** Shorthand for callers that need only the port. */
+export function createUserRepository(config: DatabaseConfig, deps: DatabaseDeps = {}): UserRepository {
+  return createDatabase(config, deps).users;
+}

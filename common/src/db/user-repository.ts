@@ -1,0 +1,149 @@
+import { ValidationError } from "../http/errors";
+import type { User, UserPage, UserRepository, UserWrite } from "../users";
+import type { SqlExecutor } from "./executor";
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The cursor's timestamp keeps microseconds: PostgreSQL stores them and the keyset must compare exactly. */
+const CURSOR_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+// Timestamps leave the database as text so pg (Date), the Data API (string) and PGlite (Date) agree.
+const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+const USER_COLUMNS = `CAST(id AS text) AS id, name, email,
+  to_char(created_at AT TIME ZONE 'UTC', ${ISO_MS}) AS created_at,
+  to_char(updated_at AT TIME ZONE 'UTC', ${ISO_MS}) AS updated_at,
+  to_char(created_at AT TIME ZONE 'UTC', ${ISO_US}) AS cursor_at`;
+
+interface UserRow {
+  [column: string]: string;
+  id: string;
+  name: string;
+  email: string;
+  created_at: string;
+  updated_at: string;
+  cursor_at: string;
+}
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  name: row.name,
+  email: row.email,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/**
+ * The batch upsert, one statement whatever the batch size. The batch travels as one JSON parameter: the Data
+ * API has no array parameters, and a single parameter keeps the statement text identical for every batch.
+ * DISTINCT ON keeps the newest message per case-folded email; the WHERE on the update applies a message only
+ * when it is newer (publish time, then message id) than the one that last changed the row, so redeliveries
+ * and late arrivals change nothing.
+ */
+export const UPSERT_USERS_SQL = `WITH batch AS (
+  SELECT DISTINCT ON (lower(b.email)) b.message_id, b.published_at, b.name, b.email
+  FROM jsonb_to_recordset(CAST($1 AS jsonb))
+    AS b(message_id text, published_at timestamptz, name text, email text)
+  ORDER BY lower(b.email), b.published_at DESC, b.message_id DESC
+)
+INSERT INTO users AS u (name, email, last_published_at, last_message_id)
+SELECT name, email, published_at, message_id FROM batch
+ON CONFLICT ((lower(email))) DO UPDATE
+SET name = excluded.name,
+    email = excluded.email,
+    updated_at = now(),
+    last_published_at = excluded.last_published_at,
+    last_message_id = excluded.last_message_id
+WHERE (u.last_published_at, u.last_message_id) < (excluded.last_published_at, excluded.last_message_id)`;
+
+/** Serialises a batch into the statement's JSON parameter. */
+export function upsertUsersParam(writes: readonly UserWrite[]): string {
+  return JSON.stringify(
+    writes.map((w) => ({
+      message_id: w.messageId,
+      published_at: w.publishedAt.toISOString(),
+      name: w.name,
+      email: w.email,
+    })),
+  );
+}
+
+interface CursorPosition {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.id]), "utf8").toString("base64url");
+}
+
+/** Decodes a cursor this repository issued; anything else is a client error naming `cursor`. */
+export function decodeCursor(cursor: string): CursorPosition {
+  const invalid = () =>
+    new ValidationError("Invalid query parameter: cursor: not a cursor returned by this API", {
+      details: [{ field: "cursor", message: "not a cursor returned by this API" }],
+    });
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    typeof value[0] !== "string" ||
+    typeof value[1] !== "string" ||
+    !CURSOR_TIME_PATTERN.test(value[0]) ||
+    Number.isNaN(Date.parse(value[0])) ||
+    !UUID_PATTERN.test(value[1])
+  ) {
+    throw invalid();
+  }
+  return { createdAt: value[0], id: value[1] };
+}
+
+/** The UserRepository over any SqlExecutor: the pg, Data API and PGlite adapters differ only in the executor. */
+export function createSqlUserRepository(db: SqlExecutor): UserRepository {
+  return {
+    async list({ limit, cursor }): Promise<UserPage> {
+      if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer`);
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      // One row more than asked tells whether a next page exists without a COUNT.
+      const rows = after
+        ? await db.query<UserRow>(
+            `SELECT ${USER_COLUMNS} FROM users
+             WHERE (created_at, id) > (CAST($1 AS timestamptz), CAST($2 AS uuid))
+             ORDER BY created_at, id LIMIT $3`,
+            [after.createdAt, after.id, limit + 1],
+          )
+        : await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, id LIMIT $1`, [
+            limit + 1,
+          ]);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toUser),
+        nextCursor:
+          rows.length > limit && last ? encodeCursor({ createdAt: last.cursor_at, id: last.id }) : null,
+      };
+    },
+
+    async get(id) {
+      // A malformed id cannot name a user; asking PostgreSQL would only turn it into a cast error.
+      if (!UUID_PATTERN.test(id)) return undefined;
+      const rows = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = CAST($1 AS uuid)`, [
+        id,
+      ]);
+      return rows[0] ? toUser(rows[0]) : undefined;
+    },
+
+    async upsert(writes) {
+      if (writes.length === 0) return;
+      await db.query(UPSERT_USERS_SQL, [upsertUsersParam(writes)]);
+    },
+
+    async ping() {
+      await db.query("SELECT 1 AS ok");
+    },
+  };
+}

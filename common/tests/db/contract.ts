@@ -1,0 +1,283 @@
+/**
+ * The contract every database adapter passes: run by pg.test.ts (PostgreSQL server), pglite.test.ts (PGlite)
+ * and data-api.test.ts (data-api-local over the PostgreSQL server).
+ */
+
+import {
+  createSqlUserRepository,
+  encodeCursor,
+  loadMigrations,
+  type Migration,
+  MigrationError,
+  runMigrations,
+  type SqlExecutor,
+} from "../../src/db";
+import { ValidationError } from "../../src/http/errors";
+import type { UserWrite } from "../../src/users";
+
+export interface ContractTarget {
+  /** An executor on a fresh, empty database. */
+  readonly sql: SqlExecutor;
+  /** A second, independent executor on the same database (a concurrent migration run). */
+  readonly secondSql: SqlExecutor;
+}
+
+let seq = 0;
+const at = (iso: string) => new Date(iso);
+function write(email: string, name: string, publishedAt: string, messageId?: string): UserWrite {
+  seq += 1;
+  return {
+    email,
+    name,
+    publishedAt: at(publishedAt),
+    messageId: messageId ?? `msg-${seq.toString().padStart(6, "0")}`,
+  };
+}
+
+/** Counts statements, to prove a batch is one round trip. */
+function counting(sql: SqlExecutor): { sql: SqlExecutor; count: () => number } {
+  let n = 0;
+  return {
+    sql: {
+      query: (text, params) => {
+        n += 1;
+        return sql.query(text, params);
+      },
+      transaction: (work) => sql.transaction(work),
+    },
+    count: () => n,
+  };
+}
+
+export function userRepositoryContract(driver: string, target: () => ContractTarget): void {
+  const repo = () => createSqlUserRepository(target().sql);
+
+  describe(`migrations (${driver})`, () => {
+    test("applies every migration once and report nothing pending on a second run", async () => {
+      const all = loadMigrations();
+      const first = await runMigrations(target().sql, all);
+      expect(first.applied).toEqual(all.map((m) => m.version));
+      const second = await runMigrations(target().sql, all);
+      expect(second).toEqual({ applied: [], alreadyApplied: all.map((m) => m.version) });
+    });
+
+    test("serialises concurrent runs so each migration runs exactly once", async () => {
+      const extra: Migration = {
+        version: "9001",
+        name: "contract_probe",
+        checksum: "probe",
+        statements: ["CREATE TABLE contract_probe (id int PRIMARY KEY)"],
+      };
+      const all = [...loadMigrations(), extra];
+      const results = await Promise.all([
+        runMigrations(target().sql, all),
+        runMigrations(target().secondSql, all),
+      ]);
+      expect(results.flatMap((r) => r.applied)).toEqual(["9001"]);
+      const rows = await target().sql.query<{ n: number }>(
+        "SELECT CAST(count(*) AS int) AS n FROM schema_migrations WHERE version = '9001'",
+      );
+      expect(rows[0]?.n).toBe(1);
+    });
+
+    test("refuses a migration whose file changed after it was applied", async () => {
+      const changed = loadMigrations().map((m) => ({ ...m, checksum: `${m.checksum}-edited` }));
+      await expect(runMigrations(target().sql, changed)).rejects.toThrow(MigrationError);
+      await expect(runMigrations(target().sql, changed)).rejects.toThrow(/changed after it was applied/);
+    });
+
+    test("rolls back the whole run when a migration fails", async () => {
+      const broken: Migration[] = [
+        { version: "9100", name: "ok_part", checksum: "a", statements: ["CREATE TABLE half_done (id int)"] },
+        {
+          version: "9101",
+          name: "broken",
+          checksum: "b",
+          statements: ["CREATE TABLE nope (id no_such_type)"],
+        },
+      ];
+      await expect(runMigrations(target().sql, [...loadMigrations(), ...broken])).rejects.toThrow(
+        /9101_broken failed/,
+      );
+      const rows = await target().sql.query<{ n: number }>(
+        "SELECT CAST(count(*) AS int) AS n FROM information_schema.tables WHERE table_name = 'half_done'",
+      );
+      expect(rows[0]?.n).toBe(0);
+    });
+  });
+
+  describe(`UserRepository (${driver})`, () => {
+    beforeEach(async () => {
+      await target().sql.query("TRUNCATE users");
+    });
+
+    test("stores a new user and return it by id and in the list", async () => {
+      await repo().upsert([write("ada@example.com", "Ada Lovelace", "2026-01-01T10:00:00.000Z")]);
+      const page = await repo().list({ limit: 20 });
+      expect(page.nextCursor).toBeNull();
+      expect(page.items).toHaveLength(1);
+      const [user] = page.items;
+      expect(user).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        name: "Ada Lovelace",
+        email: "ada@example.com",
+        createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+        updatedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      });
+      expect(await repo().get(user?.id ?? "")).toEqual(user);
+    });
+
+    test("treats emails case-insensitively and let the newer message set name and spelling", async () => {
+      await repo().upsert([write("Grace@Example.com", "Grace", "2026-01-01T10:00:00.000Z")]);
+      await repo().upsert([write("grace@example.COM", "Grace Hopper", "2026-01-01T10:00:01.000Z")]);
+      const { items } = await repo().list({ limit: 20 });
+      expect(items.map((u) => [u.name, u.email])).toEqual([["Grace Hopper", "grace@example.COM"]]);
+    });
+
+    test("ignores a message older than the one already applied", async () => {
+      await repo().upsert([write("alan@example.com", "Alan Turing", "2026-01-01T10:00:05.000Z")]);
+      await repo().upsert([write("alan@example.com", "Alan (old)", "2026-01-01T10:00:01.000Z")]);
+      const { items } = await repo().list({ limit: 20 });
+      expect(items.map((u) => u.name)).toEqual(["Alan Turing"]);
+    });
+
+    test("changes nothing, not even updatedAt, when a message is redelivered", async () => {
+      const message = write("linus@example.com", "Linus", "2026-01-01T10:00:00.000Z");
+      await repo().upsert([message]);
+      const before = (await repo().list({ limit: 20 })).items;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await repo().upsert([message]);
+      await repo().upsert([{ ...message }, { ...message }]);
+      expect((await repo().list({ limit: 20 })).items).toEqual(before);
+    });
+
+    test("keeps the newest message per email when one batch holds several, in any order", async () => {
+      await repo().upsert([
+        write("dup@example.com", "second", "2026-01-01T10:00:02.000Z"),
+        write("DUP@example.com", "third", "2026-01-01T10:00:03.000Z"),
+        write("dup@example.com", "first", "2026-01-01T10:00:01.000Z"),
+        write("other@example.com", "other", "2026-01-01T10:00:01.000Z"),
+      ]);
+      const { items } = await repo().list({ limit: 20 });
+      expect(items.map((u) => [u.email, u.name]).sort()).toEqual([
+        ["DUP@example.com", "third"],
+        ["other@example.com", "other"],
+      ]);
+    });
+
+    test("orders messages with the same publish time by message id, the same way every time", async () => {
+      const a = write("tie@example.com", "from a", "2026-01-01T10:00:00.000Z", "aaaa");
+      const b = write("tie@example.com", "from b", "2026-01-01T10:00:00.000Z", "bbbb");
+      await repo().upsert([b]);
+      await repo().upsert([a]);
+      expect((await repo().list({ limit: 5 })).items.map((u) => u.name)).toEqual(["from b"]);
+    });
+
+    test("writes a batch of 250 users with one statement", async () => {
+      const counted = counting(target().sql);
+      const batch = Array.from({ length: 250 }, (_, i) =>
+        write(`user${i}@example.com`, `User ${i}`, "2026-01-02T00:00:00.000Z"),
+      );
+      await createSqlUserRepository(counted.sql).upsert(batch);
+      expect(counted.count()).toBe(1);
+      const rows = await target().sql.query<{ n: number }>("SELECT CAST(count(*) AS int) AS n FROM users");
+      expect(rows[0]?.n).toBe(250);
+    });
+
+    test("stores names and emails verbatim, SQL metacharacters and unicode included", async () => {
+      const names = [
+        "Robert'); DROP TABLE users;--",
+        '"; SELECT pg_sleep(10); --',
+        "Zoë Ōkubo-Łukasz",
+        "名前 テスト",
+        "👩‍💻 emoji ✓",
+        "e\u0301 combining",
+        "back\\slash $1 :p1",
+      ];
+      await repo().upsert(
+        names.map((name, i) => write(`meta${i}@example.com`, name, "2026-01-01T00:00:00.000Z")),
+      );
+      const stored = (await repo().list({ limit: 100 })).items.map((u) => u.name).sort();
+      expect(stored).toEqual([...names].sort());
+    });
+
+    test("pages through every user once, in a stable order, with opaque cursors", async () => {
+      await repo().upsert(
+        Array.from({ length: 45 }, (_, i) =>
+          write(`page${i}@example.com`, `P${i}`, "2026-01-01T00:00:00.000Z"),
+        ),
+      );
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await repo().list({ limit: 20, ...(cursor ? { cursor } : {}) });
+        sizes.push(page.items.length);
+        seen.push(...page.items.map((u) => u.id));
+        cursor = page.nextCursor ?? undefined;
+        if (cursor) expect(cursor).not.toMatch(/[{}":]/);
+      } while (cursor);
+      expect(sizes).toEqual([20, 20, 5]);
+      expect(new Set(seen).size).toBe(45);
+    });
+
+    test("shows users created while paging on a later page, never twice", async () => {
+      await repo().upsert(
+        Array.from({ length: 3 }, (_, i) =>
+          write(`early${i}@example.com`, `E${i}`, "2026-01-01T00:00:00.000Z"),
+        ),
+      );
+      const first = await repo().list({ limit: 2 });
+      await repo().upsert([write("late@example.com", "Late", "2026-01-01T00:00:01.000Z")]);
+      const second = await repo().list({ limit: 2, cursor: first.nextCursor ?? "" });
+      const all = [...first.items, ...second.items].map((u) => u.email);
+      expect(all).toHaveLength(4);
+      expect(new Set(all).size).toBe(4);
+      expect(all.at(-1)).toBe("late@example.com");
+      expect(second.nextCursor).toBeNull();
+    });
+
+    test("returns a null cursor when the page is exactly the last one", async () => {
+      await repo().upsert([
+        write("x1@example.com", "X1", "2026-01-01T00:00:00.000Z"),
+        write("x2@example.com", "X2", "2026-01-01T00:00:00.000Z"),
+      ]);
+      expect((await repo().list({ limit: 2 })).nextCursor).toBeNull();
+    });
+
+    test.each([
+      ["garbage", "not-a-cursor!!"],
+      ["base64 of plain text", Buffer.from("hello").toString("base64url")],
+      ["base64 of the wrong JSON shape", Buffer.from(JSON.stringify({ a: 1 })).toString("base64url")],
+      [
+        "a cursor with a malformed id",
+        encodeCursor({ createdAt: "2026-01-01T00:00:00.000000Z", id: "1; DROP" }),
+      ],
+      [
+        "a cursor with a malformed time",
+        encodeCursor({ createdAt: "yesterday", id: "00000000-0000-0000-0000-000000000000" }),
+      ],
+      ["SQL in the cursor", "'; DROP TABLE users; --"],
+    ])("rejects %s as a cursor with a ValidationError naming cursor", async (_label, cursor) => {
+      const attempt = repo().list({ limit: 5, cursor });
+      await expect(attempt).rejects.toBeInstanceOf(ValidationError);
+      await expect(attempt).rejects.toMatchObject({ details: [{ field: "cursor" }] });
+    });
+
+    test("returns undefined for an unknown or malformed id", async () => {
+      expect(await repo().get("00000000-0000-4000-8000-000000000000")).toBeUndefined();
+      expect(await repo().get("not-a-uuid")).toBeUndefined();
+      expect(await repo().get("' OR 1=1 --")).toBeUndefined();
+    });
+
+    test("answers a ping", async () => {
+      await expect(repo().ping()).resolves.toBeUndefined();
+    });
+
+    test("does nothing for an empty batch", async () => {
+      const counted = counting(target().sql);
+      await createSqlUserRepository(counted.sql).upsert([]);
+      expect(counted.count()).toBe(0);
+    });
+  });
+}
