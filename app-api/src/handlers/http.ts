@@ -1,0 +1,20 @@
+/**
+ * Lambda entry point of the HTTP API (API Gateway HTTP API, payload v2) and its composition root: config,
+ * the database adapter and the SNS publisher are built once per instance at cold start; every invocation
+ * reuses them. A missing variable (TOPIC_ARN, or the database ones) throws here, during init, naming it.
+ */
+import { createDatabase, dbConfigFromEnv } from "@sml/common/db";
+import { SnsUserPublisher } from "../adapters/sns-user-publisher";
+import { loadConfig } from "../config";
+import { createHandler } from "../create-handler";
+
+export { createHandler, type HandlerDeps, type HttpHandler } from "../create-handler";
+
+const config = loadConfig();
+const database = createDatabase(dbConfigFromEnv());
+
+export const handler = createHandler({
+  repository: database.users,
+  publisher: new SnsUserPublisher({ topicArn: config.topicArn }),
+  healthTimeoutMs: config.healthTimeoutMs,
+});
