@@ -1,1 +1,5 @@
-module.exports = { ...require("../jest.preset.js"), displayName: "app-subscriber" };
+module.exports = {
+  ...require("../jest.preset.js"),
+  displayName: "app-subscriber",
+  setupFiles: ["<rootDir>/tests/setup-env.ts"],
+};

@@ -1,0 +1,42 @@
+import type { UserRepository, UserWrite } from "@sml/common/users";
+import { UserStoreUnavailableError } from "./errors";
+
+export interface SaveUsersResult {
+  /** Rows offered to the store after merging messages for the same email. */
+  readonly written: number;
+  /** Messages dropped before the write because a newer one for the same email was in the batch. */
+  readonly superseded: number;
+}
+
+const isNewer = (a: UserWrite, b: UserWrite): boolean =>
+  a.publishedAt.getTime() !== b.publishedAt.getTime()
+    ? a.publishedAt.getTime() > b.publishedAt.getTime()
+    : a.messageId > b.messageId;
+
+/**
+ * Stores a batch of user messages with ONE repository call. Messages for the same email (case-insensitive) are
+ * merged first, newest publish time winning, the same rule the store applies against stored rows, so the
+ * outcome does not depend on the order SQS delivered them in.
+ */
+export async function saveUsers(
+  users: UserRepository,
+  writes: readonly UserWrite[],
+): Promise<SaveUsersResult> {
+  const newest = new Map<string, UserWrite>();
+  for (const write of writes) {
+    const key = write.email.toLowerCase();
+    const current = newest.get(key);
+    if (!current || isNewer(write, current)) newest.set(key, write);
+  }
+  const batch = [...newest.values()];
+  if (batch.length > 0) {
+    try {
+      await users.upsert(batch);
+    } catch (err) {
+      throw new UserStoreUnavailableError(`storing ${batch.length} users failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  return { written: batch.length, superseded: writes.length - batch.length };
+}

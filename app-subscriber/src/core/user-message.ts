@@ -1,0 +1,61 @@
+import { UserMessageSchema, type UserWrite } from "@sml/common/users";
+import { z } from "zod";
+import { MalformedMessageError } from "./errors";
+
+/**
+ * What the database can hold (see migrations/0001): the API applies stricter rules before publishing, so these
+ * checks only catch messages that did not come from it. They keep one bad message from failing a whole batch's
+ * statement: PostgreSQL text cannot hold NUL, and JSON with a lone surrogate is rejected by jsonb.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const storable = (min: number, max: number) =>
+  z
+    .string()
+    .refine(
+      (s) => !LONE_SURROGATE.test(s) && !s.includes("\u0000"),
+      "must be well-formed Unicode without NUL",
+    )
+    .refine((s) => {
+      const codePoints = [...s].length;
+      return codePoints >= min && codePoints <= max;
+    }, `must be ${min}..${max} characters`);
+
+const StorableUserMessageSchema = UserMessageSchema.extend({
+  name: storable(1, 200),
+  email: storable(3, 254).refine((s) => s.includes("@"), "must be an email address"),
+});
+
+export interface IncomingUserMessage {
+  /** The SNS message id (or the SQS one under raw delivery): same id, same message. */
+  readonly messageId: string;
+  /** The SNS publish time: it orders updates to one user. */
+  readonly publishedAt: Date;
+  /** The message text as published: `{"name","email"}` JSON. */
+  readonly body: string;
+}
+
+/** Validates one message into a write, or throws MalformedMessageError saying which field is wrong. */
+export function toUserWrite(message: IncomingUserMessage): UserWrite {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(message.body);
+  } catch (err) {
+    throw new MalformedMessageError("message is not JSON", { cause: err });
+  }
+  const parsed = StorableUserMessageSchema.safeParse(payload);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map(
+      (i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`,
+    );
+    throw new MalformedMessageError(`message is not a user: ${reasons.join("; ")}`);
+  }
+  if (Number.isNaN(message.publishedAt.getTime()))
+    throw new MalformedMessageError("publish time is not a date");
+  return {
+    messageId: message.messageId,
+    publishedAt: message.publishedAt,
+    name: parsed.data.name,
+    email: parsed.data.email,
+  };
+}

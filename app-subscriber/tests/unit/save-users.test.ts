@@ -1,0 +1,58 @@
+import type { UserWrite } from "@sml/common/users";
+import { UserStoreUnavailableError } from "../../src/core/errors";
+import { saveUsers } from "../../src/core/save-users";
+import { fakeUsers } from "../support/fake-users";
+
+const w = (email: string, name: string, at: string, messageId = `${email}-${at}`): UserWrite => ({
+  email,
+  name,
+  messageId,
+  publishedAt: new Date(at),
+});
+
+describe("saveUsers", () => {
+  test("stores the whole batch with one repository call", async () => {
+    const { users, calls } = fakeUsers();
+    const result = await saveUsers(users, [
+      w("a@example.com", "A", "2026-01-01T00:00:00Z"),
+      w("b@example.com", "B", "2026-01-01T00:00:00Z"),
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.map((x) => x.name)).toEqual(["A", "B"]);
+    expect(result).toEqual({ written: 2, superseded: 0 });
+  });
+
+  test("keeps only the newest message per email, ignoring case and delivery order", async () => {
+    const { users, calls } = fakeUsers();
+    const result = await saveUsers(users, [
+      w("dup@example.com", "newest", "2026-01-01T00:00:03Z"),
+      w("DUP@example.com", "oldest", "2026-01-01T00:00:01Z"),
+      w("Dup@Example.com", "middle", "2026-01-01T00:00:02Z"),
+    ]);
+    expect(calls[0]?.map((x) => x.name)).toEqual(["newest"]);
+    expect(result).toEqual({ written: 1, superseded: 2 });
+  });
+
+  test("breaks a publish-time tie by the larger message id, as the store does", async () => {
+    const { users, calls } = fakeUsers();
+    await saveUsers(users, [
+      w("t@example.com", "from b", "2026-01-01T00:00:00Z", "bbbb"),
+      w("t@example.com", "from a", "2026-01-01T00:00:00Z", "aaaa"),
+    ]);
+    expect(calls[0]?.map((x) => x.name)).toEqual(["from b"]);
+  });
+
+  test("does not call the store for an empty batch", async () => {
+    const { users, calls } = fakeUsers();
+    expect(await saveUsers(users, [])).toEqual({ written: 0, superseded: 0 });
+    expect(calls).toHaveLength(0);
+  });
+
+  test("reports a store failure as UserStoreUnavailableError with the cause kept", async () => {
+    const cause = new Error("connect ECONNREFUSED 127.0.0.1:5432");
+    const { users } = fakeUsers({ failWith: cause });
+    const attempt = saveUsers(users, [w("a@example.com", "A", "2026-01-01T00:00:00Z")]);
+    await expect(attempt).rejects.toBeInstanceOf(UserStoreUnavailableError);
+    await expect(attempt).rejects.toMatchObject({ cause });
+  });
+});

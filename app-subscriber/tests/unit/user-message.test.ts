@@ -1,0 +1,49 @@
+import { MalformedMessageError } from "../../src/core/errors";
+import { toUserWrite } from "../../src/core/user-message";
+
+const base = { messageId: "m-1", publishedAt: new Date("2026-01-01T00:00:00.000Z") };
+
+describe("toUserWrite", () => {
+  test("turns a published user message into a write carrying its id and publish time", () => {
+    expect(toUserWrite({ ...base, body: JSON.stringify({ name: "Ada", email: "ada@example.com" }) })).toEqual(
+      {
+        messageId: "m-1",
+        publishedAt: new Date("2026-01-01T00:00:00.000Z"),
+        name: "Ada",
+        email: "ada@example.com",
+      },
+    );
+  });
+
+  test("accepts a 200-character name of astral-plane emoji (400 UTF-16 units)", () => {
+    const name = "😀".repeat(200);
+    expect(toUserWrite({ ...base, body: JSON.stringify({ name, email: "e@example.com" }) }).name).toBe(name);
+  });
+
+  test.each([
+    ["text that is not JSON", "{name:"],
+    ["a JSON array", "[]"],
+    ["a missing name", JSON.stringify({ email: "a@example.com" })],
+    ["a missing email", JSON.stringify({ name: "A" })],
+    ["a number as name", JSON.stringify({ name: 7, email: "a@example.com" })],
+    ["an empty name", JSON.stringify({ name: "", email: "a@example.com" })],
+    ["a 201-character name", JSON.stringify({ name: "x".repeat(201), email: "a@example.com" })],
+    ["a NUL in the name", JSON.stringify({ name: "a\u0000b", email: "a@example.com" })],
+    ["a lone surrogate in the name", JSON.stringify({ name: "a\uD800b", email: "a@example.com" })],
+    ["an email without @", JSON.stringify({ name: "A", email: "nobody" })],
+    ["an extra field", JSON.stringify({ name: "A", email: "a@example.com", admin: true })],
+  ])("rejects %s as malformed", (_label, body) => {
+    expect(() => toUserWrite({ ...base, body })).toThrow(MalformedMessageError);
+  });
+
+  test("names the offending field in the error", () => {
+    expect(() =>
+      toUserWrite({ ...base, body: JSON.stringify({ name: "", email: "a@example.com" }) }),
+    ).toThrow(/name: must be 1\.\.200 characters/);
+  });
+
+  test("rejects a publish time that is not a date", () => {
+    const body = JSON.stringify({ name: "A", email: "a@example.com" });
+    expect(() => toUserWrite({ ...base, publishedAt: new Date(Number.NaN), body })).toThrow(/publish time/);
+  });
+});
