@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Smoke test of a running API, local or deployed: health, create a user and wait until it is readable,
+# a rejected request with its error body, and a prediction.
+#
+# Usage: scripts/smoke.sh [API_URL]        (default http://127.0.0.1:${PORT:-3000})
+# Env:   SMOKE_TOKEN    bearer token for stages with the JWT authorizer on (optional)
+#        SMOKE_TIMEOUT  seconds to wait for the new user to appear (default 30)
+# Needs: curl, jq. Exits non-zero with the failing step and the response on the first failure.
+set -euo pipefail
+
+api="${1:-http://127.0.0.1:${PORT:-3000}}"
+api="${api%/}"
+timeout_s="${SMOKE_TIMEOUT:-30}"
+
+for tool in curl jq; do
+  command -v "$tool" >/dev/null || { echo "smoke: $tool is required" >&2; exit 2; }
+done
+
+body_file="$(mktemp)"
+trap 'rm -f "$body_file"' EXIT
+
+fail() {
+  echo "FAIL  $1" >&2
+  if [[ -s "$body_file" ]]; then
+    echo "      response body: $(head -c 2000 "$body_file")" >&2
+  fi
+  exit 1
+}
+
+# request METHOD PATH [JSON_BODY] -> prints the status code; the body lands in $body_file.
+request() {
+  local method="$1" path="$2" data="${3:-}"
+  local args=(--silent --show-error --max-time 30 --output "$body_file" --write-out '%{http_code}' -X "$method")
+  if [[ -n "${SMOKE_TOKEN:-}" ]]; then
+    args+=(-H "authorization: Bearer ${SMOKE_TOKEN}")
+  fi
+  if [[ -n "$data" ]]; then
+    args+=(-H 'content-type: application/json' --data-binary "$data")
+  fi
+  curl "${args[@]}" "${api}${path}" || echo "000"
+}
+
+expect_status() {
+  local step="$1" want="$2" got="$3"
+  [[ "$got" == "$want" ]] || fail "$step: expected HTTP $want, got $got"
+  echo "ok    $step -> $got"
+}
+
+echo "smoke test against $api"
+
+status="$(request GET /health)"
+expect_status "GET /health" 200 "$status"
+
+email="smoke-$(date +%s)-${RANDOM}${RANDOM}@example.com"
+status="$(request POST /users "{\"name\":\"Smoke Test\",\"email\":\"${email}\"}")"
+expect_status "POST /users" 202 "$status"
+jq -e '.messageId | type == "string" and length > 0' "$body_file" >/dev/null ||
+  fail "POST /users: response has no messageId"
+
+# The user arrives through SNS -> SQS -> subscriber: page through GET /users until it shows up.
+deadline=$((SECONDS + timeout_s))
+user_id=""
+while [[ -z "$user_id" ]]; do
+  cursor=""
+  for _ in $(seq 1 50); do
+    path="/users?limit=100"
+    [[ -n "$cursor" ]] && path="${path}&cursor=$(jq -rn --arg c "$cursor" '$c | @uri')"
+    status="$(request GET "$path")"
+    [[ "$status" == 200 ]] || fail "GET $path: expected HTTP 200, got $status"
+    user_id="$(jq -r --arg e "$email" '[.items[] | select(.email == $e)][0].id // empty' "$body_file")"
+    cursor="$(jq -r '.nextCursor // empty' "$body_file")"
+    [[ -n "$user_id" || -z "$cursor" ]] && break
+  done
+  if [[ -z "$user_id" ]]; then
+    ((SECONDS < deadline)) || fail "GET /users: $email did not appear within ${timeout_s} s"
+    sleep 0.5
+  fi
+done
+echo "ok    GET /users lists $email"
+
+status="$(request GET "/users/${user_id}")"
+expect_status "GET /users/{id}" 200 "$status"
+jq -e --arg e "$email" '.email == $e and .name == "Smoke Test"' "$body_file" >/dev/null ||
+  fail "GET /users/${user_id}: body is not the user just created"
+
+status="$(request POST /users '{"name":"Smoke Test","email":"not-an-email"}')"
+expect_status "POST /users with a bad email" 400 "$status"
+jq -e '.error.code == "VALIDATION_FAILED" and (.error.message | test("email"))' "$body_file" >/dev/null ||
+  fail "POST /users with a bad email: error body does not name the email field"
+echo "ok    error body names the field: $(jq -c '.error.message' "$body_file")"
+
+prediction='{"instances":[{"origin":"SEA","destination":"SFO","departure":"2001-01-13T14:56:00","distance":679}]}'
+status="$(request POST /predict "$prediction")"
+expect_status "POST /predict" 200 "$status"
+jq -e '(.predictions | length == 1)
+  and (.predictions[0].delayProbability | type == "number" and . >= 0 and . <= 1)
+  and (.predictions[0].delayed | type == "boolean")' "$body_file" >/dev/null ||
+  fail "POST /predict: body is not one prediction with a probability in [0, 1]"
+echo "ok    prediction: $(jq -c '.predictions[0]' "$body_file")"
+
+echo "smoke test passed"

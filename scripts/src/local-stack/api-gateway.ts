@@ -1,0 +1,331 @@
+/**
+ * API Gateway (HTTP API, payload format 2.0) on 127.0.0.1: resolves each request against the shared route
+ * table, turns it into the event API Gateway would send, invokes the route's function and writes its result
+ * back the way API Gateway does. Requests that match no route never reach a function, as in AWS.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { MethodNotAllowedError, NotFoundError, toHttpResponse } from "@sml/common/http";
+import { matchRoute, type RouteMatch, type RouteTarget, routeKey } from "@sml/common/routes";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import { type FunctionIdentity, LambdaTimeoutError, lambdaContext, withTimeout } from "./lambda-context";
+import { log } from "./log";
+
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+export interface HttpFunction {
+  readonly identity: FunctionIdentity;
+  readonly handler: HttpHandler;
+}
+
+/** API Gateway's payload limit; larger requests get 413 before any function runs. */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** HTTP APIs give up on an integration after 30 s and answer 503. */
+export const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 30;
+
+/** Content types API Gateway passes as text; every other body reaches the function base64-encoded. */
+function isTextual(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  const media = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  return (
+    media.startsWith("text/") ||
+    media === "application/json" ||
+    media.endsWith("+json") ||
+    media === "application/xml" ||
+    media.endsWith("+xml") ||
+    media === "application/javascript" ||
+    media === "application/x-www-form-urlencoded"
+  );
+}
+
+/** API Gateway's own error shape (`{"message": ...}`), used where it answers without a function. */
+function gatewayError(statusCode: number, message: string): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) };
+}
+
+/** `12/Mar/2020:19:03:58 +0000`, API Gateway's requestContext.time format. */
+function gatewayTime(date: Date): string {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+export interface EventInput {
+  readonly method: string;
+  /** Path plus query string, as on the request line. */
+  readonly url: string;
+  readonly headers: IncomingMessage["headers"];
+  readonly body: Buffer;
+  readonly sourceIp: string;
+  readonly requestId: string;
+  readonly routeKey: string;
+  readonly pathParameters?: Record<string, string>;
+  readonly now?: Date;
+}
+
+/** Builds the payload-2.0 event API Gateway sends for a request. */
+export function toApiGatewayEvent(input: EventInput): APIGatewayProxyEventV2 {
+  const now = input.now ?? new Date();
+  const queryStart = input.url.indexOf("?");
+  const rawPath = queryStart === -1 ? input.url : input.url.slice(0, queryStart);
+  const rawQueryString = queryStart === -1 ? "" : input.url.slice(queryStart + 1);
+
+  // Repeated headers and query parameters are joined with commas; cookies move to their own array.
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [name, value] of Object.entries(input.headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    const joined = Array.isArray(value) ? value.join(lower === "cookie" ? "; " : ",") : value;
+    if (lower === "cookie")
+      cookies = joined
+        .split(";")
+        .map((c) => c.trim())
+        .filter(Boolean);
+    else headers[lower] = joined;
+  }
+  let queryStringParameters: Record<string, string> | undefined;
+  if (rawQueryString) {
+    queryStringParameters = {};
+    for (const [key, value] of new URLSearchParams(rawQueryString)) {
+      const previous = queryStringParameters[key];
+      queryStringParameters[key] = previous === undefined ? value : `${previous},${value}`;
+    }
+  }
+  const hasBody = input.body.length > 0;
+  const textual = isTextual(headers["content-type"]);
+  const host = headers.host ?? "127.0.0.1";
+  return {
+    version: "2.0",
+    routeKey: input.routeKey,
+    rawPath,
+    rawQueryString,
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(input.pathParameters && Object.keys(input.pathParameters).length > 0
+      ? { pathParameters: input.pathParameters }
+      : {}),
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: host,
+      domainPrefix: host.split(".")[0] ?? host,
+      http: {
+        method: input.method.toUpperCase(),
+        path: rawPath,
+        protocol: "HTTP/1.1",
+        sourceIp: input.sourceIp,
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: input.requestId,
+      routeKey: input.routeKey,
+      stage: "$default",
+      time: gatewayTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(hasBody ? { body: textual ? input.body.toString("utf8") : input.body.toString("base64") } : {}),
+    isBase64Encoded: hasBody && !textual,
+  };
+}
+
+/**
+ * What API Gateway makes of a function's result: a structured result is used as is, anything else is
+ * taken as a 200 JSON body.
+ */
+export function fromLambdaResult(result: APIGatewayProxyResultV2): {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+} {
+  const structured =
+    typeof result === "object" && result !== null && "statusCode" in result
+      ? (result as APIGatewayProxyStructuredResultV2)
+      : undefined;
+  if (!structured) {
+    const body = typeof result === "string" ? result : JSON.stringify(result);
+    return {
+      statusCode: 200,
+      headers: { "content-type": "application/json" },
+      body: Buffer.from(body, "utf8"),
+    };
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(structured.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
+  if (structured.cookies?.length) headers["set-cookie"] = structured.cookies;
+  const raw = structured.body ?? "";
+  const body = structured.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
+  return { statusCode: structured.statusCode ?? 200, headers, body };
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLargeError());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError());
+        req.removeAllListeners("data");
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+export interface ApiGatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly functions: Partial<Record<RouteTarget, HttpFunction>>;
+}
+
+export interface LocalApiGateway {
+  readonly url: string;
+  readonly server: Server;
+  /** Stops accepting connections and waits for requests in progress (at most `graceMs`). */
+  stop(graceMs: number): Promise<void>;
+}
+
+export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalApiGateway> {
+  const server = createServer((req, res) => {
+    handle(req, res, options.functions).catch((err: unknown) => {
+      log.error("local API gateway failed to answer", { error: err as Error });
+      if (!res.headersSent) send(res, gatewayError(500, "Internal Server Error"), randomUUID());
+      else res.destroy();
+    });
+  });
+  // Ten seconds of keep-alive is enough for curl and load generators and lets shutdown close idle sockets.
+  server.keepAliveTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    server,
+    stop: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  functions: Partial<Record<RouteTarget, HttpFunction>>,
+): Promise<void> {
+  const requestId = randomUUID();
+  const method = (req.method ?? "GET").toUpperCase();
+  const url = req.url ?? "/";
+  const path = url.split("?")[0] ?? "/";
+  const match = resolveRoute(method, path);
+  if (match.kind !== "found") {
+    req.resume();
+    // The deployed API answers these with the API's own error body (the same mapping the functions use).
+    const error =
+      match.kind === "method-not-allowed"
+        ? new MethodNotAllowedError(`${method} is not allowed on ${path}`, match.allowedMethods)
+        : new NotFoundError(`No route for ${method} ${path}`);
+    send(res, toHttpResponse(error), requestId);
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req, API_GATEWAY_MAX_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      res.setHeader("connection", "close");
+      send(res, gatewayError(413, "Request Entity Too Large"), requestId);
+      return;
+    }
+    throw err;
+  }
+  const fn = functions[match.route.target];
+  if (!fn) {
+    send(res, gatewayError(503, "Service Unavailable"), requestId);
+    return;
+  }
+  const event = toApiGatewayEvent({
+    method,
+    url,
+    headers: req.headers,
+    body,
+    sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1",
+    requestId,
+    routeKey: routeKey(match.route),
+    pathParameters: match.pathParameters,
+  });
+  const timeoutSeconds = Math.min(fn.identity.timeoutSeconds, API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS);
+  let result: APIGatewayProxyResultV2;
+  try {
+    result = await withTimeout(
+      Promise.resolve().then(() => fn.handler(event, lambdaContext(fn.identity))),
+      timeoutSeconds,
+      fn.identity.functionName,
+    );
+  } catch (err) {
+    // A function error or timeout is API Gateway's 500/503, never the function's message.
+    const timedOut = err instanceof LambdaTimeoutError;
+    log.error(`${fn.identity.functionName} ${timedOut ? "timed out" : "failed"}`, {
+      requestId,
+      error: err as Error,
+    });
+    send(
+      res,
+      timedOut ? gatewayError(503, "Service Unavailable") : gatewayError(500, "Internal Server Error"),
+      requestId,
+    );
+    return;
+  }
+  send(res, result, requestId);
+}
+
+function resolveRoute(method: string, path: string): RouteMatch {
+  try {
+    return matchRoute(method, path);
+  } catch (err) {
+    // Broken percent-encoding in a path parameter cannot name any route.
+    if (err instanceof URIError) return { kind: "not-found" };
+    throw err;
+  }
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyResultV2, requestId: string): void {
+  const { statusCode, headers, body } = fromLambdaResult(result);
+  res.statusCode = statusCode;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader("apigw-requestid", requestId);
+  res.setHeader("content-length", body.length);
+  res.end(body);
+}

@@ -1,0 +1,72 @@
+/**
+ * The local stack's own settings, read from the environment once at start. Everything has a default so that
+ * `npm start` works on a fresh clone; the overrides exist for tests, benchmarks and people with their own
+ * PostgreSQL.
+ */
+import { resolve } from "node:path";
+import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/common/messaging";
+import { z } from "zod";
+
+const repoRoot = resolve(__dirname, "../../..");
+
+const port = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a port number` })
+    .int()
+    .min(0, `${name} must be 0..65535`)
+    .max(65535, `${name} must be 0..65535`);
+
+const seconds = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number of seconds` })
+    .int()
+    .min(0)
+    .optional();
+
+const EnvSchema = z.object({
+  PORT: port("PORT").default(3000),
+  /** fauxqs port; 0 picks a free one. */
+  LOCAL_AWS_PORT: port("LOCAL_AWS_PORT").default(0),
+  /** Folder for stack.json and the embedded database; relative paths are relative to the repository root. */
+  LOCAL_DIR: z.string().min(1).default(".local"),
+  DATABASE_URL: z.string().url("DATABASE_URL must be a postgres:// URL").optional(),
+  AWS_REGION: z.string().min(1).default("us-east-1"),
+  /** Test knobs: AWS waits minutes between retries; the poison-message tests cannot. */
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS: seconds("LOCAL_VISIBILITY_TIMEOUT_SECONDS"),
+  LOCAL_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+export interface LocalStackConfig {
+  readonly repoRoot: string;
+  readonly port: number;
+  readonly awsPort: number;
+  readonly localDir: string;
+  /** Set: use this PostgreSQL. Unset: embedded PGlite under `${localDir}/pgdata`. */
+  readonly databaseUrl?: string;
+  readonly region: string;
+  readonly messaging: MessagingSettings;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LocalStackConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid local stack settings: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    repoRoot,
+    port: e.PORT,
+    awsPort: e.LOCAL_AWS_PORT,
+    localDir: resolve(repoRoot, e.LOCAL_DIR),
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    region: e.AWS_REGION,
+    messaging: Object.freeze({
+      ...DEFAULT_MESSAGING_SETTINGS,
+      ...(e.LOCAL_VISIBILITY_TIMEOUT_SECONDS === undefined
+        ? {}
+        : { visibilityTimeoutSeconds: e.LOCAL_VISIBILITY_TIMEOUT_SECONDS }),
+      ...(e.LOCAL_MAX_RECEIVE_COUNT === undefined ? {} : { maxReceiveCount: e.LOCAL_MAX_RECEIVE_COUNT }),
+    }),
+  });
+}

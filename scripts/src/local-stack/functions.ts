@@ -1,0 +1,98 @@
+/**
+ * Loads the functions the local stack runs: the same handler modules the Lambda bundles are built from. They
+ * read their configuration from the environment at module load (as in Lambda), so the environment is set
+ * before the first import.
+ */
+import { resolve } from "node:path";
+import { ENV } from "@sml/common/env";
+import type { HttpFunction, HttpHandler } from "./api-gateway";
+import type { SqsHandler } from "./event-source-mapping";
+import { LOCAL_AWS_CREDENTIALS } from "./messaging";
+
+export interface FunctionEnvironment {
+  readonly repoRoot: string;
+  readonly region: string;
+  readonly awsEndpoint: string;
+  readonly topicArn: string;
+  readonly databaseUrl: string;
+}
+
+/** The variables each deployed function gets from the infrastructure, pointed at the local pieces. */
+export function functionEnvironment(
+  e: FunctionEnvironment,
+  inherited: NodeJS.ProcessEnv,
+): Record<string, string> {
+  return {
+    [ENV.topicArn]: e.topicArn,
+    [ENV.dbDriver]: "pg",
+    [ENV.databaseUrl]: e.databaseUrl,
+    [ENV.modelDir]: inherited[ENV.modelDir] ?? resolve(e.repoRoot, "model-container/model"),
+    AWS_ENDPOINT_URL: e.awsEndpoint,
+    AWS_REGION: e.region,
+    AWS_DEFAULT_REGION: e.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    // There is no X-Ray daemon here; EMF metric lines would drown the logs (set it to false to see them).
+    POWERTOOLS_TRACE_ENABLED: "false",
+    POWERTOOLS_METRICS_DISABLED: inherited.POWERTOOLS_METRICS_DISABLED ?? "true",
+    POWERTOOLS_METRICS_NAMESPACE: inherited.POWERTOOLS_METRICS_NAMESPACE ?? "sml-local",
+  };
+}
+
+/** The handler modules, by the function they implement (the same entries `npm run build` bundles). */
+export const HANDLER_MODULES: HandlerModules = {
+  api: "@sml/app-api/src/handlers/http",
+  subscriber: "@sml/app-subscriber/src/handlers/sqs",
+};
+
+export interface HandlerModules {
+  readonly api: string;
+  readonly subscriber: string;
+  readonly prediction?: string;
+}
+
+export interface LoadedFunctions {
+  readonly api: HttpFunction;
+  readonly prediction?: HttpFunction;
+  readonly subscriber: SqsHandler;
+}
+
+function handlerOf<T>(mod: unknown, name: string): T {
+  const handler = (mod as { handler?: unknown }).handler;
+  if (typeof handler !== "function") throw new Error(`${name} does not export a handler function`);
+  return handler as T;
+}
+
+async function load(specifier: string): Promise<unknown> {
+  try {
+    return await import(specifier);
+  } catch (err) {
+    throw new Error(`Could not load the handler module ${specifier}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+export async function loadFunctions(
+  region: string,
+  modules: HandlerModules = HANDLER_MODULES,
+): Promise<LoadedFunctions> {
+  const api = await load(modules.api);
+  const subscriber = await load(modules.subscriber);
+  const prediction = modules.prediction ? await load(modules.prediction) : undefined;
+  return {
+    api: {
+      identity: { functionName: "sml-api-local", region, timeoutSeconds: 10, memoryMB: 512 },
+      handler: handlerOf<HttpHandler>(api, modules.api),
+    },
+    ...(prediction && modules.prediction
+      ? {
+          prediction: {
+            identity: { functionName: "sml-prediction-local", region, timeoutSeconds: 30, memoryMB: 2048 },
+            handler: handlerOf<HttpHandler>(prediction, modules.prediction),
+          },
+        }
+      : {}),
+    subscriber: handlerOf<SqsHandler>(subscriber, modules.subscriber),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * `npm start`: runs the whole system on this machine (no AWS account) until Ctrl-C. See README.md, Quickstart.
+ */
+import { relative } from "node:path";
+import { ROUTES } from "@sml/common/routes";
+import { type LocalStackConfig, loadConfig } from "./config";
+import { log } from "./log";
+import { LOCAL_RESOURCE_NAMES } from "./messaging";
+import { DEFAULT_STOP_BUDGET_MS, type RunningStack, STACK_FILE, startStack } from "./stack";
+
+/** Past this, shutdown gives up waiting and exits non-zero, so a stuck stop never outlives the 10 s promise. */
+const HARD_EXIT_MS = 9_500;
+
+function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: number): string {
+  const d = stack.description;
+  const m = config.messaging;
+  const local = (p: string) => relative(process.cwd(), p) || ".";
+  const database =
+    stack.database.kind === "pglite"
+      ? `PGlite (embedded PostgreSQL), data in ${local(stack.database.dataDir ?? "")}, served at ${d.databaseUrl}`
+      : `PostgreSQL at DATABASE_URL (${redact(d.databaseUrl)})`;
+  const routes = ROUTES.map((r) => `${r.method} ${r.path}`).join(", ");
+  return [
+    "",
+    `serverless-ml-api local stack is up (${(startedInMs / 1000).toFixed(1)} s)`,
+    `  HTTP API      ${d.apiUrl}   ${routes}`,
+    `  SNS + SQS     ${d.awsEndpoint} (fauxqs)   topic ${LOCAL_RESOURCE_NAMES.topic} -> queue ${LOCAL_RESOURCE_NAMES.queue} -> DLQ ${LOCAL_RESOURCE_NAMES.deadLetterQueue} after ${m.maxReceiveCount} receives`,
+    `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
+    `  database      ${database}`,
+    `  details       ${local(`${config.localDir}/${STACK_FILE}`)} (apiUrl, awsEndpoint, topicArn, queueUrl, dlqUrl, databaseUrl)`,
+    "  logs          this terminal: one JSON object per line from every function (Powertools) and the stack",
+    "",
+    "Try:",
+    `  curl -s ${d.apiUrl}/health`,
+    `  curl -s -X POST ${d.apiUrl}/users -H 'content-type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'`,
+    `  curl -s '${d.apiUrl}/users?limit=5'`,
+    "",
+    "Ctrl-C stops (in-flight work finishes first).",
+    "",
+  ].join("\n");
+}
+
+/** Never print a password that someone put into DATABASE_URL. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  const stack = await startStack(config);
+  process.stdout.write(banner(config, stack, Date.now() - started));
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn("second signal: exiting without waiting", { signal });
+      process.exit(130);
+    }
+    stopping = true;
+    log.info("stopping", { signal });
+    setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting anyway");
+      process.exit(1);
+    }, HARD_EXIT_MS).unref();
+    stack.stop(DEFAULT_STOP_BUDGET_MS).then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error("shutdown failed", { error: err as Error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+main().catch((err: unknown) => {
+  log.error("local stack failed to start", { error: err as Error });
+  process.stderr.write(`\nnpm start failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,184 @@
+/**
+ * The whole system on one machine: database, SNS/SQS, the subscriber's event source mapping and the HTTP API,
+ * wired as the infrastructure wires them in AWS. `main.ts` runs it for `npm start`; benchmarks start it too.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { type LocalApiGateway, startApiGateway } from "./api-gateway";
+import type { LocalStackConfig } from "./config";
+import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
+import { EventSourceMapping } from "./event-source-mapping";
+import { functionEnvironment, HANDLER_MODULES, type HandlerModules, loadFunctions } from "./functions";
+import { log } from "./log";
+import { awsClientConfig, type LocalMessaging, type PendingMessages, startMessaging } from "./messaging";
+import { migrate } from "./migrate";
+
+/** What `.local/stack.json` holds, for the AWS CLI, psql and scripts. */
+export interface StackDescription {
+  readonly apiUrl: string;
+  readonly awsEndpoint: string;
+  readonly region: string;
+  readonly topicArn: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly databaseUrl: string;
+}
+
+export interface RunningStack {
+  readonly description: StackDescription;
+  readonly database: LocalDatabase;
+  readonly mapping: EventSourceMapping;
+  /** Stops in the order that loses nothing; resolves within `budgetMs` (the caller exits afterwards). */
+  stop(budgetMs?: number): Promise<void>;
+}
+
+export const STACK_FILE = "stack.json";
+/** Messages still queued at shutdown, sent back at the next start (fauxqs keeps no state on disk). */
+export const PENDING_MESSAGES_FILE = "pending-messages.json";
+/** Ctrl-C must finish well inside 10 s. */
+export const DEFAULT_STOP_BUDGET_MS = 8_000;
+
+export async function startStack(
+  config: LocalStackConfig,
+  modules: HandlerModules = HANDLER_MODULES,
+): Promise<RunningStack> {
+  mkdirSync(config.localDir, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const database = config.databaseUrl
+      ? externalDatabase(config.databaseUrl)
+      : await startEmbeddedDatabase(join(config.localDir, "pgdata"));
+    cleanups.push(() => database.stop());
+    const migrations = await migrate(database.url);
+    log.info("database ready", { database: database.kind, ...migrations });
+
+    const messaging = await startMessaging({
+      port: config.awsPort,
+      region: config.region,
+      settings: config.messaging,
+    });
+    cleanups.push(() => messaging.stop());
+    await restorePending(config.localDir, messaging);
+
+    Object.assign(
+      process.env,
+      functionEnvironment(
+        {
+          repoRoot: config.repoRoot,
+          region: config.region,
+          awsEndpoint: messaging.endpoint,
+          topicArn: messaging.topicArn,
+          databaseUrl: database.url,
+        },
+        process.env,
+      ),
+    );
+    const functions = await loadFunctions(config.region, modules);
+
+    const sqs = new SQSClient(awsClientConfig(messaging.endpoint, config.region));
+    cleanups.push(async () => sqs.destroy());
+    const mapping = new EventSourceMapping({
+      sqs,
+      queueUrl: messaging.queueUrl,
+      queueArn: messaging.queueArn,
+      region: config.region,
+      functionName: "sml-subscriber-local",
+      handler: functions.subscriber,
+      settings: config.messaging,
+    });
+    mapping.start();
+    cleanups.push(() => mapping.stop());
+
+    const api = await startApiGateway({
+      host: "127.0.0.1",
+      port: config.port,
+      functions: {
+        api: functions.api,
+        ...(functions.prediction ? { prediction: functions.prediction } : {}),
+      },
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") {
+        throw new Error(`Port ${config.port} is in use; start with another one, e.g. PORT=3001 npm start`, {
+          cause: err,
+        });
+      }
+      throw err;
+    });
+
+    const description: StackDescription = {
+      apiUrl: api.url,
+      awsEndpoint: messaging.endpoint,
+      region: config.region,
+      topicArn: messaging.topicArn,
+      queueUrl: messaging.queueUrl,
+      dlqUrl: messaging.deadLetterQueueUrl,
+      databaseUrl: database.url,
+    };
+    writeFileSync(join(config.localDir, STACK_FILE), `${JSON.stringify(description, null, 2)}\n`);
+    return {
+      description,
+      database,
+      mapping,
+      stop: (budgetMs = DEFAULT_STOP_BUDGET_MS) =>
+        stopStack({ budgetMs, api, mapping, messaging, sqs, database, localDir: config.localDir }),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+interface StopParts {
+  readonly budgetMs: number;
+  readonly api: LocalApiGateway;
+  readonly mapping: EventSourceMapping;
+  readonly messaging: LocalMessaging;
+  readonly sqs: SQSClient;
+  readonly database: LocalDatabase;
+  readonly localDir: string;
+}
+
+async function stopStack(p: StopParts): Promise<void> {
+  const deadline = Date.now() + p.budgetMs;
+  // 1. No new requests; requests in progress finish (their publishes are accepted messages).
+  await p.api.stop(Math.min(2_000, p.budgetMs / 4));
+  // 2. Let the subscriber work off what is visible, so accepted users reach the database now.
+  const drainUntil = deadline - 2_000;
+  while (Date.now() < drainUntil && ((await p.messaging.visibleMessages()) > 0 || p.mapping.busy))
+    await sleep(100);
+  // 3. Batches in progress finish; nothing new is received.
+  await p.mapping.stop();
+  // 4. Whatever is still queued (waiting for a retry, or in the DLQ) is saved for the next start.
+  const pending = await p.messaging.snapshot();
+  const file = join(p.localDir, PENDING_MESSAGES_FILE);
+  if (pending.queue.length + pending.deadLetterQueue.length > 0) {
+    writeFileSync(file, JSON.stringify(pending));
+    log.info("saved undelivered messages for the next start", {
+      queue: pending.queue.length,
+      deadLetterQueue: pending.deadLetterQueue.length,
+    });
+  }
+  p.sqs.destroy();
+  await p.messaging.stop();
+  await p.database.stop();
+  // The addresses in stack.json die with this process; a stale file would point tools at nothing.
+  rmSync(join(p.localDir, STACK_FILE), { force: true });
+}
+
+async function restorePending(localDir: string, messaging: LocalMessaging): Promise<void> {
+  const file = join(localDir, PENDING_MESSAGES_FILE);
+  if (!existsSync(file)) return;
+  const saved = JSON.parse(readFileSync(file, "utf8")) as PendingMessages;
+  await messaging.restore(saved);
+  rmSync(file);
+  log.info("restored messages saved at the last shutdown", {
+    queue: saved.queue.length,
+    deadLetterQueue: saved.deadLetterQueue.length,
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
