@@ -4,7 +4,7 @@
  * instead of on the first request.
  */
 import { ENV } from "@sml/common/env";
-import { z } from "zod";
+import * as z from "zod";
 
 const ConfigSchema = z.object({
   [ENV.topicArn]: z

@@ -2,7 +2,7 @@
  * The users contract between the API (publisher, reader), the subscriber (writer) and the database adapters.
  * Types and ports only: the adapters live in ./db, the HTTP handling in app-api, the SQS handling in app-subscriber.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Largest POST /users body accepted (bytes); larger bodies get 413 before parsing. */
 export const NEW_USER_MAX_BODY_BYTES = 16 * 1024;

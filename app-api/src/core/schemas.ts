@@ -15,7 +15,7 @@
  * GET /users query: only `limit` (decimal 1..100, default 20) and `cursor` (1..512 characters, opaque, issued
  * by a previous page); any other parameter is a 400 naming it, so a typo such as `limt` is not silently ignored.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const NAME_MAX_CODE_POINTS = 200;
 export const EMAIL_MAX_LENGTH = 254;

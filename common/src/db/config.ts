@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ENV } from "../env";
 
 /** Which database the functions use, read from the environment (names in ../env.ts). */

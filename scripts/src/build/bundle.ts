@@ -9,6 +9,20 @@ import { build } from "esbuild";
 
 const repoRoot = resolve(__dirname, "../../..");
 
+/**
+ * Credential providers the SDK's default chain loads with a dynamic import only when no credentials are in
+ * the environment. Lambda always sets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, so the chain
+ * stops at fromEnv and these (~90 KB minified, with the STS/SSO clients they pull in) never load there; left
+ * external, they still resolve from node_modules (local stack) or the runtime's bundled SDK if ever needed.
+ */
+const LAZY_CREDENTIAL_PROVIDERS = [
+  "@aws-sdk/credential-provider-ini",
+  "@aws-sdk/credential-provider-login",
+  "@aws-sdk/credential-provider-process",
+  "@aws-sdk/credential-provider-sso",
+  "@aws-sdk/credential-provider-web-identity",
+];
+
 /** Handler source per function; each module exports `handler`. */
 export const FUNCTION_ENTRIES: Record<ZipFunctionName, string> = {
   api: "app-api/src/handlers/http.ts",
@@ -31,8 +45,11 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
     minify: true,
     sourcemap: false,
     legalComments: "none",
+    // The ESM builds (`module`) of the AWS SDK and Powertools tree-shake; their CommonJS `main` builds are one
+    // file per package and pull in everything (~160 KB more for the api bundle).
+    mainFields: ["module", "main"],
     // pg's optional native binding is never installed in Lambda.
-    external: ["pg-native"],
+    external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
     logLevel: "warning",
   });
   return outfile;
