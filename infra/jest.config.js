@@ -1,1 +1,8 @@
-module.exports = { ...require("../jest.preset.js"), displayName: "infra" };
+// The synth tests need the zip bundles: global-setup.ts builds them (esbuild, as `npm run build` does) into
+// .gen/test-bundles, so a test run never touches dist/ and never depends on a previous build.
+module.exports = {
+  ...require("../jest.preset.js"),
+  displayName: "infra",
+  globalSetup: "<rootDir>/tests/global-setup.ts",
+  setupFilesAfterEnv: ["<rootDir>/tests/setup.ts"],
+};

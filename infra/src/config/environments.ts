@@ -1,0 +1,106 @@
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import type { EnvironmentConfig, EnvironmentName, SharedConfig } from "./types";
+
+const REGION = "eu-west-1";
+
+/** State, registry and GitHub settings; change `state.bucket` and `githubRepository` in a fork. */
+export const SHARED_CONFIG: SharedConfig = Object.freeze({
+  project: "sml",
+  region: REGION,
+  state: Object.freeze({
+    bucket: "serverless-ml-api-tfstate",
+    region: REGION,
+    keyPrefix: "serverless-ml-api",
+  }),
+  githubRepository: "serverless-ml-api/serverless-ml-api",
+  predictionRepositoryName: "serverless-ml-api/prediction",
+  keepImages: 30,
+  environments: Object.freeze(["dev", "prd"] as const),
+});
+
+/** Cheapest setup that still runs the whole system: one NAT, Aurora pauses when idle, no endpoints. */
+const dev: EnvironmentConfig = {
+  name: "dev",
+  region: REGION,
+  namePrefix: "sml-dev",
+  network: {
+    vpcCidr: "10.10.0.0/16",
+    availabilityZones: [`${REGION}a`, `${REGION}b`],
+    natMode: "single-gateway",
+    vpcEndpoints: false,
+    flowLogs: false,
+  },
+  database: {
+    engineVersion: "16.9",
+    databaseName: "sml",
+    minAcu: 0,
+    maxAcu: 4,
+    secondsUntilAutoPause: 900,
+    reader: false,
+    backupRetentionDays: 1,
+    deletionProtection: false,
+    finalSnapshot: false,
+    applyImmediately: true,
+    driver: "pg",
+  },
+  functions: {
+    api: { memoryMb: 512, timeoutSeconds: 10 },
+    subscriber: { memoryMb: 512 },
+    migrate: { memoryMb: 256, timeoutSeconds: 300 },
+  },
+  prediction: {
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+    reservedConcurrency: undefined,
+    provisionedConcurrency: undefined,
+  },
+  api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, jwtAuthorizer: false },
+  messaging: DEFAULT_MESSAGING_SETTINGS,
+  logRetentionDays: 14,
+  alarmEmail: undefined,
+};
+
+/** Production: NAT per AZ, endpoints, flow logs, a capacity floor and a reader, protection against deletion. */
+const prd: EnvironmentConfig = {
+  name: "prd",
+  region: REGION,
+  namePrefix: "sml-prd",
+  network: {
+    vpcCidr: "10.20.0.0/16",
+    availabilityZones: [`${REGION}a`, `${REGION}b`],
+    natMode: "gateway-per-az",
+    vpcEndpoints: true,
+    flowLogs: true,
+  },
+  database: {
+    engineVersion: "16.9",
+    databaseName: "sml",
+    minAcu: 0.5,
+    maxAcu: 16,
+    secondsUntilAutoPause: undefined,
+    reader: true,
+    backupRetentionDays: 14,
+    deletionProtection: true,
+    finalSnapshot: true,
+    applyImmediately: false,
+    driver: "pg",
+  },
+  functions: {
+    api: { memoryMb: 1024, timeoutSeconds: 10 },
+    subscriber: { memoryMb: 1024 },
+    migrate: { memoryMb: 256, timeoutSeconds: 300 },
+  },
+  prediction: {
+    memoryMb: 2048,
+    timeoutSeconds: 10,
+    reservedConcurrency: 50,
+    provisionedConcurrency: 2,
+  },
+  api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, jwtAuthorizer: true },
+  // More subscriber instances in prd; each holds one database connection, far below max_connections at 0.5 ACU.
+  messaging: Object.freeze({ ...DEFAULT_MESSAGING_SETTINGS, maximumConcurrency: 5 }),
+  logRetentionDays: 90,
+  alarmEmail: "oncall@example.com",
+};
+
+export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = Object.freeze({ dev, prd });

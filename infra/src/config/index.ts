@@ -1,0 +1,73 @@
+import { ENVIRONMENTS, SHARED_CONFIG } from "./environments";
+import type { EnvironmentConfig, EnvironmentName } from "./types";
+
+export * from "./types";
+export { ENVIRONMENTS, SHARED_CONFIG };
+
+/** Thrown at synth when an environment is unknown or its settings contradict each other. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const isEnvironmentName = (name: string): name is EnvironmentName => Object.hasOwn(ENVIRONMENTS, name);
+
+/** Checks the rules the types cannot express; returns the config unchanged or throws a ConfigError. */
+export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
+  const where = `infra/src/config/environments.ts (${config.name})`;
+  const problems: string[] = [];
+  const { database: db, network, messaging, functions } = config;
+  if (network.natMode === "none" && !network.vpcEndpoints)
+    problems.push(
+      'network.natMode "none" needs network.vpcEndpoints: true, or the functions cannot reach SNS and Secrets Manager',
+    );
+  if (db.minAcu < 0 || db.maxAcu > 256 || db.minAcu > db.maxAcu || db.maxAcu < 1)
+    problems.push(
+      `database ACU range ${db.minAcu}..${db.maxAcu} must satisfy 0 <= minAcu <= maxAcu, 1 <= maxAcu <= 256`,
+    );
+  if (db.secondsUntilAutoPause !== undefined && db.minAcu !== 0)
+    problems.push("database.secondsUntilAutoPause only applies with minAcu: 0");
+  if (
+    db.secondsUntilAutoPause !== undefined &&
+    (db.secondsUntilAutoPause < 300 || db.secondsUntilAutoPause > 86400)
+  )
+    problems.push("database.secondsUntilAutoPause must be within 300..86400");
+  if (db.backupRetentionDays < 1 || db.backupRetentionDays > 35)
+    problems.push("database.backupRetentionDays must be within 1..35");
+  if (!db.engineVersion.startsWith("16."))
+    problems.push("database.engineVersion must be a PostgreSQL 16 minor");
+  if (messaging.visibilityTimeoutSeconds < 6 * messaging.subscriberTimeoutSeconds)
+    problems.push(
+      "messaging.visibilityTimeoutSeconds must be at least 6x subscriberTimeoutSeconds (AWS guidance)",
+    );
+  if (messaging.maximumConcurrency < 2)
+    problems.push("messaging.maximumConcurrency must be >= 2 (SQS minimum)");
+  if (messaging.batchSize > 10 && messaging.maximumBatchingWindowSeconds < 1)
+    problems.push("messaging.batchSize > 10 needs maximumBatchingWindowSeconds >= 1 (SQS rule)");
+  if (functions.api.timeoutSeconds > 29)
+    problems.push("functions.api.timeoutSeconds must be <= 29 (API Gateway's integration limit is 30 s)");
+  const { provisionedConcurrency, reservedConcurrency } = config.prediction;
+  if (
+    provisionedConcurrency !== undefined &&
+    reservedConcurrency !== undefined &&
+    provisionedConcurrency > reservedConcurrency
+  )
+    problems.push("prediction.provisionedConcurrency cannot exceed prediction.reservedConcurrency");
+  if (config.logRetentionDays < 1)
+    problems.push("logRetentionDays must be set (>= 1): logs never expire otherwise");
+  if (config.name === "prd" && (!db.deletionProtection || !db.finalSnapshot || db.backupRetentionDays < 7))
+    problems.push("prd needs database.deletionProtection, database.finalSnapshot and >= 7 days of backups");
+  if (problems.length > 0)
+    throw new ConfigError(`Invalid environment config in ${where}:\n- ${problems.join("\n- ")}`);
+  return config;
+}
+
+/** The validated config of one environment; an unknown name throws with the list of known ones. */
+export function getEnvironmentConfig(name: string): EnvironmentConfig {
+  if (!isEnvironmentName(name)) {
+    const known = Object.keys(ENVIRONMENTS).join(", ");
+    throw new ConfigError(
+      `Unknown environment "${name}". Known environments: ${known}. Add one in infra/src/config/environments.ts (see infra/README.md, "Environments").`,
+    );
+  }
+  return validateConfig(ENVIRONMENTS[name]);
+}

@@ -1,0 +1,153 @@
+import type { MessagingSettings } from "@sml/common/messaging";
+
+/** The deployable environments. Stack ids end with the name (`sml-dev`), so `cdktf deploy '*-dev'` works. */
+export type EnvironmentName = "dev" | "prd";
+
+/**
+ * How the private subnets reach the internet (AWS APIs such as SNS, Secrets Manager, X-Ray).
+ * - `gateway-per-az`: one NAT gateway per AZ; an AZ outage cannot cut the other AZ off.
+ *   Costs 2 x (~$33/month + $0.045/GB processed).
+ * - `single-gateway`: one NAT gateway shared by both AZs; half the price, one AZ is a single point of failure.
+ * - `none`: no NAT gateway and no internet route; the functions then reach AWS only through VPC endpoints,
+ *   so `vpcEndpoints` must be on.
+ */
+export type NatMode = "gateway-per-az" | "single-gateway" | "none";
+
+/** How the zip functions talk to Aurora (read by the handlers from `DB_DRIVER`). */
+export type DatabaseDriver = "pg" | "data-api";
+
+export interface NetworkConfig {
+  /** IPv4 range of the VPC; the four subnets are carved out of it as /20s. Free. */
+  readonly vpcCidr: string;
+  /** Exactly two AZs: public + private subnet in each; the Aurora reader goes to the second. Free. */
+  readonly availabilityZones: readonly [string, string];
+  /** NAT layout, see {@link NatMode}. The biggest fixed network cost. */
+  readonly natMode: NatMode;
+  /**
+   * Interface VPC endpoints (SNS, SQS, Secrets Manager, ECR api/dkr, CloudWatch Logs, X-Ray, plus the RDS Data
+   * API when that driver is on) and a free S3 gateway endpoint, so AWS API calls stay off the NAT gateway and the
+   * internet. Costs ~$7.30/month per service per AZ (~$117/month for 8 services in 2 AZs) + $0.01/GB.
+   */
+  readonly vpcEndpoints: boolean;
+  /** VPC flow logs (all traffic) to CloudWatch Logs. Costs $0.50/GB ingested (vended-log pricing) + storage. */
+  readonly flowLogs: boolean;
+}
+
+export interface DatabaseConfig {
+  /**
+   * Aurora PostgreSQL engine version (a PostgreSQL 16 minor). 16.3+ is needed for 0 ACU with auto-pause.
+   * Changing it upgrades the cluster in place in the next apply.
+   */
+  readonly engineVersion: string;
+  /** Database created in the cluster, read by the functions from `DB_NAME`. */
+  readonly databaseName: string;
+  /**
+   * Lowest Aurora Serverless v2 capacity. 0 lets the cluster pause (no compute charge while paused, ~15 s resume
+   * on the first connection); every ACU held as a floor costs ~$0.12/hour (~$88/month) per instance.
+   */
+  readonly minAcu: number;
+  /** Highest capacity per instance; caps both spend (~$0.12 per ACU-hour) and connections (~max_connections). */
+  readonly maxAcu: number;
+  /**
+   * Seconds without connections before a 0-ACU cluster pauses (300..86400), or `undefined` to never pause.
+   * Only valid with `minAcu: 0`. Free; the price is the resume latency after a pause.
+   */
+  readonly secondsUntilAutoPause: number | undefined;
+  /** Adds a reader instance in the second AZ for failover. Doubles the instance compute cost (same ACU range). */
+  readonly reader: boolean;
+  /** Days of automated backups (1..35). Backup storage up to the cluster size is free, beyond ~$0.021/GB-month. */
+  readonly backupRetentionDays: number;
+  /** Refuses `terraform destroy` of the cluster until switched off. Free. */
+  readonly deletionProtection: boolean;
+  /** Takes a final snapshot when the cluster is destroyed. Snapshot storage ~$0.021/GB-month until deleted. */
+  readonly finalSnapshot: boolean;
+  /** Applies modifications at once instead of in the next maintenance window (may restart instances). Free. */
+  readonly applyImmediately: boolean;
+  /** Zip functions' database driver; `data-api` also grants `rds-data:*Statement` on the cluster. Data API: $0.35 per million requests beyond the free tier. */
+  readonly driver: DatabaseDriver;
+}
+
+export interface ZipFunctionSettings {
+  /** Memory in MB; Lambda bills GB-seconds ($0.0000133334 per GB-s on arm64), CPU scales with memory. */
+  readonly memoryMb: number;
+  /** Timeout in seconds; bounds the bill of a stuck invocation. */
+  readonly timeoutSeconds: number;
+}
+
+export interface PredictionConfig extends ZipFunctionSettings {
+  /**
+   * Concurrency reserved for (and capped at) the prediction function, or `undefined` for the shared pool.
+   * Free, but it is taken away from the account's other functions.
+   */
+  readonly reservedConcurrency: number | undefined;
+  /**
+   * Pre-initialised instances of the `live` alias (no cold starts), or `undefined` for none. Costs
+   * ~$0.0000033334 per GB-s provisioned on arm64 (~$8.60/month per 1 GB instance) whether used or not.
+   */
+  readonly provisionedConcurrency: number | undefined;
+}
+
+export interface ApiConfig {
+  /** Steady-state requests per second allowed by the stage before 429s. Free; protects the database. */
+  readonly throttlingRateLimit: number;
+  /** Burst bucket size of the stage throttle. Free. */
+  readonly throttlingBurstLimit: number;
+  /**
+   * Protects every route marked `authorized` with a JWT authorizer backed by a new Cognito user pool. Cognito
+   * Essentials: free for 10,000 monthly active users, then ~$0.015 per MAU.
+   */
+  readonly jwtAuthorizer: boolean;
+}
+
+/** One environment's settings. Everything that costs money or widens access is a visible switch here. */
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  /** AWS region of every resource of the environment. */
+  readonly region: string;
+  /** Prefix of every resource name (`sml-dev-api`); keeps IAM ARN patterns and dashboards readable. */
+  readonly namePrefix: string;
+  readonly network: NetworkConfig;
+  readonly database: DatabaseConfig;
+  readonly functions: {
+    readonly api: ZipFunctionSettings;
+    readonly subscriber: Omit<ZipFunctionSettings, "timeoutSeconds">;
+    readonly migrate: ZipFunctionSettings;
+  };
+  readonly prediction: PredictionConfig;
+  readonly api: ApiConfig;
+  /** SNS -> SQS -> subscriber settings, shared with the local stack (`@sml/common/messaging`). */
+  readonly messaging: MessagingSettings;
+  /** CloudWatch Logs retention of every log group (function, API access, flow logs). Storage ~$0.03/GB-month. */
+  readonly logRetentionDays: number;
+  /** Where the alarms (observability construct) send email; `undefined` creates no subscription. Free. */
+  readonly alarmEmail: string | undefined;
+}
+
+/** Terraform state location, shared by every stack (one key per stack). */
+export interface StateBackendConfig {
+  /** S3 bucket created by the bootstrap stack (globally unique name). */
+  readonly bucket: string;
+  /** Region of the state bucket. */
+  readonly region: string;
+  /** Key prefix; each stack's state lives at `<prefix>/<stack id>/terraform.tfstate`. */
+  readonly keyPrefix: string;
+}
+
+/** Settings of the stacks that exist once, not per environment. */
+export interface SharedConfig {
+  readonly project: string;
+  readonly state: StateBackendConfig;
+  /** Region of the bootstrap and registry stacks. */
+  readonly region: string;
+  /** `owner/name` of the GitHub repository whose workflows may assume the deploy and plan roles. */
+  readonly githubRepository: string;
+  /** ECR repository holding the prediction image (one registry, images promoted by digest). */
+  readonly predictionRepositoryName: string;
+  /**
+   * Images the ECR lifecycle policy keeps (newest first; untagged ones expire after a day). Keep enough to roll
+   * back both environments. ECR storage: $0.10/GB-month, a model image is a few hundred MB.
+   */
+  readonly keepImages: number;
+  /** The environments that get a deploy role (GitHub environment of the same name). */
+  readonly environments: readonly EnvironmentName[];
+}

@@ -1,0 +1,171 @@
+import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
+import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
+import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
+import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
+import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CognitoUserPool } from "@cdktf/provider-aws/lib/cognito-user-pool";
+import { CognitoUserPoolClient } from "@cdktf/provider-aws/lib/cognito-user-pool-client";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { type Route, type RouteTarget, routeKey } from "@sml/common/routes";
+import { Construct } from "constructs";
+import type { ApiConfig } from "../config";
+
+/** A function API Gateway invokes: its name, the ARN to invoke, and the alias (qualifier) if any. */
+export interface ApiTarget {
+  readonly functionName: string;
+  readonly invokeArn: string;
+  readonly qualifier?: string;
+}
+
+export interface ApiProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly config: ApiConfig;
+  readonly routes: readonly Route[];
+  readonly targets: Record<RouteTarget, ApiTarget>;
+  readonly logRetentionDays: number;
+}
+
+/** Stage name; `$default` serves at the API's root URL. */
+export const STAGE_NAME = "$default";
+
+/** One JSON object per request in the access log (CloudWatch Logs Insights reads the fields directly). */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  requestTime: "$context.requestTime",
+  httpMethod: "$context.httpMethod",
+  path: "$context.path",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  protocol: "$context.protocol",
+  responseLength: "$context.responseLength",
+  responseLatency: "$context.responseLatency",
+  integrationLatency: "$context.integrationLatency",
+  integrationError: "$context.integrationErrorMessage",
+  authorizerError: "$context.authorizer.error",
+});
+
+/** `/users/{id}` -> `/users/*`: the resource part of an execute-api ARN for a route. */
+export const routeArnPath = (path: string): string => path.replace(/\{[^}]+\}/g, "*");
+
+/**
+ * HTTP API with one route per entry of the shared route table, Lambda proxy integrations (payload 2.0), a
+ * `$default` stage that throttles and writes JSON access logs, and an optional Cognito JWT authorizer on the
+ * routes marked `authorized`. Each route may invoke its function only through its own method and path.
+ */
+export class Api extends Construct {
+  readonly api: Apigatewayv2Api;
+  readonly stage: Apigatewayv2Stage;
+  readonly accessLogGroup: CloudwatchLogGroup;
+  readonly routes: Apigatewayv2Route[] = [];
+  readonly authorizer: Apigatewayv2Authorizer | undefined;
+  readonly userPool: CognitoUserPool | undefined;
+  readonly userPoolClient: CognitoUserPoolClient | undefined;
+  /** The stage's URL (no trailing slash). */
+  readonly url: string;
+  readonly stageName = STAGE_NAME;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const { namePrefix, config } = props;
+    this.api = new Apigatewayv2Api(this, "api", {
+      name: `${namePrefix}-api`,
+      protocolType: "HTTP",
+      description: "serverless-ml-api: users and predictions",
+    });
+
+    this.accessLogGroup = new CloudwatchLogGroup(this, "access-logs", {
+      name: `/aws/apigateway/${namePrefix}-api`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.stage = new Apigatewayv2Stage(this, "stage", {
+      apiId: this.api.id,
+      name: STAGE_NAME,
+      autoDeploy: true,
+      defaultRouteSettings: {
+        throttlingRateLimit: config.throttlingRateLimit,
+        throttlingBurstLimit: config.throttlingBurstLimit,
+        detailedMetricsEnabled: true,
+      },
+      accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
+    });
+    this.url = this.stage.invokeUrl;
+
+    if (config.jwtAuthorizer) {
+      this.userPool = new CognitoUserPool(this, "users", {
+        name: `${namePrefix}-users`,
+        usernameAttributes: ["email"],
+        autoVerifiedAttributes: ["email"],
+        passwordPolicy: {
+          minimumLength: 12,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireNumbers: true,
+          requireSymbols: false,
+        },
+        mfaConfiguration: "OPTIONAL",
+        softwareTokenMfaConfiguration: { enabled: true },
+      });
+      this.userPoolClient = new CognitoUserPoolClient(this, "client", {
+        name: `${namePrefix}-api-client`,
+        userPoolId: this.userPool.id,
+        generateSecret: false,
+        explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        preventUserExistenceErrors: "ENABLED",
+      });
+      this.authorizer = new Apigatewayv2Authorizer(this, "jwt", {
+        apiId: this.api.id,
+        name: "cognito",
+        authorizerType: "JWT",
+        identitySources: ["$request.header.Authorization"],
+        jwtConfiguration: {
+          audience: [this.userPoolClient.id],
+          issuer: `https://cognito-idp.${props.region}.amazonaws.com/${this.userPool.id}`,
+        },
+      });
+    }
+
+    const integrations = new Map<RouteTarget, Apigatewayv2Integration>();
+    for (const route of props.routes) {
+      const target = props.targets[route.target];
+      let integration = integrations.get(route.target);
+      if (!integration) {
+        integration = new Apigatewayv2Integration(this, `${route.target}-integration`, {
+          apiId: this.api.id,
+          integrationType: "AWS_PROXY",
+          integrationMethod: "POST",
+          integrationUri: target.invokeArn,
+          payloadFormatVersion: "2.0",
+          timeoutMilliseconds: 29000,
+        });
+        integrations.set(route.target, integration);
+      }
+      const key = routeKey(route);
+      const slug = key
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/-+$/, "");
+      const protectedRoute = route.authorized && this.authorizer;
+      this.routes.push(
+        new Apigatewayv2Route(this, `route-${slug}`, {
+          apiId: this.api.id,
+          routeKey: key,
+          target: `integrations/${integration.id}`,
+          ...(protectedRoute
+            ? { authorizationType: "JWT", authorizerId: this.authorizer?.id }
+            : { authorizationType: "NONE" }),
+        }),
+      );
+      new LambdaPermission(this, `invoke-${slug}`, {
+        statementId: `apigateway-${slug}`,
+        action: "lambda:InvokeFunction",
+        functionName: target.functionName,
+        ...(target.qualifier ? { qualifier: target.qualifier } : {}),
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `${this.api.executionArn}/*/${route.method}${routeArnPath(route.path)}`,
+      });
+    }
+  }
+}

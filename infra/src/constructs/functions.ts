@@ -1,0 +1,173 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
+import { ENV } from "@sml/common/env";
+import { type ZipFunctionName, zipBundleDir } from "@sml/common/functions";
+import { AssetType, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config";
+import type { Database } from "./database";
+import type { PolicyStatement } from "./iam";
+import type { Messaging } from "./messaging";
+import type { MigrationSet } from "./migrations";
+import type { Network } from "./network";
+import { ServiceFunction } from "./service-function";
+
+export interface FunctionsProps {
+  readonly config: EnvironmentConfig;
+  readonly network: Network;
+  readonly database: Database;
+  readonly messaging: Messaging;
+  /** Folder holding `dist/functions/<name>/` (the repository root, or a test's build folder). */
+  readonly bundleRoot: string;
+  readonly migrations: MigrationSet;
+}
+
+/** Thrown at synth when a bundle folder is missing. */
+export class MissingBundleError extends Error {
+  override readonly name = "MissingBundleError";
+}
+
+function zipAsset(scope: Construct, name: ZipFunctionName, bundleRoot: string): TerraformAsset {
+  const dir = join(bundleRoot, zipBundleDir(name));
+  if (!existsSync(join(dir, "index.js")))
+    throw new MissingBundleError(
+      `Bundle ${dir}/index.js is missing. Run \`npm run build\` (or \`npm run synth\`, which builds first) at the repository root.`,
+    );
+  return new TerraformAsset(scope, `${name}-bundle`, { path: dir, type: AssetType.ARCHIVE });
+}
+
+/**
+ * The zip functions in the private subnets: the API (`/users`, `/health`), the SQS subscriber with its event
+ * source mapping, and the migration function that Terraform invokes whenever the migration set changes.
+ */
+export class Functions extends Construct {
+  readonly api: ServiceFunction;
+  readonly subscriber: ServiceFunction;
+  readonly migrate: ServiceFunction;
+  readonly eventSourceMapping: LambdaEventSourceMapping;
+  readonly migrationInvocation: LambdaInvocation;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { config, network, database, messaging } = props;
+    const prefix = config.namePrefix;
+    const vpc = {
+      subnetIds: network.privateSubnets.map((s) => s.id),
+      securityGroupIds: [network.functionSecurityGroup.id],
+    };
+    const databaseEnv = {
+      [ENV.dbDriver]: config.database.driver,
+      [ENV.dbHost]: database.cluster.endpoint,
+      [ENV.dbPort]: String(database.cluster.port),
+      [ENV.dbName]: config.database.databaseName,
+      [ENV.dbSecretArn]: database.secretArn,
+      [ENV.dbClusterArn]: database.cluster.arn,
+    };
+    const databaseAccess: PolicyStatement[] = [
+      {
+        sid: "ReadDatabaseSecret",
+        effect: "Allow",
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [database.secretArn],
+      },
+      ...(config.database.driver === "data-api"
+        ? [
+            {
+              sid: "RdsDataApi",
+              effect: "Allow",
+              actions: [
+                "rds-data:ExecuteStatement",
+                "rds-data:BatchExecuteStatement",
+                "rds-data:BeginTransaction",
+                "rds-data:CommitTransaction",
+                "rds-data:RollbackTransaction",
+              ],
+              resources: [database.cluster.arn],
+            },
+          ]
+        : []),
+    ];
+    const common = (name: string) => ({
+      POWERTOOLS_SERVICE_NAME: name,
+      POWERTOOLS_METRICS_NAMESPACE: "serverless-ml-api",
+    });
+
+    this.api = new ServiceFunction(this, "api", {
+      functionName: `${prefix}-api`,
+      description: "HTTP API: /users and /health",
+      code: { kind: "zip", asset: zipAsset(this, "api", props.bundleRoot) },
+      ...config.functions.api,
+      environment: { ...common("api"), ...databaseEnv, [ENV.topicArn]: messaging.topic.arn },
+      vpc,
+      logRetentionDays: config.logRetentionDays,
+      statements: [
+        { sid: "PublishUsers", effect: "Allow", actions: ["sns:Publish"], resources: [messaging.topic.arn] },
+        {
+          sid: "EncryptForTopic",
+          effect: "Allow",
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: [messaging.topicKey.arn],
+        },
+        ...databaseAccess,
+      ],
+    });
+
+    this.subscriber = new ServiceFunction(this, "subscriber", {
+      functionName: `${prefix}-subscriber`,
+      description: "SQS subscriber: users from SNS envelopes into PostgreSQL",
+      code: { kind: "zip", asset: zipAsset(this, "subscriber", props.bundleRoot) },
+      memoryMb: config.functions.subscriber.memoryMb,
+      timeoutSeconds: messaging.settings.subscriberTimeoutSeconds,
+      environment: { ...common("subscriber"), ...databaseEnv },
+      vpc,
+      logRetentionDays: config.logRetentionDays,
+      statements: [
+        {
+          sid: "ConsumeUsersQueue",
+          effect: "Allow",
+          actions: [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
+          ],
+          resources: [messaging.queue.arn],
+        },
+        ...databaseAccess,
+      ],
+    });
+
+    this.eventSourceMapping = new LambdaEventSourceMapping(this, "subscriber-queue", {
+      functionName: this.subscriber.function.arn,
+      eventSourceArn: messaging.queue.arn,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      batchSize: messaging.settings.batchSize,
+      maximumBatchingWindowInSeconds: messaging.settings.maximumBatchingWindowSeconds,
+      // Each concurrent subscriber holds one database connection: this is the bound on the pool.
+      scalingConfig: { maximumConcurrency: messaging.settings.maximumConcurrency },
+      enabled: true,
+    });
+
+    this.migrate = new ServiceFunction(this, "migrate", {
+      functionName: `${prefix}-migrate`,
+      description: "Applies the SQL migrations; invoked by Terraform on apply",
+      code: { kind: "zip", asset: zipAsset(this, "migrate", props.bundleRoot) },
+      ...config.functions.migrate,
+      environment: { ...common("migrate"), ...databaseEnv },
+      vpc,
+      logRetentionDays: config.logRetentionDays,
+      statements: databaseAccess,
+    });
+
+    // The input carries the migration set's hash, so Terraform re-invokes the function exactly when a migration
+    // is added or changed (and on the first apply). A failing migration fails the apply.
+    this.migrationInvocation = new LambdaInvocation(this, "run-migrations", {
+      functionName: this.migrate.function.functionName,
+      input: JSON.stringify({ source: "terraform-apply", migrationSetHash: props.migrations.hash }),
+      triggers: { migrationSetHash: props.migrations.hash },
+      dependsOn: [database.writer, this.migrate.function, ...network.egress],
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
+import type { MessagingSettings } from "@sml/common/messaging";
+import { Construct } from "constructs";
+import { policyDocument } from "./iam";
+
+export interface MessagingProps {
+  readonly namePrefix: string;
+  readonly settings: MessagingSettings;
+}
+
+/**
+ * The users path: SNS topic (customer-managed KMS key) -> SQS queue (SSE-SQS) with a dead-letter queue.
+ * Only this topic may send to the queue; the DLQ accepts redrives from this queue only. Delivery keeps the SNS
+ * envelope (raw delivery off) because the subscriber orders updates by the SNS publish timestamp.
+ */
+export class Messaging extends Construct {
+  readonly topic: SnsTopic;
+  readonly topicKey: KmsKey;
+  readonly queue: SqsQueue;
+  readonly deadLetterQueue: SqsQueue;
+  readonly subscription: SnsTopicSubscription;
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+  readonly settings: MessagingSettings;
+
+  constructor(scope: Construct, id: string, props: MessagingProps) {
+    super(scope, id);
+    const { namePrefix, settings } = props;
+    this.settings = settings;
+    this.queueName = `${namePrefix}-users`;
+    this.deadLetterQueueName = `${namePrefix}-users-dlq`;
+
+    // The default key policy delegates to IAM, so only roles granted kms:GenerateDataKey on this key can publish.
+    this.topicKey = new KmsKey(this, "topic-key", {
+      description: `${namePrefix} users topic encryption`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+    });
+    new KmsAlias(this, "topic-key-alias", {
+      name: `alias/${namePrefix}-users-topic`,
+      targetKeyId: this.topicKey.keyId,
+    });
+
+    this.topic = new SnsTopic(this, "topic", {
+      name: `${namePrefix}-users`,
+      kmsMasterKeyId: this.topicKey.arn,
+    });
+
+    this.deadLetterQueue = new SqsQueue(this, "dlq", {
+      name: this.deadLetterQueueName,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: settings.deadLetterRetentionSeconds,
+    });
+    this.queue = new SqsQueue(this, "queue", {
+      name: this.queueName,
+      sqsManagedSseEnabled: true,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      messageRetentionSeconds: settings.messageRetentionSeconds,
+      receiveWaitTimeSeconds: 20,
+      redrivePolicy: JSON.stringify({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: settings.maxReceiveCount,
+      }),
+    });
+    // A separate resource: on the DLQ itself it would reference the queue that references the DLQ (a cycle).
+    new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {
+      queueUrl: this.deadLetterQueue.url,
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
+    });
+
+    new SqsQueuePolicy(this, "queue-policy", {
+      queueUrl: this.queue.url,
+      policy: policyDocument(this, "queue-policy-document", [
+        {
+          sid: "OnlyTheUsersTopicSends",
+          effect: "Allow",
+          principals: [{ type: "Service", identifiers: ["sns.amazonaws.com"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [this.queue.arn],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [this.topic.arn] }],
+        },
+        {
+          sid: "DenyPlainHttp",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sqs:*"],
+          resources: [this.queue.arn],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]).json,
+    });
+
+    this.subscription = new SnsTopicSubscription(this, "subscription", {
+      topicArn: this.topic.arn,
+      protocol: "sqs",
+      endpoint: this.queue.arn,
+      rawMessageDelivery: false,
+    });
+  }
+}

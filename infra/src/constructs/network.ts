@@ -1,0 +1,243 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { TerraformResource } from "cdktf";
+import { Construct } from "constructs";
+import type { NetworkConfig } from "../config";
+import { policyDocument, serviceTrust } from "./iam";
+
+export interface NetworkProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly config: NetworkConfig;
+  /** Adds the RDS Data API endpoint when the functions use that driver. */
+  readonly dataApiEndpoint: boolean;
+  readonly logRetentionDays: number;
+}
+
+/** Terraform's cidrsubnet() computed at synth, so the plan and the snapshot show literal ranges. */
+export function subnetCidr(cidr: string, newBits: number, index: number): string {
+  const [address, prefixText] = cidr.split("/");
+  const prefix = Number(prefixText);
+  const octets = (address ?? "").split(".").map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255) || !(prefix >= 0))
+    throw new Error(`Invalid IPv4 CIDR "${cidr}" in the network config`);
+  const newPrefix = prefix + newBits;
+  if (newPrefix > 32 || index >= 2 ** newBits)
+    throw new Error(`Subnet ${index} of ${cidr} with ${newBits} new bits does not fit`);
+  const base = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const start = base + index * 2 ** (32 - newPrefix);
+  const bytes = [24, 16, 8, 0].map((shift) => Math.floor(start / 2 ** shift) % 256);
+  return `${bytes.join(".")}/${newPrefix}`;
+}
+
+/** Interface endpoints for every AWS API the VPC functions call (service name suffixes). */
+export const INTERFACE_ENDPOINT_SERVICES = [
+  "sns",
+  "sqs",
+  "secretsmanager",
+  "ecr.api",
+  "ecr.dkr",
+  "logs",
+  "xray",
+];
+
+/**
+ * VPC across two AZs: a public subnet per AZ (NAT gateways only), a private subnet per AZ (functions, Aurora),
+ * NAT per {@link NetworkConfig.natMode}, optional interface endpoints and flow logs. The default security group
+ * is emptied so nothing can use it by accident.
+ */
+export class Network extends Construct {
+  readonly vpc: Vpc;
+  readonly publicSubnets: Subnet[];
+  readonly privateSubnets: Subnet[];
+  readonly natGateways: NatGateway[];
+  /** Attached to every VPC function; the database and the endpoints admit traffic from it. */
+  readonly functionSecurityGroup: SecurityGroup;
+  readonly endpointSecurityGroup: SecurityGroup | undefined;
+  readonly endpoints: VpcEndpoint[] = [];
+  readonly flowLogGroup: CloudwatchLogGroup | undefined;
+  /** What a VPC function needs before it can reach AWS APIs (private default routes, endpoints). */
+  readonly egress: TerraformResource[] = [];
+  readonly config: NetworkConfig;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const { namePrefix, config } = props;
+    this.config = config;
+    const name = (suffix: string) => ({ Name: `${namePrefix}-${suffix}` });
+
+    this.vpc = new Vpc(this, "vpc", {
+      cidrBlock: config.vpcCidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: name("vpc"),
+    });
+    new DefaultSecurityGroup(this, "default-sg", { vpcId: this.vpc.id, tags: name("default-unused") });
+
+    const igw = new InternetGateway(this, "igw", { vpcId: this.vpc.id, tags: name("igw") });
+    const publicRoutes = new RouteTable(this, "public-rt", { vpcId: this.vpc.id, tags: name("public") });
+    new Route(this, "public-default-route", {
+      routeTableId: publicRoutes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    });
+
+    this.publicSubnets = [];
+    this.privateSubnets = [];
+    const privateRoutes: RouteTable[] = [];
+    config.availabilityZones.forEach((az, i) => {
+      const pub = new Subnet(this, `public-${i}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: az,
+        cidrBlock: subnetCidr(config.vpcCidr, 4, i),
+        // NAT gateways get Elastic IPs; nothing else lives here, so no instance needs an automatic public IP.
+        mapPublicIpOnLaunch: false,
+        tags: { ...name(`public-${az}`), Tier: "public" },
+      });
+      new RouteTableAssociation(this, `public-${i}-rta`, { subnetId: pub.id, routeTableId: publicRoutes.id });
+      this.publicSubnets.push(pub);
+
+      const priv = new Subnet(this, `private-${i}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: az,
+        cidrBlock: subnetCidr(config.vpcCidr, 4, 8 + i),
+        mapPublicIpOnLaunch: false,
+        tags: { ...name(`private-${az}`), Tier: "private" },
+      });
+      const rt = new RouteTable(this, `private-${i}-rt`, { vpcId: this.vpc.id, tags: name(`private-${az}`) });
+      new RouteTableAssociation(this, `private-${i}-rta`, { subnetId: priv.id, routeTableId: rt.id });
+      this.privateSubnets.push(priv);
+      privateRoutes.push(rt);
+    });
+
+    const natCount = { "gateway-per-az": 2, "single-gateway": 1, none: 0 }[config.natMode];
+    this.natGateways = Array.from({ length: natCount }, (_, i) => {
+      const eip = new Eip(this, `nat-${i}-eip`, { domain: "vpc", tags: name(`nat-${i}`) });
+      return new NatGateway(this, `nat-${i}`, {
+        allocationId: eip.id,
+        subnetId: (this.publicSubnets[i] as Subnet).id,
+        tags: name(`nat-${i}`),
+        dependsOn: [igw],
+      });
+    });
+    privateRoutes.forEach((rt, i) => {
+      const nat = this.natGateways[Math.min(i, this.natGateways.length - 1)];
+      if (!nat) return;
+      this.egress.push(
+        new Route(this, `private-${i}-default-route`, {
+          routeTableId: rt.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: nat.id,
+        }),
+      );
+    });
+
+    this.functionSecurityGroup = new SecurityGroup(this, "functions-sg", {
+      name: `${namePrefix}-functions`,
+      description: "Lambda functions in the VPC: no ingress, HTTPS out to AWS APIs",
+      vpcId: this.vpc.id,
+      tags: name("functions"),
+    });
+    new VpcSecurityGroupEgressRule(this, "functions-https-out", {
+      securityGroupId: this.functionSecurityGroup.id,
+      description: "HTTPS to AWS APIs (through NAT or the VPC endpoints)",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: "0.0.0.0/0",
+    });
+
+    if (config.vpcEndpoints) {
+      const endpointSg = new SecurityGroup(this, "endpoints-sg", {
+        name: `${namePrefix}-endpoints`,
+        description: "Interface VPC endpoints: HTTPS from the functions only",
+        vpcId: this.vpc.id,
+        tags: name("endpoints"),
+      });
+      new VpcSecurityGroupIngressRule(this, "endpoints-https-in", {
+        securityGroupId: endpointSg.id,
+        description: "HTTPS from the functions",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        referencedSecurityGroupId: this.functionSecurityGroup.id,
+      });
+      this.endpointSecurityGroup = endpointSg;
+      const services = [...INTERFACE_ENDPOINT_SERVICES, ...(props.dataApiEndpoint ? ["rds-data"] : [])];
+      for (const service of services) {
+        this.endpoints.push(
+          new VpcEndpoint(this, `endpoint-${service.replace(".", "-")}`, {
+            vpcId: this.vpc.id,
+            serviceName: `com.amazonaws.${props.region}.${service}`,
+            vpcEndpointType: "Interface",
+            privateDnsEnabled: true,
+            subnetIds: this.privateSubnets.map((s) => s.id),
+            securityGroupIds: [endpointSg.id],
+            tags: name(`endpoint-${service}`),
+          }),
+        );
+      }
+      // Gateway endpoints are free; ECR serves image layers from S3.
+      this.endpoints.push(
+        new VpcEndpoint(this, "endpoint-s3", {
+          vpcId: this.vpc.id,
+          serviceName: `com.amazonaws.${props.region}.s3`,
+          vpcEndpointType: "Gateway",
+          routeTableIds: privateRoutes.map((rt) => rt.id),
+          tags: name("endpoint-s3"),
+        }),
+      );
+    }
+
+    this.egress.push(...this.endpoints);
+
+    if (config.flowLogs) {
+      const group = new CloudwatchLogGroup(this, "flow-logs", {
+        name: `/${namePrefix}/vpc-flow-logs`,
+        retentionInDays: props.logRetentionDays,
+      });
+      const role = new IamRole(this, "flow-logs-role", {
+        name: `${namePrefix}-vpc-flow-logs`,
+        assumeRolePolicy: serviceTrust(this, "flow-logs-trust", "vpc-flow-logs.amazonaws.com", [
+          { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
+        ]).json,
+      });
+      new IamRolePolicy(this, "flow-logs-policy", {
+        role: role.id,
+        name: "write-flow-logs",
+        policy: policyDocument(this, "flow-logs-permissions", [
+          {
+            effect: "Allow",
+            actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            resources: [group.arn, `${group.arn}:*`],
+          },
+        ]).json,
+      });
+      new FlowLog(this, "flow-log", {
+        vpcId: this.vpc.id,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: group.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 600,
+      });
+      this.flowLogGroup = group;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
+import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config";
+import { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config";
+import { ServiceFunction } from "./service-function";
+
+export interface PredictionProps {
+  readonly config: EnvironmentConfig;
+  /** `<repository url>@sha256:<digest>`: an image that already exists in ECR (see infra/README.md, deploy order). */
+  readonly imageUri: string;
+}
+
+/** The alias API Gateway invokes; provisioned concurrency (when on) is attached to it. */
+export const PREDICTION_ALIAS = "live";
+
+/**
+ * The prediction function: a container image (TensorFlow.js model inside), outside the VPC because it reads
+ * nothing but its own image. Every image change publishes a version and moves the `live` alias to it, which
+ * carries the optional provisioned concurrency; reserved concurrency caps (and guarantees) its share.
+ */
+export class Prediction extends Construct {
+  readonly fn: ServiceFunction;
+  readonly alias: LambdaAlias;
+  readonly provisionedConcurrency: LambdaProvisionedConcurrencyConfig | undefined;
+
+  constructor(scope: Construct, id: string, props: PredictionProps) {
+    super(scope, id);
+    const { config } = props;
+    const settings = config.prediction;
+    this.fn = new ServiceFunction(this, "prediction", {
+      functionName: `${config.namePrefix}-prediction`,
+      description: "POST /predict: flight-delay model (TensorFlow.js) in a container image",
+      code: { kind: "image", imageUri: props.imageUri },
+      memoryMb: settings.memoryMb,
+      timeoutSeconds: settings.timeoutSeconds,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: "prediction",
+        POWERTOOLS_METRICS_NAMESPACE: "serverless-ml-api",
+      },
+      logRetentionDays: config.logRetentionDays,
+      statements: [],
+      ...(settings.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: settings.reservedConcurrency }),
+      publish: true,
+    });
+    this.alias = new LambdaAlias(this, "alias", {
+      name: PREDICTION_ALIAS,
+      functionName: this.fn.function.functionName,
+      functionVersion: this.fn.function.version,
+    });
+    this.provisionedConcurrency =
+      settings.provisionedConcurrency === undefined
+        ? undefined
+        : new LambdaProvisionedConcurrencyConfig(this, "provisioned", {
+            functionName: this.fn.function.functionName,
+            qualifier: this.alias.name,
+            provisionedConcurrentExecutions: settings.provisionedConcurrency,
+          });
+  }
+}

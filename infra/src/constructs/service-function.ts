@@ -1,0 +1,121 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import type { TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { type PolicyStatement, policyDocument, serviceTrust } from "./iam";
+
+export type FunctionCode =
+  | { readonly kind: "zip"; readonly asset: TerraformAsset }
+  | { readonly kind: "image"; readonly imageUri: string };
+
+export interface ServiceFunctionProps {
+  readonly functionName: string;
+  readonly description: string;
+  readonly code: FunctionCode;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly environment?: Record<string, string>;
+  /** Private subnets and security groups; omit for a function outside the VPC. */
+  readonly vpc?: { readonly subnetIds: string[]; readonly securityGroupIds: string[] };
+  /** What the function's own code calls, beyond logging and tracing (added here for every function). */
+  readonly statements: PolicyStatement[];
+  readonly logRetentionDays: number;
+  readonly reservedConcurrency?: number;
+  /** Publishes a version on every code change (needed for an alias with provisioned concurrency). */
+  readonly publish?: boolean;
+}
+
+/**
+ * One Lambda function with its own role (only the given statements, plus its log group, X-Ray and, in a VPC,
+ * ENI management), a log group with retention created before the function, JSON logs, arm64, Node.js 22 for zip
+ * code, and X-Ray active tracing.
+ */
+export class ServiceFunction extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: IamRole;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly functionName: string;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+    this.functionName = props.functionName;
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.role = new IamRole(this, "role", {
+      name: props.functionName,
+      description: `Execution role of ${props.functionName}`,
+      assumeRolePolicy: serviceTrust(this, "trust", "lambda.amazonaws.com").json,
+    });
+    const statements: PolicyStatement[] = [
+      {
+        sid: "OwnLogGroup",
+        effect: "Allow",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`${this.logGroup.arn}:*`],
+      },
+      {
+        sid: "XRay",
+        effect: "Allow",
+        actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        resources: ["*"],
+      },
+      ...(props.vpc
+        ? [
+            {
+              sid: "VpcNetworkInterfaces",
+              effect: "Allow",
+              actions: [
+                "ec2:CreateNetworkInterface",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+              ],
+              resources: ["*"],
+            },
+          ]
+        : []),
+      ...props.statements,
+    ];
+    const policy = new IamRolePolicy(this, "policy", {
+      name: `${props.functionName}-permissions`,
+      role: this.role.id,
+      policy: policyDocument(this, "permissions", statements).json,
+    });
+
+    const code =
+      props.code.kind === "zip"
+        ? {
+            packageType: "Zip",
+            runtime: "nodejs22.x",
+            handler: "index.handler",
+            filename: props.code.asset.path,
+            sourceCodeHash: props.code.asset.assetHash,
+          }
+        : { packageType: "Image", imageUri: props.code.imageUri };
+
+    this.function = new LambdaFunction(this, "function", {
+      functionName: props.functionName,
+      description: props.description,
+      role: this.role.arn,
+      architectures: ["arm64"],
+      memorySize: props.memoryMb,
+      timeout: props.timeoutSeconds,
+      ...code,
+      ...(props.environment ? { environment: { variables: props.environment } } : {}),
+      ...(props.vpc ? { vpcConfig: props.vpc } : {}),
+      tracingConfig: { mode: "Active" },
+      loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
+      ...(props.publish ? { publish: true } : {}),
+      // The role's permissions (ENIs, logs) must exist before Lambda validates the VPC config and first writes logs.
+      dependsOn: [policy, this.logGroup],
+    });
+  }
+}

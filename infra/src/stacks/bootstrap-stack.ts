@@ -1,0 +1,227 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import type { EnvironmentName, SharedConfig } from "../config";
+import { policyDocument } from "../constructs/iam";
+import { BaseStack } from "./base";
+
+/** State file of the bootstrap stack's first apply, before the bucket exists (relative to the stack folder). */
+export const BOOTSTRAP_LOCAL_STATE = "terraform.bootstrap.tfstate";
+
+const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/**
+ * AWS-managed policies the GitHub roles carry; the policy tests allow these attachments and no others.
+ * - PowerUserAccess (deploy roles): every service the stacks create, but no IAM; the IAM the stacks need is
+ *   granted separately, only for the environment's own `sml-<env>-*` roles.
+ * - ReadOnlyAccess (plan role): `terraform plan` refreshes every resource.
+ */
+export const GITHUB_ROLE_MANAGED_POLICIES = {
+  deploy: "arn:aws:iam::aws:policy/PowerUserAccess",
+  plan: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+} as const;
+
+export interface BootstrapStackProps {
+  readonly shared: SharedConfig;
+  /**
+   * Keep this stack's own state on local disk: only for the very first apply, when the state bucket does not
+   * exist yet (see infra/README.md, "First deploy"). Afterwards the state moves into the bucket it created.
+   */
+  readonly localState?: boolean;
+}
+
+/**
+ * Created once per AWS account by an administrator: the Terraform state bucket (versioned, encrypted, private,
+ * TLS only), the GitHub OIDC provider, a deploy role per environment (assumable only by this repository's
+ * workflow jobs running in that GitHub environment) and a read-only plan role for pull requests.
+ */
+export class BootstrapStack extends BaseStack {
+  readonly stateBucket: S3Bucket;
+  readonly oidcProvider: IamOpenidConnectProvider;
+  readonly deployRoles: Record<string, IamRole> = {};
+  readonly planRole: IamRole;
+
+  constructor(scope: Construct, id: string, props: BootstrapStackProps) {
+    const { shared } = props;
+    super(scope, id, {
+      region: shared.region,
+      state: shared.state,
+      tags: { Project: shared.project },
+      ...(props.localState ? { localStatePath: BOOTSTRAP_LOCAL_STATE } : {}),
+    });
+    const account = new DataAwsCallerIdentity(this, "account");
+
+    this.stateBucket = new S3Bucket(this, "state", { bucket: shared.state.bucket });
+    new S3BucketVersioningA(this, "state-versioning", {
+      bucket: this.stateBucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "state-encryption", {
+      bucket: this.stateBucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
+    });
+    new S3BucketPublicAccessBlock(this, "state-public-access", {
+      bucket: this.stateBucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "state-ownership", {
+      bucket: this.stateBucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketLifecycleConfiguration(this, "state-lifecycle", {
+      bucket: this.stateBucket.id,
+      rule: [
+        {
+          id: "expire-old-state-versions",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 90 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+    });
+    new S3BucketPolicy(this, "state-policy", {
+      bucket: this.stateBucket.id,
+      policy: policyDocument(this, "state-policy-document", [
+        {
+          sid: "DenyPlainHttp",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["s3:*"],
+          resources: [this.stateBucket.arn, `${this.stateBucket.arn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]).json,
+    });
+
+    this.oidcProvider = new IamOpenidConnectProvider(this, "github", {
+      url: `https://${GITHUB_OIDC_HOST}`,
+      clientIdList: ["sts.amazonaws.com"],
+    });
+    const githubTrust = (trustId: string, subjects: string[]) =>
+      policyDocument(this, trustId, [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRoleWithWebIdentity"],
+          principals: [{ type: "Federated", identifiers: [this.oidcProvider.arn] }],
+          condition: [
+            { test: "StringEquals", variable: `${GITHUB_OIDC_HOST}:aud`, values: ["sts.amazonaws.com"] },
+            { test: "StringEquals", variable: `${GITHUB_OIDC_HOST}:sub`, values: subjects },
+          ],
+        },
+      ]).json;
+    const repo = `repo:${shared.githubRepository}`;
+
+    for (const env of shared.environments)
+      this.deployRoles[env] = this.deployRole(
+        env,
+        shared,
+        account,
+        githubTrust(`deploy-${env}-trust`, [`${repo}:environment:${env}`]),
+      );
+
+    this.planRole = new IamRole(this, "plan-role", {
+      name: `github-${shared.project}-plan`,
+      description: "terraform plan from pull requests and main (read only)",
+      maxSessionDuration: 3600,
+      assumeRolePolicy: githubTrust("plan-trust", [`${repo}:pull_request`, `${repo}:ref:refs/heads/main`]),
+    });
+    new IamRolePolicyAttachment(this, "plan-read-only", {
+      role: this.planRole.name,
+      policyArn: GITHUB_ROLE_MANAGED_POLICIES.plan,
+    });
+    new IamRolePolicy(this, "plan-state-lock", {
+      role: this.planRole.id,
+      name: "state-lock",
+      // plan takes the S3 lock file; it never writes state itself.
+      policy: policyDocument(this, "plan-state-lock-policy", [
+        {
+          sid: "StateLockFiles",
+          effect: "Allow",
+          actions: ["s3:PutObject", "s3:DeleteObject"],
+          resources: [`${this.stateBucket.arn}/${shared.state.keyPrefix}/*.tflock`],
+        },
+      ]).json,
+    });
+
+    new TerraformOutput(this, "state_bucket", { value: this.stateBucket.bucket });
+    new TerraformOutput(this, "github_oidc_provider_arn", { value: this.oidcProvider.arn });
+    new TerraformOutput(this, "plan_role_arn", { value: this.planRole.arn });
+    for (const [env, role] of Object.entries(this.deployRoles))
+      new TerraformOutput(this, `deploy_role_arn_${env}`, { value: role.arn });
+  }
+
+  private deployRole(
+    env: EnvironmentName,
+    shared: SharedConfig,
+    account: DataAwsCallerIdentity,
+    trust: string,
+  ): IamRole {
+    // Named outside the `sml-<env>-*` pattern it may manage, so the role cannot edit its own permissions.
+    const role = new IamRole(this, `deploy-role-${env}`, {
+      name: `github-${shared.project}-deploy-${env}`,
+      description: `cdktf deploy of the ${env} environment and the image registry from GitHub Actions`,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: trust,
+    });
+    new IamRolePolicyAttachment(this, `deploy-${env}-power-user`, {
+      role: role.name,
+      policyArn: GITHUB_ROLE_MANAGED_POLICIES.deploy,
+    });
+    const ownRoles = `arn:aws:iam::${account.accountId}:role/${shared.project}-${env}-*`;
+    new IamRolePolicy(this, `deploy-${env}-iam`, {
+      role: role.id,
+      name: "environment-roles",
+      policy: policyDocument(this, `deploy-${env}-iam-policy`, [
+        {
+          sid: "ManageEnvironmentRoles",
+          effect: "Allow",
+          actions: [
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:GetRole",
+            "iam:UpdateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:PutRolePolicy",
+            "iam:GetRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:ListRolePolicies",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListInstanceProfilesForRole",
+          ],
+          resources: [ownRoles],
+        },
+        {
+          sid: "PassEnvironmentRoles",
+          effect: "Allow",
+          actions: ["iam:PassRole"],
+          resources: [ownRoles],
+          condition: [
+            {
+              test: "StringEquals",
+              variable: "iam:PassedToService",
+              values: ["lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"],
+            },
+          ],
+        },
+      ]).json,
+    });
+    return role;
+  }
+}

@@ -1,0 +1,132 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
+import { ROUTES } from "@sml/common/routes";
+import { TerraformOutput, TerraformVariable } from "cdktf";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig, SharedConfig } from "../config";
+import { Api } from "../constructs/api";
+import { Database } from "../constructs/database";
+import { Functions } from "../constructs/functions";
+import { Messaging } from "../constructs/messaging";
+import type { MigrationSet } from "../constructs/migrations";
+import { Network } from "../constructs/network";
+import { Prediction } from "../constructs/prediction";
+import { BaseStack } from "./base";
+
+/** Terraform variable carrying the prediction image digest (`sha256:...`) pushed before the deploy. */
+export const IMAGE_DIGEST_VARIABLE = "prediction_image_digest";
+
+export interface EnvironmentStackProps {
+  readonly config: EnvironmentConfig;
+  readonly shared: SharedConfig;
+  /** Folder holding `dist/functions/<name>/` (normally the repository root). */
+  readonly bundleRoot: string;
+  readonly migrations: MigrationSet;
+}
+
+/**
+ * One environment of the whole system (deploy after the registry stack and the image push): network, Aurora,
+ * SNS/SQS, the zip functions, the prediction image function and the HTTP API. The constructs are public fields
+ * so that cross-cutting additions (alarms, dashboards) can read what they need.
+ */
+export class EnvironmentStack extends BaseStack {
+  readonly config: EnvironmentConfig;
+  readonly network: Network;
+  readonly database: Database;
+  readonly messaging: Messaging;
+  readonly functions: Functions;
+  readonly prediction: Prediction;
+  readonly api: Api;
+  readonly imageDigest: TerraformVariable;
+
+  constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
+    const { config, shared } = props;
+    super(scope, id, {
+      region: config.region,
+      state: shared.state,
+      tags: { Project: shared.project, Environment: config.name },
+    });
+    this.config = config;
+    const account = new DataAwsCallerIdentity(this, "account");
+
+    this.imageDigest = new TerraformVariable(this, IMAGE_DIGEST_VARIABLE, {
+      type: "string",
+      description:
+        "Digest (sha256:...) of the prediction image in the registry; see infra/README.md for the deploy order",
+      validation: [
+        {
+          condition: `\${can(regex("^sha256:[0-9a-f]{64}$", var.${IMAGE_DIGEST_VARIABLE}))}`,
+          errorMessage:
+            "prediction_image_digest must look like sha256:<64 hex characters> (docker push prints it).",
+        },
+      ],
+    });
+    const registry = new DataAwsEcrRepository(this, "prediction-repository", {
+      name: shared.predictionRepositoryName,
+    });
+
+    this.network = new Network(this, "network", {
+      namePrefix: config.namePrefix,
+      region: config.region,
+      accountId: account.accountId,
+      config: config.network,
+      dataApiEndpoint: config.database.driver === "data-api",
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.database = new Database(this, "database", {
+      namePrefix: config.namePrefix,
+      config: config.database,
+      network: this.network,
+    });
+    this.messaging = new Messaging(this, "messaging", {
+      namePrefix: config.namePrefix,
+      settings: config.messaging,
+    });
+    this.functions = new Functions(this, "functions", {
+      config,
+      network: this.network,
+      database: this.database,
+      messaging: this.messaging,
+      bundleRoot: props.bundleRoot,
+      migrations: props.migrations,
+    });
+    this.prediction = new Prediction(this, "prediction", {
+      config,
+      imageUri: `${registry.repositoryUrl}@${this.imageDigest.stringValue}`,
+    });
+    this.api = new Api(this, "api", {
+      namePrefix: config.namePrefix,
+      region: config.region,
+      config: config.api,
+      routes: ROUTES,
+      logRetentionDays: config.logRetentionDays,
+      targets: {
+        api: {
+          functionName: this.functions.api.functionName,
+          invokeArn: this.functions.api.function.invokeArn,
+        },
+        prediction: {
+          functionName: this.prediction.fn.functionName,
+          invokeArn: this.prediction.alias.invokeArn,
+          qualifier: this.prediction.alias.name,
+        },
+      },
+    });
+
+    const output = (name: string, value: string, description: string) =>
+      new TerraformOutput(this, name, { value, description });
+    output("api_url", this.api.url, "Base URL of the HTTP API");
+    output("topic_arn", this.messaging.topic.arn, "SNS topic the API publishes users to");
+    output("queue_url", this.messaging.queue.url, "SQS queue the subscriber consumes");
+    output("dlq_url", this.messaging.deadLetterQueue.url, "Dead-letter queue of the users queue");
+    output("cluster_endpoint", this.database.cluster.endpoint, "Aurora writer endpoint");
+    output("cluster_reader_endpoint", this.database.cluster.readerEndpoint, "Aurora reader endpoint");
+    output("db_secret_arn", this.database.secretArn, "RDS-managed master secret");
+    output("ecr_repository_url", registry.repositoryUrl, "Registry of the prediction image");
+    output("prediction_function_name", this.prediction.fn.functionName, "Prediction function (alias live)");
+    if (this.api.userPool && this.api.userPoolClient) {
+      output("user_pool_id", this.api.userPool.id, "Cognito user pool of the JWT authorizer");
+      output("user_pool_client_id", this.api.userPoolClient.id, "App client id (the JWT audience)");
+    }
+  }
+}

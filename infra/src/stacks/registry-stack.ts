@@ -1,0 +1,78 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { EcrRepositoryPolicy } from "@cdktf/provider-aws/lib/ecr-repository-policy";
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import type { SharedConfig } from "../config";
+import { policyDocument } from "../constructs/iam";
+import { BaseStack } from "./base";
+
+/**
+ * The prediction image registry, deployed before any environment stack (an image function cannot be created
+ * before its image exists). Tags are immutable (a tag always means one image; environments deploy by digest),
+ * images are scanned on push, and a lifecycle policy bounds storage.
+ */
+export class RegistryStack extends BaseStack {
+  readonly repository: EcrRepository;
+
+  constructor(scope: Construct, id: string, shared: SharedConfig) {
+    super(scope, id, { region: shared.region, state: shared.state, tags: { Project: shared.project } });
+    const account = new DataAwsCallerIdentity(this, "account");
+
+    this.repository = new EcrRepository(this, "prediction", {
+      name: shared.predictionRepositoryName,
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [{ encryptionType: "AES256" }],
+    });
+
+    new EcrLifecyclePolicy(this, "lifecycle", {
+      repository: this.repository.name,
+      policy: JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: "Untagged layers of interrupted or replaced pushes",
+            selection: {
+              tagStatus: "untagged",
+              countType: "sinceImagePushed",
+              countUnit: "days",
+              countNumber: 1,
+            },
+            action: { type: "expire" },
+          },
+          {
+            rulePriority: 2,
+            description: `Keep the ${shared.keepImages} newest images (rollback window of both environments)`,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: shared.keepImages },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+    });
+
+    // Lambda pulls the image with its service principal; only this project's functions in this account may.
+    new EcrRepositoryPolicy(this, "lambda-pull", {
+      repository: this.repository.name,
+      policy: policyDocument(this, "lambda-pull-policy", [
+        {
+          sid: "LambdaPullsProjectFunctions",
+          effect: "Allow",
+          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+          actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          condition: [
+            {
+              test: "StringLike",
+              variable: "aws:sourceArn",
+              values: [`arn:aws:lambda:${shared.region}:${account.accountId}:function:${shared.project}-*`],
+            },
+          ],
+        },
+      ]).json,
+    });
+
+    new TerraformOutput(this, "ecr_repository_url", { value: this.repository.repositoryUrl });
+    new TerraformOutput(this, "ecr_repository_arn", { value: this.repository.arn });
+  }
+}

@@ -1,0 +1,516 @@
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { TerraformStack } from "cdktf";
+import { policyDocument } from "../src/constructs/iam";
+import type { Stacks } from "../src/stacks";
+import { POLICY_RULES, type PolicyRule, ruleById, type Violation } from "./support/policy-rules";
+import { addressOf, defineTestStacks, synthAllStacks, synthStack } from "./support/synth";
+
+const { synthesized } = synthAllStacks();
+
+describe.each(POLICY_RULES.map((rule) => [rule.id, rule] as const))(
+  "policy rule %s",
+  (_id, rule: PolicyRule) => {
+    it.each(synthesized.map((s) => [s.id, s] as const))(
+      `holds in stack %s (${rule.description})`,
+      (_stack, stack) => {
+        expect(rule.check(stack)).toEqual([]);
+      },
+    );
+  },
+);
+
+/**
+ * A deliberately bad stack: the real app with one change a careless edit could make. `alter` breaks it and
+ * returns the stack to check and the address of the resource the rule must name.
+ */
+function breakApp(
+  alter: (stacks: Stacks) => { stack: TerraformStack; offender: string },
+  environments: readonly string[],
+): { violations: (rule: PolicyRule) => Violation[]; offender: string } {
+  const stacks = defineTestStacks({ environments });
+  const { stack, offender } = alter(stacks);
+  const synth = synthStack(stack);
+  return { violations: (rule) => rule.check(synth), offender };
+}
+
+const dev = (stacks: Stacks) => {
+  const env = stacks.environments.dev;
+  if (!env) throw new Error("dev stack missing");
+  return env;
+};
+const prd = (stacks: Stacks) => {
+  const env = stacks.environments.prd;
+  if (!env) throw new Error("prd stack missing");
+  return env;
+};
+
+type BadCase = [string, string, (stacks: Stacks) => { stack: TerraformStack; offender: string }, string[]?];
+
+const BAD_CASES: BadCase[] = [
+  [
+    "iam-no-wildcards",
+    "a role policy granting s3:* on *",
+    (s) => {
+      const env = dev(s);
+      const bad = new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.api.role.id,
+        policy: policyDocument(env, "bad-doc", [{ effect: "Allow", actions: ["s3:*"], resources: ["*"] }])
+          .json,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "iam-no-wildcards",
+    "a role policy granting sns:Publish on every topic",
+    (s) => {
+      const env = dev(s);
+      const bad = new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.api.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          { effect: "Allow", actions: ["sns:Publish"], resources: ["*"] },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "iam-no-wildcards",
+    "a key policy granting kms:* to a function role",
+    (s) => {
+      const env = dev(s);
+      const bad = new KmsKey(env, "bad-key", {
+        policy: policyDocument(env, "bad-key-doc", [
+          {
+            effect: "Allow",
+            actions: ["kms:*"],
+            resources: ["*"],
+            principals: [{ type: "AWS", identifiers: [env.functions.api.role.arn] }],
+          },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "iam-managed-policies-allow-listed",
+    "AdministratorAccess attached to a function role",
+    (s) => {
+      const env = dev(s);
+      const bad = new IamRolePolicyAttachment(env, "bad-attachment", {
+        role: env.functions.api.role.name,
+        policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "data-stores-encrypted",
+    "a queue without SSE",
+    (s) => {
+      const env = dev(s);
+      env.messaging.queue.addOverride("sqs_managed_sse_enabled", false);
+      return { stack: env, offender: addressOf(env.messaging.queue) };
+    },
+  ],
+  [
+    "data-stores-encrypted",
+    "a topic without a KMS key",
+    (s) => {
+      const env = dev(s);
+      env.messaging.topic.addOverride("kms_master_key_id", undefined);
+      return { stack: env, offender: addressOf(env.messaging.topic) };
+    },
+  ],
+  [
+    "data-stores-encrypted",
+    "an unencrypted Aurora cluster",
+    (s) => {
+      const env = dev(s);
+      env.database.cluster.addOverride("storage_encrypted", false);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+  ],
+  [
+    "data-stores-encrypted",
+    "a bucket without a server-side encryption configuration",
+    (s) => {
+      const bad = new S3Bucket(s.bootstrap, "bad-bucket", { bucket: "unencrypted" });
+      return { stack: s.bootstrap, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "data-stores-encrypted",
+    "an ECR repository without encryption configuration",
+    (s) => {
+      s.registry.repository.addOverride("encryption_configuration", undefined);
+      return { stack: s.registry, offender: addressOf(s.registry.repository) };
+    },
+  ],
+  [
+    "databases-not-public",
+    "a publicly accessible writer",
+    (s) => {
+      const env = dev(s);
+      env.database.writer.addOverride("publicly_accessible", true);
+      return { stack: env, offender: addressOf(env.database.writer) };
+    },
+  ],
+  [
+    "no-open-ingress",
+    "HTTPS from 0.0.0.0/0 into the database security group",
+    (s) => {
+      const env = dev(s);
+      const bad = new VpcSecurityGroupIngressRule(env, "bad-ingress", {
+        securityGroupId: env.database.securityGroup.id,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "no-open-ingress",
+    "an inline rule from ::/0",
+    (s) => {
+      const env = dev(s);
+      const bad = new SecurityGroup(env, "bad-sg", {
+        vpcId: env.network.vpc.id,
+        ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", ipv6CidrBlocks: ["::/0"] }],
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "postgres-only-from-functions",
+    "5432 from the whole VPC range",
+    (s) => {
+      const env = dev(s);
+      const bad = new VpcSecurityGroupIngressRule(env, "bad-ingress", {
+        securityGroupId: env.database.securityGroup.id,
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        cidrIpv4: env.config.network.vpcCidr,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "postgres-only-from-functions",
+    "all ports from a security group no function uses",
+    (s) => {
+      const env = dev(s);
+      const other = new SecurityGroup(env, "other-sg", { vpcId: env.network.vpc.id });
+      const bad = new VpcSecurityGroupIngressRule(env, "bad-ingress", {
+        securityGroupId: env.database.securityGroup.id,
+        ipProtocol: "-1",
+        referencedSecurityGroupId: other.id,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "sqs-source-queues-have-dlq",
+    "the users queue without its redrive policy",
+    (s) => {
+      const env = dev(s);
+      env.messaging.queue.addOverride("redrive_policy", undefined);
+      return { stack: env, offender: addressOf(env.messaging.queue) };
+    },
+  ],
+  [
+    "sqs-source-queues-have-dlq",
+    "a second queue with no dead-letter queue",
+    (s) => {
+      const env = dev(s);
+      const bad = new SqsQueue(env, "bad-queue", { name: "no-dlq", sqsManagedSseEnabled: true });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "sqs-mappings-report-batch-item-failures",
+    "a mapping without ReportBatchItemFailures",
+    (s) => {
+      const env = dev(s);
+      env.functions.eventSourceMapping.addOverride("function_response_types", undefined);
+      return { stack: env, offender: addressOf(env.functions.eventSourceMapping) };
+    },
+  ],
+  [
+    "sqs-mappings-report-batch-item-failures",
+    "a mapping without maximum concurrency",
+    (s) => {
+      const env = dev(s);
+      env.functions.eventSourceMapping.addOverride("scaling_config", undefined);
+      return { stack: env, offender: addressOf(env.functions.eventSourceMapping) };
+    },
+  ],
+  [
+    "sqs-visibility-timeout-6x-function-timeout",
+    "a visibility timeout of 2x the subscriber timeout",
+    (s) => {
+      const env = dev(s);
+      env.messaging.queue.addOverride(
+        "visibility_timeout_seconds",
+        2 * env.config.messaging.subscriberTimeoutSeconds,
+      );
+      return { stack: env, offender: addressOf(env.functions.eventSourceMapping) };
+    },
+  ],
+  [
+    "functions-have-log-group-with-retention",
+    "a log group that keeps logs forever",
+    (s) => {
+      const env = dev(s);
+      env.functions.subscriber.logGroup.addOverride("retention_in_days", undefined);
+      return { stack: env, offender: addressOf(env.functions.subscriber.function) };
+    },
+  ],
+  [
+    "functions-have-log-group-with-retention",
+    "a function logging to a group that does not exist in the stack",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride("logging_config.log_group", "/aws/lambda/somewhere-else");
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "functions-active-tracing",
+    "a function with PassThrough tracing",
+    (s) => {
+      const env = dev(s);
+      env.prediction.fn.function.addOverride("tracing_config.mode", "PassThrough");
+      return { stack: env, offender: addressOf(env.prediction.fn.function) };
+    },
+  ],
+  [
+    "vpc-functions-in-private-subnets",
+    "the API function in the public subnets",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride(
+        "vpc_config.subnet_ids",
+        env.network.publicSubnets.map((subnet) => subnet.id),
+      );
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "vpc-functions-in-private-subnets",
+    "private subnets that hand out public IPs",
+    (s) => {
+      const env = dev(s);
+      for (const subnet of env.network.privateSubnets) subnet.addOverride("map_public_ip_on_launch", true);
+      return { stack: env, offender: addressOf(env.functions.subscriber.function) };
+    },
+  ],
+  [
+    "queue-policy-scoped-to-topic",
+    "a queue policy letting any principal send",
+    (s) => {
+      const env = dev(s);
+      const bad = new SqsQueuePolicy(env, "bad-queue-policy", {
+        queueUrl: env.messaging.deadLetterQueue.url,
+        policy: policyDocument(env, "bad-queue-doc", [
+          {
+            effect: "Allow",
+            principals: [{ type: "*", identifiers: ["*"] }],
+            actions: ["sqs:SendMessage"],
+            resources: [env.messaging.deadLetterQueue.arn],
+          },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "queue-policy-scoped-to-topic",
+    "a queue policy letting SNS send from any topic",
+    (s) => {
+      const env = dev(s);
+      const bad = new SqsQueuePolicy(env, "bad-queue-policy", {
+        queueUrl: env.messaging.deadLetterQueue.url,
+        policy: policyDocument(env, "bad-queue-doc", [
+          {
+            effect: "Allow",
+            principals: [{ type: "Service", identifiers: ["sns.amazonaws.com"] }],
+            actions: ["sqs:SendMessage"],
+            resources: [env.messaging.deadLetterQueue.arn],
+          },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "api-stage-throttles-and-logs",
+    "a stage without throttling",
+    (s) => {
+      const env = dev(s);
+      env.api.stage.addOverride("default_route_settings.throttling_rate_limit", undefined);
+      return { stack: env, offender: addressOf(env.api.stage) };
+    },
+  ],
+  [
+    "api-stage-throttles-and-logs",
+    "a stage without access logs",
+    (s) => {
+      const env = dev(s);
+      env.api.stage.addOverride("access_log_settings", undefined);
+      return { stack: env, offender: addressOf(env.api.stage) };
+    },
+  ],
+  [
+    "ecr-scan-on-push-immutable",
+    "mutable tags",
+    (s) => {
+      s.registry.repository.addOverride("image_tag_mutability", "MUTABLE");
+      return { stack: s.registry, offender: addressOf(s.registry.repository) };
+    },
+  ],
+  [
+    "ecr-scan-on-push-immutable",
+    "no scan on push",
+    (s) => {
+      s.registry.repository.addOverride("image_scanning_configuration.scan_on_push", false);
+      return { stack: s.registry, offender: addressOf(s.registry.repository) };
+    },
+  ],
+  [
+    "prd-database-protected",
+    "prd without deletion protection",
+    (s) => {
+      const env = prd(s);
+      env.database.cluster.addOverride("deletion_protection", false);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+    ["prd"],
+  ],
+  [
+    "prd-database-protected",
+    "prd with one day of backups",
+    (s) => {
+      const env = prd(s);
+      env.database.cluster.addOverride("backup_retention_period", 1);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+    ["prd"],
+  ],
+  [
+    "prd-database-protected",
+    "prd skipping the final snapshot",
+    (s) => {
+      const env = prd(s);
+      env.database.cluster.addOverride("skip_final_snapshot", true);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+    ["prd"],
+  ],
+  [
+    "no-literal-secrets",
+    "a database password in a function's environment",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride("environment.variables.DB_PASSWORD", "correct-horse-battery");
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "no-literal-secrets",
+    "a literal master password on the cluster",
+    (s) => {
+      const env = dev(s);
+      env.database.cluster.addOverride("master_password", "Sup3rSecret!");
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+  ],
+  [
+    "no-literal-secrets",
+    "an AWS access key id in a tag",
+    (s) => {
+      const env = dev(s);
+      env.messaging.topic.addOverride("tags.note", "AKIAIOSFODNN7EXAMPLE");
+      return { stack: env, offender: addressOf(env.messaging.topic) };
+    },
+  ],
+  [
+    "lambda-permissions-scoped",
+    "API Gateway allowed to invoke from any API",
+    (s) => {
+      const env = dev(s);
+      const bad = new LambdaPermission(env, "bad-permission", {
+        action: "lambda:InvokeFunction",
+        functionName: env.functions.api.functionName,
+        principal: "apigateway.amazonaws.com",
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "state-in-encrypted-locked-s3",
+    "a backend without the lock file",
+    (s) => {
+      const env = dev(s);
+      env.backend.addOverride("use_lockfile", false);
+      return { stack: env, offender: "sml-dev (terraform.backend.s3)" };
+    },
+  ],
+  [
+    "state-in-encrypted-locked-s3",
+    "local state",
+    () => {
+      const stacks = defineTestStacks({ environments: [], bootstrapLocalState: true });
+      return { stack: stacks.bootstrap, offender: "sml-bootstrap (terraform.backend)" };
+    },
+  ],
+  [
+    "s3-buckets-block-public-access",
+    "a bucket without a public access block",
+    (s) => {
+      const bad = new S3Bucket(s.bootstrap, "bad-bucket", { bucket: "open" });
+      return { stack: s.bootstrap, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "no-dependency-cycles",
+    "a dead-letter queue whose redrive-allow policy names the queue that redrives to it",
+    (s) => {
+      const env = dev(s);
+      env.messaging.deadLetterQueue.addOverride(
+        "redrive_allow_policy",
+        JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [env.messaging.queue.arn] }),
+      );
+      return { stack: env, offender: addressOf(env.messaging.queue) };
+    },
+  ],
+];
+
+describe("each policy rule fails on a deliberately bad stack", () => {
+  it("has at least one bad stack per rule", () => {
+    const covered = new Set(BAD_CASES.map(([id]) => id));
+    expect(POLICY_RULES.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  const cases = BAD_CASES.map(
+    ([id, what, alter, environments]) => [id, what, alter, environments ?? ["dev"]] as const,
+  );
+  it.each(cases)("%s names the offender in: %s", (id, _what, alter, environments) => {
+    const { violations, offender } = breakApp(alter, environments);
+    const found = violations(ruleById(id));
+    expect(found).toEqual(
+      expect.arrayContaining([expect.objectContaining({ resource: expect.stringContaining(offender) })]),
+    );
+  });
+});

@@ -1,0 +1,817 @@
+/**
+ * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
+ * offending resource by its Terraform address, so a failing test says exactly what to fix.
+ */
+import { WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
+import { GITHUB_ROLE_MANAGED_POLICIES } from "../../src/stacks/bootstrap-stack";
+import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
+
+export interface Violation {
+  readonly resource: string;
+  readonly problem: string;
+}
+
+export interface PolicyRule {
+  readonly id: string;
+  readonly description: string;
+  check(stack: Pick<SynthesizedStack, "id" | "json">): Violation[];
+}
+
+interface Reference {
+  readonly kind: "resource" | "data";
+  readonly type: string;
+  readonly name: string;
+  readonly attr: string;
+  readonly address: string;
+}
+
+const REFERENCE = /\$\{(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)/g;
+
+/** Every `${type.name.attr...}` reference inside a value. */
+export function referencesIn(value: unknown): Reference[] {
+  const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
+  return [...text.matchAll(REFERENCE)].map(([, data, type, name, attr]) => ({
+    kind: data ? "data" : "resource",
+    type: type as string,
+    name: name as string,
+    attr: attr as string,
+    address: `${data ? "data." : ""}${type}.${name}`,
+  }));
+}
+
+/** The single reference a value consists of, if it is a plain reference. */
+function referenceOf(value: unknown, type?: string): Reference | undefined {
+  const found = referencesIn(value).filter((r) => !type || r.type === type);
+  return found[0];
+}
+
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const block = (value: unknown): TfJson | undefined =>
+  Array.isArray(value) ? value[0] : (value as TfJson | undefined);
+
+function all(json: TfJson, type: string): { address: string; name: string; body: TfJson }[] {
+  return resourcesOf(json, type).map(([name, body]) => ({
+    address: `${type}.${name}`,
+    name,
+    body,
+  }));
+}
+
+function lookup(json: TfJson, r: Reference | undefined): TfJson | undefined {
+  if (!r) return undefined;
+  return (r.kind === "data" ? json.data : json.resource)?.[r.type]?.[r.name];
+}
+
+interface Statement {
+  effect: string;
+  actions: string[];
+  resources: string[];
+  principals: { type: string; identifiers: string[] }[];
+  conditions: { test: string; variable: string; values: string[] }[];
+  sid: string | undefined;
+}
+
+/** Statements of a policy value: an `aws_iam_policy_document` reference, or a literal JSON policy. */
+function statementsOf(
+  json: TfJson,
+  policy: unknown,
+): { statements: Statement[]; source: string } | undefined {
+  const docRef = referenceOf(policy, "aws_iam_policy_document");
+  if (docRef) {
+    const doc = lookup(json, docRef);
+    if (!doc) return undefined;
+    return {
+      source: docRef.address,
+      statements: list(doc.statement as TfJson[]).map((s) => ({
+        effect: s.effect ?? "Allow",
+        actions: list(s.actions),
+        resources: list(s.resources),
+        principals: list(s.principals as TfJson[]).map((p) => ({
+          type: p.type,
+          identifiers: list(p.identifiers),
+        })),
+        conditions: list(s.condition as TfJson[]).map((c) => ({
+          test: c.test,
+          variable: c.variable,
+          values: list(c.values),
+        })),
+        sid: s.sid,
+      })),
+    };
+  }
+  if (typeof policy !== "string") return undefined;
+  try {
+    const parsed = JSON.parse(policy) as TfJson;
+    return {
+      source: "inline JSON",
+      statements: list(parsed.Statement as TfJson[]).map((s) => ({
+        effect: s.Effect ?? "Allow",
+        actions: list(s.Action),
+        resources: list(s.Resource),
+        principals:
+          s.Principal === "*"
+            ? [{ type: "*", identifiers: ["*"] }]
+            : Object.entries((s.Principal ?? {}) as Record<string, string | string[]>).map(([type, ids]) => ({
+                type,
+                identifiers: list(ids),
+              })),
+        conditions: Object.entries(
+          (s.Condition ?? {}) as Record<string, Record<string, string | string[]>>,
+        ).flatMap(([test, vars]) =>
+          Object.entries(vars).map(([variable, values]) => ({ test, variable, values: list(values) })),
+        ),
+        sid: s.Sid,
+      })),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every place a policy is attached: [consumer address, policy kind, policy value]. */
+function policiesIn(
+  json: TfJson,
+): { consumer: string; kind: "identity" | "trust" | "resource" | "key"; policy: unknown }[] {
+  const found: { consumer: string; kind: "identity" | "trust" | "resource" | "key"; policy: unknown }[] = [];
+  const add = (type: string, attr: string, kind: "identity" | "trust" | "resource" | "key") => {
+    for (const r of all(json, type))
+      if (r.body[attr] !== undefined) found.push({ consumer: r.address, kind, policy: r.body[attr] });
+  };
+  add("aws_iam_role_policy", "policy", "identity");
+  add("aws_iam_policy", "policy", "identity");
+  add("aws_iam_user_policy", "policy", "identity");
+  add("aws_iam_group_policy", "policy", "identity");
+  add("aws_iam_role", "assume_role_policy", "trust");
+  for (const role of all(json, "aws_iam_role"))
+    for (const inline of list(role.body.inline_policy as TfJson[]))
+      found.push({ consumer: role.address, kind: "identity", policy: inline.policy });
+  add("aws_sqs_queue_policy", "policy", "resource");
+  add("aws_sns_topic_policy", "policy", "resource");
+  add("aws_s3_bucket_policy", "policy", "resource");
+  add("aws_ecr_repository_policy", "policy", "resource");
+  add("aws_kms_key", "policy", "key");
+  return found;
+}
+
+const isWildcardAction = (action: string) => action === "*" || action.endsWith(":*");
+const isAccountRoot = (id: string) => /^arn:aws:iam::(\$\{[^}]+\}|\d{12}):root$/.test(id);
+
+const iamNoWildcards: PolicyRule = {
+  id: "iam-no-wildcards",
+  description: `no Allow statement with a * action, and no * resource except for ${WILDCARD_RESOURCE_ACTIONS.join(", ")}`,
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const { consumer, kind, policy } of policiesIn(json)) {
+      if (kind === "trust") continue;
+      const parsed = statementsOf(json, policy);
+      if (!parsed) {
+        violations.push({
+          resource: consumer,
+          problem: "policy is neither an aws_iam_policy_document nor JSON",
+        });
+        continue;
+      }
+      for (const s of parsed.statements) {
+        if (s.effect !== "Allow") continue;
+        const label = `${consumer} (${parsed.source}${s.sid ? `, ${s.sid}` : ""})`;
+        // In a key policy, "*" is the key itself; kms:* for the account root is AWS's default key policy.
+        const rootAdmin =
+          kind === "key" && s.principals.every((p) => p.type === "AWS" && p.identifiers.every(isAccountRoot));
+        const wildcardActions = s.actions.filter(isWildcardAction);
+        if (wildcardActions.length > 0 && !rootAdmin)
+          violations.push({ resource: label, problem: `wildcard action ${wildcardActions.join(", ")}` });
+        if (kind !== "key" && s.resources.includes("*")) {
+          const notAllowed = s.actions.filter((a) => !WILDCARD_RESOURCE_ACTIONS.includes(a));
+          if (notAllowed.length > 0)
+            violations.push({ resource: label, problem: `Resource "*" for ${notAllowed.join(", ")}` });
+        }
+      }
+    }
+    return violations;
+  },
+};
+
+const managedPoliciesAllowListed: PolicyRule = {
+  id: "iam-managed-policies-allow-listed",
+  description: "AWS-managed policies are attached only to the GitHub roles, and only those in the allow-list",
+  check({ json }) {
+    const allowed = Object.values(GITHUB_ROLE_MANAGED_POLICIES) as string[];
+    const violations: Violation[] = [];
+    for (const a of all(json, "aws_iam_role_policy_attachment")) {
+      const role = lookup(json, referenceOf(a.body.role, "aws_iam_role"));
+      const roleName = String(role?.name ?? "");
+      if (!allowed.includes(a.body.policy_arn) || !roleName.startsWith("github-"))
+        violations.push({
+          resource: a.address,
+          problem: `attaches ${a.body.policy_arn} to ${roleName || a.body.role}`,
+        });
+    }
+    for (const r of all(json, "aws_iam_role"))
+      if (list(r.body.managed_policy_arns).length > 0)
+        violations.push({
+          resource: r.address,
+          problem: "managed_policy_arns on the role (use the allow-listed attachment)",
+        });
+    return violations;
+  },
+};
+
+const dataStoresEncrypted: PolicyRule = {
+  id: "data-stores-encrypted",
+  description:
+    "every S3 bucket, SQS queue, SNS topic, Aurora/RDS store and ECR repository is encrypted at rest",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const encryptedBuckets = new Set(
+      all(json, "aws_s3_bucket_server_side_encryption_configuration").flatMap((c) =>
+        referencesIn(c.body.bucket).map((r) => r.address),
+      ),
+    );
+    for (const b of all(json, "aws_s3_bucket"))
+      if (!encryptedBuckets.has(b.address))
+        violations.push({
+          resource: b.address,
+          problem: "no aws_s3_bucket_server_side_encryption_configuration",
+        });
+    for (const q of all(json, "aws_sqs_queue"))
+      if (q.body.sqs_managed_sse_enabled !== true && !q.body.kms_master_key_id)
+        violations.push({
+          resource: q.address,
+          problem: "neither sqs_managed_sse_enabled nor kms_master_key_id",
+        });
+    for (const t of all(json, "aws_sns_topic"))
+      if (!t.body.kms_master_key_id)
+        violations.push({ resource: t.address, problem: "no kms_master_key_id" });
+    for (const type of ["aws_rds_cluster", "aws_db_instance"])
+      for (const d of all(json, type))
+        if (d.body.storage_encrypted !== true)
+          violations.push({ resource: d.address, problem: "storage_encrypted is not true" });
+    for (const e of all(json, "aws_ecr_repository"))
+      if (!block(e.body.encryption_configuration)?.encryption_type)
+        violations.push({ resource: e.address, problem: "no encryption_configuration" });
+    return violations;
+  },
+};
+
+/** Subnets whose route tables send 0.0.0.0/0 to an internet gateway, or that hand out public IPs. */
+function publicSubnets(json: TfJson): Set<string> {
+  const igwRouteTables = new Set<string>();
+  for (const r of all(json, "aws_route"))
+    if (referenceOf(r.body.gateway_id, "aws_internet_gateway"))
+      for (const t of referencesIn(r.body.route_table_id)) igwRouteTables.add(t.address);
+  for (const t of all(json, "aws_route_table"))
+    if (list(t.body.route as TfJson[]).some((route) => referenceOf(route.gateway_id, "aws_internet_gateway")))
+      igwRouteTables.add(t.address);
+  const result = new Set<string>();
+  for (const a of all(json, "aws_route_table_association")) {
+    const subnet = referenceOf(a.body.subnet_id, "aws_subnet");
+    if (subnet && referencesIn(a.body.route_table_id).some((t) => igwRouteTables.has(t.address)))
+      result.add(subnet.address);
+  }
+  for (const s of all(json, "aws_subnet")) if (s.body.map_public_ip_on_launch === true) result.add(s.address);
+  return result;
+}
+
+/** Is every subnet reference a subnet of this stack that is associated with a route table and not public? */
+function nonPrivateSubnets(json: TfJson, subnetIds: unknown): string[] {
+  const publics = publicSubnets(json);
+  const associated = new Set(
+    all(json, "aws_route_table_association").flatMap((a) =>
+      referencesIn(a.body.subnet_id).map((r) => r.address),
+    ),
+  );
+  return list(subnetIds as string[]).filter((id) => {
+    const r = referenceOf(id, "aws_subnet");
+    return !r || publics.has(r.address) || !associated.has(r.address);
+  });
+}
+
+const databasesNotPublic: PolicyRule = {
+  id: "databases-not-public",
+  description: "no database instance is publicly accessible or placed in a public subnet",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const type of ["aws_rds_cluster_instance", "aws_db_instance"])
+      for (const d of all(json, type))
+        if (d.body.publicly_accessible === true)
+          violations.push({ resource: d.address, problem: "publicly_accessible = true" });
+    for (const g of all(json, "aws_db_subnet_group")) {
+      const bad = nonPrivateSubnets(json, g.body.subnet_ids);
+      if (bad.length > 0)
+        violations.push({ resource: g.address, problem: `non-private subnets ${bad.join(", ")}` });
+    }
+    return violations;
+  },
+};
+
+interface IngressRule {
+  readonly address: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly protocol: string;
+  readonly cidrs: string[];
+  readonly sourceGroups: string[];
+}
+
+/** Ingress rules in every form Terraform offers (inline, aws_security_group_rule, aws_vpc_security_group_ingress_rule). */
+function ingressRules(json: TfJson): IngressRule[] {
+  const rules: IngressRule[] = [];
+  for (const type of ["aws_security_group", "aws_default_security_group"])
+    for (const sg of all(json, type))
+      for (const i of list(sg.body.ingress as TfJson[]))
+        rules.push({
+          address: sg.address,
+          fromPort: Number(i.from_port ?? 0),
+          toPort: Number(i.to_port ?? 65535),
+          protocol: String(i.protocol ?? "-1"),
+          cidrs: [...list(i.cidr_blocks), ...list(i.ipv6_cidr_blocks)],
+          sourceGroups: list(i.security_groups),
+        });
+  for (const r of all(json, "aws_security_group_rule"))
+    if (r.body.type === "ingress")
+      rules.push({
+        address: r.address,
+        fromPort: Number(r.body.from_port ?? 0),
+        toPort: Number(r.body.to_port ?? 65535),
+        protocol: String(r.body.protocol ?? "-1"),
+        cidrs: [...list(r.body.cidr_blocks), ...list(r.body.ipv6_cidr_blocks)],
+        sourceGroups: list(r.body.source_security_group_id),
+      });
+  for (const r of all(json, "aws_vpc_security_group_ingress_rule"))
+    rules.push({
+      address: r.address,
+      fromPort: Number(r.body.from_port ?? 0),
+      toPort: Number(r.body.to_port ?? 65535),
+      protocol: String(r.body.ip_protocol ?? "-1"),
+      cidrs: [...list(r.body.cidr_ipv4), ...list(r.body.cidr_ipv6)],
+      sourceGroups: list(r.body.referenced_security_group_id),
+    });
+  return rules;
+}
+
+const noOpenIngress: PolicyRule = {
+  id: "no-open-ingress",
+  description: "no security-group ingress from 0.0.0.0/0 or ::/0",
+  check({ json }) {
+    return ingressRules(json)
+      .filter((r) => r.cidrs.some((c) => c === "0.0.0.0/0" || c === "::/0"))
+      .map((r) => ({ resource: r.address, problem: `ingress from ${r.cidrs.join(", ")}` }));
+  },
+};
+
+/** Security groups attached to Lambda functions. */
+function functionSecurityGroups(json: TfJson): Set<string> {
+  return new Set(
+    all(json, "aws_lambda_function").flatMap((f) =>
+      referencesIn(block(f.body.vpc_config)?.security_group_ids).map((r) => r.address),
+    ),
+  );
+}
+
+const postgresOnlyFromFunctions: PolicyRule = {
+  id: "postgres-only-from-functions",
+  description: "ingress that covers 5432 comes only from security groups of Lambda functions",
+  check({ json }) {
+    const fnGroups = functionSecurityGroups(json);
+    return ingressRules(json)
+      .filter(
+        (r) =>
+          (r.protocol === "-1" || r.protocol === "tcp" || r.protocol === "6") &&
+          r.fromPort <= 5432 &&
+          5432 <= r.toPort,
+      )
+      .filter(
+        (r) =>
+          r.cidrs.length > 0 ||
+          r.sourceGroups.length === 0 ||
+          r.sourceGroups.some((g) => !referencesIn(g).some((ref) => fnGroups.has(ref.address))),
+      )
+      .map((r) => ({
+        resource: r.address,
+        problem: "5432 reachable from something other than a function security group",
+      }));
+  },
+};
+
+function redrivePolicyOf(queue: TfJson): TfJson | undefined {
+  if (typeof queue.redrive_policy !== "string") return undefined;
+  try {
+    return JSON.parse(queue.redrive_policy) as TfJson;
+  } catch {
+    return undefined;
+  }
+}
+
+const sqsSourceQueuesHaveDlq: PolicyRule = {
+  id: "sqs-source-queues-have-dlq",
+  description: "every SQS queue that is not itself a dead-letter queue redrives to one",
+  check({ json }) {
+    const queues = all(json, "aws_sqs_queue");
+    const redrives = new Map<string, TfJson>();
+    for (const q of queues) {
+      const policy = redrivePolicyOf(q.body);
+      if (policy) redrives.set(q.address, policy);
+    }
+    for (const r of all(json, "aws_sqs_queue_redrive_policy")) {
+      const target = referenceOf(r.body.queue_url, "aws_sqs_queue");
+      try {
+        if (target) redrives.set(target.address, JSON.parse(r.body.redrive_policy));
+      } catch {
+        // an unparsable policy counts as none
+      }
+    }
+    const deadLetterQueues = new Set(
+      [...redrives.values()].flatMap((p) => referencesIn(p.deadLetterTargetArn).map((r) => r.address)),
+    );
+    const violations: Violation[] = [];
+    for (const q of queues) {
+      if (deadLetterQueues.has(q.address)) continue;
+      const policy = redrives.get(q.address);
+      const target = referenceOf(policy?.deadLetterTargetArn, "aws_sqs_queue");
+      if (!policy || !target || !(Number(policy.maxReceiveCount) >= 1))
+        violations.push({ resource: q.address, problem: "no redrive policy to a dead-letter queue" });
+    }
+    return violations;
+  },
+};
+
+/** SQS event source mappings with their queue and function. */
+function sqsMappings(json: TfJson) {
+  return all(json, "aws_lambda_event_source_mapping")
+    .map((m) => ({
+      ...m,
+      queue: lookup(json, referenceOf(m.body.event_source_arn, "aws_sqs_queue")),
+      fn: lookup(json, referenceOf(m.body.function_name, "aws_lambda_function")),
+    }))
+    .filter((m) => m.queue || String(m.body.event_source_arn).includes(":sqs:"));
+}
+
+const esmReportsFailures: PolicyRule = {
+  id: "sqs-mappings-report-batch-item-failures",
+  description: "every SQS event source mapping reports batch item failures and bounds its concurrency",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const m of sqsMappings(json)) {
+      if (!list(m.body.function_response_types).includes("ReportBatchItemFailures"))
+        violations.push({
+          resource: m.address,
+          problem: "function_response_types lacks ReportBatchItemFailures",
+        });
+      if (!(Number(block(m.body.scaling_config)?.maximum_concurrency) >= 2))
+        violations.push({
+          resource: m.address,
+          problem: "no scaling_config.maximum_concurrency (unbounded connections)",
+        });
+    }
+    return violations;
+  },
+};
+
+const esmVisibilityTimeout: PolicyRule = {
+  id: "sqs-visibility-timeout-6x-function-timeout",
+  description: "every SQS source queue's visibility timeout is at least 6x its function's timeout",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const m of sqsMappings(json)) {
+      if (!m.queue || !m.fn) {
+        violations.push({
+          resource: m.address,
+          problem: "queue or function is not a resource of this stack",
+        });
+        continue;
+      }
+      const visibility = Number(m.queue.visibility_timeout_seconds ?? 30);
+      const timeout = Number(m.fn.timeout ?? 3);
+      if (visibility < 6 * timeout)
+        violations.push({
+          resource: m.address,
+          problem: `visibility ${visibility}s < 6 x function timeout ${timeout}s`,
+        });
+    }
+    return violations;
+  },
+};
+
+const functionsLogRetention: PolicyRule = {
+  id: "functions-have-log-group-with-retention",
+  description: "every Lambda function logs to its own log group that has a retention",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const groups = all(json, "aws_cloudwatch_log_group");
+    for (const f of all(json, "aws_lambda_function")) {
+      // Lambda writes to logging_config.log_group when set, else to /aws/lambda/<function name>.
+      const target = block(f.body.logging_config)?.log_group;
+      const group =
+        target === undefined
+          ? groups.find((g) => g.body.name === `/aws/lambda/${f.body.function_name}`)?.body
+          : (lookup(json, referenceOf(target, "aws_cloudwatch_log_group")) ??
+            groups.find((g) => g.body.name === target)?.body);
+      if (!group) violations.push({ resource: f.address, problem: "no log group of its own" });
+      else if (!(Number(group.retention_in_days) > 0))
+        violations.push({
+          resource: f.address,
+          problem: "its log group keeps logs forever (no retention_in_days)",
+        });
+    }
+    return violations;
+  },
+};
+
+const functionsActiveTracing: PolicyRule = {
+  id: "functions-active-tracing",
+  description: "every Lambda function has X-Ray active tracing",
+  check({ json }) {
+    return all(json, "aws_lambda_function")
+      .filter((f) => block(f.body.tracing_config)?.mode !== "Active")
+      .map((f) => ({ resource: f.address, problem: "tracing_config.mode is not Active" }));
+  },
+};
+
+const vpcFunctionsPrivateSubnets: PolicyRule = {
+  id: "vpc-functions-in-private-subnets",
+  description: "functions in a VPC use private subnets only (no route to an internet gateway, no public IPs)",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const f of all(json, "aws_lambda_function")) {
+      const vpc = block(f.body.vpc_config);
+      if (!vpc) continue;
+      const bad = nonPrivateSubnets(json, vpc.subnet_ids);
+      if (bad.length > 0)
+        violations.push({ resource: f.address, problem: `non-private subnets ${bad.join(", ")}` });
+    }
+    return violations;
+  },
+};
+
+const queuePolicyScopedToTopic: PolicyRule = {
+  id: "queue-policy-scoped-to-topic",
+  description:
+    "SQS queue policies allow only SNS, only for a topic ARN of this stack; subscribed queues have one",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const withPolicy = new Set<string>();
+    for (const p of all(json, "aws_sqs_queue_policy")) {
+      for (const q of referencesIn(p.body.queue_url)) withPolicy.add(q.address);
+      const parsed = statementsOf(json, p.body.policy);
+      if (!parsed) {
+        violations.push({ resource: p.address, problem: "policy cannot be read" });
+        continue;
+      }
+      for (const s of parsed.statements.filter((st) => st.effect === "Allow")) {
+        const snsOnly =
+          s.principals.length > 0 &&
+          s.principals.every(
+            (pr) => pr.type === "Service" && pr.identifiers.every((i) => i === "sns.amazonaws.com"),
+          );
+        const scoped = s.conditions.some(
+          (c) =>
+            /^Arn(Equals|Like)$/.test(c.test) &&
+            c.variable.toLowerCase() === "aws:sourcearn" &&
+            c.values.length > 0 &&
+            c.values.every((v) => referenceOf(v, "aws_sns_topic")?.attr === "arn"),
+        );
+        if (!snsOnly || !scoped)
+          violations.push({
+            resource: p.address,
+            problem: `statement ${s.sid ?? ""} is not limited to sns.amazonaws.com with aws:SourceArn = a topic ARN`,
+          });
+      }
+    }
+    for (const sub of all(json, "aws_sns_topic_subscription")) {
+      if (sub.body.protocol !== "sqs") continue;
+      const queue = referenceOf(sub.body.endpoint, "aws_sqs_queue");
+      if (!queue || !withPolicy.has(queue.address))
+        violations.push({ resource: sub.address, problem: "subscribed queue has no queue policy" });
+    }
+    return violations;
+  },
+};
+
+const apiStageThrottlesAndLogs: PolicyRule = {
+  id: "api-stage-throttles-and-logs",
+  description: "every API Gateway stage throttles and writes JSON access logs to a log group",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const s of all(json, "aws_apigatewayv2_stage")) {
+      const settings = block(s.body.default_route_settings);
+      if (!(Number(settings?.throttling_rate_limit) > 0) || !(Number(settings?.throttling_burst_limit) > 0))
+        violations.push({ resource: s.address, problem: "no default throttling (rate and burst)" });
+      const logs = block(s.body.access_log_settings);
+      let format: TfJson | undefined;
+      try {
+        format = JSON.parse(String(logs?.format)) as TfJson;
+      } catch {
+        format = undefined;
+      }
+      if (!referenceOf(logs?.destination_arn, "aws_cloudwatch_log_group") || !format?.requestId)
+        violations.push({
+          resource: s.address,
+          problem: "no JSON access log (with requestId) to a log group",
+        });
+    }
+    return violations;
+  },
+};
+
+const ecrScanImmutable: PolicyRule = {
+  id: "ecr-scan-on-push-immutable",
+  description: "every ECR repository scans on push, has immutable tags and a lifecycle policy",
+  check({ json }) {
+    const withLifecycle = new Set(
+      all(json, "aws_ecr_lifecycle_policy").flatMap((p) =>
+        referencesIn(p.body.repository).map((r) => r.address),
+      ),
+    );
+    const violations: Violation[] = [];
+    for (const r of all(json, "aws_ecr_repository")) {
+      if (block(r.body.image_scanning_configuration)?.scan_on_push !== true)
+        violations.push({ resource: r.address, problem: "scan_on_push is not true" });
+      if (r.body.image_tag_mutability !== "IMMUTABLE")
+        violations.push({ resource: r.address, problem: "image_tag_mutability is not IMMUTABLE" });
+      if (!withLifecycle.has(r.address))
+        violations.push({ resource: r.address, problem: "no lifecycle policy" });
+    }
+    return violations;
+  },
+};
+
+const prdDatabaseProtection: PolicyRule = {
+  id: "prd-database-protected",
+  description:
+    "in -prd stacks, databases have deletion protection, >= 7 days of backups and a final snapshot",
+  check({ id, json }) {
+    if (!id.endsWith("-prd")) return [];
+    const violations: Violation[] = [];
+    for (const type of ["aws_rds_cluster", "aws_db_instance"])
+      for (const c of all(json, type)) {
+        if (c.body.deletion_protection !== true)
+          violations.push({ resource: c.address, problem: "no deletion_protection" });
+        if (!(Number(c.body.backup_retention_period) >= 7))
+          violations.push({
+            resource: c.address,
+            problem: `backup_retention_period ${c.body.backup_retention_period} < 7`,
+          });
+        if (c.body.skip_final_snapshot !== false || !c.body.final_snapshot_identifier)
+          violations.push({
+            resource: c.address,
+            problem: "no final snapshot (skip_final_snapshot or no identifier)",
+          });
+      }
+    return violations;
+  },
+};
+
+const SECRET_KEY = /(password|passwd|secret|token|private_key|api_key|access_key)/i;
+const NOT_A_SECRET_KEY =
+  /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode)$/i;
+const SECRET_VALUE = [
+  /AKIA[0-9A-Z]{16}/,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  /\bghp_[A-Za-z0-9]{36}\b/,
+  /\bxox[abp]-[A-Za-z0-9-]+/,
+];
+
+const noLiteralSecrets: PolicyRule = {
+  id: "no-literal-secrets",
+  description: "no literal password, key or token anywhere in the stack (only references to managed secrets)",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const visit = (value: unknown, key: string, where: string) => {
+      if (typeof value === "string") {
+        const literal = value.replace(/\$\{[^}]*\}/g, "").trim() !== "";
+        if (SECRET_KEY.test(key) && !NOT_A_SECRET_KEY.test(key) && literal)
+          violations.push({ resource: where, problem: `literal value for ${key}` });
+        if (SECRET_VALUE.some((re) => re.test(value)))
+          violations.push({ resource: where, problem: `secret-looking value in ${key}` });
+      } else if (Array.isArray(value)) {
+        for (const v of value) visit(v, key, where);
+      } else if (value && typeof value === "object")
+        for (const [k, v] of Object.entries(value as TfJson)) if (k !== "//") visit(v, k, where);
+    };
+    for (const group of ["resource", "data"] as const)
+      for (const [type, byName] of Object.entries((json[group] ?? {}) as Record<string, TfJson>))
+        for (const [name, body] of Object.entries(byName))
+          visit(body, "", `${group === "data" ? "data." : ""}${type}.${name}`);
+    for (const [name, body] of Object.entries((json.variable ?? {}) as TfJson))
+      if (SECRET_KEY.test(name) && body.default !== undefined)
+        violations.push({ resource: `var.${name}`, problem: "default for a secret variable" });
+    visit(json.terraform, "", "terraform");
+    visit(json.provider, "", "provider");
+    return violations;
+  },
+};
+
+const lambdaPermissionsScoped: PolicyRule = {
+  id: "lambda-permissions-scoped",
+  description: "every Lambda permission for a service names the source ARN it is granted to",
+  check({ json }) {
+    return all(json, "aws_lambda_permission")
+      .filter(
+        (p) =>
+          String(p.body.principal).endsWith(".amazonaws.com") &&
+          (!p.body.source_arn || p.body.source_arn === "*"),
+      )
+      .map((p) => ({ resource: p.address, problem: `${p.body.principal} may invoke from any source` }));
+  },
+};
+
+const stateBackend: PolicyRule = {
+  id: "state-in-encrypted-locked-s3",
+  description: "the stack keeps its state in S3, encrypted, with S3-native locking",
+  check({ id, json }) {
+    const s3 = json.terraform?.backend?.s3;
+    if (!s3) return [{ resource: `${id} (terraform.backend)`, problem: "no S3 backend" }];
+    const problems = [
+      s3.encrypt !== true && "encrypt is not true",
+      s3.use_lockfile !== true && "use_lockfile is not true",
+      !String(s3.key ?? "").includes(id) && "state key does not contain the stack id",
+    ].filter(Boolean);
+    return problems.map((problem) => ({
+      resource: `${id} (terraform.backend.s3)`,
+      problem: String(problem),
+    }));
+  },
+};
+
+const bucketsPrivate: PolicyRule = {
+  id: "s3-buckets-block-public-access",
+  description: "every S3 bucket has all four public access blocks",
+  check({ json }) {
+    const blocked = new Set(
+      all(json, "aws_s3_bucket_public_access_block")
+        .filter((b) =>
+          ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"].every(
+            (k) => b.body[k] === true,
+          ),
+        )
+        .flatMap((b) => referencesIn(b.body.bucket).map((r) => r.address)),
+    );
+    return all(json, "aws_s3_bucket")
+      .filter((b) => !blocked.has(b.address))
+      .map((b) => ({ resource: b.address, problem: "public access not fully blocked" }));
+  },
+};
+
+const noDependencyCycles: PolicyRule = {
+  id: "no-dependency-cycles",
+  description: "references and depends_on form no cycle (terraform validate would reject it)",
+  check({ json }) {
+    const edges = new Map<string, Set<string>>();
+    for (const group of ["resource", "data"] as const)
+      for (const [type, byName] of Object.entries((json[group] ?? {}) as Record<string, TfJson>))
+        for (const [name, body] of Object.entries(byName)) {
+          const from = `${group === "data" ? "data." : ""}${type}.${name}`;
+          const { "//": _meta, ...rest } = body;
+          const targets = new Set(referencesIn(rest).map((r) => r.address));
+          for (const dep of list(body.depends_on as string[])) targets.add(dep);
+          edges.set(from, targets);
+        }
+    const state = new Map<string, "visiting" | "done">();
+    const violations: Violation[] = [];
+    const visit = (node: string, path: string[]) => {
+      if (state.get(node) === "done") return;
+      if (state.get(node) === "visiting") {
+        const cycle = path.slice(path.indexOf(node));
+        violations.push({ resource: node, problem: `cycle ${[...cycle, node].join(" -> ")}` });
+        return;
+      }
+      state.set(node, "visiting");
+      for (const next of edges.get(node) ?? []) if (edges.has(next)) visit(next, [...path, node]);
+      state.set(node, "done");
+    };
+    for (const node of edges.keys()) visit(node, []);
+    return violations;
+  },
+};
+
+/** Every rule; the policy tests run each one over every stack. */
+export const POLICY_RULES: readonly PolicyRule[] = [
+  iamNoWildcards,
+  managedPoliciesAllowListed,
+  dataStoresEncrypted,
+  databasesNotPublic,
+  noOpenIngress,
+  postgresOnlyFromFunctions,
+  sqsSourceQueuesHaveDlq,
+  esmReportsFailures,
+  esmVisibilityTimeout,
+  functionsLogRetention,
+  functionsActiveTracing,
+  vpcFunctionsPrivateSubnets,
+  queuePolicyScopedToTopic,
+  apiStageThrottlesAndLogs,
+  ecrScanImmutable,
+  prdDatabaseProtection,
+  noLiteralSecrets,
+  lambdaPermissionsScoped,
+  stateBackend,
+  bucketsPrivate,
+  noDependencyCycles,
+];
+
+export const ruleById = (id: string): PolicyRule => {
+  const rule = POLICY_RULES.find((r) => r.id === id);
+  if (!rule) throw new Error(`no policy rule ${id}`);
+  return rule;
+};
