@@ -357,7 +357,9 @@ export function renderAlarmTable(rules: readonly AlarmRule[] = ALARM_RULES): str
 }
 
 /** The objectives table of docs/slo.md, generated from `SERVICE_LEVEL_OBJECTIVES`. */
-export function renderSloTable(objectives: readonly ServiceLevelObjective[] = SERVICE_LEVEL_OBJECTIVES): string {
+export function renderSloTable(
+  objectives: readonly ServiceLevelObjective[] = SERVICE_LEVEL_OBJECTIVES,
+): string {
   const rows = objectives.map((slo) => [
     `\`${slo.key}\``,
     slo.name,

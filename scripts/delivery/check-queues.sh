@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The queue path of a deployed environment: after a burst of POST /users, the users queue drains within the
+# SLO bound and the dead-letter queue stays empty.
+#
+# Usage: scripts/delivery/check-queues.sh <outputs.json> [burst-size]
+# Env:   SMOKE_TOKEN (bearer token when the JWT authorizer is on), QUEUE_BOUND_SECONDS (default 60)
+# Needs: curl, jq, the AWS CLI with sqs:GetQueueAttributes on both queues.
+set -euo pipefail
+
+outputs="${1:?usage: check-queues.sh <outputs.json> [burst-size]}"
+burst="${2:-20}"
+bound="${QUEUE_BOUND_SECONDS:-60}"
+api_url="$(jq -er '.api_url' "$outputs")"
+api_url="${api_url%/}"
+queue_url="$(jq -er '.queue_url' "$outputs")"
+dlq_url="$(jq -er '.dlq_url' "$outputs")"
+
+auth=()
+[[ -n "${SMOKE_TOKEN:-}" ]] && auth=(-H "authorization: Bearer ${SMOKE_TOKEN}")
+
+# depth URL -> visible + in-flight + delayed messages
+depth() {
+  aws sqs get-queue-attributes --queue-url "$1" \
+    --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible ApproximateNumberOfMessagesDelayed \
+    --query 'Attributes' --output json |
+    jq '[.[] | tonumber] | add'
+}
+
+dead="$(depth "$dlq_url")"
+[[ "$dead" == 0 ]] || { echo "FAIL  dead-letter queue holds ${dead} message(s) before the test; see docs/operations.md" >&2; exit 1; }
+
+run="$(date +%s)-${RANDOM}"
+for i in $(seq 1 "$burst"); do
+  status="$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 30 "${auth[@]}" \
+    -H 'content-type: application/json' \
+    --data-binary "{\"name\":\"Queue check ${i}\",\"email\":\"queue-${run}-${i}@example.com\"}" \
+    "${api_url}/users")"
+  [[ "$status" == 202 ]] || { echo "FAIL  POST /users #${i}: expected 202, got ${status}" >&2; exit 1; }
+done
+echo "ok    ${burst} POST /users accepted"
+
+deadline=$((SECONDS + bound))
+until [[ "$(depth "$queue_url")" == 0 ]]; do
+  ((SECONDS < deadline)) || { echo "FAIL  users queue not drained within ${bound} s" >&2; exit 1; }
+  sleep 2
+done
+echo "ok    users queue drained within ${bound} s"
+
+dead="$(depth "$dlq_url")"
+[[ "$dead" == 0 ]] || { echo "FAIL  ${dead} message(s) dead-lettered; see docs/operations.md (DLQ inspection)" >&2; exit 1; }
+echo "ok    dead-letter queue empty"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the prediction image for Lambda on arm64 from the context `npm run build` wrote and pushes it to ECR
+# tagged with the commit SHA; prints the pushed digest (sha256:...). Tags are immutable in the registry, so a
+# commit that already has an image (e.g. promoted from dev to prd) reuses it instead of building again.
+#
+# Usage: scripts/delivery/push-image.sh <repository-url> <tag> <context-dir>
+# Needs: docker with buildx (and QEMU on non-arm64 hosts), the AWS CLI, a prior `docker login` to the registry.
+set -euo pipefail
+
+repository_url="${1:?usage: push-image.sh <repository-url> <tag> <context-dir>}"
+tag="${2:?usage: push-image.sh <repository-url> <tag> <context-dir>}"
+context="${3:?usage: push-image.sh <repository-url> <tag> <context-dir>}"
+repository_name="${repository_url#*/}"
+
+existing="$(aws ecr describe-images --repository-name "$repository_name" --image-ids "imageTag=${tag}" \
+  --query 'imageDetails[0].imageDigest' --output text 2>/dev/null || true)"
+if [[ "$existing" == sha256:* ]]; then
+  echo "push-image: ${repository_url}:${tag} exists (${existing}); reusing it" >&2
+  echo "$existing"
+  exit 0
+fi
+
+[[ -f "${context}/Dockerfile" ]] || { echo "push-image: ${context}/Dockerfile not found; run npm run build" >&2; exit 2; }
+metadata="$(mktemp)"
+trap 'rm -f "$metadata"' EXIT
+# Lambda accepts a single-platform image manifest only: no multi-platform index, no attestation manifests.
+docker buildx build \
+  --platform linux/arm64 \
+  --provenance=false \
+  --sbom=false \
+  --tag "${repository_url}:${tag}" \
+  --metadata-file "$metadata" \
+  --push \
+  "$context" >&2
+digest="$(jq -r '."containerimage.digest"' "$metadata")"
+[[ "$digest" == sha256:* ]] || { echo "push-image: buildx reported no digest" >&2; exit 1; }
+echo "$digest"

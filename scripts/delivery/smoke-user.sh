@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A throwaway Cognito user for smoke and integration tests of an environment with the JWT authorizer on
+# (stack outputs user_pool_id and user_pool_client_id). `sign-in` creates the user with a random password,
+# signs it in with ADMIN_USER_PASSWORD_AUTH and prints its ID token; `delete` removes it. Both do nothing and
+# print nothing when the environment has no authorizer.
+#
+# Usage: scripts/delivery/smoke-user.sh sign-in|delete <outputs.json>
+# Env:   SMOKE_USERNAME (required), e.g. smoke-<run id>@example.com
+# Needs: jq, openssl, the AWS CLI with cognito-idp:Admin* on the pool.
+set -euo pipefail
+
+action="${1:?usage: smoke-user.sh sign-in|delete <outputs.json>}"
+outputs="${2:?usage: smoke-user.sh sign-in|delete <outputs.json>}"
+username="${SMOKE_USERNAME:?set SMOKE_USERNAME}"
+user_pool_id="$(jq -r '.user_pool_id // empty' "$outputs")"
+client_id="$(jq -r '.user_pool_client_id // empty' "$outputs")"
+[[ -n "$user_pool_id" && -n "$client_id" ]] || exit 0
+
+case "$action" in
+  sign-in)
+    # Meets Cognito's default password policy (upper, lower, digit, symbol, >= 8 characters).
+    password="Sm0ke!$(openssl rand -hex 16)"
+    aws cognito-idp admin-create-user --user-pool-id "$user_pool_id" --username "$username" \
+      --message-action SUPPRESS >/dev/null
+    aws cognito-idp admin-set-user-password --user-pool-id "$user_pool_id" --username "$username" \
+      --password "$password" --permanent
+    aws cognito-idp admin-initiate-auth --user-pool-id "$user_pool_id" --client-id "$client_id" \
+      --auth-flow ADMIN_USER_PASSWORD_AUTH --auth-parameters "USERNAME=${username},PASSWORD=${password}" \
+      --query 'AuthenticationResult.IdToken' --output text
+    ;;
+  delete)
+    aws cognito-idp admin-delete-user --user-pool-id "$user_pool_id" --username "$username" 2>/dev/null || true
+    ;;
+  *)
+    echo "smoke-user: unknown action '${action}' (sign-in or delete)" >&2
+    exit 2
+    ;;
+esac

