@@ -2,7 +2,12 @@
  * Helpers for tests and benchmarks that need a real PostgreSQL: each caller gets its own scratch database on
  * the shared server, so jest workers and parallel suites never see each other's rows.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "pg";
 
 /** The shared PostgreSQL server of the machines and CI (trust auth). */
@@ -49,7 +54,6 @@ export async function createScratchDatabase(
 
 /** Any free TCP port on the loopback interface (for servers that cannot listen on port 0 themselves). */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -93,4 +97,97 @@ export async function startLocalDataApi(databaseUrl: string): Promise<LocalDataA
     secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:local",
     stop: () => server.stop(),
   };
+}
+
+export interface PrivatePostgres {
+  /** Connection string of the cluster's `postgres` database. */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  start(): Promise<void>;
+  /** Fast shutdown: open connections are cut, as in a failover or crash. */
+  stop(): Promise<void>;
+  /** Stops the cluster and deletes its files. */
+  destroy(): Promise<void>;
+}
+
+export interface PrivatePostgresOptions {
+  /** Extra server settings, e.g. `{ ssl: "on", ssl_cert_file: "/path" }`. */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Files to copy into the data dir (readable only by the server), e.g. TLS keys: name -> PEM. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+function postgresBinDir(): string {
+  const root = "/usr/lib/postgresql";
+  const version = fs
+    .readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  if (!version) throw new Error(`No PostgreSQL server binaries under ${root}`);
+  return `${root}/${version}/bin`;
+}
+
+/**
+ * A throwaway PostgreSQL cluster (initdb + pg_ctl in a temp dir, own port) that a test may stop and start
+ * without disturbing the shared server on 5432. Runs the server as `postgres` when the caller is root
+ * (PostgreSQL refuses to run as root).
+ */
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const bin = postgresBinDir();
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(
+      asRoot ? "runuser" : `${bin}/${cmd}`,
+      asRoot ? ["-u", "postgres", "--", `${bin}/${cmd}`, ...args] : args,
+      {
+        stdio: "pipe",
+      },
+    );
+  const dir = fs.mkdtempSync(join(tmpdir(), "sml-pg-"));
+  const dataDir = join(dir, "data");
+  if (asRoot) {
+    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+    fs.chownSync(dir, uid, gid);
+  }
+  run("initdb", ["-D", dataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
+  for (const [name, content] of Object.entries(options.files ?? {})) {
+    const file = join(dataDir, name);
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    if (asRoot) fs.chownSync(file, fs.statSync(dataDir).uid, fs.statSync(dataDir).gid);
+  }
+  const port = await freePort();
+  const settings = {
+    port: String(port),
+    listen_addresses: "127.0.0.1",
+    unix_socket_directories: dir,
+    fsync: "off",
+    ...options.settings,
+  };
+  const serverOptions = Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(" ");
+  const log = join(dir, "server.log");
+  const cluster: PrivatePostgres = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    start: async () => {
+      run("pg_ctl", ["-D", dataDir, "-o", serverOptions, "-l", log, "-w", "-t", "30", "start"]);
+    },
+    stop: async () => {
+      run("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+    },
+    destroy: async () => {
+      try {
+        run("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
+      } catch {
+        // Already stopped.
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await cluster.start();
+  return cluster;
 }

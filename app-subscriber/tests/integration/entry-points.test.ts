@@ -1,0 +1,58 @@
+/**
+ * The Lambda entry points as Lambda loads them: config from the environment at import, then invocations.
+ * Runs against a scratch database on the PostgreSQL server.
+ */
+import type { MigrationSummary } from "@sml/common/db";
+import { createScratchDatabase, type ScratchDatabase } from "@sml/common/db/testing";
+import type { SQSBatchResponse } from "aws-lambda";
+import { Client } from "pg";
+import { lambdaContext, snsEnvelope, sqsEvent, sqsRecord } from "../support/events";
+import { capturedObservability } from "../support/observability";
+
+let scratch: ScratchDatabase;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase("subscriber_entry");
+  process.env.DATABASE_URL = scratch.url;
+  capturedObservability();
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await scratch?.drop();
+});
+
+type MigrateHandler = () => Promise<MigrationSummary>;
+type SqsEntry = (event: unknown, context: unknown) => Promise<SQSBatchResponse>;
+
+test("migrate handler applies the migrations once and reports the versions", async () => {
+  let handler: MigrateHandler | undefined;
+  jest.isolateModules(() => {
+    handler = (require("../../src/handlers/migrate") as { handler: MigrateHandler }).handler;
+  });
+  if (!handler) throw new Error("handler did not load");
+  expect(await handler()).toEqual({ applied: ["0001"], alreadyApplied: [] });
+  expect(await handler()).toEqual({ applied: [], alreadyApplied: ["0001"] });
+});
+
+test("sqs handler stores a user delivered through SNS", async () => {
+  let handler: SqsEntry | undefined;
+  jest.isolateModules(() => {
+    handler = (require("../../src/handlers/sqs") as { handler: SqsEntry }).handler;
+  });
+  if (!handler) throw new Error("handler did not load");
+  const response = await handler(
+    sqsEvent([sqsRecord(snsEnvelope({ name: "Entry Point", email: "entry@example.com" }))]),
+    lambdaContext(),
+  );
+  expect(response).toEqual({ batchItemFailures: [] });
+  const client = new Client({ connectionString: scratch.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query("SELECT name FROM users WHERE email = 'entry@example.com'");
+    expect(rows).toEqual([{ name: "Entry Point" }]);
+  } finally {
+    await client.end();
+  }
+});
