@@ -93,8 +93,9 @@ async function poolConfig(connection: PgConnection, deps: PgDeps): Promise<PoolC
     // Read per new connection (cached by Powertools), so a rotated password takes effect without a cold start.
     password: async () => (await readSecret(connection.secretArn, deps)).password,
     // rejectUnauthorized + an explicit CA: the connection fails unless Aurora's certificate chains to the RDS
-    // CA and names the host; a plain `ssl: true`-style "require" would accept any certificate.
-    ssl: tls === false ? false : { rejectUnauthorized: true, ca: tls.ca, servername: connection.host },
+    // CA and names the host (pg passes the host on for that check); sslmode=require-style encryption without
+    // verification would accept any certificate, including an attacker's.
+    ssl: tls === false ? false : { rejectUnauthorized: true, ca: tls.ca },
   };
 }
 

@@ -1,0 +1,192 @@
+/**
+ * The pg driver as it connects in AWS: credentials from the RDS-managed secret through Powertools Parameters,
+ * TLS verified against a CA bundle. Secrets Manager cannot run here, so its client is MOCKED (a stubbed
+ * `send`); the database is a real private PostgreSQL cluster with TLS on and password auth for the app user.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { Client } from "pg";
+import { createDatabase, createPgExecutor, LAMBDA_CA_BUNDLE_PATH } from "../../src/db";
+import { type PrivatePostgres, startPrivatePostgres } from "../../src/db/testing";
+
+const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-test";
+let cluster: PrivatePostgres;
+let certDir: string;
+let ca: string;
+let otherCa: string;
+
+function openssl(args: string[]): void {
+  execFileSync("openssl", args, { cwd: certDir, stdio: "pipe" });
+}
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, plus an unrelated CA. */
+function makeCertificates(): void {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=sml-test-ca",
+  ]);
+  openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "other.key",
+    "-out",
+    "other.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=other-ca",
+  ]);
+  openssl(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+  writeFileSync(join(certDir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  openssl([
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.crt",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+  ]);
+}
+
+/** A Secrets Manager client whose every call returns the RDS-managed secret shape (mocked: no AWS here). */
+function mockedSecrets(secret: unknown): { provider: SecretsProvider; calls: () => number } {
+  const client = new SecretsManagerClient({ region: "us-east-1" });
+  const send = jest.spyOn(client, "send").mockImplementation(async (command: unknown) => {
+    if (!(command instanceof GetSecretValueCommand)) throw new Error("unexpected Secrets Manager call");
+    expect(command.input.SecretId).toBe(SECRET_ARN);
+    return { SecretString: JSON.stringify(secret) };
+  });
+  return { provider: new SecretsProvider({ awsSdkV3Client: client }), calls: () => send.mock.calls.length };
+}
+
+beforeAll(async () => {
+  certDir = mkdtempSync(join(tmpdir(), "sml-certs-"));
+  makeCertificates();
+  ca = readFileSync(join(certDir, "ca.crt"), "utf8");
+  otherCa = readFileSync(join(certDir, "other.crt"), "utf8");
+  cluster = await startPrivatePostgres({
+    files: {
+      "server.crt": readFileSync(join(certDir, "server.crt"), "utf8"),
+      "server.key": readFileSync(join(certDir, "server.key"), "utf8"),
+      // The app user may only log in over TLS with its password; the test's admin connection stays local.
+      "pg_hba.conf": [
+        "local all all trust",
+        "hostssl all app_user 127.0.0.1/32 scram-sha-256",
+        "host all postgres 127.0.0.1/32 trust",
+        "",
+      ].join("\n"),
+    },
+    settings: { ssl: "on", ssl_cert_file: "server.crt", ssl_key_file: "server.key" },
+  });
+  const admin = new Client({ connectionString: cluster.url });
+  await admin.connect();
+  await admin.query("CREATE ROLE app_user LOGIN PASSWORD 'correct horse battery'");
+  await admin.end();
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.destroy();
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
+});
+
+const awsConnection = (tls: { ca: string }) =>
+  ({
+    kind: "secret",
+    host: "127.0.0.1",
+    port: cluster.port,
+    database: "postgres",
+    secretArn: SECRET_ARN,
+    tls,
+  }) as const;
+
+describe("pg driver with the RDS-managed secret (Secrets Manager mocked)", () => {
+  test("connects as the secret's user over TLS verified against the CA bundle", async () => {
+    const secrets = mockedSecrets({ username: "app_user", password: "correct horse battery" });
+    const sql = createPgExecutor(awsConnection({ ca }), { secrets: secrets.provider });
+    try {
+      const [row] = await sql.query<{ usr: string; tls: boolean }>(
+        "SELECT current_user AS usr, ssl AS tls FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+      );
+      expect(row).toEqual({ usr: "app_user", tls: true });
+      expect(secrets.calls()).toBeGreaterThanOrEqual(1);
+    } finally {
+      await sql.close();
+    }
+  });
+
+  test("builds the same connection from config through createDatabase", async () => {
+    const secrets = mockedSecrets({ username: "app_user", password: "correct horse battery" });
+    const db = createDatabase(
+      { driver: "pg", host: "127.0.0.1", port: cluster.port, database: "postgres", secretArn: SECRET_ARN },
+      { secrets: secrets.provider, tls: { ca } },
+    );
+    try {
+      await expect(db.users.ping()).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("refuses a server whose certificate the CA bundle does not vouch for", async () => {
+    const secrets = mockedSecrets({ username: "app_user", password: "correct horse battery" });
+    const sql = createPgExecutor(awsConnection({ ca: otherCa }), { secrets: secrets.provider });
+    try {
+      await expect(sql.query("SELECT 1")).rejects.toThrow(/certificate/i);
+    } finally {
+      await sql.close();
+    }
+  });
+
+  test("fails to log in with a wrong password from the secret", async () => {
+    const secrets = mockedSecrets({ username: "app_user", password: "wrong" });
+    const sql = createPgExecutor(awsConnection({ ca }), { secrets: secrets.provider });
+    try {
+      await expect(sql.query("SELECT 1")).rejects.toThrow(/password authentication failed/);
+    } finally {
+      await sql.close();
+    }
+  });
+
+  test("rejects a secret that is not the RDS-managed username/password JSON, without echoing it", async () => {
+    const secrets = mockedSecrets({ user: "app_user", pass: "leaked?" });
+    const sql = createPgExecutor(awsConnection({ ca }), { secrets: secrets.provider });
+    const attempt = sql.query("SELECT 1");
+    await expect(attempt).rejects.toThrow(/does not hold the RDS-managed/);
+    await expect(attempt).rejects.not.toThrow(/leaked/);
+    await sql.close();
+  });
+
+  test("refuses to connect without a CA bundle instead of falling back to unverified TLS", async () => {
+    expect(existsSync(LAMBDA_CA_BUNDLE_PATH)).toBe(false);
+    const secrets = mockedSecrets({ username: "app_user", password: "correct horse battery" });
+    const { tls: _default, ...withoutTls } = awsConnection({ ca });
+    const sql = createPgExecutor(withoutTls, { secrets: secrets.provider });
+    await expect(sql.query("SELECT 1")).rejects.toThrow(/needs a CA bundle/);
+    await sql.close();
+  });
+});
