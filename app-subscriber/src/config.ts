@@ -1,5 +1,5 @@
 import { type DbConfig, dbConfigFromEnv } from "@sml/common/db";
-import { z } from "zod";
+import * as z from "zod";
 
 export interface SubscriberConfig {
   readonly db: DbConfig;

@@ -1,5 +1,5 @@
 import { UserMessageSchema, type UserWrite } from "@sml/common/users";
-import { z } from "zod";
+import * as z from "zod";
 import { MalformedMessageError } from "./errors";
 
 /**

@@ -3,9 +3,9 @@
  * dist/functions/<name>/index.js, the folders the infrastructure turns into zip assets.
  */
 import { mkdirSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ZIP_FUNCTION_NAMES, type ZipFunctionName, zipBundleDir } from "@sml/common/functions";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 
 const repoRoot = resolve(__dirname, "../../..");
 
@@ -22,6 +22,22 @@ const LAZY_CREDENTIAL_PROVIDERS = [
   "@aws-sdk/credential-provider-sso",
   "@aws-sdk/credential-provider-web-identity",
 ];
+
+/**
+ * zod's error-message locales (40+, ~250 KB minified) are reachable from the `z` namespace object, so a single
+ * `import { z } from "zod"` anywhere in a bundle (Powertools parser has many) keeps all of them. The functions
+ * only ever use the default English messages, which this keeps.
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
 
 /** Handler source per function; each module exports `handler`. */
 export const FUNCTION_ENTRIES: Record<ZipFunctionName, string> = {
@@ -50,6 +66,7 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
     mainFields: ["module", "main"],
     // pg's optional native binding is never installed in Lambda.
     external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
+    plugins: [zodEnglishOnly],
     logLevel: "warning",
   });
   return outfile;
