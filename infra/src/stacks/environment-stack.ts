@@ -10,6 +10,7 @@ import { Functions } from "../constructs/functions";
 import { Messaging } from "../constructs/messaging";
 import type { MigrationSet } from "../constructs/migrations";
 import { Network } from "../constructs/network";
+import { Observability } from "../constructs/observability";
 import { Prediction } from "../constructs/prediction";
 import { BaseStack } from "./base";
 
@@ -37,6 +38,7 @@ export class EnvironmentStack extends BaseStack {
   readonly functions: Functions;
   readonly prediction: Prediction;
   readonly api: Api;
+  readonly observability: Observability;
   readonly imageDigest: TerraformVariable;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
@@ -111,6 +113,25 @@ export class EnvironmentStack extends BaseStack {
           qualifier: this.prediction.alias.name,
         },
       },
+    });
+
+    // The SLO alarms of docs/slo.md (infra/src/config/slo.ts), their topic and the environment's dashboard.
+    this.observability = new Observability(this, "observability", {
+      namePrefix: config.namePrefix,
+      region: config.region,
+      apiId: this.api.api.id,
+      apiStageName: this.api.stageName,
+      functions: [
+        { key: "api", functionName: this.functions.api.function.functionName },
+        { key: "subscriber", functionName: this.functions.subscriber.function.functionName },
+        { key: "prediction", functionName: this.prediction.fn.function.functionName },
+        { key: "migrate", functionName: this.functions.migrate.function.functionName },
+      ],
+      queueName: this.messaging.queueName,
+      deadLetterQueueName: this.messaging.deadLetterQueueName,
+      databaseClusterIdentifier: this.database.clusterIdentifier,
+      databaseMaxCapacityAcu: config.database.maxAcu,
+      alarmEmail: config.alarmEmail,
     });
 
     const output = (name: string, value: string, description: string) =>
