@@ -2,7 +2,7 @@
  * `npm run build`: bundles every zip-packaged Lambda with esbuild (minified, AWS SDK v3 inside, Node 22) into
  * dist/functions/<name>/index.js, the folders the infrastructure turns into zip assets.
  */
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { ZIP_FUNCTION_NAMES, type ZipFunctionName, zipBundleDir } from "@sml/common/functions";
 import { build, type Plugin } from "esbuild";
@@ -46,6 +46,14 @@ export const FUNCTION_ENTRIES: Record<ZipFunctionName, string> = {
   migrate: "app-subscriber/src/handlers/migrate.ts",
 };
 
+/**
+ * Files a function reads at run time beside its index.js: the migrate function applies the versioned SQL files
+ * from `<bundle>/migrations/` (common/src/db/migrations.ts resolves them next to the running module).
+ */
+const FUNCTION_FILES: Partial<Record<ZipFunctionName, { readonly from: string; readonly to: string }>> = {
+  migrate: { from: "common/src/db/migrations", to: "migrations" },
+};
+
 export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot): Promise<string> {
   const outDir = join(outRoot, zipBundleDir(name));
   rmSync(outDir, { recursive: true, force: true });
@@ -69,6 +77,8 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
     plugins: [zodEnglishOnly],
     logLevel: "warning",
   });
+  const files = FUNCTION_FILES[name];
+  if (files) cpSync(join(repoRoot, files.from), join(outDir, files.to), { recursive: true });
   return outfile;
 }
 
