@@ -14,6 +14,7 @@ import {
   renderSloTable,
 } from "../src/config/slo";
 import { Observability, type ObservabilityProps } from "../src/constructs/observability";
+import { synthAllStacks } from "./support/synth";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is walked dynamically; toMatchObject checks its shape.
 type Json = Record<string, any>;
@@ -315,5 +316,58 @@ describe("docs/slo.md", () => {
 
   it("lists every alarm and threshold exactly as the stacks create them", () => {
     expect(generatedSection(doc, "alarm-table")).toBe(renderAlarmTable());
+  });
+});
+
+describe("environment stacks", () => {
+  const { stacks, synthesized } = synthAllStacks();
+  const stackJson = (id: string): Json => {
+    const found = synthesized.find((s) => s.id === id);
+    if (!found) throw new Error(`stack ${id} was not synthesized`);
+    return found.json;
+  };
+
+  it.each(["dev", "prd"] as const)("sml-%s carries every SLO alarm with its rule's threshold", (name) => {
+    const json = stackJson(`sml-${name}`);
+    const envAlarms = new Map(
+      Object.values(json.resource.aws_cloudwatch_metric_alarm as Json).map((a: Json) => [a.alarm_name, a]),
+    );
+    for (const rule of ALARM_RULES) {
+      const names =
+        rule.scope === "function"
+          ? ["api", "subscriber", "prediction", "migrate"].map((fn) => `sml-${name}-${rule.key}-${fn}`)
+          : [`sml-${name}-${rule.key}`];
+      for (const alarmName of names) {
+        expect(envAlarms.get(alarmName)).toMatchObject({
+          threshold: rule.threshold,
+          comparison_operator: rule.comparison,
+        });
+      }
+    }
+    expect(envAlarms.size).toBe(
+      ALARM_RULES.length + 3 * ALARM_RULES.filter((r) => r.scope === "function").length,
+    );
+  });
+
+  it.each(["dev", "prd"] as const)("sml-%s sizes the connections alarm from its maximum ACU", (name) => {
+    const env = stacks.environments[name];
+    if (!env) throw new Error(`no ${name} stack`);
+    const json = stackJson(`sml-${name}`);
+    const alarm = Object.values(json.resource.aws_cloudwatch_metric_alarm as Json).find(
+      (a: Json) => a.alarm_name === `sml-${name}-aurora-connections`,
+    ) as Json;
+    const limit = auroraMaxConnections(env.config.database.maxAcu);
+    expect(alarm.metric_query.find((q: Json) => q.id === "percent").expression).toBe(`100 * used / ${limit}`);
+  });
+
+  it("subscribes the configured on-call address in prd and nobody in dev", () => {
+    const subscriptions = (id: string) =>
+      Object.values(stackJson(id).resource.aws_sns_topic_subscription as Json).filter(
+        (s: Json) => s.protocol === "email",
+      );
+    expect(subscriptions("sml-prd").map((s: Json) => s.endpoint)).toEqual([
+      stacks.environments.prd?.config.alarmEmail,
+    ]);
+    expect(subscriptions("sml-dev")).toEqual([]);
   });
 });
