@@ -1,20 +1,23 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZIP_FUNCTION_NAMES, zipBundleDir } from "@sml/common/functions";
 import { bundleFunction, FUNCTION_ENTRIES } from "../../scripts/src/build/bundle";
-import { REPO_ROOT, TEST_BUNDLE_ROOT } from "./support/paths";
+import { BUNDLE_ROOT_VARIABLE, REPO_ROOT } from "./support/paths";
 
 /**
- * Builds every zip bundle the stacks package, with the same esbuild call as `npm run build`. A function whose
- * handler source does not exist in this checkout gets a one-line stand-in bundle instead, so the synth tests can
- * run while a handler is still being written; the snapshots neutralise asset hashes, so they do not notice.
+ * Builds every zip bundle the stacks package, with the same esbuild call as `npm run build`, into a fresh temp
+ * folder for this run (exported to the test workers as SML_INFRA_TEST_BUNDLE_ROOT), so the tests never touch
+ * dist/ and concurrent runs never delete each other's bundles. A function whose handler source does not exist
+ * in this checkout gets a one-line stand-in bundle instead; the snapshots neutralise asset hashes either way.
  */
 export default async function globalSetup(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), "sml-infra-bundles-"));
   for (const name of ZIP_FUNCTION_NAMES) {
     if (existsSync(join(REPO_ROOT, FUNCTION_ENTRIES[name]))) {
-      await bundleFunction(name, TEST_BUNDLE_ROOT);
+      await bundleFunction(name, root);
     } else {
-      const dir = join(TEST_BUNDLE_ROOT, zipBundleDir(name));
+      const dir = join(root, zipBundleDir(name));
       mkdirSync(dir, { recursive: true });
       writeFileSync(
         join(dir, "index.js"),
@@ -22,4 +25,5 @@ export default async function globalSetup(): Promise<void> {
       );
     }
   }
+  process.env[BUNDLE_ROOT_VARIABLE] = root;
 }

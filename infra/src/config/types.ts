@@ -101,19 +101,28 @@ export interface ApiConfig {
 
 /** One environment's settings. Everything that costs money or widens access is a visible switch here. */
 export interface EnvironmentConfig {
+  /** Environment name; suffix of the stack id and of the GitHub environment that may deploy it. */
   readonly name: EnvironmentName;
   /** AWS region of every resource of the environment. */
   readonly region: string;
   /** Prefix of every resource name (`sml-dev-api`); keeps IAM ARN patterns and dashboards readable. */
   readonly namePrefix: string;
+  /** VPC, NAT, endpoints and flow logs. */
   readonly network: NetworkConfig;
+  /** Aurora Serverless v2 cluster. */
   readonly database: DatabaseConfig;
+  /** Memory and timeout of the zip functions. */
   readonly functions: {
+    /** HTTP API function (`/users`, `/health`). */
     readonly api: ZipFunctionSettings;
+    /** SQS subscriber; its timeout comes from the messaging settings (the queue's visibility depends on it). */
     readonly subscriber: Omit<ZipFunctionSettings, "timeoutSeconds">;
+    /** Migration function, invoked by Terraform on apply. */
     readonly migrate: ZipFunctionSettings;
   };
+  /** Prediction image function. */
   readonly prediction: PredictionConfig;
+  /** HTTP API stage and authorizer. */
   readonly api: ApiConfig;
   /** SNS -> SQS -> subscriber settings, shared with the local stack (`@sml/common/messaging`). */
   readonly messaging: MessagingSettings;
@@ -135,7 +144,9 @@ export interface StateBackendConfig {
 
 /** Settings of the stacks that exist once, not per environment. */
 export interface SharedConfig {
+  /** Short project name: prefix of stack ids (`sml-dev`) and of resource names. */
   readonly project: string;
+  /** Terraform state bucket and keys. */
   readonly state: StateBackendConfig;
   /** Region of the bootstrap and registry stacks. */
   readonly region: string;

@@ -9,7 +9,7 @@ import { type EnvironmentConfig, SHARED_CONFIG, validateConfig } from "../../src
 import { readMigrationSet } from "../../src/constructs/migrations";
 import { type DefineStacksOptions, defineStacks, type Stacks } from "../../src/stacks";
 import { EnvironmentStack } from "../../src/stacks/environment-stack";
-import { REPO_ROOT, TEST_BUNDLE_ROOT } from "./paths";
+import { REPO_ROOT, testBundleRoot } from "./paths";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is walked dynamically.
 export type TfJson = Record<string, any>;
@@ -39,7 +39,7 @@ export function synthAllStacks(options: DefineStacksOptions = {}): {
 
 /** The real app's stacks, not yet synthesized (tests may alter them first). */
 export function defineTestStacks(options: DefineStacksOptions = {}): Stacks {
-  return defineStacks(Testing.app(), { bundleRoot: TEST_BUNDLE_ROOT, ...options });
+  return defineStacks(Testing.app(), { bundleRoot: testBundleRoot(), ...options });
 }
 
 /** One environment stack from a (possibly modified) config, e.g. to exercise a switch. */
@@ -48,7 +48,7 @@ export function synthEnvironment(config: EnvironmentConfig): SynthesizedStack & 
   const env = new EnvironmentStack(app, `sml-${config.name}`, {
     config: validateConfig(config),
     shared: SHARED_CONFIG,
-    bundleRoot: TEST_BUNDLE_ROOT,
+    bundleRoot: testBundleRoot(),
     migrations: readMigrationSet(REPO_ROOT),
   });
   return { ...synthStack(env), env };
@@ -84,4 +84,22 @@ export function neutralise(text: string): TfJson {
   return JSON.parse(
     text.replace(/\b[0-9A-F]{32}\b/g, "<asset-hash>").replace(/\b[0-9a-f]{64}\b/g, "<migration-set-hash>"),
   );
+}
+
+/** The synthesized body of one resource or data source of a stack. */
+export function bodyOf(json: TfJson, element: TerraformResource | TerraformDataSource): TfJson {
+  const address = addressOf(element);
+  const [group, type, name] = address.startsWith("data.")
+    ? ["data", ...address.slice(5).split(".")]
+    : ["resource", ...address.split(".")];
+  const body = json[group]?.[type as string]?.[name as string];
+  if (!body) throw new Error(`${address} is not in the synthesized stack`);
+  return body;
+}
+
+/** Statements of the aws_iam_policy_document a policy attribute references. */
+export function statementsOf(json: TfJson, policy: string): TfJson[] {
+  const match = /\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}/.exec(policy);
+  if (!match) throw new Error(`not a policy document reference: ${policy}`);
+  return json.data.aws_iam_policy_document[match[1] as string].statement;
 }

@@ -1,0 +1,145 @@
+import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
+import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
+import { ROUTES, routeKey } from "@sml/common/routes";
+import { getEnvironmentConfig } from "../src/config";
+import { ACCESS_LOG_FORMAT, routeArnPath } from "../src/constructs/api";
+import { bodyOf, ref, resourcesOf, synthEnvironment, type TfJson } from "./support/synth";
+
+const dev = synthEnvironment(getEnvironmentConfig("dev"));
+const prd = synthEnvironment(getEnvironmentConfig("prd"));
+
+const all = (json: TfJson, type: string) => resourcesOf(json, type).map(([, r]) => r);
+const integrationFor = (json: TfJson, target: string) =>
+  Object.entries(json.resource.aws_apigatewayv2_integration as Record<string, TfJson>).find(([id]) =>
+    id.startsWith(`api_${target}-integration`),
+  );
+
+describe("HTTP API", () => {
+  it("is an HTTP API", () => {
+    expect(dev.text).toHaveResourceWithProperties(Apigatewayv2Api, {
+      protocol_type: "HTTP",
+      name: "sml-dev-api",
+    });
+  });
+
+  it("has exactly one route per entry of the shared route table", () => {
+    expect(
+      all(dev.json, "aws_apigatewayv2_route")
+        .map((r) => r.route_key)
+        .sort(),
+    ).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it("sends each route to its target's Lambda proxy integration with payload 2.0", () => {
+    const [apiId, apiIntegration] = integrationFor(dev.json, "api") ?? [];
+    const [predictionId, predictionIntegration] = integrationFor(dev.json, "prediction") ?? [];
+    expect(apiIntegration).toMatchObject({
+      integration_type: "AWS_PROXY",
+      payload_format_version: "2.0",
+      integration_uri: ref(
+        "aws_lambda_function",
+        dev.env.functions.api.function.friendlyUniqueId,
+        "invoke_arn",
+      ),
+    });
+    expect(predictionIntegration).toMatchObject({
+      integration_type: "AWS_PROXY",
+      payload_format_version: "2.0",
+      integration_uri: ref("aws_lambda_alias", dev.env.prediction.alias.friendlyUniqueId, "invoke_arn"),
+    });
+    const routes = all(dev.json, "aws_apigatewayv2_route");
+    for (const route of ROUTES) {
+      const id = route.target === "api" ? apiId : predictionId;
+      expect(routes.find((r) => r.route_key === routeKey(route))?.target).toBe(
+        `integrations/\${aws_apigatewayv2_integration.${id}.id}`,
+      );
+    }
+  });
+
+  it("throttles the $default stage with the environment's limits", () => {
+    expect(bodyOf(dev.json, dev.env.api.stage)).toMatchObject({
+      name: "$default",
+      auto_deploy: true,
+      default_route_settings: expect.objectContaining({
+        throttling_rate_limit: 50,
+        throttling_burst_limit: 100,
+      }),
+    });
+    expect(bodyOf(prd.json, prd.env.api.stage).default_route_settings).toMatchObject({
+      throttling_rate_limit: 500,
+      throttling_burst_limit: 1000,
+    });
+  });
+
+  it("writes JSON access logs to a log group with retention", () => {
+    const stage = bodyOf(dev.json, dev.env.api.stage);
+    expect(stage.access_log_settings).toEqual({
+      destination_arn: ref("aws_cloudwatch_log_group", dev.env.api.accessLogGroup.friendlyUniqueId, "arn"),
+      format: ACCESS_LOG_FORMAT,
+    });
+    expect(JSON.parse(stage.access_log_settings.format)).toMatchObject({
+      requestId: "$context.requestId",
+      routeKey: "$context.routeKey",
+      status: "$context.status",
+    });
+    expect(bodyOf(dev.json, dev.env.api.accessLogGroup).retention_in_days).toBe(14);
+  });
+
+  it("lets each route invoke its function only through its own method and path", () => {
+    const permissions = all(dev.json, "aws_lambda_permission");
+    expect(permissions).toHaveLength(ROUTES.length);
+    const executionArn = ref("aws_apigatewayv2_api", dev.env.api.api.friendlyUniqueId, "execution_arn");
+    for (const route of ROUTES) {
+      const sourceArn = `${executionArn}/*/${route.method}${routeArnPath(route.path)}`;
+      const permission = permissions.find((p) => p.source_arn === sourceArn);
+      expect(permission).toMatchObject({
+        principal: "apigateway.amazonaws.com",
+        action: "lambda:InvokeFunction",
+      });
+      if (route.target === "prediction")
+        expect(permission?.qualifier).toBe(
+          ref("aws_lambda_alias", dev.env.prediction.alias.friendlyUniqueId, "name"),
+        );
+    }
+    expect(routeArnPath("/users/{id}")).toBe("/users/*");
+  });
+
+  it("has no authorizer in dev: every route is open", () => {
+    expect(resourcesOf(dev.json, "aws_apigatewayv2_authorizer")).toHaveLength(0);
+    expect(resourcesOf(dev.json, "aws_cognito_user_pool")).toHaveLength(0);
+    expect(all(dev.json, "aws_apigatewayv2_route").every((r) => r.authorization_type === "NONE")).toBe(true);
+  });
+
+  it("protects the authorized routes with a Cognito JWT authorizer in prd, leaving /health open", () => {
+    const pool = prd.env.api.userPool;
+    const client = prd.env.api.userPoolClient;
+    const authorizer = prd.env.api.authorizer;
+    if (!pool || !client || !authorizer) throw new Error("prd has no JWT authorizer");
+    expect(prd.text).toHaveResourceWithProperties(Apigatewayv2Authorizer, {
+      authorizer_type: "JWT",
+      identity_sources: ["$request.header.Authorization"],
+      jwt_configuration: {
+        audience: [ref("aws_cognito_user_pool_client", client.friendlyUniqueId, "id")],
+        issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${ref("aws_cognito_user_pool", pool.friendlyUniqueId, "id")}`,
+      },
+    });
+    const routes = all(prd.json, "aws_apigatewayv2_route");
+    for (const route of ROUTES) {
+      const synthesized = routes.find((r) => r.route_key === routeKey(route));
+      if (route.authorized)
+        expect(synthesized).toMatchObject({
+          authorization_type: "JWT",
+          authorizer_id: ref("aws_apigatewayv2_authorizer", authorizer.friendlyUniqueId, "id"),
+        });
+      else expect(synthesized).toMatchObject({ authorization_type: "NONE" });
+    }
+    expect(ROUTES.find((r) => r.path === "/health")?.authorized).toBe(false);
+  });
+
+  it("exposes the API id and stage name the alarms need", () => {
+    expect(dev.env.api.stageName).toBe("$default");
+    expect(dev.json.output.api_url.value).toBe(
+      ref("aws_apigatewayv2_stage", dev.env.api.stage.friendlyUniqueId, "invoke_url"),
+    );
+  });
+});

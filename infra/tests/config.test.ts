@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { Testing } from "cdktf";
+import {
+  ConfigError,
+  ENVIRONMENTS,
+  type EnvironmentConfig,
+  getEnvironmentConfig,
+  validateConfig,
+} from "../src/config";
+import { defineStacks } from "../src/stacks";
+import { testBundleRoot } from "./support/paths";
+
+const dev = getEnvironmentConfig("dev");
+const prd = getEnvironmentConfig("prd");
+
+function withChange(
+  base: EnvironmentConfig,
+  change: (c: EnvironmentConfig) => EnvironmentConfig,
+): EnvironmentConfig {
+  return change(structuredClone(base));
+}
+
+describe("environment configs", () => {
+  it("throws for an unknown environment, listing the known ones and where to add one", () => {
+    expect(() => getEnvironmentConfig("staging")).toThrow(ConfigError);
+    expect(() => getEnvironmentConfig("staging")).toThrow(
+      /Unknown environment "staging".*dev, prd.*environments\.ts/,
+    );
+  });
+
+  it("refuses to synthesize an app with an unknown environment", () => {
+    expect(() => defineStacks(Testing.app(), { environments: ["qa"], bundleRoot: testBundleRoot() })).toThrow(
+      /Unknown environment "qa"/,
+    );
+  });
+
+  it("does not accept inherited object keys as environment names", () => {
+    expect(() => getEnvironmentConfig("toString")).toThrow(ConfigError);
+  });
+
+  it("gives dev the cheap settings: one NAT, pausing Aurora, no reader, no endpoints", () => {
+    expect(dev.network).toMatchObject({ natMode: "single-gateway", vpcEndpoints: false, flowLogs: false });
+    expect(dev.database).toMatchObject({
+      minAcu: 0,
+      reader: false,
+      deletionProtection: false,
+      finalSnapshot: false,
+    });
+    expect(dev.database.secondsUntilAutoPause).toBeGreaterThanOrEqual(300);
+    expect(dev.api.jwtAuthorizer).toBe(false);
+    expect(dev.prediction.provisionedConcurrency).toBeUndefined();
+  });
+
+  it("gives prd NAT per AZ, endpoints, flow logs, a capacity floor, a reader and protection", () => {
+    expect(prd.network).toMatchObject({ natMode: "gateway-per-az", vpcEndpoints: true, flowLogs: true });
+    expect(prd.database.minAcu).toBeGreaterThan(0);
+    expect(prd.database).toMatchObject({ reader: true, deletionProtection: true, finalSnapshot: true });
+    expect(prd.database.secondsUntilAutoPause).toBeUndefined();
+    expect(prd.database.backupRetentionDays).toBeGreaterThanOrEqual(7);
+    expect(prd.api.jwtAuthorizer).toBe(true);
+    expect(prd.prediction.reservedConcurrency).toBeGreaterThan(0);
+    expect(prd.prediction.provisionedConcurrency).toBeGreaterThan(0);
+  });
+
+  it("takes the messaging settings from @sml/common/messaging, overriding only prd's concurrency", () => {
+    expect(dev.messaging).toEqual(DEFAULT_MESSAGING_SETTINGS);
+    expect({ ...prd.messaging, maximumConcurrency: DEFAULT_MESSAGING_SETTINGS.maximumConcurrency }).toEqual(
+      DEFAULT_MESSAGING_SETTINGS,
+    );
+  });
+
+  it.each<[string, (c: EnvironmentConfig) => EnvironmentConfig, RegExp]>([
+    [
+      "no NAT and no endpoints",
+      (c) => ({ ...c, network: { ...c.network, natMode: "none", vpcEndpoints: false } }),
+      /natMode "none" needs network.vpcEndpoints/,
+    ],
+    [
+      "auto-pause with a capacity floor",
+      (c) => ({ ...c, database: { ...c.database, minAcu: 1, secondsUntilAutoPause: 600 } }),
+      /secondsUntilAutoPause only applies with minAcu: 0/,
+    ],
+    [
+      "min ACU above max ACU",
+      (c) => ({ ...c, database: { ...c.database, minAcu: 8, maxAcu: 4, secondsUntilAutoPause: undefined } }),
+      /ACU range 8..4/,
+    ],
+    [
+      "a PostgreSQL 15 engine",
+      (c) => ({ ...c, database: { ...c.database, engineVersion: "15.10" } }),
+      /PostgreSQL 16 minor/,
+    ],
+    [
+      "a visibility timeout under 6x the subscriber timeout",
+      (c) => ({ ...c, messaging: { ...c.messaging, visibilityTimeoutSeconds: 60 } }),
+      /at least 6x subscriberTimeoutSeconds/,
+    ],
+    [
+      "more provisioned than reserved prediction concurrency",
+      (c) => ({ ...c, prediction: { ...c.prediction, reservedConcurrency: 1, provisionedConcurrency: 2 } }),
+      /cannot exceed prediction.reservedConcurrency/,
+    ],
+    [
+      "an API timeout over API Gateway's limit",
+      (c) => ({ ...c, functions: { ...c.functions, api: { memoryMb: 512, timeoutSeconds: 60 } } }),
+      /<= 29/,
+    ],
+  ])("rejects %s with a message naming the setting", (_what, change, message) => {
+    expect(() => validateConfig(withChange(dev, change))).toThrow(message);
+  });
+
+  it("rejects a prd config without deletion protection", () => {
+    const unprotected = withChange(prd, (c) => ({
+      ...c,
+      database: { ...c.database, deletionProtection: false },
+    }));
+    expect(() => validateConfig(unprotected)).toThrow(/prd needs database.deletionProtection/);
+  });
+
+  it("documents every config setting with a doc comment", () => {
+    const source = readFileSync(join(__dirname, "../src/config/types.ts"), "utf8");
+    const lines = source.split("\n");
+    const undocumented = lines
+      .map((line, i) => ({ line: line.trim(), previous: (lines[i - 1] ?? "").trim() }))
+      .filter(({ line }) => /^readonly \w+\??:/.test(line))
+      .filter(({ previous }) => !previous.endsWith("*/"))
+      .map(({ line }) => line);
+    expect(undocumented).toEqual([]);
+  });
+
+  it("defines exactly the dev and prd environments", () => {
+    expect(Object.keys(ENVIRONMENTS).sort()).toEqual(["dev", "prd"]);
+  });
+});

@@ -1,0 +1,277 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { ENV } from "@sml/common/env";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { Testing } from "cdktf";
+import { getEnvironmentConfig, SHARED_CONFIG } from "../src/config";
+import { MissingBundleError } from "../src/constructs/functions";
+import { MIGRATIONS_DIR, readMigrationSet } from "../src/constructs/migrations";
+import type { ServiceFunction } from "../src/constructs/service-function";
+import { EnvironmentStack } from "../src/stacks/environment-stack";
+import { REPO_ROOT } from "./support/paths";
+import { bodyOf, ref, statementsOf, synthEnvironment, type TfJson } from "./support/synth";
+
+const devConfig = getEnvironmentConfig("dev");
+const dev = synthEnvironment(devConfig);
+const prd = synthEnvironment(getEnvironmentConfig("prd"));
+const { functions, network, database, messaging } = dev.env;
+const zipFunctions: [string, ServiceFunction][] = [
+  ["api", functions.api],
+  ["subscriber", functions.subscriber],
+  ["migrate", functions.migrate],
+];
+
+/** Allow statements of a function's own policy, by sid. */
+function permissions(fn: ServiceFunction, json: TfJson = dev.json): Record<string, TfJson> {
+  const policy = Object.values(json.resource.aws_iam_role_policy as Record<string, TfJson>).find(
+    (p) => p.role === ref("aws_iam_role", fn.role.friendlyUniqueId, "id"),
+  );
+  return Object.fromEntries(statementsOf(json, policy?.policy).map((s) => [s.sid, s]));
+}
+
+const clusterArn = ref("aws_rds_cluster", database.cluster.friendlyUniqueId, "arn");
+const secretArn = `\${aws_rds_cluster.${database.cluster.friendlyUniqueId}.master_user_secret[0].secret_arn}`;
+
+describe("zip functions", () => {
+  it.each(zipFunctions)(
+    "runs %s on Node.js 22 arm64 from its zip bundle, handler index.handler",
+    (name, fn) => {
+      const body = bodyOf(dev.json, fn.function);
+      expect(body).toMatchObject({
+        function_name: `sml-dev-${name}`,
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        handler: "index.handler",
+        package_type: "Zip",
+        tracing_config: { mode: "Active" },
+        role: ref("aws_iam_role", fn.role.friendlyUniqueId, "arn"),
+      });
+      expect(body.filename).toMatch(
+        new RegExp(`^assets/functions_${name}-bundle_[0-9A-F]+/[0-9A-F]{32}/archive\\.zip$`),
+      );
+      expect(body.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
+    },
+  );
+
+  it.each(zipFunctions)(
+    "places %s in the private subnets with the functions' security group",
+    (_name, fn) => {
+      expect(bodyOf(dev.json, fn.function).vpc_config).toEqual({
+        subnet_ids: network.privateSubnets.map((s) => ref("aws_subnet", s.friendlyUniqueId, "id")),
+        security_group_ids: [ref("aws_security_group", network.functionSecurityGroup.friendlyUniqueId, "id")],
+      });
+    },
+  );
+
+  it.each(zipFunctions)(
+    "gives %s its own log group with the environment's retention, created first",
+    (name, fn) => {
+      const body = bodyOf(dev.json, fn.function);
+      expect(bodyOf(dev.json, fn.logGroup)).toMatchObject({
+        name: `/aws/lambda/sml-dev-${name}`,
+        retention_in_days: 14,
+      });
+      expect(body.logging_config).toEqual({
+        log_format: "JSON",
+        log_group: ref("aws_cloudwatch_log_group", fn.logGroup.friendlyUniqueId, "name"),
+      });
+      expect(body.depends_on).toContain(`aws_cloudwatch_log_group.${fn.logGroup.friendlyUniqueId}`);
+    },
+  );
+
+  it.each(zipFunctions)("passes %s the database settings under the shared variable names", (_name, fn) => {
+    expect(bodyOf(dev.json, fn.function).environment.variables).toMatchObject({
+      [ENV.dbDriver]: "pg",
+      [ENV.dbHost]: ref("aws_rds_cluster", database.cluster.friendlyUniqueId, "endpoint"),
+      [ENV.dbPort]: ref("aws_rds_cluster", database.cluster.friendlyUniqueId, "port"),
+      [ENV.dbName]: "sml",
+      [ENV.dbSecretArn]: secretArn,
+      [ENV.dbClusterArn]: clusterArn,
+    });
+  });
+
+  it("gives only the API function the topic ARN", () => {
+    const variables = (fn: ServiceFunction) => bodyOf(dev.json, fn.function).environment.variables;
+    expect(variables(functions.api)[ENV.topicArn]).toBe(
+      ref("aws_sns_topic", messaging.topic.friendlyUniqueId, "arn"),
+    );
+    expect(variables(functions.subscriber)[ENV.topicArn]).toBeUndefined();
+    expect(variables(functions.migrate)[ENV.topicArn]).toBeUndefined();
+  });
+
+  it("gives every function a role of its own", () => {
+    const roles = new Set(zipFunctions.map(([, fn]) => bodyOf(dev.json, fn.role).name));
+    expect(roles).toEqual(new Set(["sml-dev-api", "sml-dev-subscriber", "sml-dev-migrate"]));
+  });
+
+  it("lets the API publish to its topic, encrypt with the topic key and read the database secret, nothing else", () => {
+    const p = permissions(functions.api);
+    expect(Object.keys(p).sort()).toEqual(
+      [
+        "EncryptForTopic",
+        "OwnLogGroup",
+        "PublishUsers",
+        "ReadDatabaseSecret",
+        "VpcNetworkInterfaces",
+        "XRay",
+      ].sort(),
+    );
+    expect(p.PublishUsers).toMatchObject({
+      actions: ["sns:Publish"],
+      resources: [ref("aws_sns_topic", messaging.topic.friendlyUniqueId, "arn")],
+    });
+    expect(p.EncryptForTopic).toMatchObject({
+      resources: [ref("aws_kms_key", messaging.topicKey.friendlyUniqueId, "arn")],
+    });
+    expect(p.ReadDatabaseSecret).toMatchObject({
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: [secretArn],
+    });
+    expect(p.OwnLogGroup?.resources).toEqual([
+      `${ref("aws_cloudwatch_log_group", functions.api.logGroup.friendlyUniqueId, "arn")}:*`,
+    ]);
+  });
+
+  it("lets the subscriber consume only its queue and read the database secret", () => {
+    const p = permissions(functions.subscriber);
+    expect(Object.keys(p).sort()).toEqual([
+      "ConsumeUsersQueue",
+      "OwnLogGroup",
+      "ReadDatabaseSecret",
+      "VpcNetworkInterfaces",
+      "XRay",
+    ]);
+    expect(p.ConsumeUsersQueue).toMatchObject({
+      actions: expect.arrayContaining([
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+      ]),
+      resources: [ref("aws_sqs_queue", messaging.queue.friendlyUniqueId, "arn")],
+    });
+  });
+
+  it("lets the migration function read the database secret and nothing of the messaging path", () => {
+    expect(Object.keys(permissions(functions.migrate)).sort()).toEqual(
+      ["OwnLogGroup", "ReadDatabaseSecret", "VpcNetworkInterfaces", "XRay"].sort(),
+    );
+  });
+
+  it("grants the RDS Data API on the cluster only when that driver is configured", () => {
+    expect(permissions(functions.api).RdsDataApi).toBeUndefined();
+    const dataApi = synthEnvironment({
+      ...devConfig,
+      database: { ...devConfig.database, driver: "data-api" },
+    });
+    const p = permissions(dataApi.env.functions.subscriber, dataApi.json);
+    expect(p.RdsDataApi).toMatchObject({
+      actions: expect.arrayContaining(["rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement"]),
+      resources: [ref("aws_rds_cluster", dataApi.env.database.cluster.friendlyUniqueId, "arn")],
+    });
+    expect(bodyOf(dataApi.json, dataApi.env.functions.api.function).environment.variables[ENV.dbDriver]).toBe(
+      "data-api",
+    );
+  });
+});
+
+describe("subscriber event source mapping", () => {
+  it("reads the users queue in batches, reports batch item failures and bounds concurrency (dev)", () => {
+    expect(dev.text).toHaveResourceWithProperties(LambdaEventSourceMapping, {
+      event_source_arn: ref("aws_sqs_queue", messaging.queue.friendlyUniqueId, "arn"),
+      function_name: ref("aws_lambda_function", functions.subscriber.function.friendlyUniqueId, "arn"),
+      function_response_types: ["ReportBatchItemFailures"],
+      batch_size: DEFAULT_MESSAGING_SETTINGS.batchSize,
+      maximum_batching_window_in_seconds: DEFAULT_MESSAGING_SETTINGS.maximumBatchingWindowSeconds,
+      scaling_config: { maximum_concurrency: DEFAULT_MESSAGING_SETTINGS.maximumConcurrency },
+    });
+  });
+
+  it("uses prd's higher subscriber concurrency", () => {
+    expect(bodyOf(prd.json, prd.env.functions.eventSourceMapping).scaling_config).toEqual({
+      maximum_concurrency: 5,
+    });
+  });
+
+  it("gives the subscriber the shared timeout, so the queue's visibility is 6x it", () => {
+    expect(bodyOf(dev.json, functions.subscriber.function).timeout).toBe(
+      DEFAULT_MESSAGING_SETTINGS.subscriberTimeoutSeconds,
+    );
+  });
+});
+
+describe("migrations on apply", () => {
+  const invocation = () => bodyOf(dev.json, functions.migrationInvocation);
+
+  it("invokes the migration function with the hash of the migration set in input and triggers", () => {
+    const { hash } = readMigrationSet(REPO_ROOT);
+    expect(invocation()).toMatchObject({
+      function_name: ref("aws_lambda_function", functions.migrate.function.friendlyUniqueId, "function_name"),
+      triggers: { migrationSetHash: hash },
+    });
+    expect(JSON.parse(invocation().input)).toEqual({ source: "terraform-apply", migrationSetHash: hash });
+  });
+
+  it("waits for the writer instance and the network path before invoking", () => {
+    expect(invocation().depends_on).toEqual(
+      expect.arrayContaining([
+        `aws_rds_cluster_instance.${database.writer.friendlyUniqueId}`,
+        ...network.egress.map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`),
+      ]),
+    );
+  });
+
+  describe("migration set hash", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), "sml-migrations-"));
+      mkdirSync(join(dir, MIGRATIONS_DIR), { recursive: true });
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (file: string, sql: string) => writeFileSync(join(dir, MIGRATIONS_DIR, file), sql);
+
+    it("changes when a migration is added or edited, and only .sql files count", () => {
+      write("0001_users.sql", "create table users (id int);");
+      const first = readMigrationSet(dir);
+      write("README.md", "not a migration");
+      expect(readMigrationSet(dir)).toEqual(first);
+      write("0002_index.sql", "create index on users (id);");
+      const second = readMigrationSet(dir);
+      expect(second.files).toEqual(["0001_users.sql", "0002_index.sql"]);
+      expect(second.hash).not.toBe(first.hash);
+      write("0001_users.sql", "create table users (id bigint);");
+      expect(readMigrationSet(dir).hash).not.toBe(second.hash);
+    });
+
+    it("is the hash of nothing when the folder does not exist", () => {
+      expect(readMigrationSet(join(dir, "missing"))).toEqual({
+        files: [],
+        hash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      });
+    });
+
+    it("reads the repository's real migrations", () => {
+      expect(readMigrationSet(REPO_ROOT).files.length).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe("bundles", () => {
+  it("fails synth with the command to run when a bundle folder is missing", () => {
+    const empty = mkdtempSync(join(tmpdir(), "sml-no-bundles-"));
+    try {
+      expect(
+        () =>
+          new EnvironmentStack(Testing.app(), "sml-dev", {
+            config: devConfig,
+            shared: SHARED_CONFIG,
+            bundleRoot: empty,
+            migrations: readMigrationSet(REPO_ROOT),
+          }),
+      ).toThrow(MissingBundleError);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,265 @@
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { SHARED_CONFIG } from "../src/config";
+import { BOOTSTRAP_LOCAL_STATE, GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
+import {
+  bodyOf,
+  defineTestStacks,
+  ref,
+  resourcesOf,
+  statementsOf,
+  synthAllStacks,
+  synthStack,
+  type TfJson,
+} from "./support/synth";
+
+const { stacks, synthesized } = synthAllStacks();
+const byId = (id: string) => {
+  const found = synthesized.find((s) => s.id === id);
+  if (!found) throw new Error(`no stack ${id}`);
+  return found;
+};
+const bootstrap = byId("sml-bootstrap");
+const registry = byId("sml-registry");
+const repo = SHARED_CONFIG.githubRepository;
+
+describe("stacks", () => {
+  it("synthesizes bootstrap, registry and one stack per environment, ids ending in the environment", () => {
+    expect(synthesized.map((s) => s.id)).toEqual(["sml-bootstrap", "sml-registry", "sml-dev", "sml-prd"]);
+  });
+
+  it.each(["sml-bootstrap", "sml-registry", "sml-dev", "sml-prd"])(
+    "keeps %s's state in the S3 bucket under its own key, encrypted and locked with a lock file",
+    (id) => {
+      expect(byId(id).json.terraform.backend).toEqual({
+        s3: {
+          bucket: SHARED_CONFIG.state.bucket,
+          key: `${SHARED_CONFIG.state.keyPrefix}/${id}/terraform.tfstate`,
+          region: SHARED_CONFIG.state.region,
+          encrypt: true,
+          use_lockfile: true,
+        },
+      });
+    },
+  );
+
+  it.each(["sml-dev", "sml-prd"])(
+    "configures the AWS provider of %s with its region and default tags",
+    (id) => {
+      expect(byId(id).json.provider.aws).toEqual([
+        expect.objectContaining({
+          region: "eu-west-1",
+          default_tags: [
+            {
+              tags: expect.objectContaining({ Project: "sml", Environment: id.slice(4), ManagedBy: "cdktf" }),
+            },
+          ],
+        }),
+      ]);
+    },
+  );
+
+  it.each(["sml-dev", "sml-prd"])("outputs what operators and the smoke test need (%s)", (id) => {
+    expect(Object.keys(byId(id).json.output)).toEqual(
+      expect.arrayContaining([
+        "api_url",
+        "topic_arn",
+        "queue_url",
+        "dlq_url",
+        "cluster_endpoint",
+        "cluster_reader_endpoint",
+        "db_secret_arn",
+        "ecr_repository_url",
+      ]),
+    );
+  });
+
+  it("keeps the bootstrap stack's state on local disk only when asked to (its first apply)", () => {
+    const first = defineTestStacks({ environments: [], bootstrapLocalState: true });
+    expect(synthStack(first.bootstrap).json.terraform.backend).toEqual({
+      local: { path: BOOTSTRAP_LOCAL_STATE },
+    });
+  });
+});
+
+describe("bootstrap stack", () => {
+  const b = stacks.bootstrap;
+  const bucketRef = ref("aws_s3_bucket", b.stateBucket.friendlyUniqueId, "id");
+
+  it("creates the state bucket with versioning, KMS encryption and every public access block", () => {
+    expect(bodyOf(bootstrap.json, b.stateBucket).bucket).toBe(SHARED_CONFIG.state.bucket);
+    expect(bootstrap.text).toHaveResourceWithProperties(S3BucketVersioningA, {
+      bucket: bucketRef,
+      versioning_configuration: { status: "Enabled" },
+    });
+    expect(bootstrap.text).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, {
+      bucket: bucketRef,
+      rule: [
+        expect.objectContaining({ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms" } }),
+      ],
+    });
+    expect(bootstrap.text).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
+      bucket: bucketRef,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+  });
+
+  it("refuses plain-HTTP access to the state", () => {
+    const [, policy] = resourcesOf(bootstrap.json, "aws_s3_bucket_policy")[0] ?? [];
+    expect(statementsOf(bootstrap.json, policy?.policy)).toEqual([
+      expect.objectContaining({
+        effect: "Deny",
+        condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+      }),
+    ]);
+  });
+
+  it("trusts GitHub's OIDC issuer for STS", () => {
+    expect(bodyOf(bootstrap.json, b.oidcProvider)).toMatchObject({
+      url: "https://token.actions.githubusercontent.com",
+      client_id_list: ["sts.amazonaws.com"],
+    });
+  });
+
+  const trustOf = (roleBody: TfJson) => statementsOf(bootstrap.json, roleBody.assume_role_policy);
+
+  it.each(["dev", "prd"])(
+    "lets only this repository's %s GitHub environment assume that environment's deploy role",
+    (env) => {
+      const role = b.deployRoles[env];
+      if (!role) throw new Error(`no deploy role for ${env}`);
+      expect(trustOf(bodyOf(bootstrap.json, role))).toEqual([
+        expect.objectContaining({
+          actions: ["sts:AssumeRoleWithWebIdentity"],
+          principals: [
+            {
+              type: "Federated",
+              identifiers: [ref("aws_iam_openid_connect_provider", b.oidcProvider.friendlyUniqueId, "arn")],
+            },
+          ],
+          condition: [
+            {
+              test: "StringEquals",
+              variable: "token.actions.githubusercontent.com:aud",
+              values: ["sts.amazonaws.com"],
+            },
+            {
+              test: "StringEquals",
+              variable: "token.actions.githubusercontent.com:sub",
+              values: [`repo:${repo}:environment:${env}`],
+            },
+          ],
+        }),
+      ]);
+    },
+  );
+
+  it("lets each deploy role manage and pass only its environment's roles, never its own", () => {
+    for (const env of ["dev", "prd"]) {
+      const role = b.deployRoles[env];
+      if (!role) throw new Error(`no deploy role for ${env}`);
+      expect(bodyOf(bootstrap.json, role).name).toBe(`github-sml-deploy-${env}`);
+      const inline = resourcesOf(bootstrap.json, "aws_iam_role_policy")
+        .map(([, p]) => p)
+        .find((p) => p.role === ref("aws_iam_role", role.friendlyUniqueId, "id"));
+      const statements = statementsOf(bootstrap.json, inline?.policy);
+      for (const s of statements)
+        expect(s.resources).toEqual([expect.stringMatching(new RegExp(`:role/sml-${env}-\\*$`))]);
+      expect(statements.find((s) => s.sid === "PassEnvironmentRoles")?.condition).toEqual([
+        expect.objectContaining({ variable: "iam:PassedToService" }),
+      ]);
+    }
+  });
+
+  it("lets pull requests and main assume the read-only plan role, which may only take state locks", () => {
+    const body = bodyOf(bootstrap.json, b.planRole);
+    expect(trustOf(body)[0]?.condition).toContainEqual({
+      test: "StringEquals",
+      variable: "token.actions.githubusercontent.com:sub",
+      values: [`repo:${repo}:pull_request`, `repo:${repo}:ref:refs/heads/main`],
+    });
+    const attachments = resourcesOf(bootstrap.json, "aws_iam_role_policy_attachment").map(([, a]) => a);
+    expect(
+      attachments.filter((a) => a.role === ref("aws_iam_role", b.planRole.friendlyUniqueId, "name")),
+    ).toEqual([expect.objectContaining({ policy_arn: GITHUB_ROLE_MANAGED_POLICIES.plan })]);
+    const inline = resourcesOf(bootstrap.json, "aws_iam_role_policy")
+      .map(([, p]) => p)
+      .find((p) => p.role === ref("aws_iam_role", b.planRole.friendlyUniqueId, "id"));
+    expect(statementsOf(bootstrap.json, inline?.policy)).toEqual([
+      expect.objectContaining({
+        actions: ["s3:PutObject", "s3:DeleteObject"],
+        resources: [
+          `${ref("aws_s3_bucket", b.stateBucket.friendlyUniqueId, "arn")}/${SHARED_CONFIG.state.keyPrefix}/*.tflock`,
+        ],
+      }),
+    ]);
+  });
+
+  it("outputs the bucket, the OIDC provider and every role ARN", () => {
+    expect(Object.keys(bootstrap.json.output).sort()).toEqual(
+      [
+        "deploy_role_arn_dev",
+        "deploy_role_arn_prd",
+        "github_oidc_provider_arn",
+        "plan_role_arn",
+        "state_bucket",
+      ].sort(),
+    );
+  });
+});
+
+describe("registry stack", () => {
+  it("keeps the prediction image in a scanned, immutable, encrypted ECR repository", () => {
+    expect(registry.text).toHaveResourceWithProperties(EcrRepository, {
+      name: SHARED_CONFIG.predictionRepositoryName,
+      image_tag_mutability: "IMMUTABLE",
+      image_scanning_configuration: { scan_on_push: true },
+      encryption_configuration: [{ encryption_type: "AES256" }],
+    });
+  });
+
+  it("expires untagged layers after a day and keeps the newest images", () => {
+    expect(registry.text).toHaveResource(EcrLifecyclePolicy);
+    const [, lifecycle] = resourcesOf(registry.json, "aws_ecr_lifecycle_policy")[0] ?? [];
+    expect(JSON.parse(lifecycle?.policy).rules).toEqual([
+      expect.objectContaining({
+        selection: expect.objectContaining({ tagStatus: "untagged", countNumber: 1 }),
+      }),
+      expect.objectContaining({
+        selection: expect.objectContaining({
+          tagStatus: "any",
+          countType: "imageCountMoreThan",
+          countNumber: SHARED_CONFIG.keepImages,
+        }),
+      }),
+    ]);
+  });
+
+  it("lets the Lambda service pull only for this project's functions", () => {
+    const [, policy] = resourcesOf(registry.json, "aws_ecr_repository_policy")[0] ?? [];
+    expect(statementsOf(registry.json, policy?.policy)).toEqual([
+      expect.objectContaining({
+        principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+        actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        condition: [
+          expect.objectContaining({
+            variable: "aws:sourceArn",
+            values: [expect.stringMatching(/:function:sml-\*$/)],
+          }),
+        ],
+      }),
+    ]);
+  });
+
+  it("outputs the repository URL the image push needs", () => {
+    expect(registry.json.output.ecr_repository_url.value).toBe(
+      ref("aws_ecr_repository", stacks.registry.repository.friendlyUniqueId, "repository_url"),
+    );
+  });
+});
