@@ -26,6 +26,7 @@ export function createSqsHandler({ users, logger, metrics }: SqsHandlerDeps): Sq
 
   return async (event, context) => {
     logger.addContext(context);
+    metrics.captureColdStartMetric();
     const writes: UserWrite[] = [];
     const recordHandler = (record: SQSRecord): void => {
       let snsMessageId: string | undefined;

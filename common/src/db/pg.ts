@@ -116,18 +116,20 @@ function clientExecutor(client: PoolClient): SqlExecutor {
 export function createPgExecutor(connection: PgConnection, deps: PgDeps = {}): ClosableSqlExecutor {
   let pool: Promise<Pool> | undefined;
   const getPool = (): Promise<Pool> => {
-    pool ??= poolConfig(connection, deps).then((config) => {
-      const created = new Pool(config);
+    if (pool) return pool;
+    const created = poolConfig(connection, deps).then((config) => {
+      const p = new Pool(config);
       // An idle connection dropped by the server (restart, failover) must not crash the process; the pool
       // discards it and the next query connects afresh.
-      created.on("error", () => undefined);
-      return created;
+      p.on("error", () => undefined);
+      return p;
     });
-    // A failed secret read must not be cached: the next invocation retries it.
-    pool.catch(() => {
-      pool = undefined;
+    // A failed secret read is not cached: the next invocation tries again.
+    created.catch(() => {
+      if (pool === created) pool = undefined;
     });
-    return pool;
+    pool = created;
+    return created;
   };
   return {
     query: executorOn(async (text, values) => (await getPool()).query<SqlRow>(text, values)),
@@ -149,8 +151,13 @@ export function createPgExecutor(connection: PgConnection, deps: PgDeps = {}): C
       }
     },
     async close() {
-      if (pool) await (await pool).end();
+      const current = pool;
       pool = undefined;
+      if (current)
+        await current.then(
+          (p) => p.end(),
+          () => undefined,
+        );
     },
   };
 }

@@ -108,17 +108,20 @@ export function createSqlUserRepository(db: SqlExecutor): UserRepository {
     async list({ limit, cursor }): Promise<UserPage> {
       if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer`);
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      // One row more than asked tells whether a next page exists without a COUNT.
+      // One row more than asked tells whether a next page exists without a COUNT. ORDER BY names the table's
+      // columns (users.id): a bare `id` would sort by the text output alias, which no index serves, so every
+      // page would scan and sort the whole table.
       const rows = after
         ? await db.query<UserRow>(
             `SELECT ${USER_COLUMNS} FROM users
              WHERE (created_at, id) > (CAST($1 AS timestamptz), CAST($2 AS uuid))
-             ORDER BY created_at, id LIMIT $3`,
+             ORDER BY users.created_at, users.id LIMIT $3`,
             [after.createdAt, after.id, limit + 1],
           )
-        : await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, id LIMIT $1`, [
-            limit + 1,
-          ]);
+        : await db.query<UserRow>(
+            `SELECT ${USER_COLUMNS} FROM users ORDER BY users.created_at, users.id LIMIT $1`,
+            [limit + 1],
+          );
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {

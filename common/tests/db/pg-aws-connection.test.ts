@@ -152,6 +152,27 @@ describe("pg driver with the RDS-managed secret (Secrets Manager mocked)", () =>
     }
   });
 
+  test("retries a secret read that failed on the next query instead of caching the failure", async () => {
+    const client = new SecretsManagerClient({ region: "us-east-1" });
+    jest
+      .spyOn(client, "send")
+      .mockImplementationOnce(async () => {
+        throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+      })
+      .mockImplementation(async () => ({
+        SecretString: JSON.stringify({ username: "app_user", password: "correct horse battery" }),
+      }));
+    const sql = createPgExecutor(awsConnection({ ca }), {
+      secrets: new SecretsProvider({ awsSdkV3Client: client }),
+    });
+    try {
+      await expect(sql.query("SELECT 1")).rejects.toThrow(/Rate exceeded/);
+      await expect(sql.query("SELECT 1 AS ok")).resolves.toEqual([{ ok: 1 }]);
+    } finally {
+      await sql.close();
+    }
+  });
+
   test("refuses a server whose certificate the CA bundle does not vouch for", async () => {
     const secrets = mockedSecrets({ username: "app_user", password: "correct horse battery" });
     const sql = createPgExecutor(awsConnection({ ca: otherCa }), { secrets: secrets.provider });
