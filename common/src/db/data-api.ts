@@ -18,6 +18,8 @@ export interface DataApiConnection {
 export interface DataApiDeps {
   /** Injectable so tests point it at data-api-local; the default picks up region and AWS_ENDPOINT_URL. */
   readonly client?: RDSDataClient;
+  /** Wait between retries while a paused cluster resumes (tests shorten it). */
+  readonly resumeDelayMs?: number;
 }
 
 /** Aurora Serverless v2 paused at 0 ACU answers DatabaseResumingException while it wakes (up to ~15 s). */
@@ -66,7 +68,7 @@ export function createDataApiExecutor(
         return await command();
       } catch (err) {
         if ((err as Error).name !== "DatabaseResumingException" || attempt >= RESUME_RETRIES) throw err;
-        await sleep(RESUME_DELAY_MS);
+        await sleep(deps.resumeDelayMs ?? RESUME_DELAY_MS);
       }
     }
   }
