@@ -37,7 +37,8 @@ const toUser = (row: UserRow): User => ({
  * API has no array parameters, and a single parameter keeps the statement text identical for every batch.
  * DISTINCT ON keeps the newest message per case-folded email; the WHERE on the update applies a message only
  * when it is newer (publish time, then message id) than the one that last changed the row, so redeliveries
- * and late arrivals change nothing.
+ * and late arrivals change nothing. The ORDER BY also makes every batch insert (and so lock) rows in
+ * lower(email) order, so two concurrent batches that share emails cannot deadlock.
  */
 export const UPSERT_USERS_SQL = `WITH batch AS (
   SELECT DISTINCT ON (lower(b.email)) b.message_id, b.published_at, b.name, b.email

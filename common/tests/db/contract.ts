@@ -107,6 +107,11 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
   });
 
   describe(`UserRepository (${driver})`, () => {
+    // Idempotent: the migration tests above have usually applied them already.
+    beforeAll(async () => {
+      await runMigrations(target().sql);
+    });
+
     beforeEach(async () => {
       await target().sql.query("TRUNCATE users");
     });
@@ -182,6 +187,21 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
       expect(counted.count()).toBe(1);
       const rows = await target().sql.query<{ n: number }>("SELECT CAST(count(*) AS int) AS n FROM users");
       expect(rows[0]?.n).toBe(250);
+    });
+
+    test("applies concurrent batches that overlap in opposite orders without deadlocking", async () => {
+      const emails = Array.from({ length: 200 }, (_, i) => `race${i}@example.com`);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const at = `2026-01-03T00:00:0${attempt}.000Z`;
+        const forward = emails.map((e) => write(e, `forward ${attempt}`, at));
+        const backward = [...emails].reverse().map((e) => write(e.toUpperCase(), `backward ${attempt}`, at));
+        await Promise.all([
+          createSqlUserRepository(target().sql).upsert(forward),
+          createSqlUserRepository(target().secondSql).upsert(backward),
+        ]);
+      }
+      const rows = await target().sql.query<{ n: number }>("SELECT CAST(count(*) AS int) AS n FROM users");
+      expect(rows[0]?.n).toBe(200);
     });
 
     test("stores names and emails verbatim, SQL metacharacters and unicode included", async () => {
