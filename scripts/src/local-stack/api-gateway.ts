@@ -1,12 +1,12 @@
 /**
  * API Gateway (HTTP API, payload format 2.0) on 127.0.0.1: resolves each request against the shared route
  * table, turns it into the event API Gateway would send, invokes the route's function and writes its result
- * back the way API Gateway does. Requests that match no route never reach a function, as in AWS.
+ * back the way API Gateway does. Requests that match no route never reach a function, as in AWS (where the
+ * HTTP API has no `$default` route).
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MethodNotAllowedError, NotFoundError, toHttpResponse } from "@sml/common/http";
 import { matchRoute, type RouteMatch, type RouteTarget, routeKey } from "@sml/common/routes";
 import type {
   APIGatewayProxyEventV2,
@@ -169,30 +169,31 @@ export function fromLambdaResult(result: APIGatewayProxyResultV2): {
 }
 
 class BodyTooLargeError extends Error {}
+class ClientAbortedError extends Error {}
 
+/**
+ * Reads the body up to `limit` bytes. A larger body is drained (not stored) before the 413 goes out, because
+ * a client still sending when the socket closes sees a broken pipe instead of the answer; past
+ * `DRAIN_LIMIT_BYTES` the connection is cut.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLargeError());
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLargeError());
-        req.removeAllListeners("data");
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_LIMIT_BYTES) req.destroy();
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => (size > limit ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
     req.on("error", reject);
+    req.on("close", () => {
+      if (!req.complete) reject(new ClientAbortedError());
+    });
   });
 }
+
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export interface ApiGatewayOptions {
   readonly host: string;
@@ -252,12 +253,9 @@ async function handle(
   const match = resolveRoute(method, path);
   if (match.kind !== "found") {
     req.resume();
-    // The deployed API answers these with the API's own error body (the same mapping the functions use).
-    const error =
-      match.kind === "method-not-allowed"
-        ? new MethodNotAllowedError(`${method} is not allowed on ${path}`, match.allowedMethods)
-        : new NotFoundError(`No route for ${method} ${path}`);
-    send(res, toHttpResponse(error), requestId);
+    // The deployed HTTP API has one route per table entry and no `$default` route, so API Gateway itself
+    // answers any other method or path, with 404 and its own body; no function runs.
+    send(res, gatewayError(404, "Not Found"), requestId);
     return;
   }
   let body: Buffer;
@@ -265,10 +263,11 @@ async function handle(
     body = await readBody(req, API_GATEWAY_MAX_BODY_BYTES);
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
-      res.setHeader("connection", "close");
       send(res, gatewayError(413, "Request Entity Too Large"), requestId);
       return;
     }
+    // Nobody is left to answer.
+    if (err instanceof ClientAbortedError) return;
     throw err;
   }
   const fn = functions[match.route.target];

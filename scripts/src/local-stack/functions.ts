@@ -43,6 +43,7 @@ export function functionEnvironment(
 export const HANDLER_MODULES: HandlerModules = {
   api: "@sml/app-api/src/handlers/http",
   subscriber: "@sml/app-subscriber/src/handlers/sqs",
+  prediction: "@sml/model-container/handler",
 };
 
 export interface HandlerModules {

@@ -133,6 +133,9 @@ export async function startMessaging(options: MessagingOptions): Promise<LocalMe
         }),
       );
     };
+    // Loads fastify's inject machinery now: at shutdown a signal sent to the whole process group (Ctrl-C)
+    // has also stopped tsx's esbuild service, so no module can be compiled any more.
+    await inspectQueue(LOCAL_RESOURCE_NAMES.queue);
     return {
       endpoint,
       region: options.region,

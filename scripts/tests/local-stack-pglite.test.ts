@@ -1,0 +1,66 @@
+/**
+ * End to end without DATABASE_URL: the real `npm start` process on embedded PGlite, whose data folder must
+ * survive a restart.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { freePort } from "@sml/common/db/testing";
+import {
+  eventually,
+  freshLocalDir,
+  removeLocalDir,
+  type StackProcess,
+  startStackProcess,
+} from "./support/local-stack-process";
+
+jest.setTimeout(90_000);
+
+let localDir: string;
+let stack: StackProcess | undefined;
+
+beforeAll(() => {
+  localDir = freshLocalDir("local-stack-pglite");
+});
+
+afterAll(async () => {
+  await stack?.stop("SIGKILL", 2_000);
+  removeLocalDir(localDir);
+});
+
+const findUser = async (apiUrl: string, email: string) => {
+  const page = (await (await fetch(`${apiUrl}/users?limit=100`)).json()) as {
+    items: { email: string; id: string }[];
+  };
+  return page.items.find((u) => u.email === email);
+};
+
+test("keeps users in the embedded database across a restart", async () => {
+  stack = await startStackProcess({ port: await freePort(), localDir });
+  expect(stack.stack.databaseUrl).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/);
+  expect(existsSync(join(localDir, "pgdata", "PG_VERSION"))).toBe(true);
+
+  const posted = await fetch(`${stack.stack.apiUrl}/users`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "Grace Hopper", email: "grace@example.com" }),
+  });
+  expect(posted.status).toBe(202);
+  const apiUrl = stack.stack.apiUrl;
+  const created = await eventually("the user in GET /users", () => findUser(apiUrl, "grace@example.com"));
+
+  const stopped = await stack.stop("SIGTERM", 10_000);
+  expect(stopped).toMatchObject({ stoppedCleanly: true, exited: true });
+  expect(existsSync(join(localDir, "stack.json"))).toBe(false);
+
+  stack = await startStackProcess({ port: await freePort(), localDir });
+  const again = await fetch(`${stack.stack.apiUrl}/users/${created.id}`);
+  expect(again.status).toBe(200);
+  expect(await again.json()).toMatchObject({
+    id: created.id,
+    name: "Grace Hopper",
+    email: "grace@example.com",
+  });
+
+  expect(await stack.stop("SIGINT", 10_000)).toMatchObject({ stoppedCleanly: true, exited: true });
+  stack = undefined;
+});

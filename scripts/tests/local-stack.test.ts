@@ -1,0 +1,196 @@
+/**
+ * End to end: the real `npm start` process with DATABASE_URL pointing at a scratch database on the PostgreSQL
+ * server, driven over HTTP and through the AWS SDK exactly as a user and the AWS CLI would.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/common/db/testing";
+import { Client } from "pg";
+import {
+  eventually,
+  freshLocalDir,
+  REPO_ROOT,
+  removeLocalDir,
+  type StackProcess,
+  startStackProcess,
+} from "./support/local-stack-process";
+
+jest.setTimeout(90_000);
+
+const run = promisify(execFile);
+const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+
+let db: ScratchDatabase;
+let sql: Client;
+let localDir: string;
+let port: number;
+let stack: StackProcess | undefined;
+
+const start = async () => {
+  stack = await startStackProcess({
+    port,
+    localDir,
+    // Retries after 2 s instead of the deployed 180 s, so a poison message reaches the DLQ within the test.
+    env: { DATABASE_URL: db.url, LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2" },
+  });
+  return stack;
+};
+
+const api = () => (stack as StackProcess).stack.apiUrl;
+const countUsers = async (pattern: string) =>
+  Number((await sql.query("SELECT count(*) AS n FROM users WHERE email LIKE $1", [pattern])).rows[0].n);
+
+beforeAll(async () => {
+  db = await createScratchDatabase("local_stack");
+  sql = new Client({ connectionString: db.url });
+  await sql.connect();
+  localDir = freshLocalDir("local-stack");
+  port = await freePort();
+  await start();
+});
+
+afterAll(async () => {
+  await stack?.stop("SIGKILL", 2_000);
+  await sql?.end();
+  await db?.drop();
+  removeLocalDir(localDir);
+});
+
+test("writes stack.json with the addresses of the API, SNS/SQS and the database", () => {
+  const s = (stack as StackProcess).stack;
+  expect(s).toEqual({
+    apiUrl: `http://127.0.0.1:${port}`,
+    awsEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    region: "us-east-1",
+    topicArn: expect.stringMatching(/^arn:aws:sns:us-east-1:\d{12}:/),
+    queueUrl: expect.stringContaining("users-subscriber-local"),
+    dlqUrl: expect.stringContaining("users-subscriber-dlq-local"),
+    databaseUrl: db.url,
+  });
+});
+
+test("passes the smoke script (health, create and read a user, a rejected request, a prediction)", async () => {
+  const { stdout } = await run("bash", [`${REPO_ROOT}/scripts/smoke.sh`, api()], { timeout: 60_000 });
+  expect(stdout).toContain("smoke test passed");
+});
+
+test("answers an unknown route or method 404 and a body over 10 MB 413 without a function, as API Gateway does", async () => {
+  const unknown = await fetch(`${api()}/nope`);
+  expect(unknown.status).toBe(404);
+  expect(await unknown.json()).toEqual({ message: "Not Found" });
+
+  const wrongMethod = await fetch(`${api()}/users`, { method: "DELETE" });
+  expect(wrongMethod.status).toBe(404);
+  expect(await wrongMethod.json()).toEqual({ message: "Not Found" });
+
+  const huge = await fetch(`${api()}/users`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "x".repeat(10 * 1024 * 1024 + 1),
+  });
+  expect(huge.status).toBe(413);
+  expect(await huge.json()).toEqual({ message: "Request Entity Too Large" });
+});
+
+test("stores exactly one row for each of 200 concurrent POSTs", async () => {
+  const statuses = await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      fetch(`${api()}/users`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: `Load ${i}`, email: `load-${i}@example.com` }),
+      }).then((r) => r.status),
+    ),
+  );
+  expect(statuses.filter((s) => s === 202)).toHaveLength(200);
+  await eventually("200 rows", async () => ((await countUsers("load-%")) >= 200 ? true : undefined));
+  expect(await countUsers("load-%")).toBe(200);
+});
+
+test("moves a poison message to the DLQ after maxReceiveCount receives while its batch-mates are stored", async () => {
+  const s = (stack as StackProcess).stack;
+  const sns = new SNSClient({ endpoint: s.awsEndpoint, region: s.region, credentials });
+  const sqs = new SQSClient({ endpoint: s.awsEndpoint, region: s.region, credentials });
+  try {
+    const published = await sns.send(
+      new PublishBatchCommand({
+        TopicArn: s.topicArn,
+        PublishBatchRequestEntries: [
+          { Id: "poison", Message: "{not json" },
+          { Id: "mate1", Message: JSON.stringify({ name: "Mate 1", email: "mate-1@example.com" }) },
+          { Id: "mate2", Message: JSON.stringify({ name: "Mate 2", email: "mate-2@example.com" }) },
+        ],
+      }),
+    );
+    const poisonId = published.Successful?.find((e) => e.Id === "poison")?.MessageId;
+    expect(poisonId).toBeDefined();
+
+    const dead = await eventually("the poison message in the DLQ", async () => {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: s.dlqUrl,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          VisibilityTimeout: 0,
+        }),
+      );
+      return out.Messages?.find(
+        (m) => (JSON.parse(m.Body ?? "{}") as { MessageId?: string }).MessageId === poisonId,
+      );
+    });
+    expect((JSON.parse(dead.Body ?? "{}") as { Message: string }).Message).toBe("{not json");
+    expect(await countUsers("mate-%")).toBe(2);
+
+    const source = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: s.queueUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    expect(source.Attributes).toEqual({
+      ApproximateNumberOfMessages: "0",
+      ApproximateNumberOfMessagesNotVisible: "0",
+    });
+  } finally {
+    sns.destroy();
+    sqs.destroy();
+  }
+});
+
+test("stops cleanly on SIGINT, keeps every user and the DLQ across a restart, and stops cleanly on SIGTERM", async () => {
+  const before = Number((await sql.query("SELECT count(*) AS n FROM users")).rows[0].n);
+  const { rows } = await sql.query("SELECT id, email FROM users WHERE email = 'load-7@example.com'");
+  expect(rows).toHaveLength(1);
+
+  const first = await (stack as StackProcess).stop("SIGINT", 10_000);
+  expect(first).toMatchObject({ stoppedCleanly: true, exited: true });
+
+  const restarted = await start();
+  const user = await fetch(`${restarted.stack.apiUrl}/users/${rows[0].id}`);
+  expect(user.status).toBe(200);
+  expect(await user.json()).toMatchObject({ email: "load-7@example.com", name: "Load 7" });
+  expect(Number((await sql.query("SELECT count(*) AS n FROM users")).rows[0].n)).toBe(before);
+
+  const sqs = new SQSClient({
+    endpoint: restarted.stack.awsEndpoint,
+    region: restarted.stack.region,
+    credentials,
+  });
+  try {
+    const dlq = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: restarted.stack.dlqUrl,
+        AttributeNames: ["ApproximateNumberOfMessages"],
+      }),
+    );
+    expect(dlq.Attributes?.ApproximateNumberOfMessages).toBe("1");
+  } finally {
+    sqs.destroy();
+  }
+
+  const second = await restarted.stop("SIGTERM", 10_000);
+  expect(second).toMatchObject({ stoppedCleanly: true, exited: true });
+  stack = undefined;
+});
