@@ -3,13 +3,13 @@ import * as z from "zod";
 
 export interface SubscriberConfig {
   readonly db: DbConfig;
-  /** CloudWatch namespace of the EMF metrics. */
+  /** CloudWatch namespace of the EMF metrics; the API publishes under the same default. */
   readonly metricsNamespace: string;
   readonly serviceName: string;
 }
 
 const ObservabilitySchema = z.object({
-  POWERTOOLS_METRICS_NAMESPACE: z.string().trim().min(1).default("sml"),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().trim().min(1).default("ServerlessMlApi"),
   POWERTOOLS_SERVICE_NAME: z.string().trim().min(1).default("users-subscriber"),
 });
 
