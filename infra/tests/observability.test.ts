@@ -246,6 +246,16 @@ describe("Observability dashboard", () => {
   const body = JSON.parse(dashboard.dashboard_body);
   const metrics: unknown[][] = body.widgets.flatMap((w: Json) => w.properties.metrics);
 
+  it("gives every line of a widget its own label", () => {
+    for (const widget of body.widgets as Json[]) {
+      const labels = (widget.properties.metrics as unknown[][]).map((m) => {
+        const options = m[m.length - 1] as Json;
+        return options.label ?? m.slice(0, -1).join(" ");
+      });
+      expect(new Set(labels).size).toBe(labels.length);
+    }
+  });
+
   it("is named after the environment", () => {
     expect(dashboard.dashboard_name).toBe("sml-test");
   });

@@ -279,7 +279,7 @@ function dashboardBody(props: ObservabilityProps): { widgets: Record<string, unk
     props.apiStageName,
     "Route",
     route,
-    { stat, label: `${route} ${stat}` },
+    { stat, label: `${route} ${metric} ${stat}` },
   ];
   const routes = ROUTES.map((route) => routeKey(route));
   const lambda = (metric: string, stat: string): DashboardMetric[] =>
