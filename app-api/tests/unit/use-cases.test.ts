@@ -1,0 +1,61 @@
+import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "../../src/core/errors";
+import { createUseCases } from "../../src/core/use-cases";
+import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
+
+function setup() {
+  const repository = new InMemoryUserRepository();
+  const publisher = new RecordingPublisher();
+  const useCases = createUseCases({ repository, publisher, healthTimeoutMs: 50 });
+  return { repository, publisher, useCases };
+}
+
+describe("use cases", () => {
+  it("submitUser publishes only name and email and resolves with the message id", async () => {
+    const { useCases, publisher } = setup();
+    const extra = { name: "Ada", email: "ada@example.com", role: "admin" };
+    await expect(useCases.submitUser(extra)).resolves.toEqual({ messageId: "msg-1" });
+    expect(publisher.published).toEqual([{ name: "Ada", email: "ada@example.com" }]);
+  });
+
+  it("submitUser turns a publisher failure into a 503 PublishFailedError keeping the cause", async () => {
+    const { useCases, publisher } = setup();
+    const cause = new Error("AccessDenied");
+    publisher.failWith = cause;
+    const err = await useCases.submitUser({ name: "Ada", email: "ada@example.com" }).catch((e) => e);
+    expect(err).toBeInstanceOf(PublishFailedError);
+    expect(err.statusCode).toBe(503);
+    expect(err.cause).toBe(cause);
+  });
+
+  it("listUsers passes the cursor only when the client sent one", async () => {
+    const { useCases, repository } = setup();
+    const list = jest.spyOn(repository, "list");
+    repository.seed(3);
+    await useCases.listUsers({ limit: 2 });
+    const { nextCursor } = await useCases.listUsers({ limit: 1 });
+    await useCases.listUsers({ limit: 2, cursor: nextCursor ?? "" });
+    expect(list.mock.calls.map(([params]) => params)).toEqual([
+      { limit: 2 },
+      { limit: 1 },
+      { limit: 2, cursor: nextCursor },
+    ]);
+  });
+
+  it("getUser throws NotFoundError for a missing user and for an id longer than 64 characters", async () => {
+    const { useCases, repository } = setup();
+    const [user] = repository.seed(1);
+    await expect(useCases.getUser(user?.id ?? "")).resolves.toEqual(user);
+    await expect(useCases.getUser("u999999")).rejects.toBeInstanceOf(NotFoundError);
+    await expect(useCases.getUser("a".repeat(65))).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("checkHealth throws DatabaseUnavailableError when the ping fails or outlasts the timeout", async () => {
+    const { useCases, repository } = setup();
+    await expect(useCases.checkHealth()).resolves.toBeUndefined();
+    repository.pingError = new Error("down");
+    await expect(useCases.checkHealth()).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    repository.pingError = undefined;
+    repository.pingHangs = true;
+    await expect(useCases.checkHealth()).rejects.toThrow(/not answering/);
+  });
+});
