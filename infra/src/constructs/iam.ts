@@ -44,6 +44,7 @@ export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = Object.freeze([
   "xray:PutTelemetryRecords",
   "ec2:CreateNetworkInterface",
   "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
   "ec2:DeleteNetworkInterface",
   "ec2:AssignPrivateIpAddresses",
   "ec2:UnassignPrivateIpAddresses",
