@@ -1,0 +1,337 @@
+/**
+ * The local stack (`npm start`): how long until the first successful GET /health, with PGlite (fresh and
+ * reopened data folder) and with DATABASE_URL; then autocannon, 50 connections for 10 s, on
+ * GET /users?limit=20 and POST /users, against the same handlers called in-process in this run (the cost of
+ * the HTTP layer), and the time until every accepted POST is a row. Target: zero errors.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createScratchDatabase, freePort } from "@sml/common/db/testing";
+import autocannon from "autocannon";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { Client } from "pg";
+import { toApiGatewayEvent } from "../src/local-stack/api-gateway";
+import { functionEnvironment } from "../src/local-stack/functions";
+import { lambdaContext } from "../src/local-stack/lambda-context";
+import type { StackDescription } from "../src/local-stack/stack";
+import { type BenchRow, percentile, reportBench, round } from "./report";
+
+const repoRoot = resolve(__dirname, "../..");
+const CONNECTIONS = 50;
+const DURATION_SECONDS = 10;
+const SEED_USERS = 200;
+// The same log level for the stack process and the in-process handlers: one JSON line per request would
+// otherwise measure the pipe, not the API.
+const LOG_LEVEL = "WARN";
+
+interface Running {
+  readonly stack: StackDescription;
+  readonly msToHealthy: number;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function startStack(env: Record<string, string>, localDir: string): Promise<Running> {
+  const port = await freePort();
+  const { DATABASE_URL: _outer, ...inherited } = process.env;
+  const started = performance.now();
+  const child: ChildProcess = spawn("npm", ["start", "--silent"], {
+    cwd: repoRoot,
+    detached: true,
+    env: { ...inherited, PORT: String(port), LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: LOG_LEVEL, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const pid = child.pid as number;
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (performance.now() - started > 120_000)
+      throw new Error("the stack did not answer /health within 120 s");
+    await sleep(20);
+  }
+  const msToHealthy = performance.now() - started;
+  const stack = JSON.parse(readFileSync(join(localDir, "stack.json"), "utf8")) as StackDescription;
+  return {
+    stack,
+    msToHealthy,
+    async stop() {
+      if (alive()) process.kill(-pid, "SIGINT");
+      for (let i = 0; i < 200 && alive(); i++) await sleep(50);
+      if (alive()) process.kill(-pid, "SIGKILL");
+    },
+  };
+}
+
+interface LoadResult {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly accepted: number;
+  /** Requests started (POST bodies generated); the load stops with some in flight. */
+  readonly sent?: number;
+}
+
+async function httpLoad(url: string, method: "GET" | "POST", label: string): Promise<LoadResult> {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_SECONDS,
+    method,
+    headers: { "content-type": "application/json" },
+    ...(method === "POST"
+      ? {
+          requests: [
+            {
+              setupRequest: (req: autocannon.Request) => ({
+                ...req,
+                body: JSON.stringify({ name: `Bench ${n}`, email: `${label}-${n++}@example.com` }),
+              }),
+            },
+          ],
+        }
+      : {}),
+  });
+  const ok = String(method === "POST" ? 202 : 200);
+  const byStatus = Object.entries(result.statusCodeStats ?? {}) as [string, { count: number }][];
+  const accepted = byStatus.find(([status]) => status === ok)?.[1].count ?? 0;
+  const otherStatus = byStatus.filter(([status]) => status !== ok).reduce((sum, [, s]) => sum + s.count, 0);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    // autocannon counts timeouts among errors.
+    errors: result.errors + otherStatus,
+    accepted,
+    sent: n,
+  };
+}
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode?: number }>;
+
+/** The same load shape without HTTP: 50 concurrent callers invoking the handler for 10 s. */
+async function inProcessLoad(
+  handler: Handler,
+  makeEvent: () => APIGatewayProxyEventV2,
+  ok: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let accepted = 0;
+  const until = performance.now() + DURATION_SECONDS * 1000;
+  const context = lambdaContext({
+    functionName: "bench",
+    region: "us-east-1",
+    timeoutSeconds: 30,
+    memoryMB: 512,
+  });
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        try {
+          const out = await handler(makeEvent(), context);
+          if (out.statusCode === ok) accepted++;
+          else errors++;
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return {
+    rps: latencies.length / DURATION_SECONDS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+    accepted,
+  };
+}
+
+async function msUntilRows(sql: Client, pattern: string, expected: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const n = Number(
+      (await sql.query("SELECT count(*) AS n FROM users WHERE email LIKE $1", [pattern])).rows[0].n,
+    );
+    if (n >= expected) return performance.now() - t0;
+    if (performance.now() - t0 > 120_000) throw new Error(`only ${n} of ${expected} rows after 120 s`);
+    await sleep(20);
+  }
+}
+
+function event(method: string, url: string, body = ""): APIGatewayProxyEventV2 {
+  const routeKey = method === "POST" ? "POST /users" : "GET /users";
+  return toApiGatewayEvent({
+    method,
+    url,
+    headers: { host: "127.0.0.1", "content-type": "application/json" },
+    body: Buffer.from(body),
+    sourceIp: "127.0.0.1",
+    requestId: "bench",
+    routeKey,
+  });
+}
+
+async function main(): Promise<void> {
+  const rows: BenchRow[] = [];
+
+  // Startup: PGlite creating its data folder, PGlite reopening it, and the PostgreSQL server.
+  const pgliteDir = mkdtempSync(join(tmpdir(), "sml-bench-pglite-"));
+  const fresh = await startStack({}, pgliteDir);
+  await fresh.stop();
+  const reopened = await startStack({}, pgliteDir);
+  await reopened.stop();
+  rmSync(pgliteDir, { recursive: true, force: true });
+
+  const db = await createScratchDatabase("bench_local_stack");
+  const pgDir = mkdtempSync(join(tmpdir(), "sml-bench-pg-"));
+  const sql = new Client({ connectionString: db.url });
+  try {
+    const running = await startStack({ DATABASE_URL: db.url }, pgDir);
+    rows.push(
+      {
+        name: "npm start -> first 200 /health, PGlite (new data folder)",
+        value: round(fresh.msToHealthy, 0),
+        unit: "ms",
+      },
+      {
+        name: "npm start -> first 200 /health, PGlite (existing data folder)",
+        value: round(reopened.msToHealthy, 0),
+        unit: "ms",
+      },
+      {
+        name: "npm start -> first 200 /health, DATABASE_URL (PostgreSQL 15)",
+        value: round(running.msToHealthy, 0),
+        unit: "ms",
+      },
+    );
+    await sql.connect();
+    const { apiUrl } = running.stack;
+
+    // Seed pages for GET through the stack itself.
+    await Promise.all(
+      Array.from({ length: SEED_USERS }, (_, i) =>
+        fetch(`${apiUrl}/users`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: `Seed ${i}`, email: `seed-${i}@example.com` }),
+        }),
+      ),
+    );
+    await msUntilRows(sql, "seed-%", SEED_USERS);
+
+    // In-process: the same handler module, configured for the same database and topic as the stack.
+    Object.assign(
+      process.env,
+      functionEnvironment(
+        {
+          repoRoot,
+          region: running.stack.region,
+          awsEndpoint: running.stack.awsEndpoint,
+          topicArn: running.stack.topicArn,
+          databaseUrl: running.stack.databaseUrl,
+        },
+        process.env,
+      ),
+      { POWERTOOLS_LOG_LEVEL: LOG_LEVEL },
+    );
+    const { handler } = (await import("@sml/app-api/src/handlers/http")) as unknown as { handler: Handler };
+
+    const getHttp = await httpLoad(`${apiUrl}/users?limit=20`, "GET", "get");
+    const getDirect = await inProcessLoad(handler, () => event("GET", "/users?limit=20"), 200);
+
+    const postHttp = await httpLoad(`${apiUrl}/users`, "POST", "http");
+    const httpDrainMs = await msUntilRows(sql, "http-%", postHttp.accepted);
+    let n = 0;
+    const postDirect = await inProcessLoad(
+      handler,
+      () =>
+        event("POST", "/users", JSON.stringify({ name: `Direct ${n}`, email: `direct-${n++}@example.com` })),
+      202,
+    );
+    const directDrainMs = await msUntilRows(sql, "direct-%", postDirect.accepted);
+    const httpRows = Number(
+      (await sql.query("SELECT count(*) AS n FROM users WHERE email LIKE 'http-%'")).rows[0].n,
+    );
+
+    for (const [route, http, direct] of [
+      ["GET /users?limit=20", getHttp, getDirect],
+      ["POST /users", postHttp, postDirect],
+    ] as const) {
+      rows.push(
+        {
+          name: `${route}: HTTP, ${CONNECTIONS} connections, ${DURATION_SECONDS} s`,
+          value: round(http.rps, 0),
+          unit: "req/s",
+          baseline: { name: "handler in-process, 50 concurrent", value: round(direct.rps, 0) },
+          ratio: round(http.rps / direct.rps, 2),
+        },
+        {
+          name: `${route}: HTTP p50 / p99`,
+          value: round(http.p50, 1),
+          unit: `ms / ${round(http.p99, 1)} ms`,
+        },
+        {
+          name: `${route}: in-process p50 / p99`,
+          value: round(direct.p50, 1),
+          unit: `ms / ${round(direct.p99, 1)} ms`,
+        },
+        {
+          name: `${route}: errors over HTTP (incl. non-2xx)`,
+          value: http.errors,
+          unit: "requests",
+          target: "0",
+          met: http.errors === 0,
+        },
+      );
+    }
+    rows.push(
+      {
+        name: `POST /users: HTTP accepted (202) -> all ${postHttp.accepted} in the database, after the load`,
+        value: round(httpDrainMs, 0),
+        unit: "ms",
+        baseline: { name: "after the in-process load", value: round(directDrainMs, 0) },
+      },
+      {
+        // autocannon stops with up to 50 requests in flight: the server may have accepted them uncounted.
+        name: "POST /users: rows for the HTTP load",
+        value: httpRows,
+        unit: "rows",
+        target: `>= ${postHttp.accepted} counted 202s, <= ${postHttp.sent} sent`,
+        met: httpRows >= postHttp.accepted && httpRows <= (postHttp.sent ?? 0),
+      },
+    );
+    await running.stop();
+  } finally {
+    await sql.end().catch(() => undefined);
+    await db.drop();
+    rmSync(pgDir, { recursive: true, force: true });
+  }
+  reportBench("local-stack", rows);
+  // The in-process handler's pg pool and SNS client would keep the process alive.
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
