@@ -2,7 +2,7 @@
  * `npm run build`: bundles every zip-packaged Lambda with esbuild (minified, AWS SDK v3 inside, Node 22) into
  * dist/functions/<name>/index.js, the folders the infrastructure turns into zip assets.
  */
-import { cpSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { ZIP_FUNCTION_NAMES, type ZipFunctionName, zipBundleDir } from "@sml/common/functions";
 import { build, type Plugin } from "esbuild";
@@ -36,6 +36,31 @@ const zodEnglishOnly: Plugin = {
       loader: "js",
       resolveDir: dirname(args.path),
     }));
+  },
+};
+
+/**
+ * The same cause, in Powertools parser: its modules write `import { z } from 'zod'`, and esbuild (unlike Rollup
+ * or webpack) then keeps every schema class and check of zod's `z` namespace (~100 KB in the subscriber).
+ * `import * as z from 'zod'` binds the same namespace object but lets esbuild keep only what is used, so the
+ * parser's modules are loaded with that import rewritten; the other names they import stay as they were.
+ */
+const NAMED_ZOD_IMPORT = /import\s*\{([^}]*)\}\s*from\s*(['"])zod\2;?/g;
+const zodNamespaceImports: Plugin = {
+  name: "zod-namespace-imports",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@aws-lambda-powertools[\\/]parser[\\/].*\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8").replace(NAMED_ZOD_IMPORT, (statement, names: string) => {
+        const specifiers = names
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean);
+        if (!specifiers.includes("z")) return statement;
+        const others = specifiers.filter((n) => n !== "z");
+        return `import * as z from "zod";${others.length > 0 ? ` import { ${others.join(", ")} } from "zod";` : ""}`;
+      });
+      return { contents: source, loader: "js" };
+    });
   },
 };
 
@@ -74,7 +99,7 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
     mainFields: ["module", "main"],
     // pg's optional native binding is never installed in Lambda.
     external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, zodNamespaceImports],
     logLevel: "warning",
   });
   const files = FUNCTION_FILES[name];
