@@ -3,7 +3,8 @@
 # SLO bound and the dead-letter queue stays empty.
 #
 # Usage: scripts/delivery/check-queues.sh <outputs.json> [burst-size]
-# Env:   SMOKE_TOKEN (bearer token when the JWT authorizer is on), QUEUE_BOUND_SECONDS (default 60)
+# Env:   SMOKE_TOKEN (bearer token when the JWT authorizer is on), QUEUE_BOUND_SECONDS (default 60),
+#        AWS_ENDPOINT_URL (an SQS emulator such as the local stack's; AWS CLI v1 does not read it by itself)
 # Needs: curl, jq, the AWS CLI with sqs:GetQueueAttributes on both queues.
 set -euo pipefail
 
@@ -15,12 +16,14 @@ api_url="${api_url%/}"
 queue_url="$(jq -er '.queue_url' "$outputs")"
 dlq_url="$(jq -er '.dlq_url' "$outputs")"
 
+endpoint=()
+[[ -n "${AWS_ENDPOINT_URL:-}" ]] && endpoint=(--endpoint-url "$AWS_ENDPOINT_URL")
 auth=()
 [[ -n "${SMOKE_TOKEN:-}" ]] && auth=(-H "authorization: Bearer ${SMOKE_TOKEN}")
 
 # depth URL -> visible + in-flight + delayed messages
 depth() {
-  aws sqs get-queue-attributes --queue-url "$1" \
+  aws "${endpoint[@]}" sqs get-queue-attributes --queue-url "$1" \
     --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible ApproximateNumberOfMessagesDelayed \
     --query 'Attributes' --output json |
     jq '[.[] | tonumber] | add'

@@ -12,6 +12,13 @@ set -euo pipefail
 action="${1:?usage: smoke-user.sh sign-in|delete <outputs.json>}"
 outputs="${2:?usage: smoke-user.sh sign-in|delete <outputs.json>}"
 username="${SMOKE_USERNAME:?set SMOKE_USERNAME}"
+case "$action" in
+  sign-in | delete) ;;
+  *)
+    echo "smoke-user: unknown action '${action}' (sign-in or delete)" >&2
+    exit 2
+    ;;
+esac
 user_pool_id="$(jq -r '.user_pool_id // empty' "$outputs")"
 client_id="$(jq -r '.user_pool_client_id // empty' "$outputs")"
 [[ -n "$user_pool_id" && -n "$client_id" ]] || exit 0
@@ -30,9 +37,5 @@ case "$action" in
     ;;
   delete)
     aws cognito-idp admin-delete-user --user-pool-id "$user_pool_id" --username "$username" 2>/dev/null || true
-    ;;
-  *)
-    echo "smoke-user: unknown action '${action}' (sign-in or delete)" >&2
-    exit 2
     ;;
 esac

@@ -1,0 +1,126 @@
+/**
+ * The delivery scripts the deploy and integration workflows run, against the real local stack (`npm start`:
+ * handlers, fauxqs SNS/SQS, PostgreSQL) with the real AWS CLI, curl and jq: the same commands a workflow runs,
+ * pointed at local endpoints instead of AWS.
+ */
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/common/db/testing";
+import { Client } from "pg";
+import {
+  freshLocalDir,
+  REPO_ROOT,
+  removeLocalDir,
+  type StackProcess,
+  startStackProcess,
+} from "./support/local-stack-process";
+
+jest.setTimeout(120_000);
+
+const run = promisify(execFile);
+const credentials = {
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_DEFAULT_REGION: "us-east-1",
+};
+
+let db: ScratchDatabase;
+let sql: Client;
+let localDir: string;
+let stack: StackProcess | undefined;
+let outputsFile: string;
+
+interface ScriptResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function script(path: string, args: string[], env: Record<string, string> = {}): Promise<ScriptResult> {
+  try {
+    const { stdout, stderr } = await run(join(REPO_ROOT, path), args, {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...credentials,
+        AWS_ENDPOINT_URL: (stack as StackProcess).stack.awsEndpoint,
+        ...env,
+      },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+beforeAll(async () => {
+  db = await createScratchDatabase("delivery_scripts");
+  sql = new Client({ connectionString: db.url });
+  await sql.connect();
+  localDir = freshLocalDir("delivery-scripts");
+  stack = await startStackProcess({ port: await freePort(), localDir, env: { DATABASE_URL: db.url } });
+  // The stack outputs the workflows read with scripts/delivery/stack-outputs.sh, for the local stack.
+  outputsFile = join(localDir, "outputs.json");
+  const { apiUrl, queueUrl, dlqUrl } = stack.stack;
+  writeFileSync(outputsFile, JSON.stringify({ api_url: apiUrl, queue_url: queueUrl, dlq_url: dlqUrl }));
+});
+
+afterAll(async () => {
+  await stack?.stop("SIGKILL", 2_000);
+  await sql?.end();
+  await db?.drop();
+  removeLocalDir(localDir);
+});
+
+describe("scripts/delivery/check-queues.sh", () => {
+  it("passes when a burst of POSTs drains from the queue and nothing is dead-lettered", async () => {
+    const result = await script("scripts/delivery/check-queues.sh", [outputsFile, "10"], {
+      QUEUE_BOUND_SECONDS: "30",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("ok    10 POST /users accepted");
+    expect(result.stdout).toContain("ok    users queue drained within 30 s");
+    expect(result.stdout).toContain("ok    dead-letter queue empty");
+    const rows = await sql.query("SELECT count(*)::int AS n FROM users WHERE email LIKE 'queue-%'");
+    expect(rows.rows[0].n).toBe(10);
+  });
+
+  it("fails and points at the runbook when the dead-letter queue holds a message", async () => {
+    const sqs = new SQSClient({
+      endpoint: (stack as StackProcess).stack.awsEndpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: (stack as StackProcess).stack.dlqUrl, MessageBody: "{}" }),
+    );
+    sqs.destroy();
+    const result = await script("scripts/delivery/check-queues.sh", [outputsFile, "1"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "FAIL  dead-letter queue holds 1 message(s) before the test; see docs/operations.md",
+    );
+  });
+});
+
+describe("scripts/delivery/smoke-user.sh", () => {
+  it("does nothing and prints no token for a stage without the JWT authorizer", async () => {
+    const result = await script("scripts/delivery/smoke-user.sh", ["sign-in", outputsFile], {
+      SMOKE_USERNAME: "smoke@example.com",
+    });
+    expect(result).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
+  it("rejects an unknown action", async () => {
+    const result = await script("scripts/delivery/smoke-user.sh", ["login", outputsFile], {
+      SMOKE_USERNAME: "smoke@example.com",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown action 'login' (sign-in or delete)");
+  });
+});
