@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { ENV } from "@sml/common/env";
 import type { HttpFunction, HttpHandler } from "./api-gateway";
 import type { SqsHandler } from "./event-source-mapping";
+import { log } from "./log";
 import { LOCAL_AWS_CREDENTIALS } from "./messaging";
 
 export interface FunctionEnvironment {
@@ -74,6 +75,22 @@ async function load(specifier: string): Promise<unknown> {
   }
 }
 
+/**
+ * Loads the model now, as Lambda's init phase would, when the module offers it. A failure (no model yet) is
+ * logged, and POST /predict then answers 500 as the deployed function would; the rest of the stack runs.
+ */
+async function warmUp(mod: unknown): Promise<void> {
+  const warm = (mod as { warmUp?: unknown } | undefined)?.warmUp;
+  if (typeof warm !== "function") return;
+  try {
+    await (warm as () => Promise<unknown>)();
+  } catch (err) {
+    log.warn("the prediction function could not initialise; POST /predict will answer 500", {
+      error: err as Error,
+    });
+  }
+}
+
 export async function loadFunctions(
   region: string,
   modules: HandlerModules = HANDLER_MODULES,
@@ -81,6 +98,7 @@ export async function loadFunctions(
   const api = await load(modules.api);
   const subscriber = await load(modules.subscriber);
   const prediction = modules.prediction ? await load(modules.prediction) : undefined;
+  await warmUp(prediction);
   return {
     api: {
       identity: { functionName: "sml-api-local", region, timeoutSeconds: 10, memoryMB: 512 },

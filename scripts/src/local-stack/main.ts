@@ -1,7 +1,9 @@
 /**
  * `npm start`: runs the whole system on this machine (no AWS account) until Ctrl-C. See README.md, Quickstart.
  */
-import { relative } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import { ENV } from "@sml/common/env";
 import { ROUTES } from "@sml/common/routes";
 import { type LocalStackConfig, loadConfig } from "./config";
 import { log } from "./log";
@@ -27,6 +29,7 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     `  SNS + SQS     ${d.awsEndpoint} (fauxqs)   topic ${LOCAL_RESOURCE_NAMES.topic} -> queue ${LOCAL_RESOURCE_NAMES.queue} -> DLQ ${LOCAL_RESOURCE_NAMES.deadLetterQueue} after ${m.maxReceiveCount} receives`,
     `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
     `  database      ${database}`,
+    `  prediction    ${prediction(local)}`,
     `  details       ${local(`${config.localDir}/${STACK_FILE}`)} (apiUrl, awsEndpoint, topicArn, queueUrl, dlqUrl, databaseUrl)`,
     "  logs          this terminal: one JSON object per line from every function (Powertools) and the stack",
     "",
@@ -38,6 +41,14 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     "Ctrl-C stops (in-flight work finishes first).",
     "",
   ].join("\n");
+}
+
+/** Where the model comes from; a missing model is said here, not discovered by the first POST /predict. */
+function prediction(local: (p: string) => string): string {
+  const dir = process.env[ENV.modelDir] ?? "";
+  return existsSync(join(dir, "model.json"))
+    ? `model from ${local(dir)}, loaded at start`
+    : `NO MODEL in ${local(dir)}: POST /predict answers 500 until one is trained (see model-container/README.md)`;
 }
 
 /** Never print a password that someone put into DATABASE_URL. */
