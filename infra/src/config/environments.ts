@@ -31,7 +31,7 @@ const dev: EnvironmentConfig = {
     flowLogs: false,
   },
   database: {
-    engineVersion: "16.9",
+    engineVersion: "16.10",
     databaseName: "sml",
     minAcu: 0,
     maxAcu: 4,
@@ -73,7 +73,7 @@ const prd: EnvironmentConfig = {
     flowLogs: true,
   },
   database: {
-    engineVersion: "16.9",
+    engineVersion: "16.10",
     databaseName: "sml",
     minAcu: 0.5,
     maxAcu: 16,

@@ -35,7 +35,8 @@ export interface NetworkConfig {
 
 export interface DatabaseConfig {
   /**
-   * Aurora PostgreSQL engine version (a PostgreSQL 16 minor). 16.3+ is needed for 0 ACU with auto-pause.
+   * Aurora PostgreSQL engine version (a PostgreSQL 16 minor; 16.10 is the newest we checked). 16.3+ is needed for
+   * 0 ACU with auto-pause.
    * Changing it upgrades the cluster in place in the next apply.
    */
   readonly engineVersion: string;
