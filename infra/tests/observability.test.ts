@@ -99,7 +99,8 @@ describe("Observability alarms", () => {
       const rule = ALARM_RULES.find((r) => r.route === key && r.signal.kind === "ratio");
       if (!rule) throw new Error(`no 5xx rule for ${key}`);
       const alarm = alarmByName.get(`sml-test-${rule.key}`) as Json;
-      const dimensions = { ApiId: "a1b2c3", Stage: "$default", Route: key };
+      const [method, resource] = key.split(" ");
+      const dimensions = { ApiId: "a1b2c3", Method: method, Resource: resource, Stage: "$default" };
       expect(metricOf(alarm.metric_query, "numerator")).toMatchObject({
         namespace: "AWS/ApiGateway",
         metric_name: "5xx",
@@ -124,7 +125,12 @@ describe("Observability alarms", () => {
         namespace: "AWS/ApiGateway",
         metric_name: "Latency",
         extended_statistic: "p99",
-        dimensions: { ApiId: "a1b2c3", Stage: "$default", Route: key },
+        dimensions: {
+          ApiId: "a1b2c3",
+          Method: key.split(" ")[0],
+          Resource: key.split(" ")[1],
+          Stage: "$default",
+        },
         threshold: ROUTE_LATENCY_P99_MS[key],
       });
       expect(alarm.statistic).toBeUndefined();
@@ -262,7 +268,9 @@ describe("Observability dashboard", () => {
 
   it("charts every route, function, queue and the cluster", () => {
     for (const route of ROUTES) {
-      expect(metrics).toContainEqual(expect.arrayContaining(["Latency", "Route", routeKey(route)]));
+      expect(metrics).toContainEqual(
+        expect.arrayContaining(["Latency", "Method", route.method, "Resource", route.path]),
+      );
     }
     for (const fn of FUNCTIONS) {
       expect(metrics).toContainEqual(expect.arrayContaining(["Errors", fn.functionName]));

@@ -153,12 +153,21 @@ interface AlarmTarget {
   readonly dimensions: Record<string, string>;
 }
 
+/**
+ * The dimensions of API Gateway's detailed (per-route) metrics for HTTP APIs: the route's method and its path
+ * as `Resource` (API Gateway developer guide, "Monitor CloudWatch metrics for HTTP APIs").
+ */
+function routeDimensions(props: ObservabilityProps, route: string): Record<string, string> {
+  const [method, resource] = route.split(" ") as [string, string];
+  return { ApiId: props.apiId, Method: method, Resource: resource, Stage: props.apiStageName };
+}
+
 function alarmTargets(rule: AlarmRule, props: ObservabilityProps): AlarmTarget[] {
   switch (rule.scope) {
     case "route":
       if (!rule.route)
         throw new Error(`Alarm rule ${rule.key} has scope "route" but no route; set rule.route.`);
-      return [{ dimensions: { ApiId: props.apiId, Stage: props.apiStageName, Route: rule.route } }];
+      return [{ dimensions: routeDimensions(props, rule.route) }];
     case "function":
       return props.functions.map((fn) => ({ suffix: fn.key, dimensions: { FunctionName: fn.functionName } }));
     case "queue":
@@ -273,12 +282,7 @@ function dashboardBody(props: ObservabilityProps): { widgets: Record<string, unk
   const api = (metric: string, route: string, stat: string): DashboardMetric => [
     "AWS/ApiGateway",
     metric,
-    "ApiId",
-    props.apiId,
-    "Stage",
-    props.apiStageName,
-    "Route",
-    route,
+    ...Object.entries(routeDimensions(props, route)).flat(),
     { stat, label: `${route} ${metric} ${stat}` },
   ];
   const routes = ROUTES.map((route) => routeKey(route));
