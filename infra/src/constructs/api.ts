@@ -63,7 +63,7 @@ export class Api extends Construct {
   readonly authorizer: Apigatewayv2Authorizer | undefined;
   readonly userPool: CognitoUserPool | undefined;
   readonly userPoolClient: CognitoUserPoolClient | undefined;
-  /** The stage's URL (no trailing slash). */
+  /** The stage's invoke URL (`https://<api id>.execute-api.<region>.amazonaws.com/`). */
   readonly url: string;
   readonly stageName = STAGE_NAME;
 
