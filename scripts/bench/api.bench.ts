@@ -15,8 +15,8 @@ import { type BenchRow, percentile, reportBench, round } from "./report";
 
 const USERS = 1000;
 const PAGE = 100;
-const ROUNDS = 7;
-const PER_ROUND = 200;
+const ROUNDS = 15;
+const PER_ROUND = 100;
 const TARGET = 0.7;
 
 // Log lines and EMF on stdout would measure the terminal, not the handler.
