@@ -34,10 +34,15 @@ const findUser = async (apiUrl: string, email: string) => {
   return page.items.find((u) => u.email === email);
 };
 
-test("keeps users in the embedded database across a restart", async () => {
+test("keeps users in the embedded database across a restart and refuses a second stack on the same folder", async () => {
   stack = await startStackProcess({ port: await freePort(), localDir });
   expect(stack.stack.databaseUrl).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/);
   expect(existsSync(join(localDir, "pgdata", "PG_VERSION"))).toBe(true);
+
+  // A second stack on the same data folder would corrupt it: it refuses to start.
+  await expect(startStackProcess({ port: await freePort(), localDir })).rejects.toThrow(
+    /Another local stack \(pid \d+\) is using/,
+  );
 
   const posted = await fetch(`${stack.stack.apiUrl}/users`, {
     method: "POST",

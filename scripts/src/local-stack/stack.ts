@@ -10,6 +10,7 @@ import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
 import { EventSourceMapping } from "./event-source-mapping";
 import { functionEnvironment, HANDLER_MODULES, type HandlerModules, loadFunctions } from "./functions";
+import { assertPortFree, lockLocalDir } from "./local-dir";
 import { log } from "./log";
 import { awsClientConfig, type LocalMessaging, type PendingMessages, startMessaging } from "./messaging";
 import { migrate } from "./migrate";
@@ -34,6 +35,8 @@ export interface RunningStack {
 }
 
 export const STACK_FILE = "stack.json";
+/** Loopback only: nothing here is meant for the network. */
+const API_HOST = "127.0.0.1";
 /** Messages still queued at shutdown, sent back at the next start (fauxqs keeps no state on disk). */
 export const PENDING_MESSAGES_FILE = "pending-messages.json";
 /** Ctrl-C must finish well inside 10 s. */
@@ -44,7 +47,9 @@ export async function startStack(
   modules: HandlerModules = HANDLER_MODULES,
 ): Promise<RunningStack> {
   mkdirSync(config.localDir, { recursive: true });
-  const cleanups: (() => Promise<void>)[] = [];
+  await assertPortFree(API_HOST, config.port);
+  const unlock = lockLocalDir(config.localDir);
+  const cleanups: (() => Promise<void>)[] = [async () => unlock()];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
@@ -94,7 +99,7 @@ export async function startStack(
     cleanups.push(() => mapping.stop());
 
     const api = await startApiGateway({
-      host: "127.0.0.1",
+      host: API_HOST,
       port: config.port,
       functions: {
         api: functions.api,
@@ -123,8 +128,10 @@ export async function startStack(
       description,
       database,
       mapping,
-      stop: (budgetMs = DEFAULT_STOP_BUDGET_MS) =>
-        stopStack({ budgetMs, api, mapping, messaging, sqs, database, localDir: config.localDir }),
+      stop: async (budgetMs = DEFAULT_STOP_BUDGET_MS) => {
+        await stopStack({ budgetMs, api, mapping, messaging, sqs, database, localDir: config.localDir });
+        unlock();
+      },
     };
   } catch (err) {
     await cleanup();
