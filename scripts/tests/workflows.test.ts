@@ -10,6 +10,7 @@ import {
   readSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import { MODEL_IMAGE_CONTEXT_DIR } from "@sml/common/functions";
 import {
   callsCommand,
   copiedCommands,
@@ -371,6 +372,11 @@ describe("workflow behaviour", () => {
       s.run?.includes('cdktf deploy "$STACK"'),
     );
     expect(step?.env).toEqual({ TF_VAR_prediction_image_digest: gha("steps.image.outputs.digest") });
+  });
+
+  it("deploy.yml pushes the image context that npm run build writes", () => {
+    const push = workflow("deploy.yml").jobs.deploy?.steps?.find((s) => s.run?.includes("push-image.sh"));
+    expect(push?.run).toContain(`push-image.sh "$repository_url" "$COMMIT_SHA" ${MODEL_IMAGE_CONTEXT_DIR})`);
   });
 
   it("integration.yml follows deploy.yml by its workflow name", () => {
