@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { ROUTES, routeKey } from "@sml/common/routes";
 import { TerraformStack, Testing } from "cdktf";
+import { ENVIRONMENTS } from "../src/config";
 import {
   ALARM_RULES,
   type AlarmRule,
@@ -387,5 +388,48 @@ describe("environment stacks", () => {
       stacks.environments.prd?.config.alarmEmail,
     ]);
     expect(subscriptions("sml-dev")).toEqual([]);
+  });
+});
+
+describe("docs agree with the environment config", () => {
+  const docs = join(__dirname, "..", "..", "docs");
+  const { dev, prd } = ENVIRONMENTS;
+
+  /** Cells of the Markdown table row whose first cell starts with `label` (padding and pipes removed). */
+  function row(file: string, label: string): string[] {
+    const line = readFileSync(join(docs, file), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`| ${label}`));
+    if (!line) throw new Error(`docs/${file} has no table row starting with "${label}"`);
+    return line
+      .split("|")
+      .slice(1, -1)
+      .map((cell) => cell.trim());
+  }
+
+  it("operations.md states each environment's stage throttle, subscriber concurrency and maximum ACU", () => {
+    expect(row("operations.md", "stage throttle").slice(1)).toEqual(
+      [dev, prd].map((c) => `${c.api.throttlingRateLimit} / ${c.api.throttlingBurstLimit} rps`),
+    );
+    expect(row("operations.md", "subscriber `maximumConcurrency`").slice(1)).toEqual(
+      [dev, prd].map((c) => String(c.messaging.maximumConcurrency)),
+    );
+    expect(row("operations.md", "Aurora max ACU").slice(1)).toEqual(
+      [dev, prd].map((c) => String(c.database.maxAcu)),
+    );
+    expect(row("operations.md", "`max_connections` at max ACU").slice(1)).toEqual(
+      [dev, prd].map((c) => `~${auroraMaxConnections(c.database.maxAcu)}`),
+    );
+  });
+
+  it("cost.md prices the configured NAT gateways and provisioned concurrency", () => {
+    const natCount = (mode: string) => ({ none: 0, "single-gateway": 1, "gateway-per-az": 2 })[mode];
+    expect(row("cost.md", "NAT gateway hours")[0]).toBe(
+      `NAT gateway hours (dev ${natCount(dev.network.natMode)}, prd ${natCount(prd.network.natMode)})`,
+    );
+    expect(row("cost.md", "Lambda provisioned concurrency")[0]).toContain(
+      `prd: ${prd.prediction.provisionedConcurrency} instances x ${prd.prediction.memoryMb / 1024} GB`,
+    );
+    expect(dev.prediction.provisionedConcurrency).toBeUndefined();
   });
 });
