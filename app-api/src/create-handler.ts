@@ -137,6 +137,7 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
 
   return async function handler(event, context) {
     if (context) logger.addContext(context);
+    metrics.captureColdStartMetric();
     logger.appendKeys({ apiRequestId: event.requestContext?.requestId });
     const method = (event.requestContext?.http?.method ?? "").toUpperCase();
     const path = requestPath(event);

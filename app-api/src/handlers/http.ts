@@ -3,6 +3,8 @@
  * the database adapter and the SNS publisher are built once per instance at cold start; every invocation
  * reuses them. A missing variable (TOPIC_ARN, or the database ones) throws here, during init, naming it.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createDatabase, dbConfigFromEnv } from "@sml/common/db";
 import { SnsUserPublisher } from "../adapters/sns-user-publisher";
 import { loadConfig } from "../config";
@@ -17,4 +19,6 @@ export const handler = createHandler({
   repository: database.users,
   publisher: new SnsUserPublisher({ topicArn: config.topicArn }),
   healthTimeoutMs: config.healthTimeoutMs,
+  logger: new Logger({ serviceName: config.serviceName }),
+  metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
 });

@@ -15,8 +15,22 @@ describe("loadConfig", () => {
 
   it("returns a frozen config with the health timeout defaulting to 2 s", () => {
     const config = loadConfig({ TOPIC_ARN: TOPIC });
-    expect(config).toEqual({ topicArn: TOPIC, healthTimeoutMs: 2000 });
+    expect(config).toEqual({
+      topicArn: TOPIC,
+      healthTimeoutMs: 2000,
+      serviceName: "users-api",
+      metricsNamespace: "ServerlessMlApi",
+    });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("takes the service name and metrics namespace the infrastructure sets", () => {
+    const config = loadConfig({
+      TOPIC_ARN: TOPIC,
+      POWERTOOLS_SERVICE_NAME: "api",
+      POWERTOOLS_METRICS_NAMESPACE: "serverless-ml-api",
+    });
+    expect(config).toMatchObject({ serviceName: "api", metricsNamespace: "serverless-ml-api" });
   });
 
   it("names API_HEALTH_TIMEOUT_MS when it is not a number in range", () => {
