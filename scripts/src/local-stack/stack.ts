@@ -67,7 +67,7 @@ export async function startStack(
       settings: config.messaging,
     });
     cleanups.push(() => messaging.stop());
-    await restorePending(config.localDir, messaging);
+    const restored = await restorePending(config.localDir, messaging);
 
     Object.assign(
       process.env,
@@ -124,6 +124,8 @@ export async function startStack(
       databaseUrl: database.url,
     };
     writeFileSync(join(config.localDir, STACK_FILE), `${JSON.stringify(description, null, 2)}\n`);
+    // Only now: had the start failed, the saved messages would still be on disk for the next attempt.
+    restored.forget();
     return {
       description,
       database,
@@ -157,8 +159,8 @@ async function stopStack(p: StopParts): Promise<void> {
   const drainUntil = deadline - 2_000;
   while (Date.now() < drainUntil && ((await p.messaging.visibleMessages()) > 0 || p.mapping.busy))
     await sleep(100);
-  // 3. Batches in progress finish; nothing new is received.
-  await p.mapping.stop();
+  // 3. Batches in progress finish (a hung one is left in flight and saved with the rest); nothing new is received.
+  await Promise.race([p.mapping.stop(), sleep(Math.max(0, deadline - 1_000 - Date.now()))]);
   // 4. Whatever is still queued (waiting for a retry, or in the DLQ) is saved for the next start.
   const pending = await p.messaging.snapshot();
   const file = join(p.localDir, PENDING_MESSAGES_FILE);
@@ -176,16 +178,16 @@ async function stopStack(p: StopParts): Promise<void> {
   rmSync(join(p.localDir, STACK_FILE), { force: true });
 }
 
-async function restorePending(localDir: string, messaging: LocalMessaging): Promise<void> {
+async function restorePending(localDir: string, messaging: LocalMessaging): Promise<{ forget(): void }> {
   const file = join(localDir, PENDING_MESSAGES_FILE);
-  if (!existsSync(file)) return;
+  if (!existsSync(file)) return { forget: () => undefined };
   const saved = JSON.parse(readFileSync(file, "utf8")) as PendingMessages;
   await messaging.restore(saved);
-  rmSync(file);
   log.info("restored messages saved at the last shutdown", {
     queue: saved.queue.length,
     deadLetterQueue: saved.deadLetterQueue.length,
   });
+  return { forget: () => rmSync(file, { force: true }) };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
