@@ -4,7 +4,8 @@
  * pointed at local endpoints instead of AWS.
  */
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -122,5 +123,58 @@ describe("scripts/delivery/smoke-user.sh", () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown action 'login' (sign-in or delete)");
+  });
+});
+
+describe("scripts/delivery/validate-stacks.sh", () => {
+  // Stacks without providers: terraform init and validate run offline, as they cannot here with the AWS provider.
+  let stacksDir: string;
+  /** A Terraform interpolation as written in cdk.tf.json: `tf("var.x")` is the text `${var.x}`. */
+  const tf = (ref: string) => `\${${ref}}`;
+  const writeStack = (name: string, json: unknown) => {
+    mkdirSync(join(stacksDir, name), { recursive: true });
+    writeFileSync(join(stacksDir, name, "cdk.tf.json"), JSON.stringify(json));
+  };
+
+  beforeEach(() => {
+    stacksDir = mkdtempSync(join(tmpdir(), "sml-validate-stacks-"));
+  });
+  afterEach(() => rmSync(stacksDir, { recursive: true, force: true }));
+
+  const valid = {
+    terraform: { required_version: ">= 1.10" },
+    variable: { digest: { type: "string" } },
+    output: { digest: { value: tf("var.digest") } },
+  };
+
+  it("passes when every stack is valid", async () => {
+    writeStack("sml-a", valid);
+    writeStack("sml-b", valid);
+    const result = await script("scripts/delivery/validate-stacks.sh", [stacksDir], {
+      CHECKPOINT_DISABLE: "1",
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("== sml-a");
+    expect(result.stdout).toContain("== sml-b");
+    expect(result.stdout).toContain("validate-stacks: 2 stack(s) valid");
+  });
+
+  it("checks every stack and names each invalid one", async () => {
+    writeStack("sml-a", { output: { x: { value: tf("var.missing") } } });
+    writeStack("sml-b", valid);
+    writeStack("sml-c", { output: { y: { value: tf("aws_sqs_queue.gone.url") } } });
+    const result = await script("scripts/delivery/validate-stacks.sh", [stacksDir], {
+      CHECKPOINT_DISABLE: "1",
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("== sml-b");
+    expect(result.stderr).toContain("Reference to undeclared input variable");
+    expect(result.stderr).toContain("validate-stacks: invalid: sml-a sml-c");
+  });
+
+  it("fails with a hint when nothing was synthesized", async () => {
+    const result = await script("scripts/delivery/validate-stacks.sh", [stacksDir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("run npm run synth");
   });
 });
