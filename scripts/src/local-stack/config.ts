@@ -29,7 +29,10 @@ const EnvSchema = z.object({
   LOCAL_AWS_PORT: port("LOCAL_AWS_PORT").default(0),
   /** Folder for stack.json and the embedded database; relative paths are relative to the repository root. */
   LOCAL_DIR: z.string().min(1).default(".local"),
-  DATABASE_URL: z.string().url("DATABASE_URL must be a postgres:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, "DATABASE_URL must be a postgres:// URL")
+    .optional(),
   AWS_REGION: z.string().min(1).default("us-east-1"),
   /** Test knobs: AWS waits minutes between retries; the poison-message tests cannot. */
   LOCAL_VISIBILITY_TIMEOUT_SECONDS: seconds("LOCAL_VISIBILITY_TIMEOUT_SECONDS"),

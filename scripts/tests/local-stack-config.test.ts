@@ -1,0 +1,46 @@
+import { resolve } from "node:path";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { loadConfig } from "../src/local-stack/config";
+
+const repoRoot = resolve(__dirname, "../..");
+
+describe("loadConfig", () => {
+  test("defaults to port 3000, .local in the repository, PGlite and the deployed messaging settings", () => {
+    expect(loadConfig({})).toEqual({
+      repoRoot,
+      port: 3000,
+      awsPort: 0,
+      localDir: resolve(repoRoot, ".local"),
+      region: "us-east-1",
+      messaging: DEFAULT_MESSAGING_SETTINGS,
+    });
+  });
+
+  test("takes PORT, LOCAL_DIR, DATABASE_URL and the retry knobs from the environment", () => {
+    const config = loadConfig({
+      PORT: "3100",
+      LOCAL_DIR: "/tmp/sml-x",
+      DATABASE_URL: "postgres://me@db.example:5432/app",
+      LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
+      LOCAL_MAX_RECEIVE_COUNT: "3",
+    });
+    expect(config).toMatchObject({
+      port: 3100,
+      localDir: "/tmp/sml-x",
+      databaseUrl: "postgres://me@db.example:5432/app",
+    });
+    expect(config.messaging).toEqual({
+      ...DEFAULT_MESSAGING_SETTINGS,
+      visibilityTimeoutSeconds: 2,
+      maxReceiveCount: 3,
+    });
+  });
+
+  test("rejects a bad PORT and a bad DATABASE_URL, naming each", () => {
+    expect(() => loadConfig({ PORT: "http" })).toThrow(/PORT/);
+    expect(() => loadConfig({ PORT: "70000" })).toThrow(/PORT must be 0\.\.65535/);
+    expect(() => loadConfig({ DATABASE_URL: "mysql://db/app" })).toThrow(
+      /DATABASE_URL must be a postgres:\/\/ URL/,
+    );
+  });
+});
