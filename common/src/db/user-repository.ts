@@ -6,33 +6,33 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** The cursor's timestamp keeps microseconds: PostgreSQL stores them and the keyset must compare exactly. */
 const CURSOR_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-// Timestamps leave the database as text so pg (Date), the Data API (string) and PGlite (Date) agree. They
-// leave as epoch seconds with microseconds and are formatted here: to_char() on every row cost PostgreSQL about
-// three times the whole indexed page read (EXPLAIN ANALYZE, 101 rows: 0.42 ms vs 0.13 ms), and the epoch text
-// does not depend on the session's DateStyle or TimeZone.
+// Timestamps leave the database as text so pg (Date), the Data API (string) and PGlite (Date) agree. They leave
+// as to_json() of the UTC timestamp, which is ISO 8601 whatever the session's DateStyle, and are finished here
+// with string operations: to_char() on every row cost PostgreSQL about three times the whole indexed page read
+// (EXPLAIN ANALYZE, 101 rows: 0.40 ms vs 0.14 ms; to_json 0.17 ms).
 const USER_COLUMNS = `CAST(id AS text) AS id, name, email,
-  CAST(extract(epoch FROM created_at) AS text) AS created_epoch,
-  CAST(extract(epoch FROM updated_at) AS text) AS updated_epoch`;
+  CAST(to_json(created_at AT TIME ZONE 'UTC') AS text) AS created_json,
+  CAST(to_json(updated_at AT TIME ZONE 'UTC') AS text) AS updated_json`;
 
 interface UserRow {
   [column: string]: string;
   id: string;
   name: string;
   email: string;
-  created_epoch: string;
-  updated_epoch: string;
+  created_json: string;
+  updated_json: string;
 }
 
-/** `1795394575.123456` (seconds since 1970, up to 6 decimals) -> `2026-11-23T00:42:55.123456Z`, exactly. */
-export function epochToIsoMicros(epoch: string): string {
-  const [whole = "0", fraction = ""] = epoch.split(".");
-  const magnitude = BigInt(whole.replace("-", "")) * 1_000_000n + BigInt(fraction.padEnd(6, "0").slice(0, 6));
-  const micros = whole.startsWith("-") ? -magnitude : magnitude;
-  // Floor division, so instants before 1970 keep a non-negative sub-millisecond part.
-  let millis = micros / 1000n;
-  if (millis * 1000n > micros) millis -= 1n;
-  const subMillis = String(micros - millis * 1000n).padStart(3, "0");
-  return `${new Date(Number(millis)).toISOString().slice(0, 23)}${subMillis}Z`;
+const JSON_TIMESTAMP = /^"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?"$/;
+
+/**
+ * `"2026-11-23T01:08:54.47997"` (PostgreSQL's JSON for a timestamp: ISO 8601, trailing fractional zeros
+ * dropped) -> `2026-11-23T01:08:54.479970Z`.
+ */
+export function jsonTimestampToIsoMicros(json: string): string {
+  const match = JSON_TIMESTAMP.exec(json);
+  if (!match) throw new Error(`Unexpected timestamp from the database: ${json.slice(0, 40)}`);
+  return `${match[1]}.${(match[2] ?? "").padEnd(6, "0")}Z`;
 }
 
 /** The API shows milliseconds, truncated as to_char's MS did. */
@@ -42,8 +42,8 @@ const toUser = (row: UserRow): User => ({
   id: row.id,
   name: row.name,
   email: row.email,
-  createdAt: toIsoMillis(epochToIsoMicros(row.created_epoch)),
-  updatedAt: toIsoMillis(epochToIsoMicros(row.updated_epoch)),
+  createdAt: toIsoMillis(jsonTimestampToIsoMicros(row.created_json)),
+  updatedAt: toIsoMillis(jsonTimestampToIsoMicros(row.updated_json)),
 });
 
 /**
@@ -143,7 +143,7 @@ export function createSqlUserRepository(db: SqlExecutor): UserRepository {
         items: page.map(toUser),
         nextCursor:
           rows.length > limit && last
-            ? encodeCursor({ createdAt: epochToIsoMicros(last.created_epoch), id: last.id })
+            ? encodeCursor({ createdAt: jsonTimestampToIsoMicros(last.created_json), id: last.id })
             : null,
       };
     },
