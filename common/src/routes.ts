@@ -36,6 +36,15 @@ export type RouteMatch =
   | { readonly kind: "method-not-allowed"; readonly allowedMethods: readonly HttpMethod[] }
   | { readonly kind: "not-found" };
 
+/** Malformed percent-encoding matches nothing (API Gateway answers 404), rather than throwing. */
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function matchPath(template: string, path: string): Record<string, string> | undefined {
   const templateParts = template.split("/");
   const pathParts = path.split("/");
@@ -45,8 +54,9 @@ function matchPath(template: string, path: string): Record<string, string> | und
     const expected = templateParts[i] as string;
     const actual = pathParts[i] as string;
     if (expected.startsWith("{") && expected.endsWith("}")) {
-      if (actual === "") return undefined;
-      params[expected.slice(1, -1)] = decodeURIComponent(actual);
+      const decoded = safeDecode(actual);
+      if (!decoded) return undefined;
+      params[expected.slice(1, -1)] = decoded;
     } else if (expected !== actual) {
       return undefined;
     }

@@ -27,6 +27,10 @@ describe("matchRoute", () => {
     expect(matchRoute("GET", "/users//")).toEqual({ kind: "not-found" });
   });
 
+  it("answers not-found for malformed percent-encoding instead of throwing", () => {
+    expect(matchRoute("GET", "/users/%E0%A4%A")).toEqual({ kind: "not-found" });
+  });
+
   it("gives each route a unique API Gateway route key", () => {
     const keys = ROUTES.map(routeKey);
     expect(new Set(keys).size).toBe(keys.length);
