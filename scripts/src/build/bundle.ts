@@ -112,6 +112,8 @@ async function main(): Promise<void> {
     const file = await bundleFunction(name);
     console.log(`${zipBundleDir(name)}/index.js  ${(statSync(file).size / 1024).toFixed(0)} KB`);
   }
+  // The prediction function ships as a container image: its Docker build context (bundle, wasm, model, Dockerfile).
+  await (await import("@sml/model-container/image-context")).buildAndReport({ repoRoot });
 }
 
 if (require.main === module) {

@@ -1,0 +1,91 @@
+/**
+ * Assembles the prediction image's Docker build context in dist/model-image/: the esbuild bundle (index.js),
+ * the tfjs wasm binaries beside it, the model files the server reads, the Dockerfile and .dockerignore.
+ * Run by the root `npm run build` (scripts/src/build/bundle.ts) or on its own with tsx.
+ */
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { MODEL_IMAGE_CONTEXT_DIR } from "@sml/common/functions";
+import { build } from "esbuild";
+import { MODEL_FILES } from "../model-spec";
+
+const workspaceRoot = resolve(__dirname, "../..");
+const defaultRepoRoot = resolve(workspaceRoot, "..");
+
+/** The server reads only these; metrics.json and golden.json stay out of the image. */
+export const SERVED_MODEL_FILES = [
+  MODEL_FILES.topology,
+  MODEL_FILES.weights,
+  MODEL_FILES.features,
+  MODEL_FILES.airports,
+];
+
+/** Threads need workers with SharedArrayBuffer, which tfjs' wasm backend does not use in Node: SIMD or plain only. */
+export const WASM_FILES = ["tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm"];
+
+export interface ImageContextOptions {
+  /** Where dist/model-image/ goes (default: the repository root). */
+  readonly repoRoot?: string;
+  /** Folder of the trained model (default: model-container/model). */
+  readonly modelDir?: string;
+  /** Target folder (default: <repoRoot>/dist/model-image). */
+  readonly outDir?: string;
+}
+
+export async function buildModelImageContext(options: ImageContextOptions = {}): Promise<string> {
+  const outDir = options.outDir ?? join(options.repoRoot ?? defaultRepoRoot, MODEL_IMAGE_CONTEXT_DIR);
+  const modelDir = options.modelDir ?? join(workspaceRoot, "model");
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, "model"), { recursive: true });
+  await build({
+    entryPoints: [join(workspaceRoot, "src/index.ts")],
+    outfile: join(outDir, "index.js"),
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    minify: true,
+    sourcemap: false,
+    legalComments: "none",
+    // The ES module builds: tfjs' package.json "sideEffects" lists only those, so with the CommonJS "main" builds
+    // esbuild drops `import "@tensorflow/tfjs-backend-cpu"` and the cpu fallback with it.
+    mainFields: ["module", "main"],
+    external: [
+      // Installed into the image only with --build-arg WITH_TFJS_NODE=true; the bundle requires it if present.
+      "@tensorflow/tfjs-node",
+      // Only resolved when the .wasm files are not beside the bundle (running from source).
+      "@tensorflow/tfjs-backend-wasm/dist/*",
+    ],
+    logLevel: "warning",
+  });
+  const wasmDir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
+  for (const file of WASM_FILES) copyFileSync(join(wasmDir, file), join(outDir, file));
+  for (const file of SERVED_MODEL_FILES) copyFileSync(join(modelDir, file), join(outDir, "model", file));
+  copyFileSync(join(workspaceRoot, "Dockerfile"), join(outDir, "Dockerfile"));
+  copyFileSync(join(workspaceRoot, ".dockerignore"), join(outDir, ".dockerignore"));
+  return outDir;
+}
+
+function sizeOf(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (n, entry) =>
+      n + (entry.isDirectory() ? sizeOf(join(dir, entry.name)) : statSync(join(dir, entry.name)).size),
+    0,
+  );
+}
+
+/** Builds the context and prints one line, like the zip bundles do. */
+export async function buildAndReport(options: ImageContextOptions = {}): Promise<void> {
+  const outDir = await buildModelImageContext(options);
+  const bundle = statSync(join(outDir, "index.js")).size;
+  console.log(
+    `${MODEL_IMAGE_CONTEXT_DIR}/  index.js ${(bundle / 1024).toFixed(0)} KB, context ${(sizeOf(outDir) / 1024).toFixed(0)} KB`,
+  );
+}
+
+if (require.main === module) {
+  buildAndReport().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * The inference core: loads a trained model folder once and predicts whole batches in one call. The layers
+ * model that training saved is run here with tfjs-core ops (gather for the airport embeddings, fused
+ * matMul + bias + activation for the dense layers), so serving needs neither tfjs-layers nor its startup cost.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { z } from "zod";
+import { type EncodedBatch, FeatureEncoder, FeatureMetadataSchema, NUMERIC_FEATURES } from "../features";
+import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
+
+const WeightsManifestSchema = z.object({
+  weightsManifest: z
+    .array(
+      z.object({
+        paths: z.array(z.string()).length(1),
+        weights: z.array(
+          z.object({ name: z.string(), shape: z.array(z.number().int()), dtype: z.literal("float32") }),
+        ),
+      }),
+    )
+    .length(1),
+});
+
+export const ModelFeaturesFileSchema = FeatureMetadataSchema.extend({ version: z.string().min(1) });
+export type ModelFeaturesFile = z.infer<typeof ModelFeaturesFileSchema>;
+
+export const AirportsFileSchema = z.record(z.string(), z.tuple([z.number(), z.number()]));
+
+export class ModelLoadError extends Error {
+  constructor(modelDir: string, problem: string, options?: ErrorOptions) {
+    super(`Cannot load the model from ${modelDir}: ${problem}`, options);
+    this.name = "ModelLoadError";
+  }
+}
+
+/** Tensors for one batch, built once (the benchmark's "raw" path reuses them). */
+export interface BatchTensors {
+  readonly originIndex: tf.Tensor1D;
+  readonly destinationIndex: tf.Tensor1D;
+  readonly numeric: tf.Tensor2D;
+}
+
+interface DenseWeights {
+  readonly kernel: tf.Tensor2D;
+  readonly bias: tf.Tensor1D;
+}
+
+function readJson(modelDir: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(modelDir, file), "utf8"));
+  } catch (err) {
+    throw new ModelLoadError(modelDir, `${file} is missing or not JSON`, { cause: err });
+  }
+}
+
+function parseFile<S extends z.ZodType>(modelDir: string, file: string, schema: S): z.output<S> {
+  const result = schema.safeParse(readJson(modelDir, file));
+  if (!result.success) throw new ModelLoadError(modelDir, `${file} is invalid: ${result.error.message}`);
+  return result.data;
+}
+
+export class FlightDelayModel {
+  readonly name = MODEL_NAME;
+
+  private constructor(
+    readonly version: string,
+    readonly encoder: FeatureEncoder,
+    readonly airports: ReadonlyMap<string, { latitude: number; longitude: number }>,
+    private readonly originEmbedding: tf.Tensor2D,
+    private readonly destinationEmbedding: tf.Tensor2D,
+    private readonly dense: readonly DenseWeights[],
+  ) {}
+
+  get threshold(): number {
+    return this.encoder.metadata.threshold;
+  }
+
+  /** Reads model.json, weights.bin, features.json and airports.json; the active backend holds the weights. */
+  static load(modelDir: string): FlightDelayModel {
+    const features = parseFile(modelDir, MODEL_FILES.features, ModelFeaturesFileSchema);
+    const airportsFile = parseFile(modelDir, MODEL_FILES.airports, AirportsFileSchema);
+    const manifest = parseFile(modelDir, MODEL_FILES.topology, WeightsManifestSchema).weightsManifest[0];
+    if (!manifest) throw new ModelLoadError(modelDir, "model.json has no weights manifest");
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(modelDir, manifest.paths[0] as string));
+    } catch (err) {
+      throw new ModelLoadError(modelDir, `${manifest.paths[0]} is missing`, { cause: err });
+    }
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const expectedBytes = manifest.weights.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+    if (expectedBytes !== buffer.byteLength) {
+      throw new ModelLoadError(
+        modelDir,
+        `weights.bin has ${buffer.byteLength} bytes, model.json expects ${expectedBytes}`,
+      );
+    }
+    const weights = tf.io.decodeWeights(buffer, manifest.weights);
+    const airports = new Map(
+      Object.entries(airportsFile).map(([code, [latitude, longitude]]) => [code, { latitude, longitude }]),
+    );
+    try {
+      return FlightDelayModel.fromWeights(weights, features, airports);
+    } catch (err) {
+      throw new ModelLoadError(modelDir, (err as Error).message, { cause: err });
+    }
+  }
+
+  /**
+   * Builds the model from named weights (`<layer>/kernel`, `<layer>/bias`): those decoded from weights.bin, or,
+   * during training, the layers model's own variables, so training evaluates through this serving path.
+   */
+  static fromWeights(
+    weights: tf.NamedTensorMap,
+    features: ModelFeaturesFile,
+    airports: ReadonlyMap<string, { latitude: number; longitude: number }>,
+  ): FlightDelayModel {
+    const take = <R extends tf.Rank>(name: string, shape: number[]): tf.Tensor<R> => {
+      const t = weights[name];
+      if (!t) throw new Error(`weight ${name} is missing from model.json`);
+      if (t.shape.join("x") !== shape.join("x")) {
+        throw new Error(`weight ${name} has shape [${t.shape}], expected [${shape}]`);
+      }
+      return t as tf.Tensor<R>;
+    };
+    const originEmbedding = take<tf.Rank.R2>(`${LAYERS.originEmbedding}/kernel`, [
+      features.originVocabulary.length,
+      EMBEDDING_DIM,
+    ]);
+    const destinationEmbedding = take<tf.Rank.R2>(`${LAYERS.destinationEmbedding}/kernel`, [
+      features.destinationVocabulary.length,
+      EMBEDDING_DIM,
+    ]);
+    const dense: DenseWeights[] = [];
+    let inputs = 2 * EMBEDDING_DIM + NUMERIC_FEATURES;
+    for (const { name, units } of [...LAYERS.hidden, { name: LAYERS.output, units: 1 }]) {
+      dense.push({ kernel: take(`${name}/kernel`, [inputs, units]), bias: take(`${name}/bias`, [units]) });
+      inputs = units;
+    }
+    return new FlightDelayModel(
+      features.version,
+      new FeatureEncoder(features),
+      airports,
+      originEmbedding,
+      destinationEmbedding,
+      dense,
+    );
+  }
+
+  toTensors(batch: EncodedBatch): BatchTensors {
+    return {
+      originIndex: tf.tensor1d(batch.originIndex, "int32"),
+      destinationIndex: tf.tensor1d(batch.destinationIndex, "int32"),
+      numeric: tf.tensor2d(batch.numeric, [batch.size, NUMERIC_FEATURES]),
+    };
+  }
+
+  /** One batched forward pass; returns P(delay > 15 min) per row. */
+  predictTensors(inputs: BatchTensors): Float32Array {
+    const out = tf.tidy(() => {
+      let x: tf.Tensor2D = tf.concat2d(
+        [
+          tf.gather(this.originEmbedding, inputs.originIndex),
+          tf.gather(this.destinationEmbedding, inputs.destinationIndex),
+          inputs.numeric,
+        ],
+        1,
+      );
+      const last = this.dense.length - 1;
+      this.dense.forEach(({ kernel, bias }, i) => {
+        x = tf.fused.matMul({
+          a: x,
+          b: kernel,
+          bias,
+          activation: i === last ? "sigmoid" : "relu",
+        }) as tf.Tensor2D;
+      });
+      return x;
+    });
+    const probabilities = out.dataSync() as Float32Array;
+    out.dispose();
+    return probabilities;
+  }
+
+  predict(batch: EncodedBatch): Float32Array {
+    const inputs = this.toTensors(batch);
+    try {
+      return this.predictTensors(inputs);
+    } finally {
+      tf.dispose([inputs.originIndex, inputs.destinationIndex, inputs.numeric]);
+    }
+  }
+}
+
+/** Short content hash of the files that define the model's behaviour; training writes it as the version. */
+export function modelVersion(weights: Uint8Array, featureMetadata: string): string {
+  return createHash("sha256").update(weights).update(featureMetadata).digest("hex").slice(0, 12);
+}

@@ -1,0 +1,228 @@
+/**
+ * The feature pipeline: the one module that turns a flight into model inputs, used by the training script and
+ * by the inference core alike, so a feature cannot drift between the two.
+ *
+ * A flight becomes two vocabulary indices (origin, destination; index 0 is the out-of-vocabulary bucket) and a
+ * dense numeric row: departure hour one-hot (24), weekday one-hot (7, Monday first), month on the unit circle
+ * (sin, cos) and the standardized natural log of the distance in miles.
+ */
+import { z } from "zod";
+
+/** Index reserved for airports outside the training vocabulary (and for rare ones, so the bucket is trained). */
+export const OOV_INDEX = 0;
+export const HOURS = 24;
+export const WEEKDAYS = 7;
+export const WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] as const;
+
+/** Names of the dense numeric columns, in order; the model card lists them from here. */
+export const NUMERIC_FEATURE_NAMES: readonly string[] = [
+  ...Array.from({ length: HOURS }, (_, h) => `hour=${h}`),
+  ...WEEKDAY_NAMES.map((d) => `weekday=${d}`),
+  "month_sin",
+  "month_cos",
+  "log_distance_std",
+];
+export const NUMERIC_FEATURES = NUMERIC_FEATURE_NAMES.length;
+const MONTH_OFFSET = HOURS + WEEKDAYS;
+const DISTANCE_OFFSET = MONTH_OFFSET + 2;
+
+/** Wall-clock departure time at the origin airport (the data set's timestamps carry no time zone). */
+export interface LocalDateTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+}
+
+/** What the model needs to know about one flight. */
+export interface FlightInput {
+  readonly origin: string;
+  readonly destination: string;
+  readonly departure: LocalDateTime;
+  /** Great-circle distance in statute miles. */
+  readonly distance: number;
+}
+
+/** Written by training to model/features.json; read by serving. */
+export const FeatureMetadataSchema = z.object({
+  originVocabulary: z.array(z.string()).min(1),
+  destinationVocabulary: z.array(z.string()).min(1),
+  logDistance: z.object({ mean: z.number(), std: z.number().positive() }),
+  numericFeatures: z.array(z.string()),
+  /** Probability at or above which a flight is reported as `delayed`. */
+  threshold: z.number().min(0).max(1),
+});
+export type FeatureMetadata = z.infer<typeof FeatureMetadataSchema>;
+
+/** A batch of encoded flights, laid out for one batched model call. */
+export interface EncodedBatch {
+  readonly size: number;
+  readonly originIndex: Int32Array;
+  readonly destinationIndex: Int32Array;
+  /** Row-major [size, NUMERIC_FEATURES]. */
+  readonly numeric: Float32Array;
+}
+
+/** `YYYY-MM-DDTHH:MM[:SS[.fff]]` (or a space for the T); the calendar check is in parseLocalDateTime. */
+export const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeapYear = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+/** Two or four ASCII digits at a fixed offset (the pattern has already checked they are digits). */
+const digits = (s: string, at: number, count: number): number => {
+  let n = 0;
+  for (let i = at; i < at + count; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return n;
+};
+
+/**
+ * Parses `YYYY-MM-DDTHH:MM[:SS[.fff]]`, a local time without offset (as in the training data). Returns
+ * undefined for anything else, including impossible dates such as 2001-02-30. Runs once per instance, so it
+ * reads the fixed-width fields directly instead of allocating match arrays and Dates.
+ */
+export function parseLocalDateTime(value: string): LocalDateTime | undefined {
+  if (!LOCAL_DATE_TIME.test(value)) return undefined;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const minute = digits(value, 14, 2);
+  const second = value.length >= 19 ? digits(value, 17, 2) : 0;
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const daysInMonth = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  if (day > daysInMonth) return undefined;
+  return { year, month, day, hour, minute };
+}
+
+/** The training data's timestamps are local times stored as if they were UTC; read them back the same way. */
+export function localDateTimeFromTimestamp(epochMs: number): LocalDateTime {
+  const d = new Date(epochMs);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+  };
+}
+
+const SAKAMOTO_MONTH_OFFSETS = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+
+/** 0 = Monday ... 6 = Sunday (Sakamoto's method: no Date allocation on the per-row path). */
+export function weekdayOf(t: LocalDateTime): number {
+  const y = t.month < 3 ? t.year - 1 : t.year;
+  const sundayFirst =
+    (y +
+      Math.floor(y / 4) -
+      Math.floor(y / 100) +
+      Math.floor(y / 400) +
+      (SAKAMOTO_MONTH_OFFSETS[t.month - 1] as number) +
+      t.day) %
+    7;
+  return (sundayFirst + 6) % 7;
+}
+
+const EARTH_RADIUS_MILES = 3958.8;
+const toRadians = (deg: number): number => (deg * Math.PI) / 180;
+
+/** Great-circle (haversine) distance in statute miles, the unit of the data set's `distance`. */
+export function greatCircleMiles(
+  a: { readonly latitude: number; readonly longitude: number },
+  b: { readonly latitude: number; readonly longitude: number },
+): number {
+  const dLat = toRadians(b.latitude - a.latitude);
+  const dLon = toRadians(b.longitude - a.longitude);
+  const h =
+    Math.sin(dLat / 2) ** 2 +
+    Math.cos(toRadians(a.latitude)) * Math.cos(toRadians(b.latitude)) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_MILES * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** Distances below one mile are clamped so the log stays finite. */
+export const logDistance = (miles: number): number => Math.log(Math.max(1, miles));
+
+/**
+ * Vocabulary from training rows: codes seen at least `minCount` times, most frequent first (ties by code), with
+ * the OOV bucket at index 0. Rarer codes fall into the bucket during training, which is what trains it.
+ */
+export function buildVocabulary(codes: Iterable<string>, minCount: number): string[] {
+  const counts = new Map<string, number>();
+  for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
+  const kept = [...counts.entries()]
+    .filter(([, n]) => n >= minCount)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([code]) => code);
+  return ["<OOV>", ...kept];
+}
+
+/** Mean and standard deviation of log distance over the training rows. */
+export function fitLogDistance(distances: Iterable<number>): { mean: number; std: number } {
+  let n = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (const d of distances) {
+    const x = logDistance(d);
+    n++;
+    sum += x;
+    sumSq += x * x;
+  }
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(sumSq / n - mean * mean, 1e-12)) };
+}
+
+/** Turns flights into one batch. Serving and training both call this; nothing else builds model inputs. */
+export class FeatureEncoder {
+  private readonly origins: Map<string, number>;
+  private readonly destinations: Map<string, number>;
+
+  constructor(readonly metadata: FeatureMetadata) {
+    if (metadata.numericFeatures.join(",") !== NUMERIC_FEATURE_NAMES.join(",")) {
+      throw new Error(
+        "Feature metadata lists other numeric features than this code builds: retrain the model (npm run train -w model-container)",
+      );
+    }
+    this.origins = new Map(metadata.originVocabulary.map((code, i) => [code, i]));
+    this.destinations = new Map(metadata.destinationVocabulary.map((code, i) => [code, i]));
+    this.origins.delete("<OOV>");
+    this.destinations.delete("<OOV>");
+  }
+
+  originIndex(code: string): number {
+    return this.origins.get(code) ?? OOV_INDEX;
+  }
+
+  destinationIndex(code: string): number {
+    return this.destinations.get(code) ?? OOV_INDEX;
+  }
+
+  /** Writes one flight into row `row` of `batch` (whose numeric row must be zero-filled). */
+  encodeInto(flight: FlightInput, batch: EncodedBatch, row: number): void {
+    batch.originIndex[row] = this.originIndex(flight.origin);
+    batch.destinationIndex[row] = this.destinationIndex(flight.destination);
+    const base = row * NUMERIC_FEATURES;
+    const t = flight.departure;
+    batch.numeric[base + t.hour] = 1;
+    batch.numeric[base + HOURS + weekdayOf(t)] = 1;
+    const angle = (2 * Math.PI * (t.month - 1)) / 12;
+    batch.numeric[base + MONTH_OFFSET] = Math.sin(angle);
+    batch.numeric[base + MONTH_OFFSET + 1] = Math.cos(angle);
+    const { mean, std } = this.metadata.logDistance;
+    batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
+  }
+
+  encode(flights: readonly FlightInput[]): EncodedBatch {
+    const batch = allocateBatch(flights.length);
+    for (let i = 0; i < flights.length; i++) this.encodeInto(flights[i] as FlightInput, batch, i);
+    return batch;
+  }
+}
+
+export function allocateBatch(size: number): EncodedBatch {
+  return {
+    size,
+    originIndex: new Int32Array(size),
+    destinationIndex: new Int32Array(size),
+    numeric: new Float32Array(size * NUMERIC_FEATURES),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Lambda entry point of the prediction image (API Gateway HTTP API, payload v2): `POST /predict`.
+ * The model loads once per container, during init; each request is validated and predicted in one batched call.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { ENV } from "@sml/common/env";
+import {
+  type HttpResponse,
+  jsonResponse,
+  MethodNotAllowedError,
+  NotFoundError,
+  readJsonBody,
+  toHttpResponse,
+} from "@sml/common/http";
+import { matchRoute } from "@sml/common/routes";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
+import { FlightDelayModel } from "./core/model";
+import { predictFlights } from "./core/predict-flights";
+
+/** 1000 instances of ordinary size take ~130 KB; the cap leaves room and still refuses abuse early. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface PredictionHandlerOptions {
+  /** Folder with model.json, weights.bin, features.json, airports.json. */
+  readonly modelDir: string;
+  /** Backends to try in order (default: tfjs-node if installed, then wasm, then cpu). */
+  readonly backends?: readonly BackendName[];
+  /** Folder with the tfjs-backend-wasm*.wasm files (default: beside the bundle, else the npm package). */
+  readonly wasmDir?: string;
+  readonly logger?: Logger;
+}
+
+export type PredictionHandler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+
+export interface PredictionApp {
+  readonly handler: PredictionHandler;
+  readonly model: FlightDelayModel;
+  readonly backend: BackendName;
+}
+
+/** Builds the handler: picks the backend and loads the model (do this once, at init). */
+export async function createPredictionHandler(options: PredictionHandlerOptions): Promise<PredictionApp> {
+  const logger = options.logger ?? new Logger({ serviceName: "prediction" });
+  const backend = await initBackend(options.backends ?? DEFAULT_BACKENDS, options.wasmDir);
+  const model = FlightDelayModel.load(options.modelDir);
+  logger.info("model loaded", { backend, model: model.name, version: model.version });
+
+  const handler: PredictionHandler = async (event) => {
+    try {
+      const match = matchRoute(event.requestContext.http.method, event.rawPath);
+      if (match.kind === "method-not-allowed") {
+        throw new MethodNotAllowedError(
+          `Use ${match.allowedMethods.join(" or ")} on ${event.rawPath}`,
+          match.allowedMethods,
+        );
+      }
+      if (match.kind === "not-found" || match.route.target !== "prediction") {
+        throw new NotFoundError(`No prediction route ${event.requestContext.http.method} ${event.rawPath}`);
+      }
+      return jsonResponse(200, predictFlights(model, readJsonBody(event, MAX_BODY_BYTES)));
+    } catch (err) {
+      return toHttpResponse(err, (unexpected) =>
+        logger.error("prediction failed", { error: unexpected as Error }),
+      );
+    }
+  };
+  return { handler, model, backend };
+}
+
+/** `model/` beside the bundle in the image; from source, the workspace's committed model. */
+export function defaultModelDir(): string {
+  const configured = process.env[ENV.modelDir];
+  if (configured) return configured;
+  const besideBundle = join(__dirname, "model");
+  return existsSync(besideBundle) ? besideBundle : join(__dirname, "..", "model");
+}
+
+let app: Promise<PredictionApp> | undefined;
+
+/** The Lambda handler (`index.handler` in the image). The first call awaits the init that module load started. */
+export const handler: PredictionHandler = async (event) => {
+  app ??= createPredictionHandler({ modelDir: defaultModelDir() });
+  return (await app).handler(event);
+};
+
+/** Started at module load so the model loads during Lambda's init phase, not inside the first request. */
+export function warmUp(): Promise<PredictionApp> {
+  app ??= createPredictionHandler({ modelDir: defaultModelDir() });
+  return app;
+}

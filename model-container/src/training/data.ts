@@ -1,0 +1,139 @@
+/**
+ * Reads the flight records that vega-datasets ships (BTS on-time data, 2001) into compact columns, and its
+ * airport table. Training, the evaluation test and the benchmark read the data only through here.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { type ColumnData, parquetRead } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
+import type { FlightDelayModel } from "../core/model";
+import { type FlightInput, localDateTimeFromTimestamp } from "../features";
+
+/** Delayed means a departure delay of more than 15 minutes (the BTS on-time definition). */
+export const DELAY_THRESHOLD_MINUTES = 15;
+
+/** vega-datasets exports only its JS entry (build/index.js); the data folder sits beside build/. */
+export const dataDir = (): string => join(dirname(require.resolve("vega-datasets")), "..", "data");
+export const FLIGHTS_FILE = "flights-3m.parquet";
+export const AIRPORTS_FILE = "airports.csv";
+
+/** One row per flight, column-wise: 3M rows as objects would need ~900 MB. */
+export interface FlightTable {
+  readonly size: number;
+  /** Local departure time, stored as if UTC (the file's timestamps carry no zone). */
+  readonly departureMs: Float64Array;
+  readonly delayMinutes: Int32Array;
+  readonly distance: Float64Array;
+  /** Indices into `codes`. */
+  readonly origin: Uint16Array;
+  readonly destination: Uint16Array;
+  readonly codes: readonly string[];
+}
+
+export async function loadFlights(file = join(dataDir(), FLIGHTS_FILE)): Promise<FlightTable> {
+  const bytes = readFileSync(file);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let size = 0;
+  const chunks: ColumnData[] = [];
+  await parquetRead({
+    file: buffer,
+    compressors,
+    columns: ["date", "delay", "distance", "origin", "destination"],
+    parsers: { timestampFromMicroseconds: (micros: bigint) => Number(micros / 1000n) },
+    onChunk: (chunk) => {
+      chunks.push(chunk);
+      size = Math.max(size, chunk.rowEnd);
+    },
+  });
+  const table = {
+    size,
+    departureMs: new Float64Array(size),
+    delayMinutes: new Int32Array(size),
+    distance: new Float64Array(size),
+    origin: new Uint16Array(size),
+    destination: new Uint16Array(size),
+    codes: [] as string[],
+  };
+  const codeIndex = new Map<string, number>();
+  const code = (value: string): number => {
+    let i = codeIndex.get(value);
+    if (i === undefined) {
+      i = table.codes.length;
+      codeIndex.set(value, i);
+      table.codes.push(value);
+    }
+    return i;
+  };
+  for (const { columnName, columnData, rowStart, rowEnd } of chunks) {
+    for (let row = rowStart, i = 0; row < rowEnd; row++, i++) {
+      const v = columnData[i];
+      switch (columnName) {
+        case "date":
+          table.departureMs[row] = v as number;
+          break;
+        case "delay":
+          table.delayMinutes[row] = Number(v);
+          break;
+        case "distance":
+          table.distance[row] = Number(v);
+          break;
+        case "origin":
+          table.origin[row] = code(v as string);
+          break;
+        case "destination":
+          table.destination[row] = code(v as string);
+          break;
+      }
+    }
+  }
+  return table;
+}
+
+export interface Airport {
+  readonly code: string;
+  readonly latitude: number;
+  readonly longitude: number;
+}
+
+/** airports.csv: iata,name,city,state,country,latitude,longitude (names may be quoted and hold commas). */
+export function loadAirports(file = join(dataDir(), AIRPORTS_FILE)): Airport[] {
+  const lines = readFileSync(file, "utf8").split(/\r?\n/).slice(1);
+  const airports: Airport[] = [];
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    // Only the first field (the code, never quoted) and the last two (coordinates) are needed, so quoted names
+    // holding commas do not matter.
+    const parts = line.split(",");
+    const code = parts[0];
+    const latitude = Number(parts[parts.length - 2]);
+    const longitude = Number(parts[parts.length - 1]);
+    if (code && Number.isFinite(latitude) && Number.isFinite(longitude))
+      airports.push({ code, latitude, longitude });
+  }
+  return airports;
+}
+
+/** Row `row` as the feature pipeline's input: the same shape serving builds from a request. */
+export function flightAt(table: FlightTable, row: number): FlightInput {
+  return {
+    origin: table.codes[table.origin[row] as number] as string,
+    destination: table.codes[table.destination[row] as number] as string,
+    departure: localDateTimeFromTimestamp(table.departureMs[row] as number),
+    distance: table.distance[row] as number,
+  };
+}
+
+export const isDelayed = (table: FlightTable, row: number): 0 | 1 =>
+  (table.delayMinutes[row] as number) > DELAY_THRESHOLD_MINUTES ? 1 : 0;
+
+/** P(delay) for table rows through the serving model, in chunks so memory stays flat. */
+export function predictTable(model: FlightDelayModel, table: FlightTable, rows: Uint32Array): Float32Array {
+  const out = new Float32Array(rows.length);
+  const chunk = 20_000;
+  for (let from = 0; from < rows.length; from += chunk) {
+    const to = Math.min(rows.length, from + chunk);
+    const flights = Array.from(rows.subarray(from, to), (row) => flightAt(table, row));
+    out.set(model.predict(model.encoder.encode(flights)), from);
+  }
+  return out;
+}

@@ -1,0 +1,416 @@
+/**
+ * `npm run train -w model-container`: trains the flight-delay model on vega-datasets' 3M BTS flights (2001)
+ * and writes model/ (model.json, weights.bin, features.json, airports.json, metrics.json, golden.json) and
+ * docs/model-card.md. Deterministic: fixed seeds, single-threaded wasm backend.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { initBackend } from "../core/backend";
+import { FlightDelayModel, modelVersion } from "../core/model";
+import {
+  allocateBatch,
+  buildVocabulary,
+  type EncodedBatch,
+  FeatureEncoder,
+  type FeatureMetadata,
+  type FlightInput,
+  fitLogDistance,
+  greatCircleMiles,
+  NUMERIC_FEATURE_NAMES,
+  NUMERIC_FEATURES,
+  parseLocalDateTime,
+} from "../features";
+import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
+import {
+  dataDir,
+  FLIGHTS_FILE,
+  type FlightTable,
+  flightAt,
+  isDelayed,
+  loadAirports,
+  loadFlights,
+  predictTable,
+} from "./data";
+import { oneHotInputs } from "./layers-model";
+import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
+import { type ModelMetrics, renderModelCard, type Scores, type SplitSummary } from "./model-card";
+import { SPLIT, splitRows } from "./split";
+
+const workspaceRoot = resolve(__dirname, "../..");
+const repoRoot = resolve(workspaceRoot, "..");
+
+export const TRAINING = {
+  seed: 20010101,
+  epochs: 2,
+  batchSize: 2048,
+  learningRate: 0.002,
+  /** Airports with fewer training flights than this share the OOV bucket (which trains that bucket). */
+  vocabularyMinCount: 200,
+} as const;
+
+/** mulberry32: a small seeded PRNG, so the shuffle order is the same on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle(rows: Uint32Array, next: () => number): Uint32Array {
+  const out = rows.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    const tmp = out[i] as number;
+    out[i] = out[j] as number;
+    out[j] = tmp;
+  }
+  return out;
+}
+
+function buildNetwork(originVocab: number, destinationVocab: number, seed: number): tfl.LayersModel {
+  let nextSeed = seed;
+  const glorot = () => tfl.initializers.glorotUniform({ seed: nextSeed++ });
+  const origin = tfl.input({ shape: [originVocab], name: "origin_one_hot" });
+  const destination = tfl.input({ shape: [destinationVocab], name: "destination_one_hot" });
+  const numeric = tfl.input({ shape: [NUMERIC_FEATURES], name: "numeric" });
+  const embed = (input: tfl.SymbolicTensor, name: string) =>
+    tfl.layers
+      .dense({
+        units: EMBEDDING_DIM,
+        useBias: false,
+        name,
+        kernelInitializer: tfl.initializers.randomNormal({ stddev: 0.05, seed: nextSeed++ }),
+      })
+      .apply(input) as tfl.SymbolicTensor;
+  let x = tfl.layers
+    .concatenate({ name: "features" })
+    .apply([
+      embed(origin, LAYERS.originEmbedding),
+      embed(destination, LAYERS.destinationEmbedding),
+      numeric,
+    ]) as tfl.SymbolicTensor;
+  for (const { name, units } of LAYERS.hidden) {
+    x = tfl.layers
+      .dense({ units, activation: "relu", name, kernelInitializer: glorot() })
+      .apply(x) as tfl.SymbolicTensor;
+  }
+  const output = tfl.layers
+    .dense({ units: 1, activation: "sigmoid", name: LAYERS.output, kernelInitializer: glorot() })
+    .apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [origin, destination, numeric], outputs: output, name: MODEL_NAME });
+}
+
+/** Logistic regression on the same features: one sigmoid unit over the concatenated one-hot and numeric inputs. */
+function buildLogisticRegression(originVocab: number, destinationVocab: number): tfl.LayersModel {
+  const origin = tfl.input({ shape: [originVocab] });
+  const destination = tfl.input({ shape: [destinationVocab] });
+  const numeric = tfl.input({ shape: [NUMERIC_FEATURES] });
+  const x = tfl.layers.concatenate().apply([origin, destination, numeric]) as tfl.SymbolicTensor;
+  const output = tfl.layers
+    .dense({
+      units: 1,
+      activation: "sigmoid",
+      kernelInitializer: tfl.initializers.zeros(),
+      biasInitializer: tfl.initializers.constant({ value: 0 }),
+    })
+    .apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [origin, destination, numeric], outputs: output });
+}
+
+function encodeRows(
+  encoder: FeatureEncoder,
+  table: FlightTable,
+  rows: Uint32Array,
+  from: number,
+  to: number,
+): EncodedBatch {
+  const batch = allocateBatch(to - from);
+  for (let i = from; i < to; i++) encoder.encodeInto(flightAt(table, rows[i] as number), batch, i - from);
+  return batch;
+}
+
+/** The layers model's variables by their saved names (`hidden_1/kernel`, ...). */
+function weightsOf(model: tfl.LayersModel): tf.NamedTensorMap {
+  return Object.fromEntries(model.weights.map((w) => [w.originalName, w.read()]));
+}
+
+/**
+ * Logistic regression scores in plain JS: its one kernel row per one-hot column makes it a sum of three lookups
+ * and a dot product, so evaluating it needs no tensors.
+ */
+function logisticProbabilities(
+  logistic: tfl.LayersModel,
+  encoder: FeatureEncoder,
+  table: FlightTable,
+  rows: Uint32Array,
+): Float32Array {
+  const [kernelTensor, biasTensor] = logistic.getWeights();
+  if (!kernelTensor || !biasTensor) throw new Error("logistic regression has no weights");
+  const kernel = kernelTensor.dataSync() as Float32Array;
+  const bias = biasTensor.dataSync()[0] as number;
+  const originOffset = 0;
+  const destinationOffset = encoder.metadata.originVocabulary.length;
+  const numericOffset = destinationOffset + encoder.metadata.destinationVocabulary.length;
+  const out = new Float32Array(rows.length);
+  const batch = allocateBatch(1);
+  rows.forEach((row, i) => {
+    batch.numeric.fill(0);
+    encoder.encodeInto(flightAt(table, row), batch, 0);
+    let z =
+      bias +
+      (kernel[originOffset + (batch.originIndex[0] as number)] as number) +
+      (kernel[destinationOffset + (batch.destinationIndex[0] as number)] as number);
+    for (let j = 0; j < NUMERIC_FEATURES; j++)
+      z += (kernel[numericOffset + j] as number) * (batch.numeric[j] as number);
+    out[i] = 1 / (1 + Math.exp(-z));
+  });
+  return out;
+}
+
+function labelsOf(table: FlightTable, rows: Uint32Array): Uint8Array {
+  return Uint8Array.from(rows, (row) => isDelayed(table, row));
+}
+
+function summarize(table: FlightTable, rows: Uint32Array, labels: Uint8Array): SplitSummary {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    const t = table.departureMs[row] as number;
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  const delayed = labels.reduce((n, y) => n + y, 0);
+  return {
+    rows: rows.length,
+    firstDeparture: new Date(first).toISOString().slice(0, 16),
+    lastDeparture: new Date(last).toISOString().slice(0, 16),
+    delayedShare: delayed / rows.length,
+  };
+}
+
+function scores(labels: Uint8Array, probabilities: ArrayLike<number>, threshold: number): Scores {
+  return {
+    rocAuc: rocAuc(labels, probabilities),
+    logLoss: logLoss(labels, probabilities),
+    ...atThreshold(labels, probabilities, threshold),
+    accuracyAtHalf: atThreshold(labels, probabilities, 0.5).accuracy,
+  };
+}
+
+/** Fixed requests whose training-time probabilities (from tfjs-layers) the serving path must reproduce. */
+export const GOLDEN_INSTANCES = [
+  { origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00", distance: 679 },
+  { origin: "ORD", destination: "LGA", departure: "2001-06-15T18:30:00" },
+  { origin: "ATL", destination: "DFW", departure: "2001-03-05T07:05:00", distance: 731 },
+  { origin: "LAX", destination: "JFK", departure: "2001-06-29T21:45:00" },
+  { origin: "DEN", destination: "PHX", departure: "2001-02-11T11:20:00" },
+  { origin: "ZZZ", destination: "SFO", departure: "2001-06-20T16:00:00", distance: 450 },
+  { origin: "BOS", destination: "YYY", departure: "2001-04-01T06:10:00", distance: 900 },
+  { origin: "HNL", destination: "OGG", departure: "2001-05-25T23:59:00" },
+] as const;
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const log = (message: string) =>
+    console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  const backend = await initBackend(["wasm", "cpu"]);
+  log(`backend ${backend}`);
+
+  const table = await loadFlights();
+  const airports = loadAirports();
+  const rows = splitRows(table);
+  log(
+    `read ${table.size} flights: train ${rows.train.length}, validation ${rows.validation.length}, evaluation ${rows.evaluation.length}`,
+  );
+
+  const trainFlights = (pick: (f: FlightInput) => string | number) =>
+    Array.from(rows.train, (row) => pick(flightAt(table, row)));
+  const metadata: FeatureMetadata = {
+    originVocabulary: buildVocabulary(trainFlights((f) => f.origin) as string[], TRAINING.vocabularyMinCount),
+    destinationVocabulary: buildVocabulary(
+      trainFlights((f) => f.destination) as string[],
+      TRAINING.vocabularyMinCount,
+    ),
+    logDistance: fitLogDistance(trainFlights((f) => f.distance) as number[]),
+    numericFeatures: [...NUMERIC_FEATURE_NAMES],
+    threshold: 0.5,
+  };
+  const encoder = new FeatureEncoder(metadata);
+  const V = { origin: metadata.originVocabulary.length, destination: metadata.destinationVocabulary.length };
+  log(`vocabularies: ${V.origin} origins, ${V.destination} destinations (index 0 = OOV)`);
+
+  const labels = {
+    train: labelsOf(table, rows.train),
+    validation: labelsOf(table, rows.validation),
+    evaluation: labelsOf(table, rows.evaluation),
+  };
+  const network = buildNetwork(V.origin, V.destination, TRAINING.seed);
+  network.compile({ optimizer: tf.train.adam(TRAINING.learningRate), loss: "binaryCrossentropy" });
+  const logistic = buildLogisticRegression(V.origin, V.destination);
+  logistic.compile({ optimizer: tf.train.adam(TRAINING.learningRate * 5), loss: "binaryCrossentropy" });
+
+  // Evaluate through the serving code (gather + fused matMul) on the layers model's live weights.
+  const airportMap = new Map(airports.map((a) => [a.code, a]));
+  const servingModel = () =>
+    FlightDelayModel.fromWeights(weightsOf(network), { ...metadata, version: "training" }, airportMap);
+
+  const next = random(TRAINING.seed);
+  const history: ModelMetrics["training"]["history"][number][] = [];
+  for (let epoch = 1; epoch <= TRAINING.epochs; epoch++) {
+    const epochStart = performance.now();
+    const order = shuffle(rows.train, next);
+    let lossSum = 0;
+    let batches = 0;
+    for (let from = 0; from < order.length; from += TRAINING.batchSize) {
+      const to = Math.min(order.length, from + TRAINING.batchSize);
+      const encoded = encodeRows(encoder, table, order, from, to);
+      const inputs = oneHotInputs(encoded, V.origin, V.destination);
+      const y = tf.tensor2d(
+        Uint8Array.from(order.subarray(from, to), (row) => isDelayed(table, row)),
+        [to - from, 1],
+        "float32",
+      );
+      lossSum += (await network.trainOnBatch(inputs, y)) as number;
+      // One pass is plenty for the convex baseline and saves a third of the training time.
+      if (epoch === 1) await logistic.trainOnBatch(inputs, y);
+      batches++;
+      tf.dispose([y, ...inputs]);
+    }
+    const validation = predictTable(servingModel(), table, rows.validation);
+    const entry = {
+      epoch,
+      trainLoss: lossSum / batches,
+      validationLoss: logLoss(labels.validation, validation),
+      validationRocAuc: rocAuc(labels.validation, validation),
+      seconds: (performance.now() - epochStart) / 1000,
+    };
+    history.push(entry);
+    log(
+      `epoch ${epoch}/${TRAINING.epochs}: loss ${entry.trainLoss.toFixed(4)}, validation loss ${entry.validationLoss.toFixed(4)}, validation AUC ${entry.validationRocAuc.toFixed(4)} (${entry.seconds.toFixed(0)} s)`,
+    );
+  }
+
+  // Thresholds are chosen on the validation days, never on the evaluation days.
+  const baseRate = summarize(table, rows.train, labels.train).delayedShare;
+  const finalModel = servingModel();
+  const validationProbabilities = {
+    model: predictTable(finalModel, table, rows.validation),
+    logistic: logisticProbabilities(logistic, encoder, table, rows.validation),
+  };
+  metadata.threshold = bestF1Threshold(labels.validation, validationProbabilities.model);
+  const logisticThreshold = bestF1Threshold(labels.validation, validationProbabilities.logistic);
+  const baseRateThreshold = bestF1Threshold(
+    labels.validation,
+    new Float32Array(rows.validation.length).fill(baseRate),
+  );
+
+  const evaluation = {
+    model: predictTable(finalModel, table, rows.evaluation),
+    logistic: logisticProbabilities(logistic, encoder, table, rows.evaluation),
+    baseRate: new Float32Array(rows.evaluation.length).fill(baseRate),
+  };
+  log("evaluated on the held-out month");
+
+  // Save: layers-format model.json + weights.bin, then the metadata keyed to the weights' hash.
+  const outDir = join(workspaceRoot, "model");
+  mkdirSync(outDir, { recursive: true });
+  let weightBytes = new Uint8Array();
+  await network.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData;
+      const buffer = data === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(data);
+      weightBytes = new Uint8Array(buffer);
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [MODEL_FILES.weights], weights: artifacts.weightSpecs ?? [] }],
+      };
+      writeFileSync(join(outDir, MODEL_FILES.topology), `${JSON.stringify(modelJson)}\n`);
+      writeFileSync(join(outDir, MODEL_FILES.weights), weightBytes);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  const metadataJson = JSON.stringify(metadata);
+  const version = modelVersion(weightBytes, metadataJson);
+  writeFileSync(join(outDir, MODEL_FILES.features), `${JSON.stringify({ version, ...metadata }, null, 1)}\n`);
+  const airportTable = Object.fromEntries(airports.map((a) => [a.code, [a.latitude, a.longitude]]));
+  writeFileSync(join(outDir, MODEL_FILES.airports), `${JSON.stringify(airportTable)}\n`);
+
+  const goldenFlights: FlightInput[] = GOLDEN_INSTANCES.map((instance) => {
+    const departure = parseLocalDateTime(instance.departure);
+    if (!departure) throw new Error(`bad golden departure ${instance.departure}`);
+    const from = airports.find((a) => a.code === instance.origin);
+    const to = airports.find((a) => a.code === instance.destination);
+    const distance =
+      "distance" in instance ? instance.distance : from && to ? greatCircleMiles(from, to) : Number.NaN;
+    return { origin: instance.origin, destination: instance.destination, departure, distance };
+  });
+  const goldenInputs = oneHotInputs(encoder.encode(goldenFlights), V.origin, V.destination);
+  const goldenOutput = network.predict(goldenInputs) as tf.Tensor;
+  const golden = { version, instances: GOLDEN_INSTANCES, probabilities: Array.from(goldenOutput.dataSync()) };
+  writeFileSync(join(outDir, MODEL_FILES.golden), `${JSON.stringify(golden, null, 1)}\n`);
+
+  const evaluationSummary = summarize(table, rows.evaluation, labels.evaluation);
+  let oovRows = 0;
+  for (const row of rows.evaluation) {
+    const f = flightAt(table, row);
+    if (encoder.originIndex(f.origin) === 0 || encoder.destinationIndex(f.destination) === 0) oovRows++;
+  }
+  const metrics: ModelMetrics = {
+    model: { name: MODEL_NAME, version },
+    data: {
+      source: `vega-datasets@3.2.1 data/${FLIGHTS_FILE} (US DOT/BTS on-time records, 2001)`,
+      airports: `vega-datasets@3.2.1 data/airports.csv (${airports.length} airports)`,
+      rows: table.size,
+      target: "departure delay > 15 minutes",
+    },
+    split: {
+      trainUntil: SPLIT.trainUntil,
+      validationUntil: SPLIT.validationUntil,
+      train: summarize(table, rows.train, labels.train),
+      validation: summarize(table, rows.validation, labels.validation),
+      evaluation: evaluationSummary,
+    },
+    features: {
+      numeric: [...NUMERIC_FEATURE_NAMES],
+      originVocabulary: V.origin,
+      destinationVocabulary: V.destination,
+      vocabularyMinCount: TRAINING.vocabularyMinCount,
+      evaluationRowsWithOov: oovRows / rows.evaluation.length,
+      logDistance: metadata.logDistance,
+    },
+    training: {
+      ...TRAINING,
+      backend,
+      seconds: (performance.now() - started) / 1000,
+      architecture: `origin/destination embeddings ${EMBEDDING_DIM}d + ${NUMERIC_FEATURES} numeric -> ${LAYERS.hidden.map((l) => `dense ${l.units} relu`).join(" -> ")} -> dense 1 sigmoid`,
+      parameters: network.countParams(),
+      history,
+    },
+    results: {
+      model: scores(labels.evaluation, evaluation.model, metadata.threshold),
+      logisticRegression: scores(labels.evaluation, evaluation.logistic, logisticThreshold),
+      baseRate: scores(labels.evaluation, evaluation.baseRate, baseRateThreshold),
+    },
+  };
+  writeFileSync(join(outDir, MODEL_FILES.metrics), `${JSON.stringify(metrics, null, 2)}\n`);
+  writeFileSync(join(repoRoot, "docs/model-card.md"), renderModelCard(metrics));
+  log(
+    `model AUC ${metrics.results.model.rocAuc.toFixed(4)}, logistic regression ${metrics.results.logisticRegression.rocAuc.toFixed(4)}; wrote ${outDir} and docs/model-card.md (data: ${dataDir()})`,
+  );
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

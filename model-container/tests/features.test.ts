@@ -1,0 +1,189 @@
+import {
+  buildVocabulary,
+  FeatureEncoder,
+  type FeatureMetadata,
+  fitLogDistance,
+  greatCircleMiles,
+  HOURS,
+  localDateTimeFromTimestamp,
+  NUMERIC_FEATURE_NAMES,
+  NUMERIC_FEATURES,
+  OOV_INDEX,
+  parseLocalDateTime,
+  weekdayOf,
+} from "../src/features";
+
+const metadata: FeatureMetadata = {
+  originVocabulary: ["<OOV>", "ATL", "ORD", "SEA"],
+  destinationVocabulary: ["<OOV>", "SFO", "LAX"],
+  logDistance: { mean: 6.5, std: 0.75 },
+  numericFeatures: [...NUMERIC_FEATURE_NAMES],
+  threshold: 0.3,
+};
+
+describe("parseLocalDateTime", () => {
+  it("reads an ISO local date-time with or without seconds", () => {
+    expect(parseLocalDateTime("2001-01-13T14:56:00")).toEqual({
+      year: 2001,
+      month: 1,
+      day: 13,
+      hour: 14,
+      minute: 56,
+    });
+    expect(parseLocalDateTime("2001-06-30 23:05")).toEqual({
+      year: 2001,
+      month: 6,
+      day: 30,
+      hour: 23,
+      minute: 5,
+    });
+    expect(parseLocalDateTime("2001-06-30T23:05:59.123")).toEqual({
+      year: 2001,
+      month: 6,
+      day: 30,
+      hour: 23,
+      minute: 5,
+    });
+  });
+
+  it.each([
+    "2001-02-30T10:00:00",
+    "2001-13-01T10:00:00",
+    "2001-01-01T24:00:00",
+    "2001-01-01T10:60:00",
+    "2001-01-01T10:59:60",
+    "2001-01-00T10:00:00",
+    "2001-04-31T10:00:00",
+    "1900-02-29T10:00:00",
+    "2001-01-13T14:56:00Z",
+    "2001-01-13T14:56:00+02:00",
+    "2001-01-13",
+    "13/01/2001 14:56",
+    "",
+  ])("rejects %j", (value) => {
+    expect(parseLocalDateTime(value)).toBeUndefined();
+  });
+
+  it("accepts February 29 only in leap years", () => {
+    expect(parseLocalDateTime("2000-02-29T10:00")).toEqual({
+      year: 2000,
+      month: 2,
+      day: 29,
+      hour: 10,
+      minute: 0,
+    });
+    expect(parseLocalDateTime("2004-02-29T10:00")).toBeDefined();
+    expect(parseLocalDateTime("2001-02-29T10:00")).toBeUndefined();
+  });
+
+  it("reads the data set's timestamps as the same wall-clock time", () => {
+    expect(localDateTimeFromTimestamp(Date.parse("2001-03-04T05:06:00Z"))).toEqual(
+      parseLocalDateTime("2001-03-04T05:06:00"),
+    );
+  });
+});
+
+describe("weekdayOf", () => {
+  it("numbers days from Monday", () => {
+    // 2001-01-01 was a Monday, 2001-01-07 a Sunday.
+    expect(weekdayOf({ year: 2001, month: 1, day: 1, hour: 0, minute: 0 })).toBe(0);
+    expect(weekdayOf({ year: 2001, month: 1, day: 7, hour: 0, minute: 0 })).toBe(6);
+    expect(weekdayOf({ year: 2001, month: 6, day: 15, hour: 0, minute: 0 })).toBe(4);
+  });
+
+  it("agrees with the calendar for every day from 1999 to 2004", () => {
+    for (let ms = Date.UTC(1999, 0, 1); ms < Date.UTC(2005, 0, 1); ms += 86_400_000) {
+      const date = new Date(ms);
+      expect(weekdayOf(localDateTimeFromTimestamp(ms))).toBe((date.getUTCDay() + 6) % 7);
+    }
+  });
+});
+
+describe("greatCircleMiles", () => {
+  it("matches the distances BTS reports for known routes within 1%", () => {
+    const SEA = { latitude: 47.44898194, longitude: -122.3093131 };
+    const SFO = { latitude: 37.61900194, longitude: -122.3748433 };
+    const JFK = { latitude: 40.63975111, longitude: -73.77892556 };
+    const LAX = { latitude: 33.94253611, longitude: -118.4080744 };
+    expect(greatCircleMiles(SEA, SFO)).toBeCloseTo(679, -1);
+    expect(Math.abs(greatCircleMiles(JFK, LAX) / 2475 - 1)).toBeLessThan(0.01);
+    expect(greatCircleMiles(SEA, SEA)).toBe(0);
+  });
+});
+
+describe("buildVocabulary", () => {
+  it("keeps codes seen at least minCount times, most frequent first, behind the OOV bucket", () => {
+    const codes = ["ORD", "ATL", "ORD", "SEA", "ATL", "ORD", "BOS", "SEA"];
+    expect(buildVocabulary(codes, 2)).toEqual(["<OOV>", "ORD", "ATL", "SEA"]);
+    expect(buildVocabulary(codes, 4)).toEqual(["<OOV>"]);
+  });
+});
+
+describe("fitLogDistance", () => {
+  it("returns the mean and standard deviation of the log distances", () => {
+    const { mean, std } = fitLogDistance([Math.E, Math.E ** 3]);
+    expect(mean).toBeCloseTo(2, 10);
+    expect(std).toBeCloseTo(1, 10);
+  });
+});
+
+describe("FeatureEncoder", () => {
+  const encoder = new FeatureEncoder(metadata);
+
+  it("encodes airports, one-hot hour and weekday, month angle and scaled log distance", () => {
+    const batch = encoder.encode([
+      {
+        origin: "SEA",
+        destination: "LAX",
+        departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
+        distance: Math.exp(7.25),
+      },
+    ]);
+    expect(batch.size).toBe(1);
+    expect(batch.originIndex[0]).toBe(3);
+    expect(batch.destinationIndex[0]).toBe(2);
+    const row = Array.from(batch.numeric);
+    expect(row).toHaveLength(NUMERIC_FEATURES);
+    expect(row.slice(0, HOURS).indexOf(1)).toBe(17);
+    expect(row.slice(0, HOURS).reduce((a, b) => a + b)).toBe(1);
+    // 2001-04-06 was a Friday.
+    expect(row.slice(HOURS, HOURS + 7)).toEqual([0, 0, 0, 0, 1, 0, 0]);
+    expect(row[HOURS + 7]).toBeCloseTo(Math.sin(Math.PI / 2), 6);
+    expect(row[HOURS + 8]).toBeCloseTo(Math.cos(Math.PI / 2), 6);
+    expect(row[HOURS + 9]).toBeCloseTo(1, 5);
+  });
+
+  it("sends unknown airports to the OOV bucket", () => {
+    const batch = encoder.encode([
+      {
+        origin: "ZZZ",
+        destination: "SEA",
+        departure: { year: 2001, month: 1, day: 1, hour: 0, minute: 0 },
+        distance: 100,
+      },
+    ]);
+    expect(batch.originIndex[0]).toBe(OOV_INDEX);
+    // SEA is an origin in the vocabulary, but not a destination.
+    expect(batch.destinationIndex[0]).toBe(OOV_INDEX);
+  });
+
+  it("never maps a code literally named <OOV> to a real index", () => {
+    expect(encoder.originIndex("<OOV>")).toBe(OOV_INDEX);
+  });
+
+  it("clamps distances under a mile so the log stays finite", () => {
+    const batch = encoder.encode([
+      {
+        origin: "ATL",
+        destination: "SFO",
+        departure: { year: 2001, month: 1, day: 1, hour: 0, minute: 0 },
+        distance: 0,
+      },
+    ]);
+    expect(batch.numeric[NUMERIC_FEATURES - 1]).toBeCloseTo((0 - 6.5) / 0.75, 5);
+  });
+
+  it("refuses metadata whose numeric features differ from the code's", () => {
+    expect(() => new FeatureEncoder({ ...metadata, numericFeatures: ["hour"] })).toThrow(/retrain the model/);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Docker cannot run here, so this builds the image context exactly as `npm run build` does and loads the handler
+ * from that folder in a fresh Node process, outside the repository (no node_modules to fall back on).
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildModelImageContext } from "../src/build/image-context";
+import { MODEL_FILES } from "../src/model-spec";
+import { apiEvent, workspaceModelDir } from "./support/events";
+
+let context: string;
+
+beforeAll(async () => {
+  context = join(mkdtempSync(join(tmpdir(), "sml-model-image-")), "model-image");
+  await buildModelImageContext({ outDir: context });
+}, 60_000);
+
+afterAll(() => {
+  rmSync(join(context, ".."), { recursive: true, force: true });
+});
+
+/** Sources of the Dockerfile's COPY lines that read from the build context (not from another stage). */
+function copiedFromContext(dockerfile: string): string[] {
+  return dockerfile
+    .split("\n")
+    .filter((line) => line.startsWith("COPY ") && !line.includes("--from="))
+    .flatMap((line) => line.split(/\s+/).slice(1, -1));
+}
+
+describe("the prediction image's build context", () => {
+  it("holds every file the Dockerfile copies, and the Dockerfile itself", () => {
+    const dockerfile = readFileSync(join(context, "Dockerfile"), "utf8");
+    const sources = copiedFromContext(dockerfile);
+    expect(sources).toEqual(["index.js", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm", "model/"]);
+    for (const source of sources) expect(existsSync(join(context, source))).toBe(true);
+    expect(existsSync(join(context, ".dockerignore"))).toBe(true);
+  });
+
+  it("builds on the Lambda Node.js 22 base image for arm64 and runs index.handler", () => {
+    const dockerfile = readFileSync(join(context, "Dockerfile"), "utf8");
+    expect(dockerfile).toContain("ARG BASE_IMAGE=public.ecr.aws/lambda/nodejs:22");
+    expect(dockerfile.match(/^FROM --platform=linux\/arm64 \$\{BASE_IMAGE\}/gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^CMD \["index\.handler"\]$/m);
+  });
+
+  it("ships only the model files the server reads", () => {
+    for (const file of [
+      MODEL_FILES.topology,
+      MODEL_FILES.weights,
+      MODEL_FILES.features,
+      MODEL_FILES.airports,
+    ]) {
+      expect(readFileSync(join(context, "model", file))).toEqual(readFileSync(join(workspaceModelDir, file)));
+    }
+    expect(existsSync(join(context, "model", MODEL_FILES.golden))).toBe(false);
+  });
+
+  it("bundles tfjs-core and the backends but not tfjs-layers", () => {
+    const bundle = readFileSync(join(context, "index.js"), "utf8");
+    expect(bundle).not.toMatch(/LayersModel|tfjs-layers/);
+    expect(bundle).toContain('require("@tensorflow/tfjs-node")');
+  });
+
+  const golden = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.golden), "utf8"));
+
+  /** Requires `<dir>/index.js` in a fresh process outside the repository and sends the golden request. */
+  function serveFrom(dir: string) {
+    const script = `
+      const { handler } = require(${JSON.stringify(join(dir, "index.js"))});
+      handler(${JSON.stringify(apiEvent({ instances: golden.instances }))})
+        .then((r) => console.log("RESPONSE " + JSON.stringify(r)));
+    `;
+    const { MODEL_DIR: _unset, ...env } = process.env;
+    const run = spawnSync(process.execPath, ["-e", script], {
+      cwd: tmpdir(),
+      env,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const lines = run.stdout.trim().split("\n");
+    const loaded = lines
+      .map((l) => JSON.parse(l.startsWith("RESPONSE ") ? "{}" : l))
+      .find((l) => l.message === "model loaded");
+    const responseLine = lines.find((l) => l.startsWith("RESPONSE "));
+    return {
+      run,
+      loaded,
+      response: responseLine ? JSON.parse(responseLine.slice("RESPONSE ".length)) : undefined,
+    };
+  }
+
+  function expectGoldenPredictions(response: { statusCode: number; body: string }) {
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body);
+    expect(body.predictions).toHaveLength(golden.probabilities.length);
+    body.predictions.forEach((p: { delayProbability: number }, i: number) => {
+      expect(Math.abs(p.delayProbability - golden.probabilities[i])).toBeLessThan(1e-4);
+    });
+  }
+
+  it("serves POST /predict from a fresh process with the wasm backend and the model beside the bundle", () => {
+    const { run, loaded, response } = serveFrom(context);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(loaded).toEqual(expect.objectContaining({ backend: "wasm", version: golden.version }));
+    expectGoldenPredictions(response);
+  });
+
+  it("falls back to the cpu backend when the wasm binaries are missing", () => {
+    const withoutWasm = join(context, "..", "without-wasm");
+    cpSync(context, withoutWasm, { recursive: true });
+    for (const file of readdirSync(withoutWasm).filter((f) => f.endsWith(".wasm")))
+      rmSync(join(withoutWasm, file));
+    const { run, loaded, response } = serveFrom(withoutWasm);
+    expect(run.status).toBe(0);
+    expect(loaded).toEqual(expect.objectContaining({ backend: "cpu", version: golden.version }));
+    expectGoldenPredictions(response);
+  });
+});

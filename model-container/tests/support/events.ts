@@ -1,0 +1,33 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+
+/** An API Gateway HTTP API (payload v2) event, as the prediction route receives it. */
+export function apiEvent(
+  body: unknown,
+  options: { method?: string; path?: string; headers?: Record<string, string>; rawBody?: string } = {},
+): APIGatewayProxyEventV2 {
+  const method = options.method ?? "POST";
+  const path = options.path ?? "/predict";
+  return {
+    version: "2.0",
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: "",
+    headers: options.headers ?? { "content-type": "application/json" },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "api",
+      domainName: "api.example.com",
+      domainPrefix: "api",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.1", userAgent: "jest" },
+      requestId: "request",
+      routeKey: `${method} ${path}`,
+      stage: "$default",
+      time: "13/Jan/2001:14:56:00 +0000",
+      timeEpoch: 979397760000,
+    },
+    body: options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+    isBase64Encoded: false,
+  };
+}
+
+export const workspaceModelDir = `${__dirname}/../../model`;

@@ -1,0 +1,221 @@
+/**
+ * The prediction Lambda: `POST /predict` through the handler (1 and 1000 instances) against the raw model call
+ * on already-built tensors, wasm against cpu, and the cold init of the image's bundle in a fresh process.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { parseWith } from "@sml/common/http";
+import { createPredictionHandler, defaultModelDir, type PredictionApp } from "@sml/model-container/handler";
+import { buildModelImageContext } from "@sml/model-container/image-context";
+import { loadLayersModel, oneHotInputs, predictLayers } from "@sml/model-container/layers-model";
+import { PredictRequestSchema, resolveFlights } from "@sml/model-container/predict-flights";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { type BenchRow, percentile, reportBench, round } from "./report";
+
+const AIRPORTS = ["ATL", "ORD", "DFW", "LAX", "SFO", "SEA", "DEN", "PHX", "LAS", "BOS", "JFK", "MSP", "ZZZ"];
+
+/** Deterministic, varied instances: every airport pair, hour and month, a third of them without a distance. */
+function instances(n: number): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => {
+    const origin = AIRPORTS[i % AIRPORTS.length] as string;
+    const destination = AIRPORTS[(i * 7 + 3) % AIRPORTS.length] as string;
+    const month = String((i % 6) + 1).padStart(2, "0");
+    const day = String((i % 28) + 1).padStart(2, "0");
+    const hour = String(i % 24).padStart(2, "0");
+    const needsDistance = i % 3 !== 0 || origin === "ZZZ" || destination === "ZZZ";
+    return {
+      origin,
+      destination,
+      departure: `2001-${month}-${day}T${hour}:15:00`,
+      ...(needsDistance ? { distance: 200 + ((i * 37) % 2400) } : {}),
+    };
+  });
+}
+
+function event(n: number): APIGatewayProxyEventV2 {
+  const body = JSON.stringify({ instances: instances(n) });
+  return {
+    version: "2.0",
+    routeKey: "POST /predict",
+    rawPath: "/predict",
+    rawQueryString: "",
+    headers: { "content-type": "application/json" },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "bench",
+      domainName: "bench",
+      domainPrefix: "bench",
+      http: {
+        method: "POST",
+        path: "/predict",
+        protocol: "HTTP/1.1",
+        sourceIp: "127.0.0.1",
+        userAgent: "bench",
+      },
+      requestId: "bench",
+      routeKey: "POST /predict",
+      stage: "$default",
+      time: "",
+      timeEpoch: 0,
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+async function samples(iterations: number, fn: () => unknown): Promise<number[]> {
+  for (let i = 0; i < Math.min(50, iterations); i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = performance.now();
+    await fn();
+    out.push(performance.now() - start);
+  }
+  return out;
+}
+
+interface BackendFigures {
+  readonly handler1000: number;
+  readonly raw1000: number;
+  /** tfjs-layers' LayersModel.predict on the one-hot tensors it was trained on (what serving avoids). */
+  readonly layers1000: number;
+  readonly handler1: number[];
+  readonly raw1: number;
+}
+
+async function measure(app: PredictionApp): Promise<BackendFigures> {
+  const ok = await app.handler(event(1000));
+  if (ok.statusCode !== 200) throw new Error(`handler answered ${ok.statusCode}: ${ok.body}`);
+  // Raw: the same 1000 flights, encoded and turned into tensors once, then only the batched model call.
+  const body = JSON.parse(event(1000).body as string);
+  const flights = resolveFlights(parseWith(PredictRequestSchema, body).instances, app.model.airports);
+  const tensors1000 = app.model.toTensors(app.model.encoder.encode(flights));
+  const tensors1 = app.model.toTensors(app.model.encoder.encode(flights.slice(0, 1)));
+  const e1000 = event(1000);
+  const e1 = event(1);
+  const raw1000 = percentile(await samples(300, () => app.model.predictTensors(tensors1000)), 50);
+  const layers = await loadLayersModel(defaultModelDir());
+  const { originVocabulary, destinationVocabulary } = app.model.encoder.metadata;
+  const oneHot1000 = oneHotInputs(
+    app.model.encoder.encode(flights),
+    originVocabulary.length,
+    destinationVocabulary.length,
+  );
+  const layers1000 = percentile(await samples(300, () => predictLayers(layers, oneHot1000)), 50);
+  const handler1000 = percentile(await samples(300, () => app.handler(e1000)), 50);
+  const raw1 = percentile(await samples(2000, () => app.model.predictTensors(tensors1)), 50);
+  const handler1 = await samples(2000, () => app.handler(e1));
+  return { handler1000, raw1000, layers1000, handler1, raw1 };
+}
+
+const COLD_RUNS = 7;
+
+/**
+ * Cold start as Lambda sees it: a fresh `node` process that requires the image's bundle (built exactly as
+ * `npm run build` builds it, into a folder with no node_modules) and answers one request. Node's own boot is
+ * measured the same way with an empty script and subtracted.
+ */
+async function coldStarts(): Promise<{ ready: number[]; nodeBoot: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), "sml-model-bench-"));
+  try {
+    const bundleDir = join(dir, "model-image");
+    await buildModelImageContext({ outDir: bundleDir });
+    const script = `
+      const { handler } = require(${JSON.stringify(join(bundleDir, "index.js"))});
+      handler(${JSON.stringify(event(1))}).then((r) => {
+        if (r.statusCode !== 200) throw new Error(r.body);
+        console.log("COLD " + performance.now());
+      });`;
+    const emptyScript = `console.log("COLD " + performance.now());`;
+    const timeTo = (code: string): number => {
+      const run = spawnSync(process.execPath, ["-e", code], { cwd: dir, encoding: "utf8" });
+      const line = run.stdout.split("\n").find((l) => l.startsWith("COLD "));
+      if (run.status !== 0 || !line) throw new Error(`cold start failed: ${run.stderr}`);
+      return Number(line.slice(5));
+    };
+    const ready: number[] = [];
+    const nodeBoot: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      ready.push(timeTo(script));
+      nodeBoot.push(timeTo(emptyScript));
+    }
+    return { ready, nodeBoot };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const logger = new Logger({ logLevel: "SILENT" });
+  const modelDir = defaultModelDir();
+  const wasm = await measure(await createPredictionHandler({ modelDir, backends: ["wasm"], logger }));
+  const cpu = await measure(await createPredictionHandler({ modelDir, backends: ["cpu"], logger }));
+  const cold = await coldStarts();
+
+  const rows: BenchRow[] = [];
+  for (const [name, f] of [
+    ["wasm", wasm],
+    ["cpu", cpu],
+  ] as const) {
+    rows.push(
+      {
+        name: `${name}: handler, 1000 instances (p50)`,
+        value: round(f.handler1000),
+        unit: "ms",
+        baseline: { name: "raw model.predict on built tensors", value: round(f.raw1000, 3) },
+        ratio: round(f.raw1000 / f.handler1000),
+        target: ">= 0.8x raw throughput",
+        met: f.raw1000 / f.handler1000 >= 0.8,
+      },
+      {
+        name: `${name}: handler, 1000 instances vs tfjs-layers model.predict`,
+        value: round(f.handler1000),
+        unit: "ms",
+        baseline: { name: "LayersModel.predict on built one-hot tensors", value: round(f.layers1000, 3) },
+        ratio: round(f.layers1000 / f.handler1000),
+      },
+      {
+        name: `${name}: handler, 1 instance p50`,
+        value: round(percentile(f.handler1, 50), 3),
+        unit: "ms",
+        baseline: { name: "raw model.predict, 1 row", value: round(f.raw1, 3) },
+      },
+      { name: `${name}: handler, 1 instance p99`, value: round(percentile(f.handler1, 99), 3), unit: "ms" },
+    );
+  }
+  const wasmFaster =
+    wasm.handler1000 < cpu.handler1000 && percentile(wasm.handler1, 50) <= percentile(cpu.handler1, 50) * 1.1;
+  rows.push({
+    name: "image default wasm vs cpu: handler, 1000 instances",
+    value: round(wasm.handler1000),
+    unit: "ms",
+    baseline: { name: "cpu", value: round(cpu.handler1000) },
+    ratio: round(cpu.handler1000 / wasm.handler1000),
+    target: "default backend (wasm) fastest",
+    met: wasmFaster,
+  });
+  const readyMedian = percentile(cold.ready, 50);
+  const bootMedian = percentile(cold.nodeBoot, 50);
+  rows.push(
+    {
+      name: `cold init: require bundle + load model + first request (fresh process, median of ${COLD_RUNS})`,
+      value: round(readyMedian - bootMedian, 1),
+      unit: "ms",
+    },
+    {
+      name: "cold start incl. node boot",
+      value: round(readyMedian, 1),
+      unit: "ms",
+      baseline: { name: "empty node process", value: round(bootMedian, 1) },
+    },
+  );
+  reportBench("model", rows);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
