@@ -123,7 +123,10 @@ export async function startStack(
       dlqUrl: messaging.deadLetterQueueUrl,
       databaseUrl: database.url,
     };
-    writeFileSync(join(config.localDir, STACK_FILE), `${JSON.stringify(description, null, 2)}\n`);
+    // Owner-only: it may hold the password of a DATABASE_URL.
+    writeFileSync(join(config.localDir, STACK_FILE), `${JSON.stringify(description, null, 2)}\n`, {
+      mode: 0o600,
+    });
     // Only now: had the start failed, the saved messages would still be on disk for the next attempt.
     restored.forget();
     return {
@@ -165,7 +168,8 @@ async function stopStack(p: StopParts): Promise<void> {
   const pending = await p.messaging.snapshot();
   const file = join(p.localDir, PENDING_MESSAGES_FILE);
   if (pending.queue.length + pending.deadLetterQueue.length > 0) {
-    writeFileSync(file, JSON.stringify(pending));
+    // Owner-only: the messages hold users' names and emails.
+    writeFileSync(file, JSON.stringify(pending), { mode: 0o600 });
     log.info("saved undelivered messages for the next start", {
       queue: pending.queue.length,
       deadLetterQueue: pending.deadLetterQueue.length,
