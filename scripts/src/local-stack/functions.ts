@@ -57,6 +57,8 @@ export interface LoadedFunctions {
   readonly api: HttpFunction;
   readonly prediction?: HttpFunction;
   readonly subscriber: SqsHandler;
+  /** Why the prediction function failed its init, if it did. */
+  readonly predictionProblem?: string;
 }
 
 function handlerOf<T>(mod: unknown, name: string): T {
@@ -77,17 +79,19 @@ async function load(specifier: string): Promise<unknown> {
 
 /**
  * Loads the model now, as Lambda's init phase would, when the module offers it. A failure (no model yet) is
- * logged, and POST /predict then answers 500 as the deployed function would; the rest of the stack runs.
+ * logged and returned, and POST /predict then answers 500 as the deployed function would; the rest runs.
  */
-async function warmUp(mod: unknown): Promise<void> {
+async function warmUp(mod: unknown): Promise<string | undefined> {
   const warm = (mod as { warmUp?: unknown } | undefined)?.warmUp;
-  if (typeof warm !== "function") return;
+  if (typeof warm !== "function") return undefined;
   try {
     await (warm as () => Promise<unknown>)();
+    return undefined;
   } catch (err) {
     log.warn("the prediction function could not initialise; POST /predict will answer 500", {
       error: err as Error,
     });
+    return (err as Error).message;
   }
 }
 
@@ -98,7 +102,7 @@ export async function loadFunctions(
   const api = await load(modules.api);
   const subscriber = await load(modules.subscriber);
   const prediction = modules.prediction ? await load(modules.prediction) : undefined;
-  await warmUp(prediction);
+  const predictionProblem = await warmUp(prediction);
   return {
     api: {
       identity: { functionName: "sml-api-local", region, timeoutSeconds: 10, memoryMB: 512 },
@@ -113,5 +117,6 @@ export async function loadFunctions(
         }
       : {}),
     subscriber: handlerOf<SqsHandler>(subscriber, modules.subscriber),
+    ...(predictionProblem ? { predictionProblem } : {}),
   };
 }

@@ -1,8 +1,7 @@
 /**
  * `npm start`: runs the whole system on this machine (no AWS account) until Ctrl-C. See README.md, Quickstart.
  */
-import { existsSync } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { ENV } from "@sml/common/env";
 import { ROUTES } from "@sml/common/routes";
 import { type LocalStackConfig, loadConfig } from "./config";
@@ -29,7 +28,7 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     `  SNS + SQS     ${d.awsEndpoint} (fauxqs)   topic ${LOCAL_RESOURCE_NAMES.topic} -> queue ${LOCAL_RESOURCE_NAMES.queue} -> DLQ ${LOCAL_RESOURCE_NAMES.deadLetterQueue} after ${m.maxReceiveCount} receives`,
     `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
     `  database      ${database}`,
-    `  prediction    ${prediction(local)}`,
+    `  prediction    ${prediction(stack, local)}`,
     `  details       ${local(`${config.localDir}/${STACK_FILE}`)} (apiUrl, awsEndpoint, topicArn, queueUrl, dlqUrl, databaseUrl)`,
     "  logs          this terminal: one JSON object per line from every function (Powertools) and the stack",
     "",
@@ -43,12 +42,13 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
   ].join("\n");
 }
 
-/** Where the model comes from; a missing model is said here, not discovered by the first POST /predict. */
-function prediction(local: (p: string) => string): string {
-  const dir = process.env[ENV.modelDir] ?? "";
-  return existsSync(join(dir, "model.json"))
-    ? `model from ${local(dir)}, loaded at start`
-    : `NO MODEL in ${local(dir)}: POST /predict answers 500 until one is trained (see model-container/README.md)`;
+/** Where the model comes from, or why POST /predict cannot answer: said here, not found by the first request. */
+function prediction(stack: RunningStack, local: (p: string) => string): string {
+  const dir = local(process.env[ENV.modelDir] ?? "");
+  if (stack.predictionProblem) {
+    return `NOT AVAILABLE (POST /predict answers 500): ${stack.predictionProblem.slice(0, 200)}`;
+  }
+  return `model from ${dir}, loaded at start`;
 }
 
 /** Never print a password that someone put into DATABASE_URL. */

@@ -30,6 +30,8 @@ export interface RunningStack {
   readonly description: StackDescription;
   readonly database: LocalDatabase;
   readonly mapping: EventSourceMapping;
+  /** Why POST /predict cannot answer, when the prediction function failed its init. */
+  readonly predictionProblem?: string;
   /** Stops in the order that loses nothing; resolves within `budgetMs` (the caller exits afterwards). */
   stop(budgetMs?: number): Promise<void>;
 }
@@ -133,6 +135,7 @@ export async function startStack(
       description,
       database,
       mapping,
+      ...(functions.predictionProblem ? { predictionProblem: functions.predictionProblem } : {}),
       stop: async (budgetMs = DEFAULT_STOP_BUDGET_MS) => {
         await stopStack({ budgetMs, api, mapping, messaging, sqs, database, localDir: config.localDir });
         unlock();
