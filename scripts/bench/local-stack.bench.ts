@@ -2,7 +2,8 @@
  * The local stack (`npm start`): how long until the first successful GET /health, with PGlite (fresh and
  * reopened data folder) and with DATABASE_URL; then autocannon, 50 connections for 10 s, on
  * GET /users?limit=20 and POST /users, against the same handlers called in-process in this run (the cost of
- * the HTTP layer), and the time until every accepted POST is a row. Target: zero errors.
+ * the HTTP layer), and the time until every accepted POST is a row; the same HTTP load on PGlite, the default.
+ * Target: zero errors.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -178,6 +179,59 @@ async function msUntilRows(sql: Client, pattern: string, expected: number): Prom
   }
 }
 
+async function seed(apiUrl: string, sql: Client, label: string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: SEED_USERS }, (_, i) =>
+      fetch(`${apiUrl}/users`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: `Seed ${i}`, email: `${label}-seed-${i}@example.com` }),
+      }),
+    ),
+  );
+  await msUntilRows(sql, `${label}-seed-%`, SEED_USERS);
+}
+
+/** HTTP-only load rows for one database (GET and POST, errors, time until accepted POSTs are rows). */
+async function httpRows(apiUrl: string, sql: Client, database: string): Promise<BenchRow[]> {
+  const label = database.toLowerCase();
+  await seed(apiUrl, sql, label);
+  const get = await httpLoad(`${apiUrl}/users?limit=20`, "GET", label);
+  const post = await httpLoad(`${apiUrl}/users`, "POST", `${label}-load`);
+  const drainMs = await msUntilRows(sql, `${label}-load-%`, post.accepted);
+  const rows: BenchRow[] = [];
+  for (const [route, r] of [
+    ["GET /users?limit=20", get],
+    ["POST /users", post],
+  ] as const) {
+    rows.push(
+      {
+        name: `${database}: ${route}: HTTP, ${CONNECTIONS} connections, ${DURATION_SECONDS} s`,
+        value: round(r.rps, 0),
+        unit: "req/s",
+      },
+      {
+        name: `${database}: ${route}: HTTP p50 / p99`,
+        value: round(r.p50, 1),
+        unit: `ms / ${round(r.p99, 1)} ms`,
+      },
+      {
+        name: `${database}: ${route}: errors (incl. non-2xx)`,
+        value: r.errors,
+        unit: "requests",
+        target: "0",
+        met: r.errors === 0,
+      },
+    );
+  }
+  rows.push({
+    name: `${database}: POST /users: all ${post.accepted} accepted in the database, after the load`,
+    value: round(drainMs, 0),
+    unit: "ms",
+  });
+  return rows;
+}
+
 function event(method: string, url: string, body = ""): APIGatewayProxyEventV2 {
   const routeKey = method === "POST" ? "POST /users" : "GET /users";
   return toApiGatewayEvent({
@@ -199,8 +253,17 @@ async function main(): Promise<void> {
   const fresh = await startStack({}, pgliteDir);
   await fresh.stop();
   const reopened = await startStack({}, pgliteDir);
-  await reopened.stop();
-  rmSync(pgliteDir, { recursive: true, force: true });
+  // The default `npm start` (PGlite): the same HTTP load, no in-process twin (it would need a second PGlite).
+  const pglite = new Client({ connectionString: reopened.stack.databaseUrl });
+  let pgliteRows: BenchRow[];
+  try {
+    await pglite.connect();
+    pgliteRows = await httpRows(reopened.stack.apiUrl, pglite, "PGlite");
+  } finally {
+    await pglite.end().catch(() => undefined);
+    await reopened.stop();
+    rmSync(pgliteDir, { recursive: true, force: true });
+  }
 
   const db = await createScratchDatabase("bench_local_stack");
   const pgDir = mkdtempSync(join(tmpdir(), "sml-bench-pg-"));
@@ -228,16 +291,7 @@ async function main(): Promise<void> {
     const { apiUrl } = running.stack;
 
     // Seed pages for GET through the stack itself.
-    await Promise.all(
-      Array.from({ length: SEED_USERS }, (_, i) =>
-        fetch(`${apiUrl}/users`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ name: `Seed ${i}`, email: `seed-${i}@example.com` }),
-        }),
-      ),
-    );
-    await msUntilRows(sql, "seed-%", SEED_USERS);
+    await seed(apiUrl, sql, "pg");
 
     // In-process: the same handler module, configured for the same database and topic as the stack.
     Object.assign(
@@ -279,24 +333,24 @@ async function main(): Promise<void> {
     ] as const) {
       rows.push(
         {
-          name: `${route}: HTTP, ${CONNECTIONS} connections, ${DURATION_SECONDS} s`,
+          name: `PostgreSQL: ${route}: HTTP, ${CONNECTIONS} connections, ${DURATION_SECONDS} s`,
           value: round(http.rps, 0),
           unit: "req/s",
           baseline: { name: "handler in-process, 50 concurrent", value: round(direct.rps, 0) },
           ratio: round(http.rps / direct.rps, 2),
         },
         {
-          name: `${route}: HTTP p50 / p99`,
+          name: `PostgreSQL: ${route}: HTTP p50 / p99`,
           value: round(http.p50, 1),
           unit: `ms / ${round(http.p99, 1)} ms`,
         },
         {
-          name: `${route}: in-process p50 / p99`,
+          name: `PostgreSQL: ${route}: in-process p50 / p99`,
           value: round(direct.p50, 1),
           unit: `ms / ${round(direct.p99, 1)} ms`,
         },
         {
-          name: `${route}: errors over HTTP (incl. non-2xx)`,
+          name: `PostgreSQL: ${route}: errors over HTTP (incl. non-2xx)`,
           value: http.errors,
           unit: "requests",
           target: "0",
@@ -306,20 +360,21 @@ async function main(): Promise<void> {
     }
     rows.push(
       {
-        name: `POST /users: HTTP accepted (202) -> all ${postHttp.accepted} in the database, after the load`,
+        name: `PostgreSQL: POST /users: HTTP accepted (202) -> all ${postHttp.accepted} in the database, after the load`,
         value: round(httpDrainMs, 0),
         unit: "ms",
         baseline: { name: "after the in-process load", value: round(directDrainMs, 0) },
       },
       {
         // autocannon stops with up to 50 requests in flight: the server may have accepted them uncounted.
-        name: "POST /users: rows for the HTTP load",
+        name: "PostgreSQL: POST /users: rows for the HTTP load",
         value: httpRows,
         unit: "rows",
         target: `>= ${postHttp.accepted} counted 202s, <= ${postHttp.sent} sent`,
         met: httpRows >= postHttp.accepted && httpRows <= (postHttp.sent ?? 0),
       },
     );
+    rows.push(...pgliteRows);
     await running.stop();
   } finally {
     await sql.end().catch(() => undefined);
