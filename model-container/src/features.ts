@@ -3,8 +3,8 @@
  * by the inference core alike, so a feature cannot drift between the two.
  *
  * A flight becomes two vocabulary indices (origin, destination; index 0 is the out-of-vocabulary bucket) and a
- * dense numeric row: departure hour one-hot (24), weekday one-hot (7, Monday first), month on the unit circle
- * (sin, cos) and the standardized natural log of the distance in miles.
+ * dense numeric row: departure hour one-hot (24), weekday one-hot (7, Monday first), the standardized natural log
+ * of the distance in miles, and last the month on the unit circle (sin, cos).
  */
 import { z } from "zod";
 
@@ -18,13 +18,17 @@ export const WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] a
 export const NUMERIC_FEATURE_NAMES: readonly string[] = [
   ...Array.from({ length: HOURS }, (_, h) => `hour=${h}`),
   ...WEEKDAY_NAMES.map((d) => `weekday=${d}`),
+  "log_distance_std",
   "month_sin",
   "month_cos",
-  "log_distance_std",
 ];
 export const NUMERIC_FEATURES = NUMERIC_FEATURE_NAMES.length;
-const MONTH_OFFSET = HOURS + WEEKDAYS;
-const DISTANCE_OFFSET = MONTH_OFFSET + 2;
+/** The month columns come last: the network adds them linearly to its output (see model-spec.ts). */
+export const MONTH_FEATURES = 2;
+/** Columns that go through the hidden layers. */
+export const DEEP_NUMERIC_FEATURES = NUMERIC_FEATURES - MONTH_FEATURES;
+const DISTANCE_OFFSET = HOURS + WEEKDAYS;
+const MONTH_OFFSET = DEEP_NUMERIC_FEATURES;
 
 /** Wall-clock departure time at the origin airport (the data set's timestamps carry no time zone). */
 export interface LocalDateTime {

@@ -26,6 +26,12 @@ describe("docs/model-card.md", () => {
     }
   });
 
+  it("reports a model that beats logistic regression on ROC AUC and log loss", () => {
+    const { model, logisticRegression } = metrics.results;
+    expect(model.rocAuc).toBeGreaterThan(logisticRegression.rocAuc);
+    expect(model.logLoss).toBeLessThan(logisticRegression.logLoss);
+  });
+
   it("evaluates only on departures after the training and validation days", () => {
     expect(metrics.split.train.lastDeparture < metrics.split.validation.firstDeparture).toBe(true);
     expect(metrics.split.validation.lastDeparture < metrics.split.evaluation.firstDeparture).toBe(true);

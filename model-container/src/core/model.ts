@@ -8,7 +8,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import { type EncodedBatch, FeatureEncoder, FeatureMetadataSchema, NUMERIC_FEATURES } from "../features";
+import {
+  DEEP_NUMERIC_FEATURES,
+  type EncodedBatch,
+  FeatureEncoder,
+  FeatureMetadataSchema,
+  MONTH_FEATURES,
+  NUMERIC_FEATURES,
+} from "../features";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
 
 const WeightsManifestSchema = z.object({
@@ -71,7 +78,8 @@ export class FlightDelayModel {
     readonly airports: ReadonlyMap<string, { latitude: number; longitude: number }>,
     private readonly originEmbedding: tf.Tensor2D,
     private readonly destinationEmbedding: tf.Tensor2D,
-    private readonly dense: readonly DenseWeights[],
+    private readonly hidden: readonly DenseWeights[],
+    private readonly output: DenseWeights,
   ) {}
 
   get threshold(): number {
@@ -135,11 +143,15 @@ export class FlightDelayModel {
       EMBEDDING_DIM,
     ]);
     const dense: DenseWeights[] = [];
-    let inputs = 2 * EMBEDDING_DIM + NUMERIC_FEATURES;
-    for (const { name, units } of [...LAYERS.hidden, { name: LAYERS.output, units: 1 }]) {
+    let inputs = 2 * EMBEDDING_DIM + DEEP_NUMERIC_FEATURES;
+    for (const { name, units } of LAYERS.hidden) {
       dense.push({ kernel: take(`${name}/kernel`, [inputs, units]), bias: take(`${name}/bias`, [units]) });
       inputs = units;
     }
+    const output: DenseWeights = {
+      kernel: take(`${LAYERS.output}/kernel`, [inputs + MONTH_FEATURES, 1]),
+      bias: take(`${LAYERS.output}/bias`, [1]),
+    };
     return new FlightDelayModel(
       features.version,
       new FeatureEncoder(features),
@@ -147,6 +159,7 @@ export class FlightDelayModel {
       originEmbedding,
       destinationEmbedding,
       dense,
+      output,
     );
   }
 
@@ -161,24 +174,25 @@ export class FlightDelayModel {
   /** One batched forward pass; returns P(delay > 15 min) per row. */
   predictTensors(inputs: BatchTensors): Float32Array {
     const out = tf.tidy(() => {
+      const rows = inputs.numeric.shape[0];
       let x: tf.Tensor2D = tf.concat2d(
         [
           tf.gather(this.originEmbedding, inputs.originIndex),
           tf.gather(this.destinationEmbedding, inputs.destinationIndex),
-          inputs.numeric,
+          tf.slice(inputs.numeric, [0, 0], [rows, DEEP_NUMERIC_FEATURES]),
         ],
         1,
       );
-      const last = this.dense.length - 1;
-      this.dense.forEach(({ kernel, bias }, i) => {
-        x = tf.fused.matMul({
-          a: x,
-          b: kernel,
-          bias,
-          activation: i === last ? "sigmoid" : "relu",
-        }) as tf.Tensor2D;
+      for (const { kernel, bias } of this.hidden) {
+        x = tf.fused.matMul({ a: x, b: kernel, bias, activation: "relu" }) as tf.Tensor2D;
+      }
+      const month = tf.slice(inputs.numeric, [0, DEEP_NUMERIC_FEATURES], [rows, MONTH_FEATURES]);
+      return tf.fused.matMul({
+        a: tf.concat2d([x, month], 1),
+        b: this.output.kernel,
+        bias: this.output.bias,
+        activation: "sigmoid",
       });
-      return x;
     });
     const probabilities = out.dataSync() as Float32Array;
     out.dispose();

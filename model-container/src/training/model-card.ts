@@ -97,7 +97,8 @@ destination, scheduled local departure time and distance. Served by the predicti
   (${m.features.originVocabulary - 1} origins, ${m.features.destinationVocabulary - 1} destinations); all others share an
   out-of-vocabulary bucket (index 0), which the rare airports train. ${pct(m.features.evaluationRowsWithOov)} of evaluation
   flights touch it.
-- departure hour: one-hot (24); weekday: one-hot (7, ${WEEKDAY_NAMES.join(", ")}); month: sin and cos of the month angle.
+- departure hour: one-hot (24); weekday: one-hot (7, ${WEEKDAY_NAMES.join(", ")}); month: sin and cos of the month angle,
+  fed to the output layer only, so it shifts the logit without interacting with airports or hours.
 - distance: natural log of miles, standardized with the training mean ${f4(m.features.logDistance.mean)} and standard
   deviation ${f4(m.features.logDistance.std)}.
 

@@ -12,12 +12,14 @@ import { FlightDelayModel, modelVersion } from "../core/model";
 import {
   allocateBatch,
   buildVocabulary,
+  DEEP_NUMERIC_FEATURES,
   type EncodedBatch,
   FeatureEncoder,
   type FeatureMetadata,
   type FlightInput,
   fitLogDistance,
   greatCircleMiles,
+  MONTH_FEATURES,
   NUMERIC_FEATURE_NAMES,
   NUMERIC_FEATURES,
   parseLocalDateTime,
@@ -78,7 +80,8 @@ function buildNetwork(originVocab: number, destinationVocab: number, seed: numbe
   const glorot = () => tfl.initializers.glorotUniform({ seed: nextSeed++ });
   const origin = tfl.input({ shape: [originVocab], name: "origin_one_hot" });
   const destination = tfl.input({ shape: [destinationVocab], name: "destination_one_hot" });
-  const numeric = tfl.input({ shape: [NUMERIC_FEATURES], name: "numeric" });
+  const numeric = tfl.input({ shape: [DEEP_NUMERIC_FEATURES], name: "numeric" });
+  const month = tfl.input({ shape: [MONTH_FEATURES], name: "month" });
   const embed = (input: tfl.SymbolicTensor, name: string) =>
     tfl.layers
       .dense({
@@ -100,27 +103,33 @@ function buildNetwork(originVocab: number, destinationVocab: number, seed: numbe
       .dense({ units, activation: "relu", name, kernelInitializer: glorot() })
       .apply(x) as tfl.SymbolicTensor;
   }
+  const withMonth = tfl.layers
+    .concatenate({ name: "hidden_and_month" })
+    .apply([x, month]) as tfl.SymbolicTensor;
   const output = tfl.layers
     .dense({ units: 1, activation: "sigmoid", name: LAYERS.output, kernelInitializer: glorot() })
-    .apply(x) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: [origin, destination, numeric], outputs: output, name: MODEL_NAME });
+    .apply(withMonth) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [origin, destination, numeric, month], outputs: output, name: MODEL_NAME });
 }
 
-/** Logistic regression on the same features: one sigmoid unit over the concatenated one-hot and numeric inputs. */
+/** Logistic regression on the same features: one sigmoid unit over all inputs, concatenated in order. */
 function buildLogisticRegression(originVocab: number, destinationVocab: number): tfl.LayersModel {
-  const origin = tfl.input({ shape: [originVocab] });
-  const destination = tfl.input({ shape: [destinationVocab] });
-  const numeric = tfl.input({ shape: [NUMERIC_FEATURES] });
-  const x = tfl.layers.concatenate().apply([origin, destination, numeric]) as tfl.SymbolicTensor;
+  const inputs = [
+    tfl.input({ shape: [originVocab] }),
+    tfl.input({ shape: [destinationVocab] }),
+    tfl.input({ shape: [DEEP_NUMERIC_FEATURES] }),
+    tfl.input({ shape: [MONTH_FEATURES] }),
+  ];
+  const x = tfl.layers.concatenate().apply(inputs) as tfl.SymbolicTensor;
   const output = tfl.layers
     .dense({
       units: 1,
       activation: "sigmoid",
       kernelInitializer: tfl.initializers.zeros(),
-      biasInitializer: tfl.initializers.constant({ value: 0 }),
+      biasInitializer: tfl.initializers.zeros(),
     })
     .apply(x) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: [origin, destination, numeric], outputs: output });
+  return tfl.model({ inputs, outputs: output });
 }
 
 function encodeRows(
@@ -391,7 +400,7 @@ async function main(): Promise<void> {
       ...TRAINING,
       backend,
       seconds: (performance.now() - started) / 1000,
-      architecture: `origin/destination embeddings ${EMBEDDING_DIM}d + ${NUMERIC_FEATURES} numeric -> ${LAYERS.hidden.map((l) => `dense ${l.units} relu`).join(" -> ")} -> dense 1 sigmoid`,
+      architecture: `origin/destination embeddings ${EMBEDDING_DIM}d + ${DEEP_NUMERIC_FEATURES} numeric -> ${LAYERS.hidden.map((l) => `dense ${l.units} relu`).join(" -> ")} -> dense 1 sigmoid over the last hidden layer and the ${MONTH_FEATURES} month columns (month is additive on the logit)`,
       parameters: network.countParams(),
       history,
     },
