@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { matchRoute, type RouteMatch, type RouteTarget, routeKey } from "@sml/common/routes";
+import { matchRoute, type RouteTarget, routeKey } from "@sml/common/routes";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResultV2,
@@ -250,7 +250,7 @@ async function handle(
   const method = (req.method ?? "GET").toUpperCase();
   const url = req.url ?? "/";
   const path = url.split("?")[0] ?? "/";
-  const match = resolveRoute(method, path);
+  const match = matchRoute(method, path);
   if (match.kind !== "found") {
     req.resume();
     // The deployed HTTP API has one route per table entry and no `$default` route, so API Gateway itself
@@ -308,16 +308,6 @@ async function handle(
     return;
   }
   send(res, result, requestId);
-}
-
-function resolveRoute(method: string, path: string): RouteMatch {
-  try {
-    return matchRoute(method, path);
-  } catch (err) {
-    // Broken percent-encoding in a path parameter cannot name any route.
-    if (err instanceof URIError) return { kind: "not-found" };
-    throw err;
-  }
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyResultV2, requestId: string): void {
