@@ -113,13 +113,17 @@ describe("HTTP API", () => {
   it("protects the authorized routes with a Cognito JWT authorizer in prd, leaving /health open", () => {
     const pool = prd.env.api.userPool;
     const client = prd.env.api.userPoolClient;
+    const smoke = prd.env.api.smokeTestClient;
     const authorizer = prd.env.api.authorizer;
-    if (!pool || !client || !authorizer) throw new Error("prd has no JWT authorizer");
+    if (!pool || !client || !smoke || !authorizer) throw new Error("prd has no JWT authorizer");
     expect(prd.text).toHaveResourceWithProperties(Apigatewayv2Authorizer, {
       authorizer_type: "JWT",
       identity_sources: ["$request.header.Authorization"],
       jwt_configuration: {
-        audience: [ref("aws_cognito_user_pool_client", client.friendlyUniqueId, "id")],
+        audience: [
+          ref("aws_cognito_user_pool_client", client.friendlyUniqueId, "id"),
+          ref("aws_cognito_user_pool_client", smoke.friendlyUniqueId, "id"),
+        ],
         issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${ref("aws_cognito_user_pool", pool.friendlyUniqueId, "id")}`,
       },
     });
@@ -134,6 +138,44 @@ describe("HTTP API", () => {
       else expect(synthesized).toMatchObject({ authorization_type: "NONE" });
     }
     expect(ROUTES.find((r) => r.path === "/health")?.authorized).toBe(false);
+  });
+
+  it("keeps the app client of the authorizer to SRP and refresh sign-in, without a secret", () => {
+    const client = prd.env.api.userPoolClient;
+    if (!client) throw new Error("prd has no app client");
+    expect(bodyOf(prd.json, client)).toMatchObject({
+      explicit_auth_flows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      generate_secret: false,
+    });
+  });
+
+  it("gives the smoke test its own client: admin password sign-in, no secret, 15-minute tokens, output for the scripts", () => {
+    const pool = prd.env.api.userPool;
+    const smoke = prd.env.api.smokeTestClient;
+    if (!pool || !smoke) throw new Error("prd has no smoke-test client");
+    expect(bodyOf(prd.json, smoke)).toEqual(
+      expect.objectContaining({
+        name: "sml-prd-smoke-test-client",
+        user_pool_id: ref("aws_cognito_user_pool", pool.friendlyUniqueId, "id"),
+        explicit_auth_flows: ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        generate_secret: false,
+        prevent_user_existence_errors: "ENABLED",
+        enable_token_revocation: true,
+        id_token_validity: 15,
+        access_token_validity: 15,
+        refresh_token_validity: 60,
+        token_validity_units: [{ id_token: "minutes", access_token: "minutes", refresh_token: "minutes" }],
+      }),
+    );
+    expect(prd.json.output.user_pool_smoke_test_client_id.value).toBe(
+      ref("aws_cognito_user_pool_client", smoke.friendlyUniqueId, "id"),
+    );
+  });
+
+  it("creates no smoke-test client and no Cognito outputs without the authorizer (dev)", () => {
+    expect(dev.env.api.smokeTestClient).toBeUndefined();
+    expect(resourcesOf(dev.json, "aws_cognito_user_pool_client")).toHaveLength(0);
+    expect(Object.keys(dev.json.output).filter((o) => o.startsWith("user_pool"))).toEqual([]);
   });
 
   it("exposes the API id and stage name the alarms need", () => {

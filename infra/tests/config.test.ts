@@ -4,11 +4,13 @@ import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
 import { Testing } from "cdktf";
 import {
   ConfigError,
+  connectionBudget,
   ENVIRONMENTS,
   type EnvironmentConfig,
   getEnvironmentConfig,
   validateConfig,
 } from "../src/config";
+import { auroraMaxConnections } from "../src/config/slo";
 import { defineStacks } from "../src/stacks";
 import { testBundleRoot } from "./support/paths";
 
@@ -103,6 +105,16 @@ describe("environment configs", () => {
       /cannot exceed prediction.reservedConcurrency/,
     ],
     [
+      "an API reserved concurrency of 0",
+      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 0 } }),
+      /functions.apiReservedConcurrency must be a whole number >= 1/,
+    ],
+    [
+      "more function connections than max_connections at max ACU",
+      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 898 } }),
+      /apiReservedConcurrency \(898\) \+ messaging.maximumConcurrency \(2\) \+ migration \(1\) = 901 database connections, not below max_connections 901 at database.maxAcu 4/,
+    ],
+    [
       "an API timeout over API Gateway's limit",
       (c) => ({ ...c, functions: { ...c.functions, api: { memoryMb: 512, timeoutSeconds: 60 } } }),
       /<= 29/,
@@ -118,6 +130,24 @@ describe("environment configs", () => {
     }));
     expect(() => validateConfig(unprotected)).toThrow(/prd needs database.deletionProtection/);
   });
+
+  it.each([
+    ["dev", dev],
+    ["prd", prd],
+  ])(
+    "keeps %s's api reserved concurrency + subscriber concurrency + migration below max_connections at max ACU",
+    (_name, config) => {
+      const budget = connectionBudget(config);
+      expect(budget).toEqual({
+        api: config.functions.apiReservedConcurrency,
+        subscriber: config.messaging.maximumConcurrency,
+        migrate: 1,
+        total: config.functions.apiReservedConcurrency + config.messaging.maximumConcurrency + 1,
+        limit: auroraMaxConnections(config.database.maxAcu),
+      });
+      expect(budget.total).toBeLessThan(budget.limit);
+    },
+  );
 
   it("documents every config setting with a doc comment", () => {
     const source = readFileSync(join(__dirname, "../src/config/types.ts"), "utf8");

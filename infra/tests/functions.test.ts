@@ -55,6 +55,21 @@ describe("zip functions", () => {
     },
   );
 
+  it("caps the api function at the environment's reserved concurrency, which bounds its connections", () => {
+    expect(bodyOf(dev.json, functions.api.function).reserved_concurrent_executions).toBe(
+      devConfig.functions.apiReservedConcurrency,
+    );
+    expect(bodyOf(prd.json, prd.env.functions.api.function).reserved_concurrent_executions).toBe(
+      getEnvironmentConfig("prd").functions.apiReservedConcurrency,
+    );
+    expect([dev, prd].map((s) => s.env.config.functions.apiReservedConcurrency)).toEqual([10, 100]);
+  });
+
+  it("reserves no concurrency for the subscriber and the migration (their mapping and Terraform bound them)", () => {
+    expect(bodyOf(dev.json, functions.subscriber.function).reserved_concurrent_executions).toBeUndefined();
+    expect(bodyOf(dev.json, functions.migrate.function).reserved_concurrent_executions).toBeUndefined();
+  });
+
   it.each(zipFunctions)(
     "places %s in the private subnets with the functions' security group",
     (_name, fn) => {

@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import type { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { type EnvironmentConfig, getEnvironmentConfig } from "../src/config";
 import { INTERFACE_ENDPOINT_SERVICES, subnetCidr } from "../src/constructs/network";
+import { REPO_ROOT } from "./support/paths";
 import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
 
 const dev = synthEnvironment(getEnvironmentConfig("dev"));
@@ -165,5 +168,29 @@ describe("network", () => {
     expect(subnetCidr("172.16.0.0/12", 8, 3)).toBe("172.16.48.0/20");
     expect(() => subnetCidr("10.10.0.0/16", 4, 16)).toThrow(/does not fit/);
     expect(() => subnetCidr("10.300.0.0/16", 4, 0)).toThrow(/Invalid IPv4 CIDR/);
+  });
+});
+
+describe("endpoint prices in the docs", () => {
+  /** us-east-1 list price of an interface endpoint in one AZ, per hour (docs/cost.md has the source). */
+  const ENDPOINT_AZ_HOUR = 0.01;
+  const interfaceEndpoints = resourcesOf(prd.json, "aws_vpc_endpoint").filter(
+    ([, e]) => e.vpc_endpoint_type === "Interface",
+  ).length;
+  const azs = prd.env.config.network.availabilityZones.length;
+  const monthly = interfaceEndpoints * azs * ENDPOINT_AZ_HOUR * 730;
+  const read = (path: string) => readFileSync(join(REPO_ROOT, path), "utf8");
+
+  it("prices the interface endpoints prd synthesizes, in the README, the config doc comment and cost.md", () => {
+    expect(interfaceEndpoints).toBe(INTERFACE_ENDPOINT_SERVICES.length);
+    expect(read("infra/README.md")).toContain(
+      `(~$${Math.round(monthly)}/month for ${interfaceEndpoints} in ${azs} AZs)`,
+    );
+    expect(read("infra/src/config/types.ts")).toContain(
+      `~$${Math.round(monthly)}/month for the ${interfaceEndpoints} services in ${azs} AZs`,
+    );
+    const cost = read("docs/cost.md");
+    expect(cost).toContain(`Interface VPC endpoints (prd: ${interfaceEndpoints} services x ${azs} AZs;`);
+    expect(cost).toContain(`$${monthly.toFixed(2)} (${interfaceEndpoints} services x ${azs} AZs x $7.30)`);
   });
 });

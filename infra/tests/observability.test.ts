@@ -407,9 +407,12 @@ describe("docs agree with the environment config", () => {
       .map((cell) => cell.trim());
   }
 
-  it("operations.md states each environment's stage throttle, subscriber concurrency and maximum ACU", () => {
+  it("operations.md states each environment's stage throttle, api and subscriber concurrency and maximum ACU", () => {
     expect(row("operations.md", "stage throttle").slice(1)).toEqual(
       [dev, prd].map((c) => `${c.api.throttlingRateLimit} / ${c.api.throttlingBurstLimit} rps`),
+    );
+    expect(row("operations.md", "api reserved concurrency").slice(1)).toEqual(
+      [dev, prd].map((c) => String(c.functions.apiReservedConcurrency)),
     );
     expect(row("operations.md", "subscriber `maximumConcurrency`").slice(1)).toEqual(
       [dev, prd].map((c) => String(c.messaging.maximumConcurrency)),

@@ -8,6 +8,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { TerraformStack } from "cdktf";
+import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
 import { POLICY_RULES, type PolicyRule, ruleById, type Violation } from "./support/policy-rules";
@@ -266,6 +267,26 @@ const BAD_CASES: BadCase[] = [
         2 * env.config.messaging.subscriberTimeoutSeconds,
       );
       return { stack: env, offender: addressOf(env.functions.eventSourceMapping) };
+    },
+  ],
+  [
+    "database-connections-bounded",
+    "an api function without reserved concurrency",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride("reserved_concurrent_executions", undefined);
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "database-connections-bounded",
+    "an api reserved concurrency that, with the subscriber and the migration, reaches max_connections",
+    (s) => {
+      const env = dev(s);
+      const limit = auroraMaxConnections(env.config.database.maxAcu);
+      const others = env.config.messaging.maximumConcurrency + 1;
+      env.functions.api.function.addOverride("reserved_concurrent_executions", limit - others);
+      return { stack: env, offender: addressOf(env.database.cluster) };
     },
   ],
   [

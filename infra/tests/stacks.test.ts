@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
@@ -5,6 +7,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SHARED_CONFIG } from "../src/config";
 import { BOOTSTRAP_LOCAL_STATE, GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
+import { REPO_ROOT } from "./support/paths";
 import {
   bodyOf,
   defineTestStacks,
@@ -75,6 +78,19 @@ describe("stacks", () => {
         "ecr_repository_url",
       ]),
     );
+  });
+
+  it("defines every stack output the delivery scripts read from outputs.json (prd has them all)", () => {
+    const dir = join(REPO_ROOT, "scripts/delivery");
+    const read = readdirSync(dir)
+      .filter((f) => f.endsWith(".sh"))
+      .flatMap((f) => [
+        ...readFileSync(join(dir, f), "utf8").matchAll(/jq -\w+ '\.([a-z_]+)(?: \/\/ empty)?' "\$outputs"/g),
+      ])
+      .map((m) => m[1] as string);
+    expect(read).toEqual(expect.arrayContaining(["api_url", "user_pool_smoke_test_client_id"]));
+    const missing = read.filter((name) => !(name in byId("sml-prd").json.output));
+    expect(missing).toEqual([]);
   });
 
   it("keeps the bootstrap stack's state on local disk only when asked to (its first apply)", () => {

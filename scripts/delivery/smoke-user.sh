@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway Cognito user for smoke and integration tests of an environment with the JWT authorizer on
-# (stack outputs user_pool_id and user_pool_client_id). `sign-in` creates the user with a random password,
-# signs it in with ADMIN_USER_PASSWORD_AUTH and prints its ID token; `delete` removes it. Both do nothing and
+# (stack outputs user_pool_id and user_pool_smoke_test_client_id: the pool's client made for this, the only one
+# that allows admin password sign-in). `sign-in` creates the user with a random password, signs it in with
+# ADMIN_USER_PASSWORD_AUTH and prints its ID token (valid 15 minutes); `delete` removes it. Both do nothing and
 # print nothing when the environment has no authorizer.
 #
 # Usage: scripts/delivery/smoke-user.sh sign-in|delete <outputs.json>
@@ -20,12 +21,16 @@ case "$action" in
     ;;
 esac
 user_pool_id="$(jq -r '.user_pool_id // empty' "$outputs")"
-client_id="$(jq -r '.user_pool_client_id // empty' "$outputs")"
-[[ -n "$user_pool_id" && -n "$client_id" ]] || exit 0
+client_id="$(jq -r '.user_pool_smoke_test_client_id // empty' "$outputs")"
+[[ -n "$user_pool_id" ]] || exit 0
+[[ -n "$client_id" ]] || {
+  echo "smoke-user: ${outputs} has user_pool_id but no user_pool_smoke_test_client_id; deploy the current infra" >&2
+  exit 2
+}
 
 case "$action" in
   sign-in)
-    # Meets Cognito's default password policy (upper, lower, digit, symbol, >= 8 characters).
+    # Meets the pool's password policy (infra/src/constructs/api.ts: >= 12 characters, upper, lower, digit).
     password="Sm0ke!$(openssl rand -hex 16)"
     aws cognito-idp admin-create-user --user-pool-id "$user_pool_id" --username "$username" \
       --message-action SUPPRESS >/dev/null

@@ -45,6 +45,8 @@ const dev: EnvironmentConfig = {
   },
   functions: {
     api: { memoryMb: 512, timeoutSeconds: 10 },
+    // 10 x ~50 ms per request serves ~200 rps, 4x the stage throttle; 10 + 2 + 1 of ~901 connections at 4 ACU.
+    apiReservedConcurrency: 10,
     subscriber: { memoryMb: 512 },
     migrate: { memoryMb: 256, timeoutSeconds: 300 },
   },
@@ -87,6 +89,8 @@ const prd: EnvironmentConfig = {
   },
   functions: {
     api: { memoryMb: 1024, timeoutSeconds: 10 },
+    // 100 serves the 500 rps throttle up to ~200 ms per request; 100 + 5 + 1 of ~3604 connections at 16 ACU.
+    apiReservedConcurrency: 100,
     subscriber: { memoryMb: 1024 },
     migrate: { memoryMb: 256, timeoutSeconds: 300 },
   },

@@ -1,4 +1,5 @@
 import { ENVIRONMENTS, SHARED_CONFIG } from "./environments";
+import { auroraMaxConnections } from "./slo";
 import type { EnvironmentConfig, EnvironmentName } from "./types";
 
 export * from "./types";
@@ -7,6 +8,33 @@ export { ENVIRONMENTS, SHARED_CONFIG };
 /** Thrown at synth when an environment is unknown or its settings contradict each other. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+/** Connections the migration function holds while Terraform runs it (once per apply that changes migrations). */
+export const MIGRATION_CONNECTIONS = 1;
+
+/**
+ * The most database connections the functions can hold at once (one per instance): the API's reserved
+ * concurrency, the subscriber's event source mapping `maximumConcurrency` and the migration, against Aurora's
+ * `max_connections` at the cluster's maximum capacity.
+ */
+export function connectionBudget(config: EnvironmentConfig): {
+  readonly api: number;
+  readonly subscriber: number;
+  readonly migrate: number;
+  readonly total: number;
+  readonly limit: number;
+} {
+  const api = config.functions.apiReservedConcurrency;
+  const subscriber = config.messaging.maximumConcurrency;
+  const migrate = MIGRATION_CONNECTIONS;
+  return {
+    api,
+    subscriber,
+    migrate,
+    total: api + subscriber + migrate,
+    limit: auroraMaxConnections(config.database.maxAcu),
+  };
 }
 
 const isEnvironmentName = (name: string): name is EnvironmentName => Object.hasOwn(ENVIRONMENTS, name);
@@ -43,6 +71,13 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     problems.push("messaging.maximumConcurrency must be >= 2 (SQS minimum)");
   if (messaging.batchSize > 10 && messaging.maximumBatchingWindowSeconds < 1)
     problems.push("messaging.batchSize > 10 needs maximumBatchingWindowSeconds >= 1 (SQS rule)");
+  if (!Number.isInteger(functions.apiReservedConcurrency) || functions.apiReservedConcurrency < 1)
+    problems.push("functions.apiReservedConcurrency must be a whole number >= 1 (0 would stop the API)");
+  const budget = connectionBudget(config);
+  if (budget.total >= budget.limit)
+    problems.push(
+      `functions.apiReservedConcurrency (${budget.api}) + messaging.maximumConcurrency (${budget.subscriber}) + migration (${budget.migrate}) = ${budget.total} database connections, not below max_connections ${budget.limit} at database.maxAcu ${db.maxAcu}: lower them or raise maxAcu (docs/operations.md, "Scaling limits")`,
+    );
   if (functions.api.timeoutSeconds > 29)
     problems.push("functions.api.timeoutSeconds must be <= 29 (API Gateway's integration limit is 30 s)");
   const { provisionedConcurrency, reservedConcurrency } = config.prediction;

@@ -26,7 +26,8 @@ export interface NetworkConfig {
   /**
    * Interface VPC endpoints (SNS, SQS, Secrets Manager, ECR api/dkr, CloudWatch Logs, X-Ray, plus the RDS Data
    * API when that driver is on) and a free S3 gateway endpoint, so AWS API calls stay off the NAT gateway and the
-   * internet. Costs ~$7.30/month per service per AZ (~$117/month for 8 services in 2 AZs) + $0.01/GB.
+   * internet. Costs ~$7.30/month per service per AZ (~$102/month for the 7 services in 2 AZs, ~$117 with the
+   * RDS Data API endpoint) + $0.01/GB.
    */
   readonly vpcEndpoints: boolean;
   /** VPC flow logs (all traffic) to CloudWatch Logs. Costs $0.50/GB ingested (vended-log pricing) + storage. */
@@ -116,6 +117,14 @@ export interface EnvironmentConfig {
   readonly functions: {
     /** HTTP API function (`/users`, `/health`). */
     readonly api: ZipFunctionSettings;
+    /**
+     * Reserved concurrency of the API function: the most instances it runs at once, hence the most database
+     * connections it holds (one each). Together with the subscriber's `maximumConcurrency` and the migration (1)
+     * it must stay below Aurora's `max_connections` at `maxAcu` (checked at synth). Free, but it is taken from
+     * the account's unreserved concurrency (AWS keeps at least 100 unreserved), and requests beyond it are
+     * throttled (an error response, the `lambda-throttles-api` alarm) instead of exhausting the connections.
+     */
+    readonly apiReservedConcurrency: number;
     /** SQS subscriber; its timeout comes from the messaging settings (the queue's visibility depends on it). */
     readonly subscriber: Omit<ZipFunctionSettings, "timeoutSeconds">;
     /** Migration function, invoked by Terraform on apply. */

@@ -47,6 +47,17 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   authorizerError: "$context.authorizer.error",
 });
 
+/**
+ * Token lifetimes of the smoke-test client: long enough for a deploy's smoke test and the integration run
+ * (minutes), as short as Cognito allows for ID/access tokens (5 min) plus margin, refresh at its minimum (1 h).
+ */
+export const SMOKE_TEST_TOKEN_VALIDITY = Object.freeze({
+  idTokenValidity: 15,
+  accessTokenValidity: 15,
+  refreshTokenValidity: 60,
+  tokenValidityUnits: [{ idToken: "minutes", accessToken: "minutes", refreshToken: "minutes" }],
+});
+
 /** `/users/{id}` -> `/users/*`: the resource part of an execute-api ARN for a route. */
 export const routeArnPath = (path: string): string => path.replace(/\{[^}]+\}/g, "*");
 
@@ -63,6 +74,8 @@ export class Api extends Construct {
   readonly authorizer: Apigatewayv2Authorizer | undefined;
   readonly userPool: CognitoUserPool | undefined;
   readonly userPoolClient: CognitoUserPoolClient | undefined;
+  /** App client of the deploy smoke and integration tests (admin password sign-in), with the authorizer only. */
+  readonly smokeTestClient: CognitoUserPoolClient | undefined;
   /** The stage's invoke URL (`https://<api id>.execute-api.<region>.amazonaws.com/`). */
   readonly url: string;
   readonly stageName = STAGE_NAME;
@@ -115,13 +128,26 @@ export class Api extends Construct {
         explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         preventUserExistenceErrors: "ENABLED",
       });
+      // The workflows sign a throwaway user in with AdminInitiateAuth (scripts/delivery/smoke-user.sh), a flow the
+      // public client must not allow. Its own client keeps that flow out of the app's client; it needs IAM rights
+      // (cognito-idp:AdminInitiateAuth), so it opens nothing to the internet, and its tokens expire quickly.
+      this.smokeTestClient = new CognitoUserPoolClient(this, "smoke-test-client", {
+        name: `${namePrefix}-smoke-test-client`,
+        userPoolId: this.userPool.id,
+        generateSecret: false,
+        explicitAuthFlows: ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        preventUserExistenceErrors: "ENABLED",
+        enableTokenRevocation: true,
+        ...SMOKE_TEST_TOKEN_VALIDITY,
+      });
       this.authorizer = new Apigatewayv2Authorizer(this, "jwt", {
         apiId: this.api.id,
         name: "cognito",
         authorizerType: "JWT",
         identitySources: ["$request.header.Authorization"],
         jwtConfiguration: {
-          audience: [this.userPoolClient.id],
+          // ID tokens carry their client id as `aud`: the smoke test's tokens must pass the authorizer too.
+          audience: [this.userPoolClient.id, this.smokeTestClient.id],
           issuer: `https://cognito-idp.${props.region}.amazonaws.com/${this.userPool.id}`,
         },
       });

@@ -99,6 +99,8 @@ export class Functions extends Construct {
       description: "HTTP API: /users and /health",
       code: { kind: "zip", asset: zipAsset(this, "api", props.bundleRoot) },
       ...config.functions.api,
+      // Each instance holds one database connection: without a cap, only the stage throttle bounds them.
+      reservedConcurrency: config.functions.apiReservedConcurrency,
       environment: { ...common("api"), ...databaseEnv, [ENV.topicArn]: messaging.topic.arn },
       vpc,
       logRetentionDays: config.logRetentionDays,

@@ -145,9 +145,14 @@ export class EnvironmentStack extends BaseStack {
     output("db_secret_arn", this.database.secretArn, "RDS-managed master secret");
     output("ecr_repository_url", registry.repositoryUrl, "Registry of the prediction image");
     output("prediction_function_name", this.prediction.fn.functionName, "Prediction function (alias live)");
-    if (this.api.userPool && this.api.userPoolClient) {
+    if (this.api.userPool && this.api.userPoolClient && this.api.smokeTestClient) {
       output("user_pool_id", this.api.userPool.id, "Cognito user pool of the JWT authorizer");
       output("user_pool_client_id", this.api.userPoolClient.id, "App client id (the JWT audience)");
+      output(
+        "user_pool_smoke_test_client_id",
+        this.api.smokeTestClient.id,
+        "App client of scripts/delivery/smoke-user.sh (admin password sign-in, 15-minute tokens)",
+      );
     }
   }
 }

@@ -2,6 +2,7 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
+import { auroraMaxConnections } from "../../src/config/slo";
 import { WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
 import { GITHUB_ROLE_MANAGED_POLICIES } from "../../src/stacks/bootstrap-stack";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
@@ -493,6 +494,70 @@ const esmVisibilityTimeout: PolicyRule = {
   },
 };
 
+/**
+ * How many instances of a VPC function can run at once, read from the stack: its reserved concurrency; else,
+ * for a function only an SQS event source mapping invokes, the mappings' `maximum_concurrency`; else, for a
+ * function only Terraform invokes (`aws_lambda_invocation`, one run per apply), 1. Anything else is unbounded.
+ */
+function concurrencyBound(json: TfJson, fn: { address: string; body: TfJson }): number | undefined {
+  const targets = (value: unknown) =>
+    value === fn.body.function_name || referencesIn(value).some((r) => r.address === fn.address);
+  const reserved = fn.body.reserved_concurrent_executions;
+  if (typeof reserved === "number" && reserved >= 0) return reserved;
+  if (all(json, "aws_lambda_permission").some((p) => targets(p.body.function_name))) return undefined;
+  const mappings = all(json, "aws_lambda_event_source_mapping").filter((m) => targets(m.body.function_name));
+  const invoked = all(json, "aws_lambda_invocation").some((i) => targets(i.body.function_name));
+  if (mappings.length > 0 && !invoked) {
+    const maxima = mappings.map((m) => Number(block(m.body.scaling_config)?.maximum_concurrency));
+    return maxima.every((n) => n >= 2) ? maxima.reduce((a, b) => a + b, 0) : undefined;
+  }
+  return mappings.length === 0 && invoked ? 1 : undefined;
+}
+
+const databaseConnectionsBounded: PolicyRule = {
+  id: "database-connections-bounded",
+  description:
+    "every VPC function's concurrency is bounded, and their sum (one connection per instance) stays below each Aurora cluster's max_connections at its max ACU",
+  check({ json }) {
+    const clusters = all(json, "aws_rds_cluster");
+    if (clusters.length === 0) return [];
+    const violations: Violation[] = [];
+    const parts: string[] = [];
+    let total = 0;
+    for (const fn of all(json, "aws_lambda_function")) {
+      if (!block(fn.body.vpc_config)) continue;
+      const bound = concurrencyBound(json, fn);
+      if (bound === undefined) {
+        violations.push({
+          resource: fn.address,
+          problem:
+            "unbounded concurrency (no reserved_concurrent_executions, no SQS maximum_concurrency, not invoked only by Terraform): its database connections are unbounded",
+        });
+        continue;
+      }
+      total += bound;
+      parts.push(`${fn.address} ${bound}`);
+    }
+    for (const c of clusters) {
+      const maxAcu = Number(block(c.body.serverlessv2_scaling_configuration)?.max_capacity);
+      if (!(maxAcu > 0)) {
+        violations.push({
+          resource: c.address,
+          problem: "no serverlessv2 max_capacity: max_connections unknown",
+        });
+        continue;
+      }
+      const limit = auroraMaxConnections(maxAcu);
+      if (total >= limit)
+        violations.push({
+          resource: c.address,
+          problem: `functions may hold ${total} connections (${parts.join(" + ")}), not below max_connections ${limit} at ${maxAcu} ACU`,
+        });
+    }
+    return violations;
+  },
+};
+
 const functionsLogRetention: PolicyRule = {
   id: "functions-have-log-group-with-retention",
   description: "every Lambda function logs to its own log group that has a retention",
@@ -686,8 +751,11 @@ const noLiteralSecrets: PolicyRule = {
           violations.push({ resource: where, problem: `secret-looking value in ${key}` });
       } else if (Array.isArray(value)) {
         for (const v of value) visit(v, key, where);
-      } else if (value && typeof value === "object")
+      } else if (value && typeof value === "object") {
+        // A Cognito client's `token_validity_units` maps token kinds to time units (`id_token: "minutes"`).
+        if (/_units$/.test(key)) return;
         for (const [k, v] of Object.entries(value as TfJson)) if (k !== "//") visit(v, k, where);
+      }
     };
     for (const group of ["resource", "data"] as const)
       for (const [type, byName] of Object.entries((json[group] ?? {}) as Record<string, TfJson>))
@@ -796,6 +864,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   sqsSourceQueuesHaveDlq,
   esmReportsFailures,
   esmVisibilityTimeout,
+  databaseConnectionsBounded,
   functionsLogRetention,
   functionsActiveTracing,
   vpcFunctionsPrivateSubnets,
