@@ -11,6 +11,8 @@ import { DEFAULT_STOP_BUDGET_MS, type RunningStack, STACK_FILE, startStack } fro
 
 /** Past this, shutdown gives up waiting and exits non-zero, so a stuck stop never outlives the 10 s promise. */
 const HARD_EXIT_MS = 9_500;
+/** A repeated signal sooner than this after the first is the same Ctrl-C relayed, not a second one. */
+const REPEATED_SIGNAL_GRACE_MS = 1_000;
 
 function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: number): string {
   const d = stack.description;
@@ -68,13 +70,16 @@ async function main(): Promise<void> {
   const stack = await startStack(config);
   process.stdout.write(banner(config, stack, Date.now() - started));
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // Ctrl-C reaches this process twice: from the terminal, and relayed by tsx (npm start's runner) when
+      // this process does not acknowledge it within 30 ms. Only a later one is someone pressing Ctrl-C again.
+      if (Date.now() - stoppingSince < REPEATED_SIGNAL_GRACE_MS) return;
       log.warn("second signal: exiting without waiting", { signal });
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info("stopping", { signal });
     setTimeout(() => {
       log.error("shutdown did not finish in time; exiting anyway");
