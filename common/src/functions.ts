@@ -11,3 +11,9 @@ export const zipBundleDir = (name: ZipFunctionName): string => `dist/functions/$
 
 /** The folder `npm run build` fills with the prediction image's build context (relative to the repository root). */
 export const MODEL_IMAGE_CONTEXT_DIR = "dist/model-image";
+
+/**
+ * The zip `npm run build` writes beside the bundle folder (reproducible: same files, same bytes), which the
+ * infrastructure uploads as the function's code.
+ */
+export const zipBundleFile = (name: ZipFunctionName): string => `${zipBundleDir(name)}.zip`;

@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { ENV } from "@sml/common/env";
+import { type ZipFunctionName, zipBundleFile } from "@sml/common/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
 import { Testing } from "cdktf";
 import { getEnvironmentConfig, SHARED_CONFIG } from "../src/config";
@@ -10,7 +12,7 @@ import { MissingBundleError } from "../src/constructs/functions";
 import { MIGRATIONS_DIR, readMigrationSet } from "../src/constructs/migrations";
 import type { ServiceFunction } from "../src/constructs/service-function";
 import { EnvironmentStack } from "../src/stacks/environment-stack";
-import { REPO_ROOT } from "./support/paths";
+import { REPO_ROOT, testBundleRoot } from "./support/paths";
 import { bodyOf, ref, statementsOf, synthEnvironment, type TfJson } from "./support/synth";
 
 const devConfig = getEnvironmentConfig("dev");
@@ -49,9 +51,14 @@ describe("zip functions", () => {
         role: ref("aws_iam_role", fn.role.friendlyUniqueId, "arn"),
       });
       expect(body.filename).toMatch(
-        new RegExp(`^assets/functions_${name}-bundle_[0-9A-F]+/[0-9A-F]{32}/archive\\.zip$`),
+        new RegExp(`^assets/functions_${name}-bundle_[0-9A-F]+/[0-9A-F]{32}/${name}\\.zip$`),
       );
-      expect(body.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
+      // Lambda's CodeSha256 of the built zip, so Terraform sees a change exactly when the zip's bytes change.
+      expect(body.source_code_hash).toBe(
+        createHash("sha256")
+          .update(readFileSync(join(testBundleRoot(), zipBundleFile(name as ZipFunctionName))))
+          .digest("base64"),
+      );
     },
   );
 
@@ -273,7 +280,7 @@ describe("migrations on apply", () => {
 });
 
 describe("bundles", () => {
-  it("fails synth with the command to run when a bundle folder is missing", () => {
+  it("fails synth with the command to run when a bundle zip is missing", () => {
     const empty = mkdtempSync(join(tmpdir(), "sml-no-bundles-"));
     try {
       expect(
@@ -285,6 +292,15 @@ describe("bundles", () => {
             migrations: readMigrationSet(REPO_ROOT),
           }),
       ).toThrow(MissingBundleError);
+      expect(
+        () =>
+          new EnvironmentStack(Testing.app(), "sml-dev", {
+            config: devConfig,
+            shared: SHARED_CONFIG,
+            bundleRoot: empty,
+            migrations: readMigrationSet(REPO_ROOT),
+          }),
+      ).toThrow(/dist\/functions\/api\.zip is missing\. Run `npm run build`/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

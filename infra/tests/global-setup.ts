@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZIP_FUNCTION_NAMES, zipBundleDir } from "@sml/common/functions";
-import { bundleFunction, FUNCTION_ENTRIES } from "../../scripts/src/build/bundle";
+import { ZIP_FUNCTION_NAMES, zipBundleDir, zipBundleFile } from "@sml/common/functions";
+import { bundleFunction, FUNCTION_ENTRIES, zipFolder } from "../../scripts/src/build/bundle";
 import { BUNDLE_ROOT_VARIABLE, REPO_ROOT } from "./support/paths";
 
 /**
- * Builds every zip bundle the stacks package, with the same esbuild call as `npm run build`, into a fresh temp
+ * Builds every zip bundle the stacks package (folder and zip), with the same calls as `npm run build`, into a fresh temp
  * folder for this run (exported to the test workers as SML_INFRA_TEST_BUNDLE_ROOT), so the tests never touch
  * dist/ and concurrent runs never delete each other's bundles. A function whose handler source does not exist
  * in this checkout gets a one-line stand-in bundle instead; the snapshots neutralise asset hashes either way.
@@ -23,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
         join(dir, "index.js"),
         `exports.handler = async () => ({ standIn: ${JSON.stringify(name)} });\n`,
       );
+      zipFolder(dir, join(root, zipBundleFile(name)));
     }
   }
   process.env[BUNDLE_ROOT_VARIABLE] = root;

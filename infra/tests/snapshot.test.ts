@@ -14,14 +14,18 @@ describe("stack snapshots", () => {
 
   it("neutralises asset and migration hashes only", () => {
     const text = JSON.stringify({
-      filename: "assets/functions_api-bundle_019F79A7/D07EC6218780B00DBBB34FB9B5F76AF6/archive.zip",
+      filename: "assets/functions_api-bundle_019F79A7/D07EC6218780B00DBBB34FB9B5F76AF6/api.zip",
+      source_code_hash: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=",
       input: `{"migrationSetHash":"${"ab".repeat(32)}"}`,
       id: "functions_api_function_99F72983",
+      description: "a sentence of exactly forty-three letters + an equals sign: =",
     });
     expect(neutralise(text)).toEqual({
-      filename: "assets/functions_api-bundle_019F79A7/<asset-hash>/archive.zip",
+      filename: "assets/functions_api-bundle_019F79A7/<asset-hash>/api.zip",
+      source_code_hash: "<zip-sha256>",
       input: '{"migrationSetHash":"<migration-set-hash>"}',
       id: "functions_api_function_99F72983",
+      description: "a sentence of exactly forty-three letters + an equals sign: =",
     });
   });
 });

@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { ENV } from "@sml/common/env";
-import { type ZipFunctionName, zipBundleDir } from "@sml/common/functions";
+import { type ZipFunctionName, zipBundleFile } from "@sml/common/functions";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
@@ -12,7 +13,7 @@ import type { PolicyStatement } from "./iam";
 import type { Messaging } from "./messaging";
 import type { MigrationSet } from "./migrations";
 import type { Network } from "./network";
-import { ServiceFunction } from "./service-function";
+import { ServiceFunction, type ZipCode } from "./service-function";
 
 export interface FunctionsProps {
   readonly config: EnvironmentConfig;
@@ -29,13 +30,23 @@ export class MissingBundleError extends Error {
   override readonly name = "MissingBundleError";
 }
 
-function zipAsset(scope: Construct, name: ZipFunctionName, bundleRoot: string): TerraformAsset {
-  const dir = join(bundleRoot, zipBundleDir(name));
-  if (!existsSync(join(dir, "index.js")))
+/**
+ * The function's zip from `npm run build`, copied into the stack as a FILE asset. The build writes it
+ * reproducibly, so synth only copies it (an ARCHIVE asset zipped each folder in a child process per stack,
+ * most of the synth time) and identical builds keep the same path and hash.
+ */
+function zipCode(scope: Construct, name: ZipFunctionName, bundleRoot: string): ZipCode {
+  const file = join(bundleRoot, zipBundleFile(name));
+  if (!existsSync(file))
     throw new MissingBundleError(
-      `Bundle ${dir}/index.js is missing. Run \`npm run build\` (or \`npm run synth\`, which builds first) at the repository root.`,
+      `Bundle ${file} is missing. Run \`npm run build\` (or \`npm run synth\`, which builds first) at the repository root.`,
     );
-  return new TerraformAsset(scope, `${name}-bundle`, { path: dir, type: AssetType.ARCHIVE });
+  return {
+    kind: "zip",
+    asset: new TerraformAsset(scope, `${name}-bundle`, { path: file, type: AssetType.FILE }),
+    // What Lambda reports as CodeSha256 for this zip: base64 SHA-256 of its bytes.
+    sourceCodeHash: createHash("sha256").update(readFileSync(file)).digest("base64"),
+  };
 }
 
 /**
@@ -97,7 +108,7 @@ export class Functions extends Construct {
     this.api = new ServiceFunction(this, "api", {
       functionName: `${prefix}-api`,
       description: "HTTP API: /users and /health",
-      code: { kind: "zip", asset: zipAsset(this, "api", props.bundleRoot) },
+      code: zipCode(this, "api", props.bundleRoot),
       ...config.functions.api,
       // Each instance holds one database connection: without a cap, only the stage throttle bounds them.
       reservedConcurrency: config.functions.apiReservedConcurrency,
@@ -119,7 +130,7 @@ export class Functions extends Construct {
     this.subscriber = new ServiceFunction(this, "subscriber", {
       functionName: `${prefix}-subscriber`,
       description: "SQS subscriber: users from SNS envelopes into PostgreSQL",
-      code: { kind: "zip", asset: zipAsset(this, "subscriber", props.bundleRoot) },
+      code: zipCode(this, "subscriber", props.bundleRoot),
       memoryMb: config.functions.subscriber.memoryMb,
       timeoutSeconds: messaging.settings.subscriberTimeoutSeconds,
       environment: { ...common("subscriber"), ...databaseEnv },
@@ -155,7 +166,7 @@ export class Functions extends Construct {
     this.migrate = new ServiceFunction(this, "migrate", {
       functionName: `${prefix}-migrate`,
       description: "Applies the SQL migrations; invoked by Terraform on apply",
-      code: { kind: "zip", asset: zipAsset(this, "migrate", props.bundleRoot) },
+      code: zipCode(this, "migrate", props.bundleRoot),
       ...config.functions.migrate,
       environment: { ...common("migrate"), ...databaseEnv },
       vpc,

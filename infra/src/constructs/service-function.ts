@@ -6,9 +6,14 @@ import type { TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { type PolicyStatement, policyDocument, serviceTrust } from "./iam";
 
-export type FunctionCode =
-  | { readonly kind: "zip"; readonly asset: TerraformAsset }
-  | { readonly kind: "image"; readonly imageUri: string };
+/** A zip package: the asset Terraform uploads, and the base64 SHA-256 of its bytes (`source_code_hash`). */
+export interface ZipCode {
+  readonly kind: "zip";
+  readonly asset: TerraformAsset;
+  readonly sourceCodeHash: string;
+}
+
+export type FunctionCode = ZipCode | { readonly kind: "image"; readonly imageUri: string };
 
 export interface ServiceFunctionProps {
   readonly functionName: string;
@@ -95,7 +100,7 @@ export class ServiceFunction extends Construct {
             runtime: "nodejs22.x",
             handler: "index.handler",
             filename: props.code.asset.path,
-            sourceCodeHash: props.code.asset.assetHash,
+            sourceCodeHash: props.code.sourceCodeHash,
           }
         : { packageType: "Image", imageUri: props.code.imageUri };
 
