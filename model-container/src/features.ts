@@ -28,7 +28,6 @@ export const MONTH_FEATURES = 2;
 /** Columns that go through the hidden layers. */
 export const DEEP_NUMERIC_FEATURES = NUMERIC_FEATURES - MONTH_FEATURES;
 const DISTANCE_OFFSET = HOURS + WEEKDAYS;
-const MONTH_OFFSET = DEEP_NUMERIC_FEATURES;
 
 /** Wall-clock departure time at the origin airport (the data set's timestamps carry no time zone). */
 export interface LocalDateTime {
@@ -64,8 +63,13 @@ export interface EncodedBatch {
   readonly size: number;
   readonly originIndex: Int32Array;
   readonly destinationIndex: Int32Array;
-  /** Row-major [size, NUMERIC_FEATURES]. */
+  /** Row-major [size, DEEP_NUMERIC_FEATURES]: the first columns of NUMERIC_FEATURE_NAMES. */
   readonly numeric: Float32Array;
+  /**
+   * Row-major [size, MONTH_FEATURES]: the last columns of NUMERIC_FEATURE_NAMES, kept apart because the model
+   * feeds them to another layer (slicing them off a tensor costs ~18 ms per 1000 rows on the cpu backend).
+   */
+  readonly month: Float32Array;
 }
 
 /** `YYYY-MM-DDTHH:MM[:SS[.fff]]` (or a space for the T); the calendar check is in parseLocalDateTime. */
@@ -204,13 +208,13 @@ export class FeatureEncoder {
   encodeInto(flight: FlightInput, batch: EncodedBatch, row: number): void {
     batch.originIndex[row] = this.originIndex(flight.origin);
     batch.destinationIndex[row] = this.destinationIndex(flight.destination);
-    const base = row * NUMERIC_FEATURES;
+    const base = row * DEEP_NUMERIC_FEATURES;
     const t = flight.departure;
     batch.numeric[base + t.hour] = 1;
     batch.numeric[base + HOURS + weekdayOf(t)] = 1;
     const angle = (2 * Math.PI * (t.month - 1)) / 12;
-    batch.numeric[base + MONTH_OFFSET] = Math.sin(angle);
-    batch.numeric[base + MONTH_OFFSET + 1] = Math.cos(angle);
+    batch.month[row * MONTH_FEATURES] = Math.sin(angle);
+    batch.month[row * MONTH_FEATURES + 1] = Math.cos(angle);
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
   }
@@ -227,6 +231,7 @@ export function allocateBatch(size: number): EncodedBatch {
     size,
     originIndex: new Int32Array(size),
     destinationIndex: new Int32Array(size),
-    numeric: new Float32Array(size * NUMERIC_FEATURES),
+    numeric: new Float32Array(size * DEEP_NUMERIC_FEATURES),
+    month: new Float32Array(size * MONTH_FEATURES),
   };
 }

@@ -55,6 +55,7 @@ describe("training/serving parity", () => {
     expect(servingSide.originIndex).toEqual(trainingSide.originIndex);
     expect(servingSide.destinationIndex).toEqual(trainingSide.destinationIndex);
     expect(servingSide.numeric).toEqual(trainingSide.numeric);
+    expect(servingSide.month).toEqual(trainingSide.month);
   });
 
   it("fills in distances within 2% of the recorded ones for the routes in the data", () => {

@@ -63,6 +63,15 @@ describe("POST /predict", () => {
     expect(res.body.predictions[0]).toEqual(res.body.predictions[1]);
   });
 
+  it("reads a base64-encoded body as API Gateway sends binary payloads", async () => {
+    const event = apiEvent(undefined, {
+      rawBody: Buffer.from(JSON.stringify({ instances: [instance] })).toString("base64"),
+    });
+    const response = await app.handler({ ...event, isBase64Encoded: true });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body).predictions).toHaveLength(1);
+  });
+
   it("accepts lower-case airport codes", async () => {
     const res = await call({ instances: [instance, { ...instance, origin: "sea", destination: "sfo" }] });
     expect(res.body.predictions[0]).toEqual(res.body.predictions[1]);

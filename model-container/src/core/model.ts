@@ -14,7 +14,6 @@ import {
   FeatureEncoder,
   FeatureMetadataSchema,
   MONTH_FEATURES,
-  NUMERIC_FEATURES,
 } from "../features";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
 
@@ -48,6 +47,7 @@ export interface BatchTensors {
   readonly originIndex: tf.Tensor1D;
   readonly destinationIndex: tf.Tensor1D;
   readonly numeric: tf.Tensor2D;
+  readonly month: tf.Tensor2D;
 }
 
 interface DenseWeights {
@@ -167,28 +167,27 @@ export class FlightDelayModel {
     return {
       originIndex: tf.tensor1d(batch.originIndex, "int32"),
       destinationIndex: tf.tensor1d(batch.destinationIndex, "int32"),
-      numeric: tf.tensor2d(batch.numeric, [batch.size, NUMERIC_FEATURES]),
+      numeric: tf.tensor2d(batch.numeric, [batch.size, DEEP_NUMERIC_FEATURES]),
+      month: tf.tensor2d(batch.month, [batch.size, MONTH_FEATURES]),
     };
   }
 
   /** One batched forward pass; returns P(delay > 15 min) per row. */
   predictTensors(inputs: BatchTensors): Float32Array {
     const out = tf.tidy(() => {
-      const rows = inputs.numeric.shape[0];
       let x: tf.Tensor2D = tf.concat2d(
         [
           tf.gather(this.originEmbedding, inputs.originIndex),
           tf.gather(this.destinationEmbedding, inputs.destinationIndex),
-          tf.slice(inputs.numeric, [0, 0], [rows, DEEP_NUMERIC_FEATURES]),
+          inputs.numeric,
         ],
         1,
       );
       for (const { kernel, bias } of this.hidden) {
         x = tf.fused.matMul({ a: x, b: kernel, bias, activation: "relu" }) as tf.Tensor2D;
       }
-      const month = tf.slice(inputs.numeric, [0, DEEP_NUMERIC_FEATURES], [rows, MONTH_FEATURES]);
       return tf.fused.matMul({
-        a: tf.concat2d([x, month], 1),
+        a: tf.concat2d([x, inputs.month], 1),
         b: this.output.kernel,
         bias: this.output.bias,
         activation: "sigmoid",
@@ -204,7 +203,7 @@ export class FlightDelayModel {
     try {
       return this.predictTensors(inputs);
     } finally {
-      tf.dispose([inputs.originIndex, inputs.destinationIndex, inputs.numeric]);
+      tf.dispose([inputs.originIndex, inputs.destinationIndex, inputs.numeric, inputs.month]);
     }
   }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { DEEP_NUMERIC_FEATURES, type EncodedBatch, MONTH_FEATURES, NUMERIC_FEATURES } from "../features";
+import { DEEP_NUMERIC_FEATURES, type EncodedBatch, MONTH_FEATURES } from "../features";
 import { MODEL_FILES } from "../model-spec";
 
 /**
@@ -26,18 +26,11 @@ export function oneHotInputs(
     origin[i * originVocab + (encoded.originIndex[i] as number)] = 1;
     destination[i * destinationVocab + (encoded.destinationIndex[i] as number)] = 1;
   }
-  const deep = new Float32Array(encoded.size * DEEP_NUMERIC_FEATURES);
-  const month = new Float32Array(encoded.size * MONTH_FEATURES);
-  for (let i = 0; i < encoded.size; i++) {
-    const row = encoded.numeric.subarray(i * NUMERIC_FEATURES, (i + 1) * NUMERIC_FEATURES);
-    deep.set(row.subarray(0, DEEP_NUMERIC_FEATURES), i * DEEP_NUMERIC_FEATURES);
-    month.set(row.subarray(DEEP_NUMERIC_FEATURES), i * MONTH_FEATURES);
-  }
   return [
     tf.tensor2d(origin, [encoded.size, originVocab]),
     tf.tensor2d(destination, [encoded.size, destinationVocab]),
-    tf.tensor2d(deep, [encoded.size, DEEP_NUMERIC_FEATURES]),
-    tf.tensor2d(month, [encoded.size, MONTH_FEATURES]),
+    tf.tensor2d(encoded.numeric, [encoded.size, DEEP_NUMERIC_FEATURES]),
+    tf.tensor2d(encoded.month, [encoded.size, MONTH_FEATURES]),
   ];
 }
 

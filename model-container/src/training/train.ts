@@ -21,7 +21,6 @@ import {
   greatCircleMiles,
   MONTH_FEATURES,
   NUMERIC_FEATURE_NAMES,
-  NUMERIC_FEATURES,
   parseLocalDateTime,
 } from "../features";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
@@ -175,8 +174,11 @@ function logisticProbabilities(
       bias +
       (kernel[originOffset + (batch.originIndex[0] as number)] as number) +
       (kernel[destinationOffset + (batch.destinationIndex[0] as number)] as number);
-    for (let j = 0; j < NUMERIC_FEATURES; j++)
+    // Kernel rows follow the inputs' order: origin, destination, deep numeric columns, month columns.
+    for (let j = 0; j < DEEP_NUMERIC_FEATURES; j++)
       z += (kernel[numericOffset + j] as number) * (batch.numeric[j] as number);
+    for (let j = 0; j < MONTH_FEATURES; j++)
+      z += (kernel[numericOffset + DEEP_NUMERIC_FEATURES + j] as number) * (batch.month[j] as number);
     out[i] = 1 / (1 + Math.exp(-z));
   });
   return out;
