@@ -147,7 +147,11 @@ export class EnvironmentStack extends BaseStack {
     output("prediction_function_name", this.prediction.fn.functionName, "Prediction function (alias live)");
     if (this.api.userPool && this.api.userPoolClient && this.api.smokeTestClient) {
       output("user_pool_id", this.api.userPool.id, "Cognito user pool of the JWT authorizer");
-      output("user_pool_client_id", this.api.userPoolClient.id, "App client id (the JWT audience)");
+      output(
+        "user_pool_client_id",
+        this.api.userPoolClient.id,
+        "App client id of the API's users (a JWT audience)",
+      );
       output(
         "user_pool_smoke_test_client_id",
         this.api.smokeTestClient.id,
