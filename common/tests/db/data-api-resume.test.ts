@@ -48,7 +48,9 @@ describe("Data API executor while the cluster resumes (Data API mocked)", () => 
       .mockImplementation(async () => ({ columnMetadata: [], records: [] }));
     const sql = createDataApiExecutor(target, { client });
     await sql.query("SELECT $1, $2, $3, $10", ["a", 2, null, true, 5, 6, 7, 8, 9, 1.5]);
-    const input = (send.mock.calls[0]?.[0] as ExecuteStatementCommand).input;
+    expect(send).toHaveBeenCalledTimes(1);
+    const [command] = send.mock.calls[0] ?? [];
+    const input = (command as ExecuteStatementCommand).input;
     expect(input.sql).toBe("SELECT :p1, :p2, :p3, :p10");
     expect(input.parameters?.slice(0, 4)).toEqual([
       { name: "p1", value: { stringValue: "a" } },
