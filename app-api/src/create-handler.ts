@@ -46,8 +46,10 @@ type ApiRouteKey = ApiRoute extends infer R
     : never
   : never;
 
-/** Only the routes this function serves: another function's route (POST /predict) is unknown here. */
-const API_ROUTES: readonly ApiRoute[] = ROUTES.filter((r): r is ApiRoute => r.target === "api");
+/** API Gateway's catch-all route: requests that match no route of the table, by path or by method. */
+const DEFAULT_ROUTE_KEY = "$default";
+
+const isApiRoute = (route: Route): route is ApiRoute => route.target === "api";
 
 interface RouteRequest {
   readonly event: APIGatewayProxyEventV2;
@@ -76,16 +78,6 @@ function queryParameters(event: APIGatewayProxyEventV2): Record<string, string |
     params[key] = key in params ? `${params[key]},${value}` : value;
   }
   return params;
-}
-
-function resolve(method: string, path: string): RouteMatch {
-  try {
-    return matchRoute(method, path, API_ROUTES);
-  } catch (err) {
-    // A path parameter that is not valid percent-encoding cannot name any resource.
-    if (err instanceof URIError) return { kind: "not-found" };
-    throw err;
-  }
 }
 
 /** Builds the API Gateway HTTP API (payload v2) handler around the given ports. */
@@ -123,14 +115,20 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     method: string,
     path: string,
   ): Promise<HttpResponse> {
-    const match = resolve(method, path);
-    if (match.kind === "not-found") throw new NotFoundError(`No route for ${method} ${echo(path)}`);
+    // The whole table, so that a method of another function's route counts for 405 (GET /predict: Allow: POST).
+    const match: RouteMatch = matchRoute(method, path, ROUTES);
     if (match.kind === "method-not-allowed") {
       throw new MethodNotAllowedError(
         `${method} is not allowed on ${echo(path)}; allowed: ${match.allowedMethods.join(", ")}`,
         match.allowedMethods,
       );
     }
+    // The `$default` route has no authorizer, so its events only ever get an error: a request API Gateway did
+    // not route (say `get` or a trailing slash it does not match) must not reach a handler unauthenticated.
+    // Another function's route (POST /predict) reaching this function is not one it serves.
+    const routeKeyOfEvent = event.routeKey ?? event.requestContext?.routeKey;
+    if (match.kind === "not-found" || routeKeyOfEvent === DEFAULT_ROUTE_KEY || !isApiRoute(match.route))
+      throw new NotFoundError(`No route for ${method} ${echo(path)}`);
     const key = `${match.route.method} ${match.route.path}` as ApiRouteKey;
     return routes[key]({ event, pathParameters: match.pathParameters });
   }

@@ -2,7 +2,7 @@ import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
 import { ROUTES, routeKey } from "@sml/common/routes";
 import { getEnvironmentConfig } from "../src/config";
-import { ACCESS_LOG_FORMAT, routeArnPath } from "../src/constructs/api";
+import { ACCESS_LOG_FORMAT, DEFAULT_ROUTE_KEY, routeArnPath } from "../src/constructs/api";
 import { bodyOf, ref, resourcesOf, synthEnvironment, type TfJson } from "./support/synth";
 
 const dev = synthEnvironment(getEnvironmentConfig("dev"));
@@ -22,12 +22,42 @@ describe("HTTP API", () => {
     });
   });
 
-  it("has exactly one route per entry of the shared route table", () => {
+  it("has exactly one route per entry of the shared route table, plus $default", () => {
     expect(
       all(dev.json, "aws_apigatewayv2_route")
         .map((r) => r.route_key)
         .sort(),
-    ).toEqual(ROUTES.map(routeKey).sort());
+    ).toEqual([...ROUTES.map(routeKey), "$default"].sort());
+  });
+
+  it.each([
+    ["dev", dev],
+    ["prd", prd],
+  ])("sends unmatched requests to the api function through an open $default route in %s", (_env, synth) => {
+    const [apiId] = integrationFor(synth.json, "api") ?? [];
+    expect(DEFAULT_ROUTE_KEY).toBe("$default");
+    expect(bodyOf(synth.json, synth.env.api.defaultRoute)).toMatchObject({
+      route_key: "$default",
+      target: `integrations/\${aws_apigatewayv2_integration.${apiId}.id}`,
+      authorization_type: "NONE",
+    });
+    expect(bodyOf(synth.json, synth.env.api.defaultRoute).authorizer_id).toBeUndefined();
+  });
+
+  it("lets the $default route invoke the api function through its own ARN only", () => {
+    const executionArn = ref("aws_apigatewayv2_api", dev.env.api.api.friendlyUniqueId, "execution_arn");
+    const permissions = all(dev.json, "aws_lambda_permission").filter((p) =>
+      String(p.source_arn).endsWith("$default"),
+    );
+    expect(permissions).toEqual([
+      expect.objectContaining({
+        principal: "apigateway.amazonaws.com",
+        action: "lambda:InvokeFunction",
+        function_name: dev.env.functions.api.functionName,
+        source_arn: `${executionArn}/*/$default`,
+      }),
+    ]);
+    expect(permissions[0]?.qualifier).toBeUndefined();
   });
 
   it("sends each route to its target's Lambda proxy integration with payload 2.0", () => {
@@ -87,7 +117,8 @@ describe("HTTP API", () => {
 
   it("lets each route invoke its function only through its own method and path", () => {
     const permissions = all(dev.json, "aws_lambda_permission");
-    expect(permissions).toHaveLength(ROUTES.length);
+    // One per route of the table, one for $default.
+    expect(permissions).toHaveLength(ROUTES.length + 1);
     const executionArn = ref("aws_apigatewayv2_api", dev.env.api.api.friendlyUniqueId, "execution_arn");
     for (const route of ROUTES) {
       const sourceArn = `${executionArn}/*/${route.method}${routeArnPath(route.path)}`;

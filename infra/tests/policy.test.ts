@@ -480,6 +480,34 @@ const BAD_CASES: BadCase[] = [
     },
   ],
   [
+    "lambda-permissions-scoped",
+    "API Gateway allowed to invoke from every route of the API",
+    (s) => {
+      const env = dev(s);
+      const bad = new LambdaPermission(env, "bad-permission", {
+        action: "lambda:InvokeFunction",
+        functionName: env.functions.api.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `${env.api.api.executionArn}/*/*`,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "lambda-permissions-scoped",
+    "API Gateway allowed to invoke from any method on a path",
+    (s) => {
+      const env = dev(s);
+      const bad = new LambdaPermission(env, "bad-permission", {
+        action: "lambda:InvokeFunction",
+        functionName: env.functions.api.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `${env.api.api.executionArn}/*/*/users`,
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
     "state-in-encrypted-locked-s3",
     "a backend without the lock file",
     (s) => {

@@ -25,7 +25,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = "true";
 
 const event: APIGatewayProxyEventV2 = {
   version: "2.0",
-  routeKey: "$default",
+  routeKey: "GET /users",
   rawPath: "/users",
   rawQueryString: `limit=${PAGE}`,
   queryStringParameters: { limit: String(PAGE) },
@@ -38,7 +38,7 @@ const event: APIGatewayProxyEventV2 = {
     domainPrefix: "bench",
     http: { method: "GET", path: "/users", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
     requestId: "bench",
-    routeKey: "$default",
+    routeKey: "GET /users",
     stage: "$default",
     time: "",
     timeEpoch: 0,

@@ -1,3 +1,4 @@
+import { matchRoute, routeKey } from "@sml/common/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
 export interface RequestSpec {
@@ -9,6 +10,17 @@ export interface RequestSpec {
   readonly isBase64Encoded?: boolean;
   /** Sets API Gateway's parsed parameters instead of deriving them from the path (repeated keys, odd values). */
   readonly queryStringParameters?: Record<string, string>;
+  /** Sets the route API Gateway matched instead of deriving it from the route table (see `gatewayRouteKey`). */
+  readonly routeKey?: string;
+}
+
+/**
+ * The route key API Gateway puts in the event: the table's route the request matches, else `$default` (the
+ * catch-all route the infrastructure adds for unknown paths and wrong methods).
+ */
+export function gatewayRouteKey(method: string, path: string): string {
+  const match = matchRoute(method, path);
+  return match.kind === "found" ? routeKey(match.route) : "$default";
 }
 
 /** An API Gateway HTTP API (payload v2) event as the $default stage sends it. */
@@ -21,9 +33,10 @@ export function httpEvent(spec: RequestSpec): APIGatewayProxyEventV2 {
       queryStringParameters[k] = k in queryStringParameters ? `${queryStringParameters[k]},${v}` : v;
     }
   }
+  const matchedRouteKey = spec.routeKey ?? gatewayRouteKey(spec.method, rawPath);
   return {
     version: "2.0",
-    routeKey: "$default",
+    routeKey: matchedRouteKey,
     rawPath,
     rawQueryString,
     headers: { host: "api.test", ...(spec.headers ?? {}) },
@@ -41,7 +54,7 @@ export function httpEvent(spec: RequestSpec): APIGatewayProxyEventV2 {
         userAgent: "jest",
       },
       requestId: `req-${Math.random().toString(36).slice(2)}`,
-      routeKey: "$default",
+      routeKey: matchedRouteKey,
       stage: "$default",
       time: "23/Nov/2026:00:00:00 +0000",
       timeEpoch: 1_795_000_000_000,

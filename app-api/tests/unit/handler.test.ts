@@ -204,6 +204,73 @@ describe("routing (fake ports)", () => {
     expect(bodyOf(res).error.code).toBe("METHOD_NOT_ALLOWED");
   });
 
+  it.each([
+    ["GET /predict", "GET", "/predict", "POST"],
+    ["DELETE /predict", "DELETE", "/predict", "POST"],
+    ["DELETE /users", "DELETE", "/users", "GET, POST"],
+    ["PUT /users/{id}", "PUT", "/users/u1", "GET"],
+    ["POST /health", "POST", "/health", "GET"],
+  ])(
+    "answers %s through $default with 405 and the whole route table's methods in Allow",
+    async (_t, method, path, allow) => {
+      const { handler, publisher } = setup();
+      const event = httpEvent({ method, path, headers: json, body: "{}" });
+      expect(event.routeKey).toBe("$default");
+      const res = await handler(event);
+      expect(res.statusCode).toBe(405);
+      expect(res.headers?.allow).toBe(allow);
+      expect(bodyOf(res)).toEqual({
+        error: {
+          code: "METHOD_NOT_ALLOWED",
+          message: `${method} is not allowed on "${path}"; allowed: ${allow}`,
+        },
+      });
+      expect(publisher.published).toEqual([]);
+    },
+  );
+
+  it("answers an unknown path through $default with 404 in the API's error format", async () => {
+    const { handler } = setup();
+    const event = httpEvent({ method: "GET", path: "/accounts" });
+    expect(event.routeKey).toBe("$default");
+    const res = await handler(event);
+    expect(res.statusCode).toBe(404);
+    expect(res.headers?.["content-type"]).toBe("application/json");
+    expect(bodyOf(res)).toEqual({ error: { code: "NOT_FOUND", message: 'No route for GET "/accounts"' } });
+  });
+
+  it.each([
+    ["routed to it as POST /predict", "POST /predict"],
+    ["sent through $default", "$default"],
+  ])("answers 404 to the prediction route's request %s, without publishing", async (_t, routeKey) => {
+    const { handler, publisher } = setup();
+    const res = await handler(
+      httpEvent({ method: "POST", path: "/predict", headers: json, body: "{}", routeKey }),
+    );
+    expect(res.statusCode).toBe(404);
+    expect(bodyOf(res).error.code).toBe("NOT_FOUND");
+    expect(publisher.published).toEqual([]);
+  });
+
+  it("never runs a route for a $default event, even one the table would match (no authorizer guards $default)", async () => {
+    const { handler, publisher, repository } = setup();
+    const list = jest.spyOn(repository, "list");
+    const body = JSON.stringify({ name: "Ada", email: "ada@example.com" });
+    const post = (routeKey?: string) =>
+      handler(
+        httpEvent({ method: "POST", path: "/users", headers: json, body, ...(routeKey ? { routeKey } : {}) }),
+      );
+    expect(
+      (await handler(httpEvent({ method: "GET", path: "/users", routeKey: "$default" }))).statusCode,
+    ).toBe(404);
+    expect((await post("$default")).statusCode).toBe(404);
+    expect(list).not.toHaveBeenCalled();
+    expect(publisher.published).toEqual([]);
+    // The same request routed as POST /users is served: only the route key differs.
+    expect((await post()).statusCode).toBe(202);
+    expect(publisher.published).toHaveLength(1);
+  });
+
   it("serves a path with a trailing slash and a lower-case method like the canonical one", async () => {
     const { handler } = setup();
     expect((await handler(httpEvent({ method: "get", path: "/health/" }))).statusCode).toBe(200);
@@ -211,7 +278,7 @@ describe("routing (fake ports)", () => {
 
   it("strips a named stage from the path", async () => {
     const { handler } = setup();
-    const event = httpEvent({ method: "GET", path: "/dev/health" });
+    const event = httpEvent({ method: "GET", path: "/dev/health", routeKey: "GET /health" });
     event.requestContext.stage = "dev";
     expect((await handler(event)).statusCode).toBe(200);
   });

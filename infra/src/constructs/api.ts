@@ -58,6 +58,9 @@ export const SMOKE_TEST_TOKEN_VALIDITY = Object.freeze({
   tokenValidityUnits: [{ idToken: "minutes", accessToken: "minutes", refreshToken: "minutes" }],
 });
 
+/** API Gateway's catch-all route key: requests that match no route of the table (path or method). */
+export const DEFAULT_ROUTE_KEY = "$default";
+
 /** `/users/{id}` -> `/users/*`: the resource part of an execute-api ARN for a route. */
 export const routeArnPath = (path: string): string => path.replace(/\{[^}]+\}/g, "*");
 
@@ -65,12 +68,16 @@ export const routeArnPath = (path: string): string => path.replace(/\{[^}]+\}/g,
  * HTTP API with one route per entry of the shared route table, Lambda proxy integrations (payload 2.0), a
  * `$default` stage that throttles and writes JSON access logs, and an optional Cognito JWT authorizer on the
  * routes marked `authorized`. Each route may invoke its function only through its own method and path.
+ * A `$default` route sends every other request to the api function, which answers it in the API's JSON error
+ * format: 404 for an unknown path, 405 with `Allow` for a known path with another method.
  */
 export class Api extends Construct {
   readonly api: Apigatewayv2Api;
   readonly stage: Apigatewayv2Stage;
   readonly accessLogGroup: CloudwatchLogGroup;
   readonly routes: Apigatewayv2Route[] = [];
+  /** Catch-all route to the api function for requests no route of the table matches. */
+  readonly defaultRoute: Apigatewayv2Route;
   readonly authorizer: Apigatewayv2Authorizer | undefined;
   readonly userPool: CognitoUserPool | undefined;
   readonly userPoolClient: CognitoUserPoolClient | undefined;
@@ -154,20 +161,24 @@ export class Api extends Construct {
     }
 
     const integrations = new Map<RouteTarget, Apigatewayv2Integration>();
-    for (const route of props.routes) {
-      const target = props.targets[route.target];
-      let integration = integrations.get(route.target);
+    const integrationFor = (name: RouteTarget): Apigatewayv2Integration => {
+      let integration = integrations.get(name);
       if (!integration) {
-        integration = new Apigatewayv2Integration(this, `${route.target}-integration`, {
+        integration = new Apigatewayv2Integration(this, `${name}-integration`, {
           apiId: this.api.id,
           integrationType: "AWS_PROXY",
           integrationMethod: "POST",
-          integrationUri: target.invokeArn,
+          integrationUri: props.targets[name].invokeArn,
           payloadFormatVersion: "2.0",
           timeoutMilliseconds: 29000,
         });
-        integrations.set(route.target, integration);
+        integrations.set(name, integration);
       }
+      return integration;
+    };
+    for (const route of props.routes) {
+      const target = props.targets[route.target];
+      const integration = integrationFor(route.target);
       const key = routeKey(route);
       const slug = key
         .toLowerCase()
@@ -193,5 +204,27 @@ export class Api extends Construct {
         sourceArn: `${this.api.executionArn}/*/${route.method}${routeArnPath(route.path)}`,
       });
     }
+
+    // Without a `$default` route API Gateway itself answers unmatched requests, with 404 {"message":"Not
+    // Found"} even for a known path with another method. The api function answers them instead (404 in the
+    // API's error format, 405 with Allow). No authorizer: the function never runs a route handler for a
+    // `$default` event (app-api/src/create-handler.ts), so it reveals nothing but the public route table, and a
+    // client without a token still learns "wrong method" rather than a misleading 401.
+    this.defaultRoute = new Apigatewayv2Route(this, "route-default", {
+      apiId: this.api.id,
+      routeKey: DEFAULT_ROUTE_KEY,
+      target: `integrations/${integrationFor("api").id}`,
+      authorizationType: "NONE",
+    });
+    // `$default` has no method or path: its execute-api ARN is `<api>/<stage>/$default`, so this grant covers
+    // the catch-all route only, not the table's routes.
+    new LambdaPermission(this, "invoke-default", {
+      statementId: "apigateway-default",
+      action: "lambda:InvokeFunction",
+      functionName: props.targets.api.functionName,
+      ...(props.targets.api.qualifier ? { qualifier: props.targets.api.qualifier } : {}),
+      principal: "apigateway.amazonaws.com",
+      sourceArn: `${this.api.executionArn}/*/${DEFAULT_ROUTE_KEY}`,
+    });
   }
 }

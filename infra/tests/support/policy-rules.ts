@@ -770,17 +770,30 @@ const noLiteralSecrets: PolicyRule = {
   },
 };
 
+/**
+ * The route part of an execute-api ARN (`<api>/<stage>/<route>`): one method and path, or the `$default`
+ * catch-all route (which has neither). `*` or `ANY` as the method would grant every route.
+ */
+const API_GATEWAY_ROUTE_ARN = /\/[^/]+\/(\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\/.*)$/;
+
 const lambdaPermissionsScoped: PolicyRule = {
   id: "lambda-permissions-scoped",
-  description: "every Lambda permission for a service names the source ARN it is granted to",
+  description:
+    "every Lambda permission for a service names the source ARN it is granted to; API Gateway's name one route",
   check({ json }) {
-    return all(json, "aws_lambda_permission")
-      .filter(
-        (p) =>
-          String(p.body.principal).endsWith(".amazonaws.com") &&
-          (!p.body.source_arn || p.body.source_arn === "*"),
-      )
-      .map((p) => ({ resource: p.address, problem: `${p.body.principal} may invoke from any source` }));
+    const violations: Violation[] = [];
+    for (const p of all(json, "aws_lambda_permission")) {
+      if (!String(p.body.principal).endsWith(".amazonaws.com")) continue;
+      const sourceArn = p.body.source_arn ? String(p.body.source_arn) : "";
+      if (!sourceArn || sourceArn === "*")
+        violations.push({ resource: p.address, problem: `${p.body.principal} may invoke from any source` });
+      else if (p.body.principal === "apigateway.amazonaws.com" && !API_GATEWAY_ROUTE_ARN.test(sourceArn))
+        violations.push({
+          resource: p.address,
+          problem: `API Gateway may invoke from more than one route (${sourceArn})`,
+        });
+    }
+    return violations;
   },
 };
 
