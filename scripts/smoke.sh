@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of a running API, local or deployed: health, create a user and wait until it is readable,
-# a rejected request with its error body, and a prediction.
+# a rejected request with its error body, an unknown route and a wrong method answered in the API's error
+# format, and a prediction.
 #
 # Usage: scripts/smoke.sh [API_URL]        (default http://127.0.0.1:${PORT:-3000})
 # Env:   SMOKE_TOKEN    bearer token for stages with the JWT authorizer on (optional)
@@ -88,6 +89,16 @@ expect_status "POST /users with a bad email" 400 "$status"
 jq -e '.error.code == "VALIDATION_FAILED" and (.error.message | test("email"))' "$body_file" >/dev/null ||
   fail "POST /users with a bad email: error body does not name the email field"
 echo "ok    error body names the field: $(jq -c '.error.message' "$body_file")"
+
+# Requests no route matches reach the api function through the $default route: the API's error format, not
+# API Gateway's own 404 {"message":"Not Found"}.
+status="$(request DELETE /users)"
+expect_status "DELETE /users (wrong method)" 405 "$status"
+jq -e '.error.code == "METHOD_NOT_ALLOWED"' "$body_file" >/dev/null ||
+  fail "DELETE /users: error body is not METHOD_NOT_ALLOWED"
+status="$(request GET /no-such-route)"
+expect_status "GET /no-such-route" 404 "$status"
+jq -e '.error.code == "NOT_FOUND"' "$body_file" >/dev/null || fail "GET /no-such-route: error body is not NOT_FOUND"
 
 prediction='{"instances":[{"origin":"SEA","destination":"SFO","departure":"2001-01-13T14:56:00","distance":679}]}'
 status="$(request POST /predict "$prediction")"

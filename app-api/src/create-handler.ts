@@ -14,7 +14,7 @@ import {
   readJsonBody,
   toHttpResponse,
 } from "@sml/common/http";
-import { matchRoute, ROUTES, type Route, type RouteMatch } from "@sml/common/routes";
+import { DEFAULT_ROUTE, matchRoute, ROUTES, type Route, type RouteMatch } from "@sml/common/routes";
 import { NEW_USER_MAX_BODY_BYTES } from "@sml/common/users";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { HttpError } from "./core/errors";
@@ -45,9 +45,6 @@ type ApiRouteKey = ApiRoute extends infer R
     ? `${M} ${P}`
     : never
   : never;
-
-/** API Gateway's catch-all route: requests that match no route of the table, by path or by method. */
-const DEFAULT_ROUTE_KEY = "$default";
 
 const isApiRoute = (route: Route): route is ApiRoute => route.target === "api";
 
@@ -127,7 +124,7 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     // not route (say `get` or a trailing slash it does not match) must not reach a handler unauthenticated.
     // Another function's route (POST /predict) reaching this function is not one it serves.
     const routeKeyOfEvent = event.routeKey ?? event.requestContext?.routeKey;
-    if (match.kind === "not-found" || routeKeyOfEvent === DEFAULT_ROUTE_KEY || !isApiRoute(match.route))
+    if (match.kind === "not-found" || routeKeyOfEvent === DEFAULT_ROUTE.routeKey || !isApiRoute(match.route))
       throw new NotFoundError(`No route for ${method} ${echo(path)}`);
     const key = `${match.route.method} ${match.route.path}` as ApiRouteKey;
     return routes[key]({ event, pathParameters: match.pathParameters });

@@ -76,3 +76,13 @@ export function matchRoute(method: string, path: string, routes: readonly Route[
   }
   return allowedMethods.length > 0 ? { kind: "method-not-allowed", allowedMethods } : { kind: "not-found" };
 }
+
+/**
+ * API Gateway's catch-all route and the function behind it. Requests that match no route of the table (an unknown
+ * path, or a known path with another method) go there, and that function answers them 404 or 405 in the API's
+ * error format; it never serves a table route for a `$default` event, which has no authorizer.
+ */
+export const DEFAULT_ROUTE = { routeKey: "$default", target: "api" } as const satisfies {
+  readonly routeKey: string;
+  readonly target: RouteTarget;
+};

@@ -1,4 +1,4 @@
-import { matchRoute, ROUTES, routeKey } from "../src/routes";
+import { DEFAULT_ROUTE, matchRoute, ROUTES, routeKey } from "../src/routes";
 
 describe("matchRoute", () => {
   it("finds a static route", () => {
@@ -35,5 +35,13 @@ describe("matchRoute", () => {
     const keys = ROUTES.map(routeKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toContain("GET /users/{id}");
+  });
+});
+
+describe("DEFAULT_ROUTE", () => {
+  it("is API Gateway's $default key, on a function that serves table routes, and no table route's key", () => {
+    expect(DEFAULT_ROUTE.routeKey).toBe("$default");
+    expect(ROUTES.some((r) => r.target === DEFAULT_ROUTE.target)).toBe(true);
+    expect(ROUTES.map(routeKey)).not.toContain(DEFAULT_ROUTE.routeKey);
   });
 });

@@ -1,8 +1,8 @@
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
-import { ROUTES, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, ROUTES, routeKey } from "@sml/common/routes";
 import { getEnvironmentConfig } from "../src/config";
-import { ACCESS_LOG_FORMAT, DEFAULT_ROUTE_KEY, routeArnPath } from "../src/constructs/api";
+import { ACCESS_LOG_FORMAT, routeArnPath } from "../src/constructs/api";
 import { bodyOf, ref, resourcesOf, synthEnvironment, type TfJson } from "./support/synth";
 
 const dev = synthEnvironment(getEnvironmentConfig("dev"));
@@ -35,7 +35,7 @@ describe("HTTP API", () => {
     ["prd", prd],
   ])("sends unmatched requests to the api function through an open $default route in %s", (_env, synth) => {
     const [apiId] = integrationFor(synth.json, "api") ?? [];
-    expect(DEFAULT_ROUTE_KEY).toBe("$default");
+    expect(DEFAULT_ROUTE).toEqual({ routeKey: "$default", target: "api" });
     expect(bodyOf(synth.json, synth.env.api.defaultRoute)).toMatchObject({
       route_key: "$default",
       target: `integrations/\${aws_apigatewayv2_integration.${apiId}.id}`,

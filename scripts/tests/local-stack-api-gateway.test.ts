@@ -1,5 +1,16 @@
-/** The API Gateway (HTTP API, payload 2.0) translation of the local stack, without a network. */
-import { fromLambdaResult, toApiGatewayEvent } from "../src/local-stack/api-gateway";
+/**
+ * The API Gateway (HTTP API, payload 2.0) emulation of the local stack: the event translation without a network,
+ * and the routing on 127.0.0.1 with recording functions in place of the handlers (they capture the events).
+ */
+import type { RouteTarget } from "@sml/common/routes";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import {
+  fromLambdaResult,
+  type HttpFunction,
+  type LocalApiGateway,
+  startApiGateway,
+  toApiGatewayEvent,
+} from "../src/local-stack/api-gateway";
 
 const base = {
   method: "get",
@@ -127,5 +138,78 @@ describe("fromLambdaResult", () => {
     const out = fromLambdaResult({ hello: "world" } as never);
     expect(out).toMatchObject({ statusCode: 200, headers: { "content-type": "application/json" } });
     expect(out.body.toString()).toBe('{"hello":"world"}');
+  });
+});
+
+describe("routing (recording functions stand in for the handlers)", () => {
+  const events: Record<RouteTarget, APIGatewayProxyEventV2[]> = { api: [], prediction: [] };
+  const recording = (target: RouteTarget): HttpFunction => ({
+    identity: { functionName: `sml-local-${target}`, region: "us-east-1", timeoutSeconds: 5, memoryMB: 128 },
+    handler: async (event) => {
+      events[target].push(event);
+      return { statusCode: 299, headers: { "x-target": target }, body: "" };
+    },
+  });
+  let gateway: LocalApiGateway;
+
+  beforeAll(async () => {
+    gateway = await startApiGateway({
+      host: "127.0.0.1",
+      port: 0,
+      functions: { api: recording("api"), prediction: recording("prediction") },
+    });
+  });
+  afterAll(() => gateway.stop(1_000));
+  beforeEach(() => {
+    events.api.length = 0;
+    events.prediction.length = 0;
+  });
+
+  test("sends a table route to its function with its route key and path parameters", async () => {
+    const res = await fetch(`${gateway.url}/users/abc?x=1`);
+    expect(res.status).toBe(299);
+    expect(events.api).toEqual([
+      expect.objectContaining({ routeKey: "GET /users/{id}", pathParameters: { id: "abc" } }),
+    ]);
+    expect((await fetch(`${gateway.url}/predict`, { method: "POST", body: "{}" })).status).toBe(299);
+    expect(events.prediction).toEqual([expect.objectContaining({ routeKey: "POST /predict" })]);
+  });
+
+  test.each([
+    ["an unknown path", "GET", "/nope"],
+    ["a known path with another method", "DELETE", "/users"],
+    ["the prediction path with another method", "GET", "/predict"],
+    ["a nested unknown path", "GET", "/users/abc/orders"],
+  ])("sends %s to the api function as $default, without path parameters", async (_t, method, path) => {
+    const res = await fetch(`${gateway.url}${path}`, { method });
+    expect(res.headers.get("x-target")).toBe("api");
+    expect(events.prediction).toEqual([]);
+    expect(events.api).toHaveLength(1);
+    const [event] = events.api;
+    expect(event).toMatchObject({
+      routeKey: "$default",
+      rawPath: path,
+      requestContext: { routeKey: "$default", http: { method, path } },
+    });
+    expect(event).not.toHaveProperty("pathParameters");
+  });
+
+  test("passes a $default request's body to the function", async () => {
+    await fetch(`${gateway.url}/users`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: '{"a":1}',
+    });
+    expect(events.api).toEqual([expect.objectContaining({ routeKey: "$default", body: '{"a":1}' })]);
+  });
+
+  test("answers a body over 10 MB 413 itself, before any route, $default included", async () => {
+    const res = await fetch(`${gateway.url}/nope`, {
+      method: "POST",
+      body: "x".repeat(10 * 1024 * 1024 + 1),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ message: "Request Entity Too Large" });
+    expect(events.api).toEqual([]);
   });
 });

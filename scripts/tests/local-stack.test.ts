@@ -71,19 +71,25 @@ test("writes stack.json with the addresses of the API, SNS/SQS and the database"
   });
 });
 
-test("passes the smoke script (health, create and read a user, a rejected request, a prediction)", async () => {
+test("passes the smoke script (health, create and read a user, rejected requests, a prediction)", async () => {
   const { stdout } = await run("bash", [`${REPO_ROOT}/scripts/smoke.sh`, api()], { timeout: 60_000 });
   expect(stdout).toContain("smoke test passed");
 });
 
-test("answers an unknown route or method 404 and a body over 10 MB 413 without a function, as API Gateway does", async () => {
+test("answers an unknown route 404 and a wrong method 405 through $default, a body over 10 MB 413 without a function", async () => {
   const unknown = await fetch(`${api()}/nope`);
   expect(unknown.status).toBe(404);
-  expect(await unknown.json()).toEqual({ message: "Not Found" });
+  expect(await unknown.json()).toEqual({ error: { code: "NOT_FOUND", message: 'No route for GET "/nope"' } });
 
   const wrongMethod = await fetch(`${api()}/users`, { method: "DELETE" });
-  expect(wrongMethod.status).toBe(404);
-  expect(await wrongMethod.json()).toEqual({ message: "Not Found" });
+  expect(wrongMethod.status).toBe(405);
+  expect(wrongMethod.headers.get("allow")).toBe("GET, POST");
+  expect(await wrongMethod.json()).toMatchObject({ error: { code: "METHOD_NOT_ALLOWED" } });
+
+  // The prediction function's path: the api function behind $default still knows its method.
+  const predictGet = await fetch(`${api()}/predict`);
+  expect(predictGet.status).toBe(405);
+  expect(predictGet.headers.get("allow")).toBe("POST");
 
   const huge = await fetch(`${api()}/users`, {
     method: "POST",

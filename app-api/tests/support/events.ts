@@ -1,4 +1,4 @@
-import { matchRoute, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, matchRoute, routeKey } from "@sml/common/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
 export interface RequestSpec {
@@ -20,7 +20,7 @@ export interface RequestSpec {
  */
 export function gatewayRouteKey(method: string, path: string): string {
   const match = matchRoute(method, path);
-  return match.kind === "found" ? routeKey(match.route) : "$default";
+  return match.kind === "found" ? routeKey(match.route) : DEFAULT_ROUTE.routeKey;
 }
 
 /** An API Gateway HTTP API (payload v2) event as the $default stage sends it. */

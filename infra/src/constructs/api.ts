@@ -7,7 +7,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { CognitoUserPool } from "@cdktf/provider-aws/lib/cognito-user-pool";
 import { CognitoUserPoolClient } from "@cdktf/provider-aws/lib/cognito-user-pool-client";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { type Route, type RouteTarget, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, type Route, type RouteTarget, routeKey } from "@sml/common/routes";
 import { Construct } from "constructs";
 import type { ApiConfig } from "../config";
 
@@ -57,9 +57,6 @@ export const SMOKE_TEST_TOKEN_VALIDITY = Object.freeze({
   refreshTokenValidity: 60,
   tokenValidityUnits: [{ idToken: "minutes", accessToken: "minutes", refreshToken: "minutes" }],
 });
-
-/** API Gateway's catch-all route key: requests that match no route of the table (path or method). */
-export const DEFAULT_ROUTE_KEY = "$default";
 
 /** `/users/{id}` -> `/users/*`: the resource part of an execute-api ARN for a route. */
 export const routeArnPath = (path: string): string => path.replace(/\{[^}]+\}/g, "*");
@@ -208,23 +205,24 @@ export class Api extends Construct {
     // Without a `$default` route API Gateway itself answers unmatched requests, with 404 {"message":"Not
     // Found"} even for a known path with another method. The api function answers them instead (404 in the
     // API's error format, 405 with Allow). No authorizer: the function never runs a route handler for a
-    // `$default` event (app-api/src/create-handler.ts), so it reveals nothing but the public route table, and a
-    // client without a token still learns "wrong method" rather than a misleading 401.
+    // `$default` event (app-api/src/create-handler.ts), so all it can reveal is the route table, which the
+    // 405's Allow header is meant to show.
     this.defaultRoute = new Apigatewayv2Route(this, "route-default", {
       apiId: this.api.id,
-      routeKey: DEFAULT_ROUTE_KEY,
-      target: `integrations/${integrationFor("api").id}`,
+      routeKey: DEFAULT_ROUTE.routeKey,
+      target: `integrations/${integrationFor(DEFAULT_ROUTE.target).id}`,
       authorizationType: "NONE",
     });
     // `$default` has no method or path: its execute-api ARN is `<api>/<stage>/$default`, so this grant covers
     // the catch-all route only, not the table's routes.
+    const defaultTarget = props.targets[DEFAULT_ROUTE.target];
     new LambdaPermission(this, "invoke-default", {
       statementId: "apigateway-default",
       action: "lambda:InvokeFunction",
-      functionName: props.targets.api.functionName,
-      ...(props.targets.api.qualifier ? { qualifier: props.targets.api.qualifier } : {}),
+      functionName: defaultTarget.functionName,
+      ...(defaultTarget.qualifier ? { qualifier: defaultTarget.qualifier } : {}),
       principal: "apigateway.amazonaws.com",
-      sourceArn: `${this.api.executionArn}/*/${DEFAULT_ROUTE_KEY}`,
+      sourceArn: `${this.api.executionArn}/*/${DEFAULT_ROUTE.routeKey}`,
     });
   }
 }

@@ -1,13 +1,13 @@
 /**
  * API Gateway (HTTP API, payload format 2.0) on 127.0.0.1: resolves each request against the shared route
  * table, turns it into the event API Gateway would send, invokes the route's function and writes its result
- * back the way API Gateway does. Requests that match no route never reach a function, as in AWS (where the
- * HTTP API has no `$default` route).
+ * back the way API Gateway does. Requests that match no route (unknown path or wrong method) go to the
+ * `$default` route's function, as in AWS, which answers them 404 or 405 in the API's error format.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { matchRoute, type RouteTarget, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, matchRoute, type RouteTarget, routeKey } from "@sml/common/routes";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResultV2,
@@ -251,13 +251,12 @@ async function handle(
   const url = req.url ?? "/";
   const path = url.split("?")[0] ?? "/";
   const match = matchRoute(method, path);
-  if (match.kind !== "found") {
-    req.resume();
-    // The deployed HTTP API has one route per table entry and no `$default` route, so API Gateway itself
-    // answers any other method or path, with 404 and its own body; no function runs.
-    send(res, gatewayError(404, "Not Found"), requestId);
-    return;
-  }
+  // The deployed HTTP API has one route per table entry plus `$default`, which catches everything else (an
+  // unknown path or a known path with another method); its event has that route key and no path parameters.
+  const route =
+    match.kind === "found"
+      ? { key: routeKey(match.route), target: match.route.target, pathParameters: match.pathParameters }
+      : { key: DEFAULT_ROUTE.routeKey, target: DEFAULT_ROUTE.target, pathParameters: undefined };
   let body: Buffer;
   try {
     body = await readBody(req, API_GATEWAY_MAX_BODY_BYTES);
@@ -270,7 +269,7 @@ async function handle(
     if (err instanceof ClientAbortedError) return;
     throw err;
   }
-  const fn = functions[match.route.target];
+  const fn = functions[route.target];
   if (!fn) {
     send(res, gatewayError(503, "Service Unavailable"), requestId);
     return;
@@ -282,8 +281,8 @@ async function handle(
     body,
     sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1",
     requestId,
-    routeKey: routeKey(match.route),
-    pathParameters: match.pathParameters,
+    routeKey: route.key,
+    ...(route.pathParameters ? { pathParameters: route.pathParameters } : {}),
   });
   const timeoutSeconds = Math.min(fn.identity.timeoutSeconds, API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS);
   let result: APIGatewayProxyResultV2;
