@@ -17,3 +17,23 @@ export const MODEL_IMAGE_CONTEXT_DIR = "dist/model-image";
  * infrastructure uploads as the function's code.
  */
 export const zipBundleFile = (name: ZipFunctionName): string => `${zipBundleDir(name)}.zip`;
+
+/** The Node.js major every function runs on: the Lambda runtime (zip functions) and the image's base. */
+export const LAMBDA_NODE_MAJOR = 22;
+
+/**
+ * esbuild settings every Lambda bundle shares (zip functions and the prediction image): one minified CommonJS
+ * file for the Lambda Node.js runtime. `module` before `main` picks packages' ES module builds, which tree-shake
+ * (the AWS SDK, Powertools) and keep side-effect imports that tfjs marks only in its ES builds.
+ */
+export const LAMBDA_BUNDLE_OPTIONS = Object.freeze({
+  bundle: true,
+  platform: "node",
+  target: `node${LAMBDA_NODE_MAJOR}`,
+  format: "cjs",
+  minify: true,
+  sourcemap: false,
+  legalComments: "none",
+  mainFields: ["module", "main"],
+  logLevel: "warning",
+} as const);

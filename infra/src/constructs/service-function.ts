@@ -2,6 +2,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LAMBDA_NODE_MAJOR } from "@sml/common/functions";
 import type { TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { type PolicyStatement, policyDocument, serviceTrust } from "./iam";
@@ -97,7 +98,7 @@ export class ServiceFunction extends Construct {
       props.code.kind === "zip"
         ? {
             packageType: "Zip",
-            runtime: "nodejs22.x",
+            runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
             handler: "index.handler",
             filename: props.code.asset.path,
             sourceCodeHash: props.code.sourceCodeHash,

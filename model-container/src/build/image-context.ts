@@ -5,7 +5,7 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { MODEL_IMAGE_CONTEXT_DIR } from "@sml/common/functions";
+import { LAMBDA_BUNDLE_OPTIONS, MODEL_IMAGE_CONTEXT_DIR } from "@sml/common/functions";
 import { build } from "esbuild";
 import { MODEL_FILES } from "../model-spec";
 
@@ -39,24 +39,17 @@ export async function buildModelImageContext(options: ImageContextOptions = {}):
   mkdirSync(join(outDir, "model"), { recursive: true });
   await build({
     entryPoints: [join(workspaceRoot, "src/index.ts")],
+    ...LAMBDA_BUNDLE_OPTIONS,
+    // The ES module builds matter here too: tfjs' package.json "sideEffects" lists only those, so with the
+    // CommonJS "main" builds esbuild drops `import "@tensorflow/tfjs-backend-cpu"` and the cpu fallback with it.
+    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
     outfile: join(outDir, "index.js"),
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    minify: true,
-    sourcemap: false,
-    legalComments: "none",
-    // The ES module builds: tfjs' package.json "sideEffects" lists only those, so with the CommonJS "main" builds
-    // esbuild drops `import "@tensorflow/tfjs-backend-cpu"` and the cpu fallback with it.
-    mainFields: ["module", "main"],
     external: [
       // Installed into the image only with --build-arg WITH_TFJS_NODE=true; the bundle requires it if present.
       "@tensorflow/tfjs-node",
       // Only resolved when the .wasm files are not beside the bundle (running from source).
       "@tensorflow/tfjs-backend-wasm/dist/*",
     ],
-    logLevel: "warning",
   });
   const wasmDir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
   for (const file of WASM_FILES) copyFileSync(join(wasmDir, file), join(outDir, file));

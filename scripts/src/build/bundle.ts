@@ -5,7 +5,13 @@
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { ZIP_FUNCTION_NAMES, type ZipFunctionName, zipBundleDir, zipBundleFile } from "@sml/common/functions";
+import {
+  LAMBDA_BUNDLE_OPTIONS,
+  ZIP_FUNCTION_NAMES,
+  type ZipFunctionName,
+  zipBundleDir,
+  zipBundleFile,
+} from "@sml/common/functions";
 import { build, type Plugin } from "esbuild";
 import { type ZipOptions, type Zippable, zipSync } from "fflate";
 
@@ -120,22 +126,13 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, "index.js");
   await build({
+    ...LAMBDA_BUNDLE_OPTIONS,
+    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
     entryPoints: [join(repoRoot, FUNCTION_ENTRIES[name])],
     outfile,
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    minify: true,
-    sourcemap: false,
-    legalComments: "none",
-    // The ESM builds (`module`) of the AWS SDK and Powertools tree-shake; their CommonJS `main` builds are one
-    // file per package and pull in everything (~160 KB more for the api bundle).
-    mainFields: ["module", "main"],
     // pg's optional native binding is never installed in Lambda.
     external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
     plugins: [zodEnglishOnly, zodNamespaceImports],
-    logLevel: "warning",
   });
   const files = FUNCTION_FILES[name];
   if (files) cpSync(join(repoRoot, files.from), join(outDir, files.to), { recursive: true });
