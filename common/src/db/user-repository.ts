@@ -82,6 +82,16 @@ export function upsertUsersParam(writes: readonly UserWrite[]): string {
   );
 }
 
+/**
+ * A cursor time that names a real instant PostgreSQL accepts. Date.parse alone is not enough: it rolls
+ * 2026-02-30 over to March and takes year 0000, both of which PostgreSQL rejects with an error (a 500).
+ */
+function isRealInstant(time: string): boolean {
+  if (!CURSOR_TIME_PATTERN.test(time) || time.startsWith("0000")) return false;
+  const parsed = new Date(time);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 23) === time.slice(0, 23);
+}
+
 interface CursorPosition {
   readonly createdAt: string;
   readonly id: string;
@@ -108,8 +118,7 @@ export function decodeCursor(cursor: string): CursorPosition {
     value.length !== 2 ||
     typeof value[0] !== "string" ||
     typeof value[1] !== "string" ||
-    !CURSOR_TIME_PATTERN.test(value[0]) ||
-    Number.isNaN(Date.parse(value[0])) ||
+    !isRealInstant(value[0]) ||
     !UUID_PATTERN.test(value[1])
   ) {
     throw invalid();

@@ -278,6 +278,28 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
         encodeCursor({ createdAt: "yesterday", id: "00000000-0000-0000-0000-000000000000" }),
       ],
       ["SQL in the cursor", "'; DROP TABLE users; --"],
+      // Well-formed but not a real instant: JavaScript's Date rolls them over, PostgreSQL rejects them.
+      [
+        "a cursor with February 30",
+        encodeCursor({
+          createdAt: "2026-02-30T10:00:00.000000Z",
+          id: "00000000-0000-0000-0000-000000000000",
+        }),
+      ],
+      [
+        "a cursor in year 0000",
+        encodeCursor({
+          createdAt: "0000-01-01T00:00:00.000000Z",
+          id: "00000000-0000-0000-0000-000000000000",
+        }),
+      ],
+      [
+        "a cursor at hour 24",
+        encodeCursor({
+          createdAt: "2026-01-01T24:00:00.000000Z",
+          id: "00000000-0000-0000-0000-000000000000",
+        }),
+      ],
     ])("rejects %s as a cursor with a ValidationError naming cursor", async (_label, cursor) => {
       const attempt = repo().list({ limit: 5, cursor });
       await expect(attempt).rejects.toBeInstanceOf(ValidationError);
