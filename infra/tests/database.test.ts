@@ -88,6 +88,24 @@ describe("database", () => {
     expect(bodyOf(dev.json, dev.env.database.cluster).vpc_security_group_ids).toEqual([dbSg]);
   });
 
+  it("lets the functions' security group send to 5432 of the database's security group", () => {
+    const fnSg = ref("aws_security_group", dev.env.network.functionSecurityGroup.friendlyUniqueId, "id");
+    const egress = resourcesOf(dev.json, "aws_vpc_security_group_egress_rule")
+      .map(([, r]) => r)
+      .filter((r) => r.security_group_id === fnSg && r.from_port === 5432);
+    expect(egress).toEqual([
+      expect.objectContaining({
+        ip_protocol: "tcp",
+        to_port: 5432,
+        referenced_security_group_id: ref(
+          "aws_security_group",
+          dev.env.database.securityGroup.friendlyUniqueId,
+          "id",
+        ),
+      }),
+    ]);
+  });
+
   it("places the cluster in the private subnets", () => {
     const [, group] = resourcesOf(dev.json, "aws_db_subnet_group")[0] ?? [];
     expect(group?.subnet_ids).toEqual(

@@ -235,10 +235,12 @@ describe("migrations on apply", () => {
     expect(JSON.parse(invocation().input)).toEqual({ source: "terraform-apply", migrationSetHash: hash });
   });
 
-  it("waits for the writer instance and the network path before invoking", () => {
+  it("waits for the writer instance, the security-group rules to 5432 and the network path before invoking", () => {
+    expect(database.access).toHaveLength(2);
     expect(invocation().depends_on).toEqual(
       expect.arrayContaining([
         `aws_rds_cluster_instance.${database.writer.friendlyUniqueId}`,
+        ...database.access.map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`),
         ...network.egress.map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`),
       ]),
     );

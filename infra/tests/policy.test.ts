@@ -222,6 +222,18 @@ const BAD_CASES: BadCase[] = [
     },
   ],
   [
+    "functions-reach-database",
+    "the functions' egress to 5432 narrowed to 443 (Terraform drops the default allow-all egress)",
+    (s) => {
+      const env = dev(s);
+      const [, egress] = env.database.access;
+      if (!egress) throw new Error("no egress rule to the database");
+      egress.addOverride("from_port", 443);
+      egress.addOverride("to_port", 443);
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
     "sqs-source-queues-have-dlq",
     "the users queue without its redrive policy",
     (s) => {

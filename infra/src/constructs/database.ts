@@ -3,7 +3,9 @@ import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster";
 import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import type { DatabaseConfig } from "../config";
 import type { Network } from "./network";
@@ -27,6 +29,8 @@ export class Database extends Construct {
   readonly reader: RdsClusterInstance | undefined;
   readonly securityGroup: SecurityGroup;
   readonly parameterGroup: RdsClusterParameterGroup;
+  /** The rules that open 5432 from the functions to the cluster; a migration run must wait for them. */
+  readonly access: TerraformResource[];
   /** The cluster identifier (what CloudWatch's `DBClusterIdentifier` dimension uses). */
   readonly clusterIdentifier: string;
   /** ARN of the RDS-managed master secret (`{"username","password"}`). */
@@ -43,14 +47,26 @@ export class Database extends Construct {
       vpcId: network.vpc.id,
       tags: { Name: `${namePrefix}-db` },
     });
-    new VpcSecurityGroupIngressRule(this, "postgres-from-functions", {
-      securityGroupId: this.securityGroup.id,
-      description: "PostgreSQL from the Lambda functions",
-      ipProtocol: "tcp",
-      fromPort: POSTGRES_PORT,
-      toPort: POSTGRES_PORT,
-      referencedSecurityGroupId: network.functionSecurityGroup.id,
-    });
+    // Both directions: Terraform strips the default allow-all egress from the functions' group, so without the
+    // egress rule a function's connection to 5432 is dropped before it reaches the cluster's ingress rule.
+    this.access = [
+      new VpcSecurityGroupIngressRule(this, "postgres-from-functions", {
+        securityGroupId: this.securityGroup.id,
+        description: "PostgreSQL from the Lambda functions",
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: network.functionSecurityGroup.id,
+      }),
+      new VpcSecurityGroupEgressRule(this, "functions-to-postgres", {
+        securityGroupId: network.functionSecurityGroup.id,
+        description: "PostgreSQL to the Aurora cluster",
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: this.securityGroup.id,
+      }),
+    ];
 
     const subnetGroup = new DbSubnetGroup(this, "subnets", {
       name: `${namePrefix}-db`,

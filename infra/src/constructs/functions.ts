@@ -180,7 +180,7 @@ export class Functions extends Construct {
       functionName: this.migrate.function.functionName,
       input: JSON.stringify({ source: "terraform-apply", migrationSetHash: props.migrations.hash }),
       triggers: { migrationSetHash: props.migrations.hash },
-      dependsOn: [database.writer, this.migrate.function, ...network.egress],
+      dependsOn: [database.writer, ...database.access, this.migrate.function, ...network.egress],
     });
   }
 }

@@ -395,6 +395,91 @@ const postgresOnlyFromFunctions: PolicyRule = {
   },
 };
 
+interface EgressRule {
+  readonly address: string;
+  /** Address of the security group the rule belongs to. */
+  readonly group: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly protocol: string;
+  readonly cidrs: string[];
+  readonly targetGroups: string[];
+}
+
+/** Egress rules in every form Terraform offers, each with the security group it belongs to. */
+function egressRules(json: TfJson): EgressRule[] {
+  const rules: EgressRule[] = [];
+  const groupOf = (value: unknown) => referenceOf(value)?.address ?? String(value);
+  for (const sg of all(json, "aws_security_group"))
+    for (const e of list(sg.body.egress as TfJson[]))
+      rules.push({
+        address: sg.address,
+        group: sg.address,
+        fromPort: Number(e.from_port ?? 0),
+        toPort: Number(e.to_port ?? 65535),
+        protocol: String(e.protocol ?? "-1"),
+        cidrs: [...list(e.cidr_blocks), ...list(e.ipv6_cidr_blocks)],
+        targetGroups: list(e.security_groups),
+      });
+  for (const r of all(json, "aws_security_group_rule"))
+    if (r.body.type === "egress")
+      rules.push({
+        address: r.address,
+        group: groupOf(r.body.security_group_id),
+        fromPort: Number(r.body.from_port ?? 0),
+        toPort: Number(r.body.to_port ?? 65535),
+        protocol: String(r.body.protocol ?? "-1"),
+        cidrs: [...list(r.body.cidr_blocks), ...list(r.body.ipv6_cidr_blocks)],
+        targetGroups: list(r.body.source_security_group_id),
+      });
+  for (const r of all(json, "aws_vpc_security_group_egress_rule"))
+    rules.push({
+      address: r.address,
+      group: groupOf(r.body.security_group_id),
+      fromPort: Number(r.body.from_port ?? 0),
+      toPort: Number(r.body.to_port ?? 65535),
+      protocol: String(r.body.ip_protocol ?? "-1"),
+      cidrs: [...list(r.body.cidr_ipv4), ...list(r.body.cidr_ipv6)],
+      targetGroups: list(r.body.referenced_security_group_id),
+    });
+  return rules;
+}
+
+const functionsReachDatabase: PolicyRule = {
+  id: "functions-reach-database",
+  description:
+    "every function given a database host has egress on the cluster's port to the cluster's security group",
+  check({ json }) {
+    const egress = egressRules(json);
+    const violations: Violation[] = [];
+    for (const f of all(json, "aws_lambda_function")) {
+      const env = (block(f.body.environment)?.variables ?? {}) as TfJson;
+      const cluster = referenceOf(env.DB_HOST, "aws_rds_cluster");
+      const clusterBody = lookup(json, cluster);
+      if (!cluster || !clusterBody) continue;
+      const port = Number(clusterBody.port ?? 5432);
+      const clusterGroups = new Set(referencesIn(clusterBody.vpc_security_group_ids).map((r) => r.address));
+      const fnGroups = referencesIn(block(f.body.vpc_config)?.security_group_ids).map((r) => r.address);
+      if (fnGroups.length === 0) continue;
+      const reaches = egress.some(
+        (e) =>
+          fnGroups.includes(e.group) &&
+          (e.protocol === "-1" || e.protocol === "tcp" || e.protocol === "6") &&
+          e.fromPort <= port &&
+          port <= e.toPort &&
+          (e.cidrs.length > 0 ||
+            e.targetGroups.some((g) => referencesIn(g).some((r) => clusterGroups.has(r.address)))),
+      );
+      if (!reaches)
+        violations.push({
+          resource: f.address,
+          problem: `no egress on ${port} from its security groups to ${cluster.address}'s security groups`,
+        });
+    }
+    return violations;
+  },
+};
+
 function redrivePolicyOf(queue: TfJson): TfJson | undefined {
   if (typeof queue.redrive_policy !== "string") return undefined;
   try {
@@ -874,6 +959,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   databasesNotPublic,
   noOpenIngress,
   postgresOnlyFromFunctions,
+  functionsReachDatabase,
   sqsSourceQueuesHaveDlq,
   esmReportsFailures,
   esmVisibilityTimeout,
