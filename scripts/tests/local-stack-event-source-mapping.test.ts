@@ -193,6 +193,32 @@ test("returns the whole batch when the handler throws, until maxReceiveCount mov
   expect(await counts(q.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
 });
 
+test("returns the whole batch when the handler times out, and a late result of the timed-out call deletes nothing", async () => {
+  const s = settings({ subscriberTimeoutSeconds: 1, visibilityTimeoutSeconds: 2 });
+  const q = await queuePair(s);
+  await send(q.queueUrl, ["slow"]);
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const seen: string[] = [];
+  startMapping(q, s, async (event) => {
+    const count = event.Records[0]?.attributes.ApproximateReceiveCount ?? "";
+    seen.push(count);
+    // The first call outlives the function timeout; Lambda would have stopped it, so its answer must not count.
+    if (count === "1") await gate;
+    return count === "1"
+      ? {}
+      : { batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId ?? "" }] };
+  });
+  await eventually("a second delivery after the timeout", async () =>
+    seen.includes("2") ? true : undefined,
+  );
+  release();
+  await eventually("a third delivery", async () => (seen.includes("3") ? true : undefined));
+  expect(seen.slice(0, 3)).toEqual(["1", "2", "3"]);
+});
+
 test("treats a batchItemFailures entry that names no record of the batch as a failure of the whole batch", async () => {
   const s = settings();
   const q = await queuePair(s);
