@@ -52,6 +52,10 @@ export function toUserWrite(message: IncomingUserMessage): UserWrite {
   }
   if (Number.isNaN(message.publishedAt.getTime()))
     throw new MalformedMessageError("publish time is not a date");
+  // The batch is one statement: a time PostgreSQL cannot store (year 0000, or past 9999 where toISOString
+  // writes a six-digit year) would fail every message in it, not just this one.
+  const year = message.publishedAt.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new MalformedMessageError("publish time is outside years 0001..9999");
   return {
     messageId: message.messageId,
     publishedAt: message.publishedAt,

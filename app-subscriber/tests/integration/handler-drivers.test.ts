@@ -84,4 +84,26 @@ describe.each(Object.keys(targets))("subscriber handler on the %s driver", (driv
       ["solo@example.com", "Solo"],
     ]);
   });
+
+  test("reports a message whose publish time PostgreSQL cannot store and still stores its batch-mates", async () => {
+    const { logger, metrics } = capturedObservability();
+    const handler = createSqsHandler({ users: target.db.users, logger, metrics });
+    const event = sqsEvent([
+      // Year 0000 is a valid ISO 8601 date to zod and JavaScript, and out of range to PostgreSQL: let through,
+      // it would fail the batch's one statement, and the valid messages with it, until all reach the DLQ.
+      sqsRecord(
+        snsEnvelope({ name: "Y0", email: "year0@example.com" }, { timestamp: "0000-01-01T00:00:00.000Z" }),
+        {
+          messageId: "year-0",
+        },
+      ),
+      sqsRecord(snsEnvelope({ name: "Mate", email: "mate@example.com" })),
+    ]);
+    expect(await handler(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: "year-0" }],
+    });
+    expect(await target.db.users.list({ limit: 10 })).toMatchObject({
+      items: expect.arrayContaining([expect.objectContaining({ email: "mate@example.com" })]),
+    });
+  });
 });
