@@ -8,7 +8,6 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { ENV } from "@sml/common/env";
 import {
   type HttpResponse,
-  jsonResponse,
   MethodNotAllowedError,
   NotFoundError,
   readJsonBody,
@@ -18,7 +17,7 @@ import { matchRoute } from "@sml/common/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
 import { FlightDelayModel } from "./core/model";
-import { predictFlights } from "./core/predict-flights";
+import { predictFlightsJson } from "./core/predict-flights";
 
 /** 1000 instances of ordinary size take ~130 KB; the cap leaves room and still refuses abuse early. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -60,7 +59,12 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
       if (match.kind === "not-found" || match.route.target !== "prediction") {
         throw new NotFoundError(`No prediction route ${event.requestContext.http.method} ${event.rawPath}`);
       }
-      return jsonResponse(200, predictFlights(model, readJsonBody(event, MAX_BODY_BYTES)));
+      // The body is serialized by predictFlightsJson (one join), not by jsonResponse's JSON.stringify.
+      return {
+        statusCode: 200,
+        headers: { "content-type": "application/json" },
+        body: predictFlightsJson(model, readJsonBody(event, MAX_BODY_BYTES)),
+      };
     } catch (err) {
       return toHttpResponse(err, (unexpected) =>
         logger.error("prediction failed", { error: unexpected as Error }),

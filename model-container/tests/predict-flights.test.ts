@@ -1,0 +1,160 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HttpError, parseWith } from "@sml/common/http";
+import { initBackend } from "../src/core/backend";
+import { FlightDelayModel } from "../src/core/model";
+import {
+  isValidRequest,
+  PredictRequestSchema,
+  predictFlights,
+  predictFlightsJson,
+  validateRequest,
+} from "../src/core/predict-flights";
+import { MODEL_FILES } from "../src/model-spec";
+import { workspaceModelDir } from "./support/events";
+
+const instance = { origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00", distance: 679 };
+
+/** Valid bodies and bodies that differ from one in one way, each way zod can reject an instance. */
+const bodies: [string, unknown][] = [
+  ["a valid instance", { instances: [instance] }],
+  ["no distance", { instances: [{ ...instance, distance: undefined }] }],
+  [
+    "lower-case codes and a space before the time",
+    { instances: [{ ...instance, origin: "sea", departure: "2001-01-13 14:56" }] },
+  ],
+  ["fractional seconds", { instances: [{ ...instance, departure: "2001-01-13T14:56:00.123" }] }],
+  ["4-character codes", { instances: [{ ...instance, origin: "KSEA", destination: "K0Z9" }] }],
+  ["the largest distance", { instances: [{ ...instance, distance: 13000 }] }],
+  [
+    "an impossible date (the calendar is checked later)",
+    { instances: [{ ...instance, departure: "2001-02-30T10:00:00" }] },
+  ],
+  ["a 2-character code", { instances: [instance, { ...instance, origin: "SE" }] }],
+  ["a 5-character code", { instances: [instance, { ...instance, destination: "SEATT" }] }],
+  ["a code with a dash", { instances: [{ ...instance, origin: "SE-" }] }],
+  ["a numeric code", { instances: [{ ...instance, destination: 42 }] }],
+  ["a null departure", { instances: [{ ...instance, departure: null }] }],
+  ["a departure with offset", { instances: [{ ...instance, departure: "2001-01-13T14:56:00Z" }] }],
+  ["a departure without minutes", { instances: [{ ...instance, departure: "2001-01-13T14" }] }],
+  ["zero distance", { instances: [{ ...instance, distance: 0 }] }],
+  ["negative distance", { instances: [{ ...instance, distance: -5 }] }],
+  ["distance over the limit", { instances: [{ ...instance, distance: 13000.5 }] }],
+  ["infinite distance", { instances: [{ ...instance, distance: Number.POSITIVE_INFINITY }] }],
+  ["NaN distance", { instances: [{ ...instance, distance: Number.NaN }] }],
+  ["distance as a string", { instances: [{ ...instance, distance: "679" }] }],
+  ["an unknown field", { instances: [{ ...instance, carrier: "AS" }] }],
+  ["a missing field", { instances: [{ origin: "SEA", destination: "SFO" }] }],
+  ["an instance that is a list", { instances: [[instance]] }],
+  ["a null instance", { instances: [instance, null] }],
+  ["a string instance", { instances: ["SEA-SFO"] }],
+  [
+    "several bad instances",
+    { instances: [{ ...instance, origin: 1 }, instance, { ...instance, distance: -1 }] },
+  ],
+  ["no instances", { instances: [] }],
+  ["instances that are an object", { instances: instance }],
+  ["a field beside instances", { instances: [instance], pad: 1 }],
+  ["a missing instances field", { rows: [instance] }],
+  ["a body that is a list", [instance]],
+  ["a null body", null],
+  ["a string body", "instances"],
+];
+
+function outcome(run: () => unknown): unknown {
+  try {
+    return { ok: run() };
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    return { status: err.statusCode, code: err.code, message: err.message, details: err.details };
+  }
+}
+
+describe("validateRequest", () => {
+  it.each(bodies)("gives zod's result for %s", (_what, body) => {
+    expect(outcome(() => validateRequest(body))).toEqual(
+      outcome(() => parseWith(PredictRequestSchema, body)),
+    );
+  });
+
+  it.each(bodies)("pre-checks %s as accepted only when zod accepts it unchanged", (_what, body) => {
+    if (!isValidRequest(body)) return;
+    const zod = PredictRequestSchema.safeParse(body);
+    expect(zod.success).toBe(true);
+    expect(zod.data).toEqual(body);
+  });
+
+  it("pre-checks every valid variant as accepted, so they skip zod", () => {
+    const valid = bodies.filter(([, body]) => PredictRequestSchema.safeParse(body).success);
+    expect(valid.length).toBeGreaterThanOrEqual(7);
+    for (const [what, body] of valid) expect([what, isValidRequest(body)]).toEqual([what, true]);
+  });
+
+  it("returns 413 for more than 1000 instances before validating any", () => {
+    const body = { instances: Array.from({ length: 1001 }, () => ({ origin: 1 })) };
+    expect(outcome(() => validateRequest(body))).toEqual(expect.objectContaining({ status: 413 }));
+  });
+});
+
+describe("predictFlightsJson", () => {
+  let model: FlightDelayModel;
+  beforeAll(async () => {
+    await initBackend(["wasm", "cpu"]);
+    model = FlightDelayModel.load(workspaceModelDir);
+  });
+
+  it("writes exactly JSON.stringify(predictFlights) for the golden instances", () => {
+    const golden = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.golden), "utf8"));
+    const body = { instances: golden.instances };
+    expect(predictFlightsJson(model, body)).toBe(JSON.stringify(predictFlights(model, body)));
+  });
+
+  it("writes exactly JSON.stringify(predictFlights) at rounding and threshold edges (model mocked)", () => {
+    const t = model.threshold;
+    const edges = [
+      0,
+      1,
+      0.5,
+      0.00004999,
+      0.00005,
+      0.99995,
+      1e-9,
+      t,
+      t - 1e-7,
+      t + 1e-7,
+      0.12345678,
+      Number.NaN,
+    ];
+    const probabilities = Float32Array.from(edges);
+    const predict = jest.spyOn(model, "predict").mockImplementation(() => probabilities.slice());
+    try {
+      const body = { instances: edges.map(() => instance) };
+      // Twice: the second answer comes from the cached fragments.
+      for (let round = 0; round < 2; round++) {
+        expect(predictFlightsJson(model, body)).toBe(JSON.stringify(predictFlights(model, body)));
+      }
+    } finally {
+      predict.mockRestore();
+    }
+  });
+
+  it("names every instance whose distance cannot be computed", () => {
+    const { distance: _omitted, ...withoutDistance } = instance;
+    const body = {
+      instances: [
+        { ...withoutDistance, origin: "QQQ" },
+        instance,
+        { ...withoutDistance, destination: "XQX" },
+      ],
+    };
+    expect(outcome(() => predictFlightsJson(model, body))).toEqual(
+      expect.objectContaining({
+        status: 400,
+        details: [
+          { field: "instances.0.distance", message: expect.stringContaining("QQQ") },
+          { field: "instances.2.distance", message: expect.stringContaining("XQX") },
+        ],
+      }),
+    );
+  });
+});
