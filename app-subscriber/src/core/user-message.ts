@@ -9,13 +9,12 @@ import { MalformedMessageError } from "./errors";
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const isStorableText = (s: string): boolean => !LONE_SURROGATE.test(s) && !s.includes("\u0000");
+
 const storable = (min: number, max: number) =>
   z
     .string()
-    .refine(
-      (s) => !LONE_SURROGATE.test(s) && !s.includes("\u0000"),
-      "must be well-formed Unicode without NUL",
-    )
+    .refine(isStorableText, "must be well-formed Unicode without NUL")
     .refine((s) => {
       const codePoints = [...s].length;
       return codePoints >= min && codePoints <= max;
@@ -50,6 +49,9 @@ export function toUserWrite(message: IncomingUserMessage): UserWrite {
     );
     throw new MalformedMessageError(`message is not a user: ${reasons.join("; ")}`);
   }
+  // The message id is stored too (last_message_id), so it obeys the same rule as the fields.
+  if (message.messageId.length === 0 || !isStorableText(message.messageId))
+    throw new MalformedMessageError("message id is empty or not storable text");
   if (Number.isNaN(message.publishedAt.getTime()))
     throw new MalformedMessageError("publish time is not a date");
   // The batch is one statement: a time PostgreSQL cannot store (year 0000, or past 9999 where toISOString
