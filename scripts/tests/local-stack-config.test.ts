@@ -42,5 +42,10 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://db/app" })).toThrow(
       /DATABASE_URL must be a postgres:\/\/ URL/,
     );
+    // Shaped like a URL, yet unparseable: pg would fail later with a bare "Invalid URL" naming nothing.
+    for (const url of ["postgres://u:pw@127.0.0.1:99999/db", "postgres://u:pw@[zz/db"]) {
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/DATABASE_URL must be a postgres:\/\/ URL/);
+      expect(() => loadConfig({ DATABASE_URL: url })).not.toThrow(/pw/);
+    }
   });
 });

@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, "DATABASE_URL must be a postgres:// URL")
+    // pg parses it with the WHATWG URL parser; checked here so the error names the variable.
+    .refine((url) => URL.canParse(url), "DATABASE_URL must be a postgres:// URL (this one does not parse)")
     .optional(),
   AWS_REGION: z.string().min(1).default("us-east-1"),
   /** Test knobs: AWS waits minutes between retries; the poison-message tests cannot. */
