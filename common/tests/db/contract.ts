@@ -3,6 +3,7 @@
  * and data-api.test.ts (data-api-local over the PostgreSQL server).
  */
 
+import fc from "fast-check";
 import {
   createSqlUserRepository,
   encodeCursor,
@@ -304,6 +305,37 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
       const attempt = repo().list({ limit: 5, cursor });
       await expect(attempt).rejects.toBeInstanceOf(ValidationError);
       await expect(attempt).rejects.toMatchObject({ details: [{ field: "cursor" }] });
+    });
+
+    test("answers every cursor of the issued shape with a page or a ValidationError, never a database error", async () => {
+      const pad = (n: number, width: number) => String(n).padStart(width, "0");
+      // Digits in and just past each field's range, so impossible dates (Feb 30, month 13, hour 24) come up.
+      const time = fc
+        .tuple(
+          fc.integer({ min: 0, max: 9999 }),
+          fc.integer({ min: 0, max: 13 }),
+          fc.integer({ min: 0, max: 32 }),
+          fc.integer({ min: 0, max: 25 }),
+          fc.integer({ min: 0, max: 60 }),
+          fc.integer({ min: 0, max: 61 }),
+          fc.integer({ min: 0, max: 999_999 }),
+        )
+        .map(
+          ([y, mo, d, h, mi, s, us]) =>
+            `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(us, 6)}Z`,
+        );
+      await fc.assert(
+        fc.asyncProperty(time, fc.uuid(), async (createdAt, id) => {
+          const outcome = await repo()
+            .list({ limit: 1, cursor: encodeCursor({ createdAt, id }) })
+            .then(
+              () => "page",
+              (err: unknown) => (err instanceof ValidationError ? "rejected" : err),
+            );
+          expect(["page", "rejected"]).toContain(outcome);
+        }),
+        { numRuns: 150 },
+      );
     });
 
     test("returns undefined for an unknown or malformed id", async () => {
