@@ -38,7 +38,10 @@ request() {
   if [[ -n "$data" ]]; then
     args+=(-H 'content-type: application/json' --data-binary "$data")
   fi
-  curl "${args[@]}" "${api}${path}" || echo "000"
+  # On a connection failure curl still writes 000 through --write-out; only add it when curl wrote nothing.
+  local code
+  code="$(curl "${args[@]}" "${api}${path}")" || true
+  echo "${code:-000}"
 }
 
 expect_status() {
