@@ -90,7 +90,14 @@ const digits = (s: string, at: number, count: number): number => {
  * reads the fixed-width fields directly instead of allocating match arrays and Dates.
  */
 export function parseLocalDateTime(value: string): LocalDateTime | undefined {
-  if (!LOCAL_DATE_TIME.test(value)) return undefined;
+  return LOCAL_DATE_TIME.test(value) ? parseMatchedLocalDateTime(value) : undefined;
+}
+
+/**
+ * parseLocalDateTime for a value already known to match LOCAL_DATE_TIME (serving validates the format first),
+ * so the pattern does not run twice per instance: only the calendar check.
+ */
+export function parseMatchedLocalDateTime(value: string): LocalDateTime | undefined {
   const year = digits(value, 0, 4);
   const month = digits(value, 5, 2);
   const day = digits(value, 8, 2);

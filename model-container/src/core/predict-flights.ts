@@ -10,7 +10,7 @@ import {
   type FlightInput,
   greatCircleMiles,
   LOCAL_DATE_TIME,
-  parseLocalDateTime,
+  parseMatchedLocalDateTime,
 } from "../features";
 import type { FlightDelayModel } from "./model";
 
@@ -104,6 +104,15 @@ export function validateRequest(body: unknown): ValidRequest {
   return isValidRequest(body) ? body : parseWith(PredictRequestSchema, body);
 }
 
+/** Codes almost always arrive upper-case; scanning 3-4 characters is cheaper than toUpperCase's runtime call. */
+function upperCase(code: string): string {
+  for (let i = 0; i < code.length; i++) {
+    const c = code.charCodeAt(i);
+    if (c >= 97 && c <= 122) return code.toUpperCase();
+  }
+  return code;
+}
+
 interface Problem {
   readonly field: string;
   readonly message: string;
@@ -116,7 +125,8 @@ function resolveFlight(
   airports: AirportTable,
   problems: Problem[],
 ): FlightInput | undefined {
-  const departure = parseLocalDateTime(instance.departure);
+  // The schema (or the pre-check with the same pattern) has matched LOCAL_DATE_TIME already.
+  const departure = parseMatchedLocalDateTime(instance.departure);
   if (!departure) {
     problems.push({
       field: `instances.${i}.departure`,
@@ -124,8 +134,8 @@ function resolveFlight(
     });
     return undefined;
   }
-  const origin = instance.origin.toUpperCase();
-  const destination = instance.destination.toUpperCase();
+  const origin = upperCase(instance.origin);
+  const destination = upperCase(instance.destination);
   let distance = instance.distance;
   if (distance === undefined) {
     const from = airports.get(origin);
