@@ -2,7 +2,7 @@
  * The API's use cases. They take already-validated input (see ./schemas) and talk only to the ports, so the
  * same code runs in Lambda, in the local stack and in tests with fakes.
  */
-import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "./errors";
+import { DatabaseUnavailableError, HttpError, NotFoundError, PublishFailedError } from "./errors";
 import type { User, UserPage, UserPublisher, UserRepository } from "./ports";
 import type { ListUsersQuery, NewUser } from "./schemas";
 
@@ -27,6 +27,19 @@ export interface UseCases {
   checkHealth(): Promise<void>;
 }
 
+/**
+ * A read the database could not answer is the service's failure, not the client's: 503 (retry later), with the
+ * cause logged by the handler. Errors the repository raises about the request itself (a bad cursor) pass through.
+ */
+async function read<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new DatabaseUnavailableError({ cause: err });
+  }
+}
+
 export function createUseCases(deps: UseCaseDeps): UseCases {
   const { repository, publisher, healthTimeoutMs } = deps;
   return {
@@ -39,11 +52,11 @@ export function createUseCases(deps: UseCaseDeps): UseCases {
     },
 
     listUsers(query) {
-      return repository.list(query.cursor === undefined ? { limit: query.limit } : query);
+      return read(() => repository.list(query.cursor === undefined ? { limit: query.limit } : query));
     },
 
     async getUser(id) {
-      const user = PLAUSIBLE_ID.test(id) ? await repository.get(id) : undefined;
+      const user = PLAUSIBLE_ID.test(id) ? await read(() => repository.get(id)) : undefined;
       if (!user) throw new NotFoundError(`No user with id ${JSON.stringify(id.slice(0, 64))}`);
       return user;
     },

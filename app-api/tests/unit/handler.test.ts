@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { ValidationError } from "@sml/common/http";
 import { NEW_USER_MAX_BODY_BYTES } from "@sml/common/users";
 import { createHandler } from "../../src/create-handler";
 import { bodyOfBytes } from "../support/bad-requests";
@@ -133,14 +134,28 @@ describe("GET /users (fake ports)", () => {
     expect(bodyOf(res).error.message).toMatch(/cursor/);
   });
 
-  it("answers a generic 500 and logs the error when the repository fails unexpectedly", async () => {
+  it("answers 503 without internals and logs the cause when the repository fails", async () => {
     const { handler, repository, logger } = setup();
-    const error = jest.spyOn(logger, "error");
-    repository.list = () => Promise.reject(new Error("connection reset by peer at 10.0.3.7"));
+    const warn = jest.spyOn(logger, "warn");
+    const cause = new Error("connection reset by peer at 10.0.3.7");
+    repository.list = () => Promise.reject(cause);
     const res = await handler(httpEvent({ method: "GET", path: "/users" }));
-    expect(res.statusCode).toBe(500);
-    expect(bodyOf(res)).toEqual({ error: { code: "INTERNAL_ERROR", message: "Internal server error" } });
-    expect(error).toHaveBeenCalledWith("unexpected error", expect.any(Error));
+    expect(res.statusCode).toBe(503);
+    expect(bodyOf(res)).toEqual({
+      error: { code: "SERVICE_UNAVAILABLE", message: "The database is not answering" },
+    });
+    expect(res.body).not.toContain("10.0.3.7");
+    expect(warn).toHaveBeenCalledWith("The database is not answering", expect.objectContaining({ cause }));
+  });
+
+  it("passes a repository's client error (a bad cursor) through as 400", async () => {
+    const { handler, repository } = setup();
+    repository.list = () =>
+      Promise.reject(
+        new ValidationError("Invalid cursor", { details: [{ field: "cursor", message: "bad" }] }),
+      );
+    const res = await handler(httpEvent({ method: "GET", path: "/users" }));
+    expect(res.statusCode).toBe(400);
   });
 });
 
