@@ -171,6 +171,19 @@ describe("HTTP API", () => {
     expect(ROUTES.find((r) => r.path === "/health")?.authorized).toBe(false);
   });
 
+  it("protects prd's user pool (and its users) against deletion", () => {
+    const pool = prd.env.api.userPool;
+    if (!pool) throw new Error("prd has no user pool");
+    expect(bodyOf(prd.json, pool).deletion_protection).toBe("ACTIVE");
+    const devWithPool = synthEnvironment({
+      ...getEnvironmentConfig("dev"),
+      api: { ...getEnvironmentConfig("dev").api, jwtAuthorizer: true },
+    });
+    const devPool = devWithPool.env.api.userPool;
+    if (!devPool) throw new Error("no dev user pool");
+    expect(bodyOf(devWithPool.json, devPool).deletion_protection).toBe("INACTIVE");
+  });
+
   it("keeps the app client of the authorizer to SRP and refresh sign-in, without a secret", () => {
     const client = prd.env.api.userPoolClient;
     if (!client) throw new Error("prd has no app client");

@@ -131,6 +131,14 @@ describe("environment configs", () => {
     expect(() => validateConfig(unprotected)).toThrow(/prd needs database.deletionProtection/);
   });
 
+  it("rejects a prd config whose user pool has no deletion protection", () => {
+    const unprotected = withChange(prd, (c) => ({
+      ...c,
+      api: { ...c.api, userPoolDeletionProtection: false },
+    }));
+    expect(() => validateConfig(unprotected)).toThrow(/prd needs api.userPoolDeletionProtection/);
+  });
+
   it.each([
     ["dev", dev],
     ["prd", prd],

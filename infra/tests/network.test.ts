@@ -156,6 +156,19 @@ describe("network", () => {
     expect(bodyOf(prd.json, group).retention_in_days).toBe(90);
   });
 
+  it("names every egress of the functions' security group in its description (HTTPS and PostgreSQL)", () => {
+    const sgRef = ref("aws_security_group", prd.env.network.functionSecurityGroup.friendlyUniqueId, "id");
+    const ports = resourcesOf(prd.json, "aws_vpc_security_group_egress_rule")
+      .map(([, r]) => r)
+      .filter((r) => r.security_group_id === sgRef)
+      .map((r) => Number(r.from_port));
+    expect([...new Set(ports)].sort((a, b) => a - b)).toEqual([443, 5432]);
+    const word: Record<number, string> = { 443: "HTTPS", 5432: "PostgreSQL" };
+    const description = String(bodyOf(prd.json, prd.env.network.functionSecurityGroup).description);
+    for (const port of ports) expect(description).toContain(word[port]);
+    expect(description).toContain("no ingress");
+  });
+
   it("empties the default security group", () => {
     const [, sg] = resourcesOf(dev.json, "aws_default_security_group")[0] ?? [];
     expect(sg?.ingress).toBeUndefined();

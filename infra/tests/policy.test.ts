@@ -1,3 +1,4 @@
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
@@ -12,7 +13,7 @@ import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
 import { POLICY_RULES, type PolicyRule, ruleById, type Violation } from "./support/policy-rules";
-import { addressOf, defineTestStacks, synthAllStacks, synthStack } from "./support/synth";
+import { addressOf, defineTestStacks, ref, synthAllStacks, synthStack } from "./support/synth";
 
 const { synthesized } = synthAllStacks();
 
@@ -111,6 +112,45 @@ const BAD_CASES: BadCase[] = [
         policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
       });
       return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "iam-roles-carry-environment-boundary",
+    "a role in the registry stack, which has no environment boundary",
+    (s) => {
+      const bad = new IamRole(s.registry, "bad-role", {
+        name: "sml-registry-helper",
+        assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+      });
+      return { stack: s.registry, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "iam-roles-carry-environment-boundary",
+    "a dev function role whose boundary is overridden to prd's",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.role.addOverride(
+        "permissions_boundary",
+        `arn:aws:iam::${ref("data.aws_caller_identity", "account", "account_id")}:policy/sml-prd-boundary`,
+      );
+      return { stack: env, offender: addressOf(env.functions.api.role) };
+    },
+  ],
+  [
+    "iam-roles-carry-environment-boundary",
+    "a dev flow-log role whose boundary is removed",
+    (s) => {
+      const env = dev(s);
+      const flowLogRole = env.network.node.findAll().find((c) => c instanceof IamRole) as IamRole | undefined;
+      const role =
+        flowLogRole ??
+        new IamRole(env, "bad-role", {
+          name: "sml-dev-bad",
+          assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+        });
+      role.addOverride("permissions_boundary", null);
+      return { stack: env, offender: addressOf(role) };
     },
   ],
   [
@@ -543,6 +583,17 @@ const BAD_CASES: BadCase[] = [
       const bad = new S3Bucket(s.bootstrap, "bad-bucket", { bucket: "open" });
       return { stack: s.bootstrap, offender: addressOf(bad) };
     },
+  ],
+  [
+    "prd-user-pools-protected",
+    "the prd user pool without deletion protection",
+    (s) => {
+      const pool = prd(s).api.userPool;
+      if (!pool) throw new Error("prd has no user pool");
+      pool.addOverride("deletion_protection", "INACTIVE");
+      return { stack: prd(s), offender: addressOf(pool) };
+    },
+    ["prd"],
   ],
   [
     "no-dependency-cycles",

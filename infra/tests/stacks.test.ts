@@ -176,23 +176,6 @@ describe("bootstrap stack", () => {
     },
   );
 
-  it("lets each deploy role manage and pass only its environment's roles, never its own", () => {
-    for (const env of ["dev", "prd"]) {
-      const role = b.deployRoles[env];
-      if (!role) throw new Error(`no deploy role for ${env}`);
-      expect(bodyOf(bootstrap.json, role).name).toBe(`github-sml-deploy-${env}`);
-      const inline = resourcesOf(bootstrap.json, "aws_iam_role_policy")
-        .map(([, p]) => p)
-        .find((p) => p.role === ref("aws_iam_role", role.friendlyUniqueId, "id"));
-      const statements = statementsOf(bootstrap.json, inline?.policy);
-      for (const s of statements)
-        expect(s.resources).toEqual([expect.stringMatching(new RegExp(`:role/sml-${env}-\\*$`))]);
-      expect(statements.find((s) => s.sid === "PassEnvironmentRoles")?.condition).toEqual([
-        expect.objectContaining({ variable: "iam:PassedToService" }),
-      ]);
-    }
-  });
-
   it("lets pull requests and main assume the read-only plan role, which may only take state locks", () => {
     const body = bodyOf(bootstrap.json, b.planRole);
     expect(trustOf(body)[0]?.condition).toContainEqual({

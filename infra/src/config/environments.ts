@@ -56,7 +56,12 @@ const dev: EnvironmentConfig = {
     reservedConcurrency: undefined,
     provisionedConcurrency: undefined,
   },
-  api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, jwtAuthorizer: false },
+  api: {
+    throttlingRateLimit: 50,
+    throttlingBurstLimit: 100,
+    jwtAuthorizer: false,
+    userPoolDeletionProtection: false,
+  },
   messaging: DEFAULT_MESSAGING_SETTINGS,
   logRetentionDays: 14,
   alarmEmail: undefined,
@@ -100,7 +105,12 @@ const prd: EnvironmentConfig = {
     reservedConcurrency: 50,
     provisionedConcurrency: 2,
   },
-  api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, jwtAuthorizer: true },
+  api: {
+    throttlingRateLimit: 500,
+    throttlingBurstLimit: 1000,
+    jwtAuthorizer: true,
+    userPoolDeletionProtection: true,
+  },
   // More subscriber instances in prd; each holds one database connection, far below max_connections at 0.5 ACU.
   messaging: Object.freeze({ ...DEFAULT_MESSAGING_SETTINGS, maximumConcurrency: 5 }),
   logRetentionDays: 90,

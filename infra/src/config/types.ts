@@ -99,6 +99,11 @@ export interface ApiConfig {
    * Essentials: free for 10,000 monthly active users, then ~$0.015 per MAU.
    */
   readonly jwtAuthorizer: boolean;
+  /**
+   * Refuses to delete the Cognito user pool (and its users) until switched off, also on a `terraform destroy` or
+   * a replacement. Only applies with `jwtAuthorizer`. Free.
+   */
+  readonly userPoolDeletionProtection: boolean;
 }
 
 /** One environment's settings. Everything that costs money or widens access is a visible switch here. */

@@ -124,6 +124,7 @@ export class Api extends Construct {
         },
         mfaConfiguration: "OPTIONAL",
         softwareTokenMfaConfiguration: { enabled: true },
+        deletionProtection: config.userPoolDeletionProtection ? "ACTIVE" : "INACTIVE",
       });
       this.userPoolClient = new CognitoUserPoolClient(this, "client", {
         name: `${namePrefix}-api-client`,

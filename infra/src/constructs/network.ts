@@ -150,7 +150,7 @@ export class Network extends Construct {
 
     this.functionSecurityGroup = new SecurityGroup(this, "functions-sg", {
       name: `${namePrefix}-functions`,
-      description: "Lambda functions in the VPC: no ingress, HTTPS out to AWS APIs",
+      description: "Lambda functions in the VPC: no ingress; HTTPS out to AWS APIs, PostgreSQL to Aurora",
       vpcId: this.vpc.id,
       tags: name("functions"),
     });

@@ -1,7 +1,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { StateBackendConfig } from "../config";
+import type { SharedConfig, StateBackendConfig } from "../config";
 
 export interface BaseStackProps {
   readonly region: string;
@@ -11,6 +11,9 @@ export interface BaseStackProps {
   /** Keeps state in this local file instead of S3 (only the bootstrap stack's very first apply needs it). */
   readonly localStatePath?: string;
 }
+
+/** Stack ids: `sml-bootstrap`, `sml-registry`, `sml-<env>`; apply them in this order (infra/README.md). */
+export const stackId = (shared: SharedConfig, name: string): string => `${shared.project}-${name}`;
 
 /** Where a stack keeps its state in the bucket. */
 export const stateKey = (state: StateBackendConfig, stackId: string): string =>

@@ -1,5 +1,6 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -12,9 +13,16 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentName, SharedConfig } from "../config";
+import { type EnvironmentName, getEnvironmentConfig, type SharedConfig } from "../config";
+import {
+  boundaryPolicyArn,
+  boundaryPolicyName,
+  boundaryStatements,
+  deployRoleStatements,
+  ENVIRONMENT_TAG_KEY,
+} from "../constructs/environment-access";
 import { policyDocument } from "../constructs/iam";
-import { BaseStack } from "./base";
+import { BaseStack, stackId } from "./base";
 
 /** State file of the bootstrap stack's first apply, before the bucket exists (relative to the stack folder). */
 export const BOOTSTRAP_LOCAL_STATE = "terraform.bootstrap.tfstate";
@@ -24,7 +32,8 @@ const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 /**
  * AWS-managed policies the GitHub roles carry; the policy tests allow these attachments and no others.
  * - PowerUserAccess (deploy roles): every service the stacks create, but no IAM; the IAM the stacks need is
- *   granted separately, only for the environment's own `sml-<env>-*` roles.
+ *   granted separately, only for the environment's own `sml-<env>-*` roles carrying its permissions boundary,
+ *   and explicit denies keep each deploy role out of the other environment (constructs/environment-access.ts).
  * - ReadOnlyAccess (plan role): `terraform plan` refreshes every resource.
  */
 export const GITHUB_ROLE_MANAGED_POLICIES = {
@@ -50,6 +59,8 @@ export class BootstrapStack extends BaseStack {
   readonly stateBucket: S3Bucket;
   readonly oidcProvider: IamOpenidConnectProvider;
   readonly deployRoles: Record<string, IamRole> = {};
+  /** `sml-<env>-boundary`: the permissions boundary every role of that environment carries. */
+  readonly boundaries: Record<string, IamPolicy> = {};
   readonly planRole: IamRole;
 
   constructor(scope: Construct, id: string, props: BootstrapStackProps) {
@@ -126,6 +137,7 @@ export class BootstrapStack extends BaseStack {
       ]).json;
     const repo = `repo:${shared.githubRepository}`;
 
+    for (const env of shared.environments) this.boundaries[env] = this.boundary(env, account);
     for (const env of shared.environments)
       this.deployRoles[env] = this.deployRole(
         env,
@@ -171,7 +183,10 @@ export class BootstrapStack extends BaseStack {
     account: DataAwsCallerIdentity,
     trust: string,
   ): IamRole {
-    // Named outside the `sml-<env>-*` pattern it may manage, so the role cannot edit its own permissions.
+    const config = getEnvironmentConfig(env);
+    const all = shared.environments.map(getEnvironmentConfig);
+    // Named outside the `sml-<env>-*` pattern it may manage, and denied every change to `github-*` roles, so the
+    // role cannot edit its own permissions.
     const role = new IamRole(this, `deploy-role-${env}`, {
       name: `github-${shared.project}-deploy-${env}`,
       description: `cdktf deploy of the ${env} environment and the image registry from GitHub Actions`,
@@ -182,46 +197,38 @@ export class BootstrapStack extends BaseStack {
       role: role.name,
       policyArn: GITHUB_ROLE_MANAGED_POLICIES.deploy,
     });
-    const ownRoles = `arn:aws:iam::${account.accountId}:role/${shared.project}-${env}-*`;
+    const state = (stack: string) => `${shared.state.keyPrefix}/${stackId(shared, stack)}`;
     new IamRolePolicy(this, `deploy-${env}-iam`, {
       role: role.id,
       name: "environment-roles",
-      policy: policyDocument(this, `deploy-${env}-iam-policy`, [
-        {
-          sid: "ManageEnvironmentRoles",
-          effect: "Allow",
-          actions: [
-            "iam:CreateRole",
-            "iam:DeleteRole",
-            "iam:GetRole",
-            "iam:UpdateRole",
-            "iam:UpdateAssumeRolePolicy",
-            "iam:TagRole",
-            "iam:UntagRole",
-            "iam:PutRolePolicy",
-            "iam:GetRolePolicy",
-            "iam:DeleteRolePolicy",
-            "iam:ListRolePolicies",
-            "iam:ListAttachedRolePolicies",
-            "iam:ListInstanceProfilesForRole",
-          ],
-          resources: [ownRoles],
-        },
-        {
-          sid: "PassEnvironmentRoles",
-          effect: "Allow",
-          actions: ["iam:PassRole"],
-          resources: [ownRoles],
-          condition: [
-            {
-              test: "StringEquals",
-              variable: "iam:PassedToService",
-              values: ["lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"],
-            },
-          ],
-        },
-      ]).json,
+      policy: policyDocument(
+        this,
+        `deploy-${env}-iam-policy`,
+        deployRoleStatements({
+          config,
+          others: shared.environments
+            .filter((e) => e !== env)
+            .map((e) => ({ config: getEnvironmentConfig(e), statePrefix: state(e) })),
+          accountId: account.accountId,
+          githubRolePattern: `github-${shared.project}-*`,
+          boundaryArns: all.map((c) => boundaryPolicyArn(account.accountId, c.namePrefix)),
+          stateBucketArn: this.stateBucket.arn,
+          readOnlyStatePrefixes: [state("bootstrap")],
+        }),
+      ).json,
     });
     return role;
+  }
+
+  /** The environment's permissions boundary: created here, by an administrator, so no deploy role owns it. */
+  private boundary(env: EnvironmentName, account: DataAwsCallerIdentity): IamPolicy {
+    const config = getEnvironmentConfig(env);
+    return new IamPolicy(this, `boundary-${env}`, {
+      name: boundaryPolicyName(config.namePrefix),
+      description: `Permissions boundary of every role of the ${env} environment (infra/README.md, "Security model")`,
+      policy: policyDocument(this, `boundary-${env}-policy`, boundaryStatements(config, account.accountId))
+        .json,
+      tags: { [ENVIRONMENT_TAG_KEY]: env },
+    });
   }
 }

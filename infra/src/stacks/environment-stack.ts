@@ -6,6 +6,11 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig, SharedConfig } from "../config";
 import { Api } from "../constructs/api";
 import { Database } from "../constructs/database";
+import {
+  applyPermissionsBoundary,
+  boundaryPolicyArn,
+  ENVIRONMENT_TAG_KEY,
+} from "../constructs/environment-access";
 import { Functions } from "../constructs/functions";
 import { Messaging } from "../constructs/messaging";
 import type { MigrationSet } from "../constructs/migrations";
@@ -40,16 +45,22 @@ export class EnvironmentStack extends BaseStack {
   readonly api: Api;
   readonly observability: Observability;
   readonly imageDigest: TerraformVariable;
+  /** `sml-<env>-boundary`, set on every IAM role of this stack. */
+  readonly permissionsBoundaryArn: string;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     const { config, shared } = props;
     super(scope, id, {
       region: config.region,
       state: shared.state,
-      tags: { Project: shared.project, Environment: config.name },
+      // The deploy roles' denies find the other environment's resources by this tag.
+      tags: { Project: shared.project, [ENVIRONMENT_TAG_KEY]: config.name },
     });
     this.config = config;
     const account = new DataAwsCallerIdentity(this, "account");
+    // Created by the bootstrap stack; the deploy role may create roles only with it (infra/README.md).
+    this.permissionsBoundaryArn = boundaryPolicyArn(account.accountId, config.namePrefix);
+    applyPermissionsBoundary(this, this.permissionsBoundaryArn);
 
     this.imageDigest = new TerraformVariable(this, IMAGE_DIGEST_VARIABLE, {
       type: "string",

@@ -2,6 +2,7 @@ import type { App } from "cdktf";
 import { type EnvironmentName, getEnvironmentConfig, SHARED_CONFIG, type SharedConfig } from "../config";
 import { readMigrationSet } from "../constructs/migrations";
 import { REPO_ROOT } from "../paths";
+import { stackId } from "./base";
 import { BootstrapStack } from "./bootstrap-stack";
 import { EnvironmentStack } from "./environment-stack";
 import { RegistryStack } from "./registry-stack";
@@ -26,8 +27,7 @@ export interface Stacks {
   readonly environments: Readonly<Partial<Record<EnvironmentName, EnvironmentStack>>>;
 }
 
-/** Stack ids: `sml-bootstrap`, `sml-registry`, `sml-<env>`; apply them in this order (infra/README.md). */
-export const stackId = (shared: SharedConfig, name: string): string => `${shared.project}-${name}`;
+export { stackId };
 
 /** Every stack of the app: bootstrap, registry, then one per environment. */
 export function defineStacks(app: App, options: DefineStacksOptions = {}): Stacks {

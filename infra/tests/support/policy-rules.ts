@@ -2,7 +2,9 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
+import { getEnvironmentConfig } from "../../src/config";
 import { auroraMaxConnections } from "../../src/config/slo";
+import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/environment-access";
 import { WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
 import { GITHUB_ROLE_MANAGED_POLICIES } from "../../src/stacks/bootstrap-stack";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
@@ -214,6 +216,45 @@ const managedPoliciesAllowListed: PolicyRule = {
           resource: r.address,
           problem: "managed_policy_arns on the role (use the allow-listed attachment)",
         });
+    return violations;
+  },
+};
+
+/** The environment a stack belongs to: its provider's `Environment` default tag. */
+function environmentOf(json: TfJson): string | undefined {
+  const tags = block(block(json.provider?.aws)?.default_tags)?.tags as Record<string, string> | undefined;
+  return tags?.[ENVIRONMENT_TAG_KEY];
+}
+
+const ACCOUNT = String.raw`(\$\{[^}]+\}|\d{12})`;
+
+const rolesCarryBoundary: PolicyRule = {
+  id: "iam-roles-carry-environment-boundary",
+  description:
+    "every IAM role carries its environment's permissions boundary (sml-<env>-boundary); only the bootstrap stack's GitHub roles, made by an administrator, have none",
+  check({ id, json }) {
+    const env = environmentOf(json);
+    const boundary = env
+      ? new RegExp(
+          `^arn:aws:iam::${ACCOUNT}:policy/${boundaryPolicyName(getEnvironmentConfig(env).namePrefix)}$`,
+        )
+      : undefined;
+    const violations: Violation[] = [];
+    for (const r of all(json, "aws_iam_role")) {
+      const name = String(r.body.name ?? "");
+      if (!env && id.endsWith("-bootstrap") && name.startsWith("github-")) continue;
+      const actual = String(r.body.permissions_boundary ?? "");
+      if (!boundary)
+        violations.push({
+          resource: r.address,
+          problem: `role outside an environment stack (no ${ENVIRONMENT_TAG_KEY} default tag), so no environment boundary applies`,
+        });
+      else if (!boundary.test(actual))
+        violations.push({
+          resource: r.address,
+          problem: `permissions_boundary is ${actual || "missing"}, not ${boundary.source}`,
+        });
+    }
     return violations;
   },
 };
@@ -812,6 +853,17 @@ const prdDatabaseProtection: PolicyRule = {
   },
 };
 
+const prdUserPoolProtection: PolicyRule = {
+  id: "prd-user-pools-protected",
+  description: "in -prd stacks, every Cognito user pool has deletion protection",
+  check({ id, json }) {
+    if (!id.endsWith("-prd")) return [];
+    return all(json, "aws_cognito_user_pool")
+      .filter((p) => p.body.deletion_protection !== "ACTIVE")
+      .map((p) => ({ resource: p.address, problem: `deletion_protection is ${p.body.deletion_protection}` }));
+  },
+};
+
 const SECRET_KEY = /(password|passwd|secret|token|private_key|api_key|access_key)/i;
 const NOT_A_SECRET_KEY =
   /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode)$/i;
@@ -955,6 +1007,7 @@ const noDependencyCycles: PolicyRule = {
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
+  rolesCarryBoundary,
   dataStoresEncrypted,
   databasesNotPublic,
   noOpenIngress,
@@ -971,6 +1024,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   apiStageThrottlesAndLogs,
   ecrScanImmutable,
   prdDatabaseProtection,
+  prdUserPoolProtection,
   noLiteralSecrets,
   lambdaPermissionsScoped,
   stateBackend,

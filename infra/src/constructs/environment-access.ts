@@ -1,0 +1,376 @@
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { Aspects, type IAspect } from "cdktf";
+import type { IConstruct } from "constructs";
+import type { EnvironmentConfig } from "../config";
+import type { PolicyStatement } from "./iam";
+
+/**
+ * Key of the provider default tag that names an environment (`Environment = dev|prd`). The deploy roles' deny
+ * statements read it as `aws:ResourceTag/Environment`, so every environment stack must set it on its provider.
+ */
+export const ENVIRONMENT_TAG_KEY = "Environment";
+
+/** Services the environment's roles may be passed to: Lambda (function roles) and VPC flow logs. */
+export const PASSED_TO_SERVICES: readonly string[] = Object.freeze([
+  "lambda.amazonaws.com",
+  "vpc-flow-logs.amazonaws.com",
+]);
+
+/** Name of the environment's permissions boundary (`sml-dev-boundary`), created by the bootstrap stack. */
+export const boundaryPolicyName = (namePrefix: string): string => `${namePrefix}-boundary`;
+
+/** ARN of the environment's permissions boundary in an account. */
+export const boundaryPolicyArn = (accountId: string, namePrefix: string): string =>
+  `arn:aws:iam::${accountId}:policy/${boundaryPolicyName(namePrefix)}`;
+
+/**
+ * The most any role of the environment may ever do: the union of what its functions and its flow-log role use,
+ * each on the environment's own resources. A role the deploy role creates must carry this boundary, so an inline
+ * policy granting more (say `*` on `*`) is still capped here: no IAM, no STS, nothing of the other environment.
+ * A new permission in a role policy needs a matching line here first (the synth tests check every grant).
+ */
+export function boundaryStatements(config: EnvironmentConfig, accountId: string): PolicyStatement[] {
+  const prefix = config.namePrefix;
+  const at = (service: string) => `arn:aws:${service}:${config.region}:${accountId}`;
+  return [
+    {
+      sid: "OwnLogGroups",
+      effect: "Allow",
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      resources: [`${at("logs")}:log-group:/aws/lambda/${prefix}-*`, `${at("logs")}:log-group:/${prefix}/*`],
+    },
+    {
+      sid: "XRay",
+      effect: "Allow",
+      actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+      resources: ["*"],
+    },
+    {
+      sid: "VpcNetworkInterfaces",
+      effect: "Allow",
+      actions: [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ],
+      resources: ["*"],
+    },
+    {
+      sid: "PublishOwnTopics",
+      effect: "Allow",
+      actions: ["sns:Publish"],
+      resources: [`${at("sns")}:${prefix}-*`],
+    },
+    {
+      sid: "OwnKeys",
+      effect: "Allow",
+      actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+      resources: [`${at("kms")}:key/*`],
+      condition: [
+        { test: "StringEquals", variable: `aws:ResourceTag/${ENVIRONMENT_TAG_KEY}`, values: [config.name] },
+      ],
+    },
+    {
+      // The RDS-managed secret is encrypted with the AWS-managed key; allowed only through Secrets Manager.
+      sid: "DecryptSecretsViaSecretsManager",
+      effect: "Allow",
+      actions: ["kms:Decrypt"],
+      resources: [`${at("kms")}:key/*`],
+      condition: [
+        {
+          test: "StringEquals",
+          variable: "kms:ViaService",
+          values: [`secretsmanager.${config.region}.amazonaws.com`],
+        },
+      ],
+    },
+    {
+      sid: "ConsumeOwnQueues",
+      effect: "Allow",
+      actions: [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+      ],
+      resources: [`${at("sqs")}:${prefix}-*`],
+    },
+    {
+      // RDS names its secrets `rds!cluster-<uuid>` and tags them with the cluster's ARN: the tag is the only
+      // link from a secret to its environment.
+      sid: "ReadOwnDatabaseSecret",
+      effect: "Allow",
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: [`${at("secretsmanager")}:secret:rds!cluster-*`],
+      condition: [
+        {
+          test: "StringLike",
+          variable: "secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn",
+          values: [`${at("rds")}:cluster:${prefix}-*`],
+        },
+      ],
+    },
+    {
+      sid: "OwnDatabaseDataApi",
+      effect: "Allow",
+      actions: [
+        "rds-data:ExecuteStatement",
+        "rds-data:BatchExecuteStatement",
+        "rds-data:BeginTransaction",
+        "rds-data:CommitTransaction",
+        "rds-data:RollbackTransaction",
+      ],
+      resources: [`${at("rds")}:cluster:${prefix}-*`],
+    },
+  ];
+}
+
+export interface DeployRoleScope {
+  /** The environment the role deploys. */
+  readonly config: EnvironmentConfig;
+  /** Every other environment and its stack's state key prefix (`<prefix>/<stack id>`): all denied. */
+  readonly others: readonly { readonly config: EnvironmentConfig; readonly statePrefix: string }[];
+  readonly accountId: string;
+  /** The deploy and plan roles' name pattern (`github-sml-*`): no deploy role may change any of them. */
+  readonly githubRolePattern: string;
+  /** Every environment's boundary ARN: no deploy role may change any of them. */
+  readonly boundaryArns: readonly string[];
+  readonly stateBucketArn: string;
+  /** State key prefixes the role may read but never write (the bootstrap stack's, an administrator's). */
+  readonly readOnlyStatePrefixes: readonly string[];
+}
+
+/** Role actions a deploy needs that neither grant permissions nor loosen the boundary. */
+const ROLE_LIFECYCLE_ACTIONS = [
+  "iam:GetRole",
+  "iam:DeleteRole",
+  "iam:UpdateRole",
+  "iam:UpdateRoleDescription",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:TagRole",
+  "iam:UntagRole",
+  "iam:GetRolePolicy",
+  "iam:DeleteRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:ListRolePolicies",
+  "iam:ListAttachedRolePolicies",
+  "iam:ListInstanceProfilesForRole",
+];
+
+/** Role actions that give a role permissions: allowed only while the role carries the environment's boundary. */
+export const BOUNDED_ROLE_ACTIONS: readonly string[] = Object.freeze([
+  "iam:CreateRole",
+  "iam:PutRolePermissionsBoundary",
+  "iam:AttachRolePolicy",
+  "iam:PutRolePolicy",
+]);
+
+const MUTATING_ROLE_ACTIONS = [
+  ...BOUNDED_ROLE_ACTIONS,
+  "iam:DeleteRole",
+  "iam:UpdateRole",
+  "iam:UpdateRoleDescription",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:DeleteRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:DeleteRolePermissionsBoundary",
+  "iam:TagRole",
+  "iam:UntagRole",
+];
+
+/**
+ * The deploy role's inline policy, next to AWS's PowerUserAccess (every service but IAM). It closes the two
+ * holes PowerUserAccess leaves in a shared account as far as one account allows:
+ * - IAM escalation: roles are created and given policies only with the environment's boundary, the boundary can
+ *   be neither removed nor edited, the GitHub roles cannot be touched, and roles are passed only to the services
+ *   that run them.
+ * - Reach into the other environment: explicit denies by name pattern (functions, queues, topics, log groups,
+ *   clusters, roles, alarms, state keys), by the `Environment` tag (VPCs, subnets, keys, APIs, user pools, ...),
+ *   by the RDS secret's cluster tag and by the function behind an event source mapping.
+ * What stays open (other workloads of the account, services without tags) is written down in infra/README.md,
+ * "Security model": one AWS account per environment closes it.
+ */
+export function deployRoleStatements(scope: DeployRoleScope): PolicyStatement[] {
+  const { config, accountId } = scope;
+  const ownRoles = `arn:aws:iam::${accountId}:role/${config.namePrefix}-*`;
+  const ownBoundary = boundaryPolicyArn(accountId, config.namePrefix);
+  const statements: PolicyStatement[] = [
+    {
+      sid: "GrantOnlyWithinBoundary",
+      effect: "Allow",
+      actions: [...BOUNDED_ROLE_ACTIONS],
+      resources: [ownRoles],
+      condition: [{ test: "StringEquals", variable: "iam:PermissionsBoundary", values: [ownBoundary] }],
+    },
+    {
+      sid: "ManageEnvironmentRoles",
+      effect: "Allow",
+      actions: ROLE_LIFECYCLE_ACTIONS,
+      resources: [ownRoles],
+    },
+    {
+      sid: "PassEnvironmentRoles",
+      effect: "Allow",
+      actions: ["iam:PassRole"],
+      resources: [ownRoles],
+      condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: [...PASSED_TO_SERVICES] }],
+    },
+    {
+      sid: "DenyBoundaryRemoval",
+      effect: "Deny",
+      actions: ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
+      resources: ["*"],
+    },
+    {
+      sid: "DenyBoundaryChanges",
+      effect: "Deny",
+      actions: [
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:TagPolicy",
+        "iam:UntagPolicy",
+      ],
+      resources: [...scope.boundaryArns],
+    },
+    {
+      sid: "DenyGithubRoleChanges",
+      effect: "Deny",
+      actions: [...MUTATING_ROLE_ACTIONS, "iam:PassRole"],
+      resources: [`arn:aws:iam::${accountId}:role/${scope.githubRolePattern}`],
+    },
+    {
+      sid: "ProtectStateBucket",
+      effect: "Deny",
+      actions: [
+        "s3:DeleteBucket",
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketAcl",
+        "s3:PutBucketVersioning",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:DeleteObjectVersion",
+      ],
+      resources: [scope.stateBucketArn, `${scope.stateBucketArn}/*`],
+    },
+    {
+      sid: "DenyAdministratorStateWrites",
+      effect: "Deny",
+      actions: ["s3:PutObject", "s3:DeleteObject"],
+      resources: scope.readOnlyStatePrefixes.map((p) => `${scope.stateBucketArn}/${p}/*`),
+    },
+  ];
+  for (const other of scope.others)
+    statements.push(...denyEnvironment(other.config, other.statePrefix, scope));
+  return statements;
+}
+
+const statementId = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+
+/** Denies one other environment's resources to a deploy role (see {@link deployRoleStatements}). */
+function denyEnvironment(
+  other: EnvironmentConfig,
+  statePrefix: string,
+  scope: DeployRoleScope,
+): PolicyStatement[] {
+  const p = other.namePrefix;
+  const env = statementId(other.name);
+  return [
+    {
+      sid: `Deny${env}ByName`,
+      effect: "Deny",
+      actions: ["*"],
+      resources: [
+        `arn:aws:lambda:*:*:function:${p}-*`,
+        `arn:aws:lambda:*:*:layer:${p}-*`,
+        `arn:aws:sqs:*:*:${p}-*`,
+        `arn:aws:sns:*:*:${p}-*`,
+        `arn:aws:logs:*:*:log-group:/aws/lambda/${p}-*`,
+        `arn:aws:logs:*:*:log-group:/aws/apigateway/${p}-*`,
+        `arn:aws:logs:*:*:log-group:/${p}/*`,
+        `arn:aws:rds:*:*:cluster:${p}-*`,
+        `arn:aws:rds:*:*:db:${p}-*`,
+        `arn:aws:rds:*:*:cluster-pg:${p}-*`,
+        `arn:aws:rds:*:*:subgrp:${p}-*`,
+        `arn:aws:rds:*:*:cluster-snapshot:${p}-*`,
+        `arn:aws:kms:*:*:alias/${p}-*`,
+        `arn:aws:cloudwatch:*:*:alarm:${p}-*`,
+        `arn:aws:cloudwatch::*:dashboard/${p}`,
+        `arn:aws:iam::*:role/${p}-*`,
+        `arn:aws:iam::*:policy/${p}-*`,
+        `${scope.stateBucketArn}/${statePrefix}/*`,
+      ],
+    },
+    {
+      // Resources whose ARNs carry only an id (VPCs, subnets, NAT, endpoints, keys, APIs, user pools) are
+      // tagged by the other stack's provider default tags.
+      sid: `Deny${env}ByTag`,
+      effect: "Deny",
+      actions: ["*"],
+      resources: ["*"],
+      condition: [
+        { test: "StringEquals", variable: `aws:ResourceTag/${ENVIRONMENT_TAG_KEY}`, values: [other.name] },
+      ],
+    },
+    {
+      // Nor may it create or tag anything as the other environment's.
+      sid: `Deny${env}Tagging`,
+      effect: "Deny",
+      actions: ["*"],
+      resources: ["*"],
+      condition: [
+        { test: "StringEquals", variable: `aws:RequestTag/${ENVIRONMENT_TAG_KEY}`, values: [other.name] },
+      ],
+    },
+    {
+      sid: `Deny${env}DatabaseSecret`,
+      effect: "Deny",
+      actions: ["secretsmanager:*"],
+      resources: ["*"],
+      condition: [
+        {
+          test: "StringLike",
+          variable: "secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn",
+          values: [`arn:aws:rds:*:*:cluster:${p}-*`],
+        },
+      ],
+    },
+    {
+      sid: `Deny${env}EventSourceMappings`,
+      effect: "Deny",
+      actions: [
+        "lambda:CreateEventSourceMapping",
+        "lambda:UpdateEventSourceMapping",
+        "lambda:DeleteEventSourceMapping",
+      ],
+      resources: ["*"],
+      condition: [
+        { test: "ArnLike", variable: "lambda:FunctionArn", values: [`arn:aws:lambda:*:*:function:${p}-*`] },
+      ],
+    },
+  ];
+}
+
+/**
+ * Sets the environment's boundary on every IAM role of a stack, including roles added later, so no construct
+ * can forget it (and the deploy role could not create the role without it anyway).
+ */
+export class PermissionsBoundaryAspect implements IAspect {
+  constructor(private readonly boundaryArn: string) {}
+
+  visit(node: IConstruct): void {
+    if (node instanceof IamRole) node.permissionsBoundary = this.boundaryArn;
+  }
+}
+
+/** Applies {@link PermissionsBoundaryAspect} to a stack. */
+export function applyPermissionsBoundary(scope: IConstruct, boundaryArn: string): void {
+  Aspects.of(scope).add(new PermissionsBoundaryAspect(boundaryArn));
+}
