@@ -67,25 +67,13 @@ function redact(url: string): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
-  const stack = await startStack(config);
-  process.stdout.write(banner(config, stack, Date.now() - started));
 
+  // Signals are handled from the first moment: a Ctrl-C during start-up lets the start finish (it owns open
+  // files, the PGlite lock and ports), then stops it cleanly and exits 0, like a Ctrl-C later on.
+  let stack: RunningStack | undefined;
   let stoppingSince: number | undefined;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stoppingSince !== undefined) {
-      // Ctrl-C reaches this process twice: from the terminal, and relayed by tsx (npm start's runner) when
-      // this process does not acknowledge it within 30 ms. Only a later one is someone pressing Ctrl-C again.
-      if (Date.now() - stoppingSince < REPEATED_SIGNAL_GRACE_MS) return;
-      log.warn("second signal: exiting without waiting", { signal });
-      process.exit(130);
-    }
-    stoppingSince = Date.now();
-    log.info("stopping", { signal });
-    setTimeout(() => {
-      log.error("shutdown did not finish in time; exiting anyway");
-      process.exit(1);
-    }, HARD_EXIT_MS).unref();
-    stack.stop(DEFAULT_STOP_BUDGET_MS).then(
+  const stop = (running: RunningStack) =>
+    running.stop(DEFAULT_STOP_BUDGET_MS).then(
       () => {
         log.info("stopped");
         process.exit(0);
@@ -95,9 +83,31 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stoppingSince !== undefined) {
+      // Ctrl-C can reach this process twice: from the terminal, and relayed by a runner in between when this
+      // process does not acknowledge it quickly. Only a later one is someone pressing Ctrl-C again.
+      if (Date.now() - stoppingSince < REPEATED_SIGNAL_GRACE_MS) return;
+      log.warn("second signal: exiting without waiting", { signal });
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    log.info(stack ? "stopping" : "stopping once start-up finishes", { signal });
+    setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting anyway");
+      process.exit(1);
+    }, HARD_EXIT_MS).unref();
+    if (stack) void stop(stack);
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+
+  stack = await startStack(config);
+  if (stoppingSince !== undefined) {
+    await stop(stack);
+    return;
+  }
+  process.stdout.write(banner(config, stack, Date.now() - started));
 }
 
 main().catch((err: unknown) => {
