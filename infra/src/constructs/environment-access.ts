@@ -25,7 +25,7 @@ export const boundaryPolicyArn = (accountId: string, namePrefix: string): string
 
 /**
  * The most any role of the environment may ever do: the union of what its functions and its flow-log role use,
- * each on the environment's own resources. A role the deploy role creates must carry this boundary, so an inline
+ * on the environment's own resources (topic keys only through SNS, which only publishes to its own topics). A role the deploy role creates must carry this boundary, so an inline
  * policy granting more (say `*` on `*`) is still capped here: no IAM, no STS, nothing of the other environment.
  * A new permission in a role policy needs a matching line here first (the synth tests check every grant).
  */
@@ -65,12 +65,15 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       resources: [`${at("sns")}:${prefix}-*`],
     },
     {
-      sid: "OwnKeys",
+      // The topic key is used only by SNS on the publisher's behalf. A condition on the key's Environment tag
+      // would be narrower, but KMS applies new tags only after up to five minutes (the first deploy's smoke
+      // test would fail); publishing to the other environment's topic is refused above anyway.
+      sid: "TopicKeysViaSns",
       effect: "Allow",
       actions: ["kms:GenerateDataKey", "kms:Decrypt"],
       resources: [`${at("kms")}:key/*`],
       condition: [
-        { test: "StringEquals", variable: `aws:ResourceTag/${ENVIRONMENT_TAG_KEY}`, values: [config.name] },
+        { test: "StringEquals", variable: "kms:ViaService", values: [`sns.${config.region}.amazonaws.com`] },
       ],
     },
     {
@@ -99,12 +102,12 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       resources: [`${at("sqs")}:${prefix}-*`],
     },
     {
-      // RDS names its secrets `rds!cluster-<uuid>` and tags them with the cluster's ARN: the tag is the only
-      // link from a secret to its environment.
+      // RDS names its secrets `rds!cluster-<uuid>` and tags them with the cluster's ARN
+      // (`aws:rds:primaryDBClusterArn`): the tag is the only link from a secret to its environment.
       sid: "ReadOwnDatabaseSecret",
       effect: "Allow",
       actions: ["secretsmanager:GetSecretValue"],
-      resources: [`${at("secretsmanager")}:secret:rds!cluster-*`],
+      resources: [`${at("secretsmanager")}:secret:rds!*`],
       condition: [
         {
           test: "StringLike",
