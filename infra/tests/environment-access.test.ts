@@ -362,6 +362,20 @@ describe.each(ENVS)("deploy role of %s", (env) => {
     },
   );
 
+  it(`cannot copy, share or restore ${other}'s database snapshots, final or automated`, () => {
+    const snapshot = (e: Env, id: string) =>
+      `arn:aws:rds:${REGION}:${ACCOUNT}:cluster-snapshot:${id.replace("<env>", e)}`;
+    for (const id of ["sml-<env>-db-final", "rds:sml-<env>-db-2026-01-31-02-10"])
+      for (const action of [
+        "rds:CopyDBClusterSnapshot",
+        "rds:ModifyDBClusterSnapshotAttribute",
+        "rds:RestoreDBClusterFromSnapshot",
+      ]) {
+        expect(decide(statements, { action, resource: snapshot(other, id) })).toBe("deny");
+        expect(decide(statements, { action, resource: snapshot(env, id) })).not.toBe("deny");
+      }
+  });
+
   it(`cannot create or tag anything as ${other}'s`, () => {
     const request = (e: Env) => ({
       action: "ec2:CreateVpc",

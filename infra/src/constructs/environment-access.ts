@@ -303,6 +303,8 @@ function denyEnvironment(
         `arn:aws:rds:*:*:cluster-pg:${p}-*`,
         `arn:aws:rds:*:*:subgrp:${p}-*`,
         `arn:aws:rds:*:*:cluster-snapshot:${p}-*`,
+        // Automated snapshots are named `rds:<cluster>-<date>`.
+        `arn:aws:rds:*:*:cluster-snapshot:rds:${p}-*`,
         `arn:aws:kms:*:*:alias/${p}-*`,
         `arn:aws:cloudwatch:*:*:alarm:${p}-*`,
         `arn:aws:cloudwatch::*:dashboard/${p}`,
