@@ -2,7 +2,12 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Aspects, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import type { PolicyStatement } from "./iam";
+import {
+  type PolicyStatement,
+  RDS_DATA_API_ACTIONS,
+  VPC_NETWORK_INTERFACE_ACTIONS,
+  XRAY_ACTIONS,
+} from "./iam";
 
 /**
  * Key of the provider default tag that names an environment (`Environment = dev|prd`). The deploy roles' deny
@@ -42,20 +47,13 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
     {
       sid: "XRay",
       effect: "Allow",
-      actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+      actions: XRAY_ACTIONS,
       resources: ["*"],
     },
     {
       sid: "VpcNetworkInterfaces",
       effect: "Allow",
-      actions: [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ],
+      actions: VPC_NETWORK_INTERFACE_ACTIONS,
       resources: ["*"],
     },
     {
@@ -119,13 +117,7 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
     {
       sid: "OwnDatabaseDataApi",
       effect: "Allow",
-      actions: [
-        "rds-data:ExecuteStatement",
-        "rds-data:BatchExecuteStatement",
-        "rds-data:BeginTransaction",
-        "rds-data:CommitTransaction",
-        "rds-data:RollbackTransaction",
-      ],
+      actions: RDS_DATA_API_ACTIONS,
       resources: [`${at("rds")}:cluster:${prefix}-*`],
     },
   ];

@@ -9,7 +9,7 @@ import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { Database } from "./database";
-import type { PolicyStatement } from "./iam";
+import { type PolicyStatement, RDS_DATA_API_ACTIONS } from "./iam";
 import type { Messaging } from "./messaging";
 import type { MigrationSet } from "./migrations";
 import type { Network } from "./network";
@@ -88,13 +88,7 @@ export class Functions extends Construct {
             {
               sid: "RdsDataApi",
               effect: "Allow",
-              actions: [
-                "rds-data:ExecuteStatement",
-                "rds-data:BatchExecuteStatement",
-                "rds-data:BeginTransaction",
-                "rds-data:CommitTransaction",
-                "rds-data:RollbackTransaction",
-              ],
+              actions: RDS_DATA_API_ACTIONS,
               resources: [database.cluster.arn],
             },
           ]

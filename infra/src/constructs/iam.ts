@@ -39,13 +39,28 @@ export function serviceTrust(
  * - X-Ray trace submission has no resource-level permissions.
  * - Lambda's VPC networking creates/describes/deletes ENIs before the function (and its subnets) are known to IAM.
  */
-export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = Object.freeze([
-  "xray:PutTraceSegments",
-  "xray:PutTelemetryRecords",
+export const XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+
+/** What Lambda needs to attach a function to the VPC (its own network interfaces). */
+export const VPC_NETWORK_INTERFACE_ACTIONS = [
   "ec2:CreateNetworkInterface",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSubnets",
   "ec2:DeleteNetworkInterface",
   "ec2:AssignPrivateIpAddresses",
   "ec2:UnassignPrivateIpAddresses",
+];
+
+/** The RDS Data API calls the database layer makes (statements and transactions). */
+export const RDS_DATA_API_ACTIONS = [
+  "rds-data:ExecuteStatement",
+  "rds-data:BatchExecuteStatement",
+  "rds-data:BeginTransaction",
+  "rds-data:CommitTransaction",
+  "rds-data:RollbackTransaction",
+];
+
+export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = Object.freeze([
+  ...XRAY_ACTIONS,
+  ...VPC_NETWORK_INTERFACE_ACTIONS,
 ]);

@@ -5,7 +5,13 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LAMBDA_NODE_MAJOR } from "@sml/common/functions";
 import type { TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { type PolicyStatement, policyDocument, serviceTrust } from "./iam";
+import {
+  type PolicyStatement,
+  policyDocument,
+  serviceTrust,
+  VPC_NETWORK_INTERFACE_ACTIONS,
+  XRAY_ACTIONS,
+} from "./iam";
 
 /** A zip package: the asset Terraform uploads, and the base64 SHA-256 of its bytes (`source_code_hash`). */
 export interface ZipCode {
@@ -66,7 +72,7 @@ export class ServiceFunction extends Construct {
       {
         sid: "XRay",
         effect: "Allow",
-        actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        actions: XRAY_ACTIONS,
         resources: ["*"],
       },
       ...(props.vpc
@@ -74,14 +80,7 @@ export class ServiceFunction extends Construct {
             {
               sid: "VpcNetworkInterfaces",
               effect: "Allow",
-              actions: [
-                "ec2:CreateNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "ec2:DeleteNetworkInterface",
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:UnassignPrivateIpAddresses",
-              ],
+              actions: VPC_NETWORK_INTERFACE_ACTIONS,
               resources: ["*"],
             },
           ]
