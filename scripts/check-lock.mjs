@@ -4,8 +4,13 @@
 // and a second copy of `constructs` (cdktf synth: "scope.node._scopes is not iterable").
 import { readFileSync } from "node:fs";
 
-const lock = JSON.parse(readFileSync(new URL("../package-lock.json", import.meta.url), "utf8"));
-const root = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// Optional argument: the folder holding package.json and package-lock.json (default: this repository).
+const dir = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), ".."));
+const lock = JSON.parse(readFileSync(join(dir, "package-lock.json"), "utf8"));
+const root = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
 const problems = [];
 
 for (const [path, entry] of Object.entries(lock.packages ?? {})) {
@@ -33,4 +38,6 @@ if (problems.length > 0) {
   console.error(`package-lock.json: ${problems.length} problem(s)\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`package-lock.json: ${Object.keys(lock.packages).length - 1} entries, all versioned; one constructs`);
+console.log(
+  `package-lock.json: ${Object.keys(lock.packages).length - 1} entries, all versioned; one constructs`,
+);

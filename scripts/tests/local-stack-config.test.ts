@@ -48,4 +48,21 @@ describe("loadConfig", () => {
       expect(() => loadConfig({ DATABASE_URL: url })).not.toThrow(/pw/);
     }
   });
+
+  test("reports a bad DATABASE_URL once", () => {
+    let message = "";
+    try {
+      loadConfig({ DATABASE_URL: "mysql://db/app" });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.match(/DATABASE_URL/g)).toHaveLength(2); // the path and the sentence of one issue
+    expect(message.split(";")).toHaveLength(1);
+  });
+
+  test("treats a variable set to the empty string as unset: DATABASE_URL= is the embedded database", () => {
+    const config = loadConfig({ DATABASE_URL: "", PORT: "", LOCAL_DIR: "" });
+    expect(config).not.toHaveProperty("databaseUrl");
+    expect(config).toEqual(loadConfig({}));
+  });
 });

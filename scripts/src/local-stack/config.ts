@@ -31,9 +31,12 @@ const EnvSchema = z.object({
   LOCAL_DIR: z.string().min(1).default(".local"),
   DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\/\S+$/, "DATABASE_URL must be a postgres:// URL")
-    // pg parses it with the WHATWG URL parser; checked here so the error names the variable.
-    .refine((url) => URL.canParse(url), "DATABASE_URL must be a postgres:// URL (this one does not parse)")
+    // One check, one message: the shape and whether pg's WHATWG URL parser accepts it (pg would otherwise fail
+    // later with a bare "Invalid URL" that names nothing).
+    .refine(
+      (url) => /^postgres(ql)?:\/\/\S+$/.test(url) && URL.canParse(url),
+      "DATABASE_URL must be a postgres:// URL that parses (unset or empty: the embedded database)",
+    )
     .optional(),
   AWS_REGION: z.string().min(1).default("us-east-1"),
   /** Test knobs: AWS waits minutes between retries; the poison-message tests cannot. */
@@ -52,8 +55,16 @@ export interface LocalStackConfig {
   readonly messaging: MessagingSettings;
 }
 
+/**
+ * A variable set to the empty string counts as unset (`DATABASE_URL= npm start` is the embedded database), as in
+ * most tools; shells and CI systems often export empty values.
+ */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LocalStackConfig {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse(withoutEmptyValues(env));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid local stack settings: ${problems}`);
