@@ -1,7 +1,15 @@
 // One jest run over every workspace; each workspace's jest.config.js holds its own setup.
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: ["common", "app-api", "app-subscriber", "model-container", "infra", "scripts"].map(
-    (w) => `<rootDir>/${w}`,
-  ),
+  projects: [
+    "packages/contracts",
+    "packages/lambda-http",
+    "packages/users-db",
+    "app-api",
+    "app-subscriber",
+    "model-container",
+    "infra",
+    "local-stack",
+    "scripts",
+  ].map((w) => `<rootDir>/${w}`),
 };

@@ -3,7 +3,7 @@
  * malformed required variable throws an error naming it, so a misconfigured deployment fails on init
  * instead of on the first request.
  */
-import { ENV } from "@sml/common/env";
+import { ENV } from "@sml/contracts/env";
 import * as z from "zod";
 
 const ConfigSchema = z.object({

@@ -1,4 +1,4 @@
-import { type DbConfig, dbConfigFromEnv } from "@sml/common/db";
+import { type DbConfig, dbConfigFromEnv } from "@sml/users-db";
 import * as z from "zod";
 
 export interface SubscriberConfig {

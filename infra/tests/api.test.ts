@@ -1,6 +1,6 @@
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
-import { DEFAULT_ROUTE, ROUTES, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, ROUTES, routeKey } from "@sml/contracts/routes";
 import { getEnvironmentConfig } from "../src/config";
 import { ACCESS_LOG_FORMAT, routeArnPath } from "../src/constructs/api";
 import { bodyOf, ref, resourcesOf, synthEnvironment, type TfJson } from "./support/synth";

@@ -1,14 +1,14 @@
 /**
- * The zips `npm run build` writes and the stacks upload (`bundleFunction` from scripts/src/build/bundle.ts, the
+ * The zips `npm run build` writes and the stacks upload (`bundleFunction` from scripts/bundling/bundle.ts, the
  * same call as the build): reproducible to the byte, so identical builds give the same asset path and
  * source_code_hash and the plan stays empty.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { zipBundleDir, zipBundleFile } from "@sml/common/functions";
+import { zipBundleDir, zipBundleFile } from "@sml/contracts/functions";
 import { unzipSync } from "fflate";
-import { bundleFunction } from "../../scripts/src/build/bundle";
+import { bundleFunction } from "../../scripts/bundling/bundle";
 import { testBundleRoot } from "./support/paths";
 
 jest.setTimeout(60_000);

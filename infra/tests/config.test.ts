@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import { Testing } from "cdktf";
 import {
   ConfigError,
@@ -66,7 +66,7 @@ describe("environment configs", () => {
     expect(prd.prediction.provisionedConcurrency).toBeGreaterThan(0);
   });
 
-  it("takes the messaging settings from @sml/common/messaging, overriding only prd's concurrency", () => {
+  it("takes the messaging settings from @sml/contracts/messaging, overriding only prd's concurrency", () => {
     expect(dev.messaging).toEqual(DEFAULT_MESSAGING_SETTINGS);
     expect({ ...prd.messaging, maximumConcurrency: DEFAULT_MESSAGING_SETTINGS.maximumConcurrency }).toEqual(
       DEFAULT_MESSAGING_SETTINGS,

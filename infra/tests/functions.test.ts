@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
-import { ENV } from "@sml/common/env";
-import { type ZipFunctionName, zipBundleFile } from "@sml/common/functions";
-import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { ENV } from "@sml/contracts/env";
+import { type ZipFunctionName, zipBundleFile } from "@sml/contracts/functions";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import { Testing } from "cdktf";
 import { getEnvironmentConfig, SHARED_CONFIG } from "../src/config";
 import { MissingBundleError } from "../src/constructs/functions";

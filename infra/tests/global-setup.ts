@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZIP_FUNCTION_NAMES, zipBundleDir, zipBundleFile } from "@sml/common/functions";
-import { bundleFunction, FUNCTION_ENTRIES, zipFolder } from "../../scripts/src/build/bundle";
+import { ZIP_FUNCTION_NAMES, zipBundleDir, zipBundleFile } from "@sml/contracts/functions";
+import { bundleFunction, FUNCTION_ENTRIES, zipFolder } from "../../scripts/bundling/bundle";
 import { BUNDLE_ROOT_VARIABLE, REPO_ROOT } from "./support/paths";
 
 /**

@@ -1,5 +1,5 @@
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import { getEnvironmentConfig } from "../src/config";
 import { bodyOf, ref, resourcesOf, statementsOf, synthEnvironment } from "./support/synth";
 

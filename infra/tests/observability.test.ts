@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { ROUTES, routeKey } from "@sml/common/routes";
+import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { TerraformStack, Testing } from "cdktf";
 import { ENVIRONMENTS } from "../src/config";
 import {

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DEFAULT_ROUTE, matchRoute, type RouteTarget, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, matchRoute, type RouteTarget, routeKey } from "@sml/contracts/routes";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResultV2,

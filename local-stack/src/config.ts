@@ -4,10 +4,10 @@
  * PostgreSQL.
  */
 import { resolve } from "node:path";
-import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/common/messaging";
+import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/contracts/messaging";
 import { z } from "zod";
 
-const repoRoot = resolve(__dirname, "../../..");
+const repoRoot = resolve(__dirname, "../..");
 
 const port = (name: string) =>
   z.coerce

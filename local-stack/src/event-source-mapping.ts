@@ -11,7 +11,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { MessagingSettings } from "@sml/common/messaging";
+import type { MessagingSettings } from "@sml/contracts/messaging";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { lambdaContext, withTimeout } from "./lambda-context";
 import { log } from "./log";

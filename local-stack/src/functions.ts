@@ -4,7 +4,7 @@
  * before the first import.
  */
 import { resolve } from "node:path";
-import { ENV } from "@sml/common/env";
+import { ENV } from "@sml/contracts/env";
 import type { HttpFunction, HttpHandler } from "./api-gateway";
 import type { SqsHandler } from "./event-source-mapping";
 import { log } from "./log";
@@ -44,7 +44,7 @@ export function functionEnvironment(
 export const HANDLER_MODULES: HandlerModules = {
   api: "@sml/app-api/src/handlers/http",
   subscriber: "@sml/app-subscriber/src/handlers/sqs",
-  prediction: "@sml/model-container/handler",
+  prediction: "@sml/model-container/prediction-function",
 };
 
 export interface HandlerModules {

@@ -2,8 +2,8 @@
  * `npm start`: runs the whole system on this machine (no AWS account) until Ctrl-C. See README.md, Quickstart.
  */
 import { relative } from "node:path";
-import { ENV } from "@sml/common/env";
-import { ROUTES } from "@sml/common/routes";
+import { ENV } from "@sml/contracts/env";
+import { ROUTES } from "@sml/contracts/routes";
 import { type LocalStackConfig, loadConfig } from "./config";
 import { log } from "./log";
 import { LOCAL_RESOURCE_NAMES } from "./messaging";

@@ -11,7 +11,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { MessagingSettings } from "@sml/common/messaging";
+import type { MessagingSettings } from "@sml/contracts/messaging";
 
 /** Resource names; the infrastructure suffixes its own with the environment. */
 export const LOCAL_RESOURCE_NAMES = {

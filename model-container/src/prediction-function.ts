@@ -5,15 +5,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ENV } from "@sml/common/env";
+import { ENV } from "@sml/contracts/env";
 import {
   type HttpResponse,
   MethodNotAllowedError,
   NotFoundError,
   readJsonBody,
   toHttpResponse,
-} from "@sml/common/http";
-import { matchRoute } from "@sml/common/routes";
+} from "@sml/lambda-http";
+import { matchRoute } from "@sml/contracts/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
 import { FlightDelayModel } from "./core/model";

@@ -1,1 +1,1 @@
-module.exports = { ...require("../jest.preset.js"), displayName: "common" };
+module.exports = { ...require("../../jest.preset.js"), displayName: "contracts" };

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ZIP_FUNCTION_NAMES } from "@sml/common/functions";
-import { bundleFunction, FUNCTION_ENTRIES } from "../src/build/bundle";
+import { ZIP_FUNCTION_NAMES } from "@sml/contracts/functions";
+import { bundleFunction, FUNCTION_ENTRIES } from "../bundling/bundle";
 import { type BenchRow, percentile, reportBench, round } from "./report";
 
 const repoRoot = resolve(__dirname, "../..");

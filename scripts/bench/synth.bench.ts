@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ZIP_FUNCTION_NAMES } from "@sml/common/functions";
-import { bundleFunction } from "../src/build/bundle";
+import { ZIP_FUNCTION_NAMES } from "@sml/contracts/functions";
+import { bundleFunction } from "../bundling/bundle";
 import { percentile, reportBench, round } from "./report";
 
 const repoRoot = resolve(__dirname, "../..");

@@ -11,11 +11,11 @@ import {
   type ZipFunctionName,
   zipBundleDir,
   zipBundleFile,
-} from "@sml/common/functions";
+} from "@sml/contracts/functions";
 import { build, type Plugin } from "esbuild";
 import { type ZipOptions, type Zippable, zipSync } from "fflate";
 
-const repoRoot = resolve(__dirname, "../../..");
+const repoRoot = resolve(__dirname, "../..");
 
 /**
  * Credential providers the SDK's default chain loads with a dynamic import only when no credentials are in
@@ -76,15 +76,15 @@ const zodNamespaceImports: Plugin = {
 export const FUNCTION_ENTRIES: Record<ZipFunctionName, string> = {
   api: "app-api/src/handlers/http.ts",
   subscriber: "app-subscriber/src/handlers/sqs.ts",
-  migrate: "app-subscriber/src/handlers/migrate.ts",
+  migrate: "packages/users-db/src/handlers/migrate.ts",
 };
 
 /**
  * Files a function reads at run time beside its index.js: the migrate function applies the versioned SQL files
- * from `<bundle>/migrations/` (common/src/db/migrations.ts resolves them next to the running module).
+ * from `<bundle>/migrations/` (packages/users-db/src/migrations.ts resolves them next to the running module).
  */
 const FUNCTION_FILES: Partial<Record<ZipFunctionName, { readonly from: string; readonly to: string }>> = {
-  migrate: { from: "common/src/db/migrations", to: "migrations" },
+  migrate: { from: "packages/users-db/src/migrations", to: "migrations" },
 };
 
 /**

@@ -3,7 +3,7 @@
  * added / changed / replaced / destroyed per stack, and a loud warning when a resource that holds data would be
  * replaced or destroyed.
  *
- * Usage: tsx scripts/src/delivery/plan-summary.ts <stack>=<plan.json> [<stack>=<plan.json> ...] > comment.md
+ * Usage: tsx scripts/delivery/plan-summary.ts <stack>=<plan.json> [<stack>=<plan.json> ...] > comment.md
  */
 import { readFileSync } from "node:fs";
 

@@ -10,7 +10,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } 
 import { join } from "node:path";
 import { parseWorkflow, runScriptForShellcheck, runScripts } from "./workflow-checks";
 
-export const REPO_ROOT = join(__dirname, "..", "..", "..");
+export const REPO_ROOT = join(__dirname, "..", "..");
 const INSTALL_HINT = "apt-get install shellcheck (Debian/Ubuntu) or brew install shellcheck (macOS)";
 
 function startsWithShellShebang(file: string): boolean {

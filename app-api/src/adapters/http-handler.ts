@@ -13,14 +13,14 @@ import {
   parseWith,
   readJsonBody,
   toHttpResponse,
-} from "@sml/common/http";
-import { DEFAULT_ROUTE, matchRoute, ROUTES, type Route, type RouteMatch } from "@sml/common/routes";
-import { NEW_USER_MAX_BODY_BYTES } from "@sml/common/users";
+} from "@sml/lambda-http";
+import { DEFAULT_ROUTE, matchRoute, ROUTES, type Route, type RouteMatch } from "@sml/contracts/routes";
+import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { HttpError } from "./core/errors";
-import type { UserPublisher, UserRepository } from "./core/ports";
-import { ListUsersQuerySchema, NewUserSchema } from "./core/schemas";
-import { createUseCases } from "./core/use-cases";
+import { HttpError } from "../core/errors";
+import type { UserPublisher, UserRepository } from "../core/ports";
+import { ListUsersQuerySchema, NewUserSchema } from "../core/schemas";
+import { createUseCases } from "../core/use-cases";
 
 export const SERVICE_NAME = "users-api";
 export const METRICS_NAMESPACE = "ServerlessMlApi";

@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { type UserMessage, UserMessageSchema } from "@sml/common/users";
+import { type UserMessage, UserMessageSchema } from "@sml/contracts/users";
 import type { UserPublisher } from "../core/ports";
 
 export interface SnsUserPublisherProps {

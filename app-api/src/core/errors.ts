@@ -2,7 +2,7 @@
  * The API's error hierarchy. Client errors come from the shared HTTP contract (@sml/common/http) so every
  * function answers with the same codes; the ones below are server-side failures of a dependency.
  */
-import { ServiceUnavailableError } from "@sml/common/http";
+import { ServiceUnavailableError } from "@sml/lambda-http";
 
 export {
   HttpError,
@@ -13,7 +13,7 @@ export {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from "@sml/common/http";
+} from "@sml/lambda-http";
 
 /** SNS did not accept the message: nothing was published, so the client may safely retry. */
 export class PublishFailedError extends ServiceUnavailableError {

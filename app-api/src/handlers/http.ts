@@ -5,12 +5,12 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { createDatabase, dbConfigFromEnv } from "@sml/common/db";
+import { createDatabase, dbConfigFromEnv } from "@sml/users-db";
 import { SnsUserPublisher } from "../adapters/sns-user-publisher";
 import { loadConfig } from "../config";
-import { createHandler } from "../create-handler";
+import { createHandler } from "../adapters/http-handler";
 
-export { createHandler, type HandlerDeps, type HttpHandler } from "../create-handler";
+export { createHandler, type HandlerDeps, type HttpHandler } from "../adapters/http-handler";
 
 const config = loadConfig();
 const database = createDatabase(dbConfigFromEnv());

@@ -1,6 +1,6 @@
-import { createDatabase } from "@sml/common/db";
-import { createScratchDatabase } from "@sml/common/db/testing";
-import { createHandler } from "../../src/create-handler";
+import { createDatabase } from "@sml/users-db";
+import { createScratchDatabase } from "@sml/users-db/testing";
+import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent } from "../support/events";
 import { RecordingPublisher } from "../support/fakes";
 import { describeUsersApi } from "../support/users-api-suite";

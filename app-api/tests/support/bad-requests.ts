@@ -1,4 +1,4 @@
-import { NEW_USER_MAX_BODY_BYTES } from "@sml/common/users";
+import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import type { RequestSpec } from "./events";
 
 export interface BadRequest {

@@ -1,4 +1,4 @@
-import { DEFAULT_ROUTE, matchRoute, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, matchRoute, routeKey } from "@sml/contracts/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
 export interface RequestSpec {

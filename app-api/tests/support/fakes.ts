@@ -1,5 +1,5 @@
-import { ValidationError } from "@sml/common/http";
-import type { User, UserMessage, UserPage, UserRepository, UserWrite } from "@sml/common/users";
+import { ValidationError } from "@sml/lambda-http";
+import type { User, UserMessage, UserPage, UserRepository, UserWrite } from "@sml/contracts/users";
 import type { UserPublisher } from "../../src/core/ports";
 
 /**

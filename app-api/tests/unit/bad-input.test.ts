@@ -1,4 +1,4 @@
-import { createHandler } from "../../src/create-handler";
+import { createHandler } from "../../src/adapters/http-handler";
 import { BAD_REQUESTS } from "../support/bad-requests";
 import { httpEvent } from "../support/events";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";

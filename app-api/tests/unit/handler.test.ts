@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ValidationError } from "@sml/common/http";
-import { NEW_USER_MAX_BODY_BYTES } from "@sml/common/users";
-import { createHandler } from "../../src/create-handler";
+import { ValidationError } from "@sml/lambda-http";
+import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
+import { createHandler } from "../../src/adapters/http-handler";
 import { bodyOfBytes } from "../support/bad-requests";
 import { httpEvent, json, postUser } from "../support/events";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";

@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import { createHandler } from "../../src/create-handler";
+import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent, postUser } from "../support/events";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
 

@@ -1,5 +1,5 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { createHandler } from "../../src/create-handler";
+import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent, postUser } from "../support/events";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
 

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { createHandler } from "../../src/create-handler";
+import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent } from "../support/events";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
 

@@ -1,4 +1,4 @@
-import type { UserRepository, UserWrite } from "@sml/common/users";
+import type { UserRepository, UserWrite } from "@sml/contracts/users";
 import { UserStoreUnavailableError } from "./errors";
 
 export interface SaveUsersResult {

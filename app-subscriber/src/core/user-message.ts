@@ -1,4 +1,4 @@
-import { UserMessageSchema, type UserWrite } from "@sml/common/users";
+import { UserMessageSchema, type UserWrite } from "@sml/contracts/users";
 import * as z from "zod";
 import { MalformedMessageError } from "./errors";
 

@@ -3,9 +3,9 @@
  * own port), never the shared server on 5432, so stopping it disturbs no other test.
  */
 import { PublishBatchCommand } from "@aws-sdk/client-sns";
-import { createDatabase, type Database, runMigrations } from "@sml/common/db";
-import { type PrivatePostgres, startPrivatePostgres } from "@sml/common/db/testing";
-import { createSqsHandler } from "../../src/create-sqs-handler";
+import { createDatabase, type Database, runMigrations } from "@sml/users-db";
+import { type PrivatePostgres, startPrivatePostgres } from "@sml/users-db/testing";
+import { createSqsHandler } from "../../src/adapters/sqs-handler";
 import { pumpUntilEmpty } from "../support/event-source";
 import { capturedObservability } from "../support/observability";
 import { createUsersPath, queueDepth } from "../support/queues";

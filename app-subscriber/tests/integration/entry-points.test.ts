@@ -2,8 +2,7 @@
  * The Lambda entry points as Lambda loads them: config from the environment at import, then invocations.
  * Runs against a scratch database on the PostgreSQL server.
  */
-import type { MigrationSummary } from "@sml/common/db";
-import { createScratchDatabase, type ScratchDatabase } from "@sml/common/db/testing";
+import { createScratchDatabase, type ScratchDatabase } from "@sml/users-db/testing";
 import type { SQSBatchResponse } from "aws-lambda";
 import { Client } from "pg";
 import { lambdaContext, snsEnvelope, sqsEvent, sqsRecord } from "../support/events";
@@ -23,18 +22,7 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
-type MigrateHandler = () => Promise<MigrationSummary>;
 type SqsEntry = (event: unknown, context: unknown) => Promise<SQSBatchResponse>;
-
-test("migrate handler applies the migrations once and reports the versions", async () => {
-  let handler: MigrateHandler | undefined;
-  jest.isolateModules(() => {
-    handler = (require("../../src/handlers/migrate") as { handler: MigrateHandler }).handler;
-  });
-  if (!handler) throw new Error("handler did not load");
-  expect(await handler()).toEqual({ applied: ["0001"], alreadyApplied: [] });
-  expect(await handler()).toEqual({ applied: [], alreadyApplied: ["0001"] });
-});
 
 test("sqs handler stores a user delivered through SNS", async () => {
   let handler: SqsEntry | undefined;

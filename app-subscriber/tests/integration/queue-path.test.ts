@@ -4,9 +4,9 @@
  */
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createDatabase, type Database, runMigrations } from "@sml/common/db";
-import { createScratchDatabase, type ScratchDatabase } from "@sml/common/db/testing";
-import { createSqsHandler, type SqsHandler } from "../../src/create-sqs-handler";
+import { createDatabase, type Database, runMigrations } from "@sml/users-db";
+import { createScratchDatabase, type ScratchDatabase } from "@sml/users-db/testing";
+import { createSqsHandler, type SqsHandler } from "../../src/adapters/sqs-handler";
 import { invokeWith, pumpUntilEmpty } from "../support/event-source";
 import { capturedObservability } from "../support/observability";
 import { createUsersPath, queueDepth, receive } from "../support/queues";

@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import type { SqsHandler } from "../../src/create-sqs-handler";
+import type { SqsHandler } from "../../src/adapters/sqs-handler";
 import { lambdaContext } from "./events";
 import { queueDepth, receive } from "./queues";
 

@@ -1,4 +1,4 @@
-import type { UserRepository, UserWrite } from "@sml/common/users";
+import type { UserRepository, UserWrite } from "@sml/contracts/users";
 
 /** An in-memory UserRepository that records each upsert call (for handler and use-case unit tests). */
 export function fakeUsers(options: { failWith?: Error } = {}) {

@@ -7,7 +7,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 
 export interface UsersPath {
   readonly sns: SNSClient;

@@ -1,4 +1,4 @@
-import type { UserWrite } from "@sml/common/users";
+import type { UserWrite } from "@sml/contracts/users";
 import { UserStoreUnavailableError } from "../../src/core/errors";
 import { saveUsers } from "../../src/core/save-users";
 import { fakeUsers } from "../support/fake-users";

@@ -1,4 +1,4 @@
-import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import type { EnvironmentConfig, EnvironmentName, SharedConfig } from "./types";
 
 const REGION = "eu-west-1";

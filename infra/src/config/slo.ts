@@ -3,7 +3,7 @@
  * construct builds alarms from and that the tables in docs/slo.md are generated from (a synth test compares the
  * doc with `renderSloTable()` and `renderAlarmTable()`).
  */
-import { ROUTES, type Route, routeKey } from "@sml/common/routes";
+import { ROUTES, type Route, routeKey } from "@sml/contracts/routes";
 
 /** `METHOD /path` of the routes that exist (common's `RouteKey` also admits every method/path pairing). */
 export type DefinedRouteKey = Route extends infer R

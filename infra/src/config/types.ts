@@ -1,4 +1,4 @@
-import type { MessagingSettings } from "@sml/common/messaging";
+import type { MessagingSettings } from "@sml/contracts/messaging";
 
 /** The deployable environments. Stack ids end with the name (`sml-dev`), so `cdktf deploy '*-dev'` works. */
 export type EnvironmentName = "dev" | "prd";
@@ -139,7 +139,7 @@ export interface EnvironmentConfig {
   readonly prediction: PredictionConfig;
   /** HTTP API stage and authorizer. */
   readonly api: ApiConfig;
-  /** SNS -> SQS -> subscriber settings, shared with the local stack (`@sml/common/messaging`). */
+  /** SNS -> SQS -> subscriber settings, shared with the local stack (`@sml/contracts/messaging`). */
   readonly messaging: MessagingSettings;
   /** CloudWatch Logs retention of every log group (function, API access, flow logs). Storage ~$0.03/GB-month. */
   readonly logRetentionDays: number;

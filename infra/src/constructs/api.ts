@@ -7,7 +7,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { CognitoUserPool } from "@cdktf/provider-aws/lib/cognito-user-pool";
 import { CognitoUserPoolClient } from "@cdktf/provider-aws/lib/cognito-user-pool-client";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { DEFAULT_ROUTE, type Route, type RouteTarget, routeKey } from "@sml/common/routes";
+import { DEFAULT_ROUTE, type Route, type RouteTarget, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
 import type { ApiConfig } from "../config";
 

@@ -5,7 +5,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
-import type { MessagingSettings } from "@sml/common/messaging";
+import type { MessagingSettings } from "@sml/contracts/messaging";
 import { Construct } from "constructs";
 import { policyDocument } from "./iam";
 

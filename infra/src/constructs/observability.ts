@@ -10,7 +10,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { ROUTES, routeKey } from "@sml/common/routes";
+import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
 import { ALARM_RULES, type AlarmRule, auroraMaxConnections } from "../config/slo";
 

@@ -2,7 +2,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { LAMBDA_NODE_MAJOR } from "@sml/common/functions";
+import { LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
 import type { TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import {

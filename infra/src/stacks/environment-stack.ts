@@ -1,6 +1,6 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
-import { ROUTES } from "@sml/common/routes";
+import { ROUTES } from "@sml/contracts/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig, SharedConfig } from "../config";

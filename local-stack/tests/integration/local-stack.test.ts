@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/common/db/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
 import { Client } from "pg";
 import {
   eventually,
@@ -15,7 +15,7 @@ import {
   removeLocalDir,
   type StackProcess,
   startStackProcess,
-} from "./support/local-stack-process";
+} from "../support/local-stack-process";
 
 jest.setTimeout(90_000);
 

@@ -4,14 +4,14 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "@sml/common/db/testing";
+import { freePort } from "@sml/users-db/testing";
 import {
   eventually,
   freshLocalDir,
   removeLocalDir,
   type StackProcess,
   startStackProcess,
-} from "./support/local-stack-process";
+} from "../support/local-stack-process";
 
 jest.setTimeout(90_000);
 

@@ -5,8 +5,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "@sml/common/db/testing";
-import { REPO_ROOT } from "./support/local-stack-process";
+import { freePort } from "@sml/users-db/testing";
+import { REPO_ROOT } from "../support/local-stack-process";
 
 const run = promisify(execFile);
 

@@ -3,8 +3,8 @@
  * embedded database's folder is left unlocked, so the next start works.
  */
 import { spawn } from "node:child_process";
-import { freePort } from "@sml/common/db/testing";
-import { freshLocalDir, REPO_ROOT, removeLocalDir, startStackProcess } from "./support/local-stack-process";
+import { freePort } from "@sml/users-db/testing";
+import { freshLocalDir, REPO_ROOT, removeLocalDir, startStackProcess } from "../support/local-stack-process";
 
 jest.setTimeout(90_000);
 
@@ -20,7 +20,7 @@ test("stops cleanly with exit 0 on SIGINT during start-up, and the next start on
   const port = await freePort();
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
   // What `npm start` execs, in a process group of its own as a terminal's Ctrl-C would signal it.
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/src/local-stack/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "local-stack/src/main.ts"], {
     cwd: REPO_ROOT,
     detached: true,
     env: { ...inherited, PORT: String(port), LOCAL_DIR: localDir },

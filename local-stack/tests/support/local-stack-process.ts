@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { StackDescription } from "../../src/local-stack/stack";
+import type { StackDescription } from "../../src/stack";
 
 export const REPO_ROOT = resolve(__dirname, "../../..");
 

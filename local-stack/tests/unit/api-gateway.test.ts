@@ -2,7 +2,7 @@
  * The API Gateway (HTTP API, payload 2.0) emulation of the local stack: the event translation without a network,
  * and the routing on 127.0.0.1 with recording functions in place of the handlers (they capture the events).
  */
-import type { RouteTarget } from "@sml/common/routes";
+import type { RouteTarget } from "@sml/contracts/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import {
   fromLambdaResult,
@@ -10,7 +10,7 @@ import {
   type LocalApiGateway,
   startApiGateway,
   toApiGatewayEvent,
-} from "../src/local-stack/api-gateway";
+} from "../../src/api-gateway";
 
 const base = {
   method: "get",

@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
-import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
-import { loadConfig } from "../src/local-stack/config";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
+import { loadConfig } from "../../src/config";
 
-const repoRoot = resolve(__dirname, "../..");
+const repoRoot = resolve(__dirname, "../../..");
 
 describe("loadConfig", () => {
   test("defaults to port 3000, .local in the repository, PGlite and the deployed messaging settings", () => {

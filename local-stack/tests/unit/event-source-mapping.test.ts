@@ -9,11 +9,11 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/common/messaging";
+import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/contracts/messaging";
 import type { SQSEvent } from "aws-lambda";
-import { EventSourceMapping, type SqsHandler } from "../src/local-stack/event-source-mapping";
-import { type FauxqsProcess, startFauxqsProcess } from "./support/fauxqs-process";
-import { eventually } from "./support/local-stack-process";
+import { EventSourceMapping, type SqsHandler } from "../../src/event-source-mapping";
+import { type FauxqsProcess, startFauxqsProcess } from "../support/fauxqs-process";
+import { eventually } from "../support/local-stack-process";
 
 jest.setTimeout(30_000);
 

@@ -14,8 +14,8 @@ import {
   FeatureEncoder,
   FeatureMetadataSchema,
   MONTH_FEATURES,
-} from "../features";
-import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
+} from "./features";
+import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "./model-spec";
 
 const WeightsManifestSchema = z.object({
   weightsManifest: z

@@ -2,7 +2,7 @@
  * The prediction use case: validates a request, resolves missing distances from the airport table, encodes the
  * whole request and asks the model once.
  */
-import { PayloadTooLargeError, parseWith, ValidationError } from "@sml/common/http";
+import { PayloadTooLargeError, parseWith, ValidationError } from "@sml/lambda-http";
 import { z } from "zod";
 import {
   allocateBatch,
@@ -11,7 +11,7 @@ import {
   greatCircleMiles,
   LOCAL_DATE_TIME,
   parseMatchedLocalDateTime,
-} from "../features";
+} from "./features";
 import type { FlightDelayModel } from "./model";
 
 export const MAX_INSTANCES = 1000;

@@ -5,9 +5,9 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { LAMBDA_BUNDLE_OPTIONS, MODEL_IMAGE_CONTEXT_DIR } from "@sml/common/functions";
+import { LAMBDA_BUNDLE_OPTIONS, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
 import { build } from "esbuild";
-import { MODEL_FILES } from "../model-spec";
+import { MODEL_FILES } from "../core/model-spec";
 
 const workspaceRoot = resolve(__dirname, "../..");
 const defaultRepoRoot = resolve(workspaceRoot, "..");
@@ -38,7 +38,7 @@ export async function buildModelImageContext(options: ImageContextOptions = {}):
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, "model"), { recursive: true });
   await build({
-    entryPoints: [join(workspaceRoot, "src/index.ts")],
+    entryPoints: [join(workspaceRoot, "src/handlers/predict.ts")],
     ...LAMBDA_BUNDLE_OPTIONS,
     // The ES module builds matter here too: tfjs' package.json "sideEffects" lists only those, so with the
     // CommonJS "main" builds esbuild drops `import "@tensorflow/tfjs-backend-cpu"` and the cpu fallback with it.

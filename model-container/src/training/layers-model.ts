@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { DEEP_NUMERIC_FEATURES, type EncodedBatch, MONTH_FEATURES } from "../features";
-import { MODEL_FILES } from "../model-spec";
+import { DEEP_NUMERIC_FEATURES, type EncodedBatch, MONTH_FEATURES } from "../core/features";
+import { MODEL_FILES } from "../core/model-spec";
 
 /**
  * The layers model trains on one-hot airports (a bias-free dense layer on a one-hot vector is an embedding

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { MODEL_FILES } from "../model-spec";
+import { MODEL_FILES } from "../core/model-spec";
 import { type ModelMetrics, renderModelCard } from "./model-card";
 
 const workspaceRoot = resolve(__dirname, "../..");

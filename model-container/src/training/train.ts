@@ -22,8 +22,8 @@ import {
   MONTH_FEATURES,
   NUMERIC_FEATURE_NAMES,
   parseLocalDateTime,
-} from "../features";
-import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
+} from "../core/features";
+import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../core/model-spec";
 import {
   dataDir,
   FLIGHTS_FILE,

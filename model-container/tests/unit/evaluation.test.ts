@@ -4,18 +4,18 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseWith } from "@sml/common/http";
+import { parseWith } from "@sml/lambda-http";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../src/core/backend";
-import { FlightDelayModel } from "../src/core/model";
-import { PredictRequestSchema, resolveFlights } from "../src/core/predict-flights";
-import { greatCircleMiles } from "../src/features";
-import { MODEL_FILES } from "../src/model-spec";
-import { type FlightTable, flightAt, isDelayed, loadFlights } from "../src/training/data";
-import { logLoss, rocAuc } from "../src/training/metrics";
-import type { ModelMetrics } from "../src/training/model-card";
-import { splitRows } from "../src/training/split";
-import { workspaceModelDir } from "./support/events";
+import { initBackend } from "../../src/core/backend";
+import { FlightDelayModel } from "../../src/core/model";
+import { PredictRequestSchema, resolveFlights } from "../../src/core/predict-flights";
+import { greatCircleMiles } from "../../src/core/features";
+import { MODEL_FILES } from "../../src/core/model-spec";
+import { type FlightTable, flightAt, isDelayed, loadFlights } from "../../src/training/data";
+import { logLoss, rocAuc } from "../../src/training/metrics";
+import type { ModelMetrics } from "../../src/training/model-card";
+import { splitRows } from "../../src/training/split";
+import { workspaceModelDir } from "../support/events";
 
 const metrics: ModelMetrics = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.metrics), "utf8"));
 

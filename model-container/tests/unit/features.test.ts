@@ -12,7 +12,7 @@ import {
   OOV_INDEX,
   parseLocalDateTime,
   weekdayOf,
-} from "../src/features";
+} from "../../src/core/features";
 
 const metadata: FeatureMetadata = {
   originVocabulary: ["<OOV>", "ATL", "ORD", "SEA"],

@@ -6,9 +6,9 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildModelImageContext } from "../src/build/image-context";
-import { MODEL_FILES } from "../src/model-spec";
-import { apiEvent, workspaceModelDir } from "./support/events";
+import { buildModelImageContext } from "../../src/packaging/image-context";
+import { MODEL_FILES } from "../../src/core/model-spec";
+import { apiEvent, workspaceModelDir } from "../support/events";
 
 let context: string;
 

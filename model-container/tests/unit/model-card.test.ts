@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MODEL_FILES } from "../src/model-spec";
-import { type ModelMetrics, renderModelCard } from "../src/training/model-card";
-import { workspaceModelDir } from "./support/events";
+import { MODEL_FILES } from "../../src/core/model-spec";
+import { type ModelMetrics, renderModelCard } from "../../src/training/model-card";
+import { workspaceModelDir } from "../support/events";
 
 const metrics: ModelMetrics = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.metrics), "utf8"));
 const features = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.features), "utf8"));

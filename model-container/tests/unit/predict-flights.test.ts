@@ -1,17 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HttpError, parseWith } from "@sml/common/http";
-import { initBackend } from "../src/core/backend";
-import { FlightDelayModel } from "../src/core/model";
+import { HttpError, parseWith } from "@sml/lambda-http";
+import { initBackend } from "../../src/core/backend";
+import { FlightDelayModel } from "../../src/core/model";
 import {
   isValidRequest,
   PredictRequestSchema,
   predictFlights,
   predictFlightsJson,
   validateRequest,
-} from "../src/core/predict-flights";
-import { MODEL_FILES } from "../src/model-spec";
-import { workspaceModelDir } from "./support/events";
+} from "../../src/core/predict-flights";
+import { MODEL_FILES } from "../../src/core/model-spec";
+import { workspaceModelDir } from "../support/events";
 
 const instance = { origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00", distance: 679 };
 

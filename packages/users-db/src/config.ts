@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { ENV } from "../env";
+import { ENV } from "@sml/contracts/env";
 
 /** Which database the functions use, read from the environment (names in ../env.ts). */
 export type DbConfig =

@@ -3,7 +3,7 @@
  * them. `createDatabase(config)` is what functions and the local stack call; the lower-level constructors are
  * exported for tests and tools.
  */
-import type { UserRepository } from "../users";
+import type { UserRepository } from "@sml/contracts/users";
 import type { DbConfig } from "./config";
 import { createDataApiExecutor, type DataApiDeps } from "./data-api";
 import type { ClosableSqlExecutor } from "./executor";

@@ -1,5 +1,5 @@
-import { ValidationError } from "../http/errors";
-import type { User, UserPage, UserRepository, UserWrite } from "../users";
+import { ValidationError } from "@sml/lambda-http";
+import type { User, UserPage, UserRepository, UserWrite } from "@sml/contracts/users";
 import type { SqlExecutor } from "./executor";
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/common/db/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
 import { Client } from "pg";
 import {
   freshLocalDir,
@@ -17,7 +17,7 @@ import {
   removeLocalDir,
   type StackProcess,
   startStackProcess,
-} from "./support/local-stack-process";
+} from "../../../local-stack/tests/support/local-stack-process";
 
 jest.setTimeout(120_000);
 

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-const REPO_ROOT = join(__dirname, "..", "..");
+const REPO_ROOT = join(__dirname, "..", "..", "..");
 const CHECK = join(REPO_ROOT, "scripts", "check-lock.mjs");
 
 function checkLock(dir?: string) {

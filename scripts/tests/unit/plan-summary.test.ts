@@ -7,10 +7,10 @@ import {
   PlanFormatError,
   renderComment,
   summarisePlan,
-} from "../src/delivery/plan-summary";
+} from "../../delivery/plan-summary";
 
-const REPO_ROOT = join(__dirname, "..", "..");
-const FIXTURE = join(__dirname, "fixtures", "plan-prd.json");
+const REPO_ROOT = join(__dirname, "..", "..", "..");
+const FIXTURE = join(__dirname, "..", "support", "fixtures", "plan-prd.json");
 const prdPlan: unknown = JSON.parse(readFileSync(FIXTURE, "utf8"));
 const emptyPlan = { format_version: "1.2", terraform_version: "1.11.4", resource_changes: [] };
 

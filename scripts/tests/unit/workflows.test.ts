@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { MODEL_IMAGE_CONTEXT_DIR } from "@sml/common/functions";
-import { repositoryShellScripts, workflowRunBlocks } from "../src/delivery/shellcheck";
+import { MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
+import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,
   copiedCommands,
@@ -12,9 +12,9 @@ import {
   runScripts,
   unpinnedActions,
   type Workflow,
-} from "../src/delivery/workflow-checks";
+} from "../../delivery/workflow-checks";
 
-const REPO_ROOT = join(__dirname, "..", "..");
+const REPO_ROOT = join(__dirname, "..", "..", "..");
 const WORKFLOW_DIR = join(REPO_ROOT, ".github", "workflows");
 const WORKFLOW_FILES = readdirSync(WORKFLOW_DIR)
   .filter((file) => /\.ya?ml$/.test(file))
@@ -226,7 +226,7 @@ describe("scripts the workflows call", () => {
       new Set([
         "scripts/delivery/validate-stacks.sh",
         "scripts/delivery/terraform-plan.sh",
-        "scripts/src/delivery/plan-summary.ts",
+        "scripts/delivery/plan-summary.ts",
         "scripts/delivery/stack-outputs.sh",
         "scripts/delivery/push-image.sh",
         "scripts/delivery/smoke-user.sh",
@@ -339,7 +339,7 @@ describe("workflow behaviour", () => {
 });
 
 describe("shellcheck", () => {
-  // shellcheck is a system tool, so it runs under `npm run lint` (scripts/src/delivery/shellcheck.ts), which
+  // shellcheck is a system tool, so it runs under `npm run lint` (scripts/delivery/shellcheck.ts), which
   // .ci/run runs with CI=true after installing it; `npm test` must pass on a machine without it.
   it("finds the repository's shell scripts", () => {
     expect(repositoryShellScripts()).toEqual(
@@ -355,7 +355,7 @@ describe("shellcheck", () => {
 
   it("is part of npm run lint, which CI runs with CI=true after installing shellcheck", () => {
     expect(PACKAGE_SCRIPTS.lint).toContain("npm run lint:shell");
-    expect(PACKAGE_SCRIPTS["lint:shell"]).toContain("scripts/src/delivery/shellcheck.ts");
+    expect(PACKAGE_SCRIPTS["lint:shell"]).toContain("scripts/delivery/shellcheck.ts");
     const ci = readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8");
     expect(ci).toMatch(/apt-get install[^\n]*shellcheck/);
     expect(ci).toMatch(/CI=true npm run lint|export CI=true/);

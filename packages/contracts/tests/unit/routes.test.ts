@@ -1,4 +1,4 @@
-import { DEFAULT_ROUTE, matchRoute, ROUTES, routeKey } from "../src/routes";
+import { DEFAULT_ROUTE, matchRoute, ROUTES, routeKey } from "../../src/routes";
 
 describe("matchRoute", () => {
   it("finds a static route", () => {

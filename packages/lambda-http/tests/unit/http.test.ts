@@ -7,7 +7,7 @@ import {
   readJsonBody,
   toHttpResponse,
   ValidationError,
-} from "../src/http";
+} from "../../src";
 
 const event = (body: string | undefined, contentType?: string, isBase64Encoded = false) =>
   ({

@@ -3,12 +3,12 @@
  * (bundled beside this file in migrations/) and returns which versions it applied.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createSqlExecutor, type MigrationSummary, runMigrations } from "@sml/common/db";
-import { loadConfig } from "../config";
+import { dbConfigFromEnv } from "../config";
+import { createSqlExecutor } from "../index";
+import { type MigrationSummary, runMigrations } from "../migrations";
 
-const config = loadConfig();
 const logger = new Logger({ serviceName: "users-migrate" });
-const sql = createSqlExecutor(config.db);
+const sql = createSqlExecutor(dbConfigFromEnv());
 
 export async function handler(): Promise<MigrationSummary> {
   try {

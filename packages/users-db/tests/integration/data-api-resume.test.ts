@@ -3,7 +3,7 @@
  * pause, so the RDS Data API client is MOCKED here (a stubbed `send`).
  */
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
-import { createDataApiExecutor } from "../../src/db";
+import { createDataApiExecutor } from "../../src";
 
 const target = { resourceArn: "arn:cluster", secretArn: "arn:secret", database: "app" };
 const resuming = () =>

@@ -1,12 +1,12 @@
 import { RDSDataClient } from "@aws-sdk/client-rds-data";
-import { type ClosableSqlExecutor, createDataApiExecutor } from "../../src/db";
+import { type ClosableSqlExecutor, createDataApiExecutor } from "../../src";
 import {
   createScratchDatabase,
   type LocalDataApi,
   type ScratchDatabase,
   startLocalDataApi,
-} from "../../src/db/testing";
-import { userRepositoryContract } from "./contract";
+} from "../../src/testing";
+import { userRepositoryContract } from "../support/contract";
 
 let scratch: ScratchDatabase;
 let dataApi: LocalDataApi;

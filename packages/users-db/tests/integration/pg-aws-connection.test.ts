@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Client } from "pg";
-import { createDatabase, createPgExecutor, LAMBDA_CA_BUNDLE_PATH } from "../../src/db";
-import { type PrivatePostgres, startPrivatePostgres } from "../../src/db/testing";
+import { createDatabase, createPgExecutor, LAMBDA_CA_BUNDLE_PATH } from "../../src";
+import { type PrivatePostgres, startPrivatePostgres } from "../../src/testing";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-test";
 let cluster: PrivatePostgres;

@@ -1,6 +1,6 @@
-import { type ClosableSqlExecutor, createPgExecutor } from "../../src/db";
-import { createScratchDatabase, type ScratchDatabase } from "../../src/db/testing";
-import { userRepositoryContract } from "./contract";
+import { type ClosableSqlExecutor, createPgExecutor } from "../../src";
+import { createScratchDatabase, type ScratchDatabase } from "../../src/testing";
+import { userRepositoryContract } from "../support/contract";
 
 let scratch: ScratchDatabase;
 let sql: ClosableSqlExecutor;

@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
-import { type ClosableSqlExecutor, createPgliteExecutor } from "../../src/db";
-import { userRepositoryContract } from "./contract";
+import { type ClosableSqlExecutor, createPgliteExecutor } from "../../src";
+import { userRepositoryContract } from "../support/contract";
 
 let sql: ClosableSqlExecutor;
 

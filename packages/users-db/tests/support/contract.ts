@@ -12,9 +12,9 @@ import {
   MigrationError,
   runMigrations,
   type SqlExecutor,
-} from "../../src/db";
-import { ValidationError } from "../../src/http/errors";
-import type { UserWrite } from "../../src/users";
+} from "../../src";
+import { ValidationError } from "@sml/lambda-http";
+import type { UserWrite } from "@sml/contracts/users";
 
 export interface ContractTarget {
   /** An executor on a fresh, empty database. */

@@ -1,4 +1,4 @@
-import { jsonTimestampToIsoMicros } from "../../src/db/user-repository";
+import { jsonTimestampToIsoMicros } from "../../src/user-repository";
 
 describe("jsonTimestampToIsoMicros", () => {
   it.each([

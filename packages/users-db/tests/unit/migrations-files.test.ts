@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPgExecutor, loadMigrations, MigrationError, splitStatements } from "../../src/db";
+import { createPgExecutor, loadMigrations, MigrationError, splitStatements } from "../../src";
 
 describe("migration files", () => {
   test("loads in version order with a checksum per file", () => {
