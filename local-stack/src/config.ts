@@ -4,29 +4,30 @@
  * PostgreSQL.
  */
 import { resolve } from "node:path";
+import { parseEnv } from "@sml/contracts/env";
 import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/contracts/messaging";
 import { z } from "zod";
 
 const repoRoot = resolve(__dirname, "../..");
 
-const port = (name: string) =>
+const port = () =>
   z.coerce
-    .number({ error: `${name} must be a port number` })
+    .number({ error: "must be a port number" })
     .int()
-    .min(0, `${name} must be 0..65535`)
-    .max(65535, `${name} must be 0..65535`);
+    .min(0, "must be 0..65535")
+    .max(65535, "must be 0..65535");
 
-const seconds = (name: string) =>
+const seconds = () =>
   z.coerce
-    .number({ error: `${name} must be a number of seconds` })
+    .number({ error: "must be a number of seconds" })
     .int()
     .min(0)
     .optional();
 
 const EnvSchema = z.object({
-  PORT: port("PORT").default(3000),
+  PORT: port().default(3000),
   /** fauxqs port; 0 picks a free one. */
-  LOCAL_AWS_PORT: port("LOCAL_AWS_PORT").default(0),
+  LOCAL_AWS_PORT: port().default(0),
   /** Folder for stack.json and the embedded database; relative paths are relative to the repository root. */
   LOCAL_DIR: z.string().min(1).default(".local"),
   DATABASE_URL: z
@@ -35,12 +36,12 @@ const EnvSchema = z.object({
     // later with a bare "Invalid URL" that names nothing).
     .refine(
       (url) => /^postgres(ql)?:\/\/\S+$/.test(url) && URL.canParse(url),
-      "DATABASE_URL must be a postgres:// URL that parses (unset or empty: the embedded database)",
+      "must be a postgres:// URL that parses (unset or empty: the embedded database)",
     )
     .optional(),
   AWS_REGION: z.string().min(1).default("us-east-1"),
   /** Test knobs: AWS waits minutes between retries; the poison-message tests cannot. */
-  LOCAL_VISIBILITY_TIMEOUT_SECONDS: seconds("LOCAL_VISIBILITY_TIMEOUT_SECONDS"),
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS: seconds(),
   LOCAL_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
@@ -64,12 +65,7 @@ function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LocalStackConfig {
-  const parsed = EnvSchema.safeParse(withoutEmptyValues(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid local stack settings: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, withoutEmptyValues(env), "local stack");
   return Object.freeze({
     repoRoot,
     port: e.PORT,

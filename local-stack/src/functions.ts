@@ -1,12 +1,21 @@
 /**
- * Loads the functions the local stack runs: the same handler modules the Lambda bundles are built from. They
- * read their configuration from the environment at module load (as in Lambda), so the environment is set
- * before the first import.
+ * Builds the functions the local stack runs with the factories their Lambda entries call (typed, so the compiler
+ * and a reader can follow every hop), each over its package's own config parsing of the environment the
+ * infrastructure would give it. The bundled entries themselves are loaded the way Lambda loads them by the
+ * entry-point tests of each package.
  */
 import { resolve } from "node:path";
+import { createApiFunction } from "@sml/app-api/src/api-function";
+import { loadConfig as loadApiConfig } from "@sml/app-api/src/config";
+import { loadConfig as loadSubscriberConfig } from "@sml/app-subscriber/src/config";
+import { createSubscriberFunction } from "@sml/app-subscriber/src/subscriber-function";
 import { ENV } from "@sml/contracts/env";
-import type { HttpFunction, HttpHandler } from "./api-gateway";
+import { FUNCTIONS, type FunctionName, METRICS_NAMESPACE } from "@sml/contracts/functions";
+import { createPredictionHandler, defaultModelDir } from "@sml/model-container/prediction-function";
+import { dbConfigFromEnv } from "@sml/users-db";
+import type { HttpFunction } from "./api-gateway";
 import type { SqsHandler } from "./event-source-mapping";
+import type { FunctionIdentity } from "./lambda-context";
 import { log } from "./log";
 import { LOCAL_AWS_CREDENTIALS } from "./messaging";
 
@@ -36,21 +45,14 @@ export function functionEnvironment(
     // There is no X-Ray daemon here; EMF metric lines would drown the logs (set it to false to see them).
     POWERTOOLS_TRACE_ENABLED: "false",
     POWERTOOLS_METRICS_DISABLED: inherited.POWERTOOLS_METRICS_DISABLED ?? "true",
-    POWERTOOLS_METRICS_NAMESPACE: inherited.POWERTOOLS_METRICS_NAMESPACE ?? "sml-local",
+    POWERTOOLS_METRICS_NAMESPACE: inherited.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
   };
 }
 
-/** The handler modules, by the function they implement (the same entries `npm run build` bundles). */
-export const HANDLER_MODULES: HandlerModules = {
-  api: "@sml/app-api/src/handlers/http",
-  subscriber: "@sml/app-subscriber/src/handlers/sqs",
-  prediction: "@sml/model-container/prediction-function",
-};
-
-export interface HandlerModules {
-  readonly api: string;
-  readonly subscriber: string;
-  readonly prediction?: string;
+/** The local twin of a deployed function: its name, and the registry's memory and timeout. */
+export function localIdentity(name: FunctionName, region: string): FunctionIdentity {
+  const fn = FUNCTIONS[name];
+  return { functionName: `sml-${fn.name}-local`, region, timeoutSeconds: fn.timeoutSeconds, memoryMB: fn.memoryMb };
 }
 
 export interface LoadedFunctions {
@@ -61,62 +63,49 @@ export interface LoadedFunctions {
   readonly predictionProblem?: string;
 }
 
-function handlerOf<T>(mod: unknown, name: string): T {
-  const handler = (mod as { handler?: unknown }).handler;
-  if (typeof handler !== "function") throw new Error(`${name} does not export a handler function`);
-  return handler as T;
-}
-
-async function load(specifier: string): Promise<unknown> {
-  try {
-    return await import(specifier);
-  } catch (err) {
-    throw new Error(`Could not load the handler module ${specifier}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
 /**
- * Loads the model now, as Lambda's init phase would, when the module offers it. A failure (no model yet) is
- * logged and returned, and POST /predict then answers 500 as the deployed function would; the rest runs.
+ * The model loads now, as in Lambda's init phase. A failure (no model yet) is logged and returned, and
+ * POST /predict then answers 500 as the deployed function would; the rest runs.
  */
-async function warmUp(mod: unknown): Promise<string | undefined> {
-  const warm = (mod as { warmUp?: unknown } | undefined)?.warmUp;
-  if (typeof warm !== "function") return undefined;
+async function prediction(region: string): Promise<{ fn?: HttpFunction; problem?: string }> {
+  const identity = localIdentity("prediction", region);
   try {
-    await (warm as () => Promise<unknown>)();
-    return undefined;
+    const app = await createPredictionHandler({ modelDir: defaultModelDir() });
+    return { fn: { identity, handler: app.handler } };
   } catch (err) {
     log.warn("the prediction function could not initialise; POST /predict will answer 500", {
       error: err as Error,
     });
-    return (err as Error).message;
+    const problem = (err as Error).message;
+    return {
+      fn: {
+        identity,
+        handler: async () => {
+          throw new Error(`prediction init failed: ${problem}`);
+        },
+      },
+      problem,
+    };
   }
 }
 
+/** Builds every function from `env` (the variables {@link functionEnvironment} gives them). */
 export async function loadFunctions(
   region: string,
-  modules: HandlerModules = HANDLER_MODULES,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<LoadedFunctions> {
-  const api = await load(modules.api);
-  const subscriber = await load(modules.subscriber);
-  const prediction = modules.prediction ? await load(modules.prediction) : undefined;
-  const predictionProblem = await warmUp(prediction);
+  const api = createApiFunction(
+    loadApiConfig({ ...env, POWERTOOLS_SERVICE_NAME: FUNCTIONS.api.serviceName }),
+    dbConfigFromEnv(env),
+  );
+  const subscriber = createSubscriberFunction(
+    loadSubscriberConfig({ ...env, POWERTOOLS_SERVICE_NAME: FUNCTIONS.subscriber.serviceName }),
+  );
+  const predict = await prediction(region);
   return {
-    api: {
-      identity: { functionName: "sml-api-local", region, timeoutSeconds: 10, memoryMB: 512 },
-      handler: handlerOf<HttpHandler>(api, modules.api),
-    },
-    ...(prediction && modules.prediction
-      ? {
-          prediction: {
-            identity: { functionName: "sml-prediction-local", region, timeoutSeconds: 30, memoryMB: 2048 },
-            handler: handlerOf<HttpHandler>(prediction, modules.prediction),
-          },
-        }
-      : {}),
-    subscriber: handlerOf<SqsHandler>(subscriber, modules.subscriber),
-    ...(predictionProblem ? { predictionProblem } : {}),
+    api: { identity: localIdentity("api", region), handler: api },
+    ...(predict.fn ? { prediction: predict.fn } : {}),
+    subscriber,
+    ...(predict.problem ? { predictionProblem: predict.problem } : {}),
   };
 }

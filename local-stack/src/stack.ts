@@ -9,7 +9,7 @@ import { type LocalApiGateway, startApiGateway } from "./api-gateway";
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
 import { EventSourceMapping } from "./event-source-mapping";
-import { functionEnvironment, HANDLER_MODULES, type HandlerModules, loadFunctions } from "./functions";
+import { functionEnvironment, loadFunctions, localIdentity } from "./functions";
 import { assertPortFree, lockLocalDir } from "./local-dir";
 import { log } from "./log";
 import { awsClientConfig, type LocalMessaging, type PendingMessages, startMessaging } from "./messaging";
@@ -44,10 +44,7 @@ export const PENDING_MESSAGES_FILE = "pending-messages.json";
 /** Ctrl-C must finish well inside 10 s. */
 export const DEFAULT_STOP_BUDGET_MS = 8_000;
 
-export async function startStack(
-  config: LocalStackConfig,
-  modules: HandlerModules = HANDLER_MODULES,
-): Promise<RunningStack> {
+export async function startStack(config: LocalStackConfig): Promise<RunningStack> {
   mkdirSync(config.localDir, { recursive: true });
   await assertPortFree(API_HOST, config.port);
   const unlock = lockLocalDir(config.localDir);
@@ -71,20 +68,20 @@ export async function startStack(
     cleanups.push(() => messaging.stop());
     const restored = await restorePending(config.localDir, messaging);
 
-    Object.assign(
+    const env = functionEnvironment(
+      {
+        repoRoot: config.repoRoot,
+        region: config.region,
+        awsEndpoint: messaging.endpoint,
+        topicArn: messaging.topicArn,
+        databaseUrl: database.url,
+      },
       process.env,
-      functionEnvironment(
-        {
-          repoRoot: config.repoRoot,
-          region: config.region,
-          awsEndpoint: messaging.endpoint,
-          topicArn: messaging.topicArn,
-          databaseUrl: database.url,
-        },
-        process.env,
-      ),
     );
-    const functions = await loadFunctions(config.region, modules);
+    // The AWS SDK clients and Powertools read their settings (endpoint, region, credentials, log level) from the
+    // process environment, as in Lambda; the functions' own config is parsed from `env` by loadFunctions.
+    Object.assign(process.env, env);
+    const functions = await loadFunctions(config.region, { ...process.env, ...env });
 
     const sqs = new SQSClient(awsClientConfig(messaging.endpoint, config.region));
     cleanups.push(async () => sqs.destroy());
@@ -93,7 +90,7 @@ export async function startStack(
       queueUrl: messaging.queueUrl,
       queueArn: messaging.queueArn,
       region: config.region,
-      functionName: "sml-subscriber-local",
+      functionName: localIdentity("subscriber", config.region).functionName,
       handler: functions.subscriber,
       settings: config.messaging,
     });

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { ENV } from "@sml/contracts/env";
+import { FUNCTIONS } from "@sml/contracts/functions";
 import {
   type HttpResponse,
   MethodNotAllowedError,
@@ -42,7 +43,7 @@ export interface PredictionApp {
 
 /** Builds the handler: picks the backend and loads the model (do this once, at init). */
 export async function createPredictionHandler(options: PredictionHandlerOptions): Promise<PredictionApp> {
-  const logger = options.logger ?? new Logger({ serviceName: "prediction" });
+  const logger = options.logger ?? new Logger({ serviceName: FUNCTIONS.prediction.serviceName });
   const backend = await initBackend(options.backends ?? DEFAULT_BACKENDS, options.wasmDir);
   const model = FlightDelayModel.load(options.modelDir);
   logger.info("model loaded", { backend, model: model.name, version: model.version });

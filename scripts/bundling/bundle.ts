@@ -6,6 +6,8 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import {
+  FUNCTIONS,
+  type FunctionDefinition,
   LAMBDA_BUNDLE_OPTIONS,
   ZIP_FUNCTION_NAMES,
   type ZipFunctionName,
@@ -72,20 +74,10 @@ const zodNamespaceImports: Plugin = {
   },
 };
 
-/** Handler source per function; each module exports `handler`. */
-export const FUNCTION_ENTRIES: Record<ZipFunctionName, string> = {
-  api: "app-api/src/handlers/http.ts",
-  subscriber: "app-subscriber/src/handlers/sqs.ts",
-  migrate: "packages/users-db/src/handlers/migrate.ts",
-};
-
-/**
- * Files a function reads at run time beside its index.js: the migrate function applies the versioned SQL files
- * from `<bundle>/migrations/` (packages/users-db/src/migrations.ts resolves them next to the running module).
- */
-const FUNCTION_FILES: Partial<Record<ZipFunctionName, { readonly from: string; readonly to: string }>> = {
-  migrate: { from: "packages/users-db/src/migrations", to: "migrations" },
-};
+/** Handler source per zip function (from the registry); each module exports `handler`. */
+export const FUNCTION_ENTRIES = Object.fromEntries(
+  ZIP_FUNCTION_NAMES.map((name) => [name, FUNCTIONS[name].entry]),
+) as Record<ZipFunctionName, string>;
 
 /**
  * What every zip entry records instead of the file's own metadata: a fixed time (1980-01-01, the zip format's
@@ -134,7 +126,8 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
     external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
     plugins: [zodEnglishOnly, zodNamespaceImports],
   });
-  const files = FUNCTION_FILES[name];
+  // Files a function reads at run time beside its index.js (the migrate function's SQL files).
+  const files: FunctionDefinition["files"] = FUNCTIONS[name].files;
   if (files) cpSync(join(repoRoot, files.from), join(outDir, files.to), { recursive: true });
   zipFolder(outDir, join(outRoot, zipBundleFile(name)));
   return outfile;

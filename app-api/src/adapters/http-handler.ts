@@ -14,6 +14,7 @@ import {
   readJsonBody,
   toHttpResponse,
 } from "@sml/lambda-http";
+import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
 import { DEFAULT_ROUTE, matchRoute, ROUTES, type Route, type RouteMatch } from "@sml/contracts/routes";
 import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
@@ -22,8 +23,7 @@ import type { UserPublisher, UserRepository } from "../core/ports";
 import { ListUsersQuerySchema, NewUserSchema } from "../core/schemas";
 import { createUseCases } from "../core/use-cases";
 
-export const SERVICE_NAME = "users-api";
-export const METRICS_NAMESPACE = "ServerlessMlApi";
+const SERVICE_NAME = FUNCTIONS.api.serviceName;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2000;
 
 export interface HandlerDeps {

@@ -1,3 +1,4 @@
+import { FUNCTIONS } from "@sml/contracts/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import type { EnvironmentConfig, EnvironmentName, SharedConfig } from "./types";
 
@@ -44,15 +45,15 @@ const dev: EnvironmentConfig = {
     driver: "pg",
   },
   functions: {
-    api: { memoryMb: 512, timeoutSeconds: 10 },
+    api: { memoryMb: FUNCTIONS.api.memoryMb, timeoutSeconds: FUNCTIONS.api.timeoutSeconds },
     // 10 x ~50 ms per request serves ~200 rps, 4x the stage throttle; 10 + 2 + 1 of ~901 connections at 4 ACU.
     apiReservedConcurrency: 10,
-    subscriber: { memoryMb: 512 },
-    migrate: { memoryMb: 256, timeoutSeconds: 300 },
+    subscriber: { memoryMb: FUNCTIONS.subscriber.memoryMb },
+    migrate: { memoryMb: FUNCTIONS.migrate.memoryMb, timeoutSeconds: FUNCTIONS.migrate.timeoutSeconds },
   },
   prediction: {
-    memoryMb: 1024,
-    timeoutSeconds: 10,
+    memoryMb: FUNCTIONS.prediction.memoryMb,
+    timeoutSeconds: FUNCTIONS.prediction.timeoutSeconds,
     reservedConcurrency: undefined,
     provisionedConcurrency: undefined,
   },
@@ -93,15 +94,15 @@ const prd: EnvironmentConfig = {
     driver: "pg",
   },
   functions: {
-    api: { memoryMb: 1024, timeoutSeconds: 10 },
+    api: { memoryMb: 1024, timeoutSeconds: FUNCTIONS.api.timeoutSeconds },
     // 100 serves the 500 rps throttle up to ~200 ms per request; 100 + 5 + 1 of ~3604 connections at 16 ACU.
     apiReservedConcurrency: 100,
     subscriber: { memoryMb: 1024 },
-    migrate: { memoryMb: 256, timeoutSeconds: 300 },
+    migrate: { memoryMb: FUNCTIONS.migrate.memoryMb, timeoutSeconds: FUNCTIONS.migrate.timeoutSeconds },
   },
   prediction: {
     memoryMb: 2048,
-    timeoutSeconds: 10,
+    timeoutSeconds: FUNCTIONS.prediction.timeoutSeconds,
     reservedConcurrency: 50,
     provisionedConcurrency: 2,
   },

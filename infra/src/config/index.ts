@@ -5,10 +5,10 @@ import type { EnvironmentConfig, EnvironmentName } from "./types";
 export * from "./types";
 export { ENVIRONMENTS, SHARED_CONFIG };
 
-/** Thrown at synth when an environment is unknown or its settings contradict each other. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+/** Thrown at synth when an environment is unknown or its settings contradict each other (the one config error type). */
+import { ConfigError } from "@sml/contracts/env";
+
+export { ConfigError };
 
 /** Connections the migration function holds while Terraform runs it (once per apply that changes migrations). */
 export const MIGRATION_CONNECTIONS = 1;

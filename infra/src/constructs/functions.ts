@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { ENV } from "@sml/contracts/env";
-import { type ZipFunctionName, zipBundleFile } from "@sml/contracts/functions";
+import { FUNCTIONS, METRICS_NAMESPACE, type ZipFunctionName, zipBundleFile } from "@sml/contracts/functions";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
@@ -94,14 +94,14 @@ export class Functions extends Construct {
           ]
         : []),
     ];
-    const common = (name: string) => ({
-      POWERTOOLS_SERVICE_NAME: name,
-      POWERTOOLS_METRICS_NAMESPACE: "serverless-ml-api",
+    const common = (name: ZipFunctionName) => ({
+      POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     });
 
     this.api = new ServiceFunction(this, "api", {
-      functionName: `${prefix}-api`,
-      description: "HTTP API: /users and /health",
+      functionName: `${prefix}-${FUNCTIONS.api.name}`,
+      description: FUNCTIONS.api.description,
       code: zipCode(this, "api", props.bundleRoot),
       ...config.functions.api,
       // Each instance holds one database connection: without a cap, only the stage throttle bounds them.
@@ -122,8 +122,8 @@ export class Functions extends Construct {
     });
 
     this.subscriber = new ServiceFunction(this, "subscriber", {
-      functionName: `${prefix}-subscriber`,
-      description: "SQS subscriber: users from SNS envelopes into PostgreSQL",
+      functionName: `${prefix}-${FUNCTIONS.subscriber.name}`,
+      description: FUNCTIONS.subscriber.description,
       code: zipCode(this, "subscriber", props.bundleRoot),
       memoryMb: config.functions.subscriber.memoryMb,
       timeoutSeconds: messaging.settings.subscriberTimeoutSeconds,
@@ -158,8 +158,8 @@ export class Functions extends Construct {
     });
 
     this.migrate = new ServiceFunction(this, "migrate", {
-      functionName: `${prefix}-migrate`,
-      description: "Applies the SQL migrations; invoked by Terraform on apply",
+      functionName: `${prefix}-${FUNCTIONS.migrate.name}`,
+      description: FUNCTIONS.migrate.description,
       code: zipCode(this, "migrate", props.bundleRoot),
       ...config.functions.migrate,
       environment: { ...common("migrate"), ...databaseEnv },

@@ -1,5 +1,6 @@
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config";
+import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { ServiceFunction } from "./service-function";
@@ -28,14 +29,14 @@ export class Prediction extends Construct {
     const { config } = props;
     const settings = config.prediction;
     this.fn = new ServiceFunction(this, "prediction", {
-      functionName: `${config.namePrefix}-prediction`,
-      description: "POST /predict: flight-delay model (TensorFlow.js) in a container image",
+      functionName: `${config.namePrefix}-${FUNCTIONS.prediction.name}`,
+      description: FUNCTIONS.prediction.description,
       code: { kind: "image", imageUri: props.imageUri },
       memoryMb: settings.memoryMb,
       timeoutSeconds: settings.timeoutSeconds,
       environment: {
-        POWERTOOLS_SERVICE_NAME: "prediction",
-        POWERTOOLS_METRICS_NAMESPACE: "serverless-ml-api",
+        POWERTOOLS_SERVICE_NAME: FUNCTIONS.prediction.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
       logRetentionDays: config.logRetentionDays,
       statements: [],

@@ -1,3 +1,5 @@
+import type * as z from "zod";
+
 /**
  * Names of the environment variables the functions read. The infrastructure sets them on each Lambda, the
  * local stack and the tests set them in-process: one list, so a rename cannot leave one side behind.
@@ -19,3 +21,31 @@ export const ENV = {
   /** Folder holding model.json, weights.bin and the feature metadata (default: `model/` beside the bundle). */
   modelDir: "MODEL_DIR",
 } as const;
+
+/** A missing or invalid setting: thrown at init (or at synth), naming the setting, so nothing starts half-configured. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Parses environment variables with a zod schema (schema keys are the variable names) and throws one ConfigError
+ * naming every offending variable: the one way every function and the local stack read their settings.
+ */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+  what: string,
+): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (issue) => `environment variable ${String(issue.path[0] ?? "(root)")} ${issue.message}`,
+  );
+  throw new ConfigError(`Invalid ${what} configuration: ${problems.join("; ")}`);
+}
+
+/** Throws the ConfigError for a variable that only some settings require. */
+export function requireEnv(value: string | undefined, name: string, why: string): string {
+  if (value === undefined) throw new ConfigError(`Missing environment variable ${name} (${why})`);
+  return value;
+}

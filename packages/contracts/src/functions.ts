@@ -1,10 +1,97 @@
 /**
- * The Lambda functions shipped as zip bundles, and where `npm run build` writes each one. The build script
- * writes them; the infrastructure packages them as assets. The prediction function ships as a container image
- * instead (see model-container/).
+ * The function registry: every Lambda function of the system, with each fact about it written once. Bundling
+ * (scripts/bundling), the infrastructure (infra/src/constructs), the local stack and the handlers' config
+ * defaults all read it; adding a function means one entry here, its handler and its tests.
  */
-export const ZIP_FUNCTION_NAMES = ["api", "subscriber", "migrate"] as const;
-export type ZipFunctionName = (typeof ZIP_FUNCTION_NAMES)[number];
+
+/** The CloudWatch namespace every function's EMF metrics go to (POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = "ServerlessMlApi";
+
+/** What invokes a function: API Gateway routes (the route table names it as `target`), an SQS queue, or Terraform. */
+export type FunctionTrigger = "http-routes" | "users-queue" | "terraform-apply";
+
+export interface FunctionDefinition {
+  /** Short name: the bundle folder, the infrastructure's `<prefix>-<name>`, the local stack's `sml-<name>-local`. */
+  readonly name: string;
+  /** `zip`: an esbuild bundle uploaded as a zip; `image`: a container image (see model-container/). */
+  readonly packaging: "zip" | "image";
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  /** Files the function reads at run time beside its bundle (`from` relative to the repository root). */
+  readonly files?: { readonly from: string; readonly to: string };
+  /** POWERTOOLS_SERVICE_NAME: the `service` of every log line and metric. */
+  readonly serviceName: string;
+  /** The Lambda function's description. */
+  readonly description: string;
+  /** What invokes it. */
+  readonly trigger: FunctionTrigger;
+  /** Defaults for memory and timeout; an environment's config may raise them (infra/src/config). */
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+}
+
+export const FUNCTIONS = {
+  api: {
+    name: "api",
+    packaging: "zip",
+    entry: "app-api/src/handlers/http.ts",
+    serviceName: "users-api",
+    description: "HTTP API: /users and /health",
+    trigger: "http-routes",
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
+  subscriber: {
+    name: "subscriber",
+    packaging: "zip",
+    entry: "app-subscriber/src/handlers/sqs.ts",
+    serviceName: "users-subscriber",
+    description: "SQS subscriber: users from SNS envelopes into PostgreSQL",
+    trigger: "users-queue",
+    memoryMb: 512,
+    // The queue's visibility timeout is derived from this (messaging.ts).
+    timeoutSeconds: 30,
+  },
+  migrate: {
+    name: "migrate",
+    packaging: "zip",
+    entry: "packages/users-db/src/handlers/migrate.ts",
+    // The runner resolves the .sql files next to the running module (packages/users-db/src/migrations.ts).
+    files: { from: "packages/users-db/src/migrations", to: "migrations" },
+    serviceName: "users-migrate",
+    description: "Applies the SQL migrations; invoked by Terraform on apply",
+    trigger: "terraform-apply",
+    memoryMb: 256,
+    timeoutSeconds: 300,
+  },
+  prediction: {
+    name: "prediction",
+    packaging: "image",
+    entry: "model-container/src/handlers/predict.ts",
+    serviceName: "prediction",
+    description: "POST /predict: flight-delay model (TensorFlow.js) in a container image",
+    trigger: "http-routes",
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+type NamesWhere<K extends keyof FunctionDefinition, V> = {
+  [N in FunctionName]: (typeof FUNCTIONS)[N][K] extends V ? N : never;
+}[FunctionName];
+
+/** The functions shipped as zip bundles (`npm run build` writes them; the infrastructure uploads them). */
+export type ZipFunctionName = NamesWhere<"packaging", "zip">;
+/** The functions API Gateway routes requests to: the only valid `target` of a route. */
+export type HttpFunctionName = NamesWhere<"trigger", "http-routes">;
+
+const namesWhere = <K extends keyof FunctionDefinition>(key: K, value: FunctionDefinition[K]) =>
+  (Object.keys(FUNCTIONS) as FunctionName[]).filter((n) => FUNCTIONS[n][key] === value);
+
+export const ZIP_FUNCTION_NAMES = namesWhere("packaging", "zip") as readonly ZipFunctionName[];
+export const HTTP_FUNCTION_NAMES = namesWhere("trigger", "http-routes") as readonly HttpFunctionName[];
 
 /** Bundle folder relative to the repository root; holds `index.js` (handler export: `handler`). */
 export const zipBundleDir = (name: ZipFunctionName): string => `dist/functions/${name}`;

@@ -2,6 +2,8 @@
  * Settings of the SNS -> SQS -> subscriber path, shared by the infrastructure (queues, event source mapping)
  * and the local stack (fauxqs queues, the emulated event source mapping), so both behave alike.
  */
+import { FUNCTIONS } from "./functions";
+
 export interface MessagingSettings {
   /** Subscriber Lambda timeout. */
   readonly subscriberTimeoutSeconds: number;
@@ -21,7 +23,7 @@ export interface MessagingSettings {
   readonly deadLetterRetentionSeconds: number;
 }
 
-const SUBSCRIBER_TIMEOUT_SECONDS = 30;
+const SUBSCRIBER_TIMEOUT_SECONDS = FUNCTIONS.subscriber.timeoutSeconds;
 
 export const DEFAULT_MESSAGING_SETTINGS: MessagingSettings = Object.freeze({
   subscriberTimeoutSeconds: SUBSCRIBER_TIMEOUT_SECONDS,

@@ -2,10 +2,12 @@
  * The HTTP API's route table: the one source of truth for API Gateway routes (infra), request dispatch
  * (handlers) and the local HTTP server (scripts). Paths use API Gateway's `{param}` syntax.
  */
+import type { HttpFunctionName } from "./functions";
+
 export type HttpMethod = "GET" | "POST";
 
-/** Which Lambda function serves a route. */
-export type RouteTarget = "api" | "prediction";
+/** Which Lambda function serves a route: a function of the registry that API Gateway invokes. */
+export type RouteTarget = HttpFunctionName;
 
 export interface RouteDefinition {
   readonly method: HttpMethod;

@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { ENV } from "@sml/contracts/env";
+import { ENV, parseEnv, requireEnv } from "@sml/contracts/env";
 
-/** Which database the functions use, read from the environment (names in ../env.ts). */
+/** Which database the functions use, read from the environment (names in @sml/contracts/env). */
 export type DbConfig =
   | { readonly driver: "pg"; readonly databaseUrl: string }
   | {
@@ -18,13 +18,6 @@ export type DbConfig =
       readonly database: string;
     };
 
-export class DbConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DbConfigError";
-  }
-}
-
 const nonEmpty = z.string().trim().min(1);
 const EnvSchema = z.object({
   [ENV.dbDriver]: z.enum(["pg", "data-api"]).default("pg"),
@@ -36,32 +29,20 @@ const EnvSchema = z.object({
   [ENV.dbClusterArn]: nonEmpty.optional(),
 });
 
-function required(value: string | undefined, name: string, why: string): string {
-  if (value === undefined) throw new DbConfigError(`Missing environment variable ${name} (${why})`);
-  return value;
-}
-
 /**
  * Parses the database settings at cold start. The pg driver uses DATABASE_URL when set (local, tests) and
  * otherwise DB_HOST/DB_PORT/DB_NAME with the RDS-managed secret DB_SECRET_ARN; the data-api driver needs
  * DB_CLUSTER_ARN, DB_SECRET_ARN and DB_NAME. A missing or invalid variable throws with its name.
  */
-export function dbConfigFromEnv(env: Record<string, string | undefined> = process.env): DbConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DbConfigError(
-      `Invalid environment variable ${String(issue?.path[0])}: ${issue?.message ?? "invalid value"}`,
-    );
-  }
-  const e = parsed.data;
+export function dbConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): DbConfig {
+  const e = parseEnv(EnvSchema, env, "database");
   if (e[ENV.dbDriver] === "data-api") {
     const why = "required when DB_DRIVER=data-api";
     return {
       driver: "data-api",
-      clusterArn: required(e[ENV.dbClusterArn], ENV.dbClusterArn, why),
-      secretArn: required(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
-      database: required(e[ENV.dbName], ENV.dbName, why),
+      clusterArn: requireEnv(e[ENV.dbClusterArn], ENV.dbClusterArn, why),
+      secretArn: requireEnv(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
+      database: requireEnv(e[ENV.dbName], ENV.dbName, why),
     };
   }
   const url = e[ENV.databaseUrl];
@@ -69,9 +50,9 @@ export function dbConfigFromEnv(env: Record<string, string | undefined> = proces
   const why = `required by the pg driver when ${ENV.databaseUrl} is not set`;
   return {
     driver: "pg",
-    host: required(e[ENV.dbHost], ENV.dbHost, why),
+    host: requireEnv(e[ENV.dbHost], ENV.dbHost, why),
     port: e[ENV.dbPort],
-    database: required(e[ENV.dbName], ENV.dbName, why),
-    secretArn: required(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
+    database: requireEnv(e[ENV.dbName], ENV.dbName, why),
+    secretArn: requireEnv(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
   };
 }

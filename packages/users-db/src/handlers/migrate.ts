@@ -3,11 +3,12 @@
  * (bundled beside this file in migrations/) and returns which versions it applied.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
+import { FUNCTIONS } from "@sml/contracts/functions";
 import { dbConfigFromEnv } from "../config";
 import { createSqlExecutor } from "../index";
 import { type MigrationSummary, runMigrations } from "../migrations";
 
-const logger = new Logger({ serviceName: "users-migrate" });
+const logger = new Logger({ serviceName: FUNCTIONS.migrate.serviceName });
 const sql = createSqlExecutor(dbConfigFromEnv());
 
 export async function handler(): Promise<MigrationSummary> {
