@@ -8,13 +8,12 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { ENV } from "@sml/contracts/env";
 import { FUNCTIONS } from "@sml/contracts/functions";
 import {
+  dispatch,
   type HttpResponse,
-  MethodNotAllowedError,
-  NotFoundError,
+  type RouteHandlers,
   readJsonBody,
   toHttpResponse,
 } from "@sml/lambda-http";
-import { matchRoute } from "@sml/contracts/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
 import { FlightDelayModel } from "./core/model";
@@ -48,24 +47,17 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
   const model = FlightDelayModel.load(options.modelDir);
   logger.info("model loaded", { backend, model: model.name, version: model.version });
 
+  const routes: RouteHandlers<"prediction"> = {
+    // The body is serialized by predictFlightsJson (one join), not by jsonResponse's JSON.stringify.
+    "POST /predict": async ({ event }) => ({
+      statusCode: 200,
+      headers: { "content-type": "application/json" },
+      body: predictFlightsJson(model, readJsonBody(event, MAX_BODY_BYTES)),
+    }),
+  };
   const handler: PredictionHandler = async (event) => {
     try {
-      const match = matchRoute(event.requestContext.http.method, event.rawPath);
-      if (match.kind === "method-not-allowed") {
-        throw new MethodNotAllowedError(
-          `Use ${match.allowedMethods.join(" or ")} on ${event.rawPath}`,
-          match.allowedMethods,
-        );
-      }
-      if (match.kind === "not-found" || match.route.target !== "prediction") {
-        throw new NotFoundError(`No prediction route ${event.requestContext.http.method} ${event.rawPath}`);
-      }
-      // The body is serialized by predictFlightsJson (one join), not by jsonResponse's JSON.stringify.
-      return {
-        statusCode: 200,
-        headers: { "content-type": "application/json" },
-        body: predictFlightsJson(model, readJsonBody(event, MAX_BODY_BYTES)),
-      };
+      return await dispatch("prediction", routes, event);
     } catch (err) {
       return toHttpResponse(err, (unexpected) =>
         logger.error("prediction failed", { error: unexpected as Error }),

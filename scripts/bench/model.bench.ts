@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { parseWith } from "@sml/lambda-http";
+import { parseWith } from "@sml/contracts/errors";
 import { createPredictionHandler, defaultModelDir, type PredictionApp } from "@sml/model-container/prediction-function";
 import { buildModelImageContext } from "@sml/model-container/image-context";
 import { loadLayersModel, oneHotInputs, predictLayers } from "@sml/model-container/layers-model";

@@ -1,24 +1,28 @@
 /**
- * The HTTP layer of the users API: resolves the route from the shared route table, parses and validates the
- * request, calls a use case and maps every error to the API's JSON error body. It builds nothing itself: the
+ * The HTTP layer of the users API: the route API Gateway matched picks the handler (@sml/lambda-http's
+ * dispatcher), which parses and validates the request and calls a use case; every error is mapped to the API's
+ * JSON error body by the edge's one table. It builds nothing itself: the
  * composition root (handlers/http.ts), the local stack and the tests pass the repository and the publisher in.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DependencyUnavailableError } from "@sml/contracts/errors";
+import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
+import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import {
+  dispatch,
+  ECHO_MAX,
   type HttpResponse,
   jsonResponse,
-  MethodNotAllowedError,
-  NotFoundError,
   parseWith,
+  queryParameters,
+  type RouteHandlers,
   readJsonBody,
+  requestMethod,
+  requestPath,
   toHttpResponse,
 } from "@sml/lambda-http";
-import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
-import { DEFAULT_ROUTE, matchRoute, ROUTES, type Route, type RouteMatch } from "@sml/contracts/routes";
-import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { HttpError } from "../core/errors";
 import type { UserPublisher, UserRepository } from "../core/ports";
 import { ListUsersQuerySchema, NewUserSchema } from "../core/schemas";
 import { createUseCases } from "../core/use-cases";
@@ -38,45 +42,6 @@ export interface HandlerDeps {
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
 
-type ApiRoute = Extract<Route, { target: "api" }>;
-// Distributes over the union, so only the real method/path pairs are keys (not every combination).
-type ApiRouteKey = ApiRoute extends infer R
-  ? R extends { method: infer M extends string; path: infer P extends string }
-    ? `${M} ${P}`
-    : never
-  : never;
-
-const isApiRoute = (route: Route): route is ApiRoute => route.target === "api";
-
-interface RouteRequest {
-  readonly event: APIGatewayProxyEventV2;
-  readonly pathParameters: Record<string, string>;
-}
-
-/** Longest part of a client-supplied path echoed back in an error message. */
-const ECHO_MAX = 100;
-const echo = (s: string): string => JSON.stringify(s.length > ECHO_MAX ? `${s.slice(0, ECHO_MAX)}...` : s);
-
-/** A named stage puts its name in front of the path; the default stage does not. */
-function requestPath(event: APIGatewayProxyEventV2): string {
-  const path = event.rawPath ?? event.requestContext?.http?.path ?? "/";
-  const stage = event.requestContext?.stage;
-  if (stage && stage !== "$default" && (path === `/${stage}` || path.startsWith(`/${stage}/`))) {
-    return path.slice(stage.length + 1) || "/";
-  }
-  return path;
-}
-
-/** API Gateway joins repeated parameters with commas; a direct invocation may carry only the raw string. */
-function queryParameters(event: APIGatewayProxyEventV2): Record<string, string | undefined> {
-  if (event.queryStringParameters) return event.queryStringParameters;
-  const params: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(event.rawQueryString ?? "")) {
-    params[key] = key in params ? `${params[key]},${value}` : value;
-  }
-  return params;
-}
-
 /** Builds the API Gateway HTTP API (payload v2) handler around the given ports. */
 export function createHandler(deps: HandlerDeps): HttpHandler {
   const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
@@ -87,7 +52,7 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     healthTimeoutMs: deps.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
   });
 
-  const routes: Record<ApiRouteKey, (req: RouteRequest) => Promise<HttpResponse>> = {
+  const routes: RouteHandlers<"api"> = {
     "GET /health": async () => {
       await useCases.checkHealth();
       return jsonResponse(200, { status: "ok" });
@@ -107,46 +72,23 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     },
   };
 
-  async function dispatch(
-    event: APIGatewayProxyEventV2,
-    method: string,
-    path: string,
-  ): Promise<HttpResponse> {
-    // The whole table, so that a method of another function's route counts for 405 (GET /predict: Allow: POST).
-    const match: RouteMatch = matchRoute(method, path, ROUTES);
-    if (match.kind === "method-not-allowed") {
-      throw new MethodNotAllowedError(
-        `${method} is not allowed on ${echo(path)}; allowed: ${match.allowedMethods.join(", ")}`,
-        match.allowedMethods,
-      );
-    }
-    // The `$default` route has no authorizer, so its events only ever get an error: a request API Gateway did
-    // not route (say `get` or a trailing slash it does not match) must not reach a handler unauthenticated.
-    // Another function's route (POST /predict) reaching this function is not one it serves.
-    const routeKeyOfEvent = event.routeKey ?? event.requestContext?.routeKey;
-    if (match.kind === "not-found" || routeKeyOfEvent === DEFAULT_ROUTE.routeKey || !isApiRoute(match.route))
-      throw new NotFoundError(`No route for ${method} ${echo(path)}`);
-    const key = `${match.route.method} ${match.route.path}` as ApiRouteKey;
-    return routes[key]({ event, pathParameters: match.pathParameters });
-  }
-
   return async function handler(event, context) {
     if (context) logger.addContext(context);
     metrics.captureColdStartMetric();
     logger.appendKeys({ apiRequestId: event.requestContext?.requestId });
-    const method = (event.requestContext?.http?.method ?? "").toUpperCase();
+    const method = requestMethod(event);
     const path = requestPath(event);
     let response: HttpResponse;
     try {
-      response = await dispatch(event, method, path);
+      response = await dispatch("api", routes, event);
     } catch (err) {
       response = toHttpResponse(err, (unexpected) =>
         unexpected instanceof Error
           ? logger.error("unexpected error", unexpected)
           : logger.error("unexpected error", { error: String(unexpected) }),
       );
-      // Dependency failures (503) are HttpErrors, so toHttpResponse does not log them; their cause matters.
-      if (err instanceof HttpError && err.statusCode >= 500) logger.warn(err.message, err);
+      // Dependency failures (503) are known errors, so toHttpResponse does not log them; their cause matters.
+      if (err instanceof DependencyUnavailableError) logger.warn(err.message, err);
     }
     if (response.statusCode >= 500) metrics.addMetric("ServerErrors", MetricUnit.Count, 1);
     else if (response.statusCode >= 400) metrics.addMetric("ClientErrors", MetricUnit.Count, 1);

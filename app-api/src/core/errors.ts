@@ -1,29 +1,20 @@
 /**
- * The API's error hierarchy. Client errors come from the shared HTTP contract (@sml/common/http) so every
- * function answers with the same codes; the ones below are server-side failures of a dependency.
+ * The API's domain errors: the shared ones (@sml/contracts/errors) and the dependency failures below. None of
+ * them knows HTTP; the edge's table (@sml/lambda-http) gives each its status and code.
  */
-import { ServiceUnavailableError } from "@sml/lambda-http";
+import { DependencyUnavailableError } from "@sml/contracts/errors";
 
-export {
-  HttpError,
-  InvalidJsonError,
-  MethodNotAllowedError,
-  NotFoundError,
-  PayloadTooLargeError,
-  ServiceUnavailableError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from "@sml/lambda-http";
+export { DependencyUnavailableError, DomainError, NotFoundError, ValidationError } from "@sml/contracts/errors";
 
 /** SNS did not accept the message: nothing was published, so the client may safely retry. */
-export class PublishFailedError extends ServiceUnavailableError {
+export class PublishFailedError extends DependencyUnavailableError {
   constructor(options?: ErrorOptions) {
     super("The user could not be accepted right now; nothing was stored, retry later", options);
   }
 }
 
 /** The database did not answer the health check in time or at all. */
-export class DatabaseUnavailableError extends ServiceUnavailableError {
+export class DatabaseUnavailableError extends DependencyUnavailableError {
   constructor(options?: ErrorOptions) {
     super("The database is not answering", options);
   }

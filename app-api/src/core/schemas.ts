@@ -15,10 +15,11 @@
  * GET /users query: only `limit` (decimal 1..100, default 20) and `cursor` (1..512 characters, opaque, issued
  * by a previous page); any other parameter is a 400 naming it, so a typo such as `limt` is not silently ignored.
  */
+import { USER_LIMITS } from "@sml/contracts/users";
 import * as z from "zod";
 
-export const NAME_MAX_CODE_POINTS = 200;
-export const EMAIL_MAX_LENGTH = 254;
+export const NAME_MAX_CODE_POINTS = USER_LIMITS.nameMaxCodePoints;
+export const EMAIL_MAX_LENGTH = USER_LIMITS.emailMaxLength;
 export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 export const CURSOR_MAX_LENGTH = 512;

@@ -2,7 +2,7 @@
  * The API's use cases. They take already-validated input (see ./schemas) and talk only to the ports, so the
  * same code runs in Lambda, in the local stack and in tests with fakes.
  */
-import { DatabaseUnavailableError, HttpError, NotFoundError, PublishFailedError } from "./errors";
+import { DatabaseUnavailableError, DomainError, NotFoundError, PublishFailedError } from "./errors";
 import type { User, UserPage, UserPublisher, UserRepository } from "./ports";
 import type { ListUsersQuery, NewUser } from "./schemas";
 
@@ -35,7 +35,7 @@ async function read<T>(query: () => Promise<T>): Promise<T> {
   try {
     return await query();
   } catch (err) {
-    if (err instanceof HttpError) throw err;
+    if (err instanceof DomainError) throw err;
     throw new DatabaseUnavailableError({ cause: err });
   }
 }

@@ -34,6 +34,10 @@ export function httpEvent(spec: RequestSpec): APIGatewayProxyEventV2 {
     }
   }
   const matchedRouteKey = spec.routeKey ?? gatewayRouteKey(spec.method, rawPath);
+  // API Gateway hands the matched route's parameters over, decoded, in `pathParameters`.
+  const match = matchRoute(spec.method, rawPath);
+  const pathParameters =
+    match.kind === "found" && Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined;
   return {
     version: "2.0",
     routeKey: matchedRouteKey,
@@ -41,6 +45,7 @@ export function httpEvent(spec: RequestSpec): APIGatewayProxyEventV2 {
     rawQueryString,
     headers: { host: "api.test", ...(spec.headers ?? {}) },
     ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(pathParameters ? { pathParameters } : {}),
     requestContext: {
       accountId: "123456789012",
       apiId: "api",

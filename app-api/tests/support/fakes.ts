@@ -1,4 +1,4 @@
-import { ValidationError } from "@sml/lambda-http";
+import { ValidationError } from "@sml/contracts/errors";
 import type { User, UserMessage, UserPage, UserRepository, UserWrite } from "@sml/contracts/users";
 import type { UserPublisher } from "../../src/core/ports";
 

@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ValidationError } from "@sml/lambda-http";
+import { ValidationError } from "@sml/contracts/errors";
 import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import { createHandler } from "../../src/adapters/http-handler";
 import { bodyOfBytes } from "../support/bad-requests";

@@ -1,3 +1,4 @@
+import { httpStatusOf } from "@sml/lambda-http";
 import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "../../src/core/errors";
 import { createUseCases } from "../../src/core/use-cases";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
@@ -23,7 +24,7 @@ describe("use cases", () => {
     publisher.failWith = cause;
     const err = await useCases.submitUser({ name: "Ada", email: "ada@example.com" }).catch((e) => e);
     expect(err).toBeInstanceOf(PublishFailedError);
-    expect(err.statusCode).toBe(503);
+    expect(httpStatusOf(err)?.statusCode).toBe(503);
     expect(err.cause).toBe(cause);
   });
 

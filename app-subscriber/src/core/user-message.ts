@@ -1,4 +1,4 @@
-import { UserMessageSchema, type UserWrite } from "@sml/contracts/users";
+import { USER_LIMITS, UserMessageSchema, type UserWrite } from "@sml/contracts/users";
 import * as z from "zod";
 import { MalformedMessageError } from "./errors";
 
@@ -21,8 +21,8 @@ const storable = (min: number, max: number) =>
     }, `must be ${min}..${max} characters`);
 
 const StorableUserMessageSchema = UserMessageSchema.extend({
-  name: storable(1, 200),
-  email: storable(3, 254).refine((s) => s.includes("@"), "must be an email address"),
+  name: storable(USER_LIMITS.nameMinCodePoints, USER_LIMITS.nameMaxCodePoints),
+  email: storable(USER_LIMITS.emailMinLength, USER_LIMITS.emailMaxLength).refine((s) => s.includes("@"), "must be an email address"),
 });
 
 export interface IncomingUserMessage {

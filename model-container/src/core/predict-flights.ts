@@ -2,7 +2,7 @@
  * The prediction use case: validates a request, resolves missing distances from the airport table, encodes the
  * whole request and asks the model once.
  */
-import { PayloadTooLargeError, parseWith, ValidationError } from "@sml/lambda-http";
+import { PayloadTooLargeError, parseWith, ValidationError } from "@sml/contracts/errors";
 import { z } from "zod";
 import {
   allocateBatch,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseWith } from "@sml/lambda-http";
+import { parseWith } from "@sml/contracts/errors";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../src/core/backend";
 import { FlightDelayModel } from "../../src/core/model";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HttpError, parseWith } from "@sml/lambda-http";
+import { DomainError, parseWith } from "@sml/contracts/errors";
+import { httpStatusOf } from "@sml/lambda-http";
 import { initBackend } from "../../src/core/backend";
 import { FlightDelayModel } from "../../src/core/model";
 import {
@@ -65,8 +66,9 @@ function outcome(run: () => unknown): unknown {
   try {
     return { ok: run() };
   } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
-    return { status: err.statusCode, code: err.code, message: err.message, details: err.details };
+    const status = httpStatusOf(err);
+    if (!status || !(err instanceof DomainError)) throw err;
+    return { status: status.statusCode, code: status.code, message: err.message, details: err.details };
   }
 }
 

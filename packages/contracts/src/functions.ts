@@ -78,7 +78,7 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-type NamesWhere<K extends keyof FunctionDefinition, V> = {
+type NamesWhere<K extends "packaging" | "trigger", V> = {
   [N in FunctionName]: (typeof FUNCTIONS)[N][K] extends V ? N : never;
 }[FunctionName];
 
@@ -87,7 +87,7 @@ export type ZipFunctionName = NamesWhere<"packaging", "zip">;
 /** The functions API Gateway routes requests to: the only valid `target` of a route. */
 export type HttpFunctionName = NamesWhere<"trigger", "http-routes">;
 
-const namesWhere = <K extends keyof FunctionDefinition>(key: K, value: FunctionDefinition[K]) =>
+const namesWhere = <K extends "packaging" | "trigger">(key: K, value: FunctionDefinition[K]) =>
   (Object.keys(FUNCTIONS) as FunctionName[]).filter((n) => FUNCTIONS[n][key] === value);
 
 export const ZIP_FUNCTION_NAMES = namesWhere("packaging", "zip") as readonly ZipFunctionName[];

@@ -4,6 +4,19 @@
  */
 import * as z from "zod";
 
+/**
+ * Limits of a user's fields, used by the API's request schema and the subscriber's storable-message check.
+ * Name: Unicode code points after trimming. E-mail: at most 254 characters (RFC 5321 path limit), and the
+ * shortest address with an `@` has 3. The table's CHECK constraints (migration 0001) are wider, 3..320,
+ * so every value these limits admit is storable.
+ */
+export const USER_LIMITS = Object.freeze({
+  nameMinCodePoints: 1,
+  nameMaxCodePoints: 200,
+  emailMinLength: 3,
+  emailMaxLength: 254,
+});
+
 /** Largest POST /users body accepted (bytes); larger bodies get 413 before parsing. */
 export const NEW_USER_MAX_BODY_BYTES = 16 * 1024;
 
@@ -32,7 +45,7 @@ export interface UserWrite {
 
 /** The port every database adapter (pg, RDS Data API, PGlite) implements. */
 export interface UserRepository {
-  /** Keyset pagination; throws ValidationError naming `cursor` for a cursor it did not issue. */
+  /** Keyset pagination; throws InvalidCursorError (a ValidationError) naming `cursor` for a cursor it did not issue. */
   list(params: { readonly limit: number; readonly cursor?: string }): Promise<UserPage>;
   get(id: string): Promise<User | undefined>;
   /** Upserts a whole batch in one statement; unique by email (case-insensitive), newest publishedAt wins. */

@@ -1,62 +1,54 @@
 /**
- * Errors a client can cause, each with its HTTP status and a stable `code`. Handlers throw these;
- * `toHttpResponse` turns any error into the API's JSON error body.
+ * Errors of the HTTP edge itself (content type, JSON, method), and the one table that maps every error a handler
+ * can raise, domain or edge, to its HTTP status and stable `code`.
  */
-export interface ErrorDetail {
-  /** Dotted path of the offending field, e.g. `email` or `instances.3.origin`. */
-  readonly field?: string;
-  readonly message: string;
-}
+import {
+  DependencyUnavailableError,
+  DomainError,
+  type DomainErrorOptions,
+  NotFoundError,
+  PayloadTooLargeError,
+  ValidationError,
+} from "@sml/contracts/errors";
 
-export abstract class HttpError extends Error {
-  abstract readonly statusCode: number;
-  abstract readonly code: string;
-  readonly details?: readonly ErrorDetail[];
+export class InvalidJsonError extends DomainError {}
 
-  constructor(message: string, options?: ErrorOptions & { details?: readonly ErrorDetail[] }) {
-    super(message, options);
-    this.name = new.target.name;
-    if (options?.details) this.details = options.details;
-  }
-}
+export class UnsupportedMediaTypeError extends DomainError {}
 
-export class ValidationError extends HttpError {
-  readonly statusCode = 400;
-  readonly code = "VALIDATION_FAILED";
-}
-
-export class InvalidJsonError extends HttpError {
-  readonly statusCode = 400;
-  readonly code = "INVALID_JSON";
-}
-
-export class NotFoundError extends HttpError {
-  readonly statusCode = 404;
-  readonly code = "NOT_FOUND";
-}
-
-export class MethodNotAllowedError extends HttpError {
-  readonly statusCode = 405;
-  readonly code = "METHOD_NOT_ALLOWED";
+/** A known path with another method: answered 405 with `Allow`. */
+export class MethodNotAllowedError extends DomainError {
   constructor(
     message: string,
     readonly allowedMethods: readonly string[],
+    options?: DomainErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-export class PayloadTooLargeError extends HttpError {
-  readonly statusCode = 413;
-  readonly code = "PAYLOAD_TOO_LARGE";
+/** A path no route of this function serves. */
+export class RouteNotFoundError extends NotFoundError {}
+
+export interface HttpStatus {
+  readonly statusCode: number;
+  readonly code: string;
 }
 
-export class UnsupportedMediaTypeError extends HttpError {
-  readonly statusCode = 415;
-  readonly code = "UNSUPPORTED_MEDIA_TYPE";
-}
+type ErrorClass = abstract new (...args: never[]) => Error;
 
-export class ServiceUnavailableError extends HttpError {
-  readonly statusCode = 503;
-  readonly code = "SERVICE_UNAVAILABLE";
+/** First match wins, so a subclass comes before its parent (InvalidJsonError is not a ValidationError anyway). */
+const ERROR_TABLE: readonly (readonly [ErrorClass, HttpStatus])[] = [
+  [ValidationError, { statusCode: 400, code: "VALIDATION_FAILED" }],
+  [InvalidJsonError, { statusCode: 400, code: "INVALID_JSON" }],
+  [NotFoundError, { statusCode: 404, code: "NOT_FOUND" }],
+  [MethodNotAllowedError, { statusCode: 405, code: "METHOD_NOT_ALLOWED" }],
+  [PayloadTooLargeError, { statusCode: 413, code: "PAYLOAD_TOO_LARGE" }],
+  [UnsupportedMediaTypeError, { statusCode: 415, code: "UNSUPPORTED_MEDIA_TYPE" }],
+  [DependencyUnavailableError, { statusCode: 503, code: "SERVICE_UNAVAILABLE" }],
+];
+
+/** The status and code of an error the table knows, or undefined (an unexpected error: 500). */
+export function httpStatusOf(err: unknown): HttpStatus | undefined {
+  for (const [type, status] of ERROR_TABLE) if (err instanceof type) return status;
+  return undefined;
 }

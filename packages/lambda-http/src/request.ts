@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import type { z } from "zod";
-import { InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "./errors";
+import { PayloadTooLargeError } from "@sml/contracts/errors";
+import { InvalidJsonError, UnsupportedMediaTypeError } from "./errors";
 
 function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -36,18 +36,12 @@ export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): u
   }
 }
 
-/** Validates with zod; a failure is a 400 whose message and details name every offending field. */
-export function parseWith<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  what = "request body",
-): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    field: issue.path.map(String).join(".") || "(root)",
-    message: issue.message,
-  }));
-  const summary = details.map((d) => `${d.field}: ${d.message}`).join("; ");
-  throw new ValidationError(`Invalid ${what}: ${summary}`, { details });
+/** API Gateway joins repeated parameters with commas; a direct invocation may carry only the raw string. */
+export function queryParameters(event: APIGatewayProxyEventV2): Record<string, string | undefined> {
+  if (event.queryStringParameters) return event.queryStringParameters;
+  const params: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(event.rawQueryString ?? "")) {
+    params[key] = key in params ? `${params[key]},${value}` : value;
+  }
+  return params;
 }

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { HttpError, MethodNotAllowedError } from "./errors";
+import { DomainError } from "@sml/contracts/errors";
+import { httpStatusOf, MethodNotAllowedError } from "./errors";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
 
@@ -20,12 +21,13 @@ export function jsonResponse(
  * Unknown errors become a generic 500: their message may hold internals, so only `onUnexpected` (a logger) sees them.
  */
 export function toHttpResponse(err: unknown, onUnexpected?: (err: unknown) => void): HttpResponse {
-  if (err instanceof HttpError) {
+  const status = httpStatusOf(err);
+  if (status && err instanceof DomainError) {
     const headers: Record<string, string> =
       err instanceof MethodNotAllowedError ? { allow: err.allowedMethods.join(", ") } : {};
     return jsonResponse(
-      err.statusCode,
-      { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
+      status.statusCode,
+      { error: { code: status.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
       headers,
     );
   }

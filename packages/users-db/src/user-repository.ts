@@ -1,4 +1,4 @@
-import { ValidationError } from "@sml/lambda-http";
+import { InvalidCursorError } from "@sml/contracts/errors";
 import type { User, UserPage, UserRepository, UserWrite } from "@sml/contracts/users";
 import type { SqlExecutor } from "./executor";
 
@@ -104,7 +104,7 @@ export function encodeCursor(position: CursorPosition): string {
 /** Decodes a cursor this repository issued; anything else is a client error naming `cursor`. */
 export function decodeCursor(cursor: string): CursorPosition {
   const invalid = () =>
-    new ValidationError("Invalid query parameter: cursor: not a cursor returned by this API", {
+    new InvalidCursorError("Invalid query parameter: cursor: not a cursor returned by this API", {
       details: [{ field: "cursor", message: "not a cursor returned by this API" }],
     });
   let value: unknown;

@@ -1,13 +1,7 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { z } from "zod";
-import {
-  MethodNotAllowedError,
-  NotFoundError,
-  parseWith,
-  readJsonBody,
-  toHttpResponse,
-  ValidationError,
-} from "../../src";
+import { NotFoundError, parseWith, ValidationError } from "@sml/contracts/errors";
+import { MethodNotAllowedError, readJsonBody, toHttpResponse } from "../../src";
 
 const event = (body: string | undefined, contentType?: string, isBase64Encoded = false) =>
   ({

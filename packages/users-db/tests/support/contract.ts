@@ -13,7 +13,7 @@ import {
   runMigrations,
   type SqlExecutor,
 } from "../../src";
-import { ValidationError } from "@sml/lambda-http";
+import { ValidationError } from "@sml/contracts/errors";
 import type { UserWrite } from "@sml/contracts/users";
 
 export interface ContractTarget {
