@@ -336,7 +336,8 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
         }),
         { numRuns: 150 },
       );
-    });
+      // 150 round trips: ~1 s on an idle machine through data-api-local, far more on a loaded one.
+    }, 60_000);
 
     test("returns undefined for an unknown or malformed id", async () => {
       expect(await repo().get("00000000-0000-4000-8000-000000000000")).toBeUndefined();
