@@ -19,7 +19,9 @@ const ObservabilitySchema = z.object({
  * Reads the subscriber's settings (database: see @sml/users-db's dbConfigFromEnv). Throws a ConfigError naming
  * the variable when one is missing or invalid, so a misconfigured function fails at init, not mid-batch.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): SubscriberConfig {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SubscriberConfig {
   const observability = parseEnv(ObservabilitySchema, env, "app-subscriber");
   return Object.freeze({
     db: dbConfigFromEnv(env),

@@ -17,12 +17,7 @@ const port = () =>
     .min(0, "must be 0..65535")
     .max(65535, "must be 0..65535");
 
-const seconds = () =>
-  z.coerce
-    .number({ error: "must be a number of seconds" })
-    .int()
-    .min(0)
-    .optional();
+const seconds = () => z.coerce.number({ error: "must be a number of seconds" }).int().min(0).optional();
 
 const EnvSchema = z.object({
   PORT: port().default(3000),

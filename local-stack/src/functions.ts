@@ -52,7 +52,12 @@ export function functionEnvironment(
 /** The local twin of a deployed function: its name, and the registry's memory and timeout. */
 export function localIdentity(name: FunctionName, region: string): FunctionIdentity {
   const fn = FUNCTIONS[name];
-  return { functionName: `sml-${fn.name}-local`, region, timeoutSeconds: fn.timeoutSeconds, memoryMB: fn.memoryMb };
+  return {
+    functionName: `sml-${fn.name}-local`,
+    region,
+    timeoutSeconds: fn.timeoutSeconds,
+    memoryMB: fn.memoryMb,
+  };
 }
 
 export interface LoadedFunctions {

@@ -6,9 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { createHandler } from "@sml/app-api/src/adapters/http-handler";
+import type { UserWrite } from "@sml/contracts/users";
 import { createDatabase, runMigrations } from "@sml/users-db";
 import { createScratchDatabase } from "@sml/users-db/testing";
-import type { UserWrite } from "@sml/contracts/users";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Client } from "pg";
 import { type BenchRow, percentile, reportBench, round } from "./report";

@@ -10,14 +10,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createScratchDatabase, freePort } from "@sml/users-db/testing";
-import autocannon from "autocannon";
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { Client } from "pg";
 import { toApiGatewayEvent } from "@sml/local-stack/src/api-gateway";
 import { functionEnvironment } from "@sml/local-stack/src/functions";
 import { lambdaContext } from "@sml/local-stack/src/lambda-context";
 import type { StackDescription } from "@sml/local-stack/src/stack";
+import { createScratchDatabase, freePort } from "@sml/users-db/testing";
+import autocannon from "autocannon";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { Client } from "pg";
 import { type BenchRow, percentile, reportBench, round } from "./report";
 
 const repoRoot = resolve(__dirname, "../..");

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { parseWith } from "@sml/contracts/errors";
-import { createPredictionHandler, defaultModelDir, type PredictionApp } from "@sml/model-container/prediction-function";
 import { buildModelImageContext } from "@sml/model-container/image-context";
 import { loadLayersModel, oneHotInputs, predictLayers } from "@sml/model-container/layers-model";
 import {
@@ -17,6 +16,11 @@ import {
   resolveFlights,
   validateRequest,
 } from "@sml/model-container/predict-flights";
+import {
+  createPredictionHandler,
+  defaultModelDir,
+  type PredictionApp,
+} from "@sml/model-container/prediction-function";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type BenchRow, percentile, reportBench, round } from "./report";
 

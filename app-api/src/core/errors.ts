@@ -4,7 +4,12 @@
  */
 import { DependencyUnavailableError } from "@sml/contracts/errors";
 
-export { DependencyUnavailableError, DomainError, NotFoundError, ValidationError } from "@sml/contracts/errors";
+export {
+  DependencyUnavailableError,
+  DomainError,
+  NotFoundError,
+  ValidationError,
+} from "@sml/contracts/errors";
 
 /** SNS did not accept the message: nothing was published, so the client may safely retry. */
 export class PublishFailedError extends DependencyUnavailableError {

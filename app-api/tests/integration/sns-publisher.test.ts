@@ -1,6 +1,6 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { SnsUserPublisher } from "../../src/adapters/sns-user-publisher";
 import { createHandler, type HttpHandler } from "../../src/adapters/http-handler";
+import { SnsUserPublisher } from "../../src/adapters/sns-user-publisher";
 import { BAD_REQUESTS } from "../support/bad-requests";
 import { httpEvent, postUser } from "../support/events";
 import { InMemoryUserRepository } from "../support/fakes";

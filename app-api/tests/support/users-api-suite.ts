@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type Database, runMigrations } from "@sml/users-db";
 import type { User, UserWrite } from "@sml/contracts/users";
-import { SnsUserPublisher } from "../../src/adapters/sns-user-publisher";
+import { type Database, runMigrations } from "@sml/users-db";
 import { createHandler, type HttpHandler } from "../../src/adapters/http-handler";
+import { SnsUserPublisher } from "../../src/adapters/sns-user-publisher";
 import { BAD_REQUESTS } from "./bad-requests";
 import { httpEvent, postUser } from "./events";
 import { createTopicWithQueue, drainQueue } from "./fauxqs";

@@ -3,10 +3,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { UserRepository, UserWrite } from "@sml/contracts/users";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { fromSqsRecord } from "./sqs-user-message";
 import { MalformedMessageError } from "../core/errors";
 import { saveUsers } from "../core/save-users";
 import { toUserWrite } from "../core/user-message";
+import { fromSqsRecord } from "./sqs-user-message";
 
 export interface SqsHandlerDeps {
   readonly users: UserRepository;

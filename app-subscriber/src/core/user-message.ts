@@ -22,7 +22,10 @@ const storable = (min: number, max: number) =>
 
 const StorableUserMessageSchema = UserMessageSchema.extend({
   name: storable(USER_LIMITS.nameMinCodePoints, USER_LIMITS.nameMaxCodePoints),
-  email: storable(USER_LIMITS.emailMinLength, USER_LIMITS.emailMaxLength).refine((s) => s.includes("@"), "must be an email address"),
+  email: storable(USER_LIMITS.emailMinLength, USER_LIMITS.emailMaxLength).refine(
+    (s) => s.includes("@"),
+    "must be an email address",
+  ),
 });
 
 export interface IncomingUserMessage {

@@ -1,5 +1,5 @@
-import { UserStoreUnavailableError } from "../../src/core/errors";
 import { createSqsHandler } from "../../src/adapters/sqs-handler";
+import { UserStoreUnavailableError } from "../../src/core/errors";
 import { lambdaContext, snsEnvelope, sqsEvent, sqsRecord } from "../support/events";
 import { fakeUsers } from "../support/fake-users";
 import { capturedObservability } from "../support/observability";

@@ -3,14 +3,9 @@
  * construct builds alarms from and that the tables in docs/slo.md are generated from (a synth test compares the
  * doc with `renderSloTable()` and `renderAlarmTable()`).
  */
-import { ROUTES, type Route, routeKey } from "@sml/contracts/routes";
+import { type DefinedRouteKey, ROUTES, type Route, routeKey } from "@sml/contracts/routes";
 
-/** `METHOD /path` of the routes that exist (common's `RouteKey` also admits every method/path pairing). */
-export type DefinedRouteKey = Route extends infer R
-  ? R extends { readonly method: infer M extends string; readonly path: infer P extends string }
-    ? `${M} ${P}`
-    : never
-  : never;
+export type { DefinedRouteKey };
 
 function definedRouteKey(route: Route): DefinedRouteKey {
   return routeKey(route) as DefinedRouteKey;

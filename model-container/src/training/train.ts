@@ -8,7 +8,6 @@ import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { initBackend } from "../core/backend";
-import { FlightDelayModel, modelVersion } from "../core/model";
 import {
   allocateBatch,
   buildVocabulary,
@@ -23,6 +22,7 @@ import {
   NUMERIC_FEATURE_NAMES,
   parseLocalDateTime,
 } from "../core/features";
+import { FlightDelayModel, modelVersion } from "../core/model";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../core/model-spec";
 import {
   dataDir,

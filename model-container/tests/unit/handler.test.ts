@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createPredictionHandler, MAX_BODY_BYTES, type PredictionApp } from "../../src/prediction-function";
 import { MODEL_FILES } from "../../src/core/model-spec";
+import { createPredictionHandler, MAX_BODY_BYTES, type PredictionApp } from "../../src/prediction-function";
 import { apiEvent, workspaceModelDir } from "../support/events";
 
 const instance = { origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00", distance: 679 };

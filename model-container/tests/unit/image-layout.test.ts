@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildModelImageContext } from "../../src/packaging/image-context";
 import { MODEL_FILES } from "../../src/core/model-spec";
+import { buildModelImageContext } from "../../src/packaging/image-context";
 import { apiEvent, workspaceModelDir } from "../support/events";
 
 let context: string;

@@ -4,6 +4,7 @@ import { DomainError, parseWith } from "@sml/contracts/errors";
 import { httpStatusOf } from "@sml/lambda-http";
 import { initBackend } from "../../src/core/backend";
 import { FlightDelayModel } from "../../src/core/model";
+import { MODEL_FILES } from "../../src/core/model-spec";
 import {
   isValidRequest,
   PredictRequestSchema,
@@ -11,7 +12,6 @@ import {
   predictFlightsJson,
   validateRequest,
 } from "../../src/core/predict-flights";
-import { MODEL_FILES } from "../../src/core/model-spec";
 import { workspaceModelDir } from "../support/events";
 
 const instance = { origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00", distance: 679 };

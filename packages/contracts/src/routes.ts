@@ -26,6 +26,17 @@ export const ROUTES = [
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof ROUTES)[number];
+
+/**
+ * `METHOD /path` of the routes that exist, optionally only those of one function (`RouteKey` below admits every
+ * method/path pairing). Distributes over the union, so only the real pairs are keys.
+ */
+export type DefinedRouteKey<T extends RouteTarget = RouteTarget> =
+  Extract<Route, { target: T }> extends infer R
+    ? R extends { readonly method: infer M extends string; readonly path: infer P extends string }
+      ? `${M} ${P}`
+      : never
+    : never;
 export type RouteKey = `${Route["method"]} ${Route["path"]}`;
 
 /** API Gateway's route key, e.g. `GET /users/{id}`. */

@@ -4,18 +4,19 @@
  * catch-all `$default` route (or a key outside the table, or a direct invocation without one) looks at the path,
  * to answer 404 or 405 with `Allow`; `$default` has no authorizer, so its events never reach a route's handler.
  */
-import { DEFAULT_ROUTE, matchRoute, ROUTES, type Route, type RouteTarget } from "@sml/contracts/routes";
+import {
+  DEFAULT_ROUTE,
+  type DefinedRouteKey,
+  matchRoute,
+  ROUTES,
+  type RouteTarget,
+} from "@sml/contracts/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { MethodNotAllowedError, RouteNotFoundError } from "./errors";
 import type { HttpResponse } from "./responses";
 
 /** The route keys of one function, e.g. `"GET /users/{id}"` for `api` (only real method/path pairs). */
-export type RouteKeyOf<T extends RouteTarget> =
-  Extract<Route, { target: T }> extends infer R
-    ? R extends { method: infer M extends string; path: infer P extends string }
-      ? `${M} ${P}`
-      : never
-    : never;
+export type RouteKeyOf<T extends RouteTarget> = DefinedRouteKey<T>;
 
 export interface RouteRequest {
   readonly event: APIGatewayProxyEventV2;
@@ -53,11 +54,15 @@ export function dispatch<T extends RouteTarget>(
   const method = requestMethod(event);
   const path = requestPath(event);
   const key = event.routeKey ?? event.requestContext?.routeKey;
-  const route = key === DEFAULT_ROUTE.routeKey ? undefined : ROUTES.find((r) => `${r.method} ${r.path}` === key);
+  const route =
+    key === DEFAULT_ROUTE.routeKey ? undefined : ROUTES.find((r) => `${r.method} ${r.path}` === key);
   if (route) {
     // Another function's route (POST /predict reaching the api function) is not one this function serves.
     if (route.target !== target) throw new RouteNotFoundError(`No route for ${method} ${echo(path)}`);
-    return handlers[key as RouteKeyOf<T>]({ event, pathParameters: (event.pathParameters ?? {}) as Record<string, string> });
+    return handlers[key as RouteKeyOf<T>]({
+      event,
+      pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+    });
   }
   // The whole table, so that a method of another function's route counts for 405 (GET /predict: Allow: POST).
   const match = matchRoute(method, path, ROUTES);

@@ -1,5 +1,5 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { PayloadTooLargeError } from "@sml/contracts/errors";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { InvalidJsonError, UnsupportedMediaTypeError } from "./errors";
 
 function header(event: APIGatewayProxyEventV2, name: string): string | undefined {

@@ -1,5 +1,5 @@
-import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { DomainError } from "@sml/contracts/errors";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { httpStatusOf, MethodNotAllowedError } from "./errors";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
@@ -27,7 +27,9 @@ export function toHttpResponse(err: unknown, onUnexpected?: (err: unknown) => vo
       err instanceof MethodNotAllowedError ? { allow: err.allowedMethods.join(", ") } : {};
     return jsonResponse(
       status.statusCode,
-      { error: { code: status.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
+      {
+        error: { code: status.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+      },
       headers,
     );
   }

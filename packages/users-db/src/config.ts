@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { ENV, parseEnv, requireEnv } from "@sml/contracts/env";
+import * as z from "zod";
 
 /** Which database the functions use, read from the environment (names in @sml/contracts/env). */
 export type DbConfig =

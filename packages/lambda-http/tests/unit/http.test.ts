@@ -1,6 +1,6 @@
+import { NotFoundError, parseWith, ValidationError } from "@sml/contracts/errors";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { z } from "zod";
-import { NotFoundError, parseWith, ValidationError } from "@sml/contracts/errors";
 import { MethodNotAllowedError, readJsonBody, toHttpResponse } from "../../src";
 
 const event = (body: string | undefined, contentType?: string, isBase64Encoded = false) =>

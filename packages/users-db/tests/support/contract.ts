@@ -3,6 +3,8 @@
  * and data-api.test.ts (data-api-local over the PostgreSQL server).
  */
 
+import { ValidationError } from "@sml/contracts/errors";
+import type { UserWrite } from "@sml/contracts/users";
 import fc from "fast-check";
 import {
   createSqlUserRepository,
@@ -13,8 +15,6 @@ import {
   runMigrations,
   type SqlExecutor,
 } from "../../src";
-import { ValidationError } from "@sml/contracts/errors";
-import type { UserWrite } from "@sml/contracts/users";
 
 export interface ContractTarget {
   /** An executor on a fresh, empty database. */
