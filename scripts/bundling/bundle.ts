@@ -127,7 +127,7 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
     plugins: [zodEnglishOnly, zodNamespaceImports],
   });
   // Files a function reads at run time beside its index.js (the migrate function's SQL files).
-  const files: FunctionDefinition["files"] = FUNCTIONS[name].files;
+  const files = (FUNCTIONS[name] as FunctionDefinition).files;
   if (files) cpSync(join(repoRoot, files.from), join(outDir, files.to), { recursive: true });
   zipFolder(outDir, join(outRoot, zipBundleFile(name)));
   return outfile;
