@@ -12,6 +12,8 @@ import { policyDocument } from "./iam";
 export interface MessagingProps {
   readonly namePrefix: string;
   readonly settings: MessagingSettings;
+  /** `prevent_destroy` on the topic key: a replaced key cannot decrypt what the old one encrypted. */
+  readonly preventDestroy: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export class Messaging extends Construct {
       description: `${namePrefix} users topic encryption`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      lifecycle: { preventDestroy: props.preventDestroy },
     });
     new KmsAlias(this, "topic-key-alias", {
       name: `alias/${namePrefix}-users-topic`,
