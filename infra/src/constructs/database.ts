@@ -19,6 +19,8 @@ export interface DatabaseProps {
   readonly namePrefix: string;
   readonly config: DatabaseConfig;
   readonly network: Network;
+  /** `prevent_destroy` on the cluster (environment config `preventDestroy`). */
+  readonly preventDestroy: boolean;
 }
 
 /**
@@ -125,7 +127,7 @@ export class Database extends Construct {
       lifecycle: {
         // prd: a plan that destroys or replaces the cluster (a renamed cluster or subnet group, a new database
         // name...) fails instead of dropping the data; docs/operations.md says how to replace it on purpose.
-        preventDestroy: config.preventDestroy,
+        preventDestroy: props.preventDestroy,
         // AWS upgrades minors itself (the instances' auto_minor_version_upgrade, and forced upgrades at the end
         // of a minor's standard support); a pinned version would then plan a downgrade that RDS refuses
         // ("Cannot upgrade aurora-postgresql from 16.11 to 16.10"). engineVersion is what a new cluster starts

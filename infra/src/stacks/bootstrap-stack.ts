@@ -135,6 +135,8 @@ export class BootstrapStack extends BaseStack {
     this.oidcProvider = new IamOpenidConnectProvider(this, "github", {
       url: `https://${GITHUB_OIDC_HOST}`,
       clientIdList: ["sts.amazonaws.com"],
+      // Every GitHub role trusts it: between a delete and a create no workflow could deploy, or plan.
+      lifecycle: { preventDestroy: true },
     });
     const githubTrust = (trustId: string, subjects: string[]) =>
       policyDocument(this, trustId, [

@@ -90,6 +90,7 @@ export class EnvironmentStack extends BaseStack {
       namePrefix: config.namePrefix,
       config: config.database,
       network: this.network,
+      preventDestroy: config.preventDestroy,
     });
     this.messaging = new Messaging(this, "messaging", {
       namePrefix: config.namePrefix,
