@@ -1078,7 +1078,7 @@ const inUseReplaceable: PolicyRule = {
     const violations: Violation[] = [];
     for (const r of everyResource(json)) {
       const row = REPLACEMENT_TABLE[r.type];
-      if (!row || row.holds !== "in-use") continue;
+      if (row?.holds !== "in-use") continue;
       const cbd = lifecycleOf(r.body).create_before_destroy === true;
       if (
         row.forceNew.includes("description") &&
