@@ -23,6 +23,7 @@ const dev: EnvironmentConfig = {
   name: "dev",
   region: REGION,
   namePrefix: "sml-dev",
+  preventDestroy: false,
   network: {
     vpcCidr: "10.10.0.0/16",
     availabilityZones: [`${REGION}a`, `${REGION}b`],
@@ -32,6 +33,7 @@ const dev: EnvironmentConfig = {
   },
   database: {
     engineVersion: "16.10",
+    upgradeEngine: false,
     databaseName: "sml",
     minAcu: 0,
     maxAcu: 4,
@@ -72,6 +74,7 @@ const prd: EnvironmentConfig = {
   name: "prd",
   region: REGION,
   namePrefix: "sml-prd",
+  preventDestroy: true,
   network: {
     vpcCidr: "10.20.0.0/16",
     availabilityZones: [`${REGION}a`, `${REGION}b`],
@@ -81,6 +84,7 @@ const prd: EnvironmentConfig = {
   },
   database: {
     engineVersion: "16.10",
+    upgradeEngine: false,
     databaseName: "sml",
     minAcu: 0.5,
     maxAcu: 16,
