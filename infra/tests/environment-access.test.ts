@@ -91,7 +91,8 @@ function namedResources(json: TfJson, tag: Env | undefined): Request[] {
     [
       "aws_rds_cluster_parameter_group",
       "rds:ModifyDBClusterParameterGroup",
-      (b) => `${at("rds")}:cluster-pg:${b.name}`,
+      // A name_prefix group is named prefix + 26 characters by Terraform (id.PrefixedUniqueId).
+      (b) => `${at("rds")}:cluster-pg:${b.name ?? `${b.name_prefix}20270101000000000000000001`}`,
     ],
     ["aws_db_subnet_group", "rds:DeleteDBSubnetGroup", (b) => `${at("rds")}:subgrp:${b.name}`],
     ["aws_kms_alias", "kms:UpdateAlias", (b) => `${at("kms")}:${b.name}`],

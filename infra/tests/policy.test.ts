@@ -4,9 +4,11 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { TerraformStack } from "cdktf";
 import { auroraMaxConnections } from "../src/config/slo";
@@ -605,6 +607,144 @@ const BAD_CASES: BadCase[] = [
         JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [env.messaging.queue.arn] }),
       );
       return { stack: env, offender: addressOf(env.messaging.queue) };
+    },
+  ],
+  [
+    "safe-to-change-types-documented",
+    "a resource type without a row in the replacement table",
+    (s) => {
+      const env = dev(s);
+      const bad = new SsmParameter(env, "bad-parameter", { name: "/sml-dev/x", type: "String", value: "x" });
+      return { stack: env, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "safe-to-change-stateful-guarded",
+    "the prd cluster without prevent_destroy (a renamed subnet group would replace it)",
+    (s) => {
+      const env = prd(s);
+      env.database.cluster.addOverride("lifecycle.prevent_destroy", false);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+    ["prd"],
+  ],
+  [
+    "safe-to-change-stateful-guarded",
+    "the prd dead-letter queue without prevent_destroy",
+    (s) => {
+      const env = prd(s);
+      env.messaging.deadLetterQueue.addOverride("lifecycle.prevent_destroy", false);
+      return { stack: env, offender: addressOf(env.messaging.deadLetterQueue) };
+    },
+    ["prd"],
+  ],
+  [
+    "safe-to-change-stateful-guarded",
+    "the prd user pool guarded by create_before_destroy only (the new pool would start without users)",
+    (s) => {
+      const pool = prd(s).api.userPool;
+      if (!pool) throw new Error("prd has no user pool");
+      pool.addOverride("lifecycle.prevent_destroy", false);
+      pool.addOverride("lifecycle.create_before_destroy", true);
+      return { stack: prd(s), offender: addressOf(pool) };
+    },
+    ["prd"],
+  ],
+  [
+    "safe-to-change-stateful-guarded",
+    "the ECR repository without prevent_destroy",
+    (s) => {
+      s.registry.repository.addOverride("lifecycle", undefined);
+      return { stack: s.registry, offender: addressOf(s.registry.repository) };
+    },
+  ],
+  [
+    "safe-to-change-stateful-guarded",
+    "the state bucket without prevent_destroy",
+    (s) => {
+      s.bootstrap.stateBucket.addOverride("lifecycle.prevent_destroy", false);
+      return { stack: s.bootstrap, offender: addressOf(s.bootstrap.stateBucket) };
+    },
+  ],
+  [
+    "safe-to-change-in-use-replaceable",
+    "the database security group's description no longer ignored",
+    (s) => {
+      const env = dev(s);
+      env.database.securityGroup.addOverride("lifecycle.ignore_changes", undefined);
+      return { stack: env, offender: addressOf(env.database.securityGroup) };
+    },
+  ],
+  [
+    "safe-to-change-in-use-replaceable",
+    "a boundary policy whose description change would replace it",
+    (s) => {
+      const boundary = s.bootstrap.boundaries.prd;
+      if (!boundary) throw new Error("no prd boundary");
+      boundary.addOverride("lifecycle", undefined);
+      return { stack: s.bootstrap, offender: addressOf(boundary) };
+    },
+  ],
+  [
+    "safe-to-change-in-use-replaceable",
+    "the parameter group without create_before_destroy (the PostgreSQL 17 family could not replace it)",
+    (s) => {
+      const env = dev(s);
+      env.database.parameterGroup.addOverride("lifecycle", undefined);
+      return { stack: env, offender: addressOf(env.database.parameterGroup) };
+    },
+  ],
+  [
+    "safe-to-change-in-use-replaceable",
+    "the parameter group created first under the same fixed name",
+    (s) => {
+      const env = dev(s);
+      env.database.parameterGroup.addOverride("name_prefix", undefined);
+      env.database.parameterGroup.addOverride("name", "sml-dev-aurora-pg16");
+      return { stack: env, offender: addressOf(env.database.parameterGroup) };
+    },
+  ],
+  [
+    "plan-clean-known-diffs",
+    "the state bucket's encryption rule without blocked_encryption_types (provider issue #47320)",
+    (s) => {
+      const sse = s.bootstrap.node
+        .findAll()
+        .find((c) => c instanceof S3BucketServerSideEncryptionConfigurationA) as
+        | S3BucketServerSideEncryptionConfigurationA
+        | undefined;
+      if (!sse) throw new Error("no encryption configuration in the bootstrap stack");
+      sse.addOverride("rule.0.blocked_encryption_types", undefined);
+      return { stack: s.bootstrap, offender: addressOf(sse) };
+    },
+  ],
+  [
+    "plan-clean-known-diffs",
+    "a NAT gateway without the regional_nat_gateway_address ignore (provider issue #46242)",
+    (s) => {
+      const env = dev(s);
+      const [nat] = env.network.natGateways;
+      if (!nat) throw new Error("dev has no NAT gateway");
+      nat.addOverride("lifecycle", undefined);
+      return { stack: env, offender: addressOf(nat) };
+    },
+  ],
+  [
+    "plan-clean-known-diffs",
+    "a pinned engine_version that Terraform manages outside an upgrade",
+    (s) => {
+      const env = dev(s);
+      env.database.cluster.addOverride("lifecycle.ignore_changes", undefined);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+  ],
+  [
+    "migrations-rerun-on-new-cluster",
+    "a migration invocation triggered by the migration hash only",
+    (s) => {
+      const env = dev(s);
+      env.functions.migrationInvocation.addOverride("triggers.clusterResourceId", undefined);
+      return { stack: env, offender: addressOf(env.functions.migrationInvocation) };
     },
   ],
 ];

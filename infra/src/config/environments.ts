@@ -24,6 +24,7 @@ const dev: EnvironmentConfig = {
   name: "dev",
   region: REGION,
   namePrefix: "sml-dev",
+  preventDestroy: false,
   network: {
     vpcCidr: "10.10.0.0/16",
     availabilityZones: [`${REGION}a`, `${REGION}b`],
@@ -33,6 +34,7 @@ const dev: EnvironmentConfig = {
   },
   database: {
     engineVersion: "16.10",
+    upgradeEngine: false,
     databaseName: "sml",
     minAcu: 0,
     maxAcu: 4,
@@ -73,6 +75,7 @@ const prd: EnvironmentConfig = {
   name: "prd",
   region: REGION,
   namePrefix: "sml-prd",
+  preventDestroy: true,
   network: {
     vpcCidr: "10.20.0.0/16",
     availabilityZones: [`${REGION}a`, `${REGION}b`],
@@ -82,6 +85,7 @@ const prd: EnvironmentConfig = {
   },
   database: {
     engineVersion: "16.10",
+    upgradeEngine: false,
     databaseName: "sml",
     minAcu: 0.5,
     maxAcu: 16,

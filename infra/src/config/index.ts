@@ -61,8 +61,10 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     problems.push("database.secondsUntilAutoPause must be within 300..86400");
   if (db.backupRetentionDays < 1 || db.backupRetentionDays > 35)
     problems.push("database.backupRetentionDays must be within 1..35");
-  if (!db.engineVersion.startsWith("16."))
-    problems.push("database.engineVersion must be a PostgreSQL 16 minor");
+  // 16 is the oldest major with 0 ACU auto-pause; a later one arrives through the upgrade in docs/operations.md.
+  const engine = /^(\d+)\.\d+$/.exec(db.engineVersion);
+  if (!engine || Number(engine[1]) < 16)
+    problems.push("database.engineVersion must be a PostgreSQL 16 minor or later (major.minor, e.g. 16.10)");
   if (messaging.visibilityTimeoutSeconds < 6 * messaging.subscriberTimeoutSeconds)
     problems.push(
       "messaging.visibilityTimeoutSeconds must be at least 6x subscriberTimeoutSeconds (AWS guidance)",

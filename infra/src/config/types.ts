@@ -36,11 +36,18 @@ export interface NetworkConfig {
 
 export interface DatabaseConfig {
   /**
-   * Aurora PostgreSQL engine version (a PostgreSQL 16 minor; 16.10 is the newest we checked). 16.3+ is needed for
-   * 0 ACU with auto-pause.
-   * Changing it upgrades the cluster in place in the next apply.
+   * Aurora PostgreSQL engine version a new cluster starts on (a PostgreSQL 16 minor; 16.10 is the newest we
+   * checked). 16.3+ is needed for 0 ACU with auto-pause. The parameter group's family follows its major.
+   * After creation Terraform ignores the cluster's engine version (AWS applies minor upgrades in the maintenance
+   * window, and forces them at the end of a minor's standard support), so changing it alone upgrades nothing:
+   * see `upgradeEngine` and docs/operations.md, "Upgrading PostgreSQL".
    */
   readonly engineVersion: string;
+  /**
+   * `true` only in the pull request that upgrades the engine (docs/operations.md): Terraform then sets the
+   * cluster's engine version to `engineVersion`, allowing a major upgrade. Normally `false`. Free.
+   */
+  readonly upgradeEngine: boolean;
   /** Database created in the cluster, read by the functions from `DB_NAME`. */
   readonly databaseName: string;
   /**
@@ -114,6 +121,13 @@ export interface EnvironmentConfig {
   readonly region: string;
   /** Prefix of every resource name (`sml-dev-api`); keeps IAM ARN patterns and dashboards readable. */
   readonly namePrefix: string;
+  /**
+   * Terraform's `prevent_destroy` on what holds data or trust (the Aurora cluster, the Cognito user pool, the KMS
+   * keys): any plan that would destroy or replace one fails, and an intended replacement needs a reviewed pull
+   * request that lifts it (docs/operations.md, "Replacing what holds data"). `false` keeps the environment (and
+   * any per-pull-request copy of it) destroyable. Free.
+   */
+  readonly preventDestroy: boolean;
   /** VPC, NAT, endpoints and flow logs. */
   readonly network: NetworkConfig;
   /** Aurora Serverless v2 cluster. */

@@ -25,6 +25,8 @@ export interface ApiProps {
   readonly routes: readonly Route[];
   readonly targets: Record<RouteTarget, ApiTarget>;
   readonly logRetentionDays: number;
+  /** `prevent_destroy` on the user pool: a replaced pool has no users and new client ids (config `preventDestroy`). */
+  readonly preventDestroy?: boolean;
 }
 
 /** Stage name; `$default` serves at the API's root URL. */
@@ -125,6 +127,9 @@ export class Api extends Construct {
         mfaConfiguration: "OPTIONAL",
         softwareTokenMfaConfiguration: { enabled: true },
         deletionProtection: config.userPoolDeletionProtection ? "ACTIVE" : "INACTIVE",
+        // Deletion protection stops a delete at AWS, after Terraform has planned it; prevent_destroy stops the
+        // plan (a changed username_attributes or schema replaces the pool).
+        lifecycle: { preventDestroy: props.preventDestroy ?? false },
       });
       this.userPoolClient = new CognitoUserPoolClient(this, "client", {
         name: `${namePrefix}-api-client`,

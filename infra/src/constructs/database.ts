@@ -12,10 +12,15 @@ import type { Network } from "./network";
 
 export const POSTGRES_PORT = 5432;
 
+/** `16.10` -> `16`: the PostgreSQL major of an Aurora PostgreSQL engine version (the parameter group family). */
+export const postgresMajor = (engineVersion: string): string => engineVersion.split(".")[0] as string;
+
 export interface DatabaseProps {
   readonly namePrefix: string;
   readonly config: DatabaseConfig;
   readonly network: Network;
+  /** `prevent_destroy` on the cluster (environment config `preventDestroy`). */
+  readonly preventDestroy: boolean;
 }
 
 /**
@@ -43,9 +48,12 @@ export class Database extends Construct {
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${namePrefix}-db`,
-      description: "Aurora PostgreSQL: 5432 from the functions only",
+      // A security group's description cannot change in place (replacement), and the cluster and the functions'
+      // ENIs hold this group: the description stays short and frozen, and the rules say what it admits.
+      description: "Aurora PostgreSQL",
       vpcId: network.vpc.id,
       tags: { Name: `${namePrefix}-db` },
+      lifecycle: { ignoreChanges: ["description"] },
     });
     // Both directions: Terraform strips the default allow-all egress from the functions' group, so without the
     // egress rule a function's connection to 5432 is dropped before it reaches the cluster's ingress rule.
@@ -74,11 +82,16 @@ export class Database extends Construct {
       subnetIds: network.privateSubnets.map((s) => s.id),
     });
 
+    // family, name and description force a new group, and the cluster uses this one: a generated name lets
+    // Terraform create the new group first (the PostgreSQL 17 upgrade moves the cluster onto it), then delete
+    // the old one once the cluster has left it.
+    const major = postgresMajor(config.engineVersion);
     this.parameterGroup = new RdsClusterParameterGroup(this, "params", {
-      name: `${namePrefix}-aurora-pg16`,
-      family: "aurora-postgresql16",
-      description: "Forces TLS for every client connection",
+      namePrefix: `${namePrefix}-aurora-pg${major}-`,
+      family: `aurora-postgresql${major}`,
+      description: "Forces TLS",
       parameter: [{ name: "rds.force_ssl", value: "1", applyMethod: "immediate" }],
+      lifecycle: { createBeforeDestroy: true },
     });
 
     this.cluster = new RdsCluster(this, "cluster", {
@@ -110,7 +123,17 @@ export class Database extends Construct {
       skipFinalSnapshot: !config.finalSnapshot,
       ...(config.finalSnapshot ? { finalSnapshotIdentifier: `${namePrefix}-db-final` } : {}),
       applyImmediately: config.applyImmediately,
-      allowMajorVersionUpgrade: false,
+      allowMajorVersionUpgrade: config.upgradeEngine,
+      lifecycle: {
+        // prd: a plan that destroys or replaces the cluster (a renamed cluster or subnet group, a new database
+        // name...) fails instead of dropping the data; docs/operations.md says how to replace it on purpose.
+        preventDestroy: props.preventDestroy,
+        // AWS upgrades minors itself (the instances' auto_minor_version_upgrade, and forced upgrades at the end
+        // of a minor's standard support); a pinned version would then plan a downgrade that RDS refuses
+        // ("Cannot upgrade aurora-postgresql from 16.11 to 16.10"). engineVersion is what a new cluster starts
+        // on; upgradeEngine hands the version back to Terraform for a deliberate upgrade.
+        ignoreChanges: config.upgradeEngine ? [] : ["engine_version"],
+      },
     });
     this.secretArn = this.cluster.masterUserSecret.get(0).secretArn;
 
@@ -123,7 +146,8 @@ export class Database extends Construct {
         engineVersion: this.cluster.engineVersion,
         availabilityZone: az,
         publiclyAccessible: false,
-        autoMinorVersionUpgrade: false,
+        // Minor upgrades arrive in the maintenance window; the cluster's engine_version ignores them.
+        autoMinorVersionUpgrade: true,
         promotionTier: name === "writer" ? 0 : 1,
       });
     const [firstAz, secondAz] = network.config.availabilityZones;

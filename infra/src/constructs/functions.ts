@@ -168,12 +168,16 @@ export class Functions extends Construct {
       statements: databaseAccess,
     });
 
-    // The input carries the migration set's hash, so Terraform re-invokes the function exactly when a migration
-    // is added or changed (and on the first apply). A failing migration fails the apply.
+    // Terraform re-invokes the function when a trigger changes: a migration added or changed, or a new cluster
+    // (its resource id is new even when the name is the same, e.g. after a replacement or a restore), which
+    // would otherwise be left with an empty schema. A failing migration fails the apply.
     this.migrationInvocation = new LambdaInvocation(this, "run-migrations", {
       functionName: this.migrate.function.functionName,
       input: JSON.stringify({ source: "terraform-apply", migrationSetHash: props.migrations.hash }),
-      triggers: { migrationSetHash: props.migrations.hash },
+      triggers: {
+        migrationSetHash: props.migrations.hash,
+        clusterResourceId: database.cluster.clusterResourceId,
+      },
       dependsOn: [database.writer, ...database.access, this.migrate.function, ...network.egress],
     });
   }

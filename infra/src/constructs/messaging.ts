@@ -12,6 +12,8 @@ import { policyDocument } from "./iam";
 export interface MessagingProps {
   readonly namePrefix: string;
   readonly settings: MessagingSettings;
+  /** `prevent_destroy` on the queues (messages) and the topic key (a new key cannot decrypt the old one's data). */
+  readonly preventDestroy: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export class Messaging extends Construct {
       description: `${namePrefix} users topic encryption`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      lifecycle: { preventDestroy: props.preventDestroy },
     });
     new KmsAlias(this, "topic-key-alias", {
       name: `alias/${namePrefix}-users-topic`,
@@ -56,6 +59,8 @@ export class Messaging extends Construct {
       name: this.deadLetterQueueName,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: settings.deadLetterRetentionSeconds,
+      // The failed messages wait here for a redrive: a renamed queue would drop them.
+      lifecycle: { preventDestroy: props.preventDestroy },
     });
     this.queue = new SqsQueue(this, "queue", {
       name: this.queueName,
@@ -67,6 +72,8 @@ export class Messaging extends Construct {
         deadLetterTargetArn: this.deadLetterQueue.arn,
         maxReceiveCount: settings.maxReceiveCount,
       }),
+      // Messages not yet processed live only here.
+      lifecycle: { preventDestroy: props.preventDestroy },
     });
     // A separate resource: on the DLQ itself it would reference the queue that references the DLQ (a cycle).
     new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {

@@ -134,6 +134,10 @@ export class Network extends Construct {
         subnetId: (this.publicSubnets[i] as Subnet).id,
         tags: name(`nat-${i}`),
         dependsOn: [igw],
+        // Provider 6.x reads the regional-NAT-only block back as unknown on every zonal gateway, so each plan shows
+        // `+ regional_nat_gateway_address = (known after apply)` (hashicorp/terraform-provider-aws#46242, open).
+        // It is output-only for a zonal gateway: ignoring it hides nothing this code sets.
+        lifecycle: { ignoreChanges: ["regional_nat_gateway_address"] },
       });
     });
     privateRoutes.forEach((rt, i) => {
@@ -150,9 +154,11 @@ export class Network extends Construct {
 
     this.functionSecurityGroup = new SecurityGroup(this, "functions-sg", {
       name: `${namePrefix}-functions`,
-      description: "Lambda functions in the VPC: no ingress; HTTPS out to AWS APIs, PostgreSQL to Aurora",
+      // A new description would replace the group under the functions' ENIs: short, frozen, ignored.
+      description: "Lambda functions",
       vpcId: this.vpc.id,
       tags: name("functions"),
+      lifecycle: { ignoreChanges: ["description"] },
     });
     new VpcSecurityGroupEgressRule(this, "functions-https-out", {
       securityGroupId: this.functionSecurityGroup.id,
@@ -166,9 +172,11 @@ export class Network extends Construct {
     if (config.vpcEndpoints) {
       const endpointSg = new SecurityGroup(this, "endpoints-sg", {
         name: `${namePrefix}-endpoints`,
-        description: "Interface VPC endpoints: HTTPS from the functions only",
+        // A new description would replace the group the endpoints' ENIs hold: short, frozen, ignored.
+        description: "Interface VPC endpoints",
         vpcId: this.vpc.id,
         tags: name("endpoints"),
+        lifecycle: { ignoreChanges: ["description"] },
       });
       new VpcSecurityGroupIngressRule(this, "endpoints-https-in", {
         securityGroupId: endpointSg.id,

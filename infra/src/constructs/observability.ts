@@ -38,6 +38,8 @@ export interface ObservabilityProps {
   readonly databaseMaxCapacityAcu: number;
   /** Address that receives alarm notifications; no subscription when absent. */
   readonly alarmEmail?: string;
+  /** `prevent_destroy` on the alarm key (environment config `preventDestroy`). */
+  readonly preventDestroy?: boolean;
   /** Alarm rules; defaults to the project's SLO definition (infra/src/config/slo.ts). */
   readonly rules?: readonly AlarmRule[];
 }
@@ -79,6 +81,7 @@ export class Observability extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: 7,
       policy: keyPolicy.json,
+      lifecycle: { preventDestroy: props.preventDestroy ?? false },
     });
     new KmsAlias(this, "alarm-key-alias", {
       name: `alias/${props.namePrefix}-alarms`,

@@ -73,14 +73,27 @@ export class BootstrapStack extends BaseStack {
     });
     const account = new DataAwsCallerIdentity(this, "account");
 
-    this.stateBucket = new S3Bucket(this, "state", { bucket: shared.state.bucket });
+    // Every stack's state: no plan may destroy or replace it (a renamed bucket is a new, empty bucket).
+    this.stateBucket = new S3Bucket(this, "state", {
+      bucket: shared.state.bucket,
+      lifecycle: { preventDestroy: true },
+    });
     new S3BucketVersioningA(this, "state-versioning", {
       bucket: this.stateBucket.id,
       versioningConfiguration: { status: "Enabled" },
     });
     new S3BucketServerSideEncryptionConfigurationA(this, "state-encryption", {
       bucket: this.stateBucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" },
+          bucketKeyEnabled: true,
+          // Stated, because S3 reports a value ("NONE", or "SSE-C" since S3 began blocking it on new buckets in 2026) that
+          // provider 6.25 plans to null on every run when the field is unset (hashicorp/terraform-provider-aws#47320).
+          // SSE-C is blocked: state is written with the bucket's KMS default, never with a customer-held key.
+          blockedEncryptionTypes: ["SSE-C"],
+        },
+      ],
     });
     new S3BucketPublicAccessBlock(this, "state-public-access", {
       bucket: this.stateBucket.id,
@@ -122,6 +135,8 @@ export class BootstrapStack extends BaseStack {
     this.oidcProvider = new IamOpenidConnectProvider(this, "github", {
       url: `https://${GITHUB_OIDC_HOST}`,
       clientIdList: ["sts.amazonaws.com"],
+      // Every GitHub role trusts it: between a delete and a create no workflow could deploy, or plan.
+      lifecycle: { preventDestroy: true },
     });
     const githubTrust = (trustId: string, subjects: string[]) =>
       policyDocument(this, trustId, [
@@ -225,7 +240,10 @@ export class BootstrapStack extends BaseStack {
     const config = getEnvironmentConfig(env);
     return new IamPolicy(this, `boundary-${env}`, {
       name: boundaryPolicyName(config.namePrefix),
-      description: `Permissions boundary of every role of the ${env} environment (infra/README.md, "Security model")`,
+      // An IAM policy's description cannot change in place, and a policy in use as a boundary cannot be deleted:
+      // short, frozen, ignored (infra/README.md, "Security model", says what it is).
+      description: `${env} permissions boundary`,
+      lifecycle: { ignoreChanges: ["description"] },
       policy: policyDocument(this, `boundary-${env}-policy`, boundaryStatements(config, account.accountId))
         .json,
       tags: { [ENVIRONMENT_TAG_KEY]: env },

@@ -90,10 +90,12 @@ export class EnvironmentStack extends BaseStack {
       namePrefix: config.namePrefix,
       config: config.database,
       network: this.network,
+      preventDestroy: config.preventDestroy,
     });
     this.messaging = new Messaging(this, "messaging", {
       namePrefix: config.namePrefix,
       settings: config.messaging,
+      preventDestroy: config.preventDestroy,
     });
     this.functions = new Functions(this, "functions", {
       config,
@@ -113,6 +115,7 @@ export class EnvironmentStack extends BaseStack {
       config: config.api,
       routes: ROUTES,
       logRetentionDays: config.logRetentionDays,
+      preventDestroy: config.preventDestroy,
       targets: {
         api: {
           functionName: this.functions.api.functionName,
@@ -143,6 +146,7 @@ export class EnvironmentStack extends BaseStack {
       databaseClusterIdentifier: this.database.clusterIdentifier,
       databaseMaxCapacityAcu: config.database.maxAcu,
       alarmEmail: config.alarmEmail,
+      preventDestroy: config.preventDestroy,
     });
 
     const output = (name: string, value: string, description: string) =>

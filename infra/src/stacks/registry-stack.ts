@@ -25,6 +25,9 @@ export class RegistryStack extends BaseStack {
       imageTagMutability: "IMMUTABLE",
       imageScanningConfiguration: { scanOnPush: true },
       encryptionConfiguration: [{ encryptionType: "AES256" }],
+      // Every environment runs an image from here by digest: a replaced repository (new name or encryption)
+      // would drop them all, so no plan may destroy it.
+      lifecycle: { preventDestroy: true },
     });
 
     new EcrLifecyclePolicy(this, "lifecycle", {

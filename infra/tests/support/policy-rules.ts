@@ -7,6 +7,7 @@ import { auroraMaxConnections } from "../../src/config/slo";
 import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/environment-access";
 import { WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
 import { GITHUB_ROLE_MANAGED_POLICIES } from "../../src/stacks/bootstrap-stack";
+import { REPLACEMENT_TABLE } from "./replacement-table";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
 export interface Violation {
@@ -1003,6 +1004,172 @@ const noDependencyCycles: PolicyRule = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------------------------
+// "Safe to change": a second plan is clean, and no code change silently replaces what holds data
+// (replacement-table.ts lists, per resource type, what forces a replacement and what a replacement loses).
+
+const lifecycleOf = (body: TfJson): TfJson => block(body.lifecycle) ?? {};
+const ignored = (body: TfJson): string[] => {
+  const value = lifecycleOf(body).ignore_changes;
+  return value === "all" ? ["all"] : list(value as string[]);
+};
+const ignores = (body: TfJson, attribute: string): boolean =>
+  ignored(body).some((a) => a === "all" || a === attribute);
+
+/**
+ * Stacks whose data must survive any code change: the bootstrap and registry stacks (one per account, no
+ * environment tag), every -prd stack, and any environment whose config asks for `preventDestroy`. dev and a
+ * per-pull-request copy of it stay destroyable.
+ */
+function isProtectedStack(id: string, json: TfJson): boolean {
+  const env = environmentOf(json);
+  if (!env) return true;
+  return id.endsWith("-prd") || getEnvironmentConfig(env).preventDestroy;
+}
+
+function everyResource(json: TfJson): { type: string; address: string; body: TfJson }[] {
+  return Object.entries((json.resource ?? {}) as Record<string, Record<string, TfJson>>).flatMap(
+    ([type, byName]) =>
+      Object.entries(byName).map(([name, body]) => ({ type, address: `${type}.${name}`, body })),
+  );
+}
+
+const replacementTableCoversTypes: PolicyRule = {
+  id: "safe-to-change-types-documented",
+  description:
+    "every resource type has a row in tests/support/replacement-table.ts (what forces its replacement, what that loses)",
+  check({ json }) {
+    const seen = new Set<string>();
+    return everyResource(json)
+      .filter((r) => !REPLACEMENT_TABLE[r.type] && !seen.has(r.type) && seen.add(r.type))
+      .map((r) => ({
+        resource: r.address,
+        problem: `${r.type} has no row in REPLACEMENT_TABLE: add its ForceNew arguments (provider schema) and what it holds`,
+      }));
+  },
+};
+
+const statefulGuarded: PolicyRule = {
+  id: "safe-to-change-stateful-guarded",
+  description:
+    "in protected stacks (bootstrap, registry, prd), what holds data or trust has prevent_destroy, so no change to a replacing argument can destroy it",
+  check({ id, json }) {
+    if (!isProtectedStack(id, json)) return [];
+    const violations: Violation[] = [];
+    for (const r of everyResource(json)) {
+      const row = REPLACEMENT_TABLE[r.type];
+      if (!row || (row.holds !== "data" && row.holds !== "trust")) continue;
+      // create_before_destroy is no guard here: the new cluster, bucket or key would start empty.
+      if (lifecycleOf(r.body).prevent_destroy !== true)
+        violations.push({
+          resource: r.address,
+          problem: `holds ${row.holds} and has no prevent_destroy: a change to ${row.forceNew.join(", ")} would replace it`,
+        });
+    }
+    return violations;
+  },
+};
+
+const inUseReplaceable: PolicyRule = {
+  id: "safe-to-change-in-use-replaceable",
+  description:
+    "what other resources hold is never replaced for a description, and where a replacement is expected it is created first under a generated name",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const r of everyResource(json)) {
+      const row = REPLACEMENT_TABLE[r.type];
+      if (row?.holds !== "in-use") continue;
+      const cbd = lifecycleOf(r.body).create_before_destroy === true;
+      if (
+        row.forceNew.includes("description") &&
+        r.body.description !== undefined &&
+        !ignores(r.body, "description") &&
+        !cbd
+      )
+        violations.push({
+          resource: r.address,
+          problem:
+            "a new description would replace it while in use: ignore_changes it, or create_before_destroy with name_prefix",
+        });
+      if (row.replacementExpected && !cbd)
+        violations.push({
+          resource: r.address,
+          problem: "replaced in normal operation but not create_before_destroy",
+        });
+      if (cbd && row.uniqueName && r.body.name !== undefined)
+        violations.push({
+          resource: r.address,
+          problem:
+            "create_before_destroy with a fixed name: the new one collides with the old (use name_prefix)",
+        });
+    }
+    return violations;
+  },
+};
+
+const planCleanKnownDiffs: PolicyRule = {
+  id: "plan-clean-known-diffs",
+  description:
+    "the provider's known perpetual diffs are handled at their source (S3 blocked_encryption_types, NAT regional_nat_gateway_address, Aurora engine_version)",
+  check({ json }) {
+    const violations: Violation[] = [];
+    // hashicorp/terraform-provider-aws#47320: unset, S3's reported value is planned away on every run.
+    for (const c of all(json, "aws_s3_bucket_server_side_encryption_configuration"))
+      for (const rule of list(c.body.rule as TfJson[]))
+        if (list(rule.blocked_encryption_types).length === 0)
+          violations.push({
+            resource: c.address,
+            problem: 'rule without blocked_encryption_types (["SSE-C"], or ["NONE"] for none blocked)',
+          });
+    // hashicorp/terraform-provider-aws#46242: `+ regional_nat_gateway_address = (known after apply)` on zonal gateways.
+    for (const n of all(json, "aws_nat_gateway"))
+      if (n.body.availability_mode !== "regional" && !ignores(n.body, "regional_nat_gateway_address"))
+        violations.push({
+          resource: n.address,
+          problem: "regional_nat_gateway_address is not in ignore_changes",
+        });
+    // An AWS-applied minor upgrade (auto or forced at end of support) makes a pinned version plan a downgrade.
+    for (const c of all(json, "aws_rds_cluster")) {
+      const upgrading = c.body.allow_major_version_upgrade === true;
+      if (c.body.engine_version !== undefined && !ignores(c.body, "engine_version") && !upgrading)
+        violations.push({
+          resource: c.address,
+          problem: "engine_version is pinned and not ignored: an AWS minor upgrade would plan a downgrade",
+        });
+    }
+    return violations;
+  },
+};
+
+const migrationsFollowCluster: PolicyRule = {
+  id: "migrations-rerun-on-new-cluster",
+  description:
+    "a Lambda invocation that runs against the cluster is triggered by the cluster's resource id, so a new cluster gets its schema",
+  check({ json }) {
+    const clusters = all(json, "aws_rds_cluster");
+    if (clusters.length === 0) return [];
+    const violations: Violation[] = [];
+    for (const inv of all(json, "aws_lambda_invocation")) {
+      // Only invocations of functions that talk to a cluster (their environment references it).
+      const fn = lookup(json, referenceOf(inv.body.function_name, "aws_lambda_function"));
+      const usesCluster = referencesIn(block(fn?.environment)?.variables).filter(
+        (r) => r.type === "aws_rds_cluster",
+      );
+      for (const c of new Set(usesCluster.map((r) => r.address))) {
+        const triggered = referencesIn(inv.body.triggers).some(
+          (r) => r.address === c && r.attr === "cluster_resource_id",
+        );
+        if (!triggered)
+          violations.push({
+            resource: inv.address,
+            problem: `triggers do not include ${c}.cluster_resource_id: a replaced cluster keeps an empty schema`,
+          });
+      }
+    }
+    return violations;
+  },
+};
+
 /** Every rule; the policy tests run each one over every stack. */
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
@@ -1030,6 +1197,11 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   stateBackend,
   bucketsPrivate,
   noDependencyCycles,
+  replacementTableCoversTypes,
+  statefulGuarded,
+  inUseReplaceable,
+  planCleanKnownDiffs,
+  migrationsFollowCluster,
 ];
 
 export const ruleById = (id: string): PolicyRule => {
