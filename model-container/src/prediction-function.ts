@@ -19,7 +19,10 @@ import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend"
 import { FlightDelayModel } from "./core/model";
 import { predictFlightsJson } from "./core/predict-flights";
 
-/** 1000 instances of ordinary size take ~130 KB; the cap leaves room and still refuses abuse early. */
+/**
+ * A 1000-instance request (the model bench prints its body size) is far below this; the cap leaves room and still
+ * refuses abuse early.
+ */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface PredictionHandlerOptions {

@@ -67,6 +67,34 @@ async function alternate(
   return { a: (count / aMs) * 1000, b: (count / bMs) * 1000 };
 }
 
+const EXPLAIN_RUNS = 50;
+
+/**
+ * The repository reads timestamps as to_json() text and finishes them in JS instead of formatting them with
+ * to_char() in SQL: this times the first page both ways inside PostgreSQL (EXPLAIN ANALYZE), alternated.
+ */
+async function timestampFormatting(raw: Client): Promise<{ toJson: number; toChar: number }> {
+  const page = (column: (c: string) => string) =>
+    `EXPLAIN (ANALYZE, FORMAT JSON) SELECT CAST(id AS text) AS id, name, email, ${column("created_at")}, ` +
+    `${column("updated_at")} FROM users ORDER BY created_at, id LIMIT ${PAGE + 1}`;
+  const toJsonSql = page((c) => `CAST(to_json(${c} AT TIME ZONE 'UTC') AS text) AS ${c}`);
+  const toCharSql = page((c) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${c}`);
+  const executionMs = async (sql: string) => {
+    const { rows } = await raw.query<{ "QUERY PLAN": { "Execution Time": number }[] }>(sql);
+    return rows[0]["QUERY PLAN"][0]["Execution Time"];
+  };
+  const toJson: number[] = [];
+  const toChar: number[] = [];
+  for (let i = 0; i < EXPLAIN_RUNS + 5; i++) {
+    const j = await executionMs(toJsonSql);
+    const c = await executionMs(toCharSql);
+    if (i < 5) continue; // warm-up
+    toJson.push(j);
+    toChar.push(c);
+  }
+  return { toJson: percentile(toJson, 50), toChar: percentile(toChar, 50) };
+}
+
 async function main(): Promise<void> {
   const scratch = await createScratchDatabase("bench_api");
   const database = createDatabase({ driver: "pg", databaseUrl: scratch.url });
@@ -115,6 +143,7 @@ async function main(): Promise<void> {
     const q = round(percentile(rawRates, 50), 0);
     // The median of the per-round ratios: each round's two rates were measured under the same load.
     const ratio = round(percentile(ratios, 50), 2);
+    const timestamps = await timestampFormatting(raw);
     const rows: BenchRow[] = [
       {
         name: `GET /users?limit=${PAGE} via handler (median of ${ROUNDS} rounds x ${PER_ROUND}, alternating)`,
@@ -124,6 +153,15 @@ async function main(): Promise<void> {
         ratio,
         target: `>= ${TARGET}x raw`,
         met: ratio >= TARGET,
+      },
+      {
+        name: `users page, timestamps as to_json vs to_char (PostgreSQL execution time, ${PAGE + 1} rows, median of ${EXPLAIN_RUNS})`,
+        value: round(timestamps.toJson, 3),
+        unit: "ms",
+        baseline: { name: "to_char per row", value: round(timestamps.toChar, 3) },
+        ratio: round(timestamps.toJson / timestamps.toChar),
+        target: "to_json < to_char (why the repository formats timestamps in JS)",
+        met: timestamps.toJson < timestamps.toChar,
       },
     ];
     reportBench("api", rows);

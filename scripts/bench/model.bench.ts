@@ -151,7 +151,7 @@ async function measure(app: PredictionApp): Promise<BackendFigures> {
   };
   return {
     // Handler and raw call are compared from the alternated samples only: timed minutes apart on a shared
-    // 2-core machine, their ratio swung between 0.46x and 0.94x from run to run.
+    // 2-core machine, their ratio swung by about 2x from run to run.
     handler1000: interleaved.handler,
     raw1000: interleaved.raw,
     layers1000,
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
     // The floor: a handler must at least JSON.parse its body. If that alone costs more than a quarter of the raw
     // call, no handler can reach 0.8x (raw / (raw + parse) < 0.8).
     {
-      name: "wasm: overhead breakdown at 1000: JSON.parse of the ~80 KB body alone",
+      name: `wasm: overhead breakdown at 1000: JSON.parse of the ${round(Buffer.byteLength(event(1000).body as string) / 1024, 0)} KB body alone`,
       value: round(wasm.jsonParse1000, 3),
       unit: "ms",
       baseline: { name: "raw model.predict on built tensors", value: round(wasm.raw1000, 3) },

@@ -22,7 +22,7 @@ const repoRoot = resolve(__dirname, "../..");
 /**
  * Credential providers the SDK's default chain loads with a dynamic import only when no credentials are in
  * the environment. Lambda always sets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, so the chain
- * stops at fromEnv and these (~90 KB minified, with the STS/SSO clients they pull in) never load there; left
+ * stops at fromEnv and these (with the STS/SSO clients they pull in) never load there; left
  * external, they still resolve from node_modules (local stack) or the runtime's bundled SDK if ever needed.
  */
 const LAZY_CREDENTIAL_PROVIDERS = [
@@ -34,7 +34,7 @@ const LAZY_CREDENTIAL_PROVIDERS = [
 ];
 
 /**
- * zod's error-message locales (40+, ~250 KB minified) are reachable from the `z` namespace object, so a single
+ * zod's error-message locales (40+) are reachable from the `z` namespace object, so a single
  * `import { z } from "zod"` anywhere in a bundle (Powertools parser has many) keeps all of them. The functions
  * only ever use the default English messages, which this keeps.
  */
@@ -51,7 +51,8 @@ const zodEnglishOnly: Plugin = {
 
 /**
  * The same cause, in Powertools parser: its modules write `import { z } from 'zod'`, and esbuild (unlike Rollup
- * or webpack) then keeps every schema class and check of zod's `z` namespace (~100 KB in the subscriber).
+ * or webpack) then keeps every schema class and check of zod's `z` namespace (the bundles bench's "bundle size" rows show what is
+ * left).
  * `import * as z from 'zod'` binds the same namespace object but lets esbuild keep only what is used, so the
  * parser's modules are loaded with that import rewritten; the other names they import stay as they were.
  */
@@ -103,7 +104,7 @@ function filesUnder(dir: string): string[] {
 
 /**
  * Packs the files of `dir` into `zipFile` reproducibly (see {@link ZIP_ENTRY}), in this process and once per
- * build (0.1-0.3 s per bundle here), where cdktf's ARCHIVE assets spawned a Node process per asset and stack at
+ * build, where cdktf's ARCHIVE assets spawned a Node process per asset and stack at
  * every synth.
  */
 export function zipFolder(dir: string, zipFile: string): void {

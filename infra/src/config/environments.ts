@@ -48,7 +48,8 @@ const dev: EnvironmentConfig = {
   },
   functions: {
     api: { memoryMb: FUNCTIONS.api.memoryMb, timeoutSeconds: FUNCTIONS.api.timeoutSeconds },
-    // 10 x ~50 ms per request serves ~200 rps, 4x the stage throttle; 10 + 2 + 1 of ~901 connections at 4 ACU.
+    // 10 instances serve 4x the stage throttle while a request takes under 50 ms (the local-stack bench's
+    // "HTTP p50 / p99" rows); 10 + 2 + 1 of ~901 connections at 4 ACU.
     apiReservedConcurrency: 10,
     subscriber: { memoryMb: FUNCTIONS.subscriber.memoryMb },
     migrate: { memoryMb: FUNCTIONS.migrate.memoryMb, timeoutSeconds: FUNCTIONS.migrate.timeoutSeconds },
@@ -99,7 +100,8 @@ const prd: EnvironmentConfig = {
   },
   functions: {
     api: { memoryMb: 1024, timeoutSeconds: FUNCTIONS.api.timeoutSeconds },
-    // 100 serves the 500 rps throttle up to ~200 ms per request; 100 + 5 + 1 of ~3604 connections at 16 ACU.
+    // 100 instances serve the 500 rps throttle while a request takes under 200 ms (the local-stack bench's
+    // "HTTP p50 / p99" rows); 100 + 5 + 1 of ~3604 connections at 16 ACU.
     apiReservedConcurrency: 100,
     subscriber: { memoryMb: 1024 },
     migrate: { memoryMb: FUNCTIONS.migrate.memoryMb, timeoutSeconds: FUNCTIONS.migrate.timeoutSeconds },

@@ -1,6 +1,7 @@
 /**
  * TensorFlow.js backend selection: tfjs-core plus the backends actually used, never the `@tensorflow/tfjs`
- * umbrella (its layers/converter/data packages cost 100-150 ms of cold start and are not needed to serve).
+ * umbrella (its layers/converter/data packages add their load time to every cold start and are not needed to
+ * serve; the model bench's "cold init" row is the cold start without them).
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -67,7 +67,8 @@ export interface EncodedBatch {
   readonly numeric: Float32Array;
   /**
    * Row-major [size, MONTH_FEATURES]: the last columns of NUMERIC_FEATURE_NAMES, kept apart because the model
-   * feeds them to another layer (slicing them off a tensor costs ~18 ms per 1000 rows on the cpu backend).
+   * feeds them to another layer (slicing them off a tensor would add a copy per request; the model bench's
+   * "departures, distances, feature encoding" row is what encoding costs).
    */
   readonly month: Float32Array;
 }

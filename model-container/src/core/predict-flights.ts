@@ -20,8 +20,9 @@ export const MAX_DISTANCE_MILES = 13000;
 /** Shared by the zod schema and the compiled pre-check below, so the two cannot disagree on what a code is. */
 const AIRPORT_CODE = /^[A-Za-z0-9]{3,4}$/;
 
-// Plain checks only: zod runs them in its compiled fast path, while per-field transforms cost ~3 ms per 1000
-// instances (measured). Upper-casing and the calendar check happen once, in resolveFlights.
+// Plain checks only: zod runs them in its compiled fast path, while per-field transforms leave it (they show up in
+// the model bench's "overhead breakdown at 1000: validation" row). Upper-casing and the calendar check happen
+// once, in resolveFlights.
 const airportCode = z.string().regex(AIRPORT_CODE, "must be a 3- or 4-character airport code, e.g. SEA");
 const DEPARTURE_FORMAT = "must be a local date-time at the origin without offset, e.g. 2001-01-13T14:56:00";
 
@@ -79,8 +80,8 @@ function isValidInstance(value: unknown): value is Instance {
 
 /**
  * True only for bodies PredictRequestSchema accepts unchanged (it has no transforms, so its output is its
- * input). One tight pass costs a fraction of zod's per-instance bookkeeping (~0.45 ms per 1000 instances,
- * measured); anything it does not recognise goes to zod, which stays the validator of record and writes every
+ * input). One tight pass costs a fraction of zod's per-instance bookkeeping (the model bench's "overhead breakdown
+ * at 1000: validation (pre-check, zod on failure)" row); anything it does not recognise goes to zod, which stays the validator of record and writes every
  * error message.
  */
 export function isValidRequest(body: unknown): body is ValidRequest {

@@ -1,8 +1,8 @@
 /**
  * The date split: train on the earlier days (2001-01-01 to 06-10), choose the threshold on the next six days,
  * evaluate on the last two weeks (06-17 to 06-30). Every evaluation month also appears in training: with the whole
- * of June held out, the month feature had to extrapolate and both learned models lost to the base rate on log
- * loss (measured). Shared by training and the evaluation test so both see exactly the same rows.
+ * of June held out, the month feature had to extrapolate to a month it never saw, and both learned models lost
+ * to the base rate on log loss. Shared by training and the evaluation test so both see exactly the same rows.
  */
 import type { FlightTable } from "./data";
 

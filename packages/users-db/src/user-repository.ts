@@ -8,8 +8,8 @@ const CURSOR_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 // Timestamps leave the database as text so pg (Date), the Data API (string) and PGlite (Date) agree. They leave
 // as to_json() of the UTC timestamp, which is ISO 8601 whatever the session's DateStyle, and are finished here
-// with string operations: to_char() on every row cost PostgreSQL about three times the whole indexed page read
-// (EXPLAIN ANALYZE, 101 rows: 0.40 ms vs 0.14 ms; to_json 0.17 ms).
+// with string operations: to_char() on every row costs PostgreSQL more than to_json() (the api bench's
+// "users page, timestamps as to_json vs to_char" row measures the two).
 const USER_COLUMNS = `CAST(id AS text) AS id, name, email,
   CAST(to_json(created_at AT TIME ZONE 'UTC') AS text) AS created_json,
   CAST(to_json(updated_at AT TIME ZONE 'UTC') AS text) AS updated_json`;

@@ -336,7 +336,7 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
         }),
         { numRuns: 150 },
       );
-      // 150 round trips: ~1 s on an idle machine through data-api-local, far more on a loaded one.
+      // 150 round trips through data-api-local: jest's 5 s default is too short on a loaded machine.
     }, 60_000);
 
     test("returns undefined for an unknown or malformed id", async () => {
