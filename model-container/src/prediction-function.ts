@@ -1,5 +1,6 @@
 /**
- * Lambda entry point of the prediction image (API Gateway HTTP API, payload v2): `POST /predict`.
+ * Composition root of the prediction image (API Gateway HTTP API, payload v2, `POST /predict`); the Lambda entry is
+ * src/handlers/predict.ts.
  * The model loads once per container, during init; each request is validated and predicted in one batched call.
  */
 import { existsSync } from "node:fs";

@@ -1,7 +1,7 @@
 /**
  * Assembles the prediction image's Docker build context in dist/model-image/: the esbuild bundle (index.js),
  * the tfjs wasm binaries beside it, the model files the server reads, the Dockerfile and .dockerignore.
- * Run by the root `npm run build` (scripts/src/build/bundle.ts) or on its own with tsx.
+ * Run by the root `npm run build` (scripts/bundling/bundle.ts) or on its own with tsx.
  */
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

@@ -98,7 +98,7 @@ describe("renderComment", () => {
 
 describe("plan-summary command line", () => {
   const tsx = join(REPO_ROOT, "node_modules", ".bin", "tsx");
-  const script = join(REPO_ROOT, "scripts", "src", "delivery", "plan-summary.ts");
+  const script = join(REPO_ROOT, "scripts", "delivery", "plan-summary.ts");
 
   it("prints the comment for <stack>=<plan.json> arguments", () => {
     const result = spawnSync(tsx, [script, `sml-prd=${FIXTURE}`], { encoding: "utf8" });
