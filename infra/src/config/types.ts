@@ -143,7 +143,11 @@ export interface EnvironmentConfig {
   readonly messaging: MessagingSettings;
   /** CloudWatch Logs retention of every log group (function, API access, flow logs). Storage ~$0.03/GB-month. */
   readonly logRetentionDays: number;
-  /** Where the alarms (observability construct) send email; `undefined` creates no subscription. Free. */
+  /**
+   * Where the alarms (observability construct) send e-mail. Required, and never in the code: read at synth from
+   * `SML_ALARM_EMAIL_<ENV>` (e.g. `SML_ALARM_EMAIL_PRD`); an unset or placeholder address fails the synth of
+   * the environment's stack (`requireAlarmEmail`, infra/README.md "Alarm e-mail"). Free.
+   */
   readonly alarmEmail: string | undefined;
 }
 

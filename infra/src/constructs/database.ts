@@ -21,7 +21,8 @@ export interface DatabaseProps {
 /**
  * Aurora PostgreSQL Serverless v2 in the private subnets. RDS generates the master password and keeps it in
  * Secrets Manager (no password in code, config or state); TLS is forced by the cluster parameter group; the
- * Data API is on for the `data-api` driver and for operators. Only the functions' security group reaches 5432.
+ * Data API is on only with the `data-api` driver, the one caller that uses it (an open SQL path over HTTPS that
+ * nothing uses is attack surface). Only the functions' security group reaches 5432.
  */
 export class Database extends Construct {
   readonly cluster: RdsCluster;
@@ -90,7 +91,7 @@ export class Database extends Construct {
       masterUsername: "sml_admin",
       manageMasterUserPassword: true,
       storageEncrypted: true,
-      enableHttpEndpoint: true,
+      enableHttpEndpoint: config.driver === "data-api",
       port: POSTGRES_PORT,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [this.securityGroup.id],
