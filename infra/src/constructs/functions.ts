@@ -5,7 +5,7 @@ import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-s
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { ENV } from "@sml/common/env";
 import { type ZipFunctionName, zipBundleFile } from "@sml/common/functions";
-import { AssetType, TerraformAsset } from "cdktf";
+import { AssetType, dependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { Database } from "./database";
@@ -177,6 +177,6 @@ export class Functions extends Construct {
     // the api or subscriber, or a new event source mapping (which starts polling at once), never meets the old
     // schema. Schema changes are expand/contract for that reason (docs/operations.md, "Schema changes").
     for (const resource of [this.api.function, this.subscriber.function, this.eventSourceMapping])
-      resource.dependsOn = [...(resource.dependsOn ?? []), this.migrationInvocation.fqn];
+      resource.dependsOn = [...(resource.dependsOn ?? []), dependable(this.migrationInvocation)];
   }
 }

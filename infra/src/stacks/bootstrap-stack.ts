@@ -34,12 +34,42 @@ const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
  * - PowerUserAccess (deploy roles): every service the stacks create, but no IAM; the IAM the stacks need is
  *   granted separately, only for the environment's own `sml-<env>-*` roles carrying its permissions boundary,
  *   and explicit denies keep each deploy role out of the other environment (constructs/environment-access.ts).
- * - ReadOnlyAccess (plan role): `terraform plan` refreshes every resource.
+ * - ReadOnlyAccess (plan role): `terraform plan` refreshes every resource; the data reads it also grants are
+ *   denied explicitly (PLAN_ROLE_DENIED_DATA_READS).
  */
 export const GITHUB_ROLE_MANAGED_POLICIES = {
   deploy: "arn:aws:iam::aws:policy/PowerUserAccess",
   plan: "arn:aws:iam::aws:policy/ReadOnlyAccess",
 } as const;
+
+/**
+ * Reads of data, not of configuration, that ReadOnlyAccess grants and `terraform plan` never needs: object
+ * contents (S3 objects outside the state bucket, which plan must read), log events, secret values, parameter
+ * values, queue messages, table items, stream records, image layers. The plan role denies each explicitly; an
+ * explicit Deny wins over the managed policy's Allow (IAM user guide, "Policy evaluation logic").
+ */
+export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
+  "s3:GetObject",
+  "s3:GetObjectVersion",
+  "logs:GetLogEvents",
+  "logs:FilterLogEvents",
+  "logs:StartQuery",
+  "logs:GetQueryResults",
+  "logs:StartLiveTail",
+  "logs:GetLogRecord",
+  "secretsmanager:GetSecretValue",
+  "ssm:GetParameter",
+  "ssm:GetParameters",
+  "ssm:GetParametersByPath",
+  "sqs:ReceiveMessage",
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+  "kinesis:GetRecords",
+  "ecr:BatchGetImage",
+  "ecr:GetDownloadUrlForLayer",
+]);
 
 export interface BootstrapStackProps {
   readonly shared: SharedConfig;
@@ -166,6 +196,26 @@ export class BootstrapStack extends BaseStack {
           effect: "Allow",
           actions: ["s3:PutObject", "s3:DeleteObject"],
           resources: [`${this.stateBucket.arn}/${shared.state.keyPrefix}/*.tflock`],
+        },
+      ]).json,
+    });
+
+    new IamRolePolicy(this, "plan-deny-data-reads", {
+      role: this.planRole.id,
+      name: "deny-data-reads",
+      // ReadOnlyAccess reads configuration and data alike; plan needs the configuration and its own state only.
+      policy: policyDocument(this, "plan-deny-data-reads-policy", [
+        {
+          sid: "DenyObjectReadsOutsideTheState",
+          effect: "Deny",
+          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => a.startsWith("s3:")),
+          notResources: [`${this.stateBucket.arn}/*`],
+        },
+        {
+          sid: "DenyDataReads",
+          effect: "Deny",
+          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => !a.startsWith("s3:")),
+          resources: ["*"],
         },
       ]).json,
     });

@@ -3,12 +3,7 @@ import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repos
 import { ROUTES } from "@sml/common/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
-import {
-  connectionBudget,
-  type EnvironmentConfig,
-  requireAlarmEmail,
-  type SharedConfig,
-} from "../config";
+import { connectionBudget, type EnvironmentConfig, requireAlarmEmail, type SharedConfig } from "../config";
 import { auroraMaxConnections } from "../config/slo";
 import { Api } from "../constructs/api";
 import { Database } from "../constructs/database";
