@@ -10,6 +10,14 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
+/** Unreserved concurrency Lambda always keeps per account and region; a reservation below it fails. */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
+/** Concurrent executions the environment reserves in its account and region (api + prediction). */
+export function reservedConcurrency(config: EnvironmentConfig): number {
+  return config.functions.apiReservedConcurrency + (config.prediction.reservedConcurrency ?? 0);
+}
+
 /** Connections the migration function holds while Terraform runs it (once per apply that changes migrations). */
 export const MIGRATION_CONNECTIONS = 1;
 

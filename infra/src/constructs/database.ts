@@ -12,6 +12,9 @@ import type { Network } from "./network";
 
 export const POSTGRES_PORT = 5432;
 
+/** The RDS engine of the cluster (also what the deploy preflight asks `describe-db-engine-versions` about). */
+export const AURORA_ENGINE = "aurora-postgresql";
+
 export interface DatabaseProps {
   readonly namePrefix: string;
   readonly config: DatabaseConfig;
@@ -84,7 +87,7 @@ export class Database extends Construct {
 
     this.cluster = new RdsCluster(this, "cluster", {
       clusterIdentifier: this.clusterIdentifier,
-      engine: "aurora-postgresql",
+      engine: AURORA_ENGINE,
       engineMode: "provisioned",
       engineVersion: config.engineVersion,
       databaseName: config.databaseName,

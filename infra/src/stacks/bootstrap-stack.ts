@@ -71,6 +71,10 @@ export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
   "ecr:GetDownloadUrlForLayer",
 ]);
 
+/** Name of the GitHub deploy role of an environment (`github-sml-deploy-prd`). */
+export const deployRoleName = (shared: SharedConfig, env: EnvironmentName): string =>
+  `github-${shared.project}-deploy-${env}`;
+
 export interface BootstrapStackProps {
   readonly shared: SharedConfig;
   /**
@@ -238,7 +242,7 @@ export class BootstrapStack extends BaseStack {
     // Named outside the `sml-<env>-*` pattern it may manage, and denied every change to `github-*` roles, so the
     // role cannot edit its own permissions.
     const role = new IamRole(this, `deploy-role-${env}`, {
-      name: `github-${shared.project}-deploy-${env}`,
+      name: deployRoleName(shared, env),
       description: `cdktf deploy of the ${env} environment and the image registry from GitHub Actions`,
       maxSessionDuration: 3600,
       assumeRolePolicy: trust,
