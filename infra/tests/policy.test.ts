@@ -9,7 +9,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import type { TerraformStack } from "cdktf";
+import { dependable, type TerraformStack } from "cdktf";
 import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
@@ -653,7 +653,8 @@ const BAD_CASES: BadCase[] = [
     "the api function without its dependency on the migration run",
     (s) => {
       const env = dev(s);
-      env.functions.api.function.addOverride("depends_on", [env.functions.api.logGroup.fqn]);
+      // What the function depended on before the fix: its policy and log group, not the migration run.
+      env.functions.api.function.dependsOn = [dependable(env.functions.api.logGroup)];
       return { stack: env, offender: addressOf(env.functions.api.function) };
     },
   ],
@@ -662,8 +663,8 @@ const BAD_CASES: BadCase[] = [
     "the subscriber and its event source mapping without a dependency on the migration run",
     (s) => {
       const env = dev(s);
-      env.functions.subscriber.function.addOverride("depends_on", [env.functions.subscriber.logGroup.fqn]);
-      env.functions.eventSourceMapping.addOverride("depends_on", []);
+      env.functions.subscriber.function.dependsOn = [dependable(env.functions.subscriber.logGroup)];
+      env.functions.eventSourceMapping.dependsOn = [];
       return { stack: env, offender: addressOf(env.functions.eventSourceMapping) };
     },
   ],

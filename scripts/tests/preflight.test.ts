@@ -53,7 +53,9 @@ async function preflight(environment: string) {
 
 const READY: Record<string, Recorded> = {
   "lambda get-account-settings": { stdout: "lambda.get-account-settings.quota-1000.json" },
-  "rds describe-db-engine-versions": { stdout: "rds.describe-db-engine-versions.aurora-postgresql-16.10.json" },
+  "rds describe-db-engine-versions": {
+    stdout: "rds.describe-db-engine-versions.aurora-postgresql-16.10.json",
+  },
   "s3api head-bucket": { stdout: "s3api.head-bucket.found.json" },
   "sts get-caller-identity": { stdout: "sts.get-caller-identity.deploy-role-prd.json" },
 };
@@ -63,7 +65,11 @@ async function facts(environment: string) {
   const { stdout } = await run("npx", ["--no-install", "tsx", "infra/src/preflight-facts.ts", environment], {
     cwd: REPO_ROOT,
   });
-  return JSON.parse(stdout) as { requiredConcurrencyQuota: number; engineVersion: string; stateBucket: string };
+  return JSON.parse(stdout) as {
+    requiredConcurrencyQuota: number;
+    engineVersion: string;
+    stateBucket: string;
+  };
 }
 
 describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
