@@ -421,7 +421,9 @@ describe("workflow behaviour", () => {
   it("deploy.yml runs the preflight before anything is built or applied", () => {
     const runs = (workflow("deploy.yml").jobs.deploy?.steps ?? []).map((s) => s.run ?? s.uses ?? "");
     const preflight = runs.findIndex((r) => r.includes("scripts/delivery/preflight.sh"));
-    expect(preflight).toBeGreaterThan(runs.findIndex((r) => r.startsWith("aws-actions/configure-aws-credentials@")));
+    expect(preflight).toBeGreaterThan(
+      runs.findIndex((r) => r.startsWith("aws-actions/configure-aws-credentials@")),
+    );
     expect(preflight).toBeLessThan(runs.findIndex((r) => /npm run build/.test(r)));
     expect(preflight).toBeLessThan(runs.findIndex((r) => /cdktf deploy/.test(r)));
   });

@@ -1059,7 +1059,7 @@ const lambdaPermissionsReferenceFunction: PolicyRule = {
       const aliasBody = lookup(json, alias);
       const sameFunction =
         aliasBody && fn && referencesIn(aliasBody.function_name).some((r) => r.address === fn.address);
-      if (!alias || alias.attr !== "name" || !sameFunction)
+      if (alias?.attr !== "name" || !sameFunction)
         violations.push({
           resource: p.address,
           problem: `qualifier ${JSON.stringify(qualifier)} is not a reference to an alias of the permission's function`,
