@@ -5,11 +5,11 @@ import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-s
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { ENV } from "@sml/common/env";
 import { type ZipFunctionName, zipBundleFile } from "@sml/common/functions";
-import { AssetType, TerraformAsset } from "cdktf";
+import { AssetType, dependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { Database } from "./database";
-import { type PolicyStatement, RDS_DATA_API_ACTIONS } from "./iam";
+import { type PolicyStatement, RDS_DATA_API_ACTIONS, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { Messaging } from "./messaging";
 import type { MigrationSet } from "./migrations";
 import type { Network } from "./network";
@@ -134,12 +134,8 @@ export class Functions extends Construct {
         {
           sid: "ConsumeUsersQueue",
           effect: "Allow",
-          actions: [
-            "sqs:ReceiveMessage",
-            "sqs:DeleteMessage",
-            "sqs:ChangeMessageVisibility",
-            "sqs:GetQueueAttributes",
-          ],
+          // Used by the event source mapping (the Lambda service polls), not by the subscriber's code.
+          actions: SQS_EVENT_SOURCE_ACTIONS,
           resources: [messaging.queue.arn],
         },
         ...databaseAccess,
@@ -180,5 +176,11 @@ export class Functions extends Construct {
       },
       dependsOn: [database.writer, ...database.access, this.migrate.function, ...network.egress],
     });
+
+    // Code that reads or writes the database goes live only after this apply's migrations ran: a new version of
+    // the api or subscriber, or a new event source mapping (which starts polling at once), never meets the old
+    // schema. Schema changes are expand/contract for that reason (docs/operations.md, "Schema changes").
+    for (const resource of [this.api.function, this.subscriber.function, this.eventSourceMapping])
+      resource.dependsOn = [...(resource.dependsOn ?? []), dependable(this.migrationInvocation)];
   }
 }
