@@ -62,6 +62,9 @@ export const UserMessageSchema = z.strictObject({
   name: z.string(),
   email: z.string(),
   /** Optional only so that messages published before it existed are still applied (by SNS time). */
-  acceptedAt: z.string().regex(ACCEPTED_AT_PATTERN, "must be an ISO 8601 UTC time with microseconds").optional(),
+  acceptedAt: z
+    .string()
+    .regex(ACCEPTED_AT_PATTERN, "must be an ISO 8601 UTC time with microseconds")
+    .optional(),
 });
 export type UserMessage = z.infer<typeof UserMessageSchema>;

@@ -43,9 +43,9 @@ describe("readJsonBody", () => {
   });
 
   it("answers 415 for a charset other than UTF-8, and takes utf-8 in any case or quoted", () => {
-    expect(errorOf(() => readJsonBody(event("{}", "application/json; charset=iso-8859-1"), 100)).statusCode).toBe(
-      415,
-    );
+    expect(
+      errorOf(() => readJsonBody(event("{}", "application/json; charset=iso-8859-1"), 100)).statusCode,
+    ).toBe(415);
     expect(readJsonBody(event("{}", 'application/json; Charset="UTF-8"'), 100)).toEqual({});
   });
 
@@ -74,7 +74,12 @@ describe("readJsonBody", () => {
 
 describe("parseWith", () => {
   it("lists at most MAX_ERROR_DETAILS problems and counts the rest (issue 16, finding 7)", () => {
-    const res = errorOf(() => parseWith(z.array(z.string()), Array.from({ length: 500 }, (_, i) => i)));
+    const res = errorOf(() =>
+      parseWith(
+        z.array(z.string()),
+        Array.from({ length: 500 }, (_, i) => i),
+      ),
+    );
     const body = JSON.parse(res.body);
     expect(body.error.details).toHaveLength(MAX_ERROR_DETAILS + 1);
     expect(body.error.details.at(-1).message).toBe(`and ${500 - MAX_ERROR_DETAILS} more problems not listed`);

@@ -624,7 +624,10 @@ const BAD_CASES: BadCase[] = [
     "a subscriber without a statement timeout",
     (s) => {
       const env = dev(s);
-      env.functions.subscriber.function.addOverride("environment.variables.DB_STATEMENT_TIMEOUT_MS", undefined);
+      env.functions.subscriber.function.addOverride(
+        "environment.variables.DB_STATEMENT_TIMEOUT_MS",
+        undefined,
+      );
       return { stack: env, offender: addressOf(env.functions.subscriber.function) };
     },
   ],

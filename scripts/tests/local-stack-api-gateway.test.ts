@@ -296,7 +296,7 @@ describe("hardening (issue 16)", () => {
     const { port } = new URL(gateway.url);
     await new Promise<void>((resolve) => {
       const socket = connect(Number(port), "127.0.0.1", () => {
-        socket.write("POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"name\"");
+        socket.write('POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"name"');
         setTimeout(() => socket.destroy(), 50);
       });
       socket.on("close", () => resolve());
@@ -304,7 +304,9 @@ describe("hardening (issue 16)", () => {
     const deadline = Date.now() + 2_000;
     while (!info.mock.calls.some(([m]) => String(m).includes("client closed")) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
-    expect(info.mock.calls.map(([m]) => m)).toContain("client closed the connection before sending the whole body");
+    expect(info.mock.calls.map(([m]) => m)).toContain(
+      "client closed the connection before sending the whole body",
+    );
     expect(error).not.toHaveBeenCalled();
   });
 });

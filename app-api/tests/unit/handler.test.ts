@@ -21,7 +21,10 @@ describe("POST /users (fake ports)", () => {
     const { handler, publisher, repository } = setup();
     const res = await handler(postUser({ name: "Ada Lovelace", email: "ada@example.com" }));
     expect(res.statusCode).toBe(202);
-    expect(bodyOf(res)).toEqual({ messageId: "msg-1", acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN) });
+    expect(bodyOf(res)).toEqual({
+      messageId: "msg-1",
+      acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN),
+    });
     expect(publisher.published).toEqual([
       { name: "Ada Lovelace", email: "ada@example.com", acceptedAt: bodyOf(res).acceptedAt },
     ]);
@@ -32,7 +35,9 @@ describe("POST /users (fake ports)", () => {
     const { handler, publisher } = setup();
     const res = await handler(postUser({ name: "  Zoe\u0308 ", email: " Ada@Example.COM\t" }));
     expect(res.statusCode).toBe(202);
-    expect(publisher.published).toEqual([{ name: "Zoë", email: "Ada@Example.COM", acceptedAt: expect.any(String) }]);
+    expect(publisher.published).toEqual([
+      { name: "Zoë", email: "Ada@Example.COM", acceptedAt: expect.any(String) },
+    ]);
   });
 
   it.each([

@@ -1,6 +1,6 @@
-import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "../../src/core/errors";
 import { ACCEPTED_AT_PATTERN } from "@sml/common/users";
 import { createAcceptanceClock } from "../../src/core/acceptance-clock";
+import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "../../src/core/errors";
 import { createUseCases } from "../../src/core/use-cases";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
 

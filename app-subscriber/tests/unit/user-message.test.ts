@@ -5,11 +5,16 @@ const base = { messageId: "m-1", publishedAt: new Date("2026-01-01T00:00:00.000Z
 
 describe("toUserWrite", () => {
   it("carries the API's acceptance time, the ordering key, and rejects one PostgreSQL cannot store", () => {
-    const body = (acceptedAt: string) => JSON.stringify({ name: "Ada", email: "ada@example.com", acceptedAt });
+    const body = (acceptedAt: string) =>
+      JSON.stringify({ name: "Ada", email: "ada@example.com", acceptedAt });
     expect(toUserWrite({ ...base, body: body("2026-01-01T00:00:00.000123Z") }).acceptedAt).toBe(
       "2026-01-01T00:00:00.000123Z",
     );
-    for (const bad of ["2026-02-30T00:00:00.000000Z", "0000-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000Z"])
+    for (const bad of [
+      "2026-02-30T00:00:00.000000Z",
+      "0000-01-01T00:00:00.000000Z",
+      "2026-01-01T00:00:00.000Z",
+    ])
       expect(() => toUserWrite({ ...base, body: body(bad) })).toThrow(MalformedMessageError);
   });
 

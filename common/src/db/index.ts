@@ -46,7 +46,11 @@ export function createSqlExecutor(config: DatabaseConfig, deps: DatabaseDeps = {
     case "pg":
       return "databaseUrl" in config
         ? createPgExecutor(
-            { kind: "url", connectionString: config.databaseUrl, ...(config.pool ? { pool: config.pool } : {}) },
+            {
+              kind: "url",
+              connectionString: config.databaseUrl,
+              ...(config.pool ? { pool: config.pool } : {}),
+            },
             deps,
           )
         : createPgExecutor(

@@ -13,20 +13,21 @@ export const LAMBDA_CA_BUNDLE_PATH = "/var/runtime/ca-cert.pem";
 /** TLS settings for the connection: verify the server against `ca` (PEM), or no TLS at all (local only). */
 export type PgTls = { readonly ca: string | Buffer } | false;
 
-export type PgConnection = (
+export type PgConnection =
   /** Local and test databases. */
-  | { readonly kind: "url"; readonly connectionString: string }
-  /** Aurora: user and password from the RDS-managed secret, always over verified TLS. */
-  | {
-      readonly kind: "secret";
-      readonly host: string;
-      readonly port: number;
-      readonly database: string;
-      readonly secretArn: string;
-      /** Defaults to the Lambda runtime's CA bundle. */
-      readonly tls?: PgTls;
-    }
-) & { readonly pool?: PgPoolSettings };
+  (
+    | { readonly kind: "url"; readonly connectionString: string }
+    /** Aurora: user and password from the RDS-managed secret, always over verified TLS. */
+    | {
+        readonly kind: "secret";
+        readonly host: string;
+        readonly port: number;
+        readonly database: string;
+        readonly secretArn: string;
+        /** Defaults to the Lambda runtime's CA bundle. */
+        readonly tls?: PgTls;
+      }
+  ) & { readonly pool?: PgPoolSettings };
 
 export interface PgDeps {
   /** Powertools secrets provider; inject one built on a stubbed client in tests. */

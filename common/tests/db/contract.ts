@@ -182,8 +182,14 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
     test("orders writes of one millisecond by their microsecond acceptance time, not by message id (issue 16)", async () => {
       const same = "2026-01-01T11:00:00.000Z";
       // The later acceptance has the smaller message id: ordering by id would keep "first".
-      const first = { ...write("micro@example.com", "first", same, "zzzz"), acceptedAt: "2026-01-01T11:00:00.000001Z" };
-      const second = { ...write("micro@example.com", "second", same, "aaaa"), acceptedAt: "2026-01-01T11:00:00.000002Z" };
+      const first = {
+        ...write("micro@example.com", "first", same, "zzzz"),
+        acceptedAt: "2026-01-01T11:00:00.000001Z",
+      };
+      const second = {
+        ...write("micro@example.com", "second", same, "aaaa"),
+        acceptedAt: "2026-01-01T11:00:00.000002Z",
+      };
       await repo().upsert([second]);
       await repo().upsert([first]);
       await repo().upsert([first, second]);

@@ -135,7 +135,9 @@ export class Functions extends Construct {
       environment: {
         ...common("subscriber"),
         ...databaseEnv,
-        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(messaging.settings.subscriberTimeoutSeconds)),
+        [ENV.dbStatementTimeoutMs]: String(
+          statementTimeoutMsFor(messaging.settings.subscriberTimeoutSeconds),
+        ),
       },
       vpc,
       logRetentionDays: config.logRetentionDays,

@@ -150,7 +150,10 @@ function resolveFlight(
   const origin = upperCase(instance.origin);
   const destination = upperCase(instance.destination);
   if (origin === destination) {
-    problems.push({ field: `instances.${i}.destination`, message: `must differ from the origin (${origin})` });
+    problems.push({
+      field: `instances.${i}.destination`,
+      message: `must differ from the origin (${origin})`,
+    });
     return undefined;
   }
   let distance = instance.distance;

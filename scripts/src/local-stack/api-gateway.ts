@@ -206,7 +206,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on("end", () => (size > limit ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
     // A client that goes away mid-body makes the request emit `error` ("aborted") before `close`: that is the
     // client's doing, not a failure of the gateway.
-    req.on("error", (err) => reject(req.complete ? err : new ClientAbortedError("client aborted", { cause: err })));
+    req.on("error", (err) =>
+      reject(req.complete ? err : new ClientAbortedError("client aborted", { cause: err })),
+    );
     req.on("close", () => {
       if (!req.complete) reject(new ClientAbortedError());
     });
