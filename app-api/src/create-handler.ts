@@ -70,11 +70,14 @@ function requestPath(event: APIGatewayProxyEventV2): string {
 /** API Gateway joins repeated parameters with commas; a direct invocation may carry only the raw string. */
 function queryParameters(event: APIGatewayProxyEventV2): Record<string, string | undefined> {
   if (event.queryStringParameters) return event.queryStringParameters;
-  const params: Record<string, string> = {};
+  // A Map, then Object.fromEntries: `params.__proto__ = v` on a plain object would set its prototype, and the
+  // parameter would slip past the strict schema instead of being a 400 like every other unknown one.
+  const params = new Map<string, string>();
   for (const [key, value] of new URLSearchParams(event.rawQueryString ?? "")) {
-    params[key] = key in params ? `${params[key]},${value}` : value;
+    const previous = params.get(key);
+    params.set(key, previous === undefined ? value : `${previous},${value}`);
   }
-  return params;
+  return Object.fromEntries(params);
 }
 
 /** Builds the API Gateway HTTP API (payload v2) handler around the given ports. */

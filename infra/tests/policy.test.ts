@@ -883,6 +883,30 @@ const BAD_CASES: BadCase[] = [
       return { stack: env, offender: addressOf(env.functions.migrationInvocation) };
     },
   ],
+  [
+    "statement-timeout-below-function-timeout",
+    "an API statement timeout equal to the API function's timeout (the stuck query outlives the function)",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride(
+        "environment.variables.DB_STATEMENT_TIMEOUT_MS",
+        String(env.config.functions.api.timeoutSeconds * 1000),
+      );
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "statement-timeout-below-function-timeout",
+    "a subscriber without a statement timeout",
+    (s) => {
+      const env = dev(s);
+      env.functions.subscriber.function.addOverride(
+        "environment.variables.DB_STATEMENT_TIMEOUT_MS",
+        undefined,
+      );
+      return { stack: env, offender: addressOf(env.functions.subscriber.function) };
+    },
+  ],
 ];
 
 describe("each policy rule fails on a deliberately bad stack", () => {

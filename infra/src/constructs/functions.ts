@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { ENV } from "@sml/common/env";
-import { type ZipFunctionName, zipBundleFile } from "@sml/common/functions";
+import { statementTimeoutMsFor, type ZipFunctionName, zipBundleFile } from "@sml/common/functions";
 import { AssetType, dependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
@@ -106,7 +106,12 @@ export class Functions extends Construct {
       ...config.functions.api,
       // Each instance holds one database connection: without a cap, only the stage throttle bounds them.
       reservedConcurrency: config.functions.apiReservedConcurrency,
-      environment: { ...common("api"), ...databaseEnv, [ENV.topicArn]: messaging.topic.arn },
+      environment: {
+        ...common("api"),
+        ...databaseEnv,
+        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.api.timeoutSeconds)),
+        [ENV.topicArn]: messaging.topic.arn,
+      },
       vpc,
       logRetentionDays: config.logRetentionDays,
       statements: [
@@ -127,7 +132,13 @@ export class Functions extends Construct {
       code: zipCode(this, "subscriber", props.bundleRoot),
       memoryMb: config.functions.subscriber.memoryMb,
       timeoutSeconds: messaging.settings.subscriberTimeoutSeconds,
-      environment: { ...common("subscriber"), ...databaseEnv },
+      environment: {
+        ...common("subscriber"),
+        ...databaseEnv,
+        [ENV.dbStatementTimeoutMs]: String(
+          statementTimeoutMsFor(messaging.settings.subscriberTimeoutSeconds),
+        ),
+      },
       vpc,
       logRetentionDays: config.logRetentionDays,
       statements: [
@@ -158,7 +169,11 @@ export class Functions extends Construct {
       description: "Applies the SQL migrations; invoked by Terraform on apply",
       code: zipCode(this, "migrate", props.bundleRoot),
       ...config.functions.migrate,
-      environment: { ...common("migrate"), ...databaseEnv },
+      environment: {
+        ...common("migrate"),
+        ...databaseEnv,
+        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.migrate.timeoutSeconds)),
+      },
       vpc,
       logRetentionDays: config.logRetentionDays,
       statements: databaseAccess,

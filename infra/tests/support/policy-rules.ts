@@ -2,6 +2,8 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
+import { ENV } from "@sml/common/env";
+import { STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/common/functions";
 import { getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
 import { auroraMaxConnections } from "../../src/config/slo";
 import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/environment-access";
@@ -1420,6 +1422,40 @@ const migrationsFollowCluster: PolicyRule = {
   },
 };
 
+/**
+ * A database function's statement timeout ends a stuck query while the function can still answer: below its own
+ * timeout by STATEMENT_TIMEOUT_HEADROOM_MS. Otherwise Lambda stops the function first and API Gateway answers
+ * its bare 503 (HTTP APIs: "If the integration times out, API Gateway returns 503", API Gateway developer guide,
+ * "Working with AWS Lambda proxy integrations for HTTP APIs"). Lambda's timeout defaults to 3 s when unset
+ * (Lambda developer guide, "Configure Lambda function timeout").
+ */
+const statementTimeoutBelowFunctionTimeout: PolicyRule = {
+  id: "statement-timeout-below-function-timeout",
+  description: "every database function has DB_STATEMENT_TIMEOUT_MS below its timeout, with headroom",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const fn of all(json, "aws_lambda_function")) {
+      const variables = (block(fn.body.environment)?.variables ?? {}) as Record<string, unknown>;
+      if (variables[ENV.dbDriver] === undefined) continue;
+      const timeoutMs = Number(fn.body.timeout ?? 3) * 1000;
+      const raw = variables[ENV.dbStatementTimeoutMs];
+      const statementMs = Number(raw);
+      if (raw === undefined || !Number.isInteger(statementMs) || statementMs <= 0) {
+        violations.push({
+          resource: fn.address,
+          problem: `uses the database but ${ENV.dbStatementTimeoutMs} is ${JSON.stringify(raw)}, not a number of ms`,
+        });
+      } else if (statementMs + STATEMENT_TIMEOUT_HEADROOM_MS > timeoutMs) {
+        violations.push({
+          resource: fn.address,
+          problem: `${ENV.dbStatementTimeoutMs} ${statementMs} ms leaves less than ${STATEMENT_TIMEOUT_HEADROOM_MS} ms of its ${timeoutMs} ms timeout`,
+        });
+      }
+    }
+    return violations;
+  },
+};
+
 /** Every rule; the policy tests run each one over every stack. */
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
@@ -1447,6 +1483,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   stateBackend,
   bucketsPrivate,
   noDependencyCycles,
+  statementTimeoutBelowFunctionTimeout,
   replacementTableCoversTypes,
   statefulGuarded,
   inUseReplaceable,

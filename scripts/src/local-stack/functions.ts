@@ -5,6 +5,8 @@
  */
 import { resolve } from "node:path";
 import { ENV } from "@sml/common/env";
+import { statementTimeoutMsFor } from "@sml/common/functions";
+import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
 import type { HttpFunction, HttpHandler } from "./api-gateway";
 import type { SqsHandler } from "./event-source-mapping";
 import { log } from "./log";
@@ -27,6 +29,13 @@ export function functionEnvironment(
     [ENV.topicArn]: e.topicArn,
     [ENV.dbDriver]: "pg",
     [ENV.databaseUrl]: e.databaseUrl,
+    // Both functions share this process's environment, so the shorter timeout of the two applies to both.
+    [ENV.dbStatementTimeoutMs]: String(
+      Math.min(statementTimeoutMsFor(API_TIMEOUT_SECONDS), statementTimeoutMsFor(SUBSCRIBER_TIMEOUT_SECONDS)),
+    ),
+    // In Lambda each concurrent invocation is its own instance with its own connection; here one process serves
+    // them all, and one shared connection would queue a health check behind a slow query.
+    [ENV.dbMaxConnections]: String(LOCAL_CONNECTIONS_PER_FUNCTION),
     [ENV.modelDir]: inherited[ENV.modelDir] ?? resolve(e.repoRoot, "model-container/model"),
     AWS_ENDPOINT_URL: e.awsEndpoint,
     AWS_REGION: e.region,
@@ -39,6 +48,12 @@ export function functionEnvironment(
     POWERTOOLS_METRICS_NAMESPACE: inherited.POWERTOOLS_METRICS_NAMESPACE ?? "sml-local",
   };
 }
+
+const API_TIMEOUT_SECONDS = 10;
+const SUBSCRIBER_TIMEOUT_SECONDS = DEFAULT_MESSAGING_SETTINGS.subscriberTimeoutSeconds;
+const PREDICTION_TIMEOUT_SECONDS = 30;
+/** Connections each function's pool may open locally: the dev API's reserved concurrency. */
+export const LOCAL_CONNECTIONS_PER_FUNCTION = 10;
 
 /** The handler modules, by the function they implement (the same entries `npm run build` bundles). */
 export const HANDLER_MODULES: HandlerModules = {
@@ -105,13 +120,18 @@ export async function loadFunctions(
   const predictionProblem = await warmUp(prediction);
   return {
     api: {
-      identity: { functionName: "sml-api-local", region, timeoutSeconds: 10, memoryMB: 512 },
+      identity: { functionName: "sml-api-local", region, timeoutSeconds: API_TIMEOUT_SECONDS, memoryMB: 512 },
       handler: handlerOf<HttpHandler>(api, modules.api),
     },
     ...(prediction && modules.prediction
       ? {
           prediction: {
-            identity: { functionName: "sml-prediction-local", region, timeoutSeconds: 30, memoryMB: 2048 },
+            identity: {
+              functionName: "sml-prediction-local",
+              region,
+              timeoutSeconds: PREDICTION_TIMEOUT_SECONDS,
+              memoryMB: 2048,
+            },
             handler: handlerOf<HttpHandler>(prediction, modules.prediction),
           },
         }
