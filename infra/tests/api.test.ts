@@ -53,7 +53,12 @@ describe("HTTP API", () => {
       expect.objectContaining({
         principal: "apigateway.amazonaws.com",
         action: "lambda:InvokeFunction",
-        function_name: dev.env.functions.api.functionName,
+        // A reference, so Terraform creates the permission after the function and replaces it with it.
+        function_name: ref(
+          "aws_lambda_function",
+          dev.env.functions.api.function.friendlyUniqueId,
+          "function_name",
+        ),
         source_arn: `${executionArn}/*/$default`,
       }),
     ]);

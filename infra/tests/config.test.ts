@@ -8,10 +8,14 @@ import {
   ENVIRONMENTS,
   type EnvironmentConfig,
   getEnvironmentConfig,
+  requireAlarmEmail,
+  SHARED_CONFIG,
   validateConfig,
 } from "../src/config";
 import { auroraMaxConnections } from "../src/config/slo";
+import { readMigrationSet } from "../src/constructs/migrations";
 import { defineStacks } from "../src/stacks";
+import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { testBundleRoot } from "./support/paths";
 
 const dev = getEnvironmentConfig("dev");
@@ -110,9 +114,19 @@ describe("environment configs", () => {
       /functions.apiReservedConcurrency must be a whole number >= 1/,
     ],
     [
-      "more function connections than max_connections at max ACU",
-      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 898 } }),
-      /apiReservedConcurrency \(898\) \+ messaging.maximumConcurrency \(2\) \+ migration \(1\) = 901 database connections, not below max_connections 901 at database.maxAcu 4/,
+      "more function connections than max_connections for the capacity range",
+      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 820 } }),
+      // dev runs 0..4 ACU: the memory formula's 823 connections (below 16 ACU; see the auroraMaxConnections tests).
+      /apiReservedConcurrency \(820\) \+ messaging.maximumConcurrency \(2\) \+ migration \(1\) = 823 database connections, not below max_connections 823 at database.minAcu..maxAcu 0..4/,
+    ],
+    [
+      "a 0.5..16 ACU range whose functions reach AWS's 2,000-connection cap for minimums below 1 ACU",
+      (c) => ({
+        ...c,
+        database: { ...c.database, minAcu: 0.5, maxAcu: 16, secondsUntilAutoPause: undefined },
+        functions: { ...c.functions, apiReservedConcurrency: 1997 },
+      }),
+      /= 2000 database connections, not below max_connections 2000 at database.minAcu..maxAcu 0.5..16/,
     ],
     [
       "an API timeout over API Gateway's limit",
@@ -151,7 +165,7 @@ describe("environment configs", () => {
         subscriber: config.messaging.maximumConcurrency,
         migrate: 1,
         total: config.functions.apiReservedConcurrency + config.messaging.maximumConcurrency + 1,
-        limit: auroraMaxConnections(config.database.maxAcu),
+        limit: auroraMaxConnections(config.database),
       });
       expect(budget.total).toBeLessThan(budget.limit);
     },
@@ -177,6 +191,41 @@ describe("environment configs", () => {
     const deployDoc = readFileSync(join(__dirname, "../../docs/deploy.md"), "utf8").replace(/\s+/g, " ");
     expect(deployDoc).toContain(`reserve ${reserved} concurrent executions`);
     expect(deployDoc).toContain(`at least ${reserved + 100}`);
+  });
+
+  describe("alarm e-mail (a required setting, SML_ALARM_EMAIL_<ENV>)", () => {
+    it.each([
+      ["unset", undefined, /alarmEmail of prd is not set: set SML_ALARM_EMAIL_PRD/],
+      ["empty", "  ", /alarmEmail of prd is not set: set SML_ALARM_EMAIL_PRD/],
+      ["the old placeholder", "oncall@example.com", /SML_ALARM_EMAIL_PRD\) is not a deliverable address/],
+      ["a reserved test domain", "alarms@sml.test", /is not a deliverable address/],
+      ["not an address", "on-call team", /is not a deliverable address/],
+    ])("refuses an %s address, naming the variable to set", (_what, alarmEmail, message) => {
+      expect(() => requireAlarmEmail({ ...prd, alarmEmail })).toThrow(message);
+    });
+
+    it("accepts a deliverable address", () => {
+      expect(requireAlarmEmail({ ...prd, alarmEmail: " oncall@ops.acme.io " })).toBe("oncall@ops.acme.io");
+    });
+
+    it("fails the synth of an environment stack without it, with the variable's name", () => {
+      const app = Testing.app();
+      const unset = { ...dev, alarmEmail: undefined };
+      expect(
+        () =>
+          new EnvironmentStack(app, "sml-dev", {
+            config: unset,
+            shared: SHARED_CONFIG,
+            bundleRoot: testBundleRoot(),
+            migrations: readMigrationSet(join(__dirname, "..", "..")),
+          }),
+      ).toThrow(/SML_ALARM_EMAIL_DEV/);
+    });
+
+    it("keeps no address in the environment configs' source", () => {
+      const source = readFileSync(join(__dirname, "../src/config/environments.ts"), "utf8");
+      expect(source).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
+    });
   });
 
   it("defines exactly the dev and prd environments", () => {

@@ -12,7 +12,7 @@ describe("database", () => {
     ["dev", dev],
     ["prd", prd],
   ])(
-    "runs Aurora PostgreSQL 16 Serverless v2 with an RDS-managed password, encryption and the Data API (%s)",
+    "runs Aurora PostgreSQL 16 Serverless v2 with an RDS-managed password and encryption (%s)",
     (_env, s) => {
       const cluster = bodyOf(s.json, s.env.database.cluster);
       expect(cluster).toMatchObject({
@@ -20,7 +20,6 @@ describe("database", () => {
         engine_mode: "provisioned",
         manage_master_user_password: true,
         storage_encrypted: true,
-        enable_http_endpoint: true,
         port: 5432,
       });
       expect(cluster.engine_version).toMatch(/^16\.\d+$/);
@@ -32,6 +31,17 @@ describe("database", () => {
         expect(instance).toMatchObject({ instance_class: "db.serverless", publicly_accessible: false });
     },
   );
+
+  it("turns the Data API on only for the data-api driver, the one driver that calls it", () => {
+    // Both environments use pg (packages/users-db/src/pg.ts); only DB_DRIVER=data-api calls rds-data (data-api.ts).
+    for (const s of [dev, prd]) {
+      expect(s.env.config.database.driver).toBe("pg");
+      expect(bodyOf(s.json, s.env.database.cluster).enable_http_endpoint).toBe(false);
+    }
+    const config = getEnvironmentConfig("dev");
+    const dataApi = synthEnvironment({ ...config, database: { ...config.database, driver: "data-api" } });
+    expect(bodyOf(dataApi.json, dataApi.env.database.cluster).enable_http_endpoint).toBe(true);
+  });
 
   it("forces TLS through the cluster parameter group", () => {
     expect(dev.text).toHaveResourceWithProperties(RdsClusterParameterGroup, {

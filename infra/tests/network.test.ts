@@ -108,13 +108,15 @@ describe("network", () => {
         security_group_ids: [ref("aws_security_group", sg.friendlyUniqueId, "id")],
       });
     }
-    expect(prd.text).toHaveResourceWithProperties(VpcEndpoint, {
-      service_name: "com.amazonaws.eu-west-1.s3",
-      vpc_endpoint_type: "Gateway",
-    });
-    expect(INTERFACE_ENDPOINT_SERVICES).toEqual(
-      expect.arrayContaining(["sns", "sqs", "secretsmanager", "ecr.api", "ecr.dkr", "logs"]),
-    );
+  });
+
+  it("creates no endpoint for what the Lambda service does outside the VPC: SQS polling, logs, image pulls (prd)", () => {
+    // The event source mapping polls SQS, Lambda ships the logs and pulls the image (AWS Lambda Developer Guide,
+    // "Giving Lambda functions access to resources in an Amazon VPC"); the prediction function is not in the VPC.
+    const services = resourcesOf(prd.json, "aws_vpc_endpoint").map(([, e]) => String(e.service_name));
+    for (const unused of ["sqs", "logs", "ecr.api", "ecr.dkr", "s3"])
+      expect(services).not.toContain(`com.amazonaws.eu-west-1.${unused}`);
+    expect(bodyOf(prd.json, prd.env.prediction.fn.function).vpc_config).toBeUndefined();
   });
 
   it("admits only the functions' security group to the endpoints", () => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { TerraformStack, Testing } from "cdktf";
-import { ENVIRONMENTS } from "../src/config";
+import { connectionBudget, ENVIRONMENTS } from "../src/config";
 import {
   ALARM_RULES,
   type AlarmRule,
@@ -36,8 +36,9 @@ const BASE_PROPS: ObservabilityProps = {
   queueName: "sml-test-users",
   deadLetterQueueName: "sml-test-users-dlq",
   databaseClusterIdentifier: "sml-test-db",
-  databaseMaxCapacityAcu: 4,
-  alarmEmail: "oncall@example.com",
+  databaseMaxConnections: 823,
+  databaseConnectionBudget: 13,
+  alarmEmail: "oncall@ops.acme.io",
 };
 
 function synth(props: Partial<ObservabilityProps> = {}): Json {
@@ -184,21 +185,16 @@ describe("Observability alarms", () => {
     });
   });
 
-  it("computes the connections alarm against max_connections at the cluster's maximum ACU", () => {
+  it("computes the connections alarms against max_connections and against the functions' connection budget", () => {
+    const percentOf = (name: string) =>
+      (alarmByName.get(name) as Json).metric_query.find((q: Json) => q.id === "percent").expression;
     const alarm = alarmByName.get("sml-test-aurora-connections") as Json;
     expect(metricOf(alarm.metric_query, "used")).toMatchObject({
       metric_name: "DatabaseConnections",
       dimensions: { DBClusterIdentifier: "sml-test-db" },
     });
-    expect(alarm.metric_query.find((q: Json) => q.id === "percent").expression).toBe("100 * used / 901");
-
-    const larger = synth({ databaseMaxCapacityAcu: 16 });
-    const largerAlarm = Object.values(larger.resource.aws_cloudwatch_metric_alarm as Json).find(
-      (a: Json) => a.alarm_name === "sml-test-aurora-connections",
-    ) as Json;
-    expect(largerAlarm.metric_query.find((q: Json) => q.id === "percent").expression).toBe(
-      "100 * used / 3604",
-    );
+    expect(percentOf("sml-test-aurora-connections")).toBe("100 * used / 823");
+    expect(percentOf("sml-test-aurora-connections-budget")).toBe("100 * used / 13");
   });
 
   it("rejects a route rule that names no route", () => {
@@ -238,13 +234,8 @@ describe("Observability notifications", () => {
 
   it("subscribes the configured email address", () => {
     expect(Object.values(stack.resource.aws_sns_topic_subscription as Json)).toEqual([
-      expect.objectContaining({ protocol: "email", endpoint: "oncall@example.com" }),
+      expect.objectContaining({ protocol: "email", endpoint: BASE_PROPS.alarmEmail }),
     ]);
-  });
-
-  it("creates no subscription when no email is configured", () => {
-    const withoutEmail = synth({ alarmEmail: undefined });
-    expect(withoutEmail.resource.aws_sns_topic_subscription).toBeUndefined();
   });
 });
 
@@ -287,10 +278,30 @@ describe("Observability dashboard", () => {
 });
 
 describe("SLO definition", () => {
-  it("derives Aurora max_connections from the maximum ACU and caps it at 5000", () => {
-    expect(auroraMaxConnections(1)).toBe(225);
-    expect(auroraMaxConnections(4)).toBe(901);
-    expect(auroraMaxConnections(128)).toBe(5000);
+  // AWS's documented max_connections for Aurora PostgreSQL Serverless v2: AWS re:Post, "Working of
+  // max_connections for Amazon Aurora PostgreSQL Serverless" (its three examples and the rule it states), and the
+  // Aurora user guide, "Aurora Serverless v2 capacity" (max_connections follows the maximum ACU's memory).
+  it.each([
+    [0.5, 16, 2000, "minimum 0.5 with maximum 16: capped at 2,000 (re:Post example 1)"],
+    [0, 16, 2000, "minimum 0 with maximum 16: capped at 2,000"],
+    [0.5, 256, 2000, "minimum 0.5 with any maximum >= 16: still 2,000"],
+    [1, 16, 3360, "minimum 1 with maximum 16: 3,360 (re:Post example 2)"],
+    [1, 32, 5000, "minimum >= 1 with maximum 32: 5,000"],
+    [2, 128, 5000, "minimum >= 1 with maximum > 32: 5,000"],
+    [0.5, 1, 189, "range 0.5-1 ACU: 189 (re:Post example 3, the memory formula)"],
+  ])("gives Aurora max_connections at %s..%s ACU as %s: %s", (minAcu, maxAcu, expected) => {
+    expect(auroraMaxConnections({ minAcu, maxAcu })).toBe(expected);
+  });
+
+  it("follows the memory formula below 16 ACU: grows with the maximum, the same for any minimum", () => {
+    const maxima = [1, 2, 4, 8, 12, 15.5];
+    const low = maxima.map((maxAcu) => auroraMaxConnections({ minAcu: 0, maxAcu }));
+    const high = maxima.map((maxAcu) => auroraMaxConnections({ minAcu: 1, maxAcu }));
+    expect(high.every((n, i) => i === 0 || n > (high[i - 1] as number))).toBe(true);
+    // Below the cap the minimum does not matter; at 12+ ACU the 2,000 cap of a sub-1 minimum bites.
+    expect(low.slice(0, 4)).toEqual(high.slice(0, 4));
+    expect(low.slice(4)).toEqual([2000, 2000]);
+    expect(high[high.length - 1]).toBeLessThan(3360);
   });
 
   it("counts a 99.9 % objective as 43.2 minutes of budget over 30 days", () => {
@@ -368,26 +379,42 @@ describe("environment stacks", () => {
     );
   });
 
-  it.each(["dev", "prd"] as const)("sml-%s sizes the connections alarm from its maximum ACU", (name) => {
+  const percentExpression = (name: string, alarm: string) =>
+    (
+      Object.values(stackJson(`sml-${name}`).resource.aws_cloudwatch_metric_alarm as Json).find(
+        (a: Json) => a.alarm_name === `sml-${name}-${alarm}`,
+      ) as Json
+    ).metric_query.find((q: Json) => q.id === "percent").expression;
+
+  it.each(["dev", "prd"] as const)("sml-%s sizes the connections alarm from its capacity range", (name) => {
     const env = stacks.environments[name];
     if (!env) throw new Error(`no ${name} stack`);
-    const json = stackJson(`sml-${name}`);
-    const alarm = Object.values(json.resource.aws_cloudwatch_metric_alarm as Json).find(
-      (a: Json) => a.alarm_name === `sml-${name}-aurora-connections`,
-    ) as Json;
-    const limit = auroraMaxConnections(env.config.database.maxAcu);
-    expect(alarm.metric_query.find((q: Json) => q.id === "percent").expression).toBe(`100 * used / ${limit}`);
+    const limit = auroraMaxConnections(env.config.database);
+    expect(percentExpression(name, "aurora-connections")).toBe(`100 * used / ${limit}`);
   });
 
-  it("subscribes the configured on-call address in prd and nobody in dev", () => {
-    const subscriptions = (id: string) =>
-      Object.values(stackJson(id).resource.aws_sns_topic_subscription as Json).filter(
-        (s: Json) => s.protocol === "email",
-      );
-    expect(subscriptions("sml-prd").map((s: Json) => s.endpoint)).toEqual([
-      stacks.environments.prd?.config.alarmEmail,
+  it("divides prd's connections by the 2,000 AWS documents for a 0.5..16 ACU range, not the memory formula's 3,604", () => {
+    const { minAcu, maxAcu } = ENVIRONMENTS.prd.database;
+    expect(minAcu < 1 && maxAcu >= 16).toBe(true);
+    expect(percentExpression("prd", "aurora-connections")).toBe("100 * used / 2000");
+  });
+
+  it.each(["dev", "prd"] as const)(
+    "sml-%s watches connections against what its functions can open (the connection budget)",
+    (name) => {
+      const budget = connectionBudget(ENVIRONMENTS[name]);
+      expect(budget.total).toBeLessThan(budget.limit);
+      expect(percentExpression(name, "aurora-connections-budget")).toBe(`100 * used / ${budget.total}`);
+    },
+  );
+
+  it.each(["dev", "prd"] as const)("subscribes sml-%s's required alarm e-mail to its alarm topic", (name) => {
+    const subscriptions = Object.values(
+      stackJson(`sml-${name}`).resource.aws_sns_topic_subscription as Json,
+    ).filter((s: Json) => s.protocol === "email");
+    expect(subscriptions.map((s: Json) => s.endpoint)).toEqual([
+      process.env[`SML_ALARM_EMAIL_${name.toUpperCase()}`],
     ]);
-    expect(subscriptions("sml-dev")).toEqual([]);
   });
 });
 
@@ -420,8 +447,14 @@ describe("docs agree with the environment config", () => {
     expect(row("operations.md", "Aurora max ACU").slice(1)).toEqual(
       [dev, prd].map((c) => String(c.database.maxAcu)),
     );
-    expect(row("operations.md", "`max_connections` at max ACU").slice(1)).toEqual(
-      [dev, prd].map((c) => `~${auroraMaxConnections(c.database.maxAcu)}`),
+    expect(row("operations.md", "`max_connections` for the capacity range").slice(1)).toEqual(
+      [dev, prd].map((c) => String(auroraMaxConnections(c.database))),
+    );
+    expect(row("operations.md", "Aurora min..max ACU").slice(1)).toEqual(
+      [dev, prd].map((c) => `${c.database.minAcu}..${c.database.maxAcu}`),
+    );
+    expect(row("operations.md", "connection budget").slice(1)).toEqual(
+      [dev, prd].map((c) => String(connectionBudget(c).total)),
     );
   });
 

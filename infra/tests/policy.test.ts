@@ -9,11 +9,13 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import type { TerraformStack } from "cdktf";
+import { dependable, type TerraformStack } from "cdktf";
 import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
+import { GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
 import { POLICY_RULES, type PolicyRule, ruleById, type Violation } from "./support/policy-rules";
 import { addressOf, defineTestStacks, ref, synthAllStacks, synthStack } from "./support/synth";
 
@@ -337,11 +339,24 @@ const BAD_CASES: BadCase[] = [
     "an api reserved concurrency that, with the subscriber and the migration, reaches max_connections",
     (s) => {
       const env = dev(s);
-      const limit = auroraMaxConnections(env.config.database.maxAcu);
+      const limit = auroraMaxConnections(env.config.database);
       const others = env.config.messaging.maximumConcurrency + 1;
       env.functions.api.function.addOverride("reserved_concurrent_executions", limit - others);
       return { stack: env, offender: addressOf(env.database.cluster) };
     },
+  ],
+  [
+    "database-connections-bounded",
+    // AWS caps max_connections at 2,000 for a minimum of 0 or 0.5 ACU with a maximum of 16 or more (re:Post,
+    // "Working of max_connections for Amazon Aurora PostgreSQL Serverless"); the memory formula alone gave ~3,604.
+    "prd (0.5..16 ACU) with functions that can open 2,000 connections",
+    (s) => {
+      const env = prd(s);
+      const others = env.config.messaging.maximumConcurrency + 1;
+      env.functions.api.function.addOverride("reserved_concurrent_executions", 2000 - others);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+    ["prd"],
   ],
   [
     "functions-have-log-group-with-retention",
@@ -610,6 +625,127 @@ const BAD_CASES: BadCase[] = [
     },
   ],
   [
+    "lambda-permissions-reference-function",
+    "an API Gateway permission naming the api function by its literal name",
+    (s) => {
+      const env = dev(s);
+      const permission = env.api.node
+        .findAll()
+        .find((c) => c instanceof LambdaPermission) as LambdaPermission;
+      permission.addOverride("function_name", env.functions.api.functionName);
+      return { stack: env, offender: addressOf(permission) };
+    },
+  ],
+  [
+    "lambda-permissions-reference-function",
+    "a permission whose qualifier is the alias name as a literal",
+    (s) => {
+      const env = dev(s);
+      const permission = env.api.node
+        .findAll()
+        .find(
+          (c) => c instanceof LambdaPermission && c.node.id === "invoke-post-predict",
+        ) as LambdaPermission;
+      permission.addOverride("qualifier", "live");
+      return { stack: env, offender: addressOf(permission) };
+    },
+  ],
+  [
+    "database-code-after-migrations",
+    "the api function without its dependency on the migration run",
+    (s) => {
+      const env = dev(s);
+      // What the function depended on before the fix: its policy and log group, not the migration run.
+      env.functions.api.function.dependsOn = [dependable(env.functions.api.logGroup)];
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "database-code-after-migrations",
+    "the subscriber and its event source mapping without a dependency on the migration run",
+    (s) => {
+      const env = dev(s);
+      env.functions.subscriber.function.dependsOn = [dependable(env.functions.subscriber.logGroup)];
+      env.functions.eventSourceMapping.dependsOn = [];
+      return { stack: env, offender: addressOf(env.functions.eventSourceMapping) };
+    },
+  ],
+  [
+    "vpc-endpoints-have-callers",
+    "an SQS interface endpoint in prd, where only the Lambda service polls the queue",
+    (s) => {
+      const env = prd(s);
+      const bad = new VpcEndpoint(env, "bad-endpoint", {
+        vpcId: env.network.vpc.id,
+        serviceName: `com.amazonaws.${env.config.region}.sqs`,
+        vpcEndpointType: "Interface",
+        subnetIds: env.network.privateSubnets.map((subnet) => subnet.id),
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+    ["prd"],
+  ],
+  [
+    "vpc-endpoints-have-callers",
+    "a CloudWatch Logs endpoint, which function logging never uses",
+    (s) => {
+      const env = prd(s);
+      const bad = new VpcEndpoint(env, "bad-endpoint", {
+        vpcId: env.network.vpc.id,
+        serviceName: `com.amazonaws.${env.config.region}.logs`,
+        vpcEndpointType: "Interface",
+        subnetIds: env.network.privateSubnets.map((subnet) => subnet.id),
+      });
+      return { stack: env, offender: addressOf(bad) };
+    },
+    ["prd"],
+  ],
+  [
+    "data-api-only-where-used",
+    "the Data API enabled on a cluster whose functions use the pg driver",
+    (s) => {
+      const env = dev(s);
+      env.database.cluster.addOverride("enable_http_endpoint", true);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+  ],
+  [
+    "read-only-roles-deny-data-reads",
+    "a second ReadOnlyAccess role without the data-read denies",
+    (s) => {
+      const bad = new IamRole(s.bootstrap, "bad-role", {
+        name: "github-sml-auditor",
+        assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+      });
+      new IamRolePolicyAttachment(s.bootstrap, "bad-attachment", {
+        role: bad.name,
+        policyArn: GITHUB_ROLE_MANAGED_POLICIES.plan,
+      });
+      return { stack: s.bootstrap, offender: addressOf(bad) };
+    },
+  ],
+  [
+    "read-only-roles-deny-data-reads",
+    "the plan role denying S3 object reads everywhere but another bucket",
+    (s) => {
+      const other = new S3Bucket(s.bootstrap, "other-bucket", { bucket: "someone-elses-data" });
+      const policy = s.bootstrap.node
+        .findAll()
+        .find((c) => c instanceof IamRolePolicy && c.node.id === "plan-deny-data-reads") as IamRolePolicy;
+      policy.addOverride(
+        "policy",
+        policyDocument(s.bootstrap, "bad-deny-doc", [
+          {
+            effect: "Deny",
+            actions: ["s3:GetObject", "s3:GetObjectVersion"],
+            notResources: [`${other.arn}/*`],
+          },
+        ]).json,
+      );
+      return { stack: s.bootstrap, offender: addressOf(s.bootstrap.planRole) };
+    },
+  ],
+  [
     "safe-to-change-types-documented",
     "a resource type without a row in the replacement table",
     (s) => {
@@ -745,6 +881,30 @@ const BAD_CASES: BadCase[] = [
       const env = dev(s);
       env.functions.migrationInvocation.addOverride("triggers.clusterResourceId", undefined);
       return { stack: env, offender: addressOf(env.functions.migrationInvocation) };
+    },
+  ],
+  [
+    "statement-timeout-below-function-timeout",
+    "an API statement timeout equal to the API function's timeout (the stuck query outlives the function)",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride(
+        "environment.variables.DB_STATEMENT_TIMEOUT_MS",
+        String(env.config.functions.api.timeoutSeconds * 1000),
+      );
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "statement-timeout-below-function-timeout",
+    "a subscriber without a statement timeout",
+    (s) => {
+      const env = dev(s);
+      env.functions.subscriber.function.addOverride(
+        "environment.variables.DB_STATEMENT_TIMEOUT_MS",
+        undefined,
+      );
+      return { stack: env, offender: addressOf(env.functions.subscriber.function) };
     },
   ],
 ];

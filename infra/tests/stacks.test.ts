@@ -7,6 +7,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SHARED_CONFIG } from "../src/config";
 import { BOOTSTRAP_LOCAL_STATE, GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
+import { decide, resolveStatements } from "./support/iam-eval";
 import { REPO_ROOT } from "./support/paths";
 import {
   bodyOf,
@@ -189,7 +190,9 @@ describe("bootstrap stack", () => {
     ).toEqual([expect.objectContaining({ policy_arn: GITHUB_ROLE_MANAGED_POLICIES.plan })]);
     const inline = resourcesOf(bootstrap.json, "aws_iam_role_policy")
       .map(([, p]) => p)
-      .find((p) => p.role === ref("aws_iam_role", b.planRole.friendlyUniqueId, "id"));
+      .find(
+        (p) => p.role === ref("aws_iam_role", b.planRole.friendlyUniqueId, "id") && p.name === "state-lock",
+      );
     expect(statementsOf(bootstrap.json, inline?.policy)).toEqual([
       expect.objectContaining({
         actions: ["s3:PutObject", "s3:DeleteObject"],
@@ -198,6 +201,59 @@ describe("bootstrap stack", () => {
         ],
       }),
     ]);
+  });
+
+  it("lets the plan role read configuration and its state, but no object, log event, message or secret value", () => {
+    // ReadOnlyAccess (AWS managed policy reference) allows these data reads on every resource; the plan role's
+    // explicit Denies must win (IAM user guide, "Policy evaluation logic").
+    const readOnlyAccess = [
+      {
+        effect: "Allow",
+        actions: ["s3:Get*", "s3:List*", "logs:Get*", "logs:FilterLogEvents", "logs:StartQuery"],
+        resources: ["*"],
+      },
+      {
+        effect: "Allow",
+        actions: [
+          "secretsmanager:GetSecretValue",
+          "sqs:ReceiveMessage",
+          "ssm:GetParameter*",
+          "ecr:BatchGetImage",
+        ],
+        resources: ["*"],
+      },
+    ];
+    const stateArn = `arn:aws:s3:::${SHARED_CONFIG.state.bucket}`;
+    const planPolicies = resourcesOf(bootstrap.json, "aws_iam_role_policy")
+      .map(([, p]) => p)
+      .filter((p) => p.role === ref("aws_iam_role", b.planRole.friendlyUniqueId, "id"))
+      .flatMap((p) =>
+        resolveStatements(statementsOf(bootstrap.json, p.policy), (text) =>
+          text.replace(ref("aws_s3_bucket", b.stateBucket.friendlyUniqueId, "arn"), stateArn),
+        ),
+      );
+    const decision = (action: string, resource: string) =>
+      decide([...readOnlyAccess, ...planPolicies], { action, resource });
+    expect(decision("s3:GetObject", `${stateArn}/serverless-ml-api/sml-prd/terraform.tfstate`)).toBe("allow");
+    expect(decision("s3:GetBucketPolicy", "arn:aws:s3:::any-bucket")).toBe("allow");
+    expect(decision("logs:GetLogGroupFields", "arn:aws:logs:eu-west-1:123456789012:log-group:x")).toBe(
+      "allow",
+    );
+    expect(decision("s3:GetObject", "arn:aws:s3:::customer-data/export.csv")).toBe("deny");
+    expect(decision("s3:GetObjectVersion", "arn:aws:s3:::customer-data/export.csv")).toBe("deny");
+    for (const action of [
+      "logs:GetLogEvents",
+      "logs:FilterLogEvents",
+      "logs:StartQuery",
+      "secretsmanager:GetSecretValue",
+      "sqs:ReceiveMessage",
+      "ssm:GetParameter",
+      "ecr:BatchGetImage",
+    ])
+      expect([action, decision(action, "arn:aws:service:eu-west-1:123456789012:anything")]).toEqual([
+        action,
+        "deny",
+      ]);
   });
 
   it("outputs the bucket, the OIDC provider and every role ARN", () => {

@@ -47,6 +47,17 @@ function isTextual(contentType: string | undefined): boolean {
   );
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The body as text, or undefined when its bytes are not UTF-8. */
+function strictUtf8(body: Buffer): string | undefined {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
 /** API Gateway's own error shape (`{"message": ...}`), used where it answers without a function. */
 function gatewayError(statusCode: number, message: string): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) };
@@ -63,7 +74,8 @@ export interface EventInput {
   readonly method: string;
   /** Path plus query string, as on the request line. */
   readonly url: string;
-  readonly headers: IncomingMessage["headers"];
+  /** `req.headersDistinct`: every value of a repeated header (`req.headers` keeps only the first of some). */
+  readonly headers: IncomingMessage["headers"] | IncomingMessage["headersDistinct"];
   readonly body: Buffer;
   readonly sourceIp: string;
   readonly requestId: string;
@@ -79,8 +91,10 @@ export function toApiGatewayEvent(input: EventInput): APIGatewayProxyEventV2 {
   const rawPath = queryStart === -1 ? input.url : input.url.slice(0, queryStart);
   const rawQueryString = queryStart === -1 ? "" : input.url.slice(queryStart + 1);
 
-  // Repeated headers and query parameters are joined with commas; cookies move to their own array.
-  const headers: Record<string, string> = {};
+  // Repeated headers and query parameters are joined with commas; cookies move to their own array. The maps
+  // are built with Object.fromEntries, which makes `__proto__` an own key as JSON.parse of API Gateway's event
+  // does; assigning it to a plain object would set the prototype instead and the parameter would vanish.
+  const headerEntries = new Map<string, string>();
   let cookies: string[] | undefined;
   for (const [name, value] of Object.entries(input.headers)) {
     if (value === undefined) continue;
@@ -91,18 +105,22 @@ export function toApiGatewayEvent(input: EventInput): APIGatewayProxyEventV2 {
         .split(";")
         .map((c) => c.trim())
         .filter(Boolean);
-    else headers[lower] = joined;
+    else headerEntries.set(lower, joined);
   }
+  const headers: Record<string, string> = Object.fromEntries(headerEntries);
   let queryStringParameters: Record<string, string> | undefined;
   if (rawQueryString) {
-    queryStringParameters = {};
+    const params = new Map<string, string>();
     for (const [key, value] of new URLSearchParams(rawQueryString)) {
-      const previous = queryStringParameters[key];
-      queryStringParameters[key] = previous === undefined ? value : `${previous},${value}`;
+      const previous = params.get(key);
+      params.set(key, previous === undefined ? value : `${previous},${value}`);
     }
+    queryStringParameters = Object.fromEntries(params);
   }
   const hasBody = input.body.length > 0;
-  const textual = isTextual(headers["content-type"]);
+  // Bytes that are not UTF-8 go base64-encoded, so the function judges the bytes the client sent; decoding them
+  // as text here would turn them into U+FFFD, a valid character the API would store.
+  const text = hasBody && isTextual(headers["content-type"]) ? strictUtf8(input.body) : undefined;
   const host = headers.host ?? "127.0.0.1";
   return {
     version: "2.0",
@@ -133,8 +151,8 @@ export function toApiGatewayEvent(input: EventInput): APIGatewayProxyEventV2 {
       time: gatewayTime(now),
       timeEpoch: now.getTime(),
     },
-    ...(hasBody ? { body: textual ? input.body.toString("utf8") : input.body.toString("base64") } : {}),
-    isBase64Encoded: hasBody && !textual,
+    ...(hasBody ? { body: text ?? input.body.toString("base64") } : {}),
+    isBase64Encoded: hasBody && text === undefined,
   };
 }
 
@@ -186,7 +204,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       else if (size > DRAIN_LIMIT_BYTES) req.destroy();
     });
     req.on("end", () => (size > limit ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
-    req.on("error", reject);
+    // A client that goes away mid-body makes the request emit `error` ("aborted") before `close`: that is the
+    // client's doing, not a failure of the gateway.
+    req.on("error", (err) =>
+      reject(req.complete ? err : new ClientAbortedError("client aborted", { cause: err })),
+    );
     req.on("close", () => {
       if (!req.complete) reject(new ClientAbortedError());
     });
@@ -209,7 +231,19 @@ export interface LocalApiGateway {
 }
 
 export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalApiGateway> {
+  // Responses not yet written, so that a stop can tell each one to close its connection.
+  const inFlight = new Set<ServerResponse>();
+  let stopping = false;
   const server = createServer((req, res) => {
+    if (stopping) {
+      // A request on a connection that was open when the stop began: not taken, and the client is told so
+      // (it never reached a function, so a retry elsewhere is safe).
+      res.setHeader("connection", "close");
+      send(res, gatewayError(503, "Service Unavailable"), randomUUID());
+      return;
+    }
+    inFlight.add(res);
+    res.on("close", () => inFlight.delete(res));
     handle(req, res, options.functions).catch((err: unknown) => {
       log.error("local API gateway failed to answer", { error: err as Error });
       if (!res.headersSent) send(res, gatewayError(500, "Internal Server Error"), randomUUID());
@@ -229,8 +263,13 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   return {
     url: `http://${options.host}:${port}`,
     server,
+    // Keep-alive clients keep sending on their open connections after server.close(), so without this the
+    // grace would end by cutting requests whose work (a publish) was done and the client would not know. Every
+    // response still to be written says `Connection: close`, new requests are refused, in-flight ones finish.
     stop: (graceMs) =>
       new Promise<void>((resolve) => {
+        stopping = true;
+        for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(force);
@@ -266,7 +305,10 @@ async function handle(
       return;
     }
     // Nobody is left to answer.
-    if (err instanceof ClientAbortedError) return;
+    if (err instanceof ClientAbortedError) {
+      log.info("client closed the connection before sending the whole body", { requestId, method, path });
+      return;
+    }
     throw err;
   }
   const fn = functions[route.target];
@@ -277,7 +319,7 @@ async function handle(
   const event = toApiGatewayEvent({
     method,
     url,
-    headers: req.headers,
+    headers: req.headersDistinct,
     body,
     sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1",
     requestId,

@@ -10,7 +10,7 @@ import { loadConfig as loadApiConfig } from "@sml/app-api/src/config";
 import { loadConfig as loadSubscriberConfig } from "@sml/app-subscriber/src/config";
 import { createSubscriberFunction } from "@sml/app-subscriber/src/subscriber-function";
 import { ENV } from "@sml/contracts/env";
-import { FUNCTIONS, type FunctionName, METRICS_NAMESPACE } from "@sml/contracts/functions";
+import { FUNCTIONS, type FunctionName, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
 import { createPredictionHandler, defaultModelDir } from "@sml/model-container/prediction-function";
 import { dbConfigFromEnv } from "@sml/users-db";
 import type { HttpFunction } from "./api-gateway";
@@ -36,6 +36,9 @@ export function functionEnvironment(
     [ENV.topicArn]: e.topicArn,
     [ENV.dbDriver]: "pg",
     [ENV.databaseUrl]: e.databaseUrl,
+    // In Lambda each concurrent invocation is its own instance with its own connection; here one process serves
+    // them all, and one shared connection would queue a health check behind a slow query.
+    [ENV.dbMaxConnections]: String(LOCAL_CONNECTIONS_PER_FUNCTION),
     [ENV.modelDir]: inherited[ENV.modelDir] ?? resolve(e.repoRoot, "model-container/model"),
     AWS_ENDPOINT_URL: e.awsEndpoint,
     AWS_REGION: e.region,
@@ -46,6 +49,24 @@ export function functionEnvironment(
     POWERTOOLS_TRACE_ENABLED: "false",
     POWERTOOLS_METRICS_DISABLED: inherited.POWERTOOLS_METRICS_DISABLED ?? "true",
     POWERTOOLS_METRICS_NAMESPACE: inherited.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+  };
+}
+
+/** Connections each function's pool may open locally: the dev API's reserved concurrency. */
+export const LOCAL_CONNECTIONS_PER_FUNCTION = 10;
+
+/**
+ * The variables the infrastructure sets per function (infra/src/constructs/functions.ts), over the shared ones:
+ * its service name and its statement timeout, below its own timeout.
+ */
+function ownEnvironment(
+  name: FunctionName,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string | undefined> {
+  return {
+    ...env,
+    POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
+    [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(FUNCTIONS[name].timeoutSeconds)),
   };
 }
 
@@ -99,13 +120,9 @@ export async function loadFunctions(
   region: string,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<LoadedFunctions> {
-  const api = createApiFunction(
-    loadApiConfig({ ...env, POWERTOOLS_SERVICE_NAME: FUNCTIONS.api.serviceName }),
-    dbConfigFromEnv(env),
-  );
-  const subscriber = createSubscriberFunction(
-    loadSubscriberConfig({ ...env, POWERTOOLS_SERVICE_NAME: FUNCTIONS.subscriber.serviceName }),
-  );
+  const apiEnv = ownEnvironment("api", env);
+  const api = createApiFunction(loadApiConfig(apiEnv), dbConfigFromEnv(apiEnv));
+  const subscriber = createSubscriberFunction(loadSubscriberConfig(ownEnvironment("subscriber", env)));
   const predict = await prediction(region);
   return {
     api: { identity: localIdentity("api", region), handler: api },

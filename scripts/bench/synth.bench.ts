@@ -61,7 +61,13 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "sml-synth-baseline-"));
   const baselineApp = join(scratch, "one-resource-app.js");
   writeFileSync(baselineApp, ONE_RESOURCE_APP);
-  const nodeEnv = { CHECKPOINT_DISABLE: "1", NODE_PATH: join(repoRoot, "node_modules") };
+  const nodeEnv = {
+    CHECKPOINT_DISABLE: "1",
+    NODE_PATH: join(repoRoot, "node_modules"),
+    // The alarm e-mail is required at synth (infra/README.md, "Alarm e-mail"); the timing does not depend on it.
+    SML_ALARM_EMAIL_DEV: process.env.SML_ALARM_EMAIL_DEV ?? "sml-dev-alarms@bench.serverless-ml-api.org",
+    SML_ALARM_EMAIL_PRD: process.env.SML_ALARM_EMAIL_PRD ?? "sml-prd-alarms@bench.serverless-ml-api.org",
+  };
   const node = process.execPath;
   const cdktf = join(repoRoot, "node_modules/.bin/cdktf");
   try {

@@ -164,3 +164,53 @@ export function runScriptForShellcheck(script: string): string {
   const body = script.replace(/\$\{\{[^}]*\}\}/g, "GITHUB_EXPRESSION");
   return `#!/usr/bin/env bash\nset -eo pipefail\n${body}`;
 }
+
+const CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials";
+
+const mintsOidcTokens = (job: WorkflowJob): boolean =>
+  typeof job.permissions === "object" && job.permissions["id-token"] === "write";
+
+const requestsCredentials = (job: WorkflowJob): boolean =>
+  mintsOidcTokens(job) || (job.steps ?? []).some((s) => s.uses?.startsWith(`${CREDENTIALS_ACTION}@`));
+
+const runsScript = (step: WorkflowStep, script: string): boolean => step.run?.includes(script) ?? false;
+
+/** Every job a job waits for, directly or through other jobs. */
+function upstreamJobs(workflow: Workflow, id: string, seen = new Set<string>()): Set<string> {
+  const needs = workflow.jobs[id]?.needs;
+  for (const need of typeof needs === "string" ? [needs] : (needs ?? [])) {
+    if (seen.has(need)) continue;
+    seen.add(need);
+    upstreamJobs(workflow, need, seen);
+  }
+  return seen;
+}
+
+/**
+ * Jobs that can obtain AWS credentials before `gateScript` has passed: a job is gated when it waits for a job
+ * that runs the gate and can obtain no credentials itself, or when the gate is a step of its own before the
+ * credentials step and the job mints no OIDC token earlier. Returns one finding per ungated job.
+ */
+export function credentialGateFindings(workflow: Workflow, gateScript: string): string[] {
+  const findings: string[] = [];
+  for (const [id, job] of Object.entries(workflow.jobs)) {
+    if (!requestsCredentials(job)) continue;
+    const gatedByJob = [...upstreamJobs(workflow, id)].some((need) => {
+      const gate = workflow.jobs[need];
+      return (
+        gate !== undefined &&
+        !requestsCredentials(gate) &&
+        gate.environment === undefined &&
+        (gate.steps ?? []).some((s) => runsScript(s, gateScript))
+      );
+    });
+    const steps = job.steps ?? [];
+    const gateStep = steps.findIndex((s) => runsScript(s, gateScript));
+    const credentialStep = steps.findIndex((s) => s.uses?.startsWith(`${CREDENTIALS_ACTION}@`));
+    // Within one job the OIDC token is requested by the credentials step, so the order of the steps decides.
+    const gatedByStep = gateStep >= 0 && credentialStep >= 0 && gateStep < credentialStep;
+    if (!gatedByJob && !gatedByStep)
+      findings.push(`job ${id} can request AWS credentials before ${gateScript} has passed`);
+  }
+  return findings;
+}

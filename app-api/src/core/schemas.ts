@@ -7,8 +7,10 @@
  *   font and of the client's string encoding). Rejected: unpaired UTF-16 surrogates (they cannot be stored as
  *   UTF-8), control characters (C0, C1, DEL, line/paragraph separators), bidirectional embedding/override/isolate
  *   controls (used to spoof how a name reads), and names with no visible character (only zero-width or
- *   combining marks). Right-to-left scripts, zero-width joiners inside a name and emoji are accepted.
- * - `email`: trimmed, at most 254 characters (RFC 5321 path limit), zod's email rule (ASCII addresses; an
+ *   combining marks, default-ignorable code points such as the Hangul fillers, or the blank Braille pattern).
+ *   Right-to-left scripts, zero-width joiners inside a name and emoji are accepted.
+ * - `email`: trimmed, at most 254 characters (RFC 5321 path limit) with at most 64 before the @ (RFC 5321
+ *   local-part limit), zod's email rule (ASCII addresses; an
  *   internationalised domain must be sent in its punycode form). Its case is kept as sent: uniqueness is
  *   case-insensitive in the database, and the local part is case-sensitive by RFC.
  *
@@ -20,6 +22,7 @@ import * as z from "zod";
 
 export const NAME_MAX_CODE_POINTS = USER_LIMITS.nameMaxCodePoints;
 export const EMAIL_MAX_LENGTH = USER_LIMITS.emailMaxLength;
+export const EMAIL_LOCAL_PART_MAX_LENGTH = USER_LIMITS.emailLocalPartMaxLength;
 export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 export const CURSOR_MAX_LENGTH = 512;
@@ -28,8 +31,10 @@ export const CURSOR_MAX_LENGTH = 512;
 const UNPAIRED_SURROGATE = /\p{Cs}/u;
 const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
 const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/u;
-// A visible character is anything but separators, other (format, control...) and combining marks.
-const VISIBLE_CHARACTER = /[^\p{Z}\p{C}\p{M}]/u;
+// A visible character is anything but separators, other (format, control...), combining marks, the code points
+// Unicode marks default-ignorable (rendered as nothing: the Hangul fillers U+115F, U+1160, U+3164, U+FFA0 are
+// letters by category but draw nothing) and the blank Braille pattern U+2800 (a symbol that draws no dots).
+const VISIBLE_CHARACTER = /[^\p{Z}\p{C}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 const codePointLength = (s: string): number => {
   let n = 0;
@@ -62,6 +67,10 @@ const emailSchema = z
     z
       .string()
       .max(EMAIL_MAX_LENGTH, `must be at most ${EMAIL_MAX_LENGTH} characters`)
+      .refine(
+        (email) => email.lastIndexOf("@") <= EMAIL_LOCAL_PART_MAX_LENGTH,
+        `must have at most ${EMAIL_LOCAL_PART_MAX_LENGTH} characters before the @`,
+      )
       .pipe(z.email("must be a valid email address")),
   );
 

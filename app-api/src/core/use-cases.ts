@@ -2,6 +2,7 @@
  * The API's use cases. They take already-validated input (see ./schemas) and talk only to the ports, so the
  * same code runs in Lambda, in the local stack and in tests with fakes.
  */
+import { type AcceptanceClock, createAcceptanceClock } from "./acceptance-clock";
 import { DatabaseUnavailableError, DomainError, NotFoundError, PublishFailedError } from "./errors";
 import type { User, UserPage, UserPublisher, UserRepository } from "./ports";
 import type { ListUsersQuery, NewUser } from "./schemas";
@@ -9,6 +10,8 @@ import type { ListUsersQuery, NewUser } from "./schemas";
 export interface UseCaseDeps {
   readonly repository: UserRepository;
   readonly publisher: UserPublisher;
+  /** Issues each accepted write's ordering key; one per instance (default: the wall clock). */
+  readonly clock?: AcceptanceClock;
   /** How long the health check waits for the database before answering 503. */
   readonly healthTimeoutMs: number;
 }
@@ -18,8 +21,11 @@ export interface UseCaseDeps {
 const PLAUSIBLE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface UseCases {
-  /** Publishes exactly one message; the subscriber writes it. Resolves with the SNS message id. */
-  submitUser(user: NewUser): Promise<{ messageId: string }>;
+  /**
+   * Publishes exactly one message; the subscriber writes it. Resolves with the SNS message id and the write's
+   * ordering key (`acceptedAt`): of several updates of one email, the largest acceptedAt is the one stored.
+   */
+  submitUser(user: NewUser): Promise<{ messageId: string; acceptedAt: string }>;
   listUsers(query: ListUsersQuery): Promise<UserPage>;
   /** Throws NotFoundError for an unknown or malformed id. */
   getUser(id: string): Promise<User>;
@@ -42,10 +48,13 @@ async function read<T>(query: () => Promise<T>): Promise<T> {
 
 export function createUseCases(deps: UseCaseDeps): UseCases {
   const { repository, publisher, healthTimeoutMs } = deps;
+  const clock = deps.clock ?? createAcceptanceClock();
   return {
     async submitUser(user) {
+      const acceptedAt = clock();
       try {
-        return await publisher.publish({ name: user.name, email: user.email });
+        const { messageId } = await publisher.publish({ name: user.name, email: user.email, acceptedAt });
+        return { messageId, acceptedAt };
       } catch (err) {
         throw new PublishFailedError({ cause: err });
       }

@@ -25,13 +25,13 @@ describe("POST /users through SNS (fauxqs)", () => {
     await drainQueue(sqs, queueUrl);
   });
 
-  it("publishes exactly one message whose body is the {name,email} JSON and answers its message id", async () => {
+  it("publishes exactly one message whose body is the {name,email,acceptedAt} JSON and answers its message id", async () => {
     const res = await handler(postUser({ name: " Ada Lovelace ", email: "Ada@Example.com" }));
     expect(res.statusCode).toBe(202);
-    const { messageId } = JSON.parse(res.body);
+    const { messageId, acceptedAt } = JSON.parse(res.body);
     expect(messageId).toEqual(expect.any(String));
     const bodies = await drainQueue(sqs, queueUrl);
-    expect(bodies).toEqual([JSON.stringify({ name: "Ada Lovelace", email: "Ada@Example.com" })]);
+    expect(bodies).toEqual([JSON.stringify({ name: "Ada Lovelace", email: "Ada@Example.com", acceptedAt })]);
   });
 
   it("publishes nothing for any malformed request (a good request after them is the only message)", async () => {
@@ -39,9 +39,10 @@ describe("POST /users through SNS (fauxqs)", () => {
       const res = await handler(httpEvent(bad.request));
       expect(res.statusCode).toBe(bad.status);
     }
-    await handler(postUser({ name: "Sentinel", email: "sentinel@example.com" }));
+    const sentinel = await handler(postUser({ name: "Sentinel", email: "sentinel@example.com" }));
+    const { acceptedAt } = JSON.parse(sentinel.body);
     const bodies = await drainQueue(sqs, queueUrl);
-    expect(bodies).toEqual([JSON.stringify({ name: "Sentinel", email: "sentinel@example.com" })]);
+    expect(bodies).toEqual([JSON.stringify({ name: "Sentinel", email: "sentinel@example.com", acceptedAt })]);
   });
 
   it("answers 503 and publishes nothing when the topic does not exist", async () => {

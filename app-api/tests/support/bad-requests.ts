@@ -30,7 +30,7 @@ export function bodyOfBytes(bytes: number): string {
  * Malformed requests, each with the answer it must get. Shared by the unit suite (fake ports) and the
  * integration suite (SNS via fauxqs, PostgreSQL), which both check that none of them publishes or writes.
  */
-export const BAD_REQUESTS: readonly BadRequest[] = [
+const FIRST_CASES: readonly BadRequest[] = [
   // Broken JSON
   { title: "truncated JSON object", request: post('{"name":"Ada"'), status: 400, code: "INVALID_JSON" },
   { title: "empty body", request: post(""), status: 400, code: "INVALID_JSON" },
@@ -413,6 +413,78 @@ export const BAD_REQUESTS: readonly BadRequest[] = [
     code: "NOT_FOUND",
   },
 ];
+
+/**
+ * Issue 16, findings 1, 3 and 7: what an adversarial probe of the local stack got accepted. Appended, so the
+ * cases above keep their positions.
+ */
+const PROBE_FINDINGS: readonly BadRequest[] = [
+  {
+    // printf '{"name":"a\xff\xfe",...}': a lenient decoder stores "a\ufffd\ufffd".
+    title: "a base64 body whose bytes are not UTF-8 (0xFF 0xFE inside a name)",
+    request: {
+      ...post(
+        Buffer.concat([
+          Buffer.from('{"name":"a'),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('","email":"a@example.com"}'),
+        ]).toString("base64"),
+      ),
+      isBase64Encoded: true,
+    },
+    status: 400,
+    code: "INVALID_JSON",
+    names: "UTF-8",
+  },
+  {
+    title: "a body declared as ISO-8859-1",
+    request: post(JSON.stringify(ok), { "content-type": "application/json; charset=iso-8859-1" }),
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+  },
+  {
+    // API Gateway joins repeated headers with commas (HTTP API payload format 2.0).
+    title: "two Content-Type headers, JSON first",
+    request: post(JSON.stringify(ok), { "content-type": "application/json,text/plain" }),
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+  },
+  {
+    title: "two Content-Type headers, JSON second",
+    request: post(JSON.stringify(ok), { "content-type": "text/plain,application/json" }),
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+  },
+  {
+    title: "a __proto__ query parameter",
+    request: { method: "GET", path: "/users?__proto__=1" },
+    status: 400,
+    code: "VALIDATION_FAILED",
+    names: "__proto__",
+  },
+  ...[
+    ["a name of Hangul fillers (U+3164, U+FFA0)", "\u3164\uffa0"],
+    ["a name of Hangul choseong/jungseong fillers (U+115F, U+1160)", "\u115f\u1160"],
+    ["a name of blank Braille patterns (U+2800)", "\u2800\u2800\u2800"],
+    ["a name of a Mongolian vowel separator and a combining grapheme joiner", "\u180e\u034f"],
+  ].map(([title, name]) => ({
+    title: title as string,
+    request: postJson({ ...ok, name }),
+    status: 400,
+    code: "VALIDATION_FAILED",
+    names: "name",
+  })),
+  {
+    // RFC 5321, 4.5.3.1.1: the local part is at most 64 octets.
+    title: "an email whose local part has 65 characters",
+    request: postJson({ ...ok, email: `${"a".repeat(65)}@example.com` }),
+    status: 400,
+    code: "VALIDATION_FAILED",
+    names: "email",
+  },
+];
+
+export const BAD_REQUESTS: readonly BadRequest[] = [...FIRST_CASES, ...PROBE_FINDINGS];
 
 function postAs(method: string): RequestSpec {
   return { ...postJson(ok), method };

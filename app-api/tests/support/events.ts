@@ -28,10 +28,13 @@ export function httpEvent(spec: RequestSpec): APIGatewayProxyEventV2 {
   const [rawPath = "/", rawQueryString = ""] = spec.path.split(/\?(.*)/s);
   let queryStringParameters = spec.queryStringParameters;
   if (!queryStringParameters && rawQueryString) {
-    queryStringParameters = {};
+    // As JSON.parse of API Gateway's event gives it: every key an own property, `__proto__` included.
+    const params = new Map<string, string>();
     for (const [k, v] of new URLSearchParams(rawQueryString)) {
-      queryStringParameters[k] = k in queryStringParameters ? `${queryStringParameters[k]},${v}` : v;
+      const previous = params.get(k);
+      params.set(k, previous === undefined ? v : `${previous},${v}`);
     }
+    queryStringParameters = Object.fromEntries(params);
   }
   const matchedRouteKey = spec.routeKey ?? gatewayRouteKey(spec.method, rawPath);
   // API Gateway hands the matched route's parameters over, decoded, in `pathParameters`.

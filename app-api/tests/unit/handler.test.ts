@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { ValidationError } from "@sml/contracts/errors";
-import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
+import { ACCEPTED_AT_PATTERN, NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import { createHandler } from "../../src/adapters/http-handler";
 import { bodyOfBytes } from "../support/bad-requests";
 import { httpEvent, json, postUser } from "../support/events";
@@ -21,8 +21,13 @@ describe("POST /users (fake ports)", () => {
     const { handler, publisher, repository } = setup();
     const res = await handler(postUser({ name: "Ada Lovelace", email: "ada@example.com" }));
     expect(res.statusCode).toBe(202);
-    expect(bodyOf(res)).toEqual({ messageId: "msg-1" });
-    expect(publisher.published).toEqual([{ name: "Ada Lovelace", email: "ada@example.com" }]);
+    expect(bodyOf(res)).toEqual({
+      messageId: "msg-1",
+      acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN),
+    });
+    expect(publisher.published).toEqual([
+      { name: "Ada Lovelace", email: "ada@example.com", acceptedAt: bodyOf(res).acceptedAt },
+    ]);
     expect(repository.upserts).toEqual([]);
   });
 
@@ -30,7 +35,9 @@ describe("POST /users (fake ports)", () => {
     const { handler, publisher } = setup();
     const res = await handler(postUser({ name: "  Zoe\u0308 ", email: " Ada@Example.COM\t" }));
     expect(res.statusCode).toBe(202);
-    expect(publisher.published).toEqual([{ name: "Zoë", email: "Ada@Example.COM" }]);
+    expect(publisher.published).toEqual([
+      { name: "Zoë", email: "Ada@Example.COM", acceptedAt: expect.any(String) },
+    ]);
   });
 
   it.each([
@@ -42,7 +49,7 @@ describe("POST /users (fake ports)", () => {
     const { handler, publisher } = setup();
     const res = await handler(postUser({ name, email: "x@example.com" }));
     expect(res.statusCode).toBe(202);
-    expect(publisher.published).toEqual([{ name, email: "x@example.com" }]);
+    expect(publisher.published).toEqual([{ name, email: "x@example.com", acceptedAt: expect.any(String) }]);
   });
 
   it("accepts a body of exactly the byte limit and a charset parameter on the content type", async () => {

@@ -1,4 +1,6 @@
+import { ACCEPTED_AT_PATTERN } from "@sml/contracts/users";
 import { httpStatusOf } from "@sml/lambda-http";
+import { createAcceptanceClock } from "../../src/core/acceptance-clock";
 import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "../../src/core/errors";
 import { createUseCases } from "../../src/core/use-cases";
 import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
@@ -11,11 +13,33 @@ function setup() {
 }
 
 describe("use cases", () => {
-  it("submitUser publishes only name and email and resolves with the message id", async () => {
+  it("submitUser publishes only name, email and the acceptance time, and resolves with the message id and it", async () => {
     const { useCases, publisher } = setup();
     const extra = { name: "Ada", email: "ada@example.com", role: "admin" };
-    await expect(useCases.submitUser(extra)).resolves.toEqual({ messageId: "msg-1" });
-    expect(publisher.published).toEqual([{ name: "Ada", email: "ada@example.com" }]);
+    const accepted = await useCases.submitUser(extra);
+    expect(accepted).toEqual({ messageId: "msg-1", acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN) });
+    expect(publisher.published).toEqual([
+      { name: "Ada", email: "ada@example.com", acceptedAt: accepted.acceptedAt },
+    ]);
+  });
+
+  it("gives updates accepted within one millisecond strictly increasing ordering keys (issue 16, finding 2)", async () => {
+    const { publisher } = setup();
+    // A frozen clock: every submission falls in the same millisecond, as 5-9 of 200 concurrent updates did.
+    const useCases = createUseCases({
+      repository: new InMemoryUserRepository(),
+      publisher,
+      healthTimeoutMs: 50,
+      clock: createAcceptanceClock(() => Date.parse("2026-11-27T12:00:00.000Z")),
+    });
+    const keys: string[] = [];
+    for (let i = 0; i < 1500; i++)
+      keys.push((await useCases.submitUser({ name: `n${i}`, email: "tie@example.com" })).acceptedAt);
+    expect([...keys].sort()).toEqual(keys);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys[0]).toBe("2026-11-27T12:00:00.000000Z");
+    // Past 1000 in one millisecond the key runs ahead of the clock rather than repeating.
+    expect(keys[1000]).toBe("2026-11-27T12:00:00.001000Z");
   });
 
   it("submitUser turns a publisher failure into a 503 PublishFailedError keeping the cause", async () => {

@@ -1,4 +1,4 @@
-import type { UserRepository, UserWrite } from "@sml/contracts/users";
+import { orderingKeyOf, type UserRepository, type UserWrite } from "@sml/contracts/users";
 import { UserStoreUnavailableError } from "./errors";
 
 export interface SaveUsersResult {
@@ -8,14 +8,14 @@ export interface SaveUsersResult {
   readonly superseded: number;
 }
 
-const isNewer = (a: UserWrite, b: UserWrite): boolean =>
-  a.publishedAt.getTime() !== b.publishedAt.getTime()
-    ? a.publishedAt.getTime() > b.publishedAt.getTime()
-    : a.messageId > b.messageId;
+const isNewer = (a: UserWrite, b: UserWrite): boolean => {
+  const [keyA, keyB] = [orderingKeyOf(a), orderingKeyOf(b)];
+  return keyA !== keyB ? keyA > keyB : a.messageId > b.messageId;
+};
 
 /**
  * Stores a batch of user messages with ONE repository call. Messages for the same email (case-insensitive) are
- * merged first, newest publish time winning, the same rule the store applies against stored rows, so the
+ * merged first, the newest ordering key (the API's acceptance time) winning, the same rule the store applies against stored rows, so the
  * outcome does not depend on the order SQS delivered them in.
  */
 export async function saveUsers(

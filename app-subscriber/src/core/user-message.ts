@@ -28,6 +28,16 @@ const StorableUserMessageSchema = UserMessageSchema.extend({
   ),
 });
 
+/** Date.parse alone rolls 2026-02-30 over to March and takes year 0000; PostgreSQL rejects both. */
+function isRealInstant(time: string): boolean {
+  const parsed = new Date(time);
+  return (
+    !time.startsWith("0000") &&
+    !Number.isNaN(parsed.getTime()) &&
+    parsed.toISOString().slice(0, 23) === time.slice(0, 23)
+  );
+}
+
 export interface IncomingUserMessage {
   /** The SNS message id (or the SQS one under raw delivery): same id, same message. */
   readonly messageId: string;
@@ -61,9 +71,14 @@ export function toUserWrite(message: IncomingUserMessage): UserWrite {
   // writes a six-digit year) would fail every message in it, not just this one.
   const year = message.publishedAt.getUTCFullYear();
   if (year < 1 || year > 9999) throw new MalformedMessageError("publish time is outside years 0001..9999");
+  const { acceptedAt } = parsed.data;
+  // Same bound as the publish time: the key is stored as a timestamptz in the same one-statement batch.
+  if (acceptedAt !== undefined && !isRealInstant(acceptedAt))
+    throw new MalformedMessageError("acceptedAt is not a real time in years 0001..9999");
   return {
     messageId: message.messageId,
     publishedAt: message.publishedAt,
+    ...(acceptedAt === undefined ? {} : { acceptedAt }),
     name: parsed.data.name,
     email: parsed.data.email,
   };

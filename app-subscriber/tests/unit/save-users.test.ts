@@ -11,6 +11,16 @@ const w = (email: string, name: string, at: string, messageId = `${email}-${at}`
 });
 
 describe("saveUsers", () => {
+  test("keeps the later acceptance of one millisecond, whatever the message ids (issue 16, finding 2)", async () => {
+    const { users, calls } = fakeUsers();
+    const at = "2026-01-01T00:00:00.000Z";
+    await saveUsers(users, [
+      { ...w("tie@example.com", "later", at, "aaaa"), acceptedAt: "2026-01-01T00:00:00.000002Z" },
+      { ...w("tie@example.com", "earlier", at, "zzzz"), acceptedAt: "2026-01-01T00:00:00.000001Z" },
+    ]);
+    expect(calls[0]?.map((x) => x.name)).toEqual(["later"]);
+  });
+
   test("stores the whole batch with one repository call", async () => {
     const { users, calls } = fakeUsers();
     const result = await saveUsers(users, [

@@ -4,6 +4,20 @@ import { toUserWrite } from "../../src/core/user-message";
 const base = { messageId: "m-1", publishedAt: new Date("2026-01-01T00:00:00.000Z") };
 
 describe("toUserWrite", () => {
+  it("carries the API's acceptance time, the ordering key, and rejects one PostgreSQL cannot store", () => {
+    const body = (acceptedAt: string) =>
+      JSON.stringify({ name: "Ada", email: "ada@example.com", acceptedAt });
+    expect(toUserWrite({ ...base, body: body("2026-01-01T00:00:00.000123Z") }).acceptedAt).toBe(
+      "2026-01-01T00:00:00.000123Z",
+    );
+    for (const bad of [
+      "2026-02-30T00:00:00.000000Z",
+      "0000-01-01T00:00:00.000000Z",
+      "2026-01-01T00:00:00.000Z",
+    ])
+      expect(() => toUserWrite({ ...base, body: body(bad) })).toThrow(MalformedMessageError);
+  });
+
   test("turns a published user message into a write carrying its id and publish time", () => {
     expect(toUserWrite({ ...base, body: JSON.stringify({ name: "Ada", email: "ada@example.com" }) })).toEqual(
       {

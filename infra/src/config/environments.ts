@@ -4,6 +4,9 @@ import type { EnvironmentConfig, EnvironmentName, SharedConfig } from "./types";
 
 const REGION = "eu-west-1";
 
+/** The variable an environment's alarm e-mail is read from at synth: `SML_ALARM_EMAIL_PRD` for prd. */
+export const alarmEmailVariable = (name: EnvironmentName): string => `SML_ALARM_EMAIL_${name.toUpperCase()}`;
+
 /** State, registry and GitHub settings; change `state.bucket` and `githubRepository` in a fork. */
 export const SHARED_CONFIG: SharedConfig = Object.freeze({
   project: "sml",
@@ -68,7 +71,7 @@ const dev: EnvironmentConfig = {
   },
   messaging: DEFAULT_MESSAGING_SETTINGS,
   logRetentionDays: 14,
-  alarmEmail: undefined,
+  alarmEmail: process.env[alarmEmailVariable("dev")],
 };
 
 /** Production: NAT per AZ, endpoints, flow logs, a capacity floor and a reader, protection against deletion. */
@@ -121,7 +124,7 @@ const prd: EnvironmentConfig = {
   // More subscriber instances in prd; each holds one database connection, far below max_connections at 0.5 ACU.
   messaging: Object.freeze({ ...DEFAULT_MESSAGING_SETTINGS, maximumConcurrency: 5 }),
   logRetentionDays: 90,
-  alarmEmail: "oncall@example.com",
+  alarmEmail: process.env[alarmEmailVariable("prd")],
 };
 
 export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = Object.freeze({ dev, prd });

@@ -1,14 +1,22 @@
-import { ENVIRONMENTS, SHARED_CONFIG } from "./environments";
+import { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG } from "./environments";
 import { auroraMaxConnections } from "./slo";
 import type { EnvironmentConfig, EnvironmentName } from "./types";
 
 export * from "./types";
-export { ENVIRONMENTS, SHARED_CONFIG };
+export { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG };
 
 /** Thrown at synth when an environment is unknown or its settings contradict each other (the one config error type). */
 import { ConfigError } from "@sml/contracts/env";
 
 export { ConfigError };
+
+/** Unreserved concurrency Lambda always keeps per account and region; a reservation below it fails. */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
+/** Concurrent executions the environment reserves in its account and region (api + prediction). */
+export function reservedConcurrency(config: EnvironmentConfig): number {
+  return config.functions.apiReservedConcurrency + (config.prediction.reservedConcurrency ?? 0);
+}
 
 /** Connections the migration function holds while Terraform runs it (once per apply that changes migrations). */
 export const MIGRATION_CONNECTIONS = 1;
@@ -16,7 +24,7 @@ export const MIGRATION_CONNECTIONS = 1;
 /**
  * The most database connections the functions can hold at once (one per instance): the API's reserved
  * concurrency, the subscriber's event source mapping `maximumConcurrency` and the migration, against Aurora's
- * `max_connections` at the cluster's maximum capacity.
+ * `max_connections` for the cluster's capacity range (minimum and maximum ACU, see `auroraMaxConnections`).
  */
 export function connectionBudget(config: EnvironmentConfig): {
   readonly api: number;
@@ -33,7 +41,7 @@ export function connectionBudget(config: EnvironmentConfig): {
     subscriber,
     migrate,
     total: api + subscriber + migrate,
-    limit: auroraMaxConnections(config.database.maxAcu),
+    limit: auroraMaxConnections(config.database),
   };
 }
 
@@ -78,7 +86,7 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   const budget = connectionBudget(config);
   if (budget.total >= budget.limit)
     problems.push(
-      `functions.apiReservedConcurrency (${budget.api}) + messaging.maximumConcurrency (${budget.subscriber}) + migration (${budget.migrate}) = ${budget.total} database connections, not below max_connections ${budget.limit} at database.maxAcu ${db.maxAcu}: lower them or raise maxAcu (docs/operations.md, "Scaling limits")`,
+      `functions.apiReservedConcurrency (${budget.api}) + messaging.maximumConcurrency (${budget.subscriber}) + migration (${budget.migrate}) = ${budget.total} database connections, not below max_connections ${budget.limit} at database.minAcu..maxAcu ${db.minAcu}..${db.maxAcu}: lower them, or raise maxAcu (or minAcu to 1 or more, which lifts AWS's 2,000 cap) (docs/operations.md, "Scaling limits")`,
     );
   if (functions.api.timeoutSeconds > 29)
     problems.push("functions.api.timeoutSeconds must be <= 29 (API Gateway's integration limit is 30 s)");
@@ -98,6 +106,28 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   if (problems.length > 0)
     throw new ConfigError(`Invalid environment config in ${where}:\n- ${problems.join("\n- ")}`);
   return config;
+}
+
+/** One address, no spaces; enough to catch a typo or a name where an address belongs. */
+const EMAIL_ADDRESS = /^[^\s@]+@([^\s@]+\.[^\s@]+)$/;
+/** Domains reserved for documentation and tests (RFC 2606, RFC 6761): no mail is ever delivered there. */
+const PLACEHOLDER_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$/i;
+
+/**
+ * The environment's alarm e-mail, or a ConfigError naming the variable to set. Checked when the environment's
+ * stack is built (not in `validateConfig`), so synthesizing one environment needs only its own address.
+ */
+export function requireAlarmEmail(config: EnvironmentConfig): string {
+  const variable = alarmEmailVariable(config.name);
+  const address = config.alarmEmail?.trim() ?? "";
+  const fix = `set ${variable} to the address that should receive ${config.name}'s alarms before \`npm run synth\` or a deploy (infra/README.md, "Alarm e-mail")`;
+  if (address === "") throw new ConfigError(`alarmEmail of ${config.name} is not set: ${fix}.`);
+  const domain = EMAIL_ADDRESS.exec(address)?.[1];
+  if (!domain || PLACEHOLDER_DOMAIN.test(domain))
+    throw new ConfigError(
+      `alarmEmail of ${config.name} ("${address}", from ${variable}) is not a deliverable address (placeholder domains such as example.com never receive mail): ${fix}.`,
+    );
+  return address;
 }
 
 /** The validated config of one environment; an unknown name throws with the list of known ones. */

@@ -101,8 +101,12 @@ export type AlarmSignal =
       readonly namespace: string;
       readonly metricName: string;
       readonly statistic: string;
-      /** What the limit is; the construct computes its value per environment. */
-      readonly limit: "aurora-max-connections";
+      /**
+       * What the limit is; the construct computes its value per environment: Aurora's `max_connections` for the
+       * cluster's capacity range, or the connection budget (what the functions can open at once, one per
+       * instance: `connectionBudget` in infra/src/config/index.ts).
+       */
+      readonly limit: "aurora-max-connections" | "function-connection-budget";
     };
 
 export interface AlarmRule {
@@ -275,6 +279,30 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
     treatMissingData: "notBreaching",
     protects: "api-availability",
   },
+  {
+    // The stacks bound the functions' connections far below max_connections (api reserved concurrency +
+    // subscriber maximumConcurrency + the migration), so the engine cap alone would never fire: this alarm
+    // watches connections against what the functions can open. Near 100 % the api is close to being throttled;
+    // above it, something other than the functions holds connections (a leak, a second pool, a person).
+    key: "aurora-connections-budget",
+    title: "Aurora connections near the functions' connection budget",
+    scope: "database",
+    signal: {
+      kind: "percent-of-limit",
+      namespace: "AWS/RDS",
+      metricName: "DatabaseConnections",
+      statistic: "Maximum",
+      limit: "function-connection-budget",
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: 90,
+    unit: "%",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    treatMissingData: "notBreaching",
+    protects: "api-availability",
+  },
 ]);
 
 /** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
@@ -285,16 +313,29 @@ export function slug(value: string): string {
     .replace(/^-|-$/g, "");
 }
 
-/** Aurora Serverless v2 memory per ACU. */
-const GIB_PER_ACU = 2;
+/** An Aurora Serverless v2 capacity range, in ACUs. */
+export interface AcuRange {
+  readonly minAcu: number;
+  readonly maxAcu: number;
+}
 
 /**
- * Aurora PostgreSQL's default `max_connections` at a given maximum capacity:
- * `LEAST(DBInstanceClassMemory / 9531392, 5000)`, where Serverless v2 sizes memory from the maximum ACU
- * (Aurora user guide, "Maximum connections for Aurora Serverless v2").
+ * Aurora PostgreSQL Serverless v2's default `max_connections` for a capacity range, as AWS documents it
+ * (AWS re:Post, "Working of max_connections for Amazon Aurora PostgreSQL Serverless"; Aurora user guide,
+ * "Aurora Serverless v2 capacity", "Maximum connections for Aurora Serverless v2"):
+ * - it follows the engine default `LEAST(DBInstanceClassMemory/9531392, 5000)`, with memory sized from the
+ *   maximum ACU. DBInstanceClassMemory is less than 2 GiB per ACU; this models it through AWS's two published
+ *   values on that line: 189 connections at a maximum of 1 ACU and 3,360 at 16 ACU (about 211.4 per ACU);
+ * - with a minimum of 0 or 0.5 ACU it is capped at 2,000, so any maximum of 16 or more gives 2,000;
+ * - with a minimum of 1 ACU or more: 3,360 at a maximum of 16, 5,000 at 32 or more.
+ * `max_connections` is a static parameter: a new capacity range takes effect after an instance reboot
+ * (docs/operations.md, "Scaling limits").
  */
-export function auroraMaxConnections(maxCapacityAcu: number): number {
-  return Math.min(Math.floor((maxCapacityAcu * GIB_PER_ACU * 1024 ** 3) / 9531392), 5000);
+export function auroraMaxConnections({ minAcu, maxAcu }: AcuRange): number {
+  const [atOneAcu, atSixteenAcu] = [189, 3360];
+  const memoryFormula = atOneAcu + Math.floor(((maxAcu - 1) * (atSixteenAcu - atOneAcu)) / 15);
+  const cap = minAcu < 1 ? 2000 : 5000;
+  return Math.min(memoryFormula, cap);
 }
 
 const COMPARISON_SYMBOL: Record<ComparisonOperator, string> = {
@@ -310,6 +351,11 @@ const SCOPE_LABEL: Record<AlarmScope, string> = {
   database: "Aurora cluster",
 };
 
+const LIMIT_LABEL: Record<Extract<AlarmSignal, { kind: "percent-of-limit" }>["limit"], string> = {
+  "aurora-max-connections": "max_connections of the capacity range",
+  "function-connection-budget": "the functions' connection budget",
+};
+
 function describeSignal(signal: AlarmSignal): string {
   switch (signal.kind) {
     case "metric":
@@ -317,7 +363,7 @@ function describeSignal(signal: AlarmSignal): string {
     case "ratio":
       return `100 x \`${signal.numeratorMetric}\` / \`${signal.denominatorMetric}\` (${signal.namespace}; 0 below ${signal.minimumDenominator} requests)`;
     case "percent-of-limit":
-      return `100 x ${signal.namespace} \`${signal.metricName}\` ${signal.statistic} / max_connections at max ACU`;
+      return `100 x ${signal.namespace} \`${signal.metricName}\` ${signal.statistic} / ${LIMIT_LABEL[signal.limit]}`;
   }
 }
 

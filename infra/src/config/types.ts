@@ -24,10 +24,10 @@ export interface NetworkConfig {
   /** NAT layout, see {@link NatMode}. The biggest fixed network cost. */
   readonly natMode: NatMode;
   /**
-   * Interface VPC endpoints (SNS, SQS, Secrets Manager, ECR api/dkr, CloudWatch Logs, X-Ray, plus the RDS Data
-   * API when that driver is on) and a free S3 gateway endpoint, so AWS API calls stay off the NAT gateway and the
-   * internet. Costs ~$7.30/month per service per AZ (~$102/month for the 7 services in 2 AZs, ~$117 with the
-   * RDS Data API endpoint) + $0.01/GB.
+   * Interface VPC endpoints for the AWS APIs that code inside the VPC calls (SNS, Secrets Manager, X-Ray, plus the
+   * RDS Data API when that driver is on), so those calls stay off the NAT gateway and the internet. SQS polling,
+   * logs and image pulls are the Lambda service's, outside the VPC: no endpoint. Costs ~$7.30/month per service
+   * per AZ (~$44/month for the 3 services in 2 AZs, ~$58 with the RDS Data API endpoint) + $0.01/GB.
    */
   readonly vpcEndpoints: boolean;
   /** VPC flow logs (all traffic) to CloudWatch Logs. Costs $0.50/GB ingested (vended-log pricing) + storage. */
@@ -157,7 +157,11 @@ export interface EnvironmentConfig {
   readonly messaging: MessagingSettings;
   /** CloudWatch Logs retention of every log group (function, API access, flow logs). Storage ~$0.03/GB-month. */
   readonly logRetentionDays: number;
-  /** Where the alarms (observability construct) send email; `undefined` creates no subscription. Free. */
+  /**
+   * Where the alarms (observability construct) send e-mail. Required, and never in the code: read at synth from
+   * `SML_ALARM_EMAIL_<ENV>` (e.g. `SML_ALARM_EMAIL_PRD`); an unset or placeholder address fails the synth of
+   * the environment's stack (`requireAlarmEmail`, infra/README.md "Alarm e-mail"). Free.
+   */
   readonly alarmEmail: string | undefined;
 }
 

@@ -13,6 +13,11 @@ import type { ApiConfig } from "../config";
 
 /** A function API Gateway invokes: its name, the ARN to invoke, and the alias (qualifier) if any. */
 export interface ApiTarget {
+  /**
+   * A reference to the function's name (`function.functionName`), never the literal: a permission naming a
+   * literal has no dependency on its function, so Terraform may create it first (the provider retries a missing
+   * function for about 5 minutes, then fails the apply) and a replaced function loses it.
+   */
   readonly functionName: string;
   readonly invokeArn: string;
   readonly qualifier?: string;

@@ -14,6 +14,8 @@ export const POSTGRES_PORT = 5432;
 
 /** `16.10` -> `16`: the PostgreSQL major of an Aurora PostgreSQL engine version (the parameter group family). */
 export const postgresMajor = (engineVersion: string): string => engineVersion.split(".")[0] as string;
+/** The RDS engine of the cluster (also what the deploy preflight asks `describe-db-engine-versions` about). */
+export const AURORA_ENGINE = "aurora-postgresql";
 
 export interface DatabaseProps {
   readonly namePrefix: string;
@@ -26,7 +28,8 @@ export interface DatabaseProps {
 /**
  * Aurora PostgreSQL Serverless v2 in the private subnets. RDS generates the master password and keeps it in
  * Secrets Manager (no password in code, config or state); TLS is forced by the cluster parameter group; the
- * Data API is on for the `data-api` driver and for operators. Only the functions' security group reaches 5432.
+ * Data API is on only with the `data-api` driver, the one caller that uses it (an open SQL path over HTTPS that
+ * nothing uses is attack surface). Only the functions' security group reaches 5432.
  */
 export class Database extends Construct {
   readonly cluster: RdsCluster;
@@ -96,14 +99,14 @@ export class Database extends Construct {
 
     this.cluster = new RdsCluster(this, "cluster", {
       clusterIdentifier: this.clusterIdentifier,
-      engine: "aurora-postgresql",
+      engine: AURORA_ENGINE,
       engineMode: "provisioned",
       engineVersion: config.engineVersion,
       databaseName: config.databaseName,
       masterUsername: "sml_admin",
       manageMasterUserPassword: true,
       storageEncrypted: true,
-      enableHttpEndpoint: true,
+      enableHttpEndpoint: config.driver === "data-api",
       port: POSTGRES_PORT,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [this.securityGroup.id],

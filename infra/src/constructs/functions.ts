@@ -4,12 +4,18 @@ import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { ENV } from "@sml/contracts/env";
-import { FUNCTIONS, METRICS_NAMESPACE, type ZipFunctionName, zipBundleFile } from "@sml/contracts/functions";
-import { AssetType, TerraformAsset } from "cdktf";
+import {
+  FUNCTIONS,
+  METRICS_NAMESPACE,
+  statementTimeoutMsFor,
+  type ZipFunctionName,
+  zipBundleFile,
+} from "@sml/contracts/functions";
+import { AssetType, dependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { Database } from "./database";
-import { type PolicyStatement, RDS_DATA_API_ACTIONS } from "./iam";
+import { type PolicyStatement, RDS_DATA_API_ACTIONS, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { Messaging } from "./messaging";
 import type { MigrationSet } from "./migrations";
 import type { Network } from "./network";
@@ -106,7 +112,12 @@ export class Functions extends Construct {
       ...config.functions.api,
       // Each instance holds one database connection: without a cap, only the stage throttle bounds them.
       reservedConcurrency: config.functions.apiReservedConcurrency,
-      environment: { ...common("api"), ...databaseEnv, [ENV.topicArn]: messaging.topic.arn },
+      environment: {
+        ...common("api"),
+        ...databaseEnv,
+        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.api.timeoutSeconds)),
+        [ENV.topicArn]: messaging.topic.arn,
+      },
       vpc,
       logRetentionDays: config.logRetentionDays,
       statements: [
@@ -127,19 +138,21 @@ export class Functions extends Construct {
       code: zipCode(this, "subscriber", props.bundleRoot),
       memoryMb: config.functions.subscriber.memoryMb,
       timeoutSeconds: messaging.settings.subscriberTimeoutSeconds,
-      environment: { ...common("subscriber"), ...databaseEnv },
+      environment: {
+        ...common("subscriber"),
+        ...databaseEnv,
+        [ENV.dbStatementTimeoutMs]: String(
+          statementTimeoutMsFor(messaging.settings.subscriberTimeoutSeconds),
+        ),
+      },
       vpc,
       logRetentionDays: config.logRetentionDays,
       statements: [
         {
           sid: "ConsumeUsersQueue",
           effect: "Allow",
-          actions: [
-            "sqs:ReceiveMessage",
-            "sqs:DeleteMessage",
-            "sqs:ChangeMessageVisibility",
-            "sqs:GetQueueAttributes",
-          ],
+          // Used by the event source mapping (the Lambda service polls), not by the subscriber's code.
+          actions: SQS_EVENT_SOURCE_ACTIONS,
           resources: [messaging.queue.arn],
         },
         ...databaseAccess,
@@ -162,7 +175,11 @@ export class Functions extends Construct {
       description: FUNCTIONS.migrate.description,
       code: zipCode(this, "migrate", props.bundleRoot),
       ...config.functions.migrate,
-      environment: { ...common("migrate"), ...databaseEnv },
+      environment: {
+        ...common("migrate"),
+        ...databaseEnv,
+        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.migrate.timeoutSeconds)),
+      },
       vpc,
       logRetentionDays: config.logRetentionDays,
       statements: databaseAccess,
@@ -180,5 +197,11 @@ export class Functions extends Construct {
       },
       dependsOn: [database.writer, ...database.access, this.migrate.function, ...network.egress],
     });
+
+    // Code that reads or writes the database goes live only after this apply's migrations ran: a new version of
+    // the api or subscriber, or a new event source mapping (which starts polling at once), never meets the old
+    // schema. Schema changes are expand/contract for that reason (docs/operations.md, "Schema changes").
+    for (const resource of [this.api.function, this.subscriber.function, this.eventSourceMapping])
+      resource.dependsOn = [...(resource.dependsOn ?? []), dependable(this.migrationInvocation)];
   }
 }

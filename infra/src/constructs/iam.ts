@@ -60,6 +60,30 @@ export const RDS_DATA_API_ACTIONS = [
   "rds-data:RollbackTransaction",
 ];
 
+/** What Lambda needs to write a function's logs to its log group. */
+export const FUNCTION_LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
+
+/** What an SQS event source mapping needs from the function's role to poll, delete and extend messages. */
+export const SQS_EVENT_SOURCE_ACTIONS = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:ChangeMessageVisibility",
+  "sqs:GetQueueAttributes",
+];
+
+/**
+ * Actions of a function's role that the Lambda service exercises on the function's behalf, from outside the
+ * function's VPC: shipping its logs, polling an SQS event source, attaching its ENIs. A VPC endpoint for these
+ * services carries none of that traffic (AWS Lambda Developer Guide, "Lambda execution role", "Using Lambda
+ * with Amazon SQS" and "Giving Lambda functions access to resources in an Amazon VPC"), so they do not make a
+ * function a caller of the service.
+ */
+export const LAMBDA_SERVICE_SIDE_ACTIONS: readonly string[] = Object.freeze([
+  ...FUNCTION_LOG_ACTIONS,
+  ...SQS_EVENT_SOURCE_ACTIONS,
+  ...VPC_NETWORK_INTERFACE_ACTIONS,
+]);
+
 export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = Object.freeze([
   ...XRAY_ACTIONS,
   ...VPC_NETWORK_INTERFACE_ACTIONS,

@@ -46,16 +46,14 @@ export function subnetCidr(cidr: string, newBits: number, index: number): string
   return `${bytes.join(".")}/${newPrefix}`;
 }
 
-/** Interface endpoints for every AWS API the VPC functions call (service name suffixes). */
-export const INTERFACE_ENDPOINT_SERVICES = [
-  "sns",
-  "sqs",
-  "secretsmanager",
-  "ecr.api",
-  "ecr.dkr",
-  "logs",
-  "xray",
-];
+/**
+ * Interface endpoints for the AWS APIs that code inside the VPC calls: SNS (the api publishes), Secrets Manager
+ * (the database secret) and X-Ray (the X-Ray daemon runs in each execution environment, so traces leave through
+ * the function's network). No SQS, CloudWatch Logs or ECR endpoint: the Lambda service polls the queue, ships
+ * the logs and pulls images itself, outside the VPC, and the prediction function is not in the VPC. A policy
+ * rule ties every endpoint to a permission some in-VPC function's code uses.
+ */
+export const INTERFACE_ENDPOINT_SERVICES = ["sns", "secretsmanager", "xray"];
 
 /**
  * VPC across two AZs: a public subnet per AZ (NAT gateways only), a private subnet per AZ (functions, Aurora),
@@ -201,16 +199,6 @@ export class Network extends Construct {
           }),
         );
       }
-      // Gateway endpoints are free; ECR serves image layers from S3.
-      this.endpoints.push(
-        new VpcEndpoint(this, "endpoint-s3", {
-          vpcId: this.vpc.id,
-          serviceName: `com.amazonaws.${props.region}.s3`,
-          vpcEndpointType: "Gateway",
-          routeTableIds: privateRoutes.map((rt) => rt.id),
-          tags: name("endpoint-s3"),
-        }),
-      );
     }
 
     this.egress.push(...this.endpoints);

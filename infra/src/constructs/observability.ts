@@ -12,7 +12,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
-import { ALARM_RULES, type AlarmRule, auroraMaxConnections } from "../config/slo";
+import { ALARM_RULES, type AlarmRule } from "../config/slo";
 
 /** A function to watch: a short key for alarm names (`api`) and the deployed function name. */
 export interface WatchedFunction {
@@ -33,20 +33,23 @@ export interface ObservabilityProps {
   /** Name (not URL) of the subscriber's source queue and of its dead-letter queue. */
   readonly queueName: string;
   readonly deadLetterQueueName: string;
-  /** Aurora cluster identifier and its maximum capacity, which sets max_connections. */
+  /** Aurora cluster identifier. */
   readonly databaseClusterIdentifier: string;
-  readonly databaseMaxCapacityAcu: number;
-  /** Address that receives alarm notifications; no subscription when absent. */
-  readonly alarmEmail?: string;
   /** `prevent_destroy` on the alarm key (environment config `preventDestroy`). */
   readonly preventDestroy?: boolean;
+  /** Aurora's `max_connections` for the cluster's capacity range (`auroraMaxConnections`). */
+  readonly databaseMaxConnections: number;
+  /** The most connections the functions can open at once (`connectionBudget(config).total`). */
+  readonly databaseConnectionBudget: number;
+  /** Address that receives alarm notifications (required: an alarm nobody receives protects nothing). */
+  readonly alarmEmail: string;
   /** Alarm rules; defaults to the project's SLO definition (infra/src/config/slo.ts). */
   readonly rules?: readonly AlarmRule[];
 }
 
 /**
- * The SLOs of docs/slo.md as CloudWatch alarms, an encrypted SNS topic they notify (with an optional email
- * subscription), and one dashboard for the environment.
+ * The SLOs of docs/slo.md as CloudWatch alarms, an encrypted SNS topic they notify (with the environment's
+ * alarm e-mail subscribed), and one dashboard for the environment.
  */
 export class Observability extends Construct {
   readonly alarmTopic: SnsTopic;
@@ -112,13 +115,11 @@ export class Observability extends Construct {
       ],
     });
     new SnsTopicPolicy(this, "alarm-topic-policy", { arn: this.alarmTopic.arn, policy: topicPolicy.json });
-    if (props.alarmEmail) {
-      new SnsTopicSubscription(this, "alarm-email", {
-        topicArn: this.alarmTopic.arn,
-        protocol: "email",
-        endpoint: props.alarmEmail,
-      });
-    }
+    new SnsTopicSubscription(this, "alarm-email", {
+      topicArn: this.alarmTopic.arn,
+      protocol: "email",
+      endpoint: props.alarmEmail,
+    });
 
     const alarms: CloudwatchMetricAlarm[] = [];
     for (const rule of props.rules ?? ALARM_RULES) {
@@ -239,7 +240,10 @@ function alarmMetric(
         ],
       };
     case "percent-of-limit": {
-      const limit = auroraMaxConnections(props.databaseMaxCapacityAcu);
+      const limit =
+        signal.limit === "aurora-max-connections"
+          ? props.databaseMaxConnections
+          : props.databaseConnectionBudget;
       return {
         metricQuery: [
           {

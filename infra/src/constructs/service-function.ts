@@ -6,6 +6,7 @@ import { LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
 import type { TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import {
+  FUNCTION_LOG_ACTIONS,
   type PolicyStatement,
   policyDocument,
   serviceTrust,
@@ -66,7 +67,7 @@ export class ServiceFunction extends Construct {
       {
         sid: "OwnLogGroup",
         effect: "Allow",
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        actions: FUNCTION_LOG_ACTIONS,
         resources: [`${this.logGroup.arn}:*`],
       },
       {

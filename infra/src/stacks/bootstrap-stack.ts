@@ -34,12 +34,46 @@ const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
  * - PowerUserAccess (deploy roles): every service the stacks create, but no IAM; the IAM the stacks need is
  *   granted separately, only for the environment's own `sml-<env>-*` roles carrying its permissions boundary,
  *   and explicit denies keep each deploy role out of the other environment (constructs/environment-access.ts).
- * - ReadOnlyAccess (plan role): `terraform plan` refreshes every resource.
+ * - ReadOnlyAccess (plan role): `terraform plan` refreshes every resource; the data reads it also grants are
+ *   denied explicitly (PLAN_ROLE_DENIED_DATA_READS).
  */
 export const GITHUB_ROLE_MANAGED_POLICIES = {
   deploy: "arn:aws:iam::aws:policy/PowerUserAccess",
   plan: "arn:aws:iam::aws:policy/ReadOnlyAccess",
 } as const;
+
+/**
+ * Reads of data, not of configuration, that ReadOnlyAccess grants and `terraform plan` never needs: object
+ * contents (S3 objects outside the state bucket, which plan must read), log events, secret values, parameter
+ * values, queue messages, table items, stream records, image layers. The plan role denies each explicitly; an
+ * explicit Deny wins over the managed policy's Allow (IAM user guide, "Policy evaluation logic").
+ */
+export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
+  "s3:GetObject",
+  "s3:GetObjectVersion",
+  "logs:GetLogEvents",
+  "logs:FilterLogEvents",
+  "logs:StartQuery",
+  "logs:GetQueryResults",
+  "logs:StartLiveTail",
+  "logs:GetLogRecord",
+  "secretsmanager:GetSecretValue",
+  "ssm:GetParameter",
+  "ssm:GetParameters",
+  "ssm:GetParametersByPath",
+  "sqs:ReceiveMessage",
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+  "kinesis:GetRecords",
+  "ecr:BatchGetImage",
+  "ecr:GetDownloadUrlForLayer",
+]);
+
+/** Name of the GitHub deploy role of an environment (`github-sml-deploy-prd`). */
+export const deployRoleName = (shared: SharedConfig, env: EnvironmentName): string =>
+  `github-${shared.project}-deploy-${env}`;
 
 export interface BootstrapStackProps {
   readonly shared: SharedConfig;
@@ -185,6 +219,26 @@ export class BootstrapStack extends BaseStack {
       ]).json,
     });
 
+    new IamRolePolicy(this, "plan-deny-data-reads", {
+      role: this.planRole.id,
+      name: "deny-data-reads",
+      // ReadOnlyAccess reads configuration and data alike; plan needs the configuration and its own state only.
+      policy: policyDocument(this, "plan-deny-data-reads-policy", [
+        {
+          sid: "DenyObjectReadsOutsideTheState",
+          effect: "Deny",
+          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => a.startsWith("s3:")),
+          notResources: [`${this.stateBucket.arn}/*`],
+        },
+        {
+          sid: "DenyDataReads",
+          effect: "Deny",
+          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => !a.startsWith("s3:")),
+          resources: ["*"],
+        },
+      ]).json,
+    });
+
     new TerraformOutput(this, "state_bucket", { value: this.stateBucket.bucket });
     new TerraformOutput(this, "github_oidc_provider_arn", { value: this.oidcProvider.arn });
     new TerraformOutput(this, "plan_role_arn", { value: this.planRole.arn });
@@ -203,7 +257,7 @@ export class BootstrapStack extends BaseStack {
     // Named outside the `sml-<env>-*` pattern it may manage, and denied every change to `github-*` roles, so the
     // role cannot edit its own permissions.
     const role = new IamRole(this, `deploy-role-${env}`, {
-      name: `github-${shared.project}-deploy-${env}`,
+      name: deployRoleName(shared, env),
       description: `cdktf deploy of the ${env} environment and the image registry from GitHub Actions`,
       maxSessionDuration: 3600,
       assumeRolePolicy: trust,

@@ -3,7 +3,8 @@ import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repos
 import { ROUTES } from "@sml/contracts/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig, SharedConfig } from "../config";
+import { connectionBudget, type EnvironmentConfig, requireAlarmEmail, type SharedConfig } from "../config";
+import { auroraMaxConnections } from "../config/slo";
 import { Api } from "../constructs/api";
 import { Database } from "../constructs/database";
 import {
@@ -117,12 +118,14 @@ export class EnvironmentStack extends BaseStack {
       logRetentionDays: config.logRetentionDays,
       preventDestroy: config.preventDestroy,
       targets: {
+        // References, not the names as strings: Terraform then creates each permission after its function
+        // (which waits for Aurora and the migration) and replaces it with the function.
         api: {
-          functionName: this.functions.api.functionName,
+          functionName: this.functions.api.function.functionName,
           invokeArn: this.functions.api.function.invokeArn,
         },
         prediction: {
-          functionName: this.prediction.fn.functionName,
+          functionName: this.prediction.fn.function.functionName,
           invokeArn: this.prediction.alias.invokeArn,
           qualifier: this.prediction.alias.name,
         },
@@ -144,9 +147,10 @@ export class EnvironmentStack extends BaseStack {
       queueName: this.messaging.queueName,
       deadLetterQueueName: this.messaging.deadLetterQueueName,
       databaseClusterIdentifier: this.database.clusterIdentifier,
-      databaseMaxCapacityAcu: config.database.maxAcu,
-      alarmEmail: config.alarmEmail,
       preventDestroy: config.preventDestroy,
+      databaseMaxConnections: auroraMaxConnections(config.database),
+      databaseConnectionBudget: connectionBudget(config).total,
+      alarmEmail: requireAlarmEmail(config),
     });
 
     const output = (name: string, value: string, description: string) =>

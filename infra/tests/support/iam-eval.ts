@@ -2,7 +2,7 @@
  * A small IAM evaluator for synthesized policy documents, so tests can ask "is this request denied / allowed?"
  * instead of comparing JSON. It implements what the app's policies use: Action/Resource wildcards (`*`, `?`),
  * explicit Deny over Allow, and the condition operators StringEquals, StringLike, ArnLike, ArnEquals (a missing
- * key never matches, as in IAM). Not a full IAM simulator: no NotAction/NotResource, no policy variables.
+ * key never matches, as in IAM) and NotResource. Not a full IAM simulator: no NotAction, no policy variables.
  */
 import type { TfJson } from "./synth";
 
@@ -11,6 +11,8 @@ export interface EvalStatement {
   readonly effect: string;
   readonly actions: readonly string[];
   readonly resources: readonly string[];
+  /** NotResource: the statement applies to every resource except these. */
+  readonly notResources?: readonly string[];
   readonly condition?: readonly { test: string; variable: string; values: readonly string[] }[];
 }
 
@@ -55,7 +57,9 @@ export function matches(statement: EvalStatement, request: Request): boolean {
   const context = request.context ?? {};
   return (
     statement.actions.some((a) => glob(a, "i").test(request.action)) &&
-    statement.resources.some((r) => glob(r).test(request.resource)) &&
+    (statement.notResources && statement.notResources.length > 0
+      ? !statement.notResources.some((r) => glob(r).test(request.resource))
+      : statement.resources.some((r) => glob(r).test(request.resource))) &&
     (statement.condition ?? []).every((c) => conditionHolds(c, context))
   );
 }
@@ -87,6 +91,7 @@ export function resolveStatements(
     effect: s.effect ?? "Allow",
     actions: (s.actions ?? []).map(literal),
     resources: (s.resources ?? []).map(literal),
+    notResources: (s.not_resources ?? []).map(literal),
     condition: (s.condition ?? []).map((c: TfJson) => ({
       test: c.test,
       variable: c.variable,

@@ -2,11 +2,13 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
-import { getEnvironmentConfig } from "../../src/config";
+import { ENV } from "@sml/contracts/env";
+import { STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/contracts/functions";
+import { getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
 import { auroraMaxConnections } from "../../src/config/slo";
 import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/environment-access";
-import { WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
-import { GITHUB_ROLE_MANAGED_POLICIES } from "../../src/stacks/bootstrap-stack";
+import { LAMBDA_SERVICE_SIDE_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
+import { GITHUB_ROLE_MANAGED_POLICIES, PLAN_ROLE_DENIED_DATA_READS } from "../../src/stacks/bootstrap-stack";
 import { REPLACEMENT_TABLE } from "./replacement-table";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
@@ -71,6 +73,7 @@ interface Statement {
   effect: string;
   actions: string[];
   resources: string[];
+  notResources: string[];
   principals: { type: string; identifiers: string[] }[];
   conditions: { test: string; variable: string; values: string[] }[];
   sid: string | undefined;
@@ -91,6 +94,7 @@ function statementsOf(
         effect: s.effect ?? "Allow",
         actions: list(s.actions),
         resources: list(s.resources),
+        notResources: list(s.not_resources),
         principals: list(s.principals as TfJson[]).map((p) => ({
           type: p.type,
           identifiers: list(p.identifiers),
@@ -113,6 +117,7 @@ function statementsOf(
         effect: s.Effect ?? "Allow",
         actions: list(s.Action),
         resources: list(s.Resource),
+        notResources: list(s.NotResource),
         principals:
           s.Principal === "*"
             ? [{ type: "*", identifiers: ["*"] }]
@@ -644,7 +649,7 @@ function concurrencyBound(json: TfJson, fn: { address: string; body: TfJson }): 
 const databaseConnectionsBounded: PolicyRule = {
   id: "database-connections-bounded",
   description:
-    "every VPC function's concurrency is bounded, and their sum (one connection per instance) stays below each Aurora cluster's max_connections at its max ACU",
+    "every VPC function's concurrency is bounded, and their sum (one connection per instance) stays below each Aurora cluster's max_connections for its capacity range (AWS's documented Serverless v2 rule)",
   check({ json }) {
     const clusters = all(json, "aws_rds_cluster");
     if (clusters.length === 0) return [];
@@ -666,19 +671,21 @@ const databaseConnectionsBounded: PolicyRule = {
       parts.push(`${fn.address} ${bound}`);
     }
     for (const c of clusters) {
-      const maxAcu = Number(block(c.body.serverlessv2_scaling_configuration)?.max_capacity);
-      if (!(maxAcu > 0)) {
+      const scaling = block(c.body.serverlessv2_scaling_configuration);
+      const maxAcu = Number(scaling?.max_capacity);
+      const minAcu = Number(scaling?.min_capacity);
+      if (!(maxAcu > 0) || !(minAcu >= 0)) {
         violations.push({
           resource: c.address,
-          problem: "no serverlessv2 max_capacity: max_connections unknown",
+          problem: "no serverlessv2 min_capacity/max_capacity: max_connections unknown",
         });
         continue;
       }
-      const limit = auroraMaxConnections(maxAcu);
+      const limit = auroraMaxConnections({ minAcu, maxAcu });
       if (total >= limit)
         violations.push({
           resource: c.address,
-          problem: `functions may hold ${total} connections (${parts.join(" + ")}), not below max_connections ${limit} at ${maxAcu} ACU`,
+          problem: `functions may hold ${total} connections (${parts.join(" + ")}), not below max_connections ${limit} at ${minAcu}..${maxAcu} ACU`,
         });
     }
     return violations;
@@ -976,16 +983,7 @@ const noDependencyCycles: PolicyRule = {
   id: "no-dependency-cycles",
   description: "references and depends_on form no cycle (terraform validate would reject it)",
   check({ json }) {
-    const edges = new Map<string, Set<string>>();
-    for (const group of ["resource", "data"] as const)
-      for (const [type, byName] of Object.entries((json[group] ?? {}) as Record<string, TfJson>))
-        for (const [name, body] of Object.entries(byName)) {
-          const from = `${group === "data" ? "data." : ""}${type}.${name}`;
-          const { "//": _meta, ...rest } = body;
-          const targets = new Set(referencesIn(rest).map((r) => r.address));
-          for (const dep of list(body.depends_on as string[])) targets.add(dep);
-          edges.set(from, targets);
-        }
+    const edges = dependencyGraph(json);
     const state = new Map<string, "visiting" | "done">();
     const violations: Violation[] = [];
     const visit = (node: string, path: string[]) => {
@@ -1000,6 +998,260 @@ const noDependencyCycles: PolicyRule = {
       state.set(node, "done");
     };
     for (const node of edges.keys()) visit(node, []);
+    return violations;
+  },
+};
+
+/** `type.name` -> the addresses it references or depends on (`depends_on`), for ordering questions. */
+function dependencyGraph(json: TfJson): Map<string, Set<string>> {
+  const edges = new Map<string, Set<string>>();
+  for (const group of ["resource", "data"] as const)
+    for (const [type, byName] of Object.entries((json[group] ?? {}) as Record<string, TfJson>))
+      for (const [name, body] of Object.entries(byName)) {
+        const from = `${group === "data" ? "data." : ""}${type}.${name}`;
+        const { "//": _meta, ...rest } = body;
+        const targets = new Set(referencesIn(rest).map((r) => r.address));
+        for (const dep of list(body.depends_on as string[])) targets.add(dep);
+        edges.set(from, targets);
+      }
+  return edges;
+}
+
+/** Everything `from` waits for in an apply (references and depends_on, followed transitively). */
+function upstreamOf(edges: Map<string, Set<string>>, from: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...(edges.get(from) ?? [])];
+  while (stack.length > 0) {
+    const next = stack.pop() as string;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...(edges.get(next) ?? []));
+  }
+  return seen;
+}
+
+/**
+ * Terraform orders a resource after what it references; a literal function name carries no reference. The AWS
+ * provider then may create the permission before the function exists (it retries a missing function for about
+ * 5 minutes, then fails the apply) and does not replace it with a replaced function (Terraform docs, "Resource
+ * dependencies"; hashicorp/terraform-provider-aws, resource aws_lambda_permission).
+ */
+const lambdaPermissionsReferenceFunction: PolicyRule = {
+  id: "lambda-permissions-reference-function",
+  description:
+    "every Lambda permission names its function (and alias qualifier) by reference to a function or alias of the stack, never by a literal name",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const p of all(json, "aws_lambda_permission")) {
+      const value = p.body.function_name;
+      const fn = referenceOf(value);
+      const isTarget =
+        fn &&
+        ((fn.type === "aws_lambda_function" && ["function_name", "arn"].includes(fn.attr)) ||
+          (fn.type === "aws_lambda_alias" && fn.attr === "arn")) &&
+        lookup(json, fn) !== undefined &&
+        value === `\${${fn.address}.${fn.attr}}`;
+      if (!isTarget)
+        violations.push({
+          resource: p.address,
+          problem: `function_name ${JSON.stringify(value)} is not a reference to a function or alias of this stack`,
+        });
+      const qualifier = p.body.qualifier;
+      if (qualifier === undefined) continue;
+      const alias = referenceOf(qualifier, "aws_lambda_alias");
+      const aliasBody = lookup(json, alias);
+      const sameFunction =
+        aliasBody && fn && referencesIn(aliasBody.function_name).some((r) => r.address === fn.address);
+      if (alias?.attr !== "name" || !sameFunction)
+        violations.push({
+          resource: p.address,
+          problem: `qualifier ${JSON.stringify(qualifier)} is not a reference to an alias of the permission's function`,
+        });
+    }
+    return violations;
+  },
+};
+
+/** Functions handed an Aurora cluster (`DB_HOST` / `DB_CLUSTER_ARN`), with the cluster's address. */
+function databaseFunctions(json: TfJson): { address: string; cluster: string }[] {
+  return all(json, "aws_lambda_function").flatMap((f) => {
+    const env = (block(f.body.environment)?.variables ?? {}) as TfJson;
+    const cluster =
+      referenceOf(env.DB_HOST, "aws_rds_cluster") ?? referenceOf(env.DB_CLUSTER_ARN, "aws_rds_cluster");
+    return cluster ? [{ address: f.address, cluster: cluster.address }] : [];
+  });
+}
+
+/**
+ * A function's new code goes live when Terraform updates it; a migration runs when Terraform invokes the
+ * migration function (aws_lambda_invocation). Unless the database's users wait for that invocation, new code can
+ * meet the old schema, and a new event source mapping starts polling at once.
+ */
+const databaseCodeAfterMigrations: PolicyRule = {
+  id: "database-code-after-migrations",
+  description:
+    "every function using an Aurora cluster (other than the migration function), and every event source mapping of one, waits for that cluster's migration invocation",
+  check({ json }) {
+    const edges = dependencyGraph(json);
+    const users = databaseFunctions(json);
+    const invocations = all(json, "aws_lambda_invocation").flatMap((i) => {
+      const target = referenceOf(i.body.function_name, "aws_lambda_function");
+      const cluster = users.find((u) => u.address === target?.address)?.cluster;
+      return target && cluster ? [{ address: i.address, fn: target.address, cluster }] : [];
+    });
+    const migrationFunctions = new Set(invocations.map((i) => i.fn));
+    const violations: Violation[] = [];
+    const check = (address: string, cluster: string, what: string) => {
+      const migrations = invocations.filter((i) => i.cluster === cluster).map((i) => i.address);
+      const upstream = upstreamOf(edges, address);
+      if (migrations.length === 0)
+        violations.push({ resource: address, problem: `${what}: no migration invocation for ${cluster}` });
+      else if (!migrations.some((m) => upstream.has(m)))
+        violations.push({
+          resource: address,
+          problem: `${what} may go live before ${migrations.join(", ")} ran (no reference or depends_on path)`,
+        });
+    };
+    for (const user of users) {
+      if (migrationFunctions.has(user.address)) continue;
+      check(user.address, user.cluster, "uses the database");
+      for (const m of all(json, "aws_lambda_event_source_mapping"))
+        if (referencesIn(m.body.function_name).some((r) => r.address === user.address))
+          check(m.address, user.cluster, `invokes ${user.address}`);
+    }
+    return violations;
+  },
+};
+
+/** Allow statements of the identity policies attached to a role (inline role policies of the stack). */
+function roleAllows(json: TfJson, roleAddress: string): Statement[] {
+  const found: Statement[] = [];
+  for (const p of all(json, "aws_iam_role_policy")) {
+    if (!referencesIn(p.body.role).some((r) => r.address === roleAddress)) continue;
+    for (const s of statementsOf(json, p.body.policy)?.statements ?? [])
+      if (s.effect === "Allow") found.push(s);
+  }
+  return found;
+}
+
+/** The IAM service prefix of an endpoint's AWS service (`com.amazonaws.<region>.ecr.dkr` -> `ecr`). */
+const ENDPOINT_IAM_PREFIX: Readonly<Record<string, string>> = { "ecr.api": "ecr", "ecr.dkr": "ecr" };
+
+/**
+ * A VPC endpoint carries only traffic that starts inside the VPC. Of a function's permissions, those the Lambda
+ * service uses on its behalf (logs, SQS polling, ENIs: LAMBDA_SERVICE_SIDE_ACTIONS) leave from outside the VPC
+ * (AWS Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC", "Using Lambda
+ * with Amazon SQS"); a function outside the VPC uses no endpoint at all. An endpoint no in-VPC code can call is
+ * ~$7.30 per AZ-month for nothing.
+ */
+const vpcEndpointsHaveCallers: PolicyRule = {
+  id: "vpc-endpoints-have-callers",
+  description:
+    "every VPC endpoint's service is one that the code of some in-VPC function may call (a permission of its role beyond what the Lambda service itself uses)",
+  check({ json }) {
+    const callable = new Set<string>();
+    for (const f of all(json, "aws_lambda_function")) {
+      if (!block(f.body.vpc_config)) continue;
+      const role = referenceOf(f.body.role, "aws_iam_role");
+      if (!role) continue;
+      for (const s of roleAllows(json, role.address))
+        for (const action of s.actions)
+          if (!LAMBDA_SERVICE_SIDE_ACTIONS.includes(action)) callable.add(action.split(":")[0] as string);
+    }
+    const violations: Violation[] = [];
+    for (const e of all(json, "aws_vpc_endpoint")) {
+      const service = String(e.body.service_name).replace(/^com\.amazonaws\.[^.]+\./, "");
+      const prefix = ENDPOINT_IAM_PREFIX[service] ?? service;
+      if (!callable.has(prefix))
+        violations.push({
+          resource: e.address,
+          problem: `no function in the VPC may call ${prefix} from its code (callable: ${[...callable].sort().join(", ") || "none"})`,
+        });
+    }
+    return violations;
+  },
+};
+
+/**
+ * The RDS Data API is an HTTPS path to SQL on the cluster (Aurora user guide, "Using the Amazon RDS Data API");
+ * it is callable only with `enable_http_endpoint`, and only by principals allowed `rds-data:*` on the cluster.
+ * On without such a role, it is unused attack surface; a role without the flag cannot use it.
+ */
+const dataApiOnlyWhereUsed: PolicyRule = {
+  id: "data-api-only-where-used",
+  description:
+    "a cluster enables the Data API (enable_http_endpoint) exactly when a role of the stack may call rds-data on it",
+  check({ json }) {
+    const usedOn = new Set<string>();
+    for (const { kind, policy } of policiesIn(json)) {
+      if (kind !== "identity") continue;
+      for (const s of statementsOf(json, policy)?.statements ?? [])
+        if (s.effect === "Allow" && s.actions.some((a) => a.startsWith("rds-data:")))
+          for (const r of referencesIn(s.resources)) if (r.type === "aws_rds_cluster") usedOn.add(r.address);
+    }
+    const violations: Violation[] = [];
+    for (const c of all(json, "aws_rds_cluster")) {
+      const enabled = c.body.enable_http_endpoint === true;
+      if (enabled && !usedOn.has(c.address))
+        violations.push({
+          resource: c.address,
+          problem: "Data API enabled, but no role may call rds-data on it",
+        });
+      if (!enabled && usedOn.has(c.address))
+        violations.push({
+          resource: c.address,
+          problem: "a role may call rds-data on it, but the Data API is off",
+        });
+    }
+    return violations;
+  },
+};
+
+/** Does an action pattern of a statement (`logs:Get*`) cover an action (`logs:GetLogEvents`)? */
+const covers = (pattern: string, action: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(action);
+
+/**
+ * ReadOnlyAccess lets `terraform plan` refresh every resource, but it also reads data: every S3 object, log
+ * event, queue message and secret value in the account. Each role carrying it must deny those data reads
+ * explicitly (an explicit Deny wins over any Allow: IAM user guide, "Policy evaluation logic"), S3 objects
+ * outside the Terraform state bucket included.
+ */
+const readOnlyRolesDenyDataReads: PolicyRule = {
+  id: "read-only-roles-deny-data-reads",
+  description: `every role with ReadOnlyAccess explicitly denies the data reads ${PLAN_ROLE_DENIED_DATA_READS.join(", ")} (S3 objects outside the state bucket)`,
+  check({ json }) {
+    const violations: Violation[] = [];
+    const stateBuckets = new Set(
+      all(json, "aws_s3_bucket")
+        .filter((b) => b.body.bucket === SHARED_CONFIG.state.bucket)
+        .map((b) => b.address),
+    );
+    for (const a of all(json, "aws_iam_role_policy_attachment")) {
+      if (a.body.policy_arn !== GITHUB_ROLE_MANAGED_POLICIES.plan) continue;
+      const role = referenceOf(a.body.role, "aws_iam_role");
+      if (!role) continue;
+      const denies = all(json, "aws_iam_role_policy")
+        .filter((p) => referencesIn(p.body.role).some((r) => r.address === role.address))
+        .flatMap((p) => statementsOf(json, p.body.policy)?.statements ?? [])
+        .filter((s) => s.effect === "Deny" && s.conditions.length === 0);
+      for (const action of PLAN_ROLE_DENIED_DATA_READS) {
+        const deny = denies.find((d) => d.actions.some((p) => covers(p, action)));
+        const everywhere =
+          deny &&
+          (deny.resources.includes("*") ||
+            (action.startsWith("s3:") &&
+              deny.notResources.length > 0 &&
+              deny.notResources.every(
+                (r) => r.endsWith("/*") && referencesIn(r).some((ref) => stateBuckets.has(ref.address)),
+              )));
+        if (!everywhere)
+          violations.push({
+            resource: role.address,
+            problem: `ReadOnlyAccess without an explicit Deny of ${action}${action.startsWith("s3:") ? " outside the state bucket" : ""}`,
+          });
+      }
+    }
     return violations;
   },
 };
@@ -1170,6 +1422,40 @@ const migrationsFollowCluster: PolicyRule = {
   },
 };
 
+/**
+ * A database function's statement timeout ends a stuck query while the function can still answer: below its own
+ * timeout by STATEMENT_TIMEOUT_HEADROOM_MS. Otherwise Lambda stops the function first and API Gateway answers
+ * its bare 503 (HTTP APIs: "If the integration times out, API Gateway returns 503", API Gateway developer guide,
+ * "Working with AWS Lambda proxy integrations for HTTP APIs"). Lambda's timeout defaults to 3 s when unset
+ * (Lambda developer guide, "Configure Lambda function timeout").
+ */
+const statementTimeoutBelowFunctionTimeout: PolicyRule = {
+  id: "statement-timeout-below-function-timeout",
+  description: "every database function has DB_STATEMENT_TIMEOUT_MS below its timeout, with headroom",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const fn of all(json, "aws_lambda_function")) {
+      const variables = (block(fn.body.environment)?.variables ?? {}) as Record<string, unknown>;
+      if (variables[ENV.dbDriver] === undefined) continue;
+      const timeoutMs = Number(fn.body.timeout ?? 3) * 1000;
+      const raw = variables[ENV.dbStatementTimeoutMs];
+      const statementMs = Number(raw);
+      if (raw === undefined || !Number.isInteger(statementMs) || statementMs <= 0) {
+        violations.push({
+          resource: fn.address,
+          problem: `uses the database but ${ENV.dbStatementTimeoutMs} is ${JSON.stringify(raw)}, not a number of ms`,
+        });
+      } else if (statementMs + STATEMENT_TIMEOUT_HEADROOM_MS > timeoutMs) {
+        violations.push({
+          resource: fn.address,
+          problem: `${ENV.dbStatementTimeoutMs} ${statementMs} ms leaves less than ${STATEMENT_TIMEOUT_HEADROOM_MS} ms of its ${timeoutMs} ms timeout`,
+        });
+      }
+    }
+    return violations;
+  },
+};
+
 /** Every rule; the policy tests run each one over every stack. */
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
@@ -1197,11 +1483,17 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   stateBackend,
   bucketsPrivate,
   noDependencyCycles,
+  statementTimeoutBelowFunctionTimeout,
   replacementTableCoversTypes,
   statefulGuarded,
   inUseReplaceable,
   planCleanKnownDiffs,
   migrationsFollowCluster,
+  lambdaPermissionsReferenceFunction,
+  databaseCodeAfterMigrations,
+  vpcEndpointsHaveCallers,
+  dataApiOnlyWhereUsed,
+  readOnlyRolesDenyDataReads,
 ];
 
 export const ruleById = (id: string): PolicyRule => {

@@ -2,6 +2,8 @@
  * The API Gateway (HTTP API, payload 2.0) emulation of the local stack: the event translation without a network,
  * and the routing on 127.0.0.1 with recording functions in place of the handlers (they capture the events).
  */
+import { Agent, request } from "node:http";
+import { connect } from "node:net";
 import type { RouteTarget } from "@sml/contracts/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import {
@@ -11,6 +13,7 @@ import {
   startApiGateway,
   toApiGatewayEvent,
 } from "../../src/api-gateway";
+import { log } from "../../src/log";
 
 const base = {
   method: "get",
@@ -105,6 +108,29 @@ describe("toApiGatewayEvent", () => {
       body: bytes,
     });
     expect(binary).toMatchObject({ body: bytes.toString("base64"), isBase64Encoded: true });
+  });
+
+  test("passes a text body whose bytes are not UTF-8 base64-encoded, byte for byte (issue 16, finding 1)", () => {
+    const bytes = Buffer.concat([Buffer.from('{"name":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const event = toApiGatewayEvent({
+      ...base,
+      url: "/users",
+      headers: { "content-type": "application/json" },
+      body: bytes,
+    });
+    expect(event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(event.body ?? "", "base64")).toEqual(bytes);
+  });
+
+  test("keeps __proto__ as an own query parameter and header, as JSON.parse of AWS's event does (finding 3)", () => {
+    const event = toApiGatewayEvent({
+      ...base,
+      url: "/users?__proto__=1&limit=2",
+      headers: { __proto__: ["x"] } as unknown as Record<string, string[]>,
+      body: Buffer.alloc(0),
+    });
+    expect(Object.keys(event.queryStringParameters ?? {})).toEqual(["__proto__", "limit"]);
+    expect(Object.getPrototypeOf(event.queryStringParameters)).toBe(Object.prototype);
   });
 });
 
@@ -211,5 +237,132 @@ describe("routing (recording functions stand in for the handlers)", () => {
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ message: "Request Entity Too Large" });
     expect(events.api).toEqual([]);
+  });
+});
+
+/** Sends raw bytes on a new connection and resolves with everything the server wrote back. */
+function rawRequest(url: string, request: string): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () => socket.end(request));
+    let answer = "";
+    socket.on("data", (d: Buffer) => {
+      answer += d.toString();
+    });
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
+
+describe("hardening (issue 16)", () => {
+  const events: APIGatewayProxyEventV2[] = [];
+  let gateway: LocalApiGateway;
+  beforeAll(async () => {
+    gateway = await startApiGateway({
+      host: "127.0.0.1",
+      port: 0,
+      functions: {
+        api: {
+          identity: { functionName: "sml-local-api", region: "us-east-1", timeoutSeconds: 5, memoryMB: 128 },
+          handler: async (event) => {
+            events.push(event);
+            return { statusCode: 200, body: "" };
+          },
+        },
+      },
+    });
+  });
+  afterAll(() => gateway.stop(1_000));
+  afterEach(() => jest.restoreAllMocks());
+
+  test("joins two Content-Type headers with a comma, as API Gateway does, whatever their order (finding 3)", async () => {
+    for (const [first, second] of [
+      ["application/json", "text/plain"],
+      ["text/plain", "application/json"],
+    ]) {
+      events.length = 0;
+      const answer = await rawRequest(
+        gateway.url,
+        `POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: ${first}\r\nContent-Type: ${second}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      expect(events.map((e) => e.headers["content-type"])).toEqual([`${first},${second}`]);
+    }
+  });
+
+  test("logs a client that disconnects mid-body at info, not as an error (finding 6)", async () => {
+    const info = jest.spyOn(log, "info");
+    const error = jest.spyOn(log, "error");
+    const { port } = new URL(gateway.url);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), "127.0.0.1", () => {
+        socket.write('POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"name"');
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on("close", () => resolve());
+    });
+    const deadline = Date.now() + 2_000;
+    while (!info.mock.calls.some(([m]) => String(m).includes("client closed")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(info.mock.calls.map(([m]) => m)).toContain(
+      "client closed the connection before sending the whole body",
+    );
+    expect(error).not.toHaveBeenCalled();
+  });
+});
+
+describe("stopping under keep-alive load (issue 16, finding 4)", () => {
+  test("finishes every request a function ran, tells keep-alive clients to close, and takes no new ones", async () => {
+    let ran = 0;
+    const gateway = await startApiGateway({
+      host: "127.0.0.1",
+      port: 0,
+      functions: {
+        api: {
+          identity: { functionName: "sml-local-api", region: "us-east-1", timeoutSeconds: 5, memoryMB: 128 },
+          // A publish that takes a while: once it ran, the client must get its answer.
+          handler: async () => {
+            await new Promise((r) => setTimeout(r, 30));
+            ran += 1;
+            return { statusCode: 202, body: "{}" };
+          },
+        },
+      },
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    let answered202 = 0;
+    let stopped = false;
+    const post = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          `${gateway.url}/users`,
+          { method: "POST", agent, headers: { "content-type": "application/json" } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("error", reject);
+        req.end("{}");
+      });
+    // Eight clients that keep their connections busy, as a load generator does.
+    const clients = Array.from({ length: 8 }, async () => {
+      while (!stopped) {
+        try {
+          if ((await post()) === 202) answered202 += 1;
+        } catch {
+          // Refused or reset: only acceptable for a request no function ran, which the count below checks.
+          if (stopped) return;
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const stopping = gateway.stop(500);
+    await stopping;
+    stopped = true;
+    await Promise.all(clients);
+    agent.destroy();
+    expect(ran).toBeGreaterThan(0);
+    expect(answered202).toBe(ran);
   });
 });

@@ -2,7 +2,7 @@
  * The prediction use case: validates a request, resolves missing distances from the airport table, encodes the
  * whole request and asks the model once.
  */
-import { PayloadTooLargeError, parseWith, ValidationError } from "@sml/contracts/errors";
+import { PayloadTooLargeError, parseWith, validationError } from "@sml/contracts/errors";
 import { z } from "zod";
 import {
   allocateBatch,
@@ -16,6 +16,12 @@ import type { FlightDelayModel } from "./model";
 
 export const MAX_INSTANCES = 1000;
 export const MAX_DISTANCE_MILES = 13000;
+/**
+ * Departure years a flight can have: scheduled airline service began in 1914, and a schedule past 2100 is a typo.
+ * The model reads month, weekday and hour, so a year outside these (0000, 9999) would still get an answer.
+ */
+export const MIN_DEPARTURE_YEAR = 1914;
+export const MAX_DEPARTURE_YEAR = 2100;
 
 /** Shared by the zod schema and the compiled pre-check below, so the two cannot disagree on what a code is. */
 const AIRPORT_CODE = /^[A-Za-z0-9]{3,4}$/;
@@ -135,8 +141,22 @@ function resolveFlight(
     });
     return undefined;
   }
+  if (departure.year < MIN_DEPARTURE_YEAR || departure.year > MAX_DEPARTURE_YEAR) {
+    problems.push({
+      field: `instances.${i}.departure`,
+      message: `must be in the years ${MIN_DEPARTURE_YEAR}..${MAX_DEPARTURE_YEAR} (got ${departure.year})`,
+    });
+    return undefined;
+  }
   const origin = upperCase(instance.origin);
   const destination = upperCase(instance.destination);
+  if (origin === destination) {
+    problems.push({
+      field: `instances.${i}.destination`,
+      message: `must differ from the origin (${origin})`,
+    });
+    return undefined;
+  }
   let distance = instance.distance;
   if (distance === undefined) {
     const from = airports.get(origin);
@@ -156,10 +176,7 @@ function resolveFlight(
 
 function throwProblems(problems: readonly Problem[]): void {
   if (problems.length === 0) return;
-  throw new ValidationError(
-    `Invalid request body: ${problems.map((m) => `${m.field}: ${m.message}`).join("; ")}`,
-    { details: problems },
-  );
+  throw validationError("request body", problems);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DomainError, parseWith } from "@sml/contracts/errors";
+import { DomainError, MAX_ERROR_DETAILS, parseWith } from "@sml/contracts/errors";
 import { httpStatusOf } from "@sml/lambda-http";
 import { initBackend } from "../../src/core/backend";
 import { FlightDelayModel } from "../../src/core/model";
@@ -158,5 +158,49 @@ describe("predictFlightsJson", () => {
         ],
       }),
     );
+  });
+
+  // Issue 16, finding 7: accepted by the probe, each answered with a prediction.
+  it("rejects a flight whose destination is its origin, case-insensitively", () => {
+    const body = { instances: [instance, { ...instance, destination: "sea" }] };
+    expect(outcome(() => predictFlightsJson(model, body))).toEqual(
+      expect.objectContaining({
+        status: 400,
+        details: [{ field: "instances.1.destination", message: expect.stringContaining("origin") }],
+      }),
+    );
+  });
+
+  it.each(["0000-01-13T14:56:00", "9999-01-13T14:56:00", "1903-12-17T10:35:00", "2101-01-01T00:00:00"])(
+    "rejects the departure %s, a year no scheduled flight has",
+    (departure) => {
+      expect(outcome(() => predictFlightsJson(model, { instances: [{ ...instance, departure }] }))).toEqual(
+        expect.objectContaining({
+          status: 400,
+          details: [{ field: "instances.0.departure", message: expect.stringContaining("years") }],
+        }),
+      );
+    },
+  );
+
+  it("answers 1,000 unknown airports with the first problems and a count of the rest, not a 228 KB body", () => {
+    const { distance: _omitted, ...withoutDistance } = instance;
+    const body = {
+      instances: Array.from({ length: 1000 }, (_, i) => ({
+        ...withoutDistance,
+        origin: `Q${String(i).padStart(3, "0")}`,
+      })),
+    };
+    const result = outcome(() => predictFlightsJson(model, body)) as {
+      status: number;
+      message: string;
+      details: { field?: string; message: string }[];
+    };
+    expect(result.status).toBe(400);
+    expect(result.details).toHaveLength(MAX_ERROR_DETAILS + 1);
+    expect(result.details[0]?.field).toBe("instances.0.distance");
+    expect(result.details.at(-1)?.message).toContain(`${1000 - MAX_ERROR_DETAILS} more`);
+    expect(result.message).toContain(`${1000 - MAX_ERROR_DETAILS} more`);
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(8 * 1024);
   });
 });

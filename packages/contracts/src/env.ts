@@ -16,6 +16,13 @@ export const ENV = {
   dbName: "DB_NAME",
   /** The RDS-managed master secret (username/password JSON), read with Powertools Parameters. */
   dbSecretArn: "DB_SECRET_ARN",
+  /** pg driver: `statement_timeout` in ms; the infrastructure sets it below the function's timeout. */
+  dbStatementTimeoutMs: "DB_STATEMENT_TIMEOUT_MS",
+  /**
+   * pg driver: connections per process (default 1: a Lambda instance serves one invocation at a time). The local
+   * stack serves concurrent invocations from one process and sets more, as separate instances would have.
+   */
+  dbMaxConnections: "DB_MAX_CONNECTIONS",
   /** Aurora cluster ARN, for the RDS Data API driver. */
   dbClusterArn: "DB_CLUSTER_ARN",
   /** Folder holding model.json, weights.bin and the feature metadata (default: `model/` beside the bundle). */

@@ -124,3 +124,17 @@ export const LAMBDA_BUNDLE_OPTIONS = Object.freeze({
   mainFields: ["module", "main"],
   logLevel: "warning",
 } as const);
+
+/** The longest a database statement may run (the pg driver's `statement_timeout`) when the function allows it. */
+export const MAX_STATEMENT_TIMEOUT_MS = 10_000;
+/** Time a function keeps after a statement times out: to map the error to its own answer before Lambda stops it. */
+export const STATEMENT_TIMEOUT_HEADROOM_MS = 2_000;
+
+/**
+ * The statement timeout for a function with the given timeout: always below it by the headroom, so a stuck
+ * query ends as the function's own error (a 503 in the API's format), never as Lambda's timeout (API Gateway's
+ * bare `{"message":"Service Unavailable"}`). The infrastructure sets it on every database function.
+ */
+export function statementTimeoutMsFor(functionTimeoutSeconds: number): number {
+  return Math.min(MAX_STATEMENT_TIMEOUT_MS, functionTimeoutSeconds * 1000 - STATEMENT_TIMEOUT_HEADROOM_MS);
+}

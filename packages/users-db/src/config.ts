@@ -1,11 +1,18 @@
 import { ENV, parseEnv, requireEnv } from "@sml/contracts/env";
 import * as z from "zod";
 
+/** pg pool settings; unset values keep the driver's defaults (one connection, 10 s statement timeout). */
+export interface PgPoolSettings {
+  readonly statementTimeoutMs?: number;
+  readonly maxConnections?: number;
+}
+
 /** Which database the functions use, read from the environment (names in @sml/contracts/env). */
 export type DbConfig =
-  | { readonly driver: "pg"; readonly databaseUrl: string }
+  | { readonly driver: "pg"; readonly databaseUrl: string; readonly pool?: PgPoolSettings }
   | {
       readonly driver: "pg";
+      readonly pool?: PgPoolSettings;
       readonly host: string;
       readonly port: number;
       readonly database: string;
@@ -27,6 +34,8 @@ const EnvSchema = z.object({
   [ENV.dbName]: nonEmpty.optional(),
   [ENV.dbSecretArn]: nonEmpty.optional(),
   [ENV.dbClusterArn]: nonEmpty.optional(),
+  [ENV.dbStatementTimeoutMs]: z.coerce.number().int().min(100).optional(),
+  [ENV.dbMaxConnections]: z.coerce.number().int().min(1).max(100).optional(),
 });
 
 /**
@@ -45,8 +54,13 @@ export function dbConfigFromEnv(env: Readonly<Record<string, string | undefined>
       database: requireEnv(e[ENV.dbName], ENV.dbName, why),
     };
   }
+  const poolSettings: PgPoolSettings = {
+    ...(e[ENV.dbStatementTimeoutMs] === undefined ? {} : { statementTimeoutMs: e[ENV.dbStatementTimeoutMs] }),
+    ...(e[ENV.dbMaxConnections] === undefined ? {} : { maxConnections: e[ENV.dbMaxConnections] }),
+  };
+  const pool = Object.keys(poolSettings).length > 0 ? { pool: poolSettings } : {};
   const url = e[ENV.databaseUrl];
-  if (url) return { driver: "pg", databaseUrl: url };
+  if (url) return { driver: "pg", databaseUrl: url, ...pool };
   const why = `required by the pg driver when ${ENV.databaseUrl} is not set`;
   return {
     driver: "pg",
@@ -54,5 +68,6 @@ export function dbConfigFromEnv(env: Readonly<Record<string, string | undefined>
     port: e[ENV.dbPort],
     database: requireEnv(e[ENV.dbName], ENV.dbName, why),
     secretArn: requireEnv(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
+    ...pool,
   };
 }

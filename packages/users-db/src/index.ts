@@ -45,10 +45,18 @@ export function createSqlExecutor(config: DatabaseConfig, deps: DatabaseDeps = {
       );
     case "pg":
       return "databaseUrl" in config
-        ? createPgExecutor({ kind: "url", connectionString: config.databaseUrl }, deps)
+        ? createPgExecutor(
+            {
+              kind: "url",
+              connectionString: config.databaseUrl,
+              ...(config.pool ? { pool: config.pool } : {}),
+            },
+            deps,
+          )
         : createPgExecutor(
             {
               kind: "secret",
+              ...(config.pool ? { pool: config.pool } : {}),
               host: config.host,
               port: config.port,
               database: config.database,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { Pool, type PoolClient, type PoolConfig } from "pg";
+import type { PgPoolSettings } from "./config";
 import type { ClosableSqlExecutor, SqlExecutor, SqlParam, SqlRow } from "./executor";
 
 /**
@@ -14,17 +15,19 @@ export type PgTls = { readonly ca: string | Buffer } | false;
 
 export type PgConnection =
   /** Local and test databases. */
-  | { readonly kind: "url"; readonly connectionString: string }
-  /** Aurora: user and password from the RDS-managed secret, always over verified TLS. */
-  | {
-      readonly kind: "secret";
-      readonly host: string;
-      readonly port: number;
-      readonly database: string;
-      readonly secretArn: string;
-      /** Defaults to the Lambda runtime's CA bundle. */
-      readonly tls?: PgTls;
-    };
+  (
+    | { readonly kind: "url"; readonly connectionString: string }
+    /** Aurora: user and password from the RDS-managed secret, always over verified TLS. */
+    | {
+        readonly kind: "secret";
+        readonly host: string;
+        readonly port: number;
+        readonly database: string;
+        readonly secretArn: string;
+        /** Defaults to the Lambda runtime's CA bundle. */
+        readonly tls?: PgTls;
+      }
+  ) & { readonly pool?: PgPoolSettings };
 
 export interface PgDeps {
   /** Powertools secrets provider; inject one built on a stubbed client in tests. */
@@ -70,14 +73,14 @@ async function readSecret(secretArn: string, deps: PgDeps): Promise<DbSecret> {
 }
 
 /**
- * Pool settings for one Lambda instance: one connection (an instance handles one invocation at a time, and
- * Aurora's connection budget is shared by every instance).
+ * Pool settings for one Lambda instance: one connection unless told otherwise (an instance handles one
+ * invocation at a time, and Aurora's connection budget is shared by every instance).
  */
 async function poolConfig(connection: PgConnection, deps: PgDeps): Promise<PoolConfig> {
   const common: PoolConfig = {
-    max: 1,
+    max: connection.pool?.maxConnections ?? 1,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
+    statement_timeout: connection.pool?.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
     idleTimeoutMillis: 60_000,
     application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? "sml",
   };

@@ -1,5 +1,5 @@
 import { InvalidCursorError } from "@sml/contracts/errors";
-import type { User, UserPage, UserRepository, UserWrite } from "@sml/contracts/users";
+import { orderingKeyOf, type User, type UserPage, type UserRepository, type UserWrite } from "@sml/contracts/users";
 import type { SqlExecutor } from "./executor";
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,8 +50,9 @@ const toUser = (row: UserRow): User => ({
  * The batch upsert, one statement whatever the batch size. The batch travels as one JSON parameter: the Data
  * API has no array parameters, and a single parameter keeps the statement text identical for every batch.
  * DISTINCT ON keeps the newest message per case-folded email; the WHERE on the update applies a message only
- * when it is newer (publish time, then message id) than the one that last changed the row, so redeliveries
- * and late arrivals change nothing. The ORDER BY also makes every batch insert (and so lock) rows in
+ * when it is newer (ordering key, then message id) than the one that last changed the row, so redeliveries
+ * and late arrivals change nothing. `published_at`/`last_published_at` hold the ordering key (orderingKeyOf:
+ * the API's microsecond acceptance time), which timestamptz stores to the microsecond. The ORDER BY also makes every batch insert (and so lock) rows in
  * lower(email) order, so two concurrent batches that share emails cannot deadlock.
  */
 export const UPSERT_USERS_SQL = `WITH batch AS (
@@ -75,7 +76,7 @@ export function upsertUsersParam(writes: readonly UserWrite[]): string {
   return JSON.stringify(
     writes.map((w) => ({
       message_id: w.messageId,
-      published_at: w.publishedAt.toISOString(),
+      published_at: orderingKeyOf(w),
       name: w.name,
       email: w.email,
     })),

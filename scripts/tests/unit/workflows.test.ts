@@ -5,6 +5,7 @@ import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellc
 import {
   callsCommand,
   copiedCommands,
+  credentialGateFindings,
   parseWorkflow,
   permissionFindings,
   readmeCommands,
@@ -231,6 +232,8 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/push-image.sh",
         "scripts/delivery/smoke-user.sh",
         "scripts/delivery/check-queues.sh",
+        "scripts/delivery/check-deploy-ref.sh",
+        "scripts/delivery/preflight.sh",
         "scripts/smoke.sh",
       ]),
     );
@@ -326,6 +329,52 @@ describe("workflow behaviour", () => {
   it("deploy.yml pushes the image context that npm run build writes", () => {
     const push = workflow("deploy.yml").jobs.deploy?.steps?.find((s) => s.run?.includes("push-image.sh"));
     expect(push?.run).toContain(`push-image.sh "$repository_url" "$COMMIT_SHA" ${MODEL_IMAGE_CONTEXT_DIR})`);
+  });
+
+  it("deploy.yml checks the ref (prd: main or a release tag) before any job can request AWS credentials", () => {
+    const deploy = workflow("deploy.yml");
+    expect(credentialGateFindings(deploy, "scripts/delivery/check-deploy-ref.sh")).toEqual([]);
+    const gate = deploy.jobs.gate;
+    expect(gate?.permissions).toEqual({ contents: "read" });
+    const gateStep = gate?.steps?.find((s) => s.run?.includes("check-deploy-ref.sh"));
+    expect(gateStep?.env).toEqual({ ENVIRONMENT: gha("inputs.environment"), REF: gha("inputs.ref") });
+    // The deploy job deploys exactly the commit the gate passed, not the ref again (a branch can move).
+    const checkout = deploy.jobs.deploy?.steps?.find((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with?.ref).toBe(gha("needs.gate.outputs.sha"));
+    expect(gate?.steps?.find((s) => s.uses?.startsWith("actions/checkout@"))?.with).toMatchObject({
+      "fetch-depth": 0,
+    });
+  });
+
+  it("flags a deploy whose gate runs after the credentials or is gone (the check can fail)", () => {
+    const deploy = workflow("deploy.yml");
+    const { gate: _gate, ...withoutGate } = deploy.jobs;
+    expect(credentialGateFindings({ ...deploy, jobs: withoutGate }, "check-deploy-ref.sh")).toEqual([
+      "job deploy can request AWS credentials before check-deploy-ref.sh has passed",
+    ]);
+    const job = deploy.jobs.deploy;
+    if (!job?.steps) throw new Error("deploy.yml has no deploy job");
+    const late = {
+      ...deploy,
+      jobs: {
+        deploy: {
+          ...job,
+          needs: undefined,
+          steps: [...job.steps, { run: 'scripts/delivery/check-deploy-ref.sh "$ENVIRONMENT" "$REF"' }],
+        },
+      },
+    };
+    expect(credentialGateFindings(late, "check-deploy-ref.sh")).toHaveLength(1);
+  });
+
+  it("deploy.yml runs the preflight before anything is built or applied", () => {
+    const runs = (workflow("deploy.yml").jobs.deploy?.steps ?? []).map((s) => s.run ?? s.uses ?? "");
+    const preflight = runs.findIndex((r) => r.includes("scripts/delivery/preflight.sh"));
+    expect(preflight).toBeGreaterThan(
+      runs.findIndex((r) => r.startsWith("aws-actions/configure-aws-credentials@")),
+    );
+    expect(preflight).toBeLessThan(runs.findIndex((r) => /npm run build/.test(r)));
+    expect(preflight).toBeLessThan(runs.findIndex((r) => /cdktf deploy/.test(r)));
   });
 
   it("integration.yml follows deploy.yml by its workflow name", () => {

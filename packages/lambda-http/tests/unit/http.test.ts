@@ -1,4 +1,4 @@
-import { NotFoundError, parseWith, ValidationError } from "@sml/contracts/errors";
+import { MAX_ERROR_DETAILS, NotFoundError, parseWith, ValidationError } from "@sml/contracts/errors";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { z } from "zod";
 import { MethodNotAllowedError, readJsonBody, toHttpResponse } from "../../src";
@@ -26,6 +26,27 @@ describe("readJsonBody", () => {
     expect(readJsonBody(event(b64, "application/json", true), 100)).toEqual({ a: 2 });
   });
 
+  it("answers 400 for base64 bytes that are not UTF-8 instead of storing U+FFFD (issue 16, finding 1)", () => {
+    const bytes = Buffer.concat([Buffer.from('{"a":"x'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const res = errorOf(() => readJsonBody(event(bytes.toString("base64"), "application/json", true), 100));
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).error).toEqual(
+      expect.objectContaining({ code: "INVALID_JSON", message: expect.stringContaining("UTF-8") }),
+    );
+  });
+
+  it("answers 415 for a charset other than UTF-8, and takes utf-8 in any case or quoted", () => {
+    expect(
+      errorOf(() => readJsonBody(event("{}", "application/json; charset=iso-8859-1"), 100)).statusCode,
+    ).toBe(415);
+    expect(readJsonBody(event("{}", 'application/json; Charset="UTF-8"'), 100)).toEqual({});
+  });
+
+  it("answers 415 for two content types joined with a comma, in either order (issue 16, finding 3)", () => {
+    for (const joined of ["application/json,text/plain", "text/plain,application/json"])
+      expect(errorOf(() => readJsonBody(event("{}", joined), 100)).statusCode).toBe(415);
+  });
+
   it("answers 415 for another or a missing content type", () => {
     expect(errorOf(() => readJsonBody(event("{}", "text/plain"), 100)).statusCode).toBe(415);
     expect(errorOf(() => readJsonBody(event("{}"), 100)).statusCode).toBe(415);
@@ -45,6 +66,19 @@ describe("readJsonBody", () => {
 });
 
 describe("parseWith", () => {
+  it("lists at most MAX_ERROR_DETAILS problems and counts the rest (issue 16, finding 7)", () => {
+    const res = errorOf(() =>
+      parseWith(
+        z.array(z.string()),
+        Array.from({ length: 500 }, (_, i) => i),
+      ),
+    );
+    const body = JSON.parse(res.body);
+    expect(body.error.details).toHaveLength(MAX_ERROR_DETAILS + 1);
+    expect(body.error.details.at(-1).message).toBe(`and ${500 - MAX_ERROR_DETAILS} more problems not listed`);
+    expect(body.error.message).toMatch(new RegExp(`; and ${500 - MAX_ERROR_DETAILS} more$`));
+  });
+
   it("names every failing field in message and details", () => {
     const schema = z.strictObject({ name: z.string(), email: z.email() });
     const res = errorOf(() => parseWith(schema, { name: 1, email: "x" }));

@@ -179,6 +179,23 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
       expect((await repo().list({ limit: 5 })).items.map((u) => u.name)).toEqual(["from b"]);
     });
 
+    test("orders writes of one millisecond by their microsecond acceptance time, not by message id (issue 16)", async () => {
+      const same = "2026-01-01T11:00:00.000Z";
+      // The later acceptance has the smaller message id: ordering by id would keep "first".
+      const first = {
+        ...write("micro@example.com", "first", same, "zzzz"),
+        acceptedAt: "2026-01-01T11:00:00.000001Z",
+      };
+      const second = {
+        ...write("micro@example.com", "second", same, "aaaa"),
+        acceptedAt: "2026-01-01T11:00:00.000002Z",
+      };
+      await repo().upsert([second]);
+      await repo().upsert([first]);
+      await repo().upsert([first, second]);
+      expect((await repo().list({ limit: 5 })).items.map((u) => u.name)).toEqual(["second"]);
+    });
+
     test("writes a batch of 250 users with one statement", async () => {
       const counted = counting(target().sql);
       const batch = Array.from({ length: 250 }, (_, i) =>

@@ -1,0 +1,94 @@
+/**
+ * scripts/delivery/check-deploy-ref.sh, the prd gate of deploy.yml, against a real git repository with a main
+ * branch, a feature branch and a release tag (origin/main is what actions/checkout with fetch-depth 0 gives).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const SCRIPT = join(__dirname, "..", "..", "delivery", "check-deploy-ref.sh");
+let repo: string;
+let commits: { main: string; feature: string; hotfix: string };
+
+const git = (...args: string[]) =>
+  execFileSync("git", args, {
+    cwd: repo,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@t",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@t",
+    },
+  }).trim();
+
+function check(environment: string, ref: string, env: Record<string, string> = {}) {
+  try {
+    const stdout = execFileSync(SCRIPT, [environment, ref], {
+      cwd: repo,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, GITHUB_OUTPUT: "", ...env },
+    });
+    return { code: 0, stdout: stdout.trim(), stderr: "" };
+  } catch (err) {
+    const failed = err as { status?: number; stdout?: string; stderr?: string };
+    return { code: failed.status ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+beforeAll(() => {
+  repo = mkdtempSync(join(tmpdir(), "sml-deploy-ref-"));
+  git("init", "-q", "-b", "main");
+  git("commit", "-q", "--allow-empty", "-m", "on main");
+  const main = git("rev-parse", "HEAD");
+  git("update-ref", "refs/remotes/origin/main", main);
+  git("checkout", "-q", "-b", "feature");
+  git("commit", "-q", "--allow-empty", "-m", "not reviewed");
+  const feature = git("rev-parse", "HEAD");
+  git("checkout", "-q", "-b", "release-1.0.1", main);
+  git("commit", "-q", "--allow-empty", "-m", "hotfix");
+  const hotfix = git("rev-parse", "HEAD");
+  git("tag", "v1.0.1");
+  git("checkout", "-q", "main");
+  commits = { main, feature, hotfix };
+});
+afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+describe("scripts/delivery/check-deploy-ref.sh (the prd gate)", () => {
+  it("lets prd deploy main and a commit on main, and prints the commit it checked", () => {
+    expect(check("prd", "main")).toMatchObject({ code: 0, stdout: commits.main });
+    expect(check("prd", commits.main)).toMatchObject({ code: 0, stdout: commits.main });
+  });
+
+  it("lets prd deploy a release tag, even off main", () => {
+    expect(check("prd", "v1.0.1")).toMatchObject({ code: 0, stdout: commits.hotfix });
+  });
+
+  it("refuses a prd deploy of a branch or a commit that is not on main, and says what to do", () => {
+    for (const ref of ["feature", commits.feature, "release-1.0.1"]) {
+      const result = check("prd", ref);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("prd deploys only commits on main or a release tag (v*)");
+      expect(result.stderr).toContain("deploy it to dev");
+    }
+  });
+
+  it("lets dev deploy any commit", () => {
+    expect(check("dev", "feature")).toMatchObject({ code: 0, stdout: commits.feature });
+  });
+
+  it("refuses a ref that does not exist", () => {
+    expect(check("prd", "no-such-branch").stderr).toContain("is not a branch, tag or commit");
+  });
+
+  it("hands the checked commit to the deploy job through GITHUB_OUTPUT", () => {
+    const output = join(repo, "..", `${join(repo).split("/").pop()}-output`);
+    writeFileSync(output, "");
+    check("prd", "main", { GITHUB_OUTPUT: output });
+    expect(readFileSync(output, "utf8")).toBe(`sha=${commits.main}\n`);
+    rmSync(output);
+  });
+});

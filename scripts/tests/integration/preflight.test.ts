@@ -1,0 +1,142 @@
+/**
+ * scripts/delivery/preflight.sh against recorded AWS CLI responses: a fake `aws` first on PATH
+ * (tests/support/fake-aws/aws) replays a response per command, so the script's parsing and its verdicts run for
+ * real while no AWS account is reachable here. The responses follow the AWS CLI's documented output of each
+ * command (fixtures/aws-cli); the numbers the script checks against come from the config.
+ */
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
+
+jest.setTimeout(120_000);
+
+const run = promisify(execFile);
+const REPO_ROOT = join(__dirname, "..", "..", "..");
+const FIXTURES = join(__dirname, "..", "support", "fixtures", "aws-cli");
+const FAKE_AWS = join(__dirname, "..", "support", "fake-aws");
+
+/** A recorded response: a fixture file for stdout, or an error (stderr fixture, exit code 254 as the CLI uses). */
+type Recorded = { readonly stdout: string } | { readonly stderr: string; readonly exitCode: number };
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "sml-preflight-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function record(responses: Record<string, Recorded>): void {
+  for (const [command, response] of Object.entries(responses)) {
+    const target = join(dir, command.replace(" ", "."));
+    mkdirSync(target, { recursive: true });
+    if ("stdout" in response) copyFileSync(join(FIXTURES, response.stdout), join(target, "stdout"));
+    else {
+      copyFileSync(join(FIXTURES, response.stderr), join(target, "stderr"));
+      writeFileSync(join(target, "exit-code"), String(response.exitCode));
+    }
+  }
+}
+
+async function preflight(environment: string) {
+  try {
+    const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/preflight.sh"), [environment], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir },
+    });
+    return { code: 0, stdout, stderr, calls: readFileSync(join(dir, "calls.log"), "utf8") };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", calls: "" };
+  }
+}
+
+const READY: Record<string, Recorded> = {
+  "lambda get-account-settings": { stdout: "lambda.get-account-settings.quota-1000.json" },
+  "rds describe-db-engine-versions": {
+    stdout: "rds.describe-db-engine-versions.aurora-postgresql-16.10.json",
+  },
+  "s3api head-bucket": { stdout: "s3api.head-bucket.found.json" },
+  "sts get-caller-identity": { stdout: "sts.get-caller-identity.deploy-role-prd.json" },
+};
+
+/** What the stacks reserve, computed here from the config as an independent check of the script's number. */
+async function facts(environment: string) {
+  const { stdout } = await run("npx", ["--no-install", "tsx", "infra/src/preflight-facts.ts", environment], {
+    cwd: REPO_ROOT,
+  });
+  return JSON.parse(stdout) as {
+    requiredConcurrencyQuota: number;
+    engineVersion: string;
+    stateBucket: string;
+  };
+}
+
+describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
+  it("passes a ready account, with recorded AWS CLI responses for each check, and asks about the config's values", async () => {
+    record(READY);
+    const result = await preflight("prd");
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("preflight: prd is ready to deploy");
+    const expected = await facts("prd");
+    expect(result.stdout).toContain(`>= ${expected.requiredConcurrencyQuota}`);
+    expect(result.calls).toContain(`--engine aurora-postgresql --engine-version ${expected.engineVersion}`);
+    expect(result.calls).toContain(`head-bucket --bucket ${expected.stateBucket}`);
+  });
+
+  it("refuses a new account's concurrency quota (recorded AWS CLI responses: 10) and says how to raise it", async () => {
+    record({
+      ...READY,
+      "lambda get-account-settings": { stdout: "lambda.get-account-settings.new-account-quota-10.json" },
+    });
+    const result = await preflight("prd");
+    const { requiredConcurrencyQuota } = await facts("prd");
+    // Lambda keeps 100 unreserved: the quota must cover the reservations of both environments plus that.
+    const reserved = 10 + 100 + 50;
+    expect(requiredConcurrencyQuota).toBe(reserved + 100);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`quota in eu-west-1 is 10`);
+    expect(result.stderr).toContain(
+      `request-service-quota-increase --region eu-west-1 --service-code lambda --quota-code L-B99A9384 --desired-value ${requiredConcurrencyQuota}`,
+    );
+    expect(result.stderr).toContain("prd is not ready to deploy (1 problem(s))");
+  });
+
+  it("reports every missing piece at once (recorded AWS CLI responses: no engine version, no bucket, no role)", async () => {
+    record({
+      "lambda get-account-settings": { stdout: "lambda.get-account-settings.quota-1000.json" },
+      "rds describe-db-engine-versions": { stdout: "rds.describe-db-engine-versions.none.json" },
+      "s3api head-bucket": { stderr: "s3api.head-bucket.not-found.stderr", exitCode: 254 },
+      "sts get-caller-identity": { stdout: "sts.get-caller-identity.admin-user.json" },
+      "iam get-role": { stderr: "iam.get-role.no-such-entity.stderr", exitCode: 254 },
+    });
+    const result = await preflight("dev");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("preflight: ok   Lambda concurrency quota 1000");
+    expect(result.stderr).toContain("aurora-postgresql 16.10 is not offered in eu-west-1");
+    expect(result.stderr).toContain("set database.engineVersion in infra/src/config/environments.ts");
+    expect(result.stderr).toContain("state bucket serverless-ml-api-tfstate does not exist");
+    expect(result.stderr).toContain("bootstrap the account first");
+    expect(result.stderr).toContain("deploy role github-sml-deploy-dev does not exist");
+    expect(result.stderr).toContain("dev is not ready to deploy (3 problem(s))");
+  });
+
+  it("accepts the deploy role by IAM when run by hand as another principal (recorded AWS CLI responses)", async () => {
+    record({
+      ...READY,
+      "sts get-caller-identity": { stdout: "sts.get-caller-identity.admin-user.json" },
+      "iam get-role": { stdout: "sts.get-caller-identity.admin-user.json" },
+    });
+    const result = await preflight("dev");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("deploy role github-sml-deploy-dev exists");
+  });
+
+  it("fails on an unknown environment with the config's message", async () => {
+    record(READY);
+    const result = await preflight("staging");
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('Unknown environment "staging"');
+  });
+});
