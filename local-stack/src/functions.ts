@@ -10,7 +10,12 @@ import { loadConfig as loadApiConfig } from "@sml/app-api/src/config";
 import { loadConfig as loadSubscriberConfig } from "@sml/app-subscriber/src/config";
 import { createSubscriberFunction } from "@sml/app-subscriber/src/subscriber-function";
 import { ENV } from "@sml/contracts/env";
-import { FUNCTIONS, type FunctionName, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
+import {
+  FUNCTIONS,
+  type FunctionName,
+  METRICS_NAMESPACE,
+  statementTimeoutMsFor,
+} from "@sml/contracts/functions";
 import { createPredictionHandler, defaultModelDir } from "@sml/model-container/prediction-function";
 import { dbConfigFromEnv } from "@sml/users-db";
 import type { HttpFunction } from "./api-gateway";

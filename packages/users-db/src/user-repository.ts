@@ -1,5 +1,11 @@
 import { InvalidCursorError } from "@sml/contracts/errors";
-import { orderingKeyOf, type User, type UserPage, type UserRepository, type UserWrite } from "@sml/contracts/users";
+import {
+  orderingKeyOf,
+  type User,
+  type UserPage,
+  type UserRepository,
+  type UserWrite,
+} from "@sml/contracts/users";
 import type { SqlExecutor } from "./executor";
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
