@@ -12,10 +12,31 @@ export const ENV = {
   dbHost: "DB_HOST",
   dbPort: "DB_PORT",
   dbName: "DB_NAME",
-  /** The RDS-managed master secret (username/password JSON), read with Powertools Parameters. */
+  /**
+   * The RDS-managed master secret (username/password JSON), read with Powertools Parameters: the migration
+   * function's credentials (and the data-api driver's, which takes only secrets).
+   */
   dbSecretArn: "DB_SECRET_ARN",
+  /**
+   * The function's own least-privilege database user (created by migration 0002), logged in with IAM database
+   * authentication; the pg driver uses it instead of a secret.
+   */
+  dbUser: "DB_USER",
+  /**
+   * How long (ms) the pg driver keeps retrying a new connection the database does not accept yet (a paused
+   * Aurora cluster resuming); unset = one try. Must stay below the function's timeout.
+   */
+  dbConnectDeadlineMs: "DB_CONNECT_DEADLINE_MS",
+  /** Region Lambda runs in (set by the runtime); IAM tokens are signed for it. */
+  awsRegion: "AWS_REGION",
   /** Aurora cluster ARN, for the RDS Data API driver. */
   dbClusterArn: "DB_CLUSTER_ARN",
   /** Folder holding model.json, weights.bin and the feature metadata (default: `model/` beside the bundle). */
   modelDir: "MODEL_DIR",
 } as const;
+
+/**
+ * How long the pg driver waits for one connection attempt. A connect retry (DB_CONNECT_DEADLINE_MS) may start
+ * its last attempt just before its deadline, so a function's timeout must exceed deadline + this.
+ */
+export const PG_CONNECT_TIMEOUT_MS = 5_000;

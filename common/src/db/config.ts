@@ -2,7 +2,7 @@ import * as z from "zod";
 import { ENV } from "../env";
 
 /** Which database the functions use, read from the environment (names in ../env.ts). */
-export type DbConfig =
+export type DbConfig = (
   | { readonly driver: "pg"; readonly databaseUrl: string }
   | {
       readonly driver: "pg";
@@ -12,11 +12,24 @@ export type DbConfig =
       readonly secretArn: string;
     }
   | {
+      readonly driver: "pg";
+      readonly host: string;
+      readonly port: number;
+      readonly database: string;
+      /** Database user logged in with IAM database authentication. */
+      readonly user: string;
+      readonly region: string;
+    }
+  | {
       readonly driver: "data-api";
       readonly clusterArn: string;
       readonly secretArn: string;
       readonly database: string;
-    };
+    }
+) & {
+  /** pg driver: keep retrying a connection the database does not accept yet for this long (ms). */
+  readonly connectDeadlineMs?: number;
+};
 
 export class DbConfigError extends Error {
   constructor(message: string) {
@@ -34,6 +47,9 @@ const EnvSchema = z.object({
   [ENV.dbName]: nonEmpty.optional(),
   [ENV.dbSecretArn]: nonEmpty.optional(),
   [ENV.dbClusterArn]: nonEmpty.optional(),
+  [ENV.dbUser]: nonEmpty.optional(),
+  [ENV.dbConnectDeadlineMs]: z.coerce.number().int().min(0).max(900_000).optional(),
+  [ENV.awsRegion]: nonEmpty.optional(),
 });
 
 function required(value: string | undefined, name: string, why: string): string {
@@ -43,8 +59,10 @@ function required(value: string | undefined, name: string, why: string): string 
 
 /**
  * Parses the database settings at cold start. The pg driver uses DATABASE_URL when set (local, tests) and
- * otherwise DB_HOST/DB_PORT/DB_NAME with the RDS-managed secret DB_SECRET_ARN; the data-api driver needs
- * DB_CLUSTER_ARN, DB_SECRET_ARN and DB_NAME. A missing or invalid variable throws with its name.
+ * otherwise DB_HOST/DB_PORT/DB_NAME with either DB_USER (IAM database authentication, region AWS_REGION) or the
+ * RDS-managed secret DB_SECRET_ARN, never both; DB_CONNECT_DEADLINE_MS makes it wait for a resuming database.
+ * The data-api driver needs DB_CLUSTER_ARN, DB_SECRET_ARN and DB_NAME. A missing or invalid variable throws
+ * with its name.
  */
 export function dbConfigFromEnv(env: Record<string, string | undefined> = process.env): DbConfig {
   const parsed = EnvSchema.safeParse(env);
@@ -64,14 +82,36 @@ export function dbConfigFromEnv(env: Record<string, string | undefined> = proces
       database: required(e[ENV.dbName], ENV.dbName, why),
     };
   }
+  const deadline = e[ENV.dbConnectDeadlineMs];
+  const retry = deadline === undefined ? {} : { connectDeadlineMs: deadline };
   const url = e[ENV.databaseUrl];
-  if (url) return { driver: "pg", databaseUrl: url };
+  if (url) return { driver: "pg", databaseUrl: url, ...retry };
   const why = `required by the pg driver when ${ENV.databaseUrl} is not set`;
-  return {
-    driver: "pg",
+  const server = {
+    driver: "pg" as const,
     host: required(e[ENV.dbHost], ENV.dbHost, why),
     port: e[ENV.dbPort],
     database: required(e[ENV.dbName], ENV.dbName, why),
-    secretArn: required(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
+    ...retry,
   };
+  const user = e[ENV.dbUser];
+  const secretArn = e[ENV.dbSecretArn];
+  if (user !== undefined && secretArn !== undefined) {
+    throw new DbConfigError(
+      `Set only one of ${ENV.dbUser} (IAM database authentication) and ${ENV.dbSecretArn} (password from the secret) for the pg driver`,
+    );
+  }
+  if (user !== undefined) {
+    return {
+      ...server,
+      user,
+      region: required(e[ENV.awsRegion], ENV.awsRegion, `IAM tokens for ${ENV.dbUser} are signed for a region`),
+    };
+  }
+  if (secretArn === undefined) {
+    throw new DbConfigError(
+      `Missing environment variable ${ENV.dbUser} or ${ENV.dbSecretArn} (${why}: the database user for IAM authentication, or the secret)`,
+    );
+  }
+  return { ...server, secretArn };
 }
