@@ -40,30 +40,17 @@ export class MigrationError extends Error {
 /**
  * Splits a migration into statements, because the RDS Data API and PGlite's parameterised `query` run one
  * statement per call. Rule for migration authors: end every statement with `;` at the end of a line, and keep
- * `;` out of the middle of lines that end a statement. Inside a dollar-quoted body (`DO $$ ... $$;`, `$tag$`)
- * nothing splits, so PL/pgSQL blocks may end lines with `;`.
+ * `;` out of the middle of lines that end a statement (no dollar-quoted bodies that need it).
  */
 export function splitStatements(sql: string): string[] {
-  const text = sql
+  const withoutComments = sql
     .split("\n")
     .filter((line) => !line.trimStart().startsWith("--"))
     .join("\n");
-  const statements: string[] = [];
-  const boundary = /\$[A-Za-z_]*\$|;[ \t]*(?:\r?\n|$)/g;
-  let openTag: string | undefined;
-  let start = 0;
-  for (let match = boundary.exec(text); match; match = boundary.exec(text)) {
-    const token = match[0];
-    if (token.startsWith("$")) {
-      if (openTag === undefined) openTag = token;
-      else if (openTag === token) openTag = undefined;
-    } else if (openTag === undefined) {
-      statements.push(text.slice(start, match.index));
-      start = match.index + token.length;
-    }
-  }
-  statements.push(text.slice(start));
-  return statements.map((s) => s.trim()).filter((s) => s.length > 0);
+  return withoutComments
+    .split(/;[ \t]*(?:\r?\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** Reads and orders the migrations in `dir`; a file that does not follow `NNNN_name.sql` is an error. */
