@@ -34,7 +34,8 @@ export class DatabaseUnavailableError extends Error {
     readonly attempts: number,
     options: ErrorOptions,
   ) {
-    const last = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    const cause = options.cause as { message?: unknown } | undefined;
+    const last = typeof cause?.message === "string" ? cause.message : String(options.cause);
     super(
       `Database ${database} did not accept a connection within ${(waitedMs / 1000).toFixed(1)} s ` +
         `(${attempts} attempt${attempts === 1 ? "" : "s"}); last error: ${last}. A paused Aurora Serverless v2 ` +
@@ -73,18 +74,21 @@ const TRANSIENT_MESSAGES = [
  * not: retrying them only delays the real error.
  */
 export function isTransientConnectError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
+  // Duck-typed, not `instanceof Error`: socket errors come from Node's own realm, which differs from the
+  // caller's under jest's VM contexts.
+  if (typeof err !== "object" || err === null) return false;
+  const { code, name, message } = err as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
-  if (err.name === "DatabaseResumingException") return true;
-  return TRANSIENT_MESSAGES.some((pattern) => pattern.test(err.message));
+  if (name === "DatabaseResumingException") return true;
+  return typeof message === "string" && TRANSIENT_MESSAGES.some((pattern) => pattern.test(message));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs `attempt` until it succeeds, a non-transient error occurs, or the next try could not start before the
- * deadline. Waits grow exponentially (initial, 2x, 4x, ... capped) and never overshoot the deadline.
+ * Runs `attempt` until it succeeds, a non-transient error occurs, or an attempt fails at or after the deadline.
+ * Waits grow exponentially (initial, 2x, 4x, ... capped) and never reach past the deadline, so the whole wait
+ * lasts at most the deadline plus one attempt (for pg: PG_CONNECT_TIMEOUT_MS).
  */
 export async function withConnectRetry<T>(
   database: string,
@@ -110,15 +114,16 @@ export async function withConnectRetry<T>(
       if (!isTransientConnectError(err)) throw err;
       const elapsed = now() - started;
       const remaining = options.deadlineMs - elapsed;
+      // The last wait is cut short so that a final attempt starts at the deadline, never after it.
       const delay = Math.min(max, initial * 2 ** (tries - 1), Math.max(0, remaining));
-      const giveUp = remaining <= 0 || delay < 0 || remaining - delay <= 0;
+      const giveUp = remaining <= 0;
       options.logger?.warn("Database not accepting connections", {
         database,
         attempt: tries,
         waitedMs: elapsed,
         deadlineMs: options.deadlineMs,
         ...(giveUp ? { givingUp: true } : { nextAttemptInMs: delay }),
-        error: (err as Error).message,
+        error: String((err as { message?: unknown }).message ?? err),
       });
       if (giveUp) throw new DatabaseUnavailableError(database, elapsed, tries, { cause: err });
       await sleep(delay);
