@@ -40,3 +40,10 @@ export const ENV = {
  * its last attempt just before its deadline, so a function's timeout must exceed deadline + this.
  */
 export const PG_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The functions' own database users (DB_USER), created with their privileges by migration
+ * 0002_app_roles.sql. The infrastructure grants each function `rds-db:connect` as its user; the migration
+ * function logs in as the master user from the RDS-managed secret instead.
+ */
+export const DB_USERS = { api: "sml_api", subscriber: "sml_subscriber" } as const;
