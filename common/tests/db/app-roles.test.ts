@@ -49,7 +49,7 @@ beforeAll(async () => {
   } finally {
     await owner.close();
   }
-});
+}, 30_000);
 
 afterAll(async () => {
   for (const sql of executors) await sql.close();
@@ -163,7 +163,7 @@ describe("migration 0002 on a fresh server (private PostgreSQL cluster)", () => 
       ]),
     );
     expect(passwords.rows).toEqual([]);
-  });
+  }, 30_000);
 
   test("grants rds_iam to both users where the server has it (RDS and Aurora), and runs without it elsewhere", async () => {
     const isMember = (database: string) =>
@@ -180,5 +180,5 @@ describe("migration 0002 on a fresh server (private PostgreSQL cluster)", () => 
     await admin((c) => c.query("CREATE DATABASE three"));
     await migrate("three");
     expect((await isMember("three")).rows).toEqual([{ api: true, subscriber: true }]);
-  });
+  }, 30_000);
 });

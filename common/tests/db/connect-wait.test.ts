@@ -28,7 +28,7 @@ const open: (DelayedProxy | ClosableSqlExecutor)[] = [];
 
 beforeAll(async () => {
   scratch = await createScratchDatabase("connect_wait");
-});
+}, 30_000);
 
 afterEach(async () => {
   for (const thing of open.splice(0)) await thing.close();
@@ -85,7 +85,7 @@ describe("pg driver waiting for the database (real PostgreSQL behind a delaying 
       level: "info",
       extra: { attempt: tries.length + 1, database: expect.stringContaining(scratch.name) },
     });
-  });
+  }, 20_000);
 
   test("outlasts a resume longer than one connect timeout, when the server holds connections unanswered", async () => {
     // Held for longer than PG_CONNECT_TIMEOUT_MS: the first attempt must time out, a later one get through.
@@ -114,7 +114,7 @@ describe("pg driver waiting for the database (real PostgreSQL behind a delaying 
     expect(err.attempts).toBe(entries.filter((e) => e.level === "warn").length);
     expect(entries.at(-1)?.extra.givingUp).toBe(true);
     expect((err.cause as Error).message).toMatch(/ECONNREFUSED/);
-  });
+  }, 20_000);
 
   test("does not retry an error that waiting cannot fix (a database that does not exist)", async () => {
     const url = new URL(scratch.url);
@@ -140,5 +140,5 @@ describe("migration path (as the migrate function builds it from its environment
       loadMigrations().map((m) => m.version),
     );
     expect(entries.filter((e) => e.level === "warn").length).toBeGreaterThanOrEqual(1);
-  });
+  }, 20_000);
 });

@@ -90,6 +90,8 @@ export class EnvironmentStack extends BaseStack {
       namePrefix: config.namePrefix,
       config: config.database,
       network: this.network,
+      region: config.region,
+      accountId: account.accountId,
     });
     this.messaging = new Messaging(this, "messaging", {
       namePrefix: config.namePrefix,
