@@ -110,7 +110,7 @@ export function dbConfigFromEnv(env: Record<string, string | undefined> = proces
   }
   if (secretArn === undefined) {
     throw new DbConfigError(
-      `Missing environment variable ${ENV.dbUser} or ${ENV.dbSecretArn} (${why}: the database user for IAM authentication, or the secret)`,
+      `Missing environment variable ${ENV.dbSecretArn} or ${ENV.dbUser} (${why}: the master secret, or the database user for IAM authentication)`,
     );
   }
   return { ...server, secretArn };
