@@ -648,7 +648,11 @@ const BAD_CASES: BadCase[] = [
       new IamRolePolicy(env, "bad-policy", {
         role: env.functions.subscriber.role.id,
         policy: policyDocument(env, "bad-doc", [
-          { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [env.database.secretArn] },
+          {
+            effect: "Allow",
+            actions: ["secretsmanager:GetSecretValue"],
+            resources: [env.database.secretArn],
+          },
         ]).json,
       });
       return { stack: env, offender: addressOf(env.functions.subscriber.function) };

@@ -17,8 +17,12 @@ describe("loadConfig", () => {
 
   test("reads the database user for IAM database authentication, signed for the function's region", () => {
     expect(
-      loadConfig({ DB_HOST: "cluster.local", DB_NAME: "app", DB_USER: "sml_subscriber", AWS_REGION: "eu-west-1" })
-        .db,
+      loadConfig({
+        DB_HOST: "cluster.local",
+        DB_NAME: "app",
+        DB_USER: "sml_subscriber",
+        AWS_REGION: "eu-west-1",
+      }).db,
     ).toEqual({
       driver: "pg",
       host: "cluster.local",
@@ -31,13 +35,20 @@ describe("loadConfig", () => {
 
   test("refuses both a database user and a secret: one way to log in", () => {
     expect(() =>
-      loadConfig({ DB_HOST: "h", DB_NAME: "app", DB_USER: "u", DB_SECRET_ARN: "arn:s", AWS_REGION: "eu-west-1" }),
+      loadConfig({
+        DB_HOST: "h",
+        DB_NAME: "app",
+        DB_USER: "u",
+        DB_SECRET_ARN: "arn:s",
+        AWS_REGION: "eu-west-1",
+      }),
     ).toThrow(/only one of DB_USER .* and DB_SECRET_ARN/);
   });
 
   test("reads how long to wait for a resuming database", () => {
     expect(
-      loadConfig({ DB_HOST: "h", DB_NAME: "app", DB_SECRET_ARN: "arn:s", DB_CONNECT_DEADLINE_MS: "90000" }).db,
+      loadConfig({ DB_HOST: "h", DB_NAME: "app", DB_SECRET_ARN: "arn:s", DB_CONNECT_DEADLINE_MS: "90000" })
+        .db,
     ).toMatchObject({ secretArn: "arn:s", connectDeadlineMs: 90_000 });
   });
 

@@ -105,7 +105,11 @@ export function dbConfigFromEnv(env: Record<string, string | undefined> = proces
     return {
       ...server,
       user,
-      region: required(e[ENV.awsRegion], ENV.awsRegion, `IAM tokens for ${ENV.dbUser} are signed for a region`),
+      region: required(
+        e[ENV.awsRegion],
+        ENV.awsRegion,
+        `IAM tokens for ${ENV.dbUser} are signed for a region`,
+      ),
     };
   }
   if (secretArn === undefined) {

@@ -244,7 +244,9 @@ export function createPgExecutor(connection: PgConnection, deps: PgDeps = {}): C
     }
   };
   const connect = (): Promise<PoolClient> =>
-    deps.connectRetry ? withConnectRetry(describe(connection), deps.connectRetry, connectOnce) : connectOnce();
+    deps.connectRetry
+      ? withConnectRetry(describe(connection), deps.connectRetry, connectOnce)
+      : connectOnce();
 
   return {
     query: executorOn(async (text, values) => {

@@ -12,13 +12,13 @@ import {
   loadMigrations,
   runMigrations,
 } from "../../src/db";
-import { DB_USERS } from "../../src/env";
 import {
   createScratchDatabase,
   type PrivatePostgres,
   type ScratchDatabase,
   startPrivatePostgres,
 } from "../../src/db/testing";
+import { DB_USERS } from "../../src/env";
 
 const PERMISSION_DENIED = "42501";
 

@@ -15,13 +15,13 @@ import {
   type RetryLogger,
   runMigrations,
 } from "../../src/db";
-import { PG_CONNECT_TIMEOUT_MS } from "../../src/env";
 import {
   createScratchDatabase,
   type DelayedProxy,
   type ScratchDatabase,
   startDelayedProxy,
 } from "../../src/db/testing";
+import { PG_CONNECT_TIMEOUT_MS } from "../../src/env";
 
 let scratch: ScratchDatabase;
 const open: (DelayedProxy | ClosableSqlExecutor)[] = [];
@@ -121,7 +121,9 @@ describe("pg driver waiting for the database (real PostgreSQL behind a delaying 
     url.pathname = "/sml_no_such_database";
     const { logger, entries } = recordingLogger();
     const started = Date.now();
-    await expect(executor(url.toString(), 20_000, logger).query("SELECT 1")).rejects.toThrow(/does not exist/);
+    await expect(executor(url.toString(), 20_000, logger).query("SELECT 1")).rejects.toThrow(
+      /does not exist/,
+    );
     expect(entries).toEqual([]);
     expect(Date.now() - started).toBeLessThan(2_000);
   });

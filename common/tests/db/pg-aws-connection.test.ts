@@ -340,7 +340,10 @@ describe("pg driver with IAM database authentication (token signer MOCKED: IAM a
     // Real @aws-sdk/rds-signer with fixed credentials: signing is local (no AWS call). The token format is
     // AWS's: "<host>:<port>/?Action=connect&DBUser=<user>&X-Amz-...", valid 900 s (Aurora user guide,
     // "Connecting to your DB cluster using IAM authentication and the AWS SDK for JavaScript").
-    const sign = rdsIamTokenSigner({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/EXAMPLEKEY" });
+    const sign = rdsIamTokenSigner({
+      accessKeyId: "AKIDEXAMPLE",
+      secretAccessKey: "wJalrXUtnFEMI/EXAMPLEKEY",
+    });
     const token = await sign({
       hostname: "sml-dev-db.cluster-abc.eu-west-1.rds.amazonaws.com",
       port: 5432,
@@ -351,7 +354,9 @@ describe("pg driver with IAM database authentication (token signer MOCKED: IAM a
     expect(url.host).toBe("sml-dev-db.cluster-abc.eu-west-1.rds.amazonaws.com:5432");
     expect(url.searchParams.get("Action")).toBe("connect");
     expect(url.searchParams.get("DBUser")).toBe("sml_api");
-    expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^AKIDEXAMPLE\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
+    expect(url.searchParams.get("X-Amz-Credential")).toMatch(
+      /^AKIDEXAMPLE\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/,
+    );
     expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
     expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -1,7 +1,7 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { DB_USERS } from "@sml/common/env";
 import { Aspects, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
-import { DB_USERS } from "@sml/common/env";
 import type { EnvironmentConfig } from "../config";
 import {
   type PolicyStatement,

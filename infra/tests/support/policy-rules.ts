@@ -2,12 +2,13 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
+
+import { ENV, PG_CONNECT_TIMEOUT_MS } from "@sml/common/env";
 import { getEnvironmentConfig } from "../../src/config";
 import { auroraMaxConnections } from "../../src/config/slo";
 import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/environment-access";
 import { WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
 import { GITHUB_ROLE_MANAGED_POLICIES } from "../../src/stacks/bootstrap-stack";
-import { ENV, PG_CONNECT_TIMEOUT_MS } from "@sml/common/env";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
 export interface Violation {
@@ -1021,13 +1022,16 @@ function functionRoleStatements(json: TfJson, fn: { body: TfJson }): Statement[]
 }
 
 const grants = (st: Statement, action: string) =>
-  st.actions.some((a) => a === "*" || a === action || (a.endsWith(":*") && action.startsWith(a.slice(0, -1))));
+  st.actions.some(
+    (a) => a === "*" || a === action || (a.endsWith(":*") && action.startsWith(a.slice(0, -1))),
+  );
 
 /**
  * `arn:aws:rds-db:<region>:<account>:dbuser:<DbClusterResourceId>/<db user>` (Aurora user guide, "Creating and
  * using an IAM policy for IAM database access"): the cluster by its resource id, never a wildcard, and the user.
  */
-const DB_USER_ARN = /^arn:aws:rds-db:[a-z0-9-]+:(\$\{[^}]+\}|\d{12}):dbuser:\$\{aws_rds_cluster\.([A-Za-z0-9_-]+)\.cluster_resource_id\}\/(.+)$/;
+const DB_USER_ARN =
+  /^arn:aws:rds-db:[a-z0-9-]+:(\$\{[^}]+\}|\d{12}):dbuser:\$\{aws_rds_cluster\.([A-Za-z0-9_-]+)\.cluster_resource_id\}\/(.+)$/;
 
 const databaseUsersIamScoped: PolicyRule = {
   id: "database-users-iam-scoped",
@@ -1068,7 +1072,10 @@ const databaseUsersIamScoped: PolicyRule = {
       const clusterRef = referenceOf(variables[ENV.dbHost], "aws_rds_cluster");
       const cluster = lookup(json, clusterRef);
       if (!clusterRef || !cluster) {
-        violations.push({ resource: fn.address, problem: `${ENV.dbHost} does not reference an Aurora cluster` });
+        violations.push({
+          resource: fn.address,
+          problem: `${ENV.dbHost} does not reference an Aurora cluster`,
+        });
         continue;
       }
       if (cluster.iam_database_authentication_enabled !== true)
