@@ -184,7 +184,7 @@ async function poolConfig(
   };
 }
 
-function describe(connection: PgConnection): string {
+function targetName(connection: PgConnection): string {
   if (connection.kind === "url") {
     try {
       const url = new URL(connection.connectionString);
@@ -245,7 +245,7 @@ export function createPgExecutor(connection: PgConnection, deps: PgDeps = {}): C
   };
   const connect = (): Promise<PoolClient> =>
     deps.connectRetry
-      ? withConnectRetry(describe(connection), deps.connectRetry, connectOnce)
+      ? withConnectRetry(targetName(connection), deps.connectRetry, connectOnce)
       : connectOnce();
 
   return {
