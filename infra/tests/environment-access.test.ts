@@ -173,7 +173,9 @@ describe("permissions boundaries", () => {
           contexts.set(arn, { "secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn": cluster(n) });
           return arn;
         })
-        .replace(/\$\{aws_rds_cluster\.([^.]+)\.arn\}/g, (_, n) => cluster(n));
+        .replace(/\$\{aws_rds_cluster\.([^.]+)\.arn\}/g, (_, n) => cluster(n))
+        // A cluster resource id as RDS issues them (DbClusterResourceId).
+        .replace(/\$\{aws_rds_cluster\.[^.]+\.cluster_resource_id\}/g, "cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2");
     return resourcesOf(json, "aws_iam_role_policy").flatMap(([name, p]) =>
       resolveStatements(statementsOf(json, p.policy), resolve)
         .filter((s) => s.effect === "Allow")
@@ -243,6 +245,11 @@ describe("permissions boundaries", () => {
           context: { "kms:ViaService": `s3.${REGION}.amazonaws.com` },
         },
         { action: "rds-data:ExecuteStatement", resource: `${at("rds")}:cluster:sml-${other}-db` },
+        // IAM database authentication as the master user: only migrations (with the secret) may act as it.
+        {
+          action: "rds-db:connect",
+          resource: `arn:aws:rds-db:${REGION}:${ACCOUNT}:dbuser:cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2/sml_admin`,
+        },
         { action: "logs:PutLogEvents", resource: `${at("logs")}:log-group:/aws/lambda/sml-${other}-api:*` },
       ];
       expect(capped.filter((r) => decide(boundary, r) === "allow")).toEqual([]);

@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
-import { ENV } from "@sml/contracts/env";
+import { DB_USERS, ENV } from "@sml/contracts/env";
 import { type ZipFunctionName, zipBundleFile } from "@sml/contracts/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
+import { dbConfigFromEnv } from "@sml/users-db";
 import { Testing } from "cdktf";
 import { getEnvironmentConfig, SHARED_CONFIG } from "../src/config";
 import { MissingBundleError } from "../src/constructs/functions";
@@ -34,6 +35,16 @@ function permissions(fn: ServiceFunction, json: TfJson = dev.json): Record<strin
 }
 
 const clusterArn = ref("aws_rds_cluster", database.cluster.friendlyUniqueId, "arn");
+/**
+ * The IAM resource for logging in as a database user: `arn:aws:rds-db:<region>:<account>:dbuser:<DbClusterResourceId>/
+ * <user>` (Aurora user guide, "Creating and using an IAM policy for IAM database access").
+ */
+const dbUserArn = (user: string) =>
+  `arn:aws:rds-db:${devConfig.region}:${ref("data.aws_caller_identity", "account", "account_id")}:dbuser:${ref(
+    "aws_rds_cluster",
+    database.cluster.friendlyUniqueId,
+    "cluster_resource_id",
+  )}/${user}`;
 const secretArn = `\${aws_rds_cluster.${database.cluster.friendlyUniqueId}.master_user_secret[0].secret_arn}`;
 
 describe("zip functions", () => {
@@ -109,8 +120,32 @@ describe("zip functions", () => {
       [ENV.dbHost]: ref("aws_rds_cluster", database.cluster.friendlyUniqueId, "endpoint"),
       [ENV.dbPort]: ref("aws_rds_cluster", database.cluster.friendlyUniqueId, "port"),
       [ENV.dbName]: "sml",
-      [ENV.dbSecretArn]: secretArn,
       [ENV.dbClusterArn]: clusterArn,
+    });
+  });
+
+  it.each([
+    ["api", functions.api, DB_USERS.api],
+    ["subscriber", functions.subscriber, DB_USERS.subscriber],
+  ] as const)("tells %s its own database user and not the master secret", (_name, fn, user) => {
+    const variables = bodyOf(dev.json, fn.function).environment.variables;
+    expect(variables[ENV.dbUser]).toBe(user);
+    expect(variables[ENV.dbSecretArn]).toBeUndefined();
+    // What the function's own config parser makes of it (Lambda sets AWS_REGION; Terraform resolves the port).
+    const resolved = { ...variables, [ENV.dbPort]: "5432", [ENV.awsRegion]: devConfig.region };
+    expect(dbConfigFromEnv(resolved)).toMatchObject({
+      user,
+      region: devConfig.region,
+    });
+  });
+
+  it("gives the migration function the master secret and a wait for a resuming cluster", () => {
+    const variables = bodyOf(dev.json, functions.migrate.function).environment.variables;
+    expect(variables[ENV.dbSecretArn]).toBe(secretArn);
+    expect(variables[ENV.dbUser]).toBeUndefined();
+    expect(dbConfigFromEnv({ ...variables, [ENV.dbPort]: "5432" })).toMatchObject({
+      secretArn,
+      connectDeadlineMs: expect.any(Number),
     });
   });
 
@@ -128,14 +163,14 @@ describe("zip functions", () => {
     expect(roles).toEqual(new Set(["sml-dev-api", "sml-dev-subscriber", "sml-dev-migrate"]));
   });
 
-  it("lets the API publish to its topic, encrypt with the topic key and read the database secret, nothing else", () => {
+  it("lets the API publish to its topic, encrypt with the topic key and log in as its database user, nothing else", () => {
     const p = permissions(functions.api);
     expect(Object.keys(p).sort()).toEqual(
       [
+        "ConnectAsDatabaseUser",
         "EncryptForTopic",
         "OwnLogGroup",
         "PublishUsers",
-        "ReadDatabaseSecret",
         "VpcNetworkInterfaces",
         "XRay",
       ].sort(),
@@ -147,24 +182,28 @@ describe("zip functions", () => {
     expect(p.EncryptForTopic).toMatchObject({
       resources: [ref("aws_kms_key", messaging.topicKey.friendlyUniqueId, "arn")],
     });
-    expect(p.ReadDatabaseSecret).toMatchObject({
-      actions: ["secretsmanager:GetSecretValue"],
-      resources: [secretArn],
+    expect(p.ConnectAsDatabaseUser).toMatchObject({
+      actions: ["rds-db:connect"],
+      resources: [dbUserArn(DB_USERS.api)],
     });
     expect(p.OwnLogGroup?.resources).toEqual([
       `${ref("aws_cloudwatch_log_group", functions.api.logGroup.friendlyUniqueId, "arn")}:*`,
     ]);
   });
 
-  it("lets the subscriber consume only its queue and read the database secret", () => {
+  it("lets the subscriber consume only its queue and log in as its database user", () => {
     const p = permissions(functions.subscriber);
     expect(Object.keys(p).sort()).toEqual([
+      "ConnectAsDatabaseUser",
       "ConsumeUsersQueue",
       "OwnLogGroup",
-      "ReadDatabaseSecret",
       "VpcNetworkInterfaces",
       "XRay",
     ]);
+    expect(p.ConnectAsDatabaseUser).toMatchObject({
+      actions: ["rds-db:connect"],
+      resources: [dbUserArn(DB_USERS.subscriber)],
+    });
     expect(p.ConsumeUsersQueue).toMatchObject({
       actions: expect.arrayContaining([
         "sqs:ReceiveMessage",
@@ -195,6 +234,9 @@ describe("zip functions", () => {
     expect(bodyOf(dataApi.json, dataApi.env.functions.api.function).environment.variables[ENV.dbDriver]).toBe(
       "data-api",
     );
+    // The Data API authenticates only with a Secrets Manager secret: no IAM database users on that path.
+    expect(p.ConnectAsDatabaseUser).toBeUndefined();
+    expect(p.ReadDatabaseSecret).toBeDefined();
   });
 });
 

@@ -11,6 +11,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { DB_USERS, ENV } from "@sml/contracts/env";
 import { dependable, type TerraformStack } from "cdktf";
 import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
@@ -905,6 +906,92 @@ const BAD_CASES: BadCase[] = [
         undefined,
       );
       return { stack: env, offender: addressOf(env.functions.subscriber.function) };
+    },
+  ],
+  [
+    "database-users-iam-scoped",
+    "the api logging in as the subscriber's database user (its policy names sml_api)",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride(`environment.variables.${ENV.dbUser}`, DB_USERS.subscriber);
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "database-users-iam-scoped",
+    "a cluster with IAM database authentication off",
+    (s) => {
+      const env = dev(s);
+      env.database.cluster.addOverride("iam_database_authentication_enabled", false);
+      return { stack: env, offender: addressOf(env.database.cluster) };
+    },
+  ],
+  [
+    "database-users-iam-scoped",
+    "an extra policy letting the api log in as the master user",
+    (s) => {
+      const env = dev(s);
+      new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.api.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          { effect: "Allow", actions: ["rds-db:connect"], resources: [env.database.dbUserArn("sml_admin")] },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "database-users-iam-scoped",
+    "the subscriber reading the master secret again (as before IAM database authentication)",
+    (s) => {
+      const env = dev(s);
+      new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.subscriber.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          {
+            effect: "Allow",
+            actions: ["secretsmanager:GetSecretValue"],
+            resources: [env.database.secretArn],
+          },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(env.functions.subscriber.function) };
+    },
+  ],
+  [
+    "database-users-iam-scoped",
+    "rds-db:connect for the migration function, which has no DB_USER",
+    (s) => {
+      const env = dev(s);
+      new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.migrate.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          { effect: "Allow", actions: ["rds-db:connect"], resources: [env.database.dbUserArn(DB_USERS.api)] },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(env.functions.migrate.function) };
+    },
+  ],
+  [
+    "database-connect-deadline-below-timeout",
+    "a connect deadline as long as the migration function's timeout",
+    (s) => {
+      const env = dev(s);
+      const timeoutMs = env.config.functions.migrate.timeoutSeconds * 1000;
+      env.functions.migrate.function.addOverride(
+        `environment.variables.${ENV.dbConnectDeadlineMs}`,
+        String(timeoutMs),
+      );
+      return { stack: env, offender: addressOf(env.functions.migrate.function) };
+    },
+  ],
+  [
+    "database-connect-deadline-below-timeout",
+    "dev's migration function giving up before a paused cluster can resume",
+    (s) => {
+      const env = dev(s);
+      env.functions.migrate.function.addOverride(`environment.variables.${ENV.dbConnectDeadlineMs}`, "5000");
+      return { stack: env, offender: addressOf(env.functions.migrate.function) };
     },
   ],
 ];

@@ -15,7 +15,7 @@ beforeAll(async () => {
   scratch = await createScratchDatabase("subscriber_entry");
   process.env.DATABASE_URL = scratch.url;
   capturedObservability();
-});
+}, 30_000);
 
 afterAll(async () => {
   process.env = savedEnv;

@@ -23,13 +23,18 @@ export interface DatabaseProps {
   readonly network: Network;
   /** `prevent_destroy` on the cluster (environment config `preventDestroy`). */
   readonly preventDestroy: boolean;
+  /** Region and account of the cluster, for the `rds-db:connect` ARNs of its database users. */
+  readonly region: string;
+  readonly accountId: string;
 }
 
 /**
  * Aurora PostgreSQL Serverless v2 in the private subnets. RDS generates the master password and keeps it in
- * Secrets Manager (no password in code, config or state); TLS is forced by the cluster parameter group; the
- * Data API is on only with the `data-api` driver, the one caller that uses it (an open SQL path over HTTPS that
- * nothing uses is attack surface). Only the functions' security group reaches 5432.
+ * Secrets Manager (no password in code, config or state); only the migration function uses it. The api and
+ * subscriber log in as their own least-privilege users with IAM database authentication (`dbUserArn`). TLS is
+ * forced by the cluster parameter group; the Data API is on only with the `data-api` driver, the one caller that
+ * uses it (an open SQL path over HTTPS that nothing uses is attack surface). Only the functions' security group
+ * reaches 5432.
  */
 export class Database extends Construct {
   readonly cluster: RdsCluster;
@@ -43,10 +48,14 @@ export class Database extends Construct {
   readonly clusterIdentifier: string;
   /** ARN of the RDS-managed master secret (`{"username","password"}`). */
   readonly secretArn: string;
+  private readonly region: string;
+  private readonly accountId: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     const { namePrefix, config, network } = props;
+    this.region = props.region;
+    this.accountId = props.accountId;
     this.clusterIdentifier = `${namePrefix}-db`;
 
     this.securityGroup = new SecurityGroup(this, "sg", {
@@ -106,6 +115,8 @@ export class Database extends Construct {
       masterUsername: "sml_admin",
       manageMasterUserPassword: true,
       storageEncrypted: true,
+      // Lets a user granted rds_iam log in with a 15-minute token signed by its IAM role (no password).
+      iamDatabaseAuthenticationEnabled: true,
       enableHttpEndpoint: config.driver === "data-api",
       port: POSTGRES_PORT,
       dbSubnetGroupName: subnetGroup.name,
@@ -156,5 +167,15 @@ export class Database extends Construct {
     const [firstAz, secondAz] = network.config.availabilityZones;
     this.writer = instance("writer", firstAz);
     this.reader = config.reader ? instance("reader", secondAz) : undefined;
+  }
+
+  /**
+   * The resource an IAM policy names to let a role log in as `user` on this cluster with IAM database
+   * authentication: `arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<user>` (Aurora user guide,
+   * "Creating and using an IAM policy for IAM database access"). The resource id (`cluster-...`), not the
+   * cluster identifier: it is what RDS checks, and it changes if the cluster is replaced.
+   */
+  dbUserArn(user: string): string {
+    return `arn:aws:rds-db:${this.region}:${this.accountId}:dbuser:${this.cluster.clusterResourceId}/${user}`;
   }
 }

@@ -1,4 +1,5 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { DB_USERS } from "@sml/contracts/env";
 import { Aspects, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
 import type { EnvironmentConfig } from "../config";
@@ -113,6 +114,16 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
           values: [`${at("rds")}:cluster:${prefix}-*`],
         },
       ],
+    },
+    {
+      // IAM database authentication as the functions' own users, never as the master user. The dbuser ARN names
+      // the cluster by its resource id (`cluster-<random>`), which has no environment in it and no tags to
+      // condition on, so this line cannot tell dev's cluster from prd's; the function policies name their own
+      // cluster's id exactly, and only their own VPC reaches the cluster (infra/README.md, "Security model").
+      sid: "ConnectAsFunctionDatabaseUsers",
+      effect: "Allow",
+      actions: ["rds-db:connect"],
+      resources: Object.values(DB_USERS).map((user) => `${at("rds-db")}:dbuser:*/${user}`),
     },
     {
       sid: "OwnDatabaseDataApi",

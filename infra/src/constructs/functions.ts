@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
-import { ENV } from "@sml/contracts/env";
+import { DB_USERS, ENV } from "@sml/contracts/env";
 import {
   FUNCTIONS,
   METRICS_NAMESPACE,
@@ -30,6 +30,14 @@ export interface FunctionsProps {
   readonly bundleRoot: string;
   readonly migrations: MigrationSet;
 }
+
+/**
+ * How long the migration function waits for the database to accept a connection. A paused Aurora Serverless v2
+ * cluster resumes in about 15 s, about 30 s after more than a day paused (Aurora user guide, "Scaling to zero
+ * ACUs with automatic pause and resume"); three times the longer, and far below the function's timeout, so the
+ * migrations themselves keep most of it (the policy rule `database-connect-deadline-below-timeout` checks).
+ */
+export const MIGRATE_CONNECT_DEADLINE_MS = 90_000;
 
 /** Thrown at synth when a bundle folder is missing. */
 export class MissingBundleError extends Error {
@@ -74,22 +82,23 @@ export class Functions extends Construct {
       subnetIds: network.privateSubnets.map((s) => s.id),
       securityGroupIds: [network.functionSecurityGroup.id],
     };
+    const usesDataApi = config.database.driver === "data-api";
     const databaseEnv = {
       [ENV.dbDriver]: config.database.driver,
       [ENV.dbHost]: database.cluster.endpoint,
       [ENV.dbPort]: String(database.cluster.port),
       [ENV.dbName]: config.database.databaseName,
-      [ENV.dbSecretArn]: database.secretArn,
       [ENV.dbClusterArn]: database.cluster.arn,
     };
-    const databaseAccess: PolicyStatement[] = [
+    const masterSecretEnv = { [ENV.dbSecretArn]: database.secretArn };
+    const masterSecretAccess: PolicyStatement[] = [
       {
         sid: "ReadDatabaseSecret",
         effect: "Allow",
         actions: ["secretsmanager:GetSecretValue"],
         resources: [database.secretArn],
       },
-      ...(config.database.driver === "data-api"
+      ...(usesDataApi
         ? [
             {
               sid: "RdsDataApi",
@@ -100,6 +109,27 @@ export class Functions extends Construct {
           ]
         : []),
     ];
+    /**
+     * How the api and subscriber log in. The pg driver: as the function's own database user with IAM database
+     * authentication, allowed for exactly that user on exactly this cluster. The Data API accepts only a
+     * Secrets Manager secret, so with it they keep the master secret (docs/operations.md).
+     */
+    const appDatabase = (user: string): { env: Record<string, string>; statements: PolicyStatement[] } =>
+      usesDataApi
+        ? { env: masterSecretEnv, statements: masterSecretAccess }
+        : {
+            env: { [ENV.dbUser]: user },
+            statements: [
+              {
+                sid: "ConnectAsDatabaseUser",
+                effect: "Allow",
+                actions: ["rds-db:connect"],
+                resources: [database.dbUserArn(user)],
+              },
+            ],
+          };
+    const apiDatabase = appDatabase(DB_USERS.api);
+    const subscriberDatabase = appDatabase(DB_USERS.subscriber);
     const common = (name: ZipFunctionName) => ({
       POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -116,6 +146,7 @@ export class Functions extends Construct {
         ...common("api"),
         ...databaseEnv,
         [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.api.timeoutSeconds)),
+        ...apiDatabase.env,
         [ENV.topicArn]: messaging.topic.arn,
       },
       vpc,
@@ -128,7 +159,7 @@ export class Functions extends Construct {
           actions: ["kms:GenerateDataKey", "kms:Decrypt"],
           resources: [messaging.topicKey.arn],
         },
-        ...databaseAccess,
+        ...apiDatabase.statements,
       ],
     });
 
@@ -141,6 +172,7 @@ export class Functions extends Construct {
       environment: {
         ...common("subscriber"),
         ...databaseEnv,
+        ...subscriberDatabase.env,
         [ENV.dbStatementTimeoutMs]: String(
           statementTimeoutMsFor(messaging.settings.subscriberTimeoutSeconds),
         ),
@@ -155,7 +187,7 @@ export class Functions extends Construct {
           actions: SQS_EVENT_SOURCE_ACTIONS,
           resources: [messaging.queue.arn],
         },
-        ...databaseAccess,
+        ...subscriberDatabase.statements,
       ],
     });
 
@@ -175,14 +207,17 @@ export class Functions extends Construct {
       description: FUNCTIONS.migrate.description,
       code: zipCode(this, "migrate", props.bundleRoot),
       ...config.functions.migrate,
+      // The master user: it owns the tables and creates the functions' users (migration 0002).
       environment: {
         ...common("migrate"),
         ...databaseEnv,
+        ...masterSecretEnv,
+        [ENV.dbConnectDeadlineMs]: String(MIGRATE_CONNECT_DEADLINE_MS),
         [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.migrate.timeoutSeconds)),
       },
       vpc,
       logRetentionDays: config.logRetentionDays,
-      statements: databaseAccess,
+      statements: masterSecretAccess,
     });
 
     // Terraform re-invokes the function when a trigger changes: a migration added or changed, or a new cluster

@@ -92,6 +92,8 @@ export class EnvironmentStack extends BaseStack {
       config: config.database,
       network: this.network,
       preventDestroy: config.preventDestroy,
+      region: config.region,
+      accountId: account.accountId,
     });
     this.messaging = new Messaging(this, "messaging", {
       namePrefix: config.namePrefix,

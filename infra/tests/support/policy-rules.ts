@@ -2,7 +2,7 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
-import { ENV } from "@sml/contracts/env";
+import { ENV, PG_CONNECT_TIMEOUT_MS } from "@sml/contracts/env";
 import { STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/contracts/functions";
 import { getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
 import { auroraMaxConnections } from "../../src/config/slo";
@@ -1456,6 +1456,138 @@ const statementTimeoutBelowFunctionTimeout: PolicyRule = {
   },
 };
 
+/** Allow statements of every identity policy attached to the role a function runs as. */
+function functionRoleStatements(json: TfJson, fn: { body: TfJson }): Statement[] {
+  const role = referenceOf(fn.body.role, "aws_iam_role");
+  if (!role) return [];
+  const attachedTo = (value: unknown) => referencesIn(value).some((r) => r.address === role.address);
+  const policies = [
+    ...all(json, "aws_iam_role_policy")
+      .filter((p) => attachedTo(p.body.role))
+      .map((p) => p.body.policy),
+    ...list(lookup(json, role)?.inline_policy as TfJson[]).map((p) => p.policy),
+  ];
+  return policies
+    .flatMap((p) => statementsOf(json, p)?.statements ?? [])
+    .filter((st) => st.effect === "Allow");
+}
+
+const grants = (st: Statement, action: string) =>
+  st.actions.some(
+    (a) => a === "*" || a === action || (a.endsWith(":*") && action.startsWith(a.slice(0, -1))),
+  );
+
+/**
+ * `arn:aws:rds-db:<region>:<account>:dbuser:<DbClusterResourceId>/<db user>` (Aurora user guide, "Creating and
+ * using an IAM policy for IAM database access"): the cluster by its resource id, never a wildcard, and the user.
+ */
+const DB_USER_ARN =
+  /^arn:aws:rds-db:[a-z0-9-]+:(\$\{[^}]+\}|\d{12}):dbuser:\$\{aws_rds_cluster\.([A-Za-z0-9_-]+)\.cluster_resource_id\}\/(.+)$/;
+
+const databaseUsersIamScoped: PolicyRule = {
+  id: "database-users-iam-scoped",
+  description:
+    "only the migration function (invoked by Terraform) or a Data API driver reads a cluster's master secret; a function with DB_USER may rds-db:connect as exactly that user on exactly the cluster it connects to, which has IAM database authentication on; no other function may rds-db:connect",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const invoked = new Set(
+      all(json, "aws_lambda_invocation").flatMap((i) =>
+        referencesIn(i.body.function_name).map((r) => r.address),
+      ),
+    );
+    const readsMasterSecret = (statements: Statement[]) =>
+      statements.some(
+        (st) =>
+          grants(st, "secretsmanager:GetSecretValue") &&
+          st.resources.some((r) => r === "*" || /\.master_user_secret\b/.test(r)),
+      );
+    for (const fn of all(json, "aws_lambda_function")) {
+      const variables = (block(fn.body.environment)?.variables ?? {}) as Record<string, unknown>;
+      const user = variables[ENV.dbUser];
+      const statements = functionRoleStatements(json, fn);
+      if (readsMasterSecret(statements) && !invoked.has(fn.address) && variables[ENV.dbDriver] !== "data-api")
+        violations.push({
+          resource: fn.address,
+          problem:
+            "may read the master user's secret, but only the migration function may act as the master user; log in as a least-privilege user with IAM (DB_USER)",
+        });
+      const connect = statements.filter((st) => grants(st, "rds-db:connect"));
+      if (typeof user !== "string") {
+        if (connect.length > 0)
+          violations.push({
+            resource: fn.address,
+            problem: `may rds-db:connect (${connect.flatMap((c) => c.resources).join(", ")}) without a ${ENV.dbUser} to log in as`,
+          });
+        continue;
+      }
+      const clusterRef = referenceOf(variables[ENV.dbHost], "aws_rds_cluster");
+      const cluster = lookup(json, clusterRef);
+      if (!clusterRef || !cluster) {
+        violations.push({
+          resource: fn.address,
+          problem: `${ENV.dbHost} does not reference an Aurora cluster`,
+        });
+        continue;
+      }
+      if (cluster.iam_database_authentication_enabled !== true)
+        violations.push({
+          resource: clusterRef.address,
+          problem: `${fn.address} logs in as ${user} with IAM, but the cluster has iam_database_authentication_enabled off`,
+        });
+      const resources = connect.flatMap((c) => c.resources);
+      const exact = resources.filter((r) => {
+        const m = DB_USER_ARN.exec(r);
+        return m?.[2] === clusterRef.name && m[3] === user;
+      });
+      if (exact.length === 0)
+        violations.push({
+          resource: fn.address,
+          problem: `no rds-db:connect on its cluster's dbuser ARN for ${user} (${clusterRef.address}.cluster_resource_id)`,
+        });
+      const other = resources.filter((r) => !exact.includes(r));
+      if (other.length > 0)
+        violations.push({ resource: fn.address, problem: `may also rds-db:connect as ${other.join(", ")}` });
+    }
+    return violations;
+  },
+};
+
+/** Aurora Serverless v2 resume from auto-pause: about 15 s, about 30 s after more than a day paused. */
+const AURORA_RESUME_MS = 30_000;
+
+const databaseConnectDeadline: PolicyRule = {
+  id: "database-connect-deadline-below-timeout",
+  description:
+    "a function's database connect deadline plus one connect attempt ends before its timeout; a migration function (invoked by Terraform) of a cluster that auto-pauses waits at least the documented 30 s resume",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const invoked = new Set(
+      all(json, "aws_lambda_invocation").flatMap((i) =>
+        referencesIn(i.body.function_name).map((r) => r.address),
+      ),
+    );
+    for (const fn of all(json, "aws_lambda_function")) {
+      const variables = (block(fn.body.environment)?.variables ?? {}) as Record<string, unknown>;
+      const raw = variables[ENV.dbConnectDeadlineMs];
+      const deadline = raw === undefined ? 0 : Number(raw);
+      const timeoutMs = Number(fn.body.timeout ?? 3) * 1000;
+      if (raw !== undefined && !(deadline + PG_CONNECT_TIMEOUT_MS < timeoutMs))
+        violations.push({
+          resource: fn.address,
+          problem: `${ENV.dbConnectDeadlineMs} ${deadline} + connect timeout ${PG_CONNECT_TIMEOUT_MS} ms does not end before the function's timeout ${timeoutMs} ms`,
+        });
+      const cluster = lookup(json, referenceOf(variables[ENV.dbHost], "aws_rds_cluster"));
+      const pauses = block(cluster?.serverlessv2_scaling_configuration)?.min_capacity === 0;
+      if (invoked.has(fn.address) && pauses && deadline < AURORA_RESUME_MS)
+        violations.push({
+          resource: fn.address,
+          problem: `runs the migrations on a cluster that auto-pauses but waits ${deadline} ms for it (< ${AURORA_RESUME_MS} ms resume)`,
+        });
+    }
+    return violations;
+  },
+};
+
 /** Every rule; the policy tests run each one over every stack. */
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
@@ -1483,6 +1615,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   stateBackend,
   bucketsPrivate,
   noDependencyCycles,
+  databaseUsersIamScoped,
+  databaseConnectDeadline,
   statementTimeoutBelowFunctionTimeout,
   replacementTableCoversTypes,
   statefulGuarded,

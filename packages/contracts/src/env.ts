@@ -14,7 +14,10 @@ export const ENV = {
   dbHost: "DB_HOST",
   dbPort: "DB_PORT",
   dbName: "DB_NAME",
-  /** The RDS-managed master secret (username/password JSON), read with Powertools Parameters. */
+  /**
+   * The RDS-managed master secret (username/password JSON), read with Powertools Parameters: the migration
+   * function's credentials (and the data-api driver's, which takes only secrets).
+   */
   dbSecretArn: "DB_SECRET_ARN",
   /** pg driver: `statement_timeout` in ms; the infrastructure sets it below the function's timeout. */
   dbStatementTimeoutMs: "DB_STATEMENT_TIMEOUT_MS",
@@ -23,6 +26,18 @@ export const ENV = {
    * stack serves concurrent invocations from one process and sets more, as separate instances would have.
    */
   dbMaxConnections: "DB_MAX_CONNECTIONS",
+  /**
+   * The function's own least-privilege database user (created by migration 0002), logged in with IAM database
+   * authentication; the pg driver uses it instead of a secret.
+   */
+  dbUser: "DB_USER",
+  /**
+   * How long (ms) the pg driver keeps retrying a new connection the database does not accept yet (a paused
+   * Aurora cluster resuming); unset = one try. Must stay below the function's timeout.
+   */
+  dbConnectDeadlineMs: "DB_CONNECT_DEADLINE_MS",
+  /** Region Lambda runs in (set by the runtime); IAM tokens are signed for it. */
+  awsRegion: "AWS_REGION",
   /** Aurora cluster ARN, for the RDS Data API driver. */
   dbClusterArn: "DB_CLUSTER_ARN",
   /** Folder holding model.json, weights.bin and the feature metadata (default: `model/` beside the bundle). */
@@ -56,3 +71,16 @@ export function requireEnv(value: string | undefined, name: string, why: string)
   if (value === undefined) throw new ConfigError(`Missing environment variable ${name} (${why})`);
   return value;
 }
+
+/**
+ * How long the pg driver waits for one connection attempt. A connect retry (DB_CONNECT_DEADLINE_MS) may start
+ * its last attempt just before its deadline, so a function's timeout must exceed deadline + this.
+ */
+export const PG_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The functions' own database users (DB_USER), created with their privileges by migration
+ * 0002_app_roles.sql. The infrastructure grants each function `rds-db:connect` as its user; the migration
+ * function logs in as the master user from the RDS-managed secret instead.
+ */
+export const DB_USERS = { api: "sml_api", subscriber: "sml_subscriber" } as const;

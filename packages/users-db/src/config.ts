@@ -1,4 +1,4 @@
-import { ENV, parseEnv, requireEnv } from "@sml/contracts/env";
+import { ConfigError, ENV, parseEnv, requireEnv } from "@sml/contracts/env";
 import * as z from "zod";
 
 /** pg pool settings; unset values keep the driver's defaults (one connection, 10 s statement timeout). */
@@ -8,22 +8,36 @@ export interface PgPoolSettings {
 }
 
 /** Which database the functions use, read from the environment (names in @sml/contracts/env). */
-export type DbConfig =
-  | { readonly driver: "pg"; readonly databaseUrl: string; readonly pool?: PgPoolSettings }
+export type DbConfig = (
+  | { readonly driver: "pg"; readonly databaseUrl: string }
   | {
       readonly driver: "pg";
-      readonly pool?: PgPoolSettings;
       readonly host: string;
       readonly port: number;
       readonly database: string;
       readonly secretArn: string;
     }
   | {
+      readonly driver: "pg";
+      readonly host: string;
+      readonly port: number;
+      readonly database: string;
+      /** Database user logged in with IAM database authentication. */
+      readonly user: string;
+      readonly region: string;
+    }
+  | {
       readonly driver: "data-api";
       readonly clusterArn: string;
       readonly secretArn: string;
       readonly database: string;
-    };
+    }
+) & {
+  /** pg driver: keep retrying a connection the database does not accept yet for this long (ms). */
+  readonly connectDeadlineMs?: number;
+  /** pg driver: pool size and statement timeout. */
+  readonly pool?: PgPoolSettings;
+};
 
 const nonEmpty = z.string().trim().min(1);
 const EnvSchema = z.object({
@@ -36,12 +50,17 @@ const EnvSchema = z.object({
   [ENV.dbClusterArn]: nonEmpty.optional(),
   [ENV.dbStatementTimeoutMs]: z.coerce.number().int().min(100).optional(),
   [ENV.dbMaxConnections]: z.coerce.number().int().min(1).max(100).optional(),
+  [ENV.dbUser]: nonEmpty.optional(),
+  [ENV.dbConnectDeadlineMs]: z.coerce.number().int().min(0).max(900_000).optional(),
+  [ENV.awsRegion]: nonEmpty.optional(),
 });
 
 /**
  * Parses the database settings at cold start. The pg driver uses DATABASE_URL when set (local, tests) and
- * otherwise DB_HOST/DB_PORT/DB_NAME with the RDS-managed secret DB_SECRET_ARN; the data-api driver needs
- * DB_CLUSTER_ARN, DB_SECRET_ARN and DB_NAME. A missing or invalid variable throws with its name.
+ * otherwise DB_HOST/DB_PORT/DB_NAME with either DB_USER (IAM database authentication, region AWS_REGION) or the
+ * RDS-managed secret DB_SECRET_ARN, never both; DB_CONNECT_DEADLINE_MS makes it wait for a resuming database.
+ * The data-api driver needs DB_CLUSTER_ARN, DB_SECRET_ARN and DB_NAME. A missing or invalid variable throws
+ * with its name.
  */
 export function dbConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): DbConfig {
   const e = parseEnv(EnvSchema, env, "database");
@@ -59,15 +78,41 @@ export function dbConfigFromEnv(env: Readonly<Record<string, string | undefined>
     ...(e[ENV.dbMaxConnections] === undefined ? {} : { maxConnections: e[ENV.dbMaxConnections] }),
   };
   const pool = Object.keys(poolSettings).length > 0 ? { pool: poolSettings } : {};
+  const deadline = e[ENV.dbConnectDeadlineMs];
+  const retry = deadline === undefined ? {} : { connectDeadlineMs: deadline };
   const url = e[ENV.databaseUrl];
-  if (url) return { driver: "pg", databaseUrl: url, ...pool };
+  if (url) return { driver: "pg", databaseUrl: url, ...pool, ...retry };
   const why = `required by the pg driver when ${ENV.databaseUrl} is not set`;
-  return {
-    driver: "pg",
+  const server = {
+    driver: "pg" as const,
     host: requireEnv(e[ENV.dbHost], ENV.dbHost, why),
     port: e[ENV.dbPort],
     database: requireEnv(e[ENV.dbName], ENV.dbName, why),
-    secretArn: requireEnv(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
     ...pool,
+    ...retry,
   };
+  const user = e[ENV.dbUser];
+  const secretArn = e[ENV.dbSecretArn];
+  if (user !== undefined && secretArn !== undefined) {
+    throw new ConfigError(
+      `Set only one of ${ENV.dbUser} (IAM database authentication) and ${ENV.dbSecretArn} (password from the secret) for the pg driver`,
+    );
+  }
+  if (user !== undefined) {
+    return {
+      ...server,
+      user,
+      region: requireEnv(
+        e[ENV.awsRegion],
+        ENV.awsRegion,
+        `IAM tokens for ${ENV.dbUser} are signed for a region`,
+      ),
+    };
+  }
+  if (secretArn === undefined) {
+    throw new ConfigError(
+      `Missing environment variable ${ENV.dbSecretArn} or ${ENV.dbUser} (${why}: the master secret, or the database user for IAM authentication)`,
+    );
+  }
+  return { ...server, secretArn };
 }

@@ -5,6 +5,7 @@
  */
 import type { UserRepository } from "@sml/contracts/users";
 import type { DbConfig } from "./config";
+import type { RetryLogger } from "./connect-retry";
 import { createDataApiExecutor, type DataApiDeps } from "./data-api";
 import type { ClosableSqlExecutor } from "./executor";
 import { createPgExecutor, type PgDeps, type PgTls } from "./pg";
@@ -12,6 +13,7 @@ import { createPgliteExecutor, type PgliteLike } from "./pglite";
 import { createSqlUserRepository } from "./user-repository";
 
 export * from "./config";
+export * from "./connect-retry";
 export * from "./data-api";
 export * from "./executor";
 export * from "./migrations";
@@ -29,8 +31,21 @@ export interface Database {
 export type DatabaseConfig = DbConfig | { readonly driver: "pglite"; readonly db: PgliteLike };
 
 export interface DatabaseDeps extends PgDeps, DataApiDeps {
-  /** TLS override for the secret-based pg connection (default: Lambda's CA bundle, verified). */
+  /** TLS override for the secret- and IAM-based pg connections (default: Lambda's CA bundle, verified). */
   readonly tls?: PgTls;
+  /** Logs each connection try when the config sets a connect deadline (Powertools' Logger fits). */
+  readonly logger?: RetryLogger;
+}
+
+function pgDeps(config: DbConfig, deps: DatabaseDeps): PgDeps {
+  if (deps.connectRetry || config.connectDeadlineMs === undefined) return deps;
+  return {
+    ...deps,
+    connectRetry: {
+      deadlineMs: config.connectDeadlineMs,
+      ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    },
+  };
 }
 
 /** Builds the executor the config names; nothing connects until the first query. */
@@ -43,28 +58,22 @@ export function createSqlExecutor(config: DatabaseConfig, deps: DatabaseDeps = {
         { resourceArn: config.clusterArn, secretArn: config.secretArn, database: config.database },
         deps,
       );
-    case "pg":
-      return "databaseUrl" in config
-        ? createPgExecutor(
-            {
-              kind: "url",
-              connectionString: config.databaseUrl,
-              ...(config.pool ? { pool: config.pool } : {}),
-            },
-            deps,
-          )
-        : createPgExecutor(
-            {
-              kind: "secret",
-              ...(config.pool ? { pool: config.pool } : {}),
-              host: config.host,
-              port: config.port,
-              database: config.database,
-              secretArn: config.secretArn,
-              ...(deps.tls === undefined ? {} : { tls: deps.tls }),
-            },
-            deps,
-          );
+    case "pg": {
+      const pg = pgDeps(config, deps);
+      const pool = config.pool ? { pool: config.pool } : {};
+      if ("databaseUrl" in config)
+        return createPgExecutor({ kind: "url", connectionString: config.databaseUrl, ...pool }, pg);
+      const server = {
+        host: config.host,
+        port: config.port,
+        database: config.database,
+        ...pool,
+        ...(deps.tls === undefined ? {} : { tls: deps.tls }),
+      };
+      return "user" in config
+        ? createPgExecutor({ kind: "iam", ...server, user: config.user, region: config.region }, pg)
+        : createPgExecutor({ kind: "secret", ...server, secretArn: config.secretArn }, pg);
+    }
   }
 }
 

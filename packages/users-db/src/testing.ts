@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
@@ -190,4 +190,79 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   };
   await cluster.start();
   return cluster;
+}
+
+export interface DelayedProxy {
+  /** `postgres://` URL of the target database through the proxy. */
+  readonly url: string;
+  readonly port: number;
+  /** Connections accepted so far (refused ones never reach the proxy). */
+  readonly accepted: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of a PostgreSQL database that behaves like a database not accepting connections yet for
+ * `delayMs`, then forwards everything to it:
+ * - `refuse`: nothing listens on the port until then (clients get ECONNREFUSED), as while a server restarts;
+ * - `hold`: connections are accepted but left unanswered until then, then forwarded, as Aurora does while a
+ *   paused Serverless v2 instance resumes. A client that gave up meanwhile has closed its socket.
+ */
+export async function startDelayedProxy(
+  targetUrl: string,
+  options: { readonly mode: "refuse" | "hold"; readonly delayMs: number },
+): Promise<DelayedProxy> {
+  const target = new URL(targetUrl);
+  const targetPort = Number(target.port || 5432);
+  const port = await freePort();
+  const readyAt = Date.now() + options.delayMs;
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const forward = (client: Socket) => {
+    if (client.destroyed) return;
+    const upstream = connect(targetPort, target.hostname);
+    sockets.add(upstream);
+    upstream.on("close", () => sockets.delete(upstream));
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
+  };
+  const server = createServer((client) => {
+    accepted++;
+    sockets.add(client);
+    client.on("close", () => sockets.delete(client));
+    client.on("error", () => undefined);
+    const wait = readyAt - Date.now();
+    if (wait <= 0) forward(client);
+    else setTimeout(() => forward(client), wait);
+  });
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+  let listening: Promise<void>;
+  let timer: NodeJS.Timeout | undefined;
+  if (options.mode === "hold") listening = listen();
+  else {
+    listening = new Promise((resolve, reject) => {
+      timer = setTimeout(() => listen().then(resolve, reject), options.delayMs);
+    });
+    // Swallowed here, surfaced by close(): a test that never waits for the listener must not crash the run.
+    listening.catch(() => undefined);
+  }
+  if (options.mode === "hold") await listening;
+  const url = new URL(targetUrl);
+  url.hostname = "127.0.0.1";
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    port,
+    accepted: () => accepted,
+    close: async () => {
+      if (timer) clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
