@@ -33,4 +33,6 @@ if (problems.length > 0) {
   console.error(`package-lock.json: ${problems.length} problem(s)\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`package-lock.json: ${Object.keys(lock.packages).length - 1} entries, all versioned; one constructs`);
+console.log(
+  `package-lock.json: ${Object.keys(lock.packages).length - 1} entries, all versioned; one constructs`,
+);

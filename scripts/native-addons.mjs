@@ -29,8 +29,7 @@ const REBUILD = new Set(["@cdktf/node-pty-prebuilt-multiarch"]);
 
 const loads = (code) =>
   spawnSync(process.execPath, ["-e", code], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
-const installed = (name) =>
-  loads(`require.resolve(${JSON.stringify(`${name}/package.json`)})`).status === 0;
+const installed = (name) => loads(`require.resolve(${JSON.stringify(`${name}/package.json`)})`).status === 0;
 
 /** The Node headers of the running Node: the `node` package's platform package, else the Node's own prefix. */
 function nodeHeadersDir() {
@@ -44,13 +43,17 @@ function nodeHeadersDir() {
 }
 const nodedir = nodeHeadersDir();
 if (!existsSync(join(nodedir, "include/node/common.gypi")))
-  console.warn(`native-addons: no Node headers in ${nodedir}/include/node; a rebuild would use npm's nodedir`);
+  console.warn(
+    `native-addons: no Node headers in ${nodedir}/include/node; a rebuild would use npm's nodedir`,
+  );
 const failed = [];
 for (const [name, code] of ADDONS) {
   if (!installed(name)) continue;
   let run = loads(code);
   if (run.status !== 0 && REBUILD.has(name)) {
-    console.log(`native-addons: ${name} does not load on Node ${process.version}; rebuilding it (nodedir ${nodedir})`);
+    console.log(
+      `native-addons: ${name} does not load on Node ${process.version}; rebuilding it (nodedir ${nodedir})`,
+    );
     const rebuild = spawnSync("npm", ["rebuild", name, "--foreground-scripts"], {
       cwd: repoRoot,
       env: { ...process.env, npm_config_nodedir: nodedir },
@@ -65,4 +68,6 @@ if (failed.length > 0) {
   console.error(`native-addons: these do not load on Node ${process.version}:\n  ${failed.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`native-addons: every native addon loads on Node ${process.version} (ABI ${process.versions.modules})`);
+console.log(
+  `native-addons: every native addon loads on Node ${process.version} (ABI ${process.versions.modules})`,
+);

@@ -14,7 +14,8 @@ const ALIASES = [
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function resolveCdktn(request, ...rest) {
   for (const [pattern, replacement] of ALIASES) {
-    if (pattern.test(request)) return resolveFilename.call(this, request.replace(pattern, replacement), ...rest);
+    if (pattern.test(request))
+      return resolveFilename.call(this, request.replace(pattern, replacement), ...rest);
   }
   return resolveFilename.call(this, request, ...rest);
 };

@@ -38,7 +38,12 @@ function synth(outdir: string, preload: string[]): Promise<Synthesized> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [...preload, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, CDKTF_OUTDIR: outdir, SML_BUNDLE_ROOT: testBundleRoot(), CHECKPOINT_DISABLE: "1" },
+      env: {
+        ...process.env,
+        CDKTF_OUTDIR: outdir,
+        SML_BUNDLE_ROOT: testBundleRoot(),
+        CHECKPOINT_DISABLE: "1",
+      },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
@@ -50,10 +55,9 @@ function synth(outdir: string, preload: string[]): Promise<Synthesized> {
       if (code !== 0) return reject(new Error(`synth ${preload.join(" ")} exited ${code}: ${stderr}`));
       const manifest = readJson(join(outdir, "manifest.json"));
       const stacks = Object.fromEntries(
-        Object.entries(manifest.stacks as Record<string, { synthesizedStackPath: string }>).map(([name, s]) => [
-          name,
-          readJson(join(outdir, s.synthesizedStackPath)),
-        ]),
+        Object.entries(manifest.stacks as Record<string, { synthesizedStackPath: string }>).map(
+          ([name, s]) => [name, readJson(join(outdir, s.synthesizedStackPath))],
+        ),
       );
       resolvePromise({ stacks });
     });
@@ -85,7 +89,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe("CDK Terrain synth (npm run synth:cdktn)", () => {
   it("runs cdktf.json's app with the alias preloaded, into cdktn.out", () => {
     const [, ...args] = appCommand.split(" ");
-    expect(rootPackage.scripts["synth:cdktn"]).toContain(`CDKTF_OUTDIR=cdktn.out node -r ${ALIAS} ${args.join(" ")}`);
+    expect(rootPackage.scripts["synth:cdktn"]).toContain(
+      `CDKTF_OUTDIR=cdktn.out node -r ${ALIAS} ${args.join(" ")}`,
+    );
     expect(rootPackage.scripts.synth).toContain("cdktf synth");
   });
 

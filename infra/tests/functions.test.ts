@@ -5,12 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { ENV } from "@sml/common/env";
-import {
-  LAMBDA_NODE_MAJOR,
-  type ZipFunctionName,
-  zipBundleDir,
-  zipBundleFile,
-} from "@sml/common/functions";
+import { LAMBDA_NODE_MAJOR, type ZipFunctionName, zipBundleDir, zipBundleFile } from "@sml/common/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
 import { Testing } from "cdktf";
 import { getEnvironmentConfig, SHARED_CONFIG } from "../src/config";

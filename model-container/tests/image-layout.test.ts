@@ -111,7 +111,11 @@ describe("the prediction image's build context", () => {
   it("exports an async handler of at most two parameters from the image's bundle", () => {
     const script = `const { handler } = require(${JSON.stringify(join(context, "index.js"))});
       console.log("HANDLER " + JSON.stringify({ kind: handler.constructor.name, parameters: handler.length }));`;
-    const run = spawnSync(process.execPath, ["-e", script], { cwd: tmpdir(), encoding: "utf8", timeout: 60_000 });
+    const run = spawnSync(process.execPath, ["-e", script], {
+      cwd: tmpdir(),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     const line = run.stdout.split("\n").find((l) => l.startsWith("HANDLER "));
     const handler = JSON.parse(line?.slice("HANDLER ".length) ?? "{}");
     expect(handler.kind).toBe("AsyncFunction");
