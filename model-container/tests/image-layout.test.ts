@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LAMBDA_NODE_MAJOR } from "@sml/common/functions";
 import { buildModelImageContext } from "../src/build/image-context";
 import { MODEL_FILES } from "../src/model-spec";
 import { apiEvent, workspaceModelDir } from "./support/events";
@@ -38,9 +39,14 @@ describe("the prediction image's build context", () => {
     expect(existsSync(join(context, ".dockerignore"))).toBe(true);
   });
 
-  it("builds on the Lambda Node.js 22 base image for arm64 and runs index.handler", () => {
+  it("builds on the Lambda Node.js base image of LAMBDA_NODE_MAJOR for arm64 and runs index.handler", () => {
     const dockerfile = readFileSync(join(context, "Dockerfile"), "utf8");
-    expect(dockerfile).toContain("ARG BASE_IMAGE=public.ecr.aws/lambda/nodejs:22");
+    // AWS's Node.js base images are public.ecr.aws/lambda/nodejs:<major>[.<release>][@sha256:<digest>]
+    // (AWS Lambda developer guide, "Deploy Node.js Lambda functions with container images").
+    const base = dockerfile.match(
+      /^ARG BASE_IMAGE=public\.ecr\.aws\/lambda\/nodejs:(\d+)(?:\.[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/m,
+    );
+    expect(Number(base?.[1])).toBe(LAMBDA_NODE_MAJOR);
     expect(dockerfile.match(/^FROM --platform=linux\/arm64 \$\{BASE_IMAGE\}/gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^CMD \["index\.handler"\]$/m);
   });
@@ -99,6 +105,22 @@ describe("the prediction image's build context", () => {
       expect(Math.abs(p.delayProbability - golden.probabilities[i])).toBeLessThan(1e-4);
     });
   }
+
+  // The Node.js 24 runtime no longer supports callback-style handlers (AWS Lambda developer guide, "Define Lambda
+  // function handler in Node.js"; aws-lambda-nodejs-runtime-interface-client#137): the image's handler is async.
+  it("exports an async handler of at most two parameters from the image's bundle", () => {
+    const script = `const { handler } = require(${JSON.stringify(join(context, "index.js"))});
+      console.log("HANDLER " + JSON.stringify({ kind: handler.constructor.name, parameters: handler.length }));`;
+    const run = spawnSync(process.execPath, ["-e", script], {
+      cwd: tmpdir(),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const line = run.stdout.split("\n").find((l) => l.startsWith("HANDLER "));
+    const handler = JSON.parse(line?.slice("HANDLER ".length) ?? "{}");
+    expect(handler.kind).toBe("AsyncFunction");
+    expect(handler.parameters).toBeLessThan(3);
+  });
 
   it("serves POST /predict from a fresh process with the wasm backend and the model beside the bundle", () => {
     const { run, loaded, response } = serveFrom(context);
