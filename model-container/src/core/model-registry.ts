@@ -107,12 +107,12 @@ export class ModelRegistry {
 
   /** Loads every model under `dir` (or the single model in `dir`); the active backend holds the weights. */
   static load(dir: string): ModelRegistry {
-    if (existsSync(join(dir, MODEL_FILES.features))) {
+    // Without models.json the folder is one model's (tests, MODEL_DIR pointing at a single model).
+    if (!existsSync(join(dir, REGISTRY_FILE))) {
       const model = FlightDelayModel.load(dir);
       const id = modelId(model.name, model.version);
       return new ModelRegistry(new Map([[id, model]]), model, [summarize(model, dir, true)]);
     }
-    if (!existsSync(dir)) throw new ModelLoadError(dir, "the folder does not exist");
     const championId = readChampion(dir);
     const models = new Map<string, FlightDelayModel>();
     const summaries: ModelSummary[] = [];
