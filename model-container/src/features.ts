@@ -269,7 +269,8 @@ export class FeatureEncoder {
         "Feature metadata lists other numeric features than this code builds: retrain the model (npm run train -w model-container)",
       );
     }
-    if (withRates && !metadata.rates) throw new Error("Feature metadata lists rate columns but has no rate tables");
+    if (withRates && !metadata.rates)
+      throw new Error("Feature metadata lists rate columns but has no rate tables");
     this.rates = withRates
       ? RATE_TABLES.map((t) => [t, new Map(Object.entries(metadata.rates?.[t] ?? {}))] as const)
       : [];

@@ -49,15 +49,21 @@ export interface PredictionApp {
  * Takes the optional `model` field off a predict body: the model it names (400 naming it when the image has no
  * such model) and the rest of the body, which the prediction use case validates as before.
  */
-export function selectModel(registry: ModelRegistry, body: unknown): { model: FlightDelayModel; request: unknown } {
+export function selectModel(
+  registry: ModelRegistry,
+  body: unknown,
+): { model: FlightDelayModel; request: unknown } {
   if (typeof body !== "object" || body === null || Array.isArray(body) || !("model" in body)) {
     return { model: registry.champion, request: body };
   }
   const { model: requested, ...request } = body as { model: unknown };
   if (typeof requested !== "string") {
-    throw new ValidationError('Invalid request body: model: must be a string "<name>@<version>" (see GET /models)', {
-      details: [{ field: "model", message: 'must be a string "<name>@<version>" (see GET /models)' }],
-    });
+    throw new ValidationError(
+      'Invalid request body: model: must be a string "<name>@<version>" (see GET /models)',
+      {
+        details: [{ field: "model", message: 'must be a string "<name>@<version>" (see GET /models)' }],
+      },
+    );
   }
   try {
     return { model: registry.resolve(requested), request };
@@ -78,7 +84,10 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
   const backend = await initBackend(options.backends ?? DEFAULT_BACKENDS, options.wasmDir);
   const registry = ModelRegistry.load(options.modelDir);
   const model = registry.champion;
-  const modelsBody = JSON.stringify({ champion: `${model.name}@${model.version}`, models: registry.summaries });
+  const modelsBody = JSON.stringify({
+    champion: `${model.name}@${model.version}`,
+    models: registry.summaries,
+  });
   logger.info("models loaded", { backend, champion: `${model.name}@${model.version}`, models: registry.ids });
 
   const handler: PredictionHandler = async (event) => {

@@ -22,7 +22,11 @@ const metadata: FeatureMetadata = {
   logDistance: { mean: 6.5, std: 0.75 },
   numericFeatures: [...NUMERIC_FEATURE_NAMES],
   threshold: 0.3,
-  rates: { origin_hour: { "SEA|17": 0.25 }, destination_hour: { "LAX|17": -0.5 }, route: { "SEA|LAX": 0.125 } },
+  rates: {
+    origin_hour: { "SEA|17": 0.25 },
+    destination_hour: { "LAX|17": -0.5 },
+    route: { "SEA|LAX": 0.125 },
+  },
 };
 const RATE_COLUMN = NUMERIC_FEATURE_NAMES.indexOf("origin_hour_rate");
 

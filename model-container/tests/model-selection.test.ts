@@ -20,7 +20,11 @@ const readModelFile = (id: string, file: string) =>
 
 let app: PredictionApp;
 beforeAll(async () => {
-  app = await createPredictionHandler({ modelDir: workspaceRegistryDir, backends: ["wasm", "cpu"], logger: silent });
+  app = await createPredictionHandler({
+    modelDir: workspaceRegistryDir,
+    backends: ["wasm", "cpu"],
+    logger: silent,
+  });
 });
 
 async function call(app: PredictionApp, body: unknown, options?: Parameters<typeof apiEvent>[1]) {
@@ -92,7 +96,9 @@ describe("POST /predict with a model", () => {
     expect(res.body.error.code).toBe("VALIDATION_FAILED");
     expect(res.body.error.message).toContain('"flight-delay@000000000000"');
     for (const id of folders) expect(res.body.error.message).toContain(id);
-    expect(res.body.error.details).toEqual([{ field: "model", message: expect.stringContaining("unknown model") }]);
+    expect(res.body.error.details).toEqual([
+      { field: "model", message: expect.stringContaining("unknown model") },
+    ]);
   });
 
   it("returns 400 when model is not a string", async () => {

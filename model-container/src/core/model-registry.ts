@@ -71,13 +71,18 @@ export function readChampion(dir: string): string {
 }
 
 export function writeChampion(dir: string, id: string): void {
-  writeFileSync(join(dir, REGISTRY_FILE), `${JSON.stringify(RegistryFileSchema.parse({ champion: id }), null, 1)}\n`);
+  writeFileSync(
+    join(dir, REGISTRY_FILE),
+    `${JSON.stringify(RegistryFileSchema.parse({ champion: id }), null, 1)}\n`,
+  );
 }
 
 function summarize(model: FlightDelayModel, modelDir: string, champion: boolean): ModelSummary {
   let metrics: z.infer<typeof MetricsSummarySchema> | undefined;
   try {
-    metrics = MetricsSummarySchema.parse(JSON.parse(readFileSync(join(modelDir, MODEL_FILES.metrics), "utf8")));
+    metrics = MetricsSummarySchema.parse(
+      JSON.parse(readFileSync(join(modelDir, MODEL_FILES.metrics), "utf8")),
+    );
   } catch (err) {
     throw new ModelLoadError(modelDir, `${MODEL_FILES.metrics} is missing or invalid`, { cause: err });
   }
@@ -120,13 +125,17 @@ export class ModelRegistry {
       const model = FlightDelayModel.load(join(dir, folder));
       const id = modelId(model.name, model.version);
       // The folder name is what the card and the champion file refer to: it must match what the files say.
-      if (id !== folder) throw new ModelLoadError(join(dir, folder), `the folder holds ${id}; rename it ${id}`);
+      if (id !== folder)
+        throw new ModelLoadError(join(dir, folder), `the folder holds ${id}; rename it ${id}`);
       models.set(id, model);
       summaries.push(summarize(model, join(dir, folder), id === championId));
     }
     const champion = models.get(championId);
     if (!champion) {
-      throw new ModelLoadError(dir, `${REGISTRY_FILE} names ${championId}, which is not among ${[...models.keys()].join(", ")}`);
+      throw new ModelLoadError(
+        dir,
+        `${REGISTRY_FILE} names ${championId}, which is not among ${[...models.keys()].join(", ")}`,
+      );
     }
     return new ModelRegistry(models, champion, summaries);
   }

@@ -8,12 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import {
-  type EncodedBatch,
-  FeatureEncoder,
-  FeatureMetadataSchema,
-  MONTH_FEATURES,
-} from "../features";
+import { type EncodedBatch, FeatureEncoder, FeatureMetadataSchema, MONTH_FEATURES } from "../features";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../model-spec";
 
 const WeightsManifestSchema = z.object({

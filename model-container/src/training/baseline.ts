@@ -17,6 +17,7 @@ import { SPLIT, splitRows } from "./split";
 import { TRAINING } from "./train";
 
 const workspaceRoot = resolve(__dirname, "../..");
+
 import { BASELINE_FILE } from "./render-card";
 
 export interface BaselineResult {
@@ -26,7 +27,11 @@ export interface BaselineResult {
   readonly features: readonly string[];
   readonly categorical: readonly string[];
   readonly data: string;
-  readonly split: { readonly trainUntil: string; readonly validationUntil: string; readonly evaluationRows: number };
+  readonly split: {
+    readonly trainUntil: string;
+    readonly validationUntil: string;
+    readonly evaluationRows: number;
+  };
   readonly seconds: number;
   readonly results: Scores;
 }
@@ -61,9 +66,13 @@ async function main(): Promise<void> {
     }
     writeFileSync(join(dir, "features.csv"), `${lines.join("\n")}\n`);
     log(`exported ${lines.length - 1} rows to ${dir}; running baselines/gbdt.py with ${python()}`);
-    const run = spawnSync(python(), [join(workspaceRoot, "baselines/gbdt.py"), join(dir, "features.csv"), dir], {
-      stdio: "inherit",
-    });
+    const run = spawnSync(
+      python(),
+      [join(workspaceRoot, "baselines/gbdt.py"), join(dir, "features.csv"), dir],
+      {
+        stdio: "inherit",
+      },
+    );
     if (run.status !== 0) {
       throw new Error(
         `baselines/gbdt.py failed (exit ${run.status ?? run.error?.message}); it needs python3 with scikit-learn and pandas: apt-get install -y python3-sklearn python3-pandas`,
@@ -73,7 +82,8 @@ async function main(): Promise<void> {
       const bytes = readFileSync(join(dir, `${split}.f32`));
       return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     };
-    const labels = (split: "validation" | "evaluation") => Uint8Array.from(rows[split], (r) => isDelayed(table, r));
+    const labels = (split: "validation" | "evaluation") =>
+      Uint8Array.from(rows[split], (r) => isDelayed(table, r));
     const threshold = bestF1Threshold(labels("validation"), read("validation"));
     const test = read("evaluation");
     const info = JSON.parse(readFileSync(join(dir, "info.json"), "utf8"));
@@ -84,7 +94,11 @@ async function main(): Promise<void> {
       features: info.features,
       categorical: info.categorical,
       data: `vega-datasets@3.2.1 data/${FLIGHTS_FILE}`,
-      split: { trainUntil: SPLIT.trainUntil, validationUntil: SPLIT.validationUntil, evaluationRows: test.length },
+      split: {
+        trainUntil: SPLIT.trainUntil,
+        validationUntil: SPLIT.validationUntil,
+        evaluationRows: test.length,
+      },
       seconds: info.seconds,
       results: {
         rocAuc: rocAuc(labels("evaluation"), test),
@@ -94,7 +108,9 @@ async function main(): Promise<void> {
       },
     };
     writeFileSync(BASELINE_FILE, `${JSON.stringify(result, null, 2)}\n`);
-    log(`gbdt: test AUC ${result.results.rocAuc.toFixed(4)}, log loss ${result.results.logLoss.toFixed(4)}; wrote ${BASELINE_FILE}`);
+    log(
+      `gbdt: test AUC ${result.results.rocAuc.toFixed(4)}, log loss ${result.results.logLoss.toFixed(4)}; wrote ${BASELINE_FILE}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

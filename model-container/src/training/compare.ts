@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     const model = FlightDelayModel.load(join(REGISTRY_DIR, id));
     const probabilities = predictTable(model, table, rows);
     const metadata = model.encoder.metadata;
-    const metrics: ModelMetrics = JSON.parse(readFileSync(join(REGISTRY_DIR, id, MODEL_FILES.metrics), "utf8"));
+    const metrics: ModelMetrics = JSON.parse(
+      readFileSync(join(REGISTRY_DIR, id, MODEL_FILES.metrics), "utf8"),
+    );
     models.push({
       id,
       champion: id === champion,
@@ -45,7 +47,9 @@ async function main(): Promise<void> {
         accuracyAtHalf: atThreshold(labels, probabilities, 0.5).accuracy,
       },
     });
-    console.log(`${id}: AUC ${models.at(-1)?.scores.rocAuc.toFixed(4)}, log loss ${models.at(-1)?.scores.logLoss.toFixed(4)}`);
+    console.log(
+      `${id}: AUC ${models.at(-1)?.scores.rocAuc.toFixed(4)}, log loss ${models.at(-1)?.scores.logLoss.toFixed(4)}`,
+    );
   }
   // Champion first, then the others by AUC: the table reads as "what serves, and what could".
   models.sort((a, b) => Number(b.champion) - Number(a.champion) || b.scores.rocAuc - a.scores.rocAuc);

@@ -169,7 +169,9 @@ ${row(`base rate (${pct(m.split.train.delayedShare)} for every flight)`, r.baseR
 
 Trees baseline: ${baseline.library} with ${Object.entries(baseline.settings)
     .map(([k, v]) => `${k}=${v}`)
-    .join(", ")}; features ${baseline.features.join(", ")} (${baseline.categorical.join(" and ")} categorical, as the
+    .join(
+      ", ",
+    )}; features ${baseline.features.join(", ")} (${baseline.categorical.join(" and ")} categorical, as the
 model's vocabulary indices); same training days, threshold days and test rows; fit in ${baseline.seconds.toFixed(0)} s.
 Rerun with \`npm run baseline -w model-container\` (needs Debian's python3-sklearn and python3-pandas).
 

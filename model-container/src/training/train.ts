@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { initBackend } from "../core/backend";
 import { FlightDelayModel, modelVersion } from "../core/model";
+import { writeChampion } from "../core/model-registry";
 import {
   allocateBatch,
   buildVocabulary,
@@ -22,14 +23,13 @@ import {
   type FlightInput,
   fitLogDistance,
   fitRateTable,
-  RATE_TABLES,
-  rateKey,
   greatCircleMiles,
   MONTH_FEATURES,
   NUMERIC_FEATURE_NAMES,
   parseLocalDateTime,
+  RATE_TABLES,
+  rateKey,
 } from "../features";
-import { writeChampion } from "../core/model-registry";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME, modelId } from "../model-spec";
 import {
   dataDir,
@@ -511,7 +511,9 @@ async function main(): Promise<void> {
   );
   if (args.promote) {
     writeChampion(registryDir, modelId(MODEL_NAME, version));
-    log(`champion is now ${modelId(MODEL_NAME, version)}; run npm run compare -w model-container to update docs/model-card.md`);
+    log(
+      `champion is now ${modelId(MODEL_NAME, version)}; run npm run compare -w model-container to update docs/model-card.md`,
+    );
   }
 }
 
