@@ -1,6 +1,7 @@
 /**
- * Lambda entry point of the prediction image (API Gateway HTTP API, payload v2): `POST /predict`.
- * The model loads once per container, during init; each request is validated and predicted in one batched call.
+ * Lambda entry point of the prediction image (API Gateway HTTP API, payload v2): `POST /predict` and
+ * `GET /models`. Every model in the image loads once per container, during init; each request is validated and
+ * predicted in one batched call by the model it names (`"model": "<name>@<version>"`) or by the champion.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -12,18 +13,20 @@ import {
   NotFoundError,
   readJsonBody,
   toHttpResponse,
+  ValidationError,
 } from "@sml/common/http";
 import { matchRoute } from "@sml/common/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
-import { FlightDelayModel } from "./core/model";
+import type { FlightDelayModel } from "./core/model";
+import { ModelRegistry, UnknownModelError } from "./core/model-registry";
 import { predictFlightsJson } from "./core/predict-flights";
 
 /** 1000 instances of ordinary size take ~130 KB; the cap leaves room and still refuses abuse early. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface PredictionHandlerOptions {
-  /** Folder with model.json, weights.bin, features.json, airports.json. */
+  /** Registry folder (models.json + one folder per model), or a single model's folder. */
   readonly modelDir: string;
   /** Backends to try in order (default: tfjs-node if installed, then wasm, then cpu). */
   readonly backends?: readonly BackendName[];
@@ -36,16 +39,56 @@ export type PredictionHandler = (event: APIGatewayProxyEventV2) => Promise<HttpR
 
 export interface PredictionApp {
   readonly handler: PredictionHandler;
+  /** The champion: what serves requests that name no model. */
   readonly model: FlightDelayModel;
+  readonly registry: ModelRegistry;
   readonly backend: BackendName;
+}
+
+/**
+ * Takes the optional `model` field off a predict body: the model it names (400 naming it when the image has no
+ * such model) and the rest of the body, which the prediction use case validates as before.
+ */
+export function selectModel(
+  registry: ModelRegistry,
+  body: unknown,
+): { model: FlightDelayModel; request: unknown } {
+  if (typeof body !== "object" || body === null || Array.isArray(body) || !("model" in body)) {
+    return { model: registry.champion, request: body };
+  }
+  const { model: requested, ...request } = body as { model: unknown };
+  if (typeof requested !== "string") {
+    throw new ValidationError(
+      'Invalid request body: model: must be a string "<name>@<version>" (see GET /models)',
+      {
+        details: [{ field: "model", message: 'must be a string "<name>@<version>" (see GET /models)' }],
+      },
+    );
+  }
+  try {
+    return { model: registry.resolve(requested), request };
+  } catch (err) {
+    if (!(err instanceof UnknownModelError)) throw err;
+    // Echo at most a short prefix of what the caller sent: the name is theirs, the list is ours.
+    const shown = JSON.stringify(requested.slice(0, 80));
+    const message = `unknown model ${shown}; this image serves ${err.available.join(", ")} (GET /models)`;
+    throw new ValidationError(`Invalid request body: model: ${message}`, {
+      details: [{ field: "model", message }],
+    });
+  }
 }
 
 /** Builds the handler: picks the backend and loads the model (do this once, at init). */
 export async function createPredictionHandler(options: PredictionHandlerOptions): Promise<PredictionApp> {
   const logger = options.logger ?? new Logger({ serviceName: "prediction" });
   const backend = await initBackend(options.backends ?? DEFAULT_BACKENDS, options.wasmDir);
-  const model = FlightDelayModel.load(options.modelDir);
-  logger.info("model loaded", { backend, model: model.name, version: model.version });
+  const registry = ModelRegistry.load(options.modelDir);
+  const model = registry.champion;
+  const modelsBody = JSON.stringify({
+    champion: `${model.name}@${model.version}`,
+    models: registry.summaries,
+  });
+  logger.info("models loaded", { backend, champion: `${model.name}@${model.version}`, models: registry.ids });
 
   const handler: PredictionHandler = async (event) => {
     try {
@@ -59,11 +102,15 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
       if (match.kind === "not-found" || match.route.target !== "prediction") {
         throw new NotFoundError(`No prediction route ${event.requestContext.http.method} ${event.rawPath}`);
       }
+      if (match.route.path === "/models") {
+        return { statusCode: 200, headers: { "content-type": "application/json" }, body: modelsBody };
+      }
+      const selected = selectModel(registry, readJsonBody(event, MAX_BODY_BYTES));
       // The body is serialized by predictFlightsJson (one join), not by jsonResponse's JSON.stringify.
       return {
         statusCode: 200,
         headers: { "content-type": "application/json" },
-        body: predictFlightsJson(model, readJsonBody(event, MAX_BODY_BYTES)),
+        body: predictFlightsJson(selected.model, selected.request),
       };
     } catch (err) {
       return toHttpResponse(err, (unexpected) =>
@@ -71,7 +118,7 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
       );
     }
   };
-  return { handler, model, backend };
+  return { handler, model, registry, backend };
 }
 
 /** `model/` beside the bundle in the image; from source, the workspace's committed model. */

@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LAMBDA_NODE_MAJOR } from "@sml/common/functions";
 import { buildModelImageContext } from "../src/build/image-context";
-import { MODEL_FILES } from "../src/model-spec";
-import { apiEvent, workspaceModelDir } from "./support/events";
+import { modelFolders } from "../src/core/model-registry";
+import { MODEL_FILES, REGISTRY_FILE } from "../src/model-spec";
+import { apiEvent, workspaceModelDir, workspaceRegistryDir } from "./support/events";
 
 let context: string;
 
@@ -51,16 +52,27 @@ describe("the prediction image's build context", () => {
     expect(dockerfile).toMatch(/^CMD \["index\.handler"\]$/m);
   });
 
-  it("ships only the model files the server reads", () => {
-    for (const file of [
-      MODEL_FILES.topology,
-      MODEL_FILES.weights,
-      MODEL_FILES.features,
-      MODEL_FILES.airports,
-    ]) {
-      expect(readFileSync(join(context, "model", file))).toEqual(readFileSync(join(workspaceModelDir, file)));
+  it("ships every model of the registry and the champion file, with only the files the server reads", () => {
+    const folders = modelFolders(workspaceRegistryDir);
+    expect(folders.length).toBeGreaterThanOrEqual(2);
+    expect(modelFolders(join(context, "model"))).toEqual(folders);
+    expect(readFileSync(join(context, "model", REGISTRY_FILE))).toEqual(
+      readFileSync(join(workspaceRegistryDir, REGISTRY_FILE)),
+    );
+    for (const folder of folders) {
+      for (const file of [
+        MODEL_FILES.topology,
+        MODEL_FILES.weights,
+        MODEL_FILES.features,
+        MODEL_FILES.airports,
+        MODEL_FILES.metrics,
+      ]) {
+        expect(readFileSync(join(context, "model", folder, file))).toEqual(
+          readFileSync(join(workspaceRegistryDir, folder, file)),
+        );
+      }
+      expect(existsSync(join(context, "model", folder, MODEL_FILES.golden))).toBe(false);
     }
-    expect(existsSync(join(context, "model", MODEL_FILES.golden))).toBe(false);
   });
 
   it("bundles tfjs-core and the backends but not tfjs-layers", () => {
@@ -88,7 +100,7 @@ describe("the prediction image's build context", () => {
     const lines = run.stdout.trim().split("\n");
     const loaded = lines
       .map((l) => JSON.parse(l.startsWith("RESPONSE ") ? "{}" : l))
-      .find((l) => l.message === "model loaded");
+      .find((l) => l.message === "models loaded");
     const responseLine = lines.find((l) => l.startsWith("RESPONSE "));
     return {
       run,
@@ -126,7 +138,9 @@ describe("the prediction image's build context", () => {
     const { run, loaded, response } = serveFrom(context);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(loaded).toEqual(expect.objectContaining({ backend: "wasm", version: golden.version }));
+    expect(loaded).toEqual(
+      expect.objectContaining({ backend: "wasm", champion: `flight-delay@${golden.version}` }),
+    );
     expectGoldenPredictions(response);
   });
 
@@ -137,7 +151,9 @@ describe("the prediction image's build context", () => {
       rmSync(join(withoutWasm, file));
     const { run, loaded, response } = serveFrom(withoutWasm);
     expect(run.status).toBe(0);
-    expect(loaded).toEqual(expect.objectContaining({ backend: "cpu", version: golden.version }));
+    expect(loaded).toEqual(
+      expect.objectContaining({ backend: "cpu", champion: `flight-delay@${golden.version}` }),
+    );
     expectGoldenPredictions(response);
   });
 });
