@@ -1,7 +1,8 @@
 /**
  * The cdktf app (run by `cdktf synth`/`deploy` through cdktf.json): bootstrap, registry and one stack per
  * environment. `SML_ENVIRONMENTS=dev` limits the environments; `SML_BOOTSTRAP_LOCAL_STATE=1` is for the
- * bootstrap stack's first apply only (infra/README.md).
+ * bootstrap stack's first apply only (infra/README.md); `SML_BUNDLE_ROOT` is where `dist/functions/` lives
+ * (default: the repository root; the CDK Terrain equivalence test points it at its own build).
  */
 import { App } from "cdktf";
 import { defineStacks } from "./stacks";
@@ -12,6 +13,7 @@ const environments = process.env.SML_ENVIRONMENTS?.split(",")
   .filter(Boolean);
 defineStacks(app, {
   ...(environments && environments.length > 0 ? { environments } : {}),
+  ...(process.env.SML_BUNDLE_ROOT ? { bundleRoot: process.env.SML_BUNDLE_ROOT } : {}),
   bootstrapLocalState: process.env.SML_BOOTSTRAP_LOCAL_STATE === "1",
 });
 app.synth();

@@ -1,10 +1,16 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { DB_USERS, ENV } from "@sml/contracts/env";
-import { type ZipFunctionName, zipBundleFile } from "@sml/contracts/functions";
+import {
+  LAMBDA_NODE_MAJOR,
+  type ZipFunctionName,
+  zipBundleDir,
+  zipBundleFile,
+} from "@sml/contracts/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import { dbConfigFromEnv } from "@sml/users-db";
 import { Testing } from "cdktf";
@@ -49,12 +55,13 @@ const secretArn = `\${aws_rds_cluster.${database.cluster.friendlyUniqueId}.maste
 
 describe("zip functions", () => {
   it.each(zipFunctions)(
-    "runs %s on Node.js 22 arm64 from its zip bundle, handler index.handler",
+    "runs %s on the Lambda Node.js major (LAMBDA_NODE_MAJOR) on arm64 from its zip bundle, handler index.handler",
     (name, fn) => {
       const body = bodyOf(dev.json, fn.function);
       expect(body).toMatchObject({
         function_name: `sml-dev-${name}`,
-        runtime: "nodejs22.x",
+        // Lambda's managed runtime identifiers are `nodejs<major>.x` (AWS Lambda developer guide, "Lambda runtimes").
+        runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
         architectures: ["arm64"],
         handler: "index.handler",
         package_type: "Zip",
@@ -72,6 +79,32 @@ describe("zip functions", () => {
       );
     },
   );
+
+  // The Node.js 24 runtime no longer supports callback-style handlers, `(event, context, callback)`: a handler
+  // must be async (AWS Lambda developer guide, "Define Lambda function handler in Node.js"; the runtime interface
+  // client treats a non-async function with three parameters as callback-style, aws-lambda-nodejs-runtime-
+  // interface-client#137 and #144). Checked on the built bundle, which is what Lambda loads.
+  it.each(zipFunctions)("exports an async handler of at most two parameters from the %s bundle", (name) => {
+    const bundle = join(testBundleRoot(), zipBundleDir(name as ZipFunctionName), "index.js");
+    const script = `const { handler } = require(${JSON.stringify(bundle)});
+      console.log(JSON.stringify({ kind: handler.constructor.name, parameters: handler.length }));`;
+    const run = spawnSync(process.execPath, ["-e", script], {
+      cwd: tmpdir(),
+      encoding: "utf8",
+      timeout: 30_000,
+      // Only what the handlers' cold start parses; nothing here connects anywhere at load.
+      env: {
+        PATH: process.env.PATH,
+        [ENV.topicArn]: "arn:aws:sns:eu-west-1:123456789012:users-dev",
+        [ENV.databaseUrl]: "postgres://postgres@127.0.0.1:5432/postgres",
+        AWS_REGION: "eu-west-1",
+      },
+    });
+    expect(run.stderr).toBe("");
+    const handler = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
+    expect(handler.kind).toBe("AsyncFunction");
+    expect(handler.parameters).toBeLessThan(3);
+  });
 
   it("caps the api function at the environment's reserved concurrency, which bounds its connections", () => {
     expect(bodyOf(dev.json, functions.api.function).reserved_concurrent_executions).toBe(

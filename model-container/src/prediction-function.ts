@@ -1,12 +1,14 @@
 /**
- * Composition root of the prediction image (API Gateway HTTP API, payload v2, `POST /predict`); the Lambda entry is
- * src/handlers/predict.ts.
- * The model loads once per container, during init; each request is validated and predicted in one batched call.
+ * Composition root of the prediction image (API Gateway HTTP API, payload v2): `POST /predict` and `GET /models`;
+ * the Lambda entry is src/handlers/predict.ts. Every model in the image loads once per container, during init;
+ * each request is validated and predicted in one batched call by the model it names
+ * (`"model": "<name>@<version>"`) or by the champion.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { ENV } from "@sml/contracts/env";
+import { ValidationError } from "@sml/contracts/errors";
 import { FUNCTIONS } from "@sml/contracts/functions";
 import {
   dispatch,
@@ -17,7 +19,8 @@ import {
 } from "@sml/lambda-http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
-import { FlightDelayModel } from "./core/model";
+import type { FlightDelayModel } from "./core/model";
+import { ModelRegistry, UnknownModelError } from "./core/model-registry";
 import { predictFlightsJson } from "./core/predict-flights";
 
 /**
@@ -27,7 +30,7 @@ import { predictFlightsJson } from "./core/predict-flights";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface PredictionHandlerOptions {
-  /** Folder with model.json, weights.bin, features.json, airports.json. */
+  /** Registry folder (models.json + one folder per model), or a single model's folder. */
   readonly modelDir: string;
   /** Backends to try in order (default: tfjs-node if installed, then wasm, then cpu). */
   readonly backends?: readonly BackendName[];
@@ -40,23 +43,71 @@ export type PredictionHandler = (event: APIGatewayProxyEventV2) => Promise<HttpR
 
 export interface PredictionApp {
   readonly handler: PredictionHandler;
+  /** The champion: what serves requests that name no model. */
   readonly model: FlightDelayModel;
+  readonly registry: ModelRegistry;
   readonly backend: BackendName;
+}
+
+/**
+ * Takes the optional `model` field off a predict body: the model it names (400 naming it when the image has no
+ * such model) and the rest of the body, which the prediction use case validates as before.
+ */
+export function selectModel(
+  registry: ModelRegistry,
+  body: unknown,
+): { model: FlightDelayModel; request: unknown } {
+  if (typeof body !== "object" || body === null || Array.isArray(body) || !("model" in body)) {
+    return { model: registry.champion, request: body };
+  }
+  const { model: requested, ...request } = body as { model: unknown };
+  if (typeof requested !== "string") {
+    throw new ValidationError(
+      'Invalid request body: model: must be a string "<name>@<version>" (see GET /models)',
+      {
+        details: [{ field: "model", message: 'must be a string "<name>@<version>" (see GET /models)' }],
+      },
+    );
+  }
+  try {
+    return { model: registry.resolve(requested), request };
+  } catch (err) {
+    if (!(err instanceof UnknownModelError)) throw err;
+    // Echo at most a short prefix of what the caller sent: the name is theirs, the list is ours.
+    const shown = JSON.stringify(requested.slice(0, 80));
+    const message = `unknown model ${shown}; this image serves ${err.available.join(", ")} (GET /models)`;
+    throw new ValidationError(`Invalid request body: model: ${message}`, {
+      details: [{ field: "model", message }],
+    });
+  }
 }
 
 /** Builds the handler: picks the backend and loads the model (do this once, at init). */
 export async function createPredictionHandler(options: PredictionHandlerOptions): Promise<PredictionApp> {
   const logger = options.logger ?? new Logger({ serviceName: FUNCTIONS.prediction.serviceName });
   const backend = await initBackend(options.backends ?? DEFAULT_BACKENDS, options.wasmDir);
-  const model = FlightDelayModel.load(options.modelDir);
-  logger.info("model loaded", { backend, model: model.name, version: model.version });
+  const registry = ModelRegistry.load(options.modelDir);
+  const model = registry.champion;
+  const modelsBody = JSON.stringify({
+    champion: `${model.name}@${model.version}`,
+    models: registry.summaries,
+  });
+  logger.info("models loaded", { backend, champion: `${model.name}@${model.version}`, models: registry.ids });
 
   const routes: RouteHandlers<"prediction"> = {
-    // The body is serialized by predictFlightsJson (one join), not by jsonResponse's JSON.stringify.
-    "POST /predict": async ({ event }) => ({
+    "POST /predict": async ({ event }) => {
+      const selected = selectModel(registry, readJsonBody(event, MAX_BODY_BYTES));
+      // The body is serialized by predictFlightsJson (one join), not by jsonResponse's JSON.stringify.
+      return {
+        statusCode: 200,
+        headers: { "content-type": "application/json" },
+        body: predictFlightsJson(selected.model, selected.request),
+      };
+    },
+    "GET /models": async () => ({
       statusCode: 200,
       headers: { "content-type": "application/json" },
-      body: predictFlightsJson(model, readJsonBody(event, MAX_BODY_BYTES)),
+      body: modelsBody,
     }),
   };
   const handler: PredictionHandler = async (event) => {
@@ -68,7 +119,7 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
       );
     }
   };
-  return { handler, model, backend };
+  return { handler, model, registry, backend };
 }
 
 /** `model/` beside the bundle in the image; from source, the workspace's committed model. */

@@ -114,7 +114,8 @@ async function measure(app: PredictionApp): Promise<BackendFigures> {
   const tensors1 = app.model.toTensors(app.model.encoder.encode(flights.slice(0, 1)));
   const e1000 = event(1000);
   const e1 = event(1);
-  const layers = await loadLayersModel(defaultModelDir());
+  // The champion's own folder in the registry (model/<name>@<version>/): the model the handler serves by default.
+  const layers = await loadLayersModel(join(defaultModelDir(), `${app.model.name}@${app.model.version}`));
   const { originVocabulary, destinationVocabulary } = app.model.encoder.metadata;
   const oneHot1000 = oneHotInputs(
     app.model.encoder.encode(flights),

@@ -1,5 +1,5 @@
 /**
- * `npm run build`: bundles every zip-packaged Lambda with esbuild (minified, AWS SDK v3 inside, Node 22) into
+ * `npm run build`: bundles every zip-packaged Lambda with esbuild (minified, AWS SDK v3 inside, Node 24) into
  * dist/functions/<name>/index.js and packs each folder into a reproducible dist/functions/<name>.zip, the file
  * the infrastructure uploads.
  */

@@ -31,6 +31,8 @@ export const ROUTE_LATENCY_P99_MS: Readonly<Record<DefinedRouteKey, number>> = O
   "POST /users": 500,
   // The image function runs TensorFlow.js on the wasm backend; a 1,000-instance batch is the slow case.
   "POST /predict": 1000,
+  // Served from summaries built at init: no model call.
+  "GET /models": 500,
 });
 
 /** Bound on the time from an accepted `POST /users` to its row in PostgreSQL. */

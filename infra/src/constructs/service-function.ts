@@ -42,7 +42,7 @@ export interface ServiceFunctionProps {
 
 /**
  * One Lambda function with its own role (only the given statements, plus its log group, X-Ray and, in a VPC,
- * ENI management), a log group with retention created before the function, JSON logs, arm64, Node.js 22 for zip
+ * ENI management), a log group with retention created before the function, JSON logs, arm64, Node.js 24 (LAMBDA_NODE_MAJOR) for zip
  * code, and X-Ray active tracing.
  */
 export class ServiceFunction extends Construct {

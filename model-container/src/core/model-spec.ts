@@ -4,7 +4,16 @@
  */
 export const MODEL_NAME = "flight-delay";
 
-/** Files in the model folder (model-container/model/, or MODEL_DIR). */
+/**
+ * The registry folder (model-container/model/, or MODEL_DIR) holds one folder per model, named by modelId, and
+ * REGISTRY_FILE, which names the champion: the one place that decides which model serves by default.
+ */
+export const REGISTRY_FILE = "models.json";
+
+/** `flight-delay@51fbf243ccea`: how requests, folders and GET /models name one trained model. */
+export const modelId = (name: string, version: string): string => `${name}@${version}`;
+
+/** Files in one model's folder. */
 export const MODEL_FILES = {
   /** tfjs layers-format topology and weights manifest. */
   topology: "model.json",

@@ -8,13 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import {
-  DEEP_NUMERIC_FEATURES,
-  type EncodedBatch,
-  FeatureEncoder,
-  FeatureMetadataSchema,
-  MONTH_FEATURES,
-} from "./features";
+import { type EncodedBatch, FeatureEncoder, FeatureMetadataSchema, MONTH_FEATURES } from "./features";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "./model-spec";
 
 const WeightsManifestSchema = z.object({
@@ -142,8 +136,9 @@ export class FlightDelayModel {
       features.destinationVocabulary.length,
       EMBEDDING_DIM,
     ]);
+    const encoder = new FeatureEncoder(features);
     const dense: DenseWeights[] = [];
-    let inputs = 2 * EMBEDDING_DIM + DEEP_NUMERIC_FEATURES;
+    let inputs = 2 * EMBEDDING_DIM + encoder.deepFeatures;
     for (const { name, units } of LAYERS.hidden) {
       dense.push({ kernel: take(`${name}/kernel`, [inputs, units]), bias: take(`${name}/bias`, [units]) });
       inputs = units;
@@ -154,7 +149,7 @@ export class FlightDelayModel {
     };
     return new FlightDelayModel(
       features.version,
-      new FeatureEncoder(features),
+      encoder,
       airports,
       originEmbedding,
       destinationEmbedding,
@@ -167,7 +162,7 @@ export class FlightDelayModel {
     return {
       originIndex: tf.tensor1d(batch.originIndex, "int32"),
       destinationIndex: tf.tensor1d(batch.destinationIndex, "int32"),
-      numeric: tf.tensor2d(batch.numeric, [batch.size, DEEP_NUMERIC_FEATURES]),
+      numeric: tf.tensor2d(batch.numeric, [batch.size, batch.deepFeatures]),
       month: tf.tensor2d(batch.month, [batch.size, MONTH_FEATURES]),
     };
   }

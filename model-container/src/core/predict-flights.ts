@@ -5,7 +5,6 @@
 import { PayloadTooLargeError, parseWith, validationError } from "@sml/contracts/errors";
 import { z } from "zod";
 import {
-  allocateBatch,
   type EncodedBatch,
   type FlightInput,
   greatCircleMiles,
@@ -197,7 +196,7 @@ export function resolveFlights(instances: readonly Instance[], airports: Airport
 
 /** resolveFlights and FeatureEncoder.encode in one pass, straight into the batch the model reads. */
 export function encodeInstances(model: FlightDelayModel, instances: readonly Instance[]): EncodedBatch {
-  const batch = allocateBatch(instances.length);
+  const batch = model.encoder.allocate(instances.length);
   const problems: Problem[] = [];
   for (let i = 0; i < instances.length; i++) {
     const flight = resolveFlight(instances[i] as Instance, i, model.airports, problems);

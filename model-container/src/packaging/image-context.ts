@@ -7,17 +7,19 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path";
 import { LAMBDA_BUNDLE_OPTIONS, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
 import { build } from "esbuild";
-import { MODEL_FILES } from "../core/model-spec";
+import { modelFolders } from "../core/model-registry";
+import { MODEL_FILES, REGISTRY_FILE } from "../core/model-spec";
 
 const workspaceRoot = resolve(__dirname, "../..");
 const defaultRepoRoot = resolve(workspaceRoot, "..");
 
-/** The server reads only these; metrics.json and golden.json stay out of the image. */
+/** The server reads only these (metrics.json for GET /models); golden.json stays out of the image. */
 export const SERVED_MODEL_FILES = [
   MODEL_FILES.topology,
   MODEL_FILES.weights,
   MODEL_FILES.features,
   MODEL_FILES.airports,
+  MODEL_FILES.metrics,
 ];
 
 /** Threads need workers with SharedArrayBuffer, which tfjs' wasm backend does not use in Node: SIMD or plain only. */
@@ -26,7 +28,7 @@ export const WASM_FILES = ["tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.was
 export interface ImageContextOptions {
   /** Where dist/model-image/ goes (default: the repository root). */
   readonly repoRoot?: string;
-  /** Folder of the trained model (default: model-container/model). */
+  /** Registry folder of the trained models (default: model-container/model). */
   readonly modelDir?: string;
   /** Target folder (default: <repoRoot>/dist/model-image). */
   readonly outDir?: string;
@@ -53,7 +55,14 @@ export async function buildModelImageContext(options: ImageContextOptions = {}):
   });
   const wasmDir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
   for (const file of WASM_FILES) copyFileSync(join(wasmDir, file), join(outDir, file));
-  for (const file of SERVED_MODEL_FILES) copyFileSync(join(modelDir, file), join(outDir, "model", file));
+  // Every model in the registry, so requests can name a challenger; models.json picks the champion.
+  copyFileSync(join(modelDir, REGISTRY_FILE), join(outDir, "model", REGISTRY_FILE));
+  for (const folder of modelFolders(modelDir)) {
+    mkdirSync(join(outDir, "model", folder));
+    for (const file of SERVED_MODEL_FILES) {
+      copyFileSync(join(modelDir, folder, file), join(outDir, "model", folder, file));
+    }
+  }
   copyFileSync(join(workspaceRoot, "Dockerfile"), join(outDir, "Dockerfile"));
   copyFileSync(join(workspaceRoot, ".dockerignore"), join(outDir, ".dockerignore"));
   return outDir;

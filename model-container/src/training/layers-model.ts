@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { DEEP_NUMERIC_FEATURES, type EncodedBatch, MONTH_FEATURES } from "../core/features";
+import { type EncodedBatch, MONTH_FEATURES } from "../core/features";
 import { MODEL_FILES } from "../core/model-spec";
 
 /**
@@ -30,7 +30,7 @@ export function oneHotInputs(
   return [
     tf.tensor2d(origin, [encoded.size, originVocab]),
     tf.tensor2d(destination, [encoded.size, destinationVocab]),
-    tf.tensor2d(encoded.numeric, [encoded.size, DEEP_NUMERIC_FEATURES]),
+    tf.tensor2d(encoded.numeric, [encoded.size, encoded.deepFeatures]),
     tf.tensor2d(encoded.month, [encoded.size, MONTH_FEATURES]),
   ];
 }

@@ -1,10 +1,13 @@
 /**
- * `npm run train -w model-container`: trains the flight-delay model on vega-datasets' 3M BTS flights (2001)
- * and writes model/ (model.json, weights.bin, features.json, airports.json, metrics.json, golden.json) and
- * docs/model-card.md. Deterministic: fixed seeds, single-threaded wasm backend.
+ * `npm run train -w model-container [-- --help]`: trains the flight-delay model on vega-datasets' 3M BTS flights
+ * (2001) and writes model/<name>@<version>/ (model.json, weights.bin, features.json, airports.json, metrics.json,
+ * golden.json); with --promote it also makes the new version the champion (model/models.json). The model card is
+ * rendered by `npm run compare`. Deterministic: fixed seeds, single-threaded wasm backend, so a rerun with the same knobs
+ * writes the same bytes and the same version.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { initBackend } from "../core/backend";
@@ -17,13 +20,17 @@ import {
   type FeatureMetadata,
   type FlightInput,
   fitLogDistance,
+  fitRateTable,
   greatCircleMiles,
   MONTH_FEATURES,
   NUMERIC_FEATURE_NAMES,
   parseLocalDateTime,
+  RATE_TABLES,
+  rateKey,
 } from "../core/features";
 import { FlightDelayModel, modelVersion } from "../core/model";
-import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "../core/model-spec";
+import { writeChampion } from "../core/model-registry";
+import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME, modelId } from "../core/model-spec";
 import {
   dataDir,
   FLIGHTS_FILE,
@@ -36,20 +43,78 @@ import {
 } from "./data";
 import { oneHotInputs } from "./layers-model";
 import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
-import { type ModelMetrics, renderModelCard, type Scores, type SplitSummary } from "./model-card";
+import type { ModelMetrics, Scores, SplitSummary } from "./model-card";
 import { SPLIT, splitRows } from "./split";
 
 const workspaceRoot = resolve(__dirname, "../..");
-const repoRoot = resolve(workspaceRoot, "..");
 
 export const TRAINING = {
   seed: 20010101,
-  epochs: 2,
+  epochs: 1,
   batchSize: 2048,
   learningRate: 0.002,
   /** Airports with fewer training flights than this share the OOV bucket (which trains that bucket). */
   vocabularyMinCount: 200,
-} as const;
+  /** Rate tables: pseudo-flights at the overall rate added to every key, and the fewest flights a key needs. */
+  rateSmoothing: 100,
+  rateMinCount: 30,
+};
+export type TrainingSettings = typeof TRAINING;
+
+const HELP = `Usage: npm run train -w model-container -- [options]
+
+Trains the flight-delay model on vega-datasets' flights-3m.parquet (train ${"<"} ${"2001-06-11"}, threshold on
+2001-06-11..16, test 2001-06-17..30) and writes model-container/model/<name>@<version>/.
+
+Options (defaults in brackets):
+  --epochs <n>           passes over the training days [${TRAINING.epochs}]
+  --batch-size <n>       rows per Adam step [${TRAINING.batchSize}]
+  --learning-rate <x>    Adam learning rate [${TRAINING.learningRate}]
+  --seed <n>             initializer and shuffle seed [${TRAINING.seed}]
+  --vocabulary-min <n>   fewest training flights an airport needs for its own embedding [${TRAINING.vocabularyMinCount}]
+  --rate-smoothing <m>   pseudo-flights at the overall rate in each rate-table key [${TRAINING.rateSmoothing}]
+  --rate-min <n>         fewest training flights a rate-table key needs [${TRAINING.rateMinCount}]
+  --promote              make the new version the champion (model/models.json)
+  --help                 print this and exit
+
+Then: npm run compare -w model-container (scores every model in model/ on the same test rows for the card).`;
+
+function parseTrainingArgs(argv: string[]): { settings: TrainingSettings; promote: boolean } | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      epochs: { type: "string" },
+      "batch-size": { type: "string" },
+      "learning-rate": { type: "string" },
+      seed: { type: "string" },
+      "vocabulary-min": { type: "string" },
+      "rate-smoothing": { type: "string" },
+      "rate-min": { type: "string" },
+      promote: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const num = (name: keyof typeof values, fallback: number): number => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${raw}`);
+    return n;
+  };
+  return {
+    promote: values.promote === true,
+    settings: {
+      seed: num("seed", TRAINING.seed),
+      epochs: num("epochs", TRAINING.epochs),
+      batchSize: num("batch-size", TRAINING.batchSize),
+      learningRate: num("learning-rate", TRAINING.learningRate),
+      vocabularyMinCount: num("vocabulary-min", TRAINING.vocabularyMinCount),
+      rateSmoothing: num("rate-smoothing", TRAINING.rateSmoothing),
+      rateMinCount: num("rate-min", TRAINING.rateMinCount),
+    },
+  };
+}
 
 /** mulberry32: a small seeded PRNG, so the shuffle order is the same on every run. */
 function random(seed: number): () => number {
@@ -227,6 +292,12 @@ export const GOLDEN_INSTANCES = [
 ] as const;
 
 async function main(): Promise<void> {
+  const args = parseTrainingArgs(process.argv.slice(2));
+  if (!args) {
+    console.log(HELP);
+    return;
+  }
+  const TRAINING = args.settings;
   const started = performance.now();
   const log = (message: string) =>
     console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
@@ -236,9 +307,14 @@ async function main(): Promise<void> {
   const table = await loadFlights();
   const airports = loadAirports();
   const rows = splitRows(table);
-  log(
-    `read ${table.size} flights: train ${rows.train.length}, validation ${rows.validation.length}, evaluation ${rows.evaluation.length}`,
-  );
+  const window = (r: Uint32Array) => {
+    const s = summarize(table, r, labelsOf(table, r));
+    return `${s.firstDeparture}..${s.lastDeparture} (${s.rows} flights, ${(100 * s.delayedShare).toFixed(1)}% delayed)`;
+  };
+  log(`read ${table.size} flights from ${FLIGHTS_FILE}`);
+  log(`  train      ${window(rows.train)}`);
+  log(`  threshold  ${window(rows.validation)}`);
+  log(`  test       ${window(rows.evaluation)}`);
 
   const trainFlights = (pick: (f: FlightInput) => string | number) =>
     Array.from(rows.train, (row) => pick(flightAt(table, row)));
@@ -252,12 +328,20 @@ async function main(): Promise<void> {
     numericFeatures: [...NUMERIC_FEATURE_NAMES],
     threshold: 0.5,
   };
+  const trainLabels = labelsOf(table, rows.train);
+  const rates: NonNullable<FeatureMetadata["rates"]> = { origin_hour: {}, destination_hour: {}, route: {} };
+  for (const name of RATE_TABLES) {
+    const keys = Array.from(rows.train, (row) => rateKey(name, flightAt(table, row)));
+    rates[name] = fitRateTable(keys, trainLabels, TRAINING.rateSmoothing, TRAINING.rateMinCount);
+    log(`rate table ${name}: ${Object.keys(rates[name]).length} keys`);
+  }
+  metadata.rates = rates;
   const encoder = new FeatureEncoder(metadata);
   const V = { origin: metadata.originVocabulary.length, destination: metadata.destinationVocabulary.length };
   log(`vocabularies: ${V.origin} origins, ${V.destination} destinations (index 0 = OOV)`);
 
   const labels = {
-    train: labelsOf(table, rows.train),
+    train: trainLabels,
     validation: labelsOf(table, rows.validation),
     evaluation: labelsOf(table, rows.evaluation),
   };
@@ -278,6 +362,8 @@ async function main(): Promise<void> {
     const order = shuffle(rows.train, next);
     let lossSum = 0;
     let batches = 0;
+    const totalBatches = Math.ceil(order.length / TRAINING.batchSize);
+    const reportEvery = Math.ceil(totalBatches / 10);
     for (let from = 0; from < order.length; from += TRAINING.batchSize) {
       const to = Math.min(order.length, from + TRAINING.batchSize);
       const encoded = encodeRows(encoder, table, order, from, to);
@@ -292,6 +378,11 @@ async function main(): Promise<void> {
       if (epoch === 1) await logistic.trainOnBatch(inputs, y);
       batches++;
       tf.dispose([y, ...inputs]);
+      if (batches % reportEvery === 0 || batches === totalBatches) {
+        log(
+          `epoch ${epoch}/${TRAINING.epochs}: ${Math.round((100 * batches) / totalBatches)}% (${batches}/${totalBatches} batches), running loss ${(lossSum / batches).toFixed(4)}`,
+        );
+      }
     }
     const validation = predictTable(servingModel(), table, rows.validation);
     const entry = {
@@ -329,28 +420,30 @@ async function main(): Promise<void> {
   log("evaluated on the held-out month");
 
   // Save: layers-format model.json + weights.bin, then the metadata keyed to the weights' hash.
-  const outDir = join(workspaceRoot, "model");
-  mkdirSync(outDir, { recursive: true });
   let weightBytes = new Uint8Array();
+  let modelJson: unknown;
   await network.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const data = artifacts.weightData;
       const buffer = data === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(data);
       weightBytes = new Uint8Array(buffer);
-      const modelJson = {
+      modelJson = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format,
         generatedBy: artifacts.generatedBy,
         convertedBy: artifacts.convertedBy,
         weightsManifest: [{ paths: [MODEL_FILES.weights], weights: artifacts.weightSpecs ?? [] }],
       };
-      writeFileSync(join(outDir, MODEL_FILES.topology), `${JSON.stringify(modelJson)}\n`);
-      writeFileSync(join(outDir, MODEL_FILES.weights), weightBytes);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
   const metadataJson = JSON.stringify(metadata);
   const version = modelVersion(weightBytes, metadataJson);
+  const registryDir = join(workspaceRoot, "model");
+  const outDir = join(registryDir, modelId(MODEL_NAME, version));
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, MODEL_FILES.topology), `${JSON.stringify(modelJson)}\n`);
+  writeFileSync(join(outDir, MODEL_FILES.weights), weightBytes);
   writeFileSync(join(outDir, MODEL_FILES.features), `${JSON.stringify({ version, ...metadata }, null, 1)}\n`);
   const airportTable = Object.fromEntries(airports.map((a) => [a.code, [a.latitude, a.longitude]]));
   writeFileSync(join(outDir, MODEL_FILES.airports), `${JSON.stringify(airportTable)}\n`);
@@ -413,10 +506,15 @@ async function main(): Promise<void> {
     },
   };
   writeFileSync(join(outDir, MODEL_FILES.metrics), `${JSON.stringify(metrics, null, 2)}\n`);
-  writeFileSync(join(repoRoot, "docs/model-card.md"), renderModelCard(metrics));
   log(
-    `model AUC ${metrics.results.model.rocAuc.toFixed(4)}, logistic regression ${metrics.results.logisticRegression.rocAuc.toFixed(4)}; wrote ${outDir} and docs/model-card.md (data: ${dataDir()})`,
+    `test: model AUC ${metrics.results.model.rocAuc.toFixed(4)} log loss ${metrics.results.model.logLoss.toFixed(4)}, logistic regression AUC ${metrics.results.logisticRegression.rocAuc.toFixed(4)}; wrote ${outDir} (data: ${dataDir()})`,
   );
+  if (args.promote) {
+    writeChampion(registryDir, modelId(MODEL_NAME, version));
+    log(
+      `champion is now ${modelId(MODEL_NAME, version)}; run npm run compare -w model-container to update docs/model-card.md`,
+    );
+  }
 }
 
 if (require.main === module) {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
 /** An API Gateway HTTP API (payload v2) event, as the prediction route receives it. */
@@ -30,4 +31,8 @@ export function apiEvent(
   };
 }
 
-export const workspaceModelDir = `${__dirname}/../../model`;
+/** The registry folder the image carries (models.json + one folder per model). */
+export const workspaceRegistryDir = `${__dirname}/../../model`;
+
+/** The champion's own folder, named in models.json. */
+export const workspaceModelDir = `${workspaceRegistryDir}/${JSON.parse(readFileSync(`${workspaceRegistryDir}/models.json`, "utf8")).champion}`;

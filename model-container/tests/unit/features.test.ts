@@ -1,9 +1,11 @@
 import {
   buildVocabulary,
   DEEP_NUMERIC_FEATURES,
+  FEATURE_SET_1,
   FeatureEncoder,
   type FeatureMetadata,
   fitLogDistance,
+  fitRateTable,
   greatCircleMiles,
   HOURS,
   localDateTimeFromTimestamp,
@@ -20,7 +22,13 @@ const metadata: FeatureMetadata = {
   logDistance: { mean: 6.5, std: 0.75 },
   numericFeatures: [...NUMERIC_FEATURE_NAMES],
   threshold: 0.3,
+  rates: {
+    origin_hour: { "SEA|17": 0.25 },
+    destination_hour: { "LAX|17": -0.5 },
+    route: { "SEA|LAX": 0.125 },
+  },
 };
+const RATE_COLUMN = NUMERIC_FEATURE_NAMES.indexOf("origin_hour_rate");
 
 describe("parseLocalDateTime", () => {
   it("reads an ISO local date-time with or without seconds", () => {
@@ -152,6 +160,8 @@ describe("FeatureEncoder", () => {
     // 2001-04-06 was a Friday.
     expect(row.slice(HOURS, HOURS + 7)).toEqual([0, 0, 0, 0, 1, 0, 0]);
     expect(row[HOURS + 7]).toBeCloseTo(1, 5);
+    // The pairs' delay rates, looked up in the tables fitted on the training days.
+    expect(row.slice(RATE_COLUMN, RATE_COLUMN + 3)).toEqual([0.25, -0.5, 0.125]);
     // Month last (April: a quarter turn), the columns the network adds to its output directly.
     expect(row[DEEP_NUMERIC_FEATURES]).toBeCloseTo(Math.sin(Math.PI / 2), 6);
     expect(row[DEEP_NUMERIC_FEATURES + 1]).toBeCloseTo(Math.cos(Math.PI / 2), 6);
@@ -187,7 +197,60 @@ describe("FeatureEncoder", () => {
     expect(batch.numeric[HOURS + 7]).toBeCloseTo((0 - 6.5) / 0.75, 5);
   });
 
+  it("reads 0 (the average flight) for pairs the rate tables do not hold", () => {
+    const batch = encoder.encode([
+      {
+        origin: "SEA",
+        destination: "LAX",
+        departure: { year: 2001, month: 4, day: 6, hour: 3, minute: 0 },
+        distance: 1000,
+      },
+    ]);
+    expect(Array.from(batch.numeric.slice(RATE_COLUMN, RATE_COLUMN + 3))).toEqual([0, 0, 0.125]);
+  });
+
+  it("still encodes feature set 1 (no rate columns) for models trained before the rate tables", () => {
+    const { rates: _, ...withoutRates } = metadata;
+    const old = new FeatureEncoder({ ...withoutRates, numericFeatures: [...FEATURE_SET_1] });
+    expect(old.deepFeatures).toBe(FEATURE_SET_1.length - 2);
+    const batch = old.encode([
+      {
+        origin: "SEA",
+        destination: "LAX",
+        departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
+        distance: Math.exp(7.25),
+      },
+    ]);
+    expect(batch.numeric).toHaveLength(old.deepFeatures);
+    expect(batch.numeric[HOURS + 7]).toBeCloseTo(1, 5);
+  });
+
+  it("refuses rate columns without rate tables", () => {
+    const { rates: _, ...withoutRates } = metadata;
+    expect(() => new FeatureEncoder(withoutRates)).toThrow(/no rate tables/);
+  });
+
   it("refuses metadata whose numeric features differ from the code's", () => {
     expect(() => new FeatureEncoder({ ...metadata, numericFeatures: ["hour"] })).toThrow(/retrain the model/);
+  });
+});
+
+describe("fitRateTable", () => {
+  const keys = [...Array(300).fill("A"), ...Array(100).fill("B"), "C"];
+  // A: 150 of 300 delayed; B: none of 100; C: one flight, delayed. Overall 151 / 401.
+  const labels = [...Array(150).fill(1), ...Array(150).fill(0), ...Array(100).fill(0), 1];
+  const table = fitRateTable(keys, labels, 100, 30);
+  const prior = 151 / 401;
+  const logit = (p: number) => Math.log(p / (1 - p));
+
+  it("gives each key its smoothed log-odds relative to the overall rate", () => {
+    expect(table.A).toBeCloseTo(logit((150 + 100 * prior) / 400) - logit(prior), 4);
+    expect(table.B).toBeCloseTo(logit((100 * prior) / 200) - logit(prior), 4);
+    expect(table.A as number).toBeGreaterThan(0);
+    expect(table.B as number).toBeLessThan(0);
+  });
+
+  it("leaves out keys with fewer flights than the minimum, so they read as average", () => {
+    expect(Object.keys(table)).toEqual(["A", "B"]);
   });
 });

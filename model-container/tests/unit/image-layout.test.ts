@@ -6,9 +6,11 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MODEL_FILES } from "../../src/core/model-spec";
+import { LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
+import { modelFolders } from "../../src/core/model-registry";
+import { MODEL_FILES, REGISTRY_FILE } from "../../src/core/model-spec";
 import { buildModelImageContext } from "../../src/packaging/image-context";
-import { apiEvent, workspaceModelDir } from "../support/events";
+import { apiEvent, workspaceModelDir, workspaceRegistryDir } from "../support/events";
 
 let context: string;
 
@@ -38,23 +40,39 @@ describe("the prediction image's build context", () => {
     expect(existsSync(join(context, ".dockerignore"))).toBe(true);
   });
 
-  it("builds on the Lambda Node.js 22 base image for arm64 and runs index.handler", () => {
+  it("builds on the Lambda Node.js base image of LAMBDA_NODE_MAJOR for arm64 and runs index.handler", () => {
     const dockerfile = readFileSync(join(context, "Dockerfile"), "utf8");
-    expect(dockerfile).toContain("ARG BASE_IMAGE=public.ecr.aws/lambda/nodejs:22");
+    // AWS's Node.js base images are public.ecr.aws/lambda/nodejs:<major>[.<release>][@sha256:<digest>]
+    // (AWS Lambda developer guide, "Deploy Node.js Lambda functions with container images").
+    const base = dockerfile.match(
+      /^ARG BASE_IMAGE=public\.ecr\.aws\/lambda\/nodejs:(\d+)(?:\.[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/m,
+    );
+    expect(Number(base?.[1])).toBe(LAMBDA_NODE_MAJOR);
     expect(dockerfile.match(/^FROM --platform=linux\/arm64 \$\{BASE_IMAGE\}/gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^CMD \["index\.handler"\]$/m);
   });
 
-  it("ships only the model files the server reads", () => {
-    for (const file of [
-      MODEL_FILES.topology,
-      MODEL_FILES.weights,
-      MODEL_FILES.features,
-      MODEL_FILES.airports,
-    ]) {
-      expect(readFileSync(join(context, "model", file))).toEqual(readFileSync(join(workspaceModelDir, file)));
+  it("ships every model of the registry and the champion file, with only the files the server reads", () => {
+    const folders = modelFolders(workspaceRegistryDir);
+    expect(folders.length).toBeGreaterThanOrEqual(2);
+    expect(modelFolders(join(context, "model"))).toEqual(folders);
+    expect(readFileSync(join(context, "model", REGISTRY_FILE))).toEqual(
+      readFileSync(join(workspaceRegistryDir, REGISTRY_FILE)),
+    );
+    for (const folder of folders) {
+      for (const file of [
+        MODEL_FILES.topology,
+        MODEL_FILES.weights,
+        MODEL_FILES.features,
+        MODEL_FILES.airports,
+        MODEL_FILES.metrics,
+      ]) {
+        expect(readFileSync(join(context, "model", folder, file))).toEqual(
+          readFileSync(join(workspaceRegistryDir, folder, file)),
+        );
+      }
+      expect(existsSync(join(context, "model", folder, MODEL_FILES.golden))).toBe(false);
     }
-    expect(existsSync(join(context, "model", MODEL_FILES.golden))).toBe(false);
   });
 
   it("bundles tfjs-core and the backends but not tfjs-layers", () => {
@@ -82,7 +100,7 @@ describe("the prediction image's build context", () => {
     const lines = run.stdout.trim().split("\n");
     const loaded = lines
       .map((l) => JSON.parse(l.startsWith("RESPONSE ") ? "{}" : l))
-      .find((l) => l.message === "model loaded");
+      .find((l) => l.message === "models loaded");
     const responseLine = lines.find((l) => l.startsWith("RESPONSE "));
     return {
       run,
@@ -100,11 +118,29 @@ describe("the prediction image's build context", () => {
     });
   }
 
+  // The Node.js 24 runtime no longer supports callback-style handlers (AWS Lambda developer guide, "Define Lambda
+  // function handler in Node.js"; aws-lambda-nodejs-runtime-interface-client#137): the image's handler is async.
+  it("exports an async handler of at most two parameters from the image's bundle", () => {
+    const script = `const { handler } = require(${JSON.stringify(join(context, "index.js"))});
+      console.log("HANDLER " + JSON.stringify({ kind: handler.constructor.name, parameters: handler.length }));`;
+    const run = spawnSync(process.execPath, ["-e", script], {
+      cwd: tmpdir(),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const line = run.stdout.split("\n").find((l) => l.startsWith("HANDLER "));
+    const handler = JSON.parse(line?.slice("HANDLER ".length) ?? "{}");
+    expect(handler.kind).toBe("AsyncFunction");
+    expect(handler.parameters).toBeLessThan(3);
+  });
+
   it("serves POST /predict from a fresh process with the wasm backend and the model beside the bundle", () => {
     const { run, loaded, response } = serveFrom(context);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(loaded).toEqual(expect.objectContaining({ backend: "wasm", version: golden.version }));
+    expect(loaded).toEqual(
+      expect.objectContaining({ backend: "wasm", champion: `flight-delay@${golden.version}` }),
+    );
     expectGoldenPredictions(response);
   });
 
@@ -115,7 +151,9 @@ describe("the prediction image's build context", () => {
       rmSync(join(withoutWasm, file));
     const { run, loaded, response } = serveFrom(withoutWasm);
     expect(run.status).toBe(0);
-    expect(loaded).toEqual(expect.objectContaining({ backend: "cpu", version: golden.version }));
+    expect(loaded).toEqual(
+      expect.objectContaining({ backend: "cpu", champion: `flight-delay@${golden.version}` }),
+    );
     expectGoldenPredictions(response);
   });
 });

@@ -105,8 +105,13 @@ export const MODEL_IMAGE_CONTEXT_DIR = "dist/model-image";
  */
 export const zipBundleFile = (name: ZipFunctionName): string => `${zipBundleDir(name)}.zip`;
 
-/** The Node.js major every function runs on: the Lambda runtime (zip functions) and the image's base. */
-export const LAMBDA_NODE_MAJOR = 22;
+/**
+ * The Node.js major every function runs on, and the one place it is set: the zip functions' Lambda runtime
+ * (`nodejs<major>.x`), the esbuild target below and, checked by model-container/tests/unit/image-layout.test.ts,
+ * the prediction image's base (model-container/Dockerfile). The root `node` devDependency must be this major:
+ * every npm script (tests, local stack, build, synth) runs on it (packages/contracts/tests/node-runtime.test.ts).
+ */
+export const LAMBDA_NODE_MAJOR = 24;
 
 /**
  * esbuild settings every Lambda bundle shares (zip functions and the prediction image): one minified CommonJS

@@ -23,6 +23,8 @@ export const ROUTES = [
   { method: "GET", path: "/users/{id}", target: "api", authorized: true },
   { method: "POST", path: "/users", target: "api", authorized: true },
   { method: "POST", path: "/predict", target: "prediction", authorized: true },
+  // The models the prediction image carries (champion first-class, challengers by name@version).
+  { method: "GET", path: "/models", target: "prediction", authorized: true },
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof ROUTES)[number];
