@@ -44,7 +44,9 @@ const EnvSchema = z.object({
   LOCAL_VISIBILITY_TIMEOUT_SECONDS: seconds("LOCAL_VISIBILITY_TIMEOUT_SECONDS"),
   LOCAL_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
   /** The queues' storage and fsync policy (see QUEUE_STORAGE); `memory` exists for the bench. */
-  LOCAL_QUEUE_STORAGE: z.enum(QUEUE_STORAGE, { error: `LOCAL_QUEUE_STORAGE must be one of ${QUEUE_STORAGE.join(", ")}` }).default("disk"),
+  LOCAL_QUEUE_STORAGE: z
+    .enum(QUEUE_STORAGE, { error: `LOCAL_QUEUE_STORAGE must be one of ${QUEUE_STORAGE.join(", ")}` })
+    .default("disk"),
 });
 
 export interface LocalStackConfig {

@@ -106,7 +106,10 @@ interface FauxqsPersistence {
 }
 interface FauxqsInternals {
   readonly PersistenceManager: new (dataDir: string) => FauxqsPersistence;
-  readonly SqsStore: new () => { persistence?: FauxqsPersistence; allQueues(): Iterable<{ persistence?: FauxqsPersistence }> };
+  readonly SqsStore: new () => {
+    persistence?: FauxqsPersistence;
+    allQueues(): Iterable<{ persistence?: FauxqsPersistence }>;
+  };
   readonly SnsStore: new () => { persistence?: FauxqsPersistence };
   readonly S3Store: new () => { persistence?: FauxqsPersistence };
 }
@@ -159,7 +162,8 @@ async function durableStores(storage: Exclude<QueueStorage, "memory">, dataDir: 
 export async function startMessaging(options: MessagingOptions): Promise<LocalMessaging> {
   // fauxqs is ESM-only; tsx loads it through this dynamic import (see FACTS.md).
   const { buildApp } = await import("fauxqs");
-  const durable = options.storage === "memory" ? undefined : await durableStores(options.storage, options.dataDir);
+  const durable =
+    options.storage === "memory" ? undefined : await durableStores(options.storage, options.dataDir);
   const app = buildApp({
     logger: false,
     defaultRegion: options.region,
