@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { parseEnv } from "@sml/contracts/env";
 import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/contracts/messaging";
 import { z } from "zod";
+import { QUEUE_STORAGE, type QueueStorage } from "./messaging";
 
 const repoRoot = resolve(__dirname, "../..");
 
@@ -38,6 +39,10 @@ const EnvSchema = z.object({
   /** Test knobs: AWS waits minutes between retries; the poison-message tests cannot. */
   LOCAL_VISIBILITY_TIMEOUT_SECONDS: seconds(),
   LOCAL_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
+  /** The queues' storage and fsync policy (see QUEUE_STORAGE); `memory` exists for the bench. */
+  LOCAL_QUEUE_STORAGE: z
+    .enum(QUEUE_STORAGE, { error: `LOCAL_QUEUE_STORAGE must be one of ${QUEUE_STORAGE.join(", ")}` })
+    .default("disk"),
 });
 
 export interface LocalStackConfig {
@@ -49,6 +54,8 @@ export interface LocalStackConfig {
   readonly databaseUrl?: string;
   readonly region: string;
   readonly messaging: MessagingSettings;
+  /** SNS/SQS state: `${localDir}/queues/fauxqs.db` unless `memory`. */
+  readonly queueStorage: QueueStorage;
 }
 
 /**
@@ -68,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LocalStackConf
     localDir: resolve(repoRoot, e.LOCAL_DIR),
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     region: e.AWS_REGION,
+    queueStorage: e.LOCAL_QUEUE_STORAGE,
     messaging: Object.freeze({
       ...DEFAULT_MESSAGING_SETTINGS,
       ...(e.LOCAL_VISIBILITY_TIMEOUT_SECONDS === undefined

@@ -39,8 +39,13 @@ export interface RunningStack {
 export const STACK_FILE = "stack.json";
 /** Loopback only: nothing here is meant for the network. */
 const API_HOST = "127.0.0.1";
-/** Messages still queued at shutdown, sent back at the next start (fauxqs keeps no state on disk). */
+/**
+ * Messages that versions before the durable queue saved at shutdown; one left behind is queued once at the next
+ * start and removed. Nothing writes it any more: the queues themselves are on disk (QUEUES_DIR).
+ */
 export const PENDING_MESSAGES_FILE = "pending-messages.json";
+/** fauxqs's SQLite data folder, inside the local folder (locked against a second stack with it). */
+export const QUEUES_DIR = "queues";
 /** Ctrl-C must finish well inside 10 s. */
 export const DEFAULT_STOP_BUDGET_MS = 8_000;
 
@@ -64,9 +69,11 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       port: config.awsPort,
       region: config.region,
       settings: config.messaging,
+      storage: config.queueStorage,
+      dataDir: join(config.localDir, QUEUES_DIR),
     });
     cleanups.push(() => messaging.stop());
-    const restored = await restorePending(config.localDir, messaging);
+    await restorePending(config.localDir, messaging);
 
     const env = functionEnvironment(
       {
@@ -126,8 +133,6 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     writeFileSync(join(config.localDir, STACK_FILE), `${JSON.stringify(description, null, 2)}\n`, {
       mode: 0o600,
     });
-    // Only now: had the start failed, the saved messages would still be on disk for the next attempt.
-    restored.forget();
     return {
       description,
       database,
@@ -162,19 +167,9 @@ async function stopStack(p: StopParts): Promise<void> {
   const drainUntil = deadline - 2_000;
   while (Date.now() < drainUntil && ((await p.messaging.visibleMessages()) > 0 || p.mapping.busy))
     await sleep(100);
-  // 3. Batches in progress finish (a hung one is left in flight and saved with the rest); nothing new is received.
+  // 3. Batches in progress finish (a hung one stays in flight); nothing new is received. What is still queued
+  // (waiting for a retry, in flight, or in the DLQ) is already in the durable queue for the next start.
   await Promise.race([p.mapping.stop(), sleep(Math.max(0, deadline - 1_000 - Date.now()))]);
-  // 4. Whatever is still queued (waiting for a retry, or in the DLQ) is saved for the next start.
-  const pending = await p.messaging.snapshot();
-  const file = join(p.localDir, PENDING_MESSAGES_FILE);
-  if (pending.queue.length + pending.deadLetterQueue.length > 0) {
-    // Owner-only: the messages hold users' names and emails.
-    writeFileSync(file, JSON.stringify(pending), { mode: 0o600 });
-    log.info("saved undelivered messages for the next start", {
-      queue: pending.queue.length,
-      deadLetterQueue: pending.deadLetterQueue.length,
-    });
-  }
   p.sqs.destroy();
   await p.messaging.stop();
   await p.database.stop();
@@ -182,16 +177,17 @@ async function stopStack(p: StopParts): Promise<void> {
   rmSync(join(p.localDir, STACK_FILE), { force: true });
 }
 
-async function restorePending(localDir: string, messaging: LocalMessaging): Promise<{ forget(): void }> {
+async function restorePending(localDir: string, messaging: LocalMessaging): Promise<void> {
   const file = join(localDir, PENDING_MESSAGES_FILE);
-  if (!existsSync(file)) return { forget: () => undefined };
+  if (!existsSync(file)) return;
   const saved = JSON.parse(readFileSync(file, "utf8")) as PendingMessages;
   await messaging.restore(saved);
-  log.info("restored messages saved at the last shutdown", {
+  // Now in the durable queue: removed at once, so a start that fails later cannot queue them twice.
+  rmSync(file, { force: true });
+  log.info("queued the messages an earlier version saved at its last shutdown", {
     queue: saved.queue.length,
     deadLetterQueue: saved.deadLetterQueue.length,
   });
-  return { forget: () => rmSync(file, { force: true }) };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,9 @@
  * The local stack (`npm start`): how long until the first successful GET /health, with PGlite (fresh and
  * reopened data folder) and with DATABASE_URL; then autocannon, 50 connections for 10 s, on
  * GET /users?limit=20 and POST /users, against the same handlers called in-process in this run (the cost of
- * the HTTP layer), and the time until every accepted POST is a row; the same HTTP load on PGlite, the default.
+ * the HTTP layer), and the time until every accepted POST is a row; the same HTTP load on PGlite, the default;
+ * and POST /users with the durable queue (the default, SQLite synchronous=NORMAL) against the queue in memory
+ * (before issue 16 finding 8) and against an fsync per commit (LOCAL_QUEUE_STORAGE, see messaging.ts).
  * Target: zero errors.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -374,8 +376,46 @@ async function main(): Promise<void> {
         met: httpRows >= postHttp.accepted && httpRows <= (postHttp.sent ?? 0),
       },
     );
-    rows.push(...pgliteRows);
     await running.stop();
+
+    // What the durable queue costs: the same POST load on the same database, a fresh stack per queue storage,
+    // one right after the other (the default measured again here, so that all three share the machine's mood).
+    const byStorage = new Map<string, { post: LoadResult; drainMs: number }>();
+    for (const storage of ["memory", "disk", "disk-fsync"] as const) {
+      const dir = mkdtempSync(join(tmpdir(), `sml-bench-queue-${storage}-`));
+      const other = await startStack({ DATABASE_URL: db.url, LOCAL_QUEUE_STORAGE: storage }, dir);
+      try {
+        const post = await httpLoad(`${other.stack.apiUrl}/users`, "POST", `queue-${storage}`);
+        byStorage.set(storage, {
+          post,
+          drainMs: await msUntilRows(sql, `queue-${storage}-%`, post.accepted),
+        });
+      } finally {
+        await other.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const memory = byStorage.get("memory") as { post: LoadResult; drainMs: number };
+    for (const [storage, r] of byStorage) {
+      rows.push(
+        {
+          name: `PostgreSQL: POST /users: HTTP, ${CONNECTIONS} connections, ${DURATION_SECONDS} s, LOCAL_QUEUE_STORAGE=${storage}`,
+          value: round(r.post.rps, 0),
+          unit: "req/s",
+          baseline: {
+            name: "LOCAL_QUEUE_STORAGE=memory (before the durable queue)",
+            value: round(memory.post.rps, 0),
+          },
+          ratio: round(r.post.rps / memory.post.rps, 2),
+        },
+        {
+          name: `PostgreSQL: POST /users, LOCAL_QUEUE_STORAGE=${storage}: HTTP p50 / p99; errors; all ${r.post.accepted} accepted are rows after`,
+          value: round(r.post.p50, 1),
+          unit: `ms / ${round(r.post.p99, 1)} ms; ${r.post.errors} errors; ${round(r.drainMs, 0)} ms`,
+        },
+      );
+    }
+    rows.push(...pgliteRows);
   } finally {
     await sql.end().catch(() => undefined);
     await db.drop();

@@ -5,15 +5,23 @@ import { loadConfig } from "../../src/config";
 const repoRoot = resolve(__dirname, "../../..");
 
 describe("loadConfig", () => {
-  test("defaults to port 3000, .local in the repository, PGlite and the deployed messaging settings", () => {
+  test("defaults to port 3000, .local in the repository, PGlite, durable queues and the deployed messaging settings", () => {
     expect(loadConfig({})).toEqual({
       repoRoot,
       port: 3000,
       awsPort: 0,
       localDir: resolve(repoRoot, ".local"),
       region: "us-east-1",
+      queueStorage: "disk",
       messaging: DEFAULT_MESSAGING_SETTINGS,
     });
+  });
+
+  test("takes the queue storage from LOCAL_QUEUE_STORAGE and rejects an unknown one, naming the choices", () => {
+    expect(loadConfig({ LOCAL_QUEUE_STORAGE: "memory" }).queueStorage).toBe("memory");
+    expect(() => loadConfig({ LOCAL_QUEUE_STORAGE: "tape" })).toThrow(
+      /LOCAL_QUEUE_STORAGE.*disk, disk-fsync, memory/,
+    );
   });
 
   test("takes PORT, LOCAL_DIR, DATABASE_URL and the retry knobs from the environment", () => {
