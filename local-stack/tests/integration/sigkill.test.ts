@@ -12,7 +12,7 @@
  * unacknowledged message (AWS SQS Developer Guide, "Amazon SQS visibility timeout").
  */
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/common/db/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
 import { Client } from "pg";
 import {
   eventually,
@@ -20,7 +20,7 @@ import {
   removeLocalDir,
   type StackProcess,
   startStackProcess,
-} from "./support/local-stack-process";
+} from "../support/local-stack-process";
 
 jest.setTimeout(120_000);
 
