@@ -50,8 +50,7 @@ export function functionEnvironment(
     AWS_DEFAULT_REGION: e.region,
     AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-    // There is no X-Ray daemon here; EMF metric lines would drown the logs (set it to false to see them).
-    POWERTOOLS_TRACE_ENABLED: "false",
+    // EMF metric lines would drown the logs (set POWERTOOLS_METRICS_DISABLED=false to see them).
     POWERTOOLS_METRICS_DISABLED: inherited.POWERTOOLS_METRICS_DISABLED ?? "true",
     POWERTOOLS_METRICS_NAMESPACE: inherited.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
   };
