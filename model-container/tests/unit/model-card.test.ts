@@ -15,7 +15,7 @@ const metricsOf = (id: string): ModelMetrics =>
 
 describe("docs/model-card.md", () => {
   it("is exactly what npm run compare rendered from the committed metrics, comparison and baseline", () => {
-    const card = readFileSync(join(__dirname, "../../docs/model-card.md"), "utf8");
+    const card = readFileSync(join(__dirname, "../../../docs/model-card.md"), "utf8");
     expect(card).toBe(renderModelCard(inputs));
   });
 
@@ -67,7 +67,7 @@ describe("the model comparison (model/comparison.json, written by npm run compar
 
   it("puts the trees baseline on the same test rows", () => {
     expect(baseline.results).toBeDefined();
-    const raw = JSON.parse(readFileSync(join(__dirname, "../baselines/gbdt.json"), "utf8"));
+    const raw = JSON.parse(readFileSync(join(__dirname, "../../baselines/gbdt.json"), "utf8"));
     expect(raw.split).toEqual({ ...SPLIT, evaluationRows: comparison.evaluation.flights });
   });
 });
