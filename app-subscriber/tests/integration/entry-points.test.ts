@@ -2,6 +2,7 @@
  * The Lambda entry points as Lambda loads them: config from the environment at import, then invocations.
  * Runs against a scratch database on the PostgreSQL server.
  */
+import { createSqlExecutor, runMigrations } from "@sml/users-db";
 import { createScratchDatabase, type ScratchDatabase } from "@sml/users-db/testing";
 import type { SQSBatchResponse } from "aws-lambda";
 import { Client } from "pg";
@@ -13,6 +14,13 @@ const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   scratch = await createScratchDatabase("subscriber_entry");
+  // As deployed, the migrate function has created the schema before the subscriber runs.
+  const sql = createSqlExecutor({ driver: "pg", databaseUrl: scratch.url });
+  try {
+    await runMigrations(sql);
+  } finally {
+    await sql.close();
+  }
   process.env.DATABASE_URL = scratch.url;
   capturedObservability();
 }, 30_000);
