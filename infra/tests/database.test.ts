@@ -3,8 +3,10 @@ import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group";
 import { getEnvironmentConfig } from "../src/config";
 import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
+import { prdShapedDev } from "./support/shapes";
 
-const dev = synthEnvironment(getEnvironmentConfig("dev"));
+// The in-VPC pg path (prd's shape) with dev's names and sizes.
+const dev = synthEnvironment(prdShapedDev(getEnvironmentConfig("dev")));
 const prd = synthEnvironment(getEnvironmentConfig("prd"));
 
 describe("database", () => {

@@ -16,8 +16,10 @@ import type { ServiceFunction } from "../src/constructs/service-function";
 import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { REPO_ROOT, testBundleRoot } from "./support/paths";
 import { bodyOf, ref, statementsOf, synthEnvironment, type TfJson } from "./support/synth";
+import { prdShapedDev } from "./support/shapes";
 
-const devConfig = getEnvironmentConfig("dev");
+// The in-VPC pg path (prd's shape) with dev's names and sizes; dev itself is covered in "dev shape" below.
+const devConfig = prdShapedDev(getEnvironmentConfig("dev"));
 const dev = synthEnvironment(devConfig);
 const prd = synthEnvironment(getEnvironmentConfig("prd"));
 const { functions, network, database, messaging } = dev.env;

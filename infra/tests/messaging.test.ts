@@ -2,8 +2,10 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/common/messaging";
 import { getEnvironmentConfig } from "../src/config";
 import { bodyOf, ref, resourcesOf, statementsOf, synthEnvironment } from "./support/synth";
+import { prdShapedDev } from "./support/shapes";
 
-const dev = synthEnvironment(getEnvironmentConfig("dev"));
+// A customer-managed topic key (prd's shape) with dev's names; the AWS-managed key is tested below.
+const dev = synthEnvironment(prdShapedDev(getEnvironmentConfig("dev")));
 const m = dev.env.messaging;
 const queueArn = ref("aws_sqs_queue", m.queue.friendlyUniqueId, "arn");
 const dlqArn = ref("aws_sqs_queue", m.deadLetterQueue.friendlyUniqueId, "arn");

@@ -8,8 +8,10 @@ import { type EnvironmentConfig, getEnvironmentConfig } from "../src/config";
 import { INTERFACE_ENDPOINT_SERVICES, subnetCidr } from "../src/constructs/network";
 import { REPO_ROOT } from "./support/paths";
 import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
+import { prdShapedDev } from "./support/shapes";
 
-const dev = synthEnvironment(getEnvironmentConfig("dev"));
+// One NAT gateway for functions in the VPC (prd's shape, single gateway) with dev's names.
+const dev = synthEnvironment(prdShapedDev(getEnvironmentConfig("dev")));
 const prd = synthEnvironment(getEnvironmentConfig("prd"));
 
 function withNetwork(base: EnvironmentConfig, network: Partial<EnvironmentConfig["network"]>) {
@@ -86,7 +88,10 @@ describe("network", () => {
   });
 
   it("creates no NAT, no Elastic IP and no internet route for private subnets in none mode", () => {
-    const none = withNetwork(getEnvironmentConfig("dev"), { natMode: "none", vpcEndpoints: true });
+    const none = withNetwork(prdShapedDev(getEnvironmentConfig("dev")), {
+      natMode: "none",
+      vpcEndpoints: true,
+    });
     expect(resourcesOf(none.json, "aws_nat_gateway")).toHaveLength(0);
     expect(resourcesOf(none.json, "aws_eip")).toHaveLength(0);
     expect(privateDefaultRoutes(none)).toEqual([undefined, undefined]);

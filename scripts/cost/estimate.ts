@@ -128,8 +128,11 @@ function referencesIn(value: unknown): { type: string; name: string; address: st
 
 function resources(json: TfJson): Resource[] {
   const out: Resource[] = [];
-  for (const [type, byName] of Object.entries((json.resource ?? {}) as Record<string, Record<string, TfJson>>))
-    for (const [name, body] of Object.entries(byName)) out.push({ type, name, address: `${type}.${name}`, body });
+  for (const [type, byName] of Object.entries(
+    (json.resource ?? {}) as Record<string, Record<string, TfJson>>,
+  ))
+    for (const [name, body] of Object.entries(byName))
+      out.push({ type, name, address: `${type}.${name}`, body });
   return out.sort((a, b) => a.address.localeCompare(b.address));
 }
 
@@ -158,7 +161,9 @@ function routeTargets(json: TfJson, all: Resource[]): Map<string, string> {
   const byAddress = new Map(all.map((r) => [r.address, r]));
   const targets = new Map<string, string>();
   for (const route of all.filter((r) => r.type === "aws_apigatewayv2_route")) {
-    const integration = referencesIn(route.body.target).find((r) => r.type === "aws_apigatewayv2_integration");
+    const integration = referencesIn(route.body.target).find(
+      (r) => r.type === "aws_apigatewayv2_integration",
+    );
     const uri = integration && byAddress.get(integration.address)?.body.integration_uri;
     let fn = referencesIn(uri).find((r) => r.type === "aws_lambda_function" || r.type === "aws_lambda_alias");
     if (fn?.type === "aws_lambda_alias")
@@ -371,7 +376,13 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
         } else if (name.startsWith("/aws/apigateway/")) {
           gb = (usage.requests * profile.accessLogKbPerRequest) / 1e6;
           what = `${fmt(usage.requests)} requests x ${profile.accessLogKbPerRequest} KB`;
-        } else if (all.some((x) => x.type === "aws_flow_log" && referencesIn(x.body.log_destination).some((ref) => ref.address === r.address))) {
+        } else if (
+          all.some(
+            (x) =>
+              x.type === "aws_flow_log" &&
+              referencesIn(x.body.log_destination).some((ref) => ref.address === r.address),
+          )
+        ) {
           gb = profile.flowLogGb;
           what = "VPC flow logs";
           ingestKey = "cloudwatch.logs.vendedIngestGb";
@@ -395,7 +406,14 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
           : 1;
         const key = highRes ? "cloudwatch.alarm.highResolution" : "cloudwatch.alarm.standard";
         const cost = queries * price(key);
-        line(r, `alarm ${b.alarm_name} (${queries} metric${queries === 1 ? "" : "s"})`, [key], cost, cost, `${queries} x $${price(key)}`);
+        line(
+          r,
+          `alarm ${b.alarm_name} (${queries} metric${queries === 1 ? "" : "s"})`,
+          [key],
+          cost,
+          cost,
+          `${queries} x $${price(key)}`,
+        );
         break;
       }
       case "aws_cloudwatch_dashboard": {
@@ -405,7 +423,14 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
       }
       case "aws_kms_key": {
         const cost = price("kms.key");
-        line(r, `customer-managed key: ${b.description ?? r.name}`, ["kms.key"], cost, cost, `1 key-month x $${cost} (first year of rotation)`);
+        line(
+          r,
+          `customer-managed key: ${b.description ?? r.name}`,
+          ["kms.key"],
+          cost,
+          cost,
+          `1 key-month x $${cost} (first year of rotation)`,
+        );
         break;
       }
       case "aws_sns_topic": {
@@ -442,7 +467,8 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
         );
         // Lambda keeps 5 long-polling connections on an SQS source, each a ReceiveMessage per 20 s wait when the
         // queue is empty (AWS Lambda developer guide, "Using Lambda with Amazon SQS": scaling and processing).
-        const idlePolls = polled.length * 5 * (seconds / Math.max(1, Number(b.receive_wait_time_seconds ?? 20)));
+        const idlePolls =
+          polled.length * 5 * (seconds / Math.max(1, Number(b.receive_wait_time_seconds ?? 20)));
         const messages = polled.length > 0 ? usage.publishes : 0;
         // Per message: the SNS delivery (SendMessage), the receive that returns it, the delete.
         const requests = messages * 3;
@@ -467,7 +493,14 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
           `${profile.auroraStorageGb} GB x $${price("aurora.storage.gbMonth")}; backups within the free 100 % of the volume`,
         );
         const io = (databaseCalls * profile.auroraIoPerCall) / 1e6;
-        line(r, "cluster I/O", ["aurora.io.million"], 0, io * price("aurora.io.million"), `${fmt(io)} M I/O x $${price("aurora.io.million")}`);
+        line(
+          r,
+          "cluster I/O",
+          ["aurora.io.million"],
+          0,
+          io * price("aurora.io.million"),
+          `${fmt(io)} M I/O x $${price("aurora.io.million")}`,
+        );
         if (b.manage_master_user_password === true) {
           const reads = profile.secretReadsPerMonth;
           line(
@@ -516,7 +549,9 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
       case "aws_nat_gateway": {
         const natCount = all.filter((x) => x.type === "aws_nat_gateway").length;
         const gb = profile.vpcApiTrafficGb / natCount;
-        const endpoints = all.some((x) => x.type === "aws_vpc_endpoint" && x.body.vpc_endpoint_type === "Interface");
+        const endpoints = all.some(
+          (x) => x.type === "aws_vpc_endpoint" && x.body.vpc_endpoint_type === "Interface",
+        );
         const processed = endpoints ? 0 : gb;
         const hourly = hours * price("vpc.natGateway.hour");
         line(
@@ -531,7 +566,14 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
       }
       case "aws_eip": {
         const cost = hours * price("vpc.publicIpv4.hour");
-        line(r, "public IPv4 address", ["vpc.publicIpv4.hour"], cost, cost, `${hours} h x $${price("vpc.publicIpv4.hour")}`);
+        line(
+          r,
+          "public IPv4 address",
+          ["vpc.publicIpv4.hour"],
+          cost,
+          cost,
+          `${hours} h x $${price("vpc.publicIpv4.hour")}`,
+        );
         break;
       }
       case "aws_vpc_endpoint": {
@@ -540,7 +582,9 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
           break;
         }
         const azs = Array.isArray(b.subnet_ids) ? b.subnet_ids.length : 1;
-        const interfaces = all.filter((x) => x.type === "aws_vpc_endpoint" && x.body.vpc_endpoint_type === "Interface").length;
+        const interfaces = all.filter(
+          (x) => x.type === "aws_vpc_endpoint" && x.body.vpc_endpoint_type === "Interface",
+        ).length;
         const gb = profile.vpcApiTrafficGb / interfaces;
         const fixed = azs * hours * price("privatelink.interfaceEndpoint.azHour");
         line(
@@ -567,12 +611,20 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
       }
       case "aws_ecr_repository": {
         const cost = profile.registryStorageGb * price("ecr.storageGbMonth");
-        line(r, `registry ${b.name}: image storage`, ["ecr.storageGbMonth"], cost, cost, `${profile.registryStorageGb} GB x $${price("ecr.storageGbMonth")}`);
+        line(
+          r,
+          `registry ${b.name}: image storage`,
+          ["ecr.storageGbMonth"],
+          cost,
+          cost,
+          `${profile.registryStorageGb} GB x $${price("ecr.storageGbMonth")}`,
+        );
         break;
       }
       case "aws_s3_bucket": {
         const storage = profile.stateStorageGb * price("s3.standard.gbMonth");
-        const requests = (profile.stateRequestsPerMonth / 2 / 1000) * (price("s3.requests.put") + price("s3.requests.get"));
+        const requests =
+          (profile.stateRequestsPerMonth / 2 / 1000) * (price("s3.requests.put") + price("s3.requests.get"));
         line(
           r,
           `bucket ${b.bucket}: storage and requests (Terraform state)`,
@@ -595,9 +647,14 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
   }
   // Data sources are read at plan time: free.
   for (const [type, byName] of Object.entries((json.data ?? {}) as Record<string, Record<string, TfJson>>))
-    for (const name of Object.keys(byName)) free.push({ resource: `data.${type}.${name}`, reason: "a data source is a read at plan time" });
+    for (const name of Object.keys(byName))
+      free.push({ resource: `data.${type}.${name}`, reason: "a data source is a read at plan time" });
 
-  const rounded = lines.map((l) => ({ ...l, idleUsdPerMonth: round(l.idleUsdPerMonth), profileUsdPerMonth: round(l.profileUsdPerMonth) }));
+  const rounded = lines.map((l) => ({
+    ...l,
+    idleUsdPerMonth: round(l.idleUsdPerMonth),
+    profileUsdPerMonth: round(l.profileUsdPerMonth),
+  }));
   return {
     region,
     idleUsdPerMonth: round(lines.reduce((s, l) => s + l.idleUsdPerMonth, 0)),

@@ -11,7 +11,14 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_PROFILE, parseMix, type TrafficProfile, validateProfile } from "./profile";
-import { estimateAll, readPriceTable, readSynthesizedStacks, renderComparison, renderText, toJson } from "./report";
+import {
+  estimateAll,
+  readPriceTable,
+  readSynthesizedStacks,
+  renderComparison,
+  renderText,
+  toJson,
+} from "./report";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
 
@@ -70,7 +77,9 @@ function main(argv: readonly string[]): void {
     process.stdout.write(body);
     return;
   }
-  process.stdout.write(values.json ? `${JSON.stringify(toJson(after, table, profile), null, 2)}\n` : renderText(after));
+  process.stdout.write(
+    values.json ? `${JSON.stringify(toJson(after, table, profile), null, 2)}\n` : renderText(after),
+  );
 }
 
 if (require.main === module) {

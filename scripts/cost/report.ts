@@ -27,7 +27,11 @@ export function readSynthesizedStacks(outDir: string): Record<string, TfJson> {
 
 export type Estimates = Record<string, StackCost>;
 
-export function estimateAll(stacks: Record<string, TfJson>, table: PriceTable, profile: TrafficProfile): Estimates {
+export function estimateAll(
+  stacks: Record<string, TfJson>,
+  table: PriceTable,
+  profile: TrafficProfile,
+): Estimates {
   const out: Estimates = {};
   for (const id of Object.keys(stacks).sort()) out[id] = estimateStack(stacks[id] as TfJson, table, profile);
   return out;
@@ -45,8 +49,12 @@ export function renderText(estimates: Estimates): string {
   for (const [id, cost] of Object.entries(estimates)) {
     out.push(`${id} (${cost.region})`);
     for (const l of cost.lines)
-      out.push(`  ${usd(l.idleUsdPerMonth).padStart(9)} ${usd(l.profileUsdPerMonth).padStart(9)}  ${l.item}  [${l.resource}]`);
-    out.push(`  ${usd(cost.idleUsdPerMonth).padStart(9)} ${usd(cost.profileUsdPerMonth).padStart(9)}  total per month (idle, profile)`);
+      out.push(
+        `  ${usd(l.idleUsdPerMonth).padStart(9)} ${usd(l.profileUsdPerMonth).padStart(9)}  ${l.item}  [${l.resource}]`,
+      );
+    out.push(
+      `  ${usd(cost.idleUsdPerMonth).padStart(9)} ${usd(cost.profileUsdPerMonth).padStart(9)}  total per month (idle, profile)`,
+    );
     out.push(`  free: ${cost.free.length} resources (see --json)`);
     out.push("");
   }
@@ -54,9 +62,14 @@ export function renderText(estimates: Estimates): string {
 }
 
 /** A Markdown table with padded columns (the layout biome and prettier leave alone). */
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[], right: readonly number[] = []): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly number[] = [],
+): string {
   const widths = header.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? "").length)));
-  const cell = (text: string, i: number) => (right.includes(i) ? text.padStart(widths[i] as number) : text.padEnd(widths[i] as number));
+  const cell = (text: string, i: number) =>
+    right.includes(i) ? text.padStart(widths[i] as number) : text.padEnd(widths[i] as number);
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => cell(c, i)).join(" | ")} |`;
   const rule = `| ${widths.map((w, i) => (right.includes(i) ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
   return [line(header), rule, ...rows.map(line)].join("\n");
@@ -66,7 +79,12 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 export function renderTotals(estimates: Estimates): string {
   return markdownTable(
     ["stack", "region", "idle per month", "at the profile per month"],
-    Object.entries(estimates).map(([id, c]) => [id, c.region, usd(c.idleUsdPerMonth), usd(c.profileUsdPerMonth)]),
+    Object.entries(estimates).map(([id, c]) => [
+      id,
+      c.region,
+      usd(c.idleUsdPerMonth),
+      usd(c.profileUsdPerMonth),
+    ]),
     [2, 3],
   );
 }
@@ -95,16 +113,36 @@ export function renderProfile(profile: TrafficProfile): string {
       ["route mix", mix, "`--mix`"],
       ["routes that publish a user message", profile.publishingRoutes.map((r) => `\`${r}\``).join(", "), ""],
       ["billed duration per invocation", durations, "`--duration fn=ms`"],
-      ["function log per invocation, access log per request", `${profile.functionLogKbPerInvocation} KB, ${profile.accessLogKbPerRequest} KB`, ""],
+      [
+        "function log per invocation, access log per request",
+        `${profile.functionLogKbPerInvocation} KB, ${profile.accessLogKbPerRequest} KB`,
+        "",
+      ],
       ["response per request (data out)", `${profile.responseKbPerRequest} KB`, ""],
-      ["Aurora capacity while serving the profile", `${profile.activeAcu} ACU (or the minimum, if higher)`, "`--active-acu`"],
-      ["Aurora volume; I/O per database call", `${profile.auroraStorageGb} GB; ${profile.auroraIoPerCall}`, ""],
+      [
+        "Aurora capacity while serving the profile",
+        `${profile.activeAcu} ACU (or the minimum, if higher)`,
+        "`--active-acu`",
+      ],
+      [
+        "Aurora volume; I/O per database call",
+        `${profile.auroraStorageGb} GB; ${profile.auroraIoPerCall}`,
+        "",
+      ],
       ["database calls per invocation of a database function", String(profile.dataApiCallsPerInvocation), ""],
       ["Secrets Manager reads a month", profile.secretReadsPerMonth.toLocaleString("en-US"), ""],
-      ["AWS API traffic from VPC functions; VPC flow logs", `${profile.vpcApiTrafficGb} GB; ${profile.flowLogGb} GB`, ""],
+      [
+        "AWS API traffic from VPC functions; VPC flow logs",
+        `${profile.vpcApiTrafficGb} GB; ${profile.flowLogGb} GB`,
+        "",
+      ],
       ["custom metrics per function (Powertools EMF)", String(profile.customMetricsPerFunction), ""],
       ["Cognito monthly active users", String(profile.monthlyActiveUsers), ""],
-      ["registry storage; state storage and requests", `${profile.registryStorageGb} GB; ${profile.stateStorageGb} GB, ${profile.stateRequestsPerMonth.toLocaleString("en-US")}`, ""],
+      [
+        "registry storage; state storage and requests",
+        `${profile.registryStorageGb} GB; ${profile.stateStorageGb} GB, ${profile.stateRequestsPerMonth.toLocaleString("en-US")}`,
+        "",
+      ],
       ["alarm e-mails a month", String(profile.alarmEmailsPerMonth), ""],
     ],
   );
@@ -130,13 +168,26 @@ export function renderPrices(table: PriceTable, region: string): string {
 /** Before/after per stack for the plan comment. A stack missing on one side shows as "-". */
 export function renderComparison(before: Estimates, after: Estimates): string {
   const ids = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  const cell = (c: StackCost | undefined, k: "idleUsdPerMonth" | "profileUsdPerMonth") => (c ? usd(c[k]) : "-");
-  const delta = (b: StackCost | undefined, a: StackCost | undefined, k: "idleUsdPerMonth" | "profileUsdPerMonth") => {
+  const cell = (c: StackCost | undefined, k: "idleUsdPerMonth" | "profileUsdPerMonth") =>
+    c ? usd(c[k]) : "-";
+  const delta = (
+    b: StackCost | undefined,
+    a: StackCost | undefined,
+    k: "idleUsdPerMonth" | "profileUsdPerMonth",
+  ) => {
     const d = (a?.[k] ?? 0) - (b?.[k] ?? 0);
     return `${d >= 0 ? "+" : "-"}${usd(Math.abs(d))}`;
   };
   return markdownTable(
-    ["stack", "idle before", "idle after", "idle change", "profile before", "profile after", "profile change"],
+    [
+      "stack",
+      "idle before",
+      "idle after",
+      "idle change",
+      "profile before",
+      "profile after",
+      "profile change",
+    ],
     ids.map((id) => {
       const b = before[id];
       const a = after[id];

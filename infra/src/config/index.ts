@@ -61,7 +61,9 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
       'functions.inVpc: false needs database.driver "data-api": outside the VPC only the RDS Data API reaches Aurora',
     );
   if (!functions.inVpc && network.vpcEndpoints)
-    problems.push("network.vpcEndpoints needs functions.inVpc: an endpoint with no caller in the VPC buys nothing");
+    problems.push(
+      "network.vpcEndpoints needs functions.inVpc: an endpoint with no caller in the VPC buys nothing",
+    );
   if (config.observability.alarms === "all" && !config.api.detailedMetrics)
     problems.push(
       'observability.alarms "all" needs api.detailedMetrics: the per-route alarms read API Gateway\'s detailed metrics',

@@ -92,6 +92,7 @@ export class EnvironmentStack extends BaseStack {
       config: config.database,
       network: this.network,
       preventDestroy: config.preventDestroy,
+      allowFunctionConnections: config.functions.inVpc,
       region: config.region,
       accountId: account.accountId,
     });
