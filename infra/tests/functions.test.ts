@@ -380,3 +380,43 @@ describe("bundles", () => {
     }
   });
 });
+
+describe("dev shape: functions outside the VPC on the Data API", () => {
+  const lean = synthEnvironment(getEnvironmentConfig("dev"));
+  const leanFunctions: [string, ServiceFunction][] = [
+    ["api", lean.env.functions.api],
+    ["subscriber", lean.env.functions.subscriber],
+    ["migrate", lean.env.functions.migrate],
+  ];
+
+  it.each(leanFunctions)(
+    "runs %s outside the VPC, reaching Aurora through the Data API on its cluster",
+    (_n, fn) => {
+      const body = bodyOf(lean.json, fn.function);
+      expect(body.vpc_config).toBeUndefined();
+      expect(body.environment.variables[ENV.dbDriver]).toBe("data-api");
+      const p = permissions(fn, lean.json);
+      expect(p.RdsDataApi?.resources).toEqual([
+        ref("aws_rds_cluster", lean.env.database.cluster.friendlyUniqueId, "arn"),
+      ]);
+      // No ENI permissions: a function outside the VPC creates none.
+      expect(p.VpcNetworkInterfaces).toBeUndefined();
+    },
+  );
+
+  it("opens 5432 to nothing: outside the VPC only the Data API (HTTPS, IAM) reaches the cluster", () => {
+    expect(lean.env.database.access).toEqual([]);
+    const rules = Object.values(
+      (lean.json.resource.aws_vpc_security_group_ingress_rule ?? {}) as Record<string, TfJson>,
+    );
+    expect(rules.filter((r) => Number(r.from_port) <= 5432 && 5432 <= Number(r.to_port))).toEqual([]);
+  });
+
+  it("publishes to a topic under the AWS-managed SNS key, so the api needs no KMS grant", () => {
+    // AWS KMS developer guide, "AWS managed keys": their key policy lets principals of the account use them
+    // through the service that created them; an IAM grant on the key is neither needed nor possible.
+    expect(lean.env.messaging.topicKey).toBeUndefined();
+    expect(bodyOf(lean.json, lean.env.messaging.topic).kms_master_key_id).toBe("alias/aws/sns");
+    expect(permissions(lean.env.functions.api, lean.json).EncryptForTopic).toBeUndefined();
+  });
+});

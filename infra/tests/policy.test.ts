@@ -63,6 +63,27 @@ type BadCase = [string, string, (stacks: Stacks) => { stack: TerraformStack; off
 
 const BAD_CASES: BadCase[] = [
   [
+    "database-functions-have-a-path",
+    "dev's api outside the VPC switched back to the pg driver (no route to 5432)",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride("environment.variables.DB_DRIVER", "pg");
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "database-functions-have-a-path",
+    "dev's subscriber on the Data API without rds-data on the cluster",
+    (s) => {
+      const env = dev(s);
+      env.functions.subscriber.function.addOverride(
+        "environment.variables.DB_CLUSTER_ARN",
+        `\${aws_rds_cluster.other.arn}`,
+      );
+      return { stack: env, offender: addressOf(env.functions.subscriber.function) };
+    },
+  ],
+  [
     "iam-no-wildcards",
     "a role policy granting s3:* on *",
     (s) => {
