@@ -2,8 +2,8 @@ import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster";
 import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group";
 import { getEnvironmentConfig } from "../src/config";
-import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
 import { prdShapedDev } from "./support/shapes";
+import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
 
 // The in-VPC pg path (prd's shape) with dev's names and sizes.
 const dev = synthEnvironment(prdShapedDev(getEnvironmentConfig("dev")));

@@ -15,8 +15,8 @@ import { MIGRATIONS_DIR, readMigrationSet } from "../src/constructs/migrations";
 import type { ServiceFunction } from "../src/constructs/service-function";
 import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { REPO_ROOT, testBundleRoot } from "./support/paths";
-import { bodyOf, ref, statementsOf, synthEnvironment, type TfJson } from "./support/synth";
 import { prdShapedDev } from "./support/shapes";
+import { bodyOf, ref, statementsOf, synthEnvironment, type TfJson } from "./support/synth";
 
 // The in-VPC pg path (prd's shape) with dev's names and sizes; dev itself is covered in "dev shape" below.
 const devConfig = prdShapedDev(getEnvironmentConfig("dev"));
@@ -210,7 +210,7 @@ describe("zip functions", () => {
       resources: [ref("aws_sns_topic", messaging.topic.friendlyUniqueId, "arn")],
     });
     expect(p.EncryptForTopic).toMatchObject({
-      resources: [ref("aws_kms_key", messaging.topicKey.friendlyUniqueId, "arn")],
+      resources: [ref("aws_kms_key", messaging.topicKey?.friendlyUniqueId ?? "missing-topic-key", "arn")],
     });
     expect(p.ConnectAsDatabaseUser).toMatchObject({
       actions: ["rds-db:connect"],

@@ -7,8 +7,8 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { type EnvironmentConfig, getEnvironmentConfig } from "../src/config";
 import { INTERFACE_ENDPOINT_SERVICES, subnetCidr } from "../src/constructs/network";
 import { REPO_ROOT } from "./support/paths";
-import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
 import { prdShapedDev } from "./support/shapes";
+import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
 
 // One NAT gateway for functions in the VPC (prd's shape, single gateway) with dev's names.
 const dev = synthEnvironment(prdShapedDev(getEnvironmentConfig("dev")));

@@ -7,8 +7,8 @@ import { connectionBudget, ENVIRONMENTS } from "../src/config";
 import {
   ACTIONABLE_ALARM_KEYS,
   ALARM_RULES,
-  alarmRulesFor,
   type AlarmRule,
+  alarmRulesFor,
   auroraMaxConnections,
   type DefinedRouteKey,
   errorBudgetMinutes,

@@ -60,12 +60,12 @@ export function costDocSections(input: CostDocInput): Record<string, string> {
   return sections;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The text between a section's markers, or an error naming the missing markers. */
 export function generatedSection(doc: string, name: string): string {
   const match = doc.match(
-    new RegExp(`<!-- ${escape(name)}:start -->\\n([\\s\\S]*?)\\n?<!-- ${escape(name)}:end -->`),
+    new RegExp(`<!-- ${escapeRegExp(name)}:start -->\\n([\\s\\S]*?)\\n?<!-- ${escapeRegExp(name)}:end -->`),
   );
   if (!match) throw new Error(`docs/cost.md has no <!-- ${name}:start --> ... <!-- ${name}:end --> section`);
   return match[1] as string;
@@ -73,7 +73,7 @@ export function generatedSection(doc: string, name: string): string {
 
 export function replaceSection(doc: string, name: string, text: string): string {
   return doc.replace(
-    new RegExp(`(<!-- ${escape(name)}:start -->\\n)[\\s\\S]*?\\n?(<!-- ${escape(name)}:end -->)`),
+    new RegExp(`(<!-- ${escapeRegExp(name)}:start -->\\n)[\\s\\S]*?\\n?(<!-- ${escapeRegExp(name)}:end -->)`),
     (_m, start: string, end: string) => `${start}${text}\n${end}`,
   );
 }

@@ -290,7 +290,7 @@ describe("workflow behaviour", () => {
   it("plan.yml prices the base branch's and the pull request's stacks and puts the table in the comment", () => {
     const steps = workflow("plan.yml").jobs.plan?.steps ?? [];
     const base = steps.find((s) => s.uses?.startsWith("actions/checkout@") && s.with?.path === "base");
-    expect(base?.with?.ref).toBe("${{ github.event.pull_request.base.sha }}");
+    expect(base?.with?.ref).toBe(`\${{ github.event.pull_request.base.sha }}`);
     const index = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
     const synth = index((s) => s.run?.trim() === "npm run synth");
     const baseSynth = index(

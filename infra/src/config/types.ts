@@ -6,10 +6,10 @@ export type EnvironmentName = "dev" | "prd";
 /**
  * How the private subnets reach the internet (AWS APIs such as SNS, Secrets Manager, X-Ray).
  * - `gateway-per-az`: one NAT gateway per AZ; an AZ outage cannot cut the other AZ off.
- *   Costs 2 x (~$33/month + $0.045/GB processed).
+ *   Costs 2 x (~$33/month + $0.045/GB processed + $3.65 for the gateway's public IPv4 address).
  * - `single-gateway`: one NAT gateway shared by both AZs; half the price, one AZ is a single point of failure.
- * - `none`: no NAT gateway and no internet route; the functions then reach AWS only through VPC endpoints,
- *   so `vpcEndpoints` must be on.
+ * - `none`: no NAT gateway and no internet route; functions in the VPC then reach AWS only through VPC endpoints,
+ *   so `vpcEndpoints` must be on, unless the functions run outside the VPC (`functions.inVpc: false`).
  */
 export type NatMode = "gateway-per-az" | "single-gateway" | "none";
 
