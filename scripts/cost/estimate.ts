@@ -3,7 +3,7 @@
  * the committed price table (prices.json). Every resource type is either priced here or listed in FREE_TYPES
  * with the reason; any other type throws UnknownResourceTypeError, so nothing new goes unpriced.
  */
-import type { TrafficProfile } from "./profile";
+import { ProfileError, type TrafficProfile } from "./profile";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is walked dynamically.
 export type TfJson = Record<string, any>;
@@ -185,6 +185,10 @@ function usageOf(json: TfJson, all: Resource[], profile: TrafficProfile): Usage 
   let publishes = 0;
   for (const [route, share] of Object.entries(profile.routeMix)) {
     const fn = targets.get(route);
+    if (hasApi && !fn)
+      throw new ProfileError(
+        `the route mix names ${route}, which is no route of this API (routes: ${[...targets.keys()].sort().join(", ")})`,
+      );
     if (fn) add(fn, requests * share);
     if (profile.publishingRoutes.includes(route) && fn) publishes += requests * share;
   }
