@@ -7,7 +7,6 @@
  *   npm run cost -- --out cdktf.out --compare base/cdktf.out   # before/after table (plan comment)
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_PROFILE, parseMix, type TrafficProfile, validateProfile } from "./profile";
@@ -61,12 +60,17 @@ function main(argv: readonly string[]): void {
   });
 
   const outDir = resolve(values.out);
-  if (!existsSync(join(outDir, "stacks"))) {
-    process.stderr.write(`${outDir}/stacks is missing: running npm run synth first\n`);
+  const defaultOut = join(REPO_ROOT, "cdktf.out");
+  let stacks = readSynthesizedStacks(outDir);
+  if (Object.keys(stacks).length === 0) {
+    if (outDir !== defaultOut)
+      throw new Error(`no stacks in ${outDir}/stacks (npm run synth writes ${defaultOut})`);
+    process.stderr.write(`${outDir}/stacks has no stacks: running npm run synth first\n`);
     execFileSync("npm", ["run", "synth"], { cwd: REPO_ROOT, stdio: ["ignore", process.stderr, "inherit"] });
+    stacks = readSynthesizedStacks(outDir);
   }
   const table = readPriceTable();
-  const after = estimateAll(readSynthesizedStacks(outDir), table, profile);
+  const after = estimateAll(stacks, table, profile);
   if (Object.keys(after).length === 0) throw new Error(`no stacks in ${outDir}/stacks`);
 
   if (values.compare !== undefined) {
