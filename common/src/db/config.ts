@@ -85,11 +85,14 @@ export function dbConfigFromEnv(env: Record<string, string | undefined> = proces
   const e = parsed.data;
   if (e[ENV.dbDriver] === "data-api") {
     const why = "required when DB_DRIVER=data-api";
+    const deadline = e[ENV.dbConnectDeadlineMs];
     return {
       driver: "data-api",
       clusterArn: required(e[ENV.dbClusterArn], ENV.dbClusterArn, why),
       secretArn: required(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
       database: required(e[ENV.dbName], ENV.dbName, why),
+      // The migration function waits for a resuming cluster on either driver.
+      ...(deadline === undefined ? {} : { connectDeadlineMs: deadline }),
     };
   }
   const poolSettings: PgPoolSettings = {
