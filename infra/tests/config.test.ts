@@ -46,8 +46,10 @@ describe("environment configs", () => {
     expect(() => getEnvironmentConfig("toString")).toThrow(ConfigError);
   });
 
-  it("gives dev the cheap settings: one NAT, pausing Aurora, no reader, no endpoints", () => {
-    expect(dev.network).toMatchObject({ natMode: "single-gateway", vpcEndpoints: false, flowLogs: false });
+  it("gives dev the lean settings: no NAT, functions outside the VPC on the Data API, pausing Aurora, no endpoints", () => {
+    expect(dev.network).toMatchObject({ natMode: "none", vpcEndpoints: false, flowLogs: false });
+    expect(dev.functions.inVpc).toBe(false);
+    expect(dev.database.driver).toBe("data-api");
     expect(dev.database).toMatchObject({
       minAcu: 0,
       reader: false,
@@ -79,9 +81,43 @@ describe("environment configs", () => {
 
   it.each<[string, (c: EnvironmentConfig) => EnvironmentConfig, RegExp]>([
     [
-      "no NAT and no endpoints",
-      (c) => ({ ...c, network: { ...c.network, natMode: "none", vpcEndpoints: false } }),
-      /natMode "none" needs network.vpcEndpoints/,
+      "no NAT and no endpoints for functions in the VPC",
+      (c) => ({
+        ...c,
+        network: { ...c.network, natMode: "none", vpcEndpoints: false },
+        functions: { ...c.functions, inVpc: true },
+      }),
+      /natMode "none" with functions.inVpc needs network.vpcEndpoints/,
+    ],
+    [
+      // Outside the VPC a function has no route to 5432: only the Data API (HTTPS, IAM) reaches Aurora.
+      "functions outside the VPC on the pg driver",
+      (c) => ({
+        ...c,
+        functions: { ...c.functions, inVpc: false },
+        database: { ...c.database, driver: "pg" },
+      }),
+      /functions.inVpc: false needs database.driver "data-api"/,
+    ],
+    [
+      "endpoints with no function in the VPC to call them",
+      (c) => ({
+        ...c,
+        functions: { ...c.functions, inVpc: false },
+        network: { ...c.network, vpcEndpoints: true },
+      }),
+      /network.vpcEndpoints needs functions.inVpc/,
+    ],
+    [
+      // The per-route latency and 5xx alarms read API Gateway's detailed metrics (API Gateway developer guide,
+      // "Monitor CloudWatch metrics for HTTP APIs"): without them those alarms watch nothing.
+      "every alarm without per-route metrics",
+      (c) => ({
+        ...c,
+        observability: { ...c.observability, alarms: "all" },
+        api: { ...c.api, detailedMetrics: false },
+      }),
+      /observability.alarms "all" needs api.detailedMetrics/,
     ],
     [
       "auto-pause with a capacity floor",

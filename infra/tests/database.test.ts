@@ -2,9 +2,11 @@ import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster";
 import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group";
 import { getEnvironmentConfig } from "../src/config";
+import { prdShapedDev } from "./support/shapes";
 import { bodyOf, ref, resourcesOf, synthEnvironment } from "./support/synth";
 
-const dev = synthEnvironment(getEnvironmentConfig("dev"));
+// The in-VPC pg path (prd's shape) with dev's names and sizes.
+const dev = synthEnvironment(prdShapedDev(getEnvironmentConfig("dev")));
 const prd = synthEnvironment(getEnvironmentConfig("prd"));
 
 describe("database", () => {

@@ -20,9 +20,11 @@ import { MIGRATIONS_DIR, readMigrationSet } from "../src/constructs/migrations";
 import type { ServiceFunction } from "../src/constructs/service-function";
 import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { REPO_ROOT, testBundleRoot } from "./support/paths";
+import { prdShapedDev } from "./support/shapes";
 import { bodyOf, ref, statementsOf, synthEnvironment, type TfJson } from "./support/synth";
 
-const devConfig = getEnvironmentConfig("dev");
+// The in-VPC pg path (prd's shape) with dev's names and sizes; dev itself is covered in "dev shape" below.
+const devConfig = prdShapedDev(getEnvironmentConfig("dev"));
 const dev = synthEnvironment(devConfig);
 const prd = synthEnvironment(getEnvironmentConfig("prd"));
 const { functions, network, database, messaging } = dev.env;
@@ -213,7 +215,7 @@ describe("zip functions", () => {
       resources: [ref("aws_sns_topic", messaging.topic.friendlyUniqueId, "arn")],
     });
     expect(p.EncryptForTopic).toMatchObject({
-      resources: [ref("aws_kms_key", messaging.topicKey.friendlyUniqueId, "arn")],
+      resources: [ref("aws_kms_key", messaging.topicKey?.friendlyUniqueId ?? "missing-topic-key", "arn")],
     });
     expect(p.ConnectAsDatabaseUser).toMatchObject({
       actions: ["rds-db:connect"],
@@ -381,5 +383,45 @@ describe("bundles", () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe("dev shape: functions outside the VPC on the Data API", () => {
+  const lean = synthEnvironment(getEnvironmentConfig("dev"));
+  const leanFunctions: [string, ServiceFunction][] = [
+    ["api", lean.env.functions.api],
+    ["subscriber", lean.env.functions.subscriber],
+    ["migrate", lean.env.functions.migrate],
+  ];
+
+  it.each(leanFunctions)(
+    "runs %s outside the VPC, reaching Aurora through the Data API on its cluster",
+    (_n, fn) => {
+      const body = bodyOf(lean.json, fn.function);
+      expect(body.vpc_config).toBeUndefined();
+      expect(body.environment.variables[ENV.dbDriver]).toBe("data-api");
+      const p = permissions(fn, lean.json);
+      expect(p.RdsDataApi?.resources).toEqual([
+        ref("aws_rds_cluster", lean.env.database.cluster.friendlyUniqueId, "arn"),
+      ]);
+      // No ENI permissions: a function outside the VPC creates none.
+      expect(p.VpcNetworkInterfaces).toBeUndefined();
+    },
+  );
+
+  it("opens 5432 to nothing: outside the VPC only the Data API (HTTPS, IAM) reaches the cluster", () => {
+    expect(lean.env.database.access).toEqual([]);
+    const rules = Object.values(
+      (lean.json.resource.aws_vpc_security_group_ingress_rule ?? {}) as Record<string, TfJson>,
+    );
+    expect(rules.filter((r) => Number(r.from_port) <= 5432 && 5432 <= Number(r.to_port))).toEqual([]);
+  });
+
+  it("publishes to a topic under the AWS-managed SNS key, so the api needs no KMS grant", () => {
+    // AWS KMS developer guide, "AWS managed keys": their key policy lets principals of the account use them
+    // through the service that created them; an IAM grant on the key is neither needed nor possible.
+    expect(lean.env.messaging.topicKey).toBeUndefined();
+    expect(bodyOf(lean.json, lean.env.messaging.topic).kms_master_key_id).toBe("alias/aws/sns");
+    expect(permissions(lean.env.functions.api, lean.json).EncryptForTopic).toBeUndefined();
   });
 });

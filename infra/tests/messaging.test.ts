@@ -1,9 +1,11 @@
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import { getEnvironmentConfig } from "../src/config";
+import { prdShapedDev } from "./support/shapes";
 import { bodyOf, ref, resourcesOf, statementsOf, synthEnvironment } from "./support/synth";
 
-const dev = synthEnvironment(getEnvironmentConfig("dev"));
+// A customer-managed topic key (prd's shape) with dev's names; the AWS-managed key is tested below.
+const dev = synthEnvironment(prdShapedDev(getEnvironmentConfig("dev")));
 const m = dev.env.messaging;
 const queueArn = ref("aws_sqs_queue", m.queue.friendlyUniqueId, "arn");
 const dlqArn = ref("aws_sqs_queue", m.deadLetterQueue.friendlyUniqueId, "arn");
@@ -11,10 +13,10 @@ const topicArn = ref("aws_sns_topic", m.topic.friendlyUniqueId, "arn");
 
 describe("messaging", () => {
   it("encrypts the topic with a rotating customer-managed KMS key", () => {
-    expect(bodyOf(dev.json, m.topic).kms_master_key_id).toBe(
-      ref("aws_kms_key", m.topicKey.friendlyUniqueId, "arn"),
-    );
-    expect(bodyOf(dev.json, m.topicKey).enable_key_rotation).toBe(true);
+    const key = m.topicKey;
+    if (!key) throw new Error("no customer-managed topic key");
+    expect(bodyOf(dev.json, m.topic).kms_master_key_id).toBe(ref("aws_kms_key", key.friendlyUniqueId, "arn"));
+    expect(bodyOf(dev.json, key).enable_key_rotation).toBe(true);
   });
 
   it("encrypts both queues with SSE-SQS", () => {

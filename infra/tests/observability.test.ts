@@ -5,8 +5,10 @@ import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { TerraformStack, Testing } from "cdktf";
 import { connectionBudget, ENVIRONMENTS } from "../src/config";
 import {
+  ACTIONABLE_ALARM_KEYS,
   ALARM_RULES,
   type AlarmRule,
+  alarmRulesFor,
   auroraMaxConnections,
   type DefinedRouteKey,
   errorBudgetMinutes,
@@ -357,26 +359,37 @@ describe("environment stacks", () => {
     return found.json;
   };
 
-  it.each(["dev", "prd"] as const)("sml-%s carries every SLO alarm with its rule's threshold", (name) => {
-    const json = stackJson(`sml-${name}`);
-    const envAlarms = new Map(
-      Object.values(json.resource.aws_cloudwatch_metric_alarm as Json).map((a: Json) => [a.alarm_name, a]),
-    );
-    for (const rule of ALARM_RULES) {
-      const names =
-        rule.scope === "function"
-          ? ["api", "subscriber", "prediction", "migrate"].map((fn) => `sml-${name}-${rule.key}-${fn}`)
-          : [`sml-${name}-${rule.key}`];
-      for (const alarmName of names) {
-        expect(envAlarms.get(alarmName)).toMatchObject({
-          threshold: rule.threshold,
-          comparison_operator: rule.comparison,
-        });
+  it.each(["dev", "prd"] as const)(
+    "sml-%s carries every alarm its config selects, with the rule's threshold",
+    (name) => {
+      const json = stackJson(`sml-${name}`);
+      const envAlarms = new Map(
+        Object.values(json.resource.aws_cloudwatch_metric_alarm as Json).map((a: Json) => [a.alarm_name, a]),
+      );
+      const rules = alarmRulesFor(ENVIRONMENTS[name].observability.alarms);
+      for (const rule of rules) {
+        const names =
+          rule.scope === "function"
+            ? ["api", "subscriber", "prediction", "migrate"].map((fn) => `sml-${name}-${rule.key}-${fn}`)
+            : [`sml-${name}-${rule.key}`];
+        for (const alarmName of names) {
+          expect(envAlarms.get(alarmName)).toMatchObject({
+            threshold: rule.threshold,
+            comparison_operator: rule.comparison,
+          });
+        }
       }
-    }
-    expect(envAlarms.size).toBe(
-      ALARM_RULES.length + 3 * ALARM_RULES.filter((r) => r.scope === "function").length,
-    );
+      expect(envAlarms.size).toBe(rules.length + 3 * rules.filter((r) => r.scope === "function").length);
+    },
+  );
+
+  it("gives prd every SLO alarm and dev only those that ask someone to act (errors, dead letters)", () => {
+    expect(alarmRulesFor(ENVIRONMENTS.prd.observability.alarms)).toEqual(ALARM_RULES);
+    const dev = alarmRulesFor(ENVIRONMENTS.dev.observability.alarms).map((r) => r.key);
+    expect(dev.sort()).toEqual([...ACTIONABLE_ALARM_KEYS].sort());
+    // An actionable alarm must not depend on per-route metrics, which dev does not buy.
+    for (const rule of ALARM_RULES.filter((r) => ACTIONABLE_ALARM_KEYS.includes(r.key)))
+      expect(rule.scope).not.toBe("route");
   });
 
   const percentExpression = (name: string, alarm: string) =>
@@ -386,7 +399,11 @@ describe("environment stacks", () => {
       ) as Json
     ).metric_query.find((q: Json) => q.id === "percent").expression;
 
-  it.each(["dev", "prd"] as const)("sml-%s sizes the connections alarm from its capacity range", (name) => {
+  const withConnectionAlarms = (["dev", "prd"] as const).filter((n) =>
+    alarmRulesFor(ENVIRONMENTS[n].observability.alarms).some((r) => r.key === "aurora-connections"),
+  );
+
+  it.each(withConnectionAlarms)("sml-%s sizes the connections alarm from its capacity range", (name) => {
     const env = stacks.environments[name];
     if (!env) throw new Error(`no ${name} stack`);
     const limit = auroraMaxConnections(env.config.database);
@@ -399,7 +416,7 @@ describe("environment stacks", () => {
     expect(percentExpression("prd", "aurora-connections")).toBe("100 * used / 2000");
   });
 
-  it.each(["dev", "prd"] as const)(
+  it.each(withConnectionAlarms)(
     "sml-%s watches connections against what its functions can open (the connection budget)",
     (name) => {
       const budget = connectionBudget(ENVIRONMENTS[name]);
@@ -456,16 +473,5 @@ describe("docs agree with the environment config", () => {
     expect(row("operations.md", "connection budget").slice(1)).toEqual(
       [dev, prd].map((c) => String(connectionBudget(c).total)),
     );
-  });
-
-  it("cost.md prices the configured NAT gateways and provisioned concurrency", () => {
-    const natCount = (mode: string) => ({ none: 0, "single-gateway": 1, "gateway-per-az": 2 })[mode];
-    expect(row("cost.md", "NAT gateway hours")[0]).toBe(
-      `NAT gateway hours (dev ${natCount(dev.network.natMode)}, prd ${natCount(prd.network.natMode)})`,
-    );
-    expect(row("cost.md", "Lambda provisioned concurrency")[0]).toContain(
-      `prd: ${prd.prediction.provisionedConcurrency} instances x ${prd.prediction.memoryMb / 1024} GB`,
-    );
-    expect(dev.prediction.provisionedConcurrency).toBeUndefined();
   });
 });

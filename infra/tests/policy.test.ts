@@ -63,6 +63,27 @@ type BadCase = [string, string, (stacks: Stacks) => { stack: TerraformStack; off
 
 const BAD_CASES: BadCase[] = [
   [
+    "database-functions-have-a-path",
+    "dev's api outside the VPC switched back to the pg driver (no route to 5432)",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.function.addOverride("environment.variables.DB_DRIVER", "pg");
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "database-functions-have-a-path",
+    "dev's subscriber on the Data API without rds-data on the cluster",
+    (s) => {
+      const env = dev(s);
+      env.functions.subscriber.function.addOverride(
+        "environment.variables.DB_CLUSTER_ARN",
+        `\${aws_rds_cluster.other.arn}`,
+      );
+      return { stack: env, offender: addressOf(env.functions.subscriber.function) };
+    },
+  ],
+  [
     "iam-no-wildcards",
     "a role policy granting s3:* on *",
     (s) => {
@@ -270,13 +291,15 @@ const BAD_CASES: BadCase[] = [
     "functions-reach-database",
     "the functions' egress to 5432 narrowed to 443 (Terraform drops the default allow-all egress)",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       const [, egress] = env.database.access;
       if (!egress) throw new Error("no egress rule to the database");
       egress.addOverride("from_port", 443);
       egress.addOverride("to_port", 443);
       return { stack: env, offender: addressOf(env.functions.api.function) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "sqs-source-queues-have-dlq",
@@ -330,21 +353,25 @@ const BAD_CASES: BadCase[] = [
     "database-connections-bounded",
     "an api function without reserved concurrency",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       env.functions.api.function.addOverride("reserved_concurrent_executions", undefined);
       return { stack: env, offender: addressOf(env.functions.api.function) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "database-connections-bounded",
     "an api reserved concurrency that, with the subscriber and the migration, reaches max_connections",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       const limit = auroraMaxConnections(env.config.database);
       const others = env.config.messaging.maximumConcurrency + 1;
       env.functions.api.function.addOverride("reserved_concurrent_executions", limit - others);
       return { stack: env, offender: addressOf(env.database.cluster) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "database-connections-bounded",
@@ -402,10 +429,12 @@ const BAD_CASES: BadCase[] = [
     "vpc-functions-in-private-subnets",
     "private subnets that hand out public IPs",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       for (const subnet of env.network.privateSubnets) subnet.addOverride("map_public_ip_on_launch", true);
       return { stack: env, offender: addressOf(env.functions.subscriber.function) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "queue-policy-scoped-to-topic",
@@ -705,10 +734,12 @@ const BAD_CASES: BadCase[] = [
     "data-api-only-where-used",
     "the Data API enabled on a cluster whose functions use the pg driver",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       env.database.cluster.addOverride("enable_http_endpoint", true);
       return { stack: env, offender: addressOf(env.database.cluster) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "read-only-roles-deny-data-reads",
@@ -859,12 +890,14 @@ const BAD_CASES: BadCase[] = [
     "plan-clean-known-diffs",
     "a NAT gateway without the regional_nat_gateway_address ignore (provider issue #46242)",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       const [nat] = env.network.natGateways;
-      if (!nat) throw new Error("dev has no NAT gateway");
+      if (!nat) throw new Error("prd has no NAT gateway");
       nat.addOverride("lifecycle", undefined);
       return { stack: env, offender: addressOf(nat) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "plan-clean-known-diffs",
@@ -921,10 +954,12 @@ const BAD_CASES: BadCase[] = [
     "database-users-iam-scoped",
     "a cluster with IAM database authentication off",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       env.database.cluster.addOverride("iam_database_authentication_enabled", false);
       return { stack: env, offender: addressOf(env.database.cluster) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "database-users-iam-scoped",
@@ -944,7 +979,7 @@ const BAD_CASES: BadCase[] = [
     "database-users-iam-scoped",
     "the subscriber reading the master secret again (as before IAM database authentication)",
     (s) => {
-      const env = dev(s);
+      const env = prd(s);
       new IamRolePolicy(env, "bad-policy", {
         role: env.functions.subscriber.role.id,
         policy: policyDocument(env, "bad-doc", [
@@ -957,6 +992,8 @@ const BAD_CASES: BadCase[] = [
       });
       return { stack: env, offender: addressOf(env.functions.subscriber.function) };
     },
+    // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
+    ["prd"],
   ],
   [
     "database-users-iam-scoped",

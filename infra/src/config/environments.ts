@@ -22,7 +22,11 @@ export const SHARED_CONFIG: SharedConfig = Object.freeze({
   environments: Object.freeze(["dev", "prd"] as const),
 });
 
-/** Cheapest setup that still runs the whole system: one NAT, Aurora pauses when idle, no endpoints. */
+/**
+ * Cheapest setup that still runs the whole system (docs/cost.md: at most $5/month idle): the same VPC with
+ * public and private subnets and Aurora in the private ones, but no NAT gateway and no endpoints; the functions
+ * run outside the VPC and reach Aurora through the RDS Data API (IAM-authorised, TLS). Aurora pauses when idle.
+ */
 const dev: EnvironmentConfig = {
   name: "dev",
   region: REGION,
@@ -31,7 +35,7 @@ const dev: EnvironmentConfig = {
   network: {
     vpcCidr: "10.10.0.0/16",
     availabilityZones: [`${REGION}a`, `${REGION}b`],
-    natMode: "single-gateway",
+    natMode: "none",
     vpcEndpoints: false,
     flowLogs: false,
   },
@@ -47,7 +51,7 @@ const dev: EnvironmentConfig = {
     deletionProtection: false,
     finalSnapshot: false,
     applyImmediately: true,
-    driver: "pg",
+    driver: "data-api",
   },
   functions: {
     api: { memoryMb: FUNCTIONS.api.memoryMb, timeoutSeconds: FUNCTIONS.api.timeoutSeconds },
@@ -56,6 +60,7 @@ const dev: EnvironmentConfig = {
     apiReservedConcurrency: 10,
     subscriber: { memoryMb: FUNCTIONS.subscriber.memoryMb },
     migrate: { memoryMb: FUNCTIONS.migrate.memoryMb, timeoutSeconds: FUNCTIONS.migrate.timeoutSeconds },
+    inVpc: false,
   },
   prediction: {
     memoryMb: FUNCTIONS.prediction.memoryMb,
@@ -68,8 +73,13 @@ const dev: EnvironmentConfig = {
     throttlingBurstLimit: 100,
     jwtAuthorizer: false,
     userPoolDeletionProtection: false,
+    detailedMetrics: false,
   },
   messaging: DEFAULT_MESSAGING_SETTINGS,
+  // A customer-managed key buys nothing here: dev holds test data, is destroyable, and no policy is tightened.
+  usersTopicKey: "aws-managed",
+  // Nobody is on call for dev: errors and dead letters only, and the console's automatic dashboards.
+  observability: { alarms: "actionable", dashboard: false },
   logRetentionDays: 14,
   alarmEmail: process.env[alarmEmailVariable("dev")],
 };
@@ -108,6 +118,7 @@ const prd: EnvironmentConfig = {
     apiReservedConcurrency: 100,
     subscriber: { memoryMb: 1024 },
     migrate: { memoryMb: FUNCTIONS.migrate.memoryMb, timeoutSeconds: FUNCTIONS.migrate.timeoutSeconds },
+    inVpc: true,
   },
   prediction: {
     memoryMb: 2048,
@@ -120,9 +131,12 @@ const prd: EnvironmentConfig = {
     throttlingBurstLimit: 1000,
     jwtAuthorizer: true,
     userPoolDeletionProtection: true,
+    detailedMetrics: true,
   },
   // More subscriber instances in prd; each holds one database connection, far below max_connections at 0.5 ACU.
   messaging: Object.freeze({ ...DEFAULT_MESSAGING_SETTINGS, maximumConcurrency: 5 }),
+  usersTopicKey: "customer-managed",
+  observability: { alarms: "all", dashboard: true },
   logRetentionDays: 90,
   alarmEmail: process.env[alarmEmailVariable("prd")],
 };

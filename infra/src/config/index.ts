@@ -52,9 +52,21 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   const where = `infra/src/config/environments.ts (${config.name})`;
   const problems: string[] = [];
   const { database: db, network, messaging, functions } = config;
-  if (network.natMode === "none" && !network.vpcEndpoints)
+  if (network.natMode === "none" && !network.vpcEndpoints && functions.inVpc)
     problems.push(
-      'network.natMode "none" needs network.vpcEndpoints: true, or the functions cannot reach SNS and Secrets Manager',
+      'network.natMode "none" with functions.inVpc needs network.vpcEndpoints: true, or the functions cannot reach SNS and Secrets Manager (or set functions.inVpc: false with database.driver "data-api")',
+    );
+  if (!functions.inVpc && db.driver !== "data-api")
+    problems.push(
+      'functions.inVpc: false needs database.driver "data-api": outside the VPC only the RDS Data API reaches Aurora',
+    );
+  if (!functions.inVpc && network.vpcEndpoints)
+    problems.push(
+      "network.vpcEndpoints needs functions.inVpc: an endpoint with no caller in the VPC buys nothing",
+    );
+  if (config.observability.alarms === "all" && !config.api.detailedMetrics)
+    problems.push(
+      'observability.alarms "all" needs api.detailedMetrics: the per-route alarms read API Gateway\'s detailed metrics',
     );
   if (db.minAcu < 0 || db.maxAcu > 256 || db.minAcu > db.maxAcu || db.maxAcu < 1)
     problems.push(

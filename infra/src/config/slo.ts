@@ -307,6 +307,19 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
   },
 ]);
 
+/**
+ * The alarms an environment nobody is on call for keeps (`observability.alarms: "actionable"`): each asks for a
+ * step someone takes alone, whatever the traffic. A function's errors mean a code or data defect to fix; a
+ * message in the dead-letter queue is a user lost until someone redrives it. Latency, throttling, capacity and
+ * connection alarms protect SLOs that such an environment does not promise.
+ */
+export const ACTIONABLE_ALARM_KEYS: readonly string[] = Object.freeze(["lambda-errors", "dlq-depth"]);
+
+/** The alarm rules an environment creates for its `observability.alarms` setting. */
+export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRule[] {
+  return selection === "all" ? ALARM_RULES : ALARM_RULES.filter((r) => ACTIONABLE_ALARM_KEYS.includes(r.key));
+}
+
 /** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
 export function slug(value: string): string {
   return value

@@ -6,10 +6,10 @@ export type EnvironmentName = "dev" | "prd";
 /**
  * How the private subnets reach the internet (AWS APIs such as SNS, Secrets Manager, X-Ray).
  * - `gateway-per-az`: one NAT gateway per AZ; an AZ outage cannot cut the other AZ off.
- *   Costs 2 x (~$33/month + $0.045/GB processed).
+ *   Costs 2 x (~$33/month + $0.045/GB processed + $3.65 for the gateway's public IPv4 address).
  * - `single-gateway`: one NAT gateway shared by both AZs; half the price, one AZ is a single point of failure.
- * - `none`: no NAT gateway and no internet route; the functions then reach AWS only through VPC endpoints,
- *   so `vpcEndpoints` must be on.
+ * - `none`: no NAT gateway and no internet route; functions in the VPC then reach AWS only through VPC endpoints,
+ *   so `vpcEndpoints` must be on, unless the functions run outside the VPC (`functions.inVpc: false`).
  */
 export type NatMode = "gateway-per-az" | "single-gateway" | "none";
 
@@ -96,6 +96,16 @@ export interface PredictionConfig extends ZipFunctionSettings {
   readonly provisionedConcurrency: number | undefined;
 }
 
+/**
+ * Which CloudWatch alarms (infra/src/config/slo.ts) an environment creates. `all`: every SLO alarm.
+ * `actionable`: only those whose firing asks someone to act on their own ({@link ACTIONABLE_ALARM_KEYS}), for an
+ * environment nobody is on call for. Each alarm metric costs $0.10/month.
+ */
+export type AlarmSelection = "all" | "actionable";
+
+/** How the users topic is encrypted. Both keep the data encrypted at rest; only the key's owner differs. */
+export type TopicKey = "customer-managed" | "aws-managed";
+
 export interface ApiConfig {
   /** Steady-state requests per second allowed by the stage before 429s. Free; protects the database. */
   readonly throttlingRateLimit: number;
@@ -111,6 +121,18 @@ export interface ApiConfig {
    * a replacement. Only applies with `jwtAuthorizer`. Free.
    */
   readonly userPoolDeletionProtection: boolean;
+  /**
+   * API Gateway detailed (per-route) metrics, needed by the per-route latency and 5xx alarms. Billed as custom
+   * metrics ($0.30 per metric-month, 6 metrics per route) for each hour a route is called; nothing while idle.
+   */
+  readonly detailedMetrics: boolean;
+}
+
+export interface ObservabilityConfig {
+  /** Which SLO alarms exist; `all` needs `api.detailedMetrics` (the per-route alarms read those metrics). */
+  readonly alarms: AlarmSelection;
+  /** The environment's CloudWatch dashboard: $3.00 per dashboard-month beyond the account's first three. */
+  readonly dashboard: boolean;
 }
 
 /** One environment's settings. Everything that costs money or widens access is a visible switch here. */
@@ -148,6 +170,13 @@ export interface EnvironmentConfig {
     readonly subscriber: Omit<ZipFunctionSettings, "timeoutSeconds">;
     /** Migration function, invoked by Terraform on apply. */
     readonly migrate: ZipFunctionSettings;
+    /**
+     * Runs the zip functions in the private subnets (`true`), reaching Aurora on 5432 and AWS APIs through NAT or
+     * endpoints; or outside the VPC (`false`), reaching Aurora only through the RDS Data API (so
+     * `database.driver` must be `data-api`) and AWS APIs directly, with neither NAT nor endpoints. Free either
+     * way; `false` is what lets an environment drop the NAT gateway (~$36.50/month) without endpoints.
+     */
+    readonly inVpc: boolean;
   };
   /** Prediction image function. */
   readonly prediction: PredictionConfig;
@@ -155,6 +184,14 @@ export interface EnvironmentConfig {
   readonly api: ApiConfig;
   /** SNS -> SQS -> subscriber settings, shared with the local stack (`@sml/contracts/messaging`). */
   readonly messaging: MessagingSettings;
+  /**
+   * Key of the users topic. `customer-managed`: a KMS key of this stack ($1/month), whose policy and rotation
+   * the project controls and whose deletion can be prevented. `aws-managed`: `alias/aws/sns`, free, usable by
+   * any principal of the account that may publish to the topic.
+   */
+  readonly usersTopicKey: TopicKey;
+  /** Alarms and dashboard. */
+  readonly observability: ObservabilityConfig;
   /** CloudWatch Logs retention of every log group (function, API access, flow logs). Storage ~$0.03/GB-month. */
   readonly logRetentionDays: number;
   /**

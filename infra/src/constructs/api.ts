@@ -111,7 +111,7 @@ export class Api extends Construct {
       defaultRouteSettings: {
         throttlingRateLimit: config.throttlingRateLimit,
         throttlingBurstLimit: config.throttlingBurstLimit,
-        detailedMetricsEnabled: true,
+        detailedMetricsEnabled: config.detailedMetrics,
       },
       accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
     });

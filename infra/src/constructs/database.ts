@@ -23,6 +23,11 @@ export interface DatabaseProps {
   readonly network: Network;
   /** `prevent_destroy` on the cluster (environment config `preventDestroy`). */
   readonly preventDestroy: boolean;
+  /**
+   * Opens 5432 from the functions' security group (functions in the VPC). Off when the functions run outside
+   * the VPC and reach the cluster only through the Data API: then nothing may connect to 5432 at all.
+   */
+  readonly allowFunctionConnections: boolean;
   /** Region and account of the cluster, for the `rds-db:connect` ARNs of its database users. */
   readonly region: string;
   readonly accountId: string;
@@ -69,24 +74,26 @@ export class Database extends Construct {
     });
     // Both directions: Terraform strips the default allow-all egress from the functions' group, so without the
     // egress rule a function's connection to 5432 is dropped before it reaches the cluster's ingress rule.
-    this.access = [
-      new VpcSecurityGroupIngressRule(this, "postgres-from-functions", {
-        securityGroupId: this.securityGroup.id,
-        description: "PostgreSQL from the Lambda functions",
-        ipProtocol: "tcp",
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        referencedSecurityGroupId: network.functionSecurityGroup.id,
-      }),
-      new VpcSecurityGroupEgressRule(this, "functions-to-postgres", {
-        securityGroupId: network.functionSecurityGroup.id,
-        description: "PostgreSQL to the Aurora cluster",
-        ipProtocol: "tcp",
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        referencedSecurityGroupId: this.securityGroup.id,
-      }),
-    ];
+    this.access = !props.allowFunctionConnections
+      ? []
+      : [
+          new VpcSecurityGroupIngressRule(this, "postgres-from-functions", {
+            securityGroupId: this.securityGroup.id,
+            description: "PostgreSQL from the Lambda functions",
+            ipProtocol: "tcp",
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            referencedSecurityGroupId: network.functionSecurityGroup.id,
+          }),
+          new VpcSecurityGroupEgressRule(this, "functions-to-postgres", {
+            securityGroupId: network.functionSecurityGroup.id,
+            description: "PostgreSQL to the Aurora cluster",
+            ipProtocol: "tcp",
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            referencedSecurityGroupId: this.securityGroup.id,
+          }),
+        ];
 
     const subnetGroup = new DbSubnetGroup(this, "subnets", {
       name: `${namePrefix}-db`,

@@ -78,10 +78,15 @@ export class Functions extends Construct {
     super(scope, id);
     const { config, network, database, messaging } = props;
     const prefix = config.namePrefix;
-    const vpc = {
-      subnetIds: network.privateSubnets.map((s) => s.id),
-      securityGroupIds: [network.functionSecurityGroup.id],
-    };
+    // Outside the VPC (functions.inVpc false) the functions reach Aurora only through the Data API (validateConfig).
+    const vpc = config.functions.inVpc
+      ? {
+          vpc: {
+            subnetIds: network.privateSubnets.map((s) => s.id),
+            securityGroupIds: [network.functionSecurityGroup.id],
+          },
+        }
+      : {};
     const usesDataApi = config.database.driver === "data-api";
     const databaseEnv = {
       [ENV.dbDriver]: config.database.driver,
@@ -149,16 +154,20 @@ export class Functions extends Construct {
         ...apiDatabase.env,
         [ENV.topicArn]: messaging.topic.arn,
       },
-      vpc,
+      ...vpc,
       logRetentionDays: config.logRetentionDays,
       statements: [
         { sid: "PublishUsers", effect: "Allow", actions: ["sns:Publish"], resources: [messaging.topic.arn] },
-        {
-          sid: "EncryptForTopic",
-          effect: "Allow",
-          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-          resources: [messaging.topicKey.arn],
-        },
+        ...(messaging.topicKey
+          ? [
+              {
+                sid: "EncryptForTopic",
+                effect: "Allow",
+                actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+                resources: [messaging.topicKey.arn],
+              },
+            ]
+          : []),
         ...apiDatabase.statements,
       ],
     });
@@ -177,7 +186,7 @@ export class Functions extends Construct {
           statementTimeoutMsFor(messaging.settings.subscriberTimeoutSeconds),
         ),
       },
-      vpc,
+      ...vpc,
       logRetentionDays: config.logRetentionDays,
       statements: [
         {
@@ -215,7 +224,7 @@ export class Functions extends Construct {
         [ENV.dbConnectDeadlineMs]: String(MIGRATE_CONNECT_DEADLINE_MS),
         [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.migrate.timeoutSeconds)),
       },
-      vpc,
+      ...vpc,
       logRetentionDays: config.logRetentionDays,
       statements: masterSecretAccess,
     });

@@ -14,7 +14,12 @@ export interface MessagingProps {
   readonly settings: MessagingSettings;
   /** `prevent_destroy` on the queues (messages) and the topic key (a new key cannot decrypt the old one's data). */
   readonly preventDestroy: boolean;
+  /** The topic's key: a KMS key of this construct, or the account's AWS-managed `alias/aws/sns` (free). */
+  readonly topicKey: "customer-managed" | "aws-managed";
 }
+
+/** The AWS-managed SNS key: its key policy lets any principal of the account use it through SNS only. */
+export const AWS_MANAGED_SNS_KEY = "alias/aws/sns";
 
 /**
  * The users path: SNS topic (customer-managed KMS key) -> SQS queue (SSE-SQS) with a dead-letter queue.
@@ -23,7 +28,8 @@ export interface MessagingProps {
  */
 export class Messaging extends Construct {
   readonly topic: SnsTopic;
-  readonly topicKey: KmsKey;
+  /** The customer-managed topic key; undefined with the AWS-managed key (no IAM grant is needed for that one). */
+  readonly topicKey: KmsKey | undefined;
   readonly queue: SqsQueue;
   readonly deadLetterQueue: SqsQueue;
   readonly subscription: SnsTopicSubscription;
@@ -39,20 +45,24 @@ export class Messaging extends Construct {
     this.deadLetterQueueName = `${namePrefix}-users-dlq`;
 
     // The default key policy delegates to IAM, so only roles granted kms:GenerateDataKey on this key can publish.
-    this.topicKey = new KmsKey(this, "topic-key", {
-      description: `${namePrefix} users topic encryption`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      lifecycle: { preventDestroy: props.preventDestroy },
-    });
-    new KmsAlias(this, "topic-key-alias", {
-      name: `alias/${namePrefix}-users-topic`,
-      targetKeyId: this.topicKey.keyId,
-    });
+    // The AWS-managed key keeps the messages encrypted at rest as well; what it gives up is control of the key
+    // policy and of the key's deletion (AWS KMS developer guide, "AWS managed keys"), which dev does not need.
+    if (props.topicKey === "customer-managed") {
+      this.topicKey = new KmsKey(this, "topic-key", {
+        description: `${namePrefix} users topic encryption`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        lifecycle: { preventDestroy: props.preventDestroy },
+      });
+      new KmsAlias(this, "topic-key-alias", {
+        name: `alias/${namePrefix}-users-topic`,
+        targetKeyId: this.topicKey.keyId,
+      });
+    }
 
     this.topic = new SnsTopic(this, "topic", {
       name: `${namePrefix}-users`,
-      kmsMasterKeyId: this.topicKey.arn,
+      kmsMasterKeyId: this.topicKey?.arn ?? AWS_MANAGED_SNS_KEY,
     });
 
     this.deadLetterQueue = new SqsQueue(this, "dlq", {

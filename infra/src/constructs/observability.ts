@@ -45,6 +45,8 @@ export interface ObservabilityProps {
   readonly alarmEmail: string;
   /** Alarm rules; defaults to the project's SLO definition (infra/src/config/slo.ts). */
   readonly rules?: readonly AlarmRule[];
+  /** Creates the environment's dashboard (default true). */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface ObservabilityProps {
 export class Observability extends Construct {
   readonly alarmTopic: SnsTopic;
   readonly alarms: readonly CloudwatchMetricAlarm[];
-  readonly dashboard: CloudwatchDashboard;
+  readonly dashboard: CloudwatchDashboard | undefined;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -145,10 +147,13 @@ export class Observability extends Construct {
     }
     this.alarms = alarms;
 
-    this.dashboard = new CloudwatchDashboard(this, "dashboard", {
-      dashboardName: props.namePrefix,
-      dashboardBody: JSON.stringify(dashboardBody(props)),
-    });
+    this.dashboard =
+      props.dashboard === false
+        ? undefined
+        : new CloudwatchDashboard(this, "dashboard", {
+            dashboardName: props.namePrefix,
+            dashboardBody: JSON.stringify(dashboardBody(props)),
+          });
   }
 }
 

@@ -4,7 +4,7 @@ import { ROUTES } from "@sml/contracts/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import { connectionBudget, type EnvironmentConfig, requireAlarmEmail, type SharedConfig } from "../config";
-import { auroraMaxConnections } from "../config/slo";
+import { alarmRulesFor, auroraMaxConnections } from "../config/slo";
 import { Api } from "../constructs/api";
 import { Database } from "../constructs/database";
 import {
@@ -92,6 +92,7 @@ export class EnvironmentStack extends BaseStack {
       config: config.database,
       network: this.network,
       preventDestroy: config.preventDestroy,
+      allowFunctionConnections: config.functions.inVpc,
       region: config.region,
       accountId: account.accountId,
     });
@@ -99,6 +100,7 @@ export class EnvironmentStack extends BaseStack {
       namePrefix: config.namePrefix,
       settings: config.messaging,
       preventDestroy: config.preventDestroy,
+      topicKey: config.usersTopicKey,
     });
     this.functions = new Functions(this, "functions", {
       config,
@@ -153,6 +155,8 @@ export class EnvironmentStack extends BaseStack {
       databaseMaxConnections: auroraMaxConnections(config.database),
       databaseConnectionBudget: connectionBudget(config).total,
       alarmEmail: requireAlarmEmail(config),
+      rules: alarmRulesFor(config.observability.alarms),
+      dashboard: config.observability.dashboard,
     });
 
     const output = (name: string, value: string, description: string) =>

@@ -1589,6 +1589,48 @@ const databaseConnectDeadline: PolicyRule = {
 };
 
 /** Every rule; the policy tests run each one over every stack. */
+/**
+ * A function outside a VPC has no network path to a cluster in private subnets: it can reach Aurora only through
+ * the RDS Data API, over HTTPS with IAM (Aurora user guide, "Using the Amazon RDS Data API"; Lambda developer
+ * guide, "Giving Lambda functions access to resources in an Amazon VPC"). So every function given a database
+ * cluster either runs in the VPC or uses the Data API driver with `rds-data` allowed on that cluster.
+ */
+const databaseFunctionsHaveAPath: PolicyRule = {
+  id: "database-functions-have-a-path",
+  description:
+    "every function given a database cluster runs in the VPC, or uses the Data API driver and may call rds-data on that cluster",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const f of all(json, "aws_lambda_function")) {
+      const env = (block(f.body.environment)?.variables ?? {}) as TfJson;
+      const cluster =
+        referenceOf(env.DB_CLUSTER_ARN, "aws_rds_cluster") ?? referenceOf(env.DB_HOST, "aws_rds_cluster");
+      if (!cluster || block(f.body.vpc_config)) continue;
+      if (env.DB_DRIVER !== "data-api") {
+        violations.push({
+          resource: f.address,
+          problem: `outside the VPC with DB_DRIVER ${env.DB_DRIVER ?? "unset"}: no path to ${cluster.address}`,
+        });
+        continue;
+      }
+      const role = referenceOf(f.body.role, "aws_iam_role");
+      const allowed =
+        role !== undefined &&
+        roleAllows(json, role.address).some(
+          (s) =>
+            s.actions.some((a) => a.startsWith("rds-data:")) &&
+            referencesIn(s.resources).some((r) => r.address === cluster.address),
+        );
+      if (!allowed)
+        violations.push({
+          resource: f.address,
+          problem: `uses the Data API outside the VPC, but its role may not call rds-data on ${cluster.address}`,
+        });
+    }
+    return violations;
+  },
+};
+
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
@@ -1628,6 +1670,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   vpcEndpointsHaveCallers,
   dataApiOnlyWhereUsed,
   readOnlyRolesDenyDataReads,
+  databaseFunctionsHaveAPath,
 ];
 
 export const ruleById = (id: string): PolicyRule => {

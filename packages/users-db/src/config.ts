@@ -66,11 +66,14 @@ export function dbConfigFromEnv(env: Readonly<Record<string, string | undefined>
   const e = parseEnv(EnvSchema, env, "database");
   if (e[ENV.dbDriver] === "data-api") {
     const why = "required when DB_DRIVER=data-api";
+    const deadline = e[ENV.dbConnectDeadlineMs];
     return {
       driver: "data-api",
       clusterArn: requireEnv(e[ENV.dbClusterArn], ENV.dbClusterArn, why),
       secretArn: requireEnv(e[ENV.dbSecretArn], ENV.dbSecretArn, why),
       database: requireEnv(e[ENV.dbName], ENV.dbName, why),
+      // The migration function waits for a resuming cluster on either driver.
+      ...(deadline === undefined ? {} : { connectDeadlineMs: deadline }),
     };
   }
   const poolSettings: PgPoolSettings = {

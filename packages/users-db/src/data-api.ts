@@ -20,9 +20,17 @@ export interface DataApiDeps {
   readonly client?: RDSDataClient;
   /** Wait between retries while a paused cluster resumes (tests shorten it). */
   readonly resumeDelayMs?: number;
+  /**
+   * Keep retrying a resuming cluster for this long (ms) instead of RESUME_RETRIES times: the migration function
+   * sets it (DB_CONNECT_DEADLINE_MS), since a cluster paused for more than a day takes about 30 s to resume.
+   */
+  readonly resumeDeadlineMs?: number;
 }
 
-/** Aurora Serverless v2 paused at 0 ACU answers DatabaseResumingException while it wakes (up to ~15 s). */
+/**
+ * Aurora Serverless v2 paused at 0 ACU answers DatabaseResumingException while it wakes: about 15 s, about 30 s
+ * after more than a day paused (Aurora user guide, "Scaling to zero ACUs with automatic pause and resume").
+ */
 const RESUME_RETRIES = 6;
 const RESUME_DELAY_MS = 2_500;
 
@@ -63,12 +71,18 @@ export function createDataApiExecutor(
   };
 
   async function send<T>(command: () => Promise<T>): Promise<T> {
+    const delayMs = deps.resumeDelayMs ?? RESUME_DELAY_MS;
+    const started = Date.now();
+    const mayRetry = (attempt: number) =>
+      deps.resumeDeadlineMs === undefined
+        ? attempt < RESUME_RETRIES
+        : Date.now() - started + delayMs <= deps.resumeDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await command();
       } catch (err) {
-        if ((err as Error).name !== "DatabaseResumingException" || attempt >= RESUME_RETRIES) throw err;
-        await sleep(deps.resumeDelayMs ?? RESUME_DELAY_MS);
+        if ((err as Error).name !== "DatabaseResumingException" || !mayRetry(attempt)) throw err;
+        await sleep(delayMs);
       }
     }
   }

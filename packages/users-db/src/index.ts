@@ -56,7 +56,9 @@ export function createSqlExecutor(config: DatabaseConfig, deps: DatabaseDeps = {
     case "data-api":
       return createDataApiExecutor(
         { resourceArn: config.clusterArn, secretArn: config.secretArn, database: config.database },
-        deps,
+        config.connectDeadlineMs === undefined
+          ? deps
+          : { ...deps, resumeDeadlineMs: config.connectDeadlineMs },
       );
     case "pg": {
       const pg = pgDeps(config, deps);

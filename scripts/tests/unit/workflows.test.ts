@@ -228,6 +228,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/validate-stacks.sh",
         "scripts/delivery/terraform-plan.sh",
         "scripts/delivery/plan-summary.ts",
+        "scripts/cost/main.ts",
         "scripts/delivery/stack-outputs.sh",
         "scripts/delivery/push-image.sh",
         "scripts/delivery/smoke-user.sh",
@@ -284,6 +285,25 @@ describe("workflow behaviour", () => {
       "id-token": "write",
       "pull-requests": "write",
     });
+  });
+
+  it("plan.yml prices the base branch's and the pull request's stacks and puts the table in the comment", () => {
+    const steps = workflow("plan.yml").jobs.plan?.steps ?? [];
+    const base = steps.find((s) => s.uses?.startsWith("actions/checkout@") && s.with?.path === "base");
+    expect(base?.with?.ref).toBe(`\${{ github.event.pull_request.base.sha }}`);
+    const index = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
+    const synth = index((s) => s.run?.trim() === "npm run synth");
+    const baseSynth = index(
+      (s) =>
+        (s as { "working-directory"?: string })["working-directory"] === "base" &&
+        /npm run synth/.test(s.run ?? ""),
+    );
+    const price = index((s) => /scripts\/cost\/main\.ts --compare/.test(s.run ?? ""));
+    const summary = index((s) => /plans\/cost\.md/.test(s.run ?? "") && /plan-summary/.test(s.run ?? ""));
+    expect(synth).toBeGreaterThanOrEqual(0);
+    expect(baseSynth).toBeGreaterThan(synth);
+    expect(price).toBeGreaterThan(baseSynth);
+    expect(summary).toBeGreaterThan(price);
   });
 
   it("deploy.yml is started by hand with an environment (dev|prd) and a ref", () => {

@@ -3,7 +3,7 @@
  * pause, so the RDS Data API client is MOCKED here (a stubbed `send`).
  */
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
-import { createDataApiExecutor } from "../../src";
+import { createDataApiExecutor, dbConfigFromEnv } from "../../src";
 
 const target = { resourceArn: "arn:cluster", secretArn: "arn:secret", database: "app" };
 const resuming = () =>
@@ -39,6 +39,31 @@ describe("Data API executor while the cluster resumes (Data API mocked)", () => 
     const sql = createDataApiExecutor(target, { client, resumeDelayMs: 1 });
     await expect(sql.query("SELECT 1")).rejects.toMatchObject({ name: "DatabaseResumingException" });
     expect(send.mock.calls.length).toBeLessThanOrEqual(10);
+  });
+
+  // A cluster paused for more than a day takes about 30 s to resume (Aurora user guide, "Scaling to zero ACUs
+  // with automatic pause and resume"): 6 tries 2.5 s apart (15 s) are not enough for the migration function.
+  test("keeps retrying a resuming cluster until the deadline when one is set, then passes the error on", async () => {
+    const client = new RDSDataClient({ region: "us-east-1" });
+    const send = jest.spyOn(client, "send").mockImplementation(async () => {
+      throw resuming();
+    });
+    const sql = createDataApiExecutor(target, { client, resumeDelayMs: 5, resumeDeadlineMs: 300 });
+    const started = Date.now();
+    await expect(sql.query("SELECT 1")).rejects.toMatchObject({ name: "DatabaseResumingException" });
+    expect(send.mock.calls.length).toBeGreaterThan(10); // beyond the 7 attempts without a deadline
+    expect(Date.now() - started).toBeLessThan(300 + 200);
+  });
+
+  test("hands DB_CONNECT_DEADLINE_MS to the Data API driver as its resume deadline", () => {
+    const config = dbConfigFromEnv({
+      DB_DRIVER: "data-api",
+      DB_CLUSTER_ARN: "arn:aws:rds:eu-west-1:123456789012:cluster:sml-dev-db",
+      DB_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-x",
+      DB_NAME: "app",
+      DB_CONNECT_DEADLINE_MS: "90000",
+    });
+    expect(config).toMatchObject({ driver: "data-api", connectDeadlineMs: 90_000 });
   });
 
   test("sends positional parameters as named :pN parameters with their types", async () => {
