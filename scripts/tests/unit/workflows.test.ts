@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
+import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
 import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,
@@ -405,6 +405,18 @@ describe("workflow behaviour", () => {
     });
     expect(integration.on).toHaveProperty("workflow_dispatch");
   });
+});
+
+// One Node.js everywhere: the workflows' own Node is the Lambda's major, like the `node` devDependency that runs
+// every npm script (a mismatch only costs a download today, but it is a second place for one fact).
+it("sets up the Lambda's Node.js major in every workflow that sets up Node.js", () => {
+  const setups = WORKFLOW_FILES.flatMap((file) =>
+    Object.values(workflow(file).jobs ?? {}).flatMap((job) =>
+      (job.steps ?? []).filter((step) => step.uses?.startsWith("actions/setup-node@")),
+    ),
+  );
+  expect(setups.length).toBeGreaterThan(0);
+  for (const step of setups) expect(String(step.with?.["node-version"])).toBe(String(LAMBDA_NODE_MAJOR));
 });
 
 describe("shellcheck", () => {
