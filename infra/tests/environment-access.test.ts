@@ -76,6 +76,11 @@ function boundaryStatementsOf(env: Env): EvalStatement[] {
  */
 function namedResources(json: TfJson, tag: Env | undefined): Request[] {
   const at = (service: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}`;
+  // A name given by reference (`${aws_lambda_function.x.function_name}`), resolved to the literal it carries.
+  const named = (value: string): string =>
+    value.replace(/\$\{(aws_[a-z0-9_]+)\.([^.]+)\.([a-z_]+)\}/g, (_, type, name, attr) =>
+      String(json.resource[type][name][attr]),
+    );
   const context: Record<string, string> = tag ? { [`aws:ResourceTag/${ENVIRONMENT_TAG_KEY}`]: tag } : {};
   const arns: [string, string, (body: TfJson) => string][] = [
     [
@@ -107,6 +112,18 @@ function namedResources(json: TfJson, tag: Env | undefined): Request[] {
       (b) => `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${b.dashboard_name}`,
     ],
     ["aws_iam_role", "iam:PutRolePolicy", (b) => `arn:aws:iam::${ACCOUNT}:role/${b.name}`],
+    // What CodeDeploy shifts (constructs/deployment.ts): the alias, the application and each group.
+    [
+      "aws_lambda_alias",
+      "lambda:UpdateAlias",
+      (b) => `${at("lambda")}:function:${named(b.function_name)}:${b.name}`,
+    ],
+    ["aws_codedeploy_app", "codedeploy:CreateDeployment", (b) => `${at("codedeploy")}:application:${b.name}`],
+    [
+      "aws_codedeploy_deployment_group",
+      "codedeploy:CreateDeployment",
+      (b) => `${at("codedeploy")}:deploymentgroup:${named(b.app_name)}/${named(b.deployment_group_name)}`,
+    ],
   ];
   return arns.flatMap(([type, action, arn]) =>
     resourcesOf(json, type).map(([, body]) => ({ action, resource: arn(body), context })),
@@ -174,6 +191,14 @@ describe("permissions boundaries", () => {
           return arn;
         })
         .replace(/\$\{aws_rds_cluster\.([^.]+)\.arn\}/g, (_, n) => cluster(n))
+        .replace(
+          /\$\{aws_lambda_function\.([^.]+)\.arn\}/g,
+          (_, n) => `${at("lambda")}:function:${json.resource.aws_lambda_function[n].function_name}`,
+        )
+        .replace(
+          /\$\{aws_cloudwatch_metric_alarm\.([^.]+)\.arn\}/g,
+          (_, n) => `${at("cloudwatch")}:alarm:${json.resource.aws_cloudwatch_metric_alarm[n].alarm_name}`,
+        )
         // A cluster resource id as RDS issues them (DbClusterResourceId).
         .replace(/\$\{aws_rds_cluster\.[^.]+\.cluster_resource_id\}/g, "cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2");
     return resourcesOf(json, "aws_iam_role_policy").flatMap(([name, p]) =>

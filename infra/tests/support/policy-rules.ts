@@ -569,13 +569,24 @@ const sqsSourceQueuesHaveDlq: PolicyRule = {
   },
 };
 
-/** SQS event source mappings with their queue and function. */
+/**
+ * The function a value invokes: a reference to the function itself, or to one of its aliases (whose
+ * `function_name` references the function). Undefined for anything else.
+ */
+function functionBehind(json: TfJson, value: unknown): Reference | undefined {
+  const direct = referenceOf(value, "aws_lambda_function");
+  if (direct) return direct;
+  const alias = lookup(json, referenceOf(value, "aws_lambda_alias"));
+  return alias ? referenceOf(alias.function_name, "aws_lambda_function") : undefined;
+}
+
+/** SQS event source mappings with their queue and function (reached through its alias, if any). */
 function sqsMappings(json: TfJson) {
   return all(json, "aws_lambda_event_source_mapping")
     .map((m) => ({
       ...m,
       queue: lookup(json, referenceOf(m.body.event_source_arn, "aws_sqs_queue")),
-      fn: lookup(json, referenceOf(m.body.function_name, "aws_lambda_function")),
+      fn: lookup(json, functionBehind(json, m.body.function_name)),
     }))
     .filter((m) => m.queue || String(m.body.event_source_arn).includes(":sqs:"));
 }
@@ -633,7 +644,9 @@ const esmVisibilityTimeout: PolicyRule = {
  */
 function concurrencyBound(json: TfJson, fn: { address: string; body: TfJson }): number | undefined {
   const targets = (value: unknown) =>
-    value === fn.body.function_name || referencesIn(value).some((r) => r.address === fn.address);
+    value === fn.body.function_name ||
+    referencesIn(value).some((r) => r.address === fn.address) ||
+    functionBehind(json, value)?.address === fn.address;
   const reserved = fn.body.reserved_concurrent_executions;
   if (typeof reserved === "number" && reserved >= 0) return reserved;
   if (all(json, "aws_lambda_permission").some((p) => targets(p.body.function_name))) return undefined;
@@ -1116,7 +1129,7 @@ const databaseCodeAfterMigrations: PolicyRule = {
       if (migrationFunctions.has(user.address)) continue;
       check(user.address, user.cluster, "uses the database");
       for (const m of all(json, "aws_lambda_event_source_mapping"))
-        if (referencesIn(m.body.function_name).some((r) => r.address === user.address))
+        if (functionBehind(json, m.body.function_name)?.address === user.address)
           check(m.address, user.cluster, `invokes ${user.address}`);
     }
     return violations;
