@@ -71,7 +71,11 @@ describe("HTTP API", () => {
     expect(apiIntegration).toMatchObject({
       integration_type: "AWS_PROXY",
       payload_format_version: "2.0",
-      integration_uri: ref("aws_lambda_alias", dev.env.functions.api.liveAlias.friendlyUniqueId, "invoke_arn"),
+      integration_uri: ref(
+        "aws_lambda_alias",
+        dev.env.functions.api.liveAlias.friendlyUniqueId,
+        "invoke_arn",
+      ),
     });
     expect(predictionIntegration).toMatchObject({
       integration_type: "AWS_PROXY",
@@ -128,7 +132,8 @@ describe("HTTP API", () => {
         principal: "apigateway.amazonaws.com",
         action: "lambda:InvokeFunction",
       });
-      const alias = route.target === "prediction" ? dev.env.prediction.alias : dev.env.functions.api.liveAlias;
+      const alias =
+        route.target === "prediction" ? dev.env.prediction.alias : dev.env.functions.api.liveAlias;
       expect(permission?.qualifier).toBe(ref("aws_lambda_alias", alias.friendlyUniqueId, "name"));
     }
     expect(routeArnPath("/users/{id}")).toBe("/users/*");
