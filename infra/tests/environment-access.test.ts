@@ -23,6 +23,7 @@ import {
   synthAllStacks,
   synthEnvironment,
   synthStack,
+  TEST_PULL_REQUEST,
   type TfJson,
 } from "./support/synth";
 
@@ -50,7 +51,7 @@ const resolveBootstrap = (text: string) =>
     .replace(/\$\{data\.aws_caller_identity\.[^.]+\.account_id\}/g, ACCOUNT)
     .replace(/\$\{aws_s3_bucket\.[^.]+\.arn\}/g, BUCKET_ARN);
 
-function deployStatements(env: Env): EvalStatement[] {
+function deployStatements(env: Env | "preview"): EvalStatement[] {
   const role = stacks.bootstrap.deployRoles[env];
   if (!role) throw new Error(`no deploy role for ${env}`);
   const roleRef = `\${aws_iam_role.${role.friendlyUniqueId}.id}`;
@@ -61,7 +62,7 @@ function deployStatements(env: Env): EvalStatement[] {
   return resolveStatements(statementsOf(bootstrap.json, inline[0]?.policy), resolveBootstrap);
 }
 
-function boundaryStatementsOf(env: Env): EvalStatement[] {
+function boundaryStatementsOf(env: Env | "preview"): EvalStatement[] {
   const policy = stacks.bootstrap.boundaries[env];
   if (!policy) throw new Error(`no boundary for ${env}`);
   return resolveStatements(
@@ -220,10 +221,13 @@ describe("permissions boundaries", () => {
     database: { ...ENVIRONMENTS.dev.database, driver: "data-api" },
     network: { ...ENVIRONMENTS.dev.network, flowLogs: true },
   });
-  const cases: [string, Env, SynthesizedStack][] = [
+  const previewStack = defineTestStacks({ preview: TEST_PULL_REQUEST }).preview;
+  if (!previewStack) throw new Error("no preview stack");
+  const cases: [string, Env | "preview", SynthesizedStack][] = [
     ["sml-dev", "dev", byId("sml-dev")],
     ["sml-prd", "prd", byId("sml-prd")],
     ["sml-dev with the Data API and flow logs", "dev", dataApiDev],
+    [`sml-pr-${TEST_PULL_REQUEST} (under the preview boundary)`, "preview", synthStack(previewStack)],
   ];
 
   it.each(cases)(
@@ -471,5 +475,84 @@ describe.each(ENVS)("deploy role of %s", (env) => {
       .filter((a) => a.role === `\${aws_iam_role.${role.friendlyUniqueId}.name}`);
     expect(attachments.map((a) => a.policy_arn)).toEqual(["arn:aws:iam::aws:policy/PowerUserAccess"]);
     expect(bodyOf(bootstrap.json, role).name).toBe(`github-sml-deploy-${env}`);
+  });
+});
+
+describe("deploy role of the preview stacks (sml-pr-<number>, in the dev account)", () => {
+  const statements = deployStatements("preview");
+  const previewStack = defineTestStacks({ preview: TEST_PULL_REQUEST }).preview;
+  if (!previewStack) throw new Error("no preview stack");
+  const preview = synthStack(previewStack);
+  const previewBoundary = `arn:aws:iam::${ACCOUNT}:policy/${boundaryPolicyName(ENVIRONMENTS.preview.namePrefix)}`;
+
+  it.each(ENVS)("is denied every named resource of sml-%s by name alone, and none of its own", (env) => {
+    const foreign = namedResources(byId(`sml-${env}`).json, undefined);
+    expect(foreign.length).toBeGreaterThan(20);
+    expect(foreign.filter((r) => decide(statements, r) !== "deny")).toEqual([]);
+    const own = namedResources(preview.json, undefined);
+    expect(own.filter((r) => decide(statements, r) === "deny")).toEqual([]);
+  });
+
+  it.each(ENVS)("is denied what is tagged or would be tagged %s", (env) => {
+    const resource = `arn:aws:ec2:${REGION}:${ACCOUNT}:vpc/vpc-0123`;
+    expect(
+      decide(statements, {
+        action: "ec2:DeleteVpc",
+        resource,
+        context: { [`aws:ResourceTag/${ENVIRONMENT_TAG_KEY}`]: env },
+      }),
+    ).toBe("deny");
+    expect(
+      decide(statements, {
+        action: "ec2:CreateVpc",
+        resource,
+        context: { [`aws:RequestTag/${ENVIRONMENT_TAG_KEY}`]: env },
+      }),
+    ).toBe("deny");
+  });
+
+  it("writes its own state key, never dev's or prd's", () => {
+    const own = `sml-pr-${TEST_PULL_REQUEST}`;
+    for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]) {
+      expect(decide(statements, { action, resource: STATE(own) })).not.toBe("deny");
+      for (const env of ENVS)
+        expect(decide(statements, { action, resource: STATE(`sml-${env}`) })).toBe("deny");
+    }
+  });
+
+  it("creates roles only under sml-pr-* with the preview boundary, never a dev or prd role or boundary", () => {
+    const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    const withBoundary = (arn: string) => ({ "iam:PermissionsBoundary": arn });
+    expect(
+      decide(statements, {
+        action: "iam:CreateRole",
+        resource: role(`sml-pr-${TEST_PULL_REQUEST}-api`),
+        context: withBoundary(previewBoundary),
+      }),
+    ).toBe("allow");
+    for (const env of ENVS) {
+      expect(
+        decide(statements, {
+          action: "iam:CreateRole",
+          resource: role(`sml-${env}-api`),
+          context: withBoundary(boundaryArn(env)),
+        }),
+      ).not.toBe("allow");
+      expect(
+        decide(statements, {
+          action: "iam:CreateRole",
+          resource: role(`sml-pr-${TEST_PULL_REQUEST}-api`),
+          context: withBoundary(boundaryArn(env)),
+        }),
+      ).not.toBe("allow");
+    }
+  });
+
+  it("names the preview boundary on every role of a preview stack", () => {
+    const boundaries = resourcesOf(preview.json, "aws_iam_role").map(([, r]) =>
+      String(r.permissions_boundary).replace(/\$\{data\.aws_caller_identity\.[^.]+\.account_id\}/, ACCOUNT),
+    );
+    expect(boundaries.length).toBeGreaterThan(0);
+    expect(new Set(boundaries)).toEqual(new Set([previewBoundary]));
   });
 });
