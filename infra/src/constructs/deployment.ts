@@ -48,6 +48,8 @@ export interface RolloutTarget {
   readonly alias: string;
   /** The version Terraform published last: where CodeDeploy shifts the alias to. */
   readonly version: string;
+  /** The AppSpec hooks of the environment (`rollout.hooks`), when it has any. */
+  readonly hooks?: { readonly beforeAllowTraffic?: string; readonly afterAllowTraffic?: string };
 }
 
 /**
@@ -142,6 +144,7 @@ export class Deployment extends Construct {
         functionName: fn.function.functionName,
         alias: fn.liveAlias.name,
         version: fn.function.version,
+        ...(hooks.length > 0 ? { hooks: { ...props.rollout.hooks } } : {}),
       };
     }
     this.groups = groups;
