@@ -15,12 +15,8 @@ dir="cdktf.out/stacks/${stack}"
 
 terraform -chdir="$dir" init -input=false -no-color >&2
 
-if jq -e '.variable.prediction_image_digest' "${dir}/cdk.tf.json" >/dev/null; then
-  function_name="$(jq -r '[.resource.aws_lambda_function[] | select(.package_type == "Image") | .function_name][0]' "${dir}/cdk.tf.json")"
-  repository="$(jq -r '[.data.aws_ecr_repository[]][0].name' "${dir}/cdk.tf.json")"
-  TF_VAR_prediction_image_digest="$("$(dirname "$0")/current-image-digest.sh" "$function_name" "$repository")"
-  export TF_VAR_prediction_image_digest
-fi
+digest="$("$(dirname "$0")/stack-image-digest.sh" "$stack")"
+if [[ -n "$digest" ]]; then export TF_VAR_prediction_image_digest="$digest"; fi
 
 code=0
 terraform -chdir="$dir" plan -input=false -no-color -detailed-exitcode -out=tfplan >&2 || code=$?
