@@ -132,17 +132,17 @@ export class Observability extends Construct {
           ? `${props.namePrefix}-${rule.key}-${target.suffix}`
           : `${props.namePrefix}-${rule.key}`;
         const alarm = new CloudwatchMetricAlarm(this, name, {
-            alarmName: name,
-            alarmDescription: `${rule.title}${target.suffix ? ` (${target.suffix})` : ""}. Protects SLO ${rule.protects}; see docs/slo.md and docs/operations.md.`,
-            comparisonOperator: rule.comparison,
-            threshold: rule.threshold,
-            evaluationPeriods: rule.evaluationPeriods,
-            datapointsToAlarm: rule.datapointsToAlarm,
-            treatMissingData: rule.treatMissingData,
-            alarmActions: [this.alarmTopic.arn],
-            okActions: [this.alarmTopic.arn],
-            ...alarmMetric(rule, target.dimensions, props),
-          });
+          alarmName: name,
+          alarmDescription: `${rule.title}${target.suffix ? ` (${target.suffix})` : ""}. Protects SLO ${rule.protects}; see docs/slo.md and docs/operations.md.`,
+          comparisonOperator: rule.comparison,
+          threshold: rule.threshold,
+          evaluationPeriods: rule.evaluationPeriods,
+          datapointsToAlarm: rule.datapointsToAlarm,
+          treatMissingData: rule.treatMissingData,
+          alarmActions: [this.alarmTopic.arn],
+          okActions: [this.alarmTopic.arn],
+          ...alarmMetric(rule, target.dimensions, props),
+        });
         alarms.push(alarm);
         this.built.push({
           rule,
@@ -165,7 +165,10 @@ export class Observability extends Construct {
   /** The alarms that guard a rollout of `fn`: its own function alarms and the rules `guardsRollout` names. */
   guarding(fn: RolledOutFunction): CloudwatchMetricAlarm[] {
     return this.built
-      .filter(({ rule, functionKey }) => guardsRollout(rule, fn) && (functionKey === undefined || functionKey === fn))
+      .filter(
+        ({ rule, functionKey }) =>
+          guardsRollout(rule, fn) && (functionKey === undefined || functionKey === fn),
+      )
       .map(({ alarm }) => alarm);
   }
 }

@@ -177,7 +177,11 @@ export class EnvironmentStack extends BaseStack {
       rollout: config.rollout,
       functions: [
         { key: "api", fn: this.functions.api, alarms: this.observability.guarding("api") },
-        { key: "subscriber", fn: this.functions.subscriber, alarms: this.observability.guarding("subscriber") },
+        {
+          key: "subscriber",
+          fn: this.functions.subscriber,
+          alarms: this.observability.guarding("subscriber"),
+        },
         { key: "prediction", fn: this.prediction.fn, alarms: this.observability.guarding("prediction") },
       ],
     });

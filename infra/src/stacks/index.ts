@@ -1,12 +1,12 @@
 import type { App } from "cdktf";
 import {
+  ConfigError,
   type EnvironmentName,
   getEnvironmentConfig,
   previewConfig,
   SHARED_CONFIG,
   type SharedConfig,
 } from "../config";
-import { ConfigError } from "../config";
 import { readMigrationSet } from "../constructs/migrations";
 import { REPO_ROOT } from "../paths";
 import { stackId } from "./base";
