@@ -47,8 +47,8 @@ function outputs(versions: Record<string, string>): string {
 }
 
 async function shift(file: string) {
-  const env = { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
-  delete env.GITHUB_STEP_SUMMARY;
+  const { GITHUB_STEP_SUMMARY: _summary, ...inherited } = process.env;
+  const env = { ...inherited, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
   const calls = () => {
     try {
       return readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n");
@@ -125,4 +125,49 @@ it("refuses outputs without a rollout output, naming what to do", async () => {
   const result = await shift(file);
   expect(result.code).toBe(2);
   expect(result.stderr).toContain("has no rollout output; deploy the environment stack first");
+});
+
+describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
+  async function check(file: string) {
+    const env = { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
+    try {
+      const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/pre-traffic-check.sh"), [file], {
+        cwd: REPO_ROOT,
+        env,
+      });
+      return { code: 0, stdout, stderr, calls: readFileSync(join(dir, "calls.log"), "utf8") };
+    } catch (err) {
+      const failed = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", calls: "" };
+    }
+  }
+  const outfile = (response: unknown) => {
+    const target = join(dir, "lambda.invoke");
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, "outfile"), JSON.stringify(response));
+  };
+
+  it("invokes each new HTTP version directly with one of its GET routes, never the subscriber, and passes on 200", async () => {
+    record("lambda get-alias", { stdout: "3\n" });
+    record("lambda invoke", { stdout: "None\n" });
+    outfile({ statusCode: 200, body: "{}" });
+    const result = await check(outputs({ api: "4", subscriber: "4", prediction: "3" }));
+    expect(result.code).toBe(0);
+    const invokes = result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"));
+    expect(invokes).toHaveLength(1);
+    expect(invokes[0]).toContain("--function-name sml-dev-api --qualifier 4");
+    expect(result.stdout).toContain("sml-dev-api version 4 answered GET /health with 200");
+    expect(result.stdout).toContain("sml-dev-subscriber serves no HTTP route");
+  });
+
+  it("fails before the shift when the new version answers with an error", async () => {
+    record("lambda get-alias", { stdout: "3\n" });
+    record("lambda invoke", { stdout: "Unhandled\n" });
+    outfile({ errorType: "Runtime.ImportModuleError", errorMessage: "Cannot find module" });
+    const result = await check(outputs({ api: "4" }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "sml-dev-api version 4 answered GET /health with status none (function error: Unhandled)",
+    );
+  });
 });

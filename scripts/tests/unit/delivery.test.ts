@@ -8,6 +8,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { FUNCTIONS, HTTP_FUNCTION_NAMES } from "@sml/contracts/functions";
+import { ROUTES, routeKey } from "@sml/contracts/routes";
 import {
   AppSpecInputError,
   buildAppSpec,
@@ -24,6 +26,7 @@ import {
   planDigest,
 } from "../../delivery/drift-report";
 import { summarisePlan } from "../../delivery/plan-summary";
+import { preTrafficEvent, preTrafficRoute } from "../../delivery/pre-traffic-event";
 import { parseListing, SweepInputError, stalePreviews } from "../../delivery/preview-sweep";
 import {
   chooseDigest,
@@ -343,5 +346,26 @@ describe("drift issue per stack", () => {
       join(dir, "issues.json"),
     ]);
     expect(JSON.parse(clean.stdout)).toEqual({ action: "none", title: driftIssueTitle(stack) });
+  });
+});
+
+describe("pre-traffic event", () => {
+  it.each(HTTP_FUNCTION_NAMES)("calls %s on one of its own GET routes without path parameters", (name) => {
+    const route = preTrafficRoute(`sml-pr-42-${name}`);
+    expect(ROUTES).toContain(route);
+    expect(route).toMatchObject({ target: name, method: "GET" });
+    expect(route?.path).not.toContain("{");
+    const event = preTrafficEvent(`sml-pr-42-${name}`);
+    expect(event).toMatchObject({
+      version: "2.0",
+      routeKey: routeKey(route as (typeof ROUTES)[number]),
+      rawPath: route?.path,
+      requestContext: { http: { method: "GET", path: route?.path } },
+    });
+  });
+
+  it("calls nothing for a function that serves no route, or a name outside the registry", () => {
+    expect(preTrafficEvent(`sml-prd-${FUNCTIONS.subscriber.name}`)).toBeUndefined();
+    expect(preTrafficEvent("sml-prd-unknown")).toBeUndefined();
   });
 });

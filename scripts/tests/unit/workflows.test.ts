@@ -248,6 +248,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/find-release.sh",
         "scripts/delivery/release-manifest.ts",
         "scripts/delivery/shift-traffic.sh",
+        "scripts/delivery/pre-traffic-check.sh",
         "scripts/delivery/drift-plan.sh",
         "scripts/delivery/drift-report.ts",
         "scripts/delivery/preview-destroy.sh",
@@ -457,12 +458,14 @@ describe("workflow behaviour", () => {
       expect(image?.run).toContain("release-manifest.ts digest release.json");
     });
 
-    it("shifts the aliases with CodeDeploy after the apply and before the smoke test", () => {
+    it("calls each new version, then shifts the aliases with CodeDeploy, after the apply and before the smoke test", () => {
       const apply = at((s) => s.run?.includes('cdktf deploy "$STACK"') ?? false);
+      const check = at((s) => s.run?.includes("scripts/delivery/pre-traffic-check.sh outputs.json") ?? false);
       const shift = at((s) => s.run?.includes("scripts/delivery/shift-traffic.sh outputs.json") ?? false);
       const smoke = at((s) => s.run?.includes("scripts/smoke.sh") ?? false);
       expect(apply).toBeGreaterThanOrEqual(0);
-      expect(shift).toBeGreaterThan(apply);
+      expect(check).toBeGreaterThan(apply);
+      expect(shift).toBeGreaterThan(check);
       expect(smoke).toBeGreaterThan(shift);
     });
 
