@@ -556,3 +556,38 @@ describe("deploy role of the preview stacks (sml-pr-<number>, in the dev account
     expect(new Set(boundaries)).toEqual(new Set([previewBoundary]));
   });
 });
+
+/**
+ * IAM quotas (IAM user guide, "IAM and AWS STS quotas"): a role's inline policies may total 10,240 characters, a
+ * managed policy (each boundary) 6,144, whitespace not counted. The preview role denies two environments, the
+ * longest policy here.
+ */
+describe("IAM policy size quotas", () => {
+  const size = (doc: TfJson) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: (doc.statement as TfJson[]).map((s) => ({
+        Sid: s.sid,
+        Effect: s.effect ?? "Allow",
+        Action: s.actions,
+        Resource: s.resources ?? s.not_resources,
+        Condition: s.condition,
+      })),
+    }).length;
+  const docs = bootstrap.json.data.aws_iam_policy_document as Record<string, TfJson>;
+
+  it.each([...ENVS, "preview"])(
+    "keeps the deploy role of %s under 10,240 characters of inline policy",
+    (env) => {
+      const doc = docs[`deploy-${env}-iam-policy`];
+      if (!doc) throw new Error(`no deploy policy for ${env}`);
+      expect(size(doc)).toBeLessThan(10_240);
+    },
+  );
+
+  it.each([...ENVS, "preview"])("keeps the boundary of %s under 6,144 characters", (env) => {
+    const doc = docs[`boundary-${env}-policy`];
+    if (!doc) throw new Error(`no boundary policy for ${env}`);
+    expect(size(doc)).toBeLessThan(6_144);
+  });
+});
