@@ -6,7 +6,7 @@ import { FUNCTIONS } from "@sml/contracts/functions";
 import { ENVIRONMENTS, previewConfig } from "../src/config";
 import { ALARM_RULES, guardsRollout, type RolledOutFunction } from "../src/config/slo";
 import { MAX_ALARMS_PER_DEPLOYMENT_GROUP } from "../src/constructs/deployment";
-import { bodyOf, ref, synthAllStacks, synthEnvironment } from "./support/synth";
+import { bodyOf, defineTestStacks, ref, synthAllStacks, synthEnvironment } from "./support/synth";
 
 const { stacks, synthesized } = synthAllStacks();
 const stackOf = (id: string) => {
@@ -107,6 +107,18 @@ describe("preview config", () => {
       expect(() => previewConfig(value)).toThrow(/is not a pull request number/);
     },
   );
+
+  it("refuses the preview environment as a plain environment, asking for the pull request number", () => {
+    expect(() => defineTestStacks({ environments: ["preview"] })).toThrow(
+      /pass its number \(SML_PREVIEW_PR=42\)/,
+    );
+  });
+
+  it("synthesizes only the preview stack next to bootstrap and registry when given a pull request", () => {
+    const stacks = defineTestStacks({ preview: 42 });
+    expect(Object.keys(stacks.environments)).toEqual([]);
+    expect(stacks.preview?.node.id).toBe(previewConfig(42).namePrefix);
+  });
 
   it("cannot produce a name prefix that starts another environment's", () => {
     for (const n of [1, 7, 42, 999999])
