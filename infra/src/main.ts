@@ -3,6 +3,8 @@
  * environment. `SML_ENVIRONMENTS=dev` limits the environments; `SML_BOOTSTRAP_LOCAL_STATE=1` is for the
  * bootstrap stack's first apply only (infra/README.md); `SML_BUNDLE_ROOT` is where `dist/functions/` lives
  * (default: the repository root; the CDK Terrain equivalence test points it at its own build).
+ * `SML_PREVIEW_PR=42` synthesizes the preview stack `sml-pr-42` of pull request 42 (and, unless SML_ENVIRONMENTS
+ * says otherwise, no dev or prd stack).
  */
 import { App } from "cdktf";
 import { defineStacks } from "./stacks";
@@ -13,6 +15,7 @@ const environments = process.env.SML_ENVIRONMENTS?.split(",")
   .filter(Boolean);
 defineStacks(app, {
   ...(environments && environments.length > 0 ? { environments } : {}),
+  ...(process.env.SML_PREVIEW_PR ? { preview: process.env.SML_PREVIEW_PR } : {}),
   ...(process.env.SML_BUNDLE_ROOT ? { bundleRoot: process.env.SML_BUNDLE_ROOT } : {}),
   bootstrapLocalState: process.env.SML_BOOTSTRAP_LOCAL_STATE === "1",
 });

@@ -44,7 +44,7 @@ describe("HTTP API", () => {
     expect(bodyOf(synth.json, synth.env.api.defaultRoute).authorizer_id).toBeUndefined();
   });
 
-  it("lets the $default route invoke the api function through its own ARN only", () => {
+  it("lets the $default route invoke the api function's live alias through its own ARN only", () => {
     const executionArn = ref("aws_apigatewayv2_api", dev.env.api.api.friendlyUniqueId, "execution_arn");
     const permissions = all(dev.json, "aws_lambda_permission").filter((p) =>
       String(p.source_arn).endsWith("$default"),
@@ -60,9 +60,9 @@ describe("HTTP API", () => {
           "function_name",
         ),
         source_arn: `${executionArn}/*/$default`,
+        qualifier: ref("aws_lambda_alias", dev.env.functions.api.liveAlias.friendlyUniqueId, "name"),
       }),
     ]);
-    expect(permissions[0]?.qualifier).toBeUndefined();
   });
 
   it("sends each route to its target's Lambda proxy integration with payload 2.0", () => {
@@ -72,8 +72,8 @@ describe("HTTP API", () => {
       integration_type: "AWS_PROXY",
       payload_format_version: "2.0",
       integration_uri: ref(
-        "aws_lambda_function",
-        dev.env.functions.api.function.friendlyUniqueId,
+        "aws_lambda_alias",
+        dev.env.functions.api.liveAlias.friendlyUniqueId,
         "invoke_arn",
       ),
     });
@@ -132,10 +132,9 @@ describe("HTTP API", () => {
         principal: "apigateway.amazonaws.com",
         action: "lambda:InvokeFunction",
       });
-      if (route.target === "prediction")
-        expect(permission?.qualifier).toBe(
-          ref("aws_lambda_alias", dev.env.prediction.alias.friendlyUniqueId, "name"),
-        );
+      const alias =
+        route.target === "prediction" ? dev.env.prediction.alias : dev.env.functions.api.liveAlias;
+      expect(permission?.qualifier).toBe(ref("aws_lambda_alias", alias.friendlyUniqueId, "name"));
     }
     expect(routeArnPath("/users/{id}")).toBe("/users/*");
   });

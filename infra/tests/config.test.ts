@@ -264,7 +264,7 @@ describe("environment configs", () => {
     });
   });
 
-  it("defines exactly the dev and prd environments", () => {
-    expect(Object.keys(ENVIRONMENTS).sort()).toEqual(["dev", "prd"]);
+  it("defines exactly the dev and prd environments, and the preview environment of the per-pull-request stacks", () => {
+    expect(Object.keys(ENVIRONMENTS).sort()).toEqual(["dev", "prd", "preview"]);
   });
 });

@@ -23,6 +23,7 @@ import {
   synthAllStacks,
   synthEnvironment,
   synthStack,
+  TEST_PULL_REQUEST,
   type TfJson,
 } from "./support/synth";
 
@@ -50,7 +51,7 @@ const resolveBootstrap = (text: string) =>
     .replace(/\$\{data\.aws_caller_identity\.[^.]+\.account_id\}/g, ACCOUNT)
     .replace(/\$\{aws_s3_bucket\.[^.]+\.arn\}/g, BUCKET_ARN);
 
-function deployStatements(env: Env): EvalStatement[] {
+function deployStatements(env: Env | "preview"): EvalStatement[] {
   const role = stacks.bootstrap.deployRoles[env];
   if (!role) throw new Error(`no deploy role for ${env}`);
   const roleRef = `\${aws_iam_role.${role.friendlyUniqueId}.id}`;
@@ -61,7 +62,7 @@ function deployStatements(env: Env): EvalStatement[] {
   return resolveStatements(statementsOf(bootstrap.json, inline[0]?.policy), resolveBootstrap);
 }
 
-function boundaryStatementsOf(env: Env): EvalStatement[] {
+function boundaryStatementsOf(env: Env | "preview"): EvalStatement[] {
   const policy = stacks.bootstrap.boundaries[env];
   if (!policy) throw new Error(`no boundary for ${env}`);
   return resolveStatements(
@@ -76,6 +77,11 @@ function boundaryStatementsOf(env: Env): EvalStatement[] {
  */
 function namedResources(json: TfJson, tag: Env | undefined): Request[] {
   const at = (service: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}`;
+  // A name given by reference (`${aws_lambda_function.x.function_name}`), resolved to the literal it carries.
+  const named = (value: string): string =>
+    value.replace(/\$\{(aws_[a-z0-9_]+)\.([^.]+)\.([a-z_]+)\}/g, (_, type, name, attr) =>
+      String(json.resource[type][name][attr]),
+    );
   const context: Record<string, string> = tag ? { [`aws:ResourceTag/${ENVIRONMENT_TAG_KEY}`]: tag } : {};
   const arns: [string, string, (body: TfJson) => string][] = [
     [
@@ -107,6 +113,18 @@ function namedResources(json: TfJson, tag: Env | undefined): Request[] {
       (b) => `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${b.dashboard_name}`,
     ],
     ["aws_iam_role", "iam:PutRolePolicy", (b) => `arn:aws:iam::${ACCOUNT}:role/${b.name}`],
+    // What CodeDeploy shifts (constructs/deployment.ts): the alias, the application and each group.
+    [
+      "aws_lambda_alias",
+      "lambda:UpdateAlias",
+      (b) => `${at("lambda")}:function:${named(b.function_name)}:${b.name}`,
+    ],
+    ["aws_codedeploy_app", "codedeploy:CreateDeployment", (b) => `${at("codedeploy")}:application:${b.name}`],
+    [
+      "aws_codedeploy_deployment_group",
+      "codedeploy:CreateDeployment",
+      (b) => `${at("codedeploy")}:deploymentgroup:${named(b.app_name)}/${named(b.deployment_group_name)}`,
+    ],
   ];
   return arns.flatMap(([type, action, arn]) =>
     resourcesOf(json, type).map(([, body]) => ({ action, resource: arn(body), context })),
@@ -174,6 +192,14 @@ describe("permissions boundaries", () => {
           return arn;
         })
         .replace(/\$\{aws_rds_cluster\.([^.]+)\.arn\}/g, (_, n) => cluster(n))
+        .replace(
+          /\$\{aws_lambda_function\.([^.]+)\.arn\}/g,
+          (_, n) => `${at("lambda")}:function:${json.resource.aws_lambda_function[n].function_name}`,
+        )
+        .replace(
+          /\$\{aws_cloudwatch_metric_alarm\.([^.]+)\.arn\}/g,
+          (_, n) => `${at("cloudwatch")}:alarm:${json.resource.aws_cloudwatch_metric_alarm[n].alarm_name}`,
+        )
         // A cluster resource id as RDS issues them (DbClusterResourceId).
         .replace(/\$\{aws_rds_cluster\.[^.]+\.cluster_resource_id\}/g, "cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2");
     return resourcesOf(json, "aws_iam_role_policy").flatMap(([name, p]) =>
@@ -195,10 +221,13 @@ describe("permissions boundaries", () => {
     database: { ...ENVIRONMENTS.dev.database, driver: "data-api" },
     network: { ...ENVIRONMENTS.dev.network, flowLogs: true },
   });
-  const cases: [string, Env, SynthesizedStack][] = [
+  const previewStack = defineTestStacks({ preview: TEST_PULL_REQUEST }).preview;
+  if (!previewStack) throw new Error("no preview stack");
+  const cases: [string, Env | "preview", SynthesizedStack][] = [
     ["sml-dev", "dev", byId("sml-dev")],
     ["sml-prd", "prd", byId("sml-prd")],
     ["sml-dev with the Data API and flow logs", "dev", dataApiDev],
+    [`sml-pr-${TEST_PULL_REQUEST} (under the preview boundary)`, "preview", synthStack(previewStack)],
   ];
 
   it.each(cases)(
@@ -446,5 +475,119 @@ describe.each(ENVS)("deploy role of %s", (env) => {
       .filter((a) => a.role === `\${aws_iam_role.${role.friendlyUniqueId}.name}`);
     expect(attachments.map((a) => a.policy_arn)).toEqual(["arn:aws:iam::aws:policy/PowerUserAccess"]);
     expect(bodyOf(bootstrap.json, role).name).toBe(`github-sml-deploy-${env}`);
+  });
+});
+
+describe("deploy role of the preview stacks (sml-pr-<number>, in the dev account)", () => {
+  const statements = deployStatements("preview");
+  const previewStack = defineTestStacks({ preview: TEST_PULL_REQUEST }).preview;
+  if (!previewStack) throw new Error("no preview stack");
+  const preview = synthStack(previewStack);
+  const previewBoundary = `arn:aws:iam::${ACCOUNT}:policy/${boundaryPolicyName(ENVIRONMENTS.preview.namePrefix)}`;
+
+  it.each(ENVS)("is denied every named resource of sml-%s by name alone, and none of its own", (env) => {
+    const foreign = namedResources(byId(`sml-${env}`).json, undefined);
+    expect(foreign.length).toBeGreaterThan(20);
+    expect(foreign.filter((r) => decide(statements, r) !== "deny")).toEqual([]);
+    const own = namedResources(preview.json, undefined);
+    expect(own.filter((r) => decide(statements, r) === "deny")).toEqual([]);
+  });
+
+  it.each(ENVS)("is denied what is tagged or would be tagged %s", (env) => {
+    const resource = `arn:aws:ec2:${REGION}:${ACCOUNT}:vpc/vpc-0123`;
+    expect(
+      decide(statements, {
+        action: "ec2:DeleteVpc",
+        resource,
+        context: { [`aws:ResourceTag/${ENVIRONMENT_TAG_KEY}`]: env },
+      }),
+    ).toBe("deny");
+    expect(
+      decide(statements, {
+        action: "ec2:CreateVpc",
+        resource,
+        context: { [`aws:RequestTag/${ENVIRONMENT_TAG_KEY}`]: env },
+      }),
+    ).toBe("deny");
+  });
+
+  it("writes its own state key, never dev's or prd's", () => {
+    const own = `sml-pr-${TEST_PULL_REQUEST}`;
+    for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]) {
+      expect(decide(statements, { action, resource: STATE(own) })).not.toBe("deny");
+      for (const env of ENVS)
+        expect(decide(statements, { action, resource: STATE(`sml-${env}`) })).toBe("deny");
+    }
+  });
+
+  it("creates roles only under sml-pr-* with the preview boundary, never a dev or prd role or boundary", () => {
+    const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    const withBoundary = (arn: string) => ({ "iam:PermissionsBoundary": arn });
+    expect(
+      decide(statements, {
+        action: "iam:CreateRole",
+        resource: role(`sml-pr-${TEST_PULL_REQUEST}-api`),
+        context: withBoundary(previewBoundary),
+      }),
+    ).toBe("allow");
+    for (const env of ENVS) {
+      expect(
+        decide(statements, {
+          action: "iam:CreateRole",
+          resource: role(`sml-${env}-api`),
+          context: withBoundary(boundaryArn(env)),
+        }),
+      ).not.toBe("allow");
+      expect(
+        decide(statements, {
+          action: "iam:CreateRole",
+          resource: role(`sml-pr-${TEST_PULL_REQUEST}-api`),
+          context: withBoundary(boundaryArn(env)),
+        }),
+      ).not.toBe("allow");
+    }
+  });
+
+  it("names the preview boundary on every role of a preview stack", () => {
+    const boundaries = resourcesOf(preview.json, "aws_iam_role").map(([, r]) =>
+      String(r.permissions_boundary).replace(/\$\{data\.aws_caller_identity\.[^.]+\.account_id\}/, ACCOUNT),
+    );
+    expect(boundaries.length).toBeGreaterThan(0);
+    expect(new Set(boundaries)).toEqual(new Set([previewBoundary]));
+  });
+});
+
+/**
+ * IAM quotas (IAM user guide, "IAM and AWS STS quotas"): a role's inline policies may total 10,240 characters, a
+ * managed policy (each boundary) 6,144, whitespace not counted. The preview role denies two environments, the
+ * longest policy here.
+ */
+describe("IAM policy size quotas", () => {
+  const size = (doc: TfJson) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: (doc.statement as TfJson[]).map((s) => ({
+        Sid: s.sid,
+        Effect: s.effect ?? "Allow",
+        Action: s.actions,
+        Resource: s.resources ?? s.not_resources,
+        Condition: s.condition,
+      })),
+    }).length;
+  const docs = bootstrap.json.data.aws_iam_policy_document as Record<string, TfJson>;
+
+  it.each([...ENVS, "preview"])(
+    "keeps the deploy role of %s under 10,240 characters of inline policy",
+    (env) => {
+      const doc = docs[`deploy-${env}-iam-policy`];
+      if (!doc) throw new Error(`no deploy policy for ${env}`);
+      expect(size(doc)).toBeLessThan(10_240);
+    },
+  );
+
+  it.each([...ENVS, "preview"])("keeps the boundary of %s under 6,144 characters", (env) => {
+    const doc = docs[`boundary-${env}-policy`];
+    if (!doc) throw new Error(`no boundary policy for ${env}`);
+    expect(size(doc)).toBeLessThan(6_144);
   });
 });

@@ -279,7 +279,8 @@ describe("subscriber event source mapping", () => {
   it("reads the users queue in batches, reports batch item failures and bounds concurrency (dev)", () => {
     expect(dev.text).toHaveResourceWithProperties(LambdaEventSourceMapping, {
       event_source_arn: ref("aws_sqs_queue", messaging.queue.friendlyUniqueId, "arn"),
-      function_name: ref("aws_lambda_function", functions.subscriber.function.friendlyUniqueId, "arn"),
+      // The live alias: a new subscriber version takes messages only as CodeDeploy shifts the alias to it.
+      function_name: ref("aws_lambda_alias", functions.subscriber.liveAlias.friendlyUniqueId, "arn"),
       function_response_types: ["ReportBatchItemFailures"],
       batch_size: DEFAULT_MESSAGING_SETTINGS.batchSize,
       maximum_batching_window_in_seconds: DEFAULT_MESSAGING_SETTINGS.maximumBatchingWindowSeconds,

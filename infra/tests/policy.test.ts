@@ -18,9 +18,17 @@ import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
 import { GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
 import { POLICY_RULES, type PolicyRule, ruleById, type Violation } from "./support/policy-rules";
-import { addressOf, defineTestStacks, ref, synthAllStacks, synthStack } from "./support/synth";
+import {
+  addressOf,
+  defineTestStacks,
+  ref,
+  synthAllStacks,
+  synthStack,
+  TEST_PULL_REQUEST,
+} from "./support/synth";
 
-const { synthesized } = synthAllStacks();
+// Every stack of the app, and a pull request's preview stack.
+const { synthesized } = synthAllStacks({ environments: ["dev", "prd"], preview: TEST_PULL_REQUEST });
 
 describe.each(POLICY_RULES.map((rule) => [rule.id, rule] as const))(
   "policy rule %s",
@@ -42,7 +50,11 @@ function breakApp(
   alter: (stacks: Stacks) => { stack: TerraformStack; offender: string },
   environments: readonly string[],
 ): { violations: (rule: PolicyRule) => Violation[]; offender: string } {
-  const stacks = defineTestStacks({ environments });
+  // "preview" in the list stands for the test pull request's preview stack.
+  const stacks = defineTestStacks({
+    environments: environments.filter((e) => e !== "preview"),
+    ...(environments.includes("preview") ? { preview: TEST_PULL_REQUEST } : {}),
+  });
   const { stack, offender } = alter(stacks);
   const synth = synthStack(stack);
   return { violations: (rule) => rule.check(synth), offender };
@@ -58,10 +70,87 @@ const prd = (stacks: Stacks) => {
   if (!env) throw new Error("prd stack missing");
   return env;
 };
+const preview = (stacks: Stacks) => {
+  if (!stacks.preview) throw new Error("preview stack missing");
+  return stacks.preview;
+};
 
 type BadCase = [string, string, (stacks: Stacks) => { stack: TerraformStack; offender: string }, string[]?];
 
 const BAD_CASES: BadCase[] = [
+  [
+    "served-through-live-alias",
+    "the subscriber's event source mapping pointed at the function instead of its live alias",
+    (s) => {
+      const env = dev(s);
+      env.functions.eventSourceMapping.functionName = env.functions.subscriber.function.arn;
+      return { stack: env, offender: addressOf(env.functions.eventSourceMapping) };
+    },
+  ],
+  [
+    "aliases-shifted-by-codedeploy",
+    "the api's live alias managed by Terraform again (no ignore_changes)",
+    (s) => {
+      const env = dev(s);
+      env.functions.api.liveAlias.lifecycle = { ignoreChanges: ["routing_config"] };
+      return { stack: env, offender: addressOf(env.functions.api.liveAlias) };
+    },
+  ],
+  [
+    "deployment-groups-roll-back-on-guarding-alarms",
+    "dev's api group rolling back on failures only, not on alarms",
+    (s) => {
+      const env = dev(s);
+      const group = env.deployment.groups.api;
+      if (!group) throw new Error("no api deployment group");
+      group.putAutoRollbackConfiguration({ enabled: true, events: ["DEPLOYMENT_FAILURE"] });
+      return { stack: env, offender: addressOf(group) };
+    },
+  ],
+  [
+    "deployment-groups-roll-back-on-guarding-alarms",
+    "prd's api group also watching a latency alarm, which guardsRollout leaves out",
+    (s) => {
+      const env = prd(s);
+      const group = env.deployment.groups.api;
+      const latency = env.observability.alarms.find((a) =>
+        a.friendlyUniqueId.includes("api-latency-p99-get-users"),
+      );
+      if (!group || !latency) throw new Error("no api deployment group or latency alarm");
+      const guarding = env.observability
+        .guarding("api")
+        .map((a) => ref("aws_cloudwatch_metric_alarm", a.friendlyUniqueId, "alarm_name"));
+      group.putAlarmConfiguration({
+        enabled: true,
+        alarms: [...guarding, ref("aws_cloudwatch_metric_alarm", latency.friendlyUniqueId, "alarm_name")],
+      });
+      return { stack: env, offender: addressOf(group) };
+    },
+    ["prd"],
+  ],
+  [
+    "previews-cannot-touch-dev-or-prd",
+    "a preview's api publishing to dev's topic",
+    (s) => {
+      const env = preview(s);
+      env.functions.api.function.addOverride(
+        `environment.variables.${ENV.topicArn}`,
+        "arn:aws:sns:eu-west-1:123456789012:sml-dev-users",
+      );
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+    ["preview"],
+  ],
+  [
+    "previews-cannot-touch-dev-or-prd",
+    "a preview keeping its state under prd's key",
+    (s) => {
+      const env = preview(s);
+      env.backend.addOverride("key", "serverless-ml-api/sml-prd/terraform.tfstate");
+      return { stack: env, offender: `${env.node.id} (terraform.backend.s3)` };
+    },
+    ["preview"],
+  ],
   [
     "database-functions-have-a-path",
     "dev's api outside the VPC switched back to the pg driver (no route to 5432)",

@@ -7,3 +7,4 @@ Testing.setupJest();
 // tests give each environment a deliverable-looking address of their own unless the shell already sets one.
 process.env.SML_ALARM_EMAIL_DEV ??= "sml-dev-alarms@ops.serverless-ml-api.org";
 process.env.SML_ALARM_EMAIL_PRD ??= "sml-prd-alarms@ops.serverless-ml-api.org";
+process.env.SML_ALARM_EMAIL_PREVIEW ??= "sml-pr-alarms@ops.serverless-ml-api.org";

@@ -261,6 +261,7 @@ describe("bootstrap stack", () => {
       [
         "deploy_role_arn_dev",
         "deploy_role_arn_prd",
+        "deploy_role_arn_preview",
         "github_oidc_provider_arn",
         "plan_role_arn",
         "state_bucket",

@@ -85,6 +85,9 @@ export const FREE_TYPES: Readonly<Record<string, string>> = Object.freeze({
   aws_sqs_queue_redrive_allow_policy: "free",
   aws_lambda_permission: "free",
   aws_lambda_alias: "free; its provisioned concurrency is priced",
+  // "There is no additional charge for code deployments to AWS Lambda" (aws.amazon.com/codedeploy/pricing).
+  aws_codedeploy_app: "free for the Lambda compute platform",
+  aws_codedeploy_deployment_group: "free for the Lambda compute platform",
   aws_lambda_invocation:
     "one invocation of the migration function per apply that changes migrations: fractions of a cent",
   aws_apigatewayv2_integration: "free; requests are priced on the API",
@@ -157,6 +160,16 @@ interface Usage {
 }
 
 /** The resource address of the function a route's integration targets (directly or through an alias). */
+/** The function a value invokes: the function itself, or the function behind the alias it references. */
+function invokedFunction(all: Resource[], value: unknown) {
+  let fn = referencesIn(value).find((r) => r.type === "aws_lambda_function" || r.type === "aws_lambda_alias");
+  if (fn?.type === "aws_lambda_alias") {
+    const alias = all.find((r) => r.address === fn?.address);
+    fn = referencesIn(alias?.body.function_name).find((r) => r.type === "aws_lambda_function");
+  }
+  return fn;
+}
+
 function routeTargets(json: TfJson, all: Resource[]): Map<string, string> {
   const byAddress = new Map(all.map((r) => [r.address, r]));
   const targets = new Map<string, string>();
@@ -165,11 +178,7 @@ function routeTargets(json: TfJson, all: Resource[]): Map<string, string> {
       (r) => r.type === "aws_apigatewayv2_integration",
     );
     const uri = integration && byAddress.get(integration.address)?.body.integration_uri;
-    let fn = referencesIn(uri).find((r) => r.type === "aws_lambda_function" || r.type === "aws_lambda_alias");
-    if (fn?.type === "aws_lambda_alias")
-      fn = referencesIn(byAddress.get(fn.address)?.body.function_name).find(
-        (r) => r.type === "aws_lambda_function",
-      );
+    const fn = invokedFunction(all, uri);
     if (fn) targets.set(String(route.body.route_key), fn.address);
   }
   void json;
@@ -194,7 +203,7 @@ function usageOf(json: TfJson, all: Resource[], profile: TrafficProfile): Usage 
   }
   // Each message reaches the subscriber once (batches of one at this rate: an upper bound on invocations).
   for (const m of all.filter((r) => r.type === "aws_lambda_event_source_mapping")) {
-    const fn = referencesIn(m.body.function_name).find((r) => r.type === "aws_lambda_function");
+    const fn = invokedFunction(all, m.body.function_name);
     if (fn) add(fn.address, publishes);
   }
   return { invocations, requests, publishes };

@@ -19,7 +19,7 @@ export const SHARED_CONFIG: SharedConfig = Object.freeze({
   githubRepository: "serverless-ml-api/serverless-ml-api",
   predictionRepositoryName: "serverless-ml-api/prediction",
   keepImages: 30,
-  environments: Object.freeze(["dev", "prd"] as const),
+  environments: Object.freeze(["dev", "prd", "preview"] as const),
 });
 
 /**
@@ -80,8 +80,28 @@ const dev: EnvironmentConfig = {
   usersTopicKey: "aws-managed",
   // Nobody is on call for dev: errors and dead letters only, and the console's automatic dashboards.
   observability: { alarms: "actionable", dashboard: false },
+  // Nobody waits on dev: the new version takes all traffic at once, and still rolls back on an alarm.
+  rollout: { deploymentConfig: "CodeDeployDefault.LambdaAllAtOnce" },
   logRetentionDays: 14,
   alarmEmail: process.env[alarmEmailVariable("dev")],
+};
+
+/**
+ * The per-pull-request stacks (`sml-pr-<number>`, docs/deploy.md "Previews"): dev's lean profile in the dev
+ * account, under their own name prefix, boundary and deploy role, so that a preview can touch neither dev nor
+ * prd. `namePrefix` here is what every preview's names start with; each stack gets `sml-pr-<number>`
+ * (`previewConfig`). Smaller than dev: a preview lives for days and serves one reviewer.
+ */
+const preview: EnvironmentConfig = {
+  ...dev,
+  name: "preview",
+  namePrefix: "sml-pr",
+  network: { ...dev.network, vpcCidr: "10.30.0.0/16" },
+  database: { ...dev.database, maxAcu: 2, secondsUntilAutoPause: 300 },
+  functions: { ...dev.functions, apiReservedConcurrency: 2 },
+  api: { ...dev.api, throttlingRateLimit: 10, throttlingBurstLimit: 20 },
+  logRetentionDays: 3,
+  alarmEmail: process.env[alarmEmailVariable("preview")],
 };
 
 /** Production: NAT per AZ, endpoints, flow logs, a capacity floor and a reader, protection against deletion. */
@@ -137,8 +157,14 @@ const prd: EnvironmentConfig = {
   messaging: Object.freeze({ ...DEFAULT_MESSAGING_SETTINGS, maximumConcurrency: 5 }),
   usersTopicKey: "customer-managed",
   observability: { alarms: "all", dashboard: true },
+  // 10 % of the traffic on the new version for 5 minutes, then all of it; a guarding alarm rolls it back.
+  rollout: { deploymentConfig: "CodeDeployDefault.LambdaCanary10Percent5Minutes" },
   logRetentionDays: 90,
   alarmEmail: process.env[alarmEmailVariable("prd")],
 };
 
-export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = Object.freeze({ dev, prd });
+export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = Object.freeze({
+  dev,
+  prd,
+  preview,
+});

@@ -142,6 +142,32 @@ export function requireAlarmEmail(config: EnvironmentConfig): string {
   return address;
 }
 
+/**
+ * The prefix an environment's IAM boundary and deploy role are scoped to (`sml-<env>-*`): its config's
+ * `namePrefix`, except that every preview stack (`sml-pr-<number>`) falls under the preview environment's `sml-pr`.
+ */
+export function accessPrefixOf(config: EnvironmentConfig): string {
+  return ENVIRONMENTS[config.name].namePrefix;
+}
+
+/** A pull request number as GitHub issues them: a positive whole number (digits only, no sign, no leading 0). */
+const PULL_REQUEST_NUMBER = /^[1-9][0-9]{0,6}$/;
+
+/**
+ * The config of the preview stack of one pull request: the preview environment's lean profile under the name
+ * prefix `sml-pr-<number>` (docs/deploy.md, "Previews"). Anything but a pull request number throws, so no
+ * preview can be named into another stack's names (`sml-pr-1` is never a prefix of `sml-prd`).
+ */
+export function previewConfig(pullRequest: string | number): EnvironmentConfig {
+  const number = String(pullRequest).trim();
+  if (!PULL_REQUEST_NUMBER.test(number))
+    throw new ConfigError(
+      `Preview pull request "${pullRequest}" is not a pull request number (1-9999999): set SML_PREVIEW_PR to the number only, e.g. 42.`,
+    );
+  const base = ENVIRONMENTS.preview;
+  return validateConfig({ ...base, namePrefix: `${base.namePrefix}-${number}` });
+}
+
 /** The validated config of one environment; an unknown name throws with the list of known ones. */
 export function getEnvironmentConfig(name: string): EnvironmentConfig {
   if (!isEnvironmentName(name)) {

@@ -320,6 +320,40 @@ export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRu
   return selection === "all" ? ALARM_RULES : ALARM_RULES.filter((r) => ACTIONABLE_ALARM_KEYS.includes(r.key));
 }
 
+/** The functions CodeDeploy shifts to new versions (served through their `live` alias). */
+export type RolledOutFunction = "api" | "subscriber" | "prediction";
+
+/** Whether `fn` serves a route (its `target` in @sml/contracts/routes). */
+function servesRoute(fn: RolledOutFunction, route: DefinedRouteKey): boolean {
+  return ROUTES.some((r) => routeKey(r) === route && r.target === fn);
+}
+
+/**
+ * Whether the alarms of `rule` guard a rollout of `fn`: CodeDeploy stops the deployment and moves the `live`
+ * alias back when one of them fires meanwhile (constructs/deployment.ts). A rule guards when the new version's
+ * faults show in it:
+ * - `function` scope: the function's own errors and throttles (its own instance of the rule);
+ * - `route` scope: the 5xx rate of the routes the function serves, not their p99 latency, which a new version's
+ *   cold starts raise by design;
+ * - the queue's oldest-message age and the dead-letter queue's depth, for the subscriber that drains the queue;
+ * - never the database's capacity and connection alarms: load, not code.
+ * CodeDeploy takes at most 10 alarms per deployment group (CodeDeploy user guide, "CodeDeploy quotas"); the
+ * deployment tests check each group's count.
+ */
+export function guardsRollout(rule: AlarmRule, fn: RolledOutFunction): boolean {
+  switch (rule.scope) {
+    case "function":
+      return true;
+    case "route":
+      return rule.signal.kind === "ratio" && rule.route !== undefined && servesRoute(fn, rule.route);
+    case "queue":
+    case "dead-letter-queue":
+      return fn === "subscriber";
+    case "database":
+      return false;
+  }
+}
+
 /** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
 export function slug(value: string): string {
   return value

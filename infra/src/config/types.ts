@@ -1,7 +1,40 @@
 import type { MessagingSettings } from "@sml/contracts/messaging";
 
-/** The deployable environments. Stack ids end with the name (`sml-dev`), so `cdktf deploy '*-dev'` works. */
-export type EnvironmentName = "dev" | "prd";
+/**
+ * The deployable environments. Stack ids end with the name (`sml-dev`), so `cdktf deploy '*-dev'` works.
+ * `preview` is the environment of the per-pull-request stacks (`sml-pr-<number>`, docs/deploy.md "Previews"):
+ * one boundary and one deploy role, in the dev account, for every copy.
+ */
+export type EnvironmentName = "dev" | "prd" | "preview";
+
+/**
+ * How CodeDeploy shifts a Lambda alias to a new version: one of its predefined Lambda deployment configurations
+ * (CodeDeploy user guide, "Deployment configurations on an AWS Lambda compute platform"). A canary sends the
+ * percentage to the new version for the minutes named, then the rest; all-at-once shifts everything at once.
+ * The deployment rolls back when it fails or when one of the function's guarding alarms fires meanwhile.
+ */
+export type LambdaDeploymentConfigName =
+  | "CodeDeployDefault.LambdaAllAtOnce"
+  | "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+  | "CodeDeployDefault.LambdaCanary10Percent10Minutes"
+  | "CodeDeployDefault.LambdaCanary10Percent15Minutes"
+  | "CodeDeployDefault.LambdaCanary10Percent30Minutes"
+  | "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"
+  | "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes"
+  | "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes"
+  | "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes";
+
+export interface RolloutConfig {
+  /** How CodeDeploy shifts the `live` alias of the api, subscriber and prediction functions. Free. */
+  readonly deploymentConfig: LambdaDeploymentConfigName;
+  /**
+   * Lambda functions CodeDeploy invokes before (`beforeAllowTraffic`) and after (`afterAllowTraffic`) the
+   * shift, by name; each must report its result with `codedeploy:PutLifecycleEventHookExecutionStatus`, and a
+   * failure rolls the deployment back. Omitted: no hooks (the deploy workflow smoke-tests the new version
+   * itself before the shift). Invocations are billed as usual.
+   */
+  readonly hooks?: { readonly beforeAllowTraffic?: string; readonly afterAllowTraffic?: string };
+}
 
 /**
  * How the private subnets reach the internet (AWS APIs such as SNS, Secrets Manager, X-Ray).
@@ -192,6 +225,8 @@ export interface EnvironmentConfig {
   readonly usersTopicKey: TopicKey;
   /** Alarms and dashboard. */
   readonly observability: ObservabilityConfig;
+  /** How a new function version reaches traffic (CodeDeploy, docs/deploy.md "Rollout and rollback"). */
+  readonly rollout: RolloutConfig;
   /** CloudWatch Logs retention of every log group (function, API access, flow logs). Storage ~$0.03/GB-month. */
   readonly logRetentionDays: number;
   /**

@@ -16,10 +16,14 @@ import {
  */
 export const ENVIRONMENT_TAG_KEY = "Environment";
 
-/** Services the environment's roles may be passed to: Lambda (function roles) and VPC flow logs. */
+/**
+ * Services the environment's roles may be passed to: Lambda (function roles), VPC flow logs and CodeDeploy (the
+ * role that shifts the `live` aliases, passed when the deploy creates a deployment group).
+ */
 export const PASSED_TO_SERVICES: readonly string[] = Object.freeze([
   "lambda.amazonaws.com",
   "vpc-flow-logs.amazonaws.com",
+  "codedeploy.amazonaws.com",
 ]);
 
 /** Name of the environment's permissions boundary (`sml-dev-boundary`), created by the bootstrap stack. */
@@ -130,6 +134,25 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       effect: "Allow",
       actions: RDS_DATA_API_ACTIONS,
       resources: [`${at("rds")}:cluster:${prefix}-*`],
+    },
+    {
+      // The CodeDeploy role (constructs/deployment.ts): moves the environment's own aliases, invokes its own
+      // hook functions, and reads its own alarms.
+      sid: "ShiftOwnAliases",
+      effect: "Allow",
+      actions: [
+        "lambda:GetAlias",
+        "lambda:UpdateAlias",
+        "lambda:GetProvisionedConcurrencyConfig",
+        "lambda:InvokeFunction",
+      ],
+      resources: [`${at("lambda")}:function:${prefix}-*`],
+    },
+    {
+      sid: "ReadOwnAlarms",
+      effect: "Allow",
+      actions: ["cloudwatch:DescribeAlarms"],
+      resources: [`${at("cloudwatch")}:alarm:${prefix}-*`],
     },
   ];
 }
@@ -313,6 +336,8 @@ function denyEnvironment(
         `arn:aws:cloudwatch::*:dashboard/${p}`,
         `arn:aws:iam::*:role/${p}-*`,
         `arn:aws:iam::*:policy/${p}-*`,
+        `arn:aws:codedeploy:*:*:application:${p}-*`,
+        `arn:aws:codedeploy:*:*:deploymentgroup:${p}-*`,
         `${scope.stateBucketArn}/${statePrefix}/*`,
       ],
     },

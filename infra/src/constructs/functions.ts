@@ -64,8 +64,9 @@ function zipCode(scope: Construct, name: ZipFunctionName, bundleRoot: string): Z
 }
 
 /**
- * The zip functions in the private subnets: the API (`/users`, `/health`), the SQS subscriber with its event
- * source mapping, and the migration function that Terraform invokes whenever the migration set changes.
+ * The zip functions in the private subnets: the API (`/users`, `/health`) and the SQS subscriber with its event
+ * source mapping, both served through their `live` alias, and the migration function that Terraform invokes
+ * whenever the migration set changes.
  */
 export class Functions extends Construct {
   readonly api: ServiceFunction;
@@ -156,6 +157,7 @@ export class Functions extends Construct {
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
+      live: true,
       statements: [
         { sid: "PublishUsers", effect: "Allow", actions: ["sns:Publish"], resources: [messaging.topic.arn] },
         ...(messaging.topicKey
@@ -188,6 +190,7 @@ export class Functions extends Construct {
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
+      live: true,
       statements: [
         {
           sid: "ConsumeUsersQueue",
@@ -200,8 +203,9 @@ export class Functions extends Construct {
       ],
     });
 
+    // The mapping invokes the `live` alias: a new subscriber version takes messages only as CodeDeploy shifts it.
     this.eventSourceMapping = new LambdaEventSourceMapping(this, "subscriber-queue", {
-      functionName: this.subscriber.function.arn,
+      functionName: this.subscriber.liveAlias.arn,
       eventSourceArn: messaging.queue.arn,
       functionResponseTypes: ["ReportBatchItemFailures"],
       batchSize: messaging.settings.batchSize,

@@ -12,7 +12,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
-import { ALARM_RULES, type AlarmRule } from "../config/slo";
+import { ALARM_RULES, type AlarmRule, guardsRollout, type RolledOutFunction } from "../config/slo";
 
 /** A function to watch: a short key for alarm names (`api`) and the deployed function name. */
 export interface WatchedFunction {
@@ -57,6 +57,8 @@ export class Observability extends Construct {
   readonly alarmTopic: SnsTopic;
   readonly alarms: readonly CloudwatchMetricAlarm[];
   readonly dashboard: CloudwatchDashboard | undefined;
+  /** Each alarm with the rule it was built from and the function it watches (function-scope rules). */
+  private readonly built: { rule: AlarmRule; functionKey?: string; alarm: CloudwatchMetricAlarm }[] = [];
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -129,20 +131,24 @@ export class Observability extends Construct {
         const name = target.suffix
           ? `${props.namePrefix}-${rule.key}-${target.suffix}`
           : `${props.namePrefix}-${rule.key}`;
-        alarms.push(
-          new CloudwatchMetricAlarm(this, name, {
-            alarmName: name,
-            alarmDescription: `${rule.title}${target.suffix ? ` (${target.suffix})` : ""}. Protects SLO ${rule.protects}; see docs/slo.md and docs/operations.md.`,
-            comparisonOperator: rule.comparison,
-            threshold: rule.threshold,
-            evaluationPeriods: rule.evaluationPeriods,
-            datapointsToAlarm: rule.datapointsToAlarm,
-            treatMissingData: rule.treatMissingData,
-            alarmActions: [this.alarmTopic.arn],
-            okActions: [this.alarmTopic.arn],
-            ...alarmMetric(rule, target.dimensions, props),
-          }),
-        );
+        const alarm = new CloudwatchMetricAlarm(this, name, {
+          alarmName: name,
+          alarmDescription: `${rule.title}${target.suffix ? ` (${target.suffix})` : ""}. Protects SLO ${rule.protects}; see docs/slo.md and docs/operations.md.`,
+          comparisonOperator: rule.comparison,
+          threshold: rule.threshold,
+          evaluationPeriods: rule.evaluationPeriods,
+          datapointsToAlarm: rule.datapointsToAlarm,
+          treatMissingData: rule.treatMissingData,
+          alarmActions: [this.alarmTopic.arn],
+          okActions: [this.alarmTopic.arn],
+          ...alarmMetric(rule, target.dimensions, props),
+        });
+        alarms.push(alarm);
+        this.built.push({
+          rule,
+          ...(rule.scope === "function" && target.suffix ? { functionKey: target.suffix } : {}),
+          alarm,
+        });
       }
     }
     this.alarms = alarms;
@@ -154,6 +160,16 @@ export class Observability extends Construct {
             dashboardName: props.namePrefix,
             dashboardBody: JSON.stringify(dashboardBody(props)),
           });
+  }
+
+  /** The alarms that guard a rollout of `fn`: its own function alarms and the rules `guardsRollout` names. */
+  guarding(fn: RolledOutFunction): CloudwatchMetricAlarm[] {
+    return this.built
+      .filter(
+        ({ rule, functionKey }) =>
+          guardsRollout(rule, fn) && (functionKey === undefined || functionKey === fn),
+      )
+      .map(({ alarm }) => alarm);
   }
 }
 

@@ -1,9 +1,9 @@
-import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
+import type { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config";
 import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import { ServiceFunction } from "./service-function";
+import { LIVE_ALIAS, ServiceFunction } from "./service-function";
 
 export interface PredictionProps {
   readonly config: EnvironmentConfig;
@@ -12,12 +12,13 @@ export interface PredictionProps {
 }
 
 /** The alias API Gateway invokes; provisioned concurrency (when on) is attached to it. */
-export const PREDICTION_ALIAS = "live";
+export const PREDICTION_ALIAS = LIVE_ALIAS;
 
 /**
  * The prediction function: a container image (TensorFlow.js model inside), outside the VPC because it reads
- * nothing but its own image. Every image change publishes a version and moves the `live` alias to it, which
- * carries the optional provisioned concurrency; reserved concurrency caps (and guarantees) its share.
+ * nothing but its own image. Every image change publishes a version; CodeDeploy moves the `live` alias to it
+ * (constructs/deployment.ts). The alias carries the optional provisioned concurrency; reserved concurrency caps
+ * (and guarantees) its share.
  */
 export class Prediction extends Construct {
   readonly fn: ServiceFunction;
@@ -43,13 +44,9 @@ export class Prediction extends Construct {
       ...(settings.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrency: settings.reservedConcurrency }),
-      publish: true,
+      live: true,
     });
-    this.alias = new LambdaAlias(this, "alias", {
-      name: PREDICTION_ALIAS,
-      functionName: this.fn.function.functionName,
-      functionVersion: this.fn.function.version,
-    });
+    this.alias = this.fn.liveAlias;
     this.provisionedConcurrency =
       settings.provisionedConcurrency === undefined
         ? undefined

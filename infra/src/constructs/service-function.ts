@@ -1,6 +1,7 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
 import type { TerraformAsset } from "cdktf";
@@ -36,20 +37,36 @@ export interface ServiceFunctionProps {
   readonly statements: PolicyStatement[];
   readonly logRetentionDays: number;
   readonly reservedConcurrency?: number;
-  /** Publishes a version on every code change (needed for an alias with provisioned concurrency). */
-  readonly publish?: boolean;
+  /**
+   * Serves the function through the `live` alias ({@link LIVE_ALIAS}): every change publishes a version, and
+   * CodeDeploy, not Terraform, moves the alias to it (constructs/deployment.ts). Omitted: `$LATEST` only (the
+   * migration function, which only Terraform invokes).
+   */
+  readonly live?: boolean;
 }
+
+/** The alias every caller of a served function targets: API integrations, event source mappings, permissions. */
+export const LIVE_ALIAS = "live";
+
+/**
+ * What Terraform leaves to CodeDeploy on a `live` alias: the version it points at and the weighted routing of a
+ * canary in flight. Without this the next apply would move the alias back (or forward) behind CodeDeploy's back
+ * and undo a rollback (Terraform docs, "The lifecycle meta-argument", ignore_changes).
+ */
+export const ALIAS_ATTRIBUTES_OWNED_BY_CODEDEPLOY = ["function_version", "routing_config"] as const;
 
 /**
  * One Lambda function with its own role (only the given statements, plus its log group, X-Ray and, in a VPC,
  * ENI management), a log group with retention created before the function, JSON logs, arm64, Node.js 24 (LAMBDA_NODE_MAJOR) for zip
- * code, and X-Ray active tracing.
+ * code, and X-Ray active tracing; with `live`, a published version per change behind the `live` alias.
  */
 export class ServiceFunction extends Construct {
   readonly function: LambdaFunction;
   readonly role: IamRole;
   readonly logGroup: CloudwatchLogGroup;
   readonly functionName: string;
+  /** The `live` alias, when the function is served through one (`props.live`). */
+  readonly alias: LambdaAlias | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
@@ -120,9 +137,27 @@ export class ServiceFunction extends Construct {
       ...(props.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrency }),
-      ...(props.publish ? { publish: true } : {}),
+      ...(props.live ? { publish: true } : {}),
       // The role's permissions (ENIs, logs) must exist before Lambda validates the VPC config and first writes logs.
       dependsOn: [policy, this.logGroup],
     });
+
+    // Created on the first published version; from then on only CodeDeploy moves it.
+    this.alias = props.live
+      ? new LambdaAlias(this, "live", {
+          name: LIVE_ALIAS,
+          description: "Served version; shifted by CodeDeploy (docs/deploy.md, Rollout and rollback)",
+          functionName: this.function.functionName,
+          functionVersion: this.function.version,
+          lifecycle: { ignoreChanges: [...ALIAS_ATTRIBUTES_OWNED_BY_CODEDEPLOY] },
+        })
+      : undefined;
+  }
+
+  /** The `live` alias; throws for a function not served through one. */
+  get liveAlias(): LambdaAlias {
+    if (!this.alias)
+      throw new Error(`${this.functionName} has no live alias: construct it with \`live: true\`.`);
+    return this.alias;
   }
 }

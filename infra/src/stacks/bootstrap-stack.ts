@@ -275,8 +275,10 @@ export class BootstrapStack extends BaseStack {
         `deploy-${env}-iam-policy`,
         deployRoleStatements({
           config,
+          // Previews share the dev account and are denied dev and prd; dev's and prd's roles keep their policy
+          // size (IAM's 10,240 characters of inline policy per role) for each other.
           others: shared.environments
-            .filter((e) => e !== env)
+            .filter((e) => e !== env && (env === "preview" || e !== "preview"))
             .map((e) => ({ config: getEnvironmentConfig(e), statePrefix: state(e) })),
           accountId: account.accountId,
           githubRolePattern: `github-${shared.project}-*`,

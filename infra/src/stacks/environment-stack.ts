@@ -3,10 +3,17 @@ import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repos
 import { ROUTES } from "@sml/contracts/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
-import { connectionBudget, type EnvironmentConfig, requireAlarmEmail, type SharedConfig } from "../config";
+import {
+  accessPrefixOf,
+  connectionBudget,
+  type EnvironmentConfig,
+  requireAlarmEmail,
+  type SharedConfig,
+} from "../config";
 import { alarmRulesFor, auroraMaxConnections } from "../config/slo";
 import { Api } from "../constructs/api";
 import { Database } from "../constructs/database";
+import { Deployment } from "../constructs/deployment";
 import {
   applyPermissionsBoundary,
   boundaryPolicyArn,
@@ -45,6 +52,7 @@ export class EnvironmentStack extends BaseStack {
   readonly prediction: Prediction;
   readonly api: Api;
   readonly observability: Observability;
+  readonly deployment: Deployment;
   readonly imageDigest: TerraformVariable;
   /** `sml-<env>-boundary`, set on every IAM role of this stack. */
   readonly permissionsBoundaryArn: string;
@@ -60,7 +68,8 @@ export class EnvironmentStack extends BaseStack {
     this.config = config;
     const account = new DataAwsCallerIdentity(this, "account");
     // Created by the bootstrap stack; the deploy role may create roles only with it (infra/README.md).
-    this.permissionsBoundaryArn = boundaryPolicyArn(account.accountId, config.namePrefix);
+    // A preview stack (`sml-pr-42`) carries the preview environment's boundary (`sml-pr-boundary`).
+    this.permissionsBoundaryArn = boundaryPolicyArn(account.accountId, accessPrefixOf(config));
     applyPermissionsBoundary(this, this.permissionsBoundaryArn);
 
     this.imageDigest = new TerraformVariable(this, IMAGE_DIGEST_VARIABLE, {
@@ -126,7 +135,8 @@ export class EnvironmentStack extends BaseStack {
         // (which waits for Aurora and the migration) and replaces it with the function.
         api: {
           functionName: this.functions.api.function.functionName,
-          invokeArn: this.functions.api.function.invokeArn,
+          invokeArn: this.functions.api.liveAlias.invokeArn,
+          qualifier: this.functions.api.liveAlias.name,
         },
         prediction: {
           functionName: this.prediction.fn.function.functionName,
@@ -159,8 +169,35 @@ export class EnvironmentStack extends BaseStack {
       dashboard: config.observability.dashboard,
     });
 
+    // CodeDeploy moves each `live` alias to the version this apply published, rolling back on its guarding alarms.
+    this.deployment = new Deployment(this, "deployment", {
+      namePrefix: config.namePrefix,
+      region: config.region,
+      accountId: account.accountId,
+      rollout: config.rollout,
+      functions: [
+        { key: "api", fn: this.functions.api, alarms: this.observability.guarding("api") },
+        {
+          key: "subscriber",
+          fn: this.functions.subscriber,
+          alarms: this.observability.guarding("subscriber"),
+        },
+        { key: "prediction", fn: this.prediction.fn, alarms: this.observability.guarding("prediction") },
+      ],
+    });
+
     const output = (name: string, value: string, description: string) =>
       new TerraformOutput(this, name, { value, description });
+    new TerraformOutput(this, "rollout", {
+      value: this.deployment.targets,
+      description:
+        "Per function: CodeDeploy application and group, function, alias and the version to shift to (scripts/delivery/shift-traffic.sh)",
+    });
+    output(
+      "prediction_image",
+      this.imageDigest.stringValue,
+      "Digest the prediction function runs; a prd deploy promotes what dev runs (docs/deploy.md, Promotion)",
+    );
     output("api_url", this.api.url, "Base URL of the HTTP API");
     output("topic_arn", this.messaging.topic.arn, "SNS topic the API publishes users to");
     output("queue_url", this.messaging.queue.url, "SQS queue the subscriber consumes");

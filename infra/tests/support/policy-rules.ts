@@ -3,11 +3,18 @@
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
 import { ENV, PG_CONNECT_TIMEOUT_MS } from "@sml/contracts/env";
-import { STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/contracts/functions";
-import { getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
-import { auroraMaxConnections } from "../../src/config/slo";
+import { FUNCTIONS, STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/contracts/functions";
+import { ENVIRONMENTS, getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
+import {
+  ALARM_RULES,
+  auroraMaxConnections,
+  guardsRollout,
+  type RolledOutFunction,
+} from "../../src/config/slo";
 import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/environment-access";
 import { LAMBDA_SERVICE_SIDE_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
+import { LIVE_ALIAS } from "../../src/constructs/service-function";
+import { stateKey } from "../../src/stacks/base";
 import { GITHUB_ROLE_MANAGED_POLICIES, PLAN_ROLE_DENIED_DATA_READS } from "../../src/stacks/bootstrap-stack";
 import { REPLACEMENT_TABLE } from "./replacement-table";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
@@ -569,13 +576,24 @@ const sqsSourceQueuesHaveDlq: PolicyRule = {
   },
 };
 
-/** SQS event source mappings with their queue and function. */
+/**
+ * The function a value invokes: a reference to the function itself, or to one of its aliases (whose
+ * `function_name` references the function). Undefined for anything else.
+ */
+function functionBehind(json: TfJson, value: unknown): Reference | undefined {
+  const direct = referenceOf(value, "aws_lambda_function");
+  if (direct) return direct;
+  const alias = lookup(json, referenceOf(value, "aws_lambda_alias"));
+  return alias ? referenceOf(alias.function_name, "aws_lambda_function") : undefined;
+}
+
+/** SQS event source mappings with their queue and function (reached through its alias, if any). */
 function sqsMappings(json: TfJson) {
   return all(json, "aws_lambda_event_source_mapping")
     .map((m) => ({
       ...m,
       queue: lookup(json, referenceOf(m.body.event_source_arn, "aws_sqs_queue")),
-      fn: lookup(json, referenceOf(m.body.function_name, "aws_lambda_function")),
+      fn: lookup(json, functionBehind(json, m.body.function_name)),
     }))
     .filter((m) => m.queue || String(m.body.event_source_arn).includes(":sqs:"));
 }
@@ -633,7 +651,9 @@ const esmVisibilityTimeout: PolicyRule = {
  */
 function concurrencyBound(json: TfJson, fn: { address: string; body: TfJson }): number | undefined {
   const targets = (value: unknown) =>
-    value === fn.body.function_name || referencesIn(value).some((r) => r.address === fn.address);
+    value === fn.body.function_name ||
+    referencesIn(value).some((r) => r.address === fn.address) ||
+    functionBehind(json, value)?.address === fn.address;
   const reserved = fn.body.reserved_concurrent_executions;
   if (typeof reserved === "number" && reserved >= 0) return reserved;
   if (all(json, "aws_lambda_permission").some((p) => targets(p.body.function_name))) return undefined;
@@ -1116,7 +1136,7 @@ const databaseCodeAfterMigrations: PolicyRule = {
       if (migrationFunctions.has(user.address)) continue;
       check(user.address, user.cluster, "uses the database");
       for (const m of all(json, "aws_lambda_event_source_mapping"))
-        if (referencesIn(m.body.function_name).some((r) => r.address === user.address))
+        if (functionBehind(json, m.body.function_name)?.address === user.address)
           check(m.address, user.cluster, `invokes ${user.address}`);
     }
     return violations;
@@ -1631,6 +1651,282 @@ const databaseFunctionsHaveAPath: PolicyRule = {
   },
 };
 
+// --- Safe deploys: functions served through `live`, aliases shifted by CodeDeploy, previews kept apart.
+
+/** The `live` aliases of the stack, with the function each belongs to. */
+function liveAliases(json: TfJson): { address: string; body: TfJson; fn: string | undefined }[] {
+  return all(json, "aws_lambda_alias")
+    .filter((a) => a.body.name === LIVE_ALIAS)
+    .map((a) => ({ ...a, fn: referenceOf(a.body.function_name, "aws_lambda_function")?.address }));
+}
+
+/** A plain `${aws_lambda_alias.x.<attr>}` reference to a `live` alias of the stack. */
+function liveAliasRef(json: TfJson, value: unknown, attr: string): Reference | undefined {
+  const r = referenceOf(value, "aws_lambda_alias");
+  const alias = lookup(json, r);
+  return r && alias?.name === LIVE_ALIAS && r.attr === attr && value === `\${${r.address}.${attr}}`
+    ? r
+    : undefined;
+}
+
+/**
+ * Whatever invokes a function must invoke its `live` alias, or CodeDeploy's shift (and its rollback) would not
+ * change what callers run: API Gateway's Lambda integrations (`invoke_arn` of the alias), event source mappings
+ * (the alias ARN), the permissions that let a service invoke it (qualifier = the alias), and provisioned concurrency
+ * (which only an alias or version can carry). Lambda developer guide, "Lambda function aliases".
+ */
+const servedThroughLiveAlias: PolicyRule = {
+  id: "served-through-live-alias",
+  description:
+    "every API integration, event source mapping, service permission and provisioned concurrency targets a function's live alias, and every aliased function publishes versions",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const i of all(json, "aws_apigatewayv2_integration"))
+      if (
+        i.body.integration_type === "AWS_PROXY" &&
+        !liveAliasRef(json, i.body.integration_uri, "invoke_arn")
+      )
+        violations.push({
+          resource: i.address,
+          problem: `integration_uri ${JSON.stringify(i.body.integration_uri)} is not the invoke_arn of a live alias`,
+        });
+    for (const m of all(json, "aws_lambda_event_source_mapping"))
+      if (!liveAliasRef(json, m.body.function_name, "arn"))
+        violations.push({
+          resource: m.address,
+          problem: `function_name ${JSON.stringify(m.body.function_name)} is not the ARN of a live alias`,
+        });
+    for (const p of all(json, "aws_lambda_permission")) {
+      const alias = liveAliasRef(json, p.body.qualifier, "name");
+      const fn = functionBehind(json, p.body.function_name)?.address;
+      if (!alias || referenceOf(lookup(json, alias)?.function_name, "aws_lambda_function")?.address !== fn)
+        violations.push({
+          resource: p.address,
+          problem: `qualifier ${JSON.stringify(p.body.qualifier)} is not the live alias of the permission's function`,
+        });
+    }
+    for (const c of all(json, "aws_lambda_provisioned_concurrency_config"))
+      if (!liveAliasRef(json, c.body.qualifier, "name"))
+        violations.push({
+          resource: c.address,
+          problem: `qualifier ${JSON.stringify(c.body.qualifier)} is not a live alias`,
+        });
+    for (const a of liveAliases(json)) {
+      const fn = lookup(json, referenceOf(a.body.function_name, "aws_lambda_function"));
+      if (fn?.publish !== true)
+        violations.push({
+          resource: a.address,
+          problem: "its function does not publish a version per change",
+        });
+    }
+    return violations;
+  },
+};
+
+/**
+ * Terraform publishes the version and leaves the alias to CodeDeploy: without `ignore_changes` on the alias's
+ * version and weights, the next apply moves the alias itself (undoing a rollback, or cutting a canary short).
+ * Every `live` alias therefore has a CodeDeploy deployment group (Lambda compute platform) named after its
+ * function by reference, with traffic control (CodeDeploy API reference, DeploymentStyle: Lambda deployments are
+ * BLUE_GREEN WITH_TRAFFIC_CONTROL).
+ */
+const aliasesLeftToCodeDeploy: PolicyRule = {
+  id: "aliases-shifted-by-codedeploy",
+  description:
+    "every live alias ignores function_version and routing_config in Terraform and has a CodeDeploy (Lambda) deployment group for its function",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const groups = all(json, "aws_codedeploy_deployment_group");
+    for (const a of liveAliases(json)) {
+      for (const attribute of ["function_version", "routing_config"])
+        if (!ignores(a.body, attribute))
+          violations.push({
+            resource: a.address,
+            problem: `${attribute} is not in ignore_changes: the next apply would move the alias behind CodeDeploy's back`,
+          });
+      const group = groups.find(
+        (g) => referenceOf(g.body.deployment_group_name, "aws_lambda_function")?.address === a.fn,
+      );
+      if (!group) {
+        violations.push({ resource: a.address, problem: `no deployment group for ${a.fn}` });
+        continue;
+      }
+      const app = lookup(json, referenceOf(group.body.app_name, "aws_codedeploy_app"));
+      const style = block(group.body.deployment_style);
+      if (app?.compute_platform !== "Lambda")
+        violations.push({
+          resource: group.address,
+          problem: "its application is not on the Lambda compute platform",
+        });
+      if (style?.deployment_option !== "WITH_TRAFFIC_CONTROL" || style?.deployment_type !== "BLUE_GREEN")
+        violations.push({
+          resource: group.address,
+          problem: "deployment_style is not BLUE_GREEN WITH_TRAFFIC_CONTROL",
+        });
+    }
+    return violations;
+  },
+};
+
+/** Dimension blocks of an alarm: its own and those of each metric in a metric-math query. */
+function alarmDimensions(body: TfJson): TfJson[] {
+  return [
+    ...(body.dimensions ? [body.dimensions as TfJson] : []),
+    ...list(body.metric_query as TfJson[]).flatMap((q) => {
+      const metric = block(q.metric);
+      return metric?.dimensions ? [metric.dimensions as TfJson] : [];
+    }),
+  ];
+}
+
+/** The functions (addresses) whose traffic an alarm watches, followed through the stack's references. */
+function watchedFunctions(json: TfJson, alarm: TfJson): Set<string> {
+  const watched = new Set<string>();
+  const routes = all(json, "aws_apigatewayv2_route");
+  const mappings = all(json, "aws_lambda_event_source_mapping");
+  const consumerOf = (queue: string) =>
+    mappings
+      .filter((m) => referenceOf(m.body.event_source_arn, "aws_sqs_queue")?.address === queue)
+      .map((m) => functionBehind(json, m.body.function_name)?.address);
+  for (const d of alarmDimensions(alarm)) {
+    const fn = referenceOf(d.FunctionName, "aws_lambda_function");
+    if (fn) watched.add(fn.address);
+    if (d.Method && d.Resource) {
+      const route = routes.find((r) => r.body.route_key === `${d.Method} ${d.Resource}`);
+      const integration = lookup(json, referenceOf(route?.body.target, "aws_apigatewayv2_integration"));
+      const target = functionBehind(json, integration?.integration_uri);
+      if (target) watched.add(target.address);
+    }
+    // By reference, or by the literal name (SQS metrics are dimensioned by queue name).
+    const queue =
+      referenceOf(d.QueueName, "aws_sqs_queue") ??
+      all(json, "aws_sqs_queue").find((q) => d.QueueName !== undefined && q.body.name === d.QueueName);
+    if (queue) {
+      for (const f of consumerOf(queue.address)) if (f) watched.add(f);
+      // A dead-letter queue: the functions consuming the queue that redrives into it.
+      for (const source of all(json, "aws_sqs_queue"))
+        if (referencesIn(source.body.redrive_policy).some((r) => r.address === queue.address))
+          for (const f of consumerOf(source.address)) if (f) watched.add(f);
+    }
+  }
+  return watched;
+}
+
+/** The registry key of a deployed function (`sml-prd-api` -> `api`), read from its name. */
+function rolledOutKey(functionName: string): RolledOutFunction | undefined {
+  const key = Object.values(FUNCTIONS).find((f) => functionName.endsWith(`-${f.name}`))?.name;
+  return key === "api" || key === "subscriber" || key === "prediction" ? key : undefined;
+}
+
+/** The slo.ts rule an alarm was built from, by its name (`<prefix>-<rule key>[-<function>]`). */
+function ruleOfAlarm(prefix: string, alarmName: string) {
+  return ALARM_RULES.find(
+    (r) => alarmName === `${prefix}-${r.key}` || alarmName.startsWith(`${prefix}-${r.key}-`),
+  );
+}
+
+/**
+ * A deployment group rolls back on failure and when an alarm fires (CodeDeploy API reference,
+ * AutoRollbackConfiguration events DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM), and watches exactly the
+ * alarms that guard its function: of the alarms that watch the function's traffic (its own metrics, its routes,
+ * the queue it drains), those whose rule `guardsRollout` (infra/src/config/slo.ts) names, at most 10 (CodeDeploy
+ * user guide, "CodeDeploy quotas": alarms per deployment group).
+ */
+const deploymentGroupsRollBack: PolicyRule = {
+  id: "deployment-groups-roll-back-on-guarding-alarms",
+  description:
+    "every CodeDeploy deployment group rolls back on DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM, with exactly its function's guarding alarms (slo.ts), at most 10",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const alarms = all(json, "aws_cloudwatch_metric_alarm");
+    for (const g of all(json, "aws_codedeploy_deployment_group")) {
+      const rollback = block(g.body.auto_rollback_configuration);
+      const events = list(rollback?.events as string[]);
+      for (const event of ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"])
+        if (rollback?.enabled !== true || !events.includes(event))
+          violations.push({ resource: g.address, problem: `no automatic rollback on ${event}` });
+      const fnRef = referenceOf(g.body.deployment_group_name, "aws_lambda_function");
+      const fn = lookup(json, fnRef);
+      const key = fn && rolledOutKey(String(fn.function_name));
+      if (!fnRef || !fn || !key) {
+        violations.push({
+          resource: g.address,
+          problem: "deployment_group_name does not reference a rolled-out function",
+        });
+        continue;
+      }
+      const prefix = String(fn.function_name).slice(0, -`-${key}`.length);
+      const expected = alarms
+        .filter((a) => watchedFunctions(json, a.body).has(fnRef.address))
+        .filter((a) => {
+          const rule = ruleOfAlarm(prefix, String(a.body.alarm_name));
+          return rule !== undefined && guardsRollout(rule, key);
+        })
+        .map((a) => a.address)
+        .sort();
+      const config = block(g.body.alarm_configuration);
+      const actual = list(config?.alarms as string[])
+        .map((v) => referenceOf(v, "aws_cloudwatch_metric_alarm")?.address ?? `literal ${v}`)
+        .sort();
+      if (expected.length > 0 && config?.enabled !== true)
+        violations.push({ resource: g.address, problem: "alarm_configuration is not enabled" });
+      if (JSON.stringify(actual) !== JSON.stringify(expected))
+        violations.push({
+          resource: g.address,
+          problem: `alarms ${actual.join(", ") || "(none)"} are not the guarding alarms ${expected.join(", ") || "(none)"}`,
+        });
+      if (actual.length > 10)
+        violations.push({
+          resource: g.address,
+          problem: `${actual.length} alarms; CodeDeploy takes at most 10`,
+        });
+    }
+    return violations;
+  },
+};
+
+/** `sml-dev` / `sml-prd` as a name segment (`sml-dev-api`, `/aws/lambda/sml-prd-x`), not `sml-development`. */
+const nameSegment = (prefix: string) => new RegExp(`(^|[^A-Za-z0-9])${prefix}($|[^A-Za-z0-9])`);
+
+/**
+ * A preview stack (`sml-pr-<number>`, environment `preview`) is a copy of dev's lean profile that any pull request
+ * can deploy, so nothing in it may reach dev or prd: its state key is its own (never a dev or prd key) and no value
+ * in it names a dev or prd resource. Its roles carry the preview boundary, which allows only `sml-pr-*` resources
+ * (rule iam-roles-carry-environment-boundary), and the preview deploy role is denied dev's and prd's names, tags
+ * and state keys (environment-access.test.ts).
+ */
+const previewsIsolated: PolicyRule = {
+  id: "previews-cannot-touch-dev-or-prd",
+  description: "a preview stack (sml-pr-<number>) has its own state key and names no dev or prd resource",
+  check({ id, json }) {
+    if (environmentOf(json) !== "preview") return [];
+    const violations: Violation[] = [];
+    const base = ENVIRONMENTS.preview.namePrefix;
+    if (!new RegExp(`^${base}-[1-9][0-9]*$`).test(id))
+      violations.push({ resource: id, problem: `a preview stack id must be ${base}-<pull request number>` });
+    const key = String(json.terraform?.backend?.s3?.key ?? "");
+    if (key !== stateKey(SHARED_CONFIG.state, id))
+      violations.push({
+        resource: `${id} (terraform.backend.s3)`,
+        problem: `state key ${key} is not the stack's own`,
+      });
+    const others = (["dev", "prd"] as const).map((e) => ENVIRONMENTS[e].namePrefix);
+    for (const other of others) {
+      if (key.startsWith(`${SHARED_CONFIG.state.keyPrefix}/${other}/`))
+        violations.push({
+          resource: `${id} (terraform.backend.s3)`,
+          problem: `state key ${key} is ${other}'s`,
+        });
+      for (const r of everyResource(json)) {
+        const { "//": _meta, ...body } = r.body;
+        if (nameSegment(other).test(JSON.stringify(body)))
+          violations.push({ resource: r.address, problem: `names a resource of ${other}` });
+      }
+    }
+    return violations;
+  },
+};
+
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
@@ -1671,6 +1967,10 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   dataApiOnlyWhereUsed,
   readOnlyRolesDenyDataReads,
   databaseFunctionsHaveAPath,
+  servedThroughLiveAlias,
+  aliasesLeftToCodeDeploy,
+  deploymentGroupsRollBack,
+  previewsIsolated,
 ];
 
 export const ruleById = (id: string): PolicyRule => {

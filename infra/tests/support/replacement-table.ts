@@ -294,6 +294,17 @@ export const REPLACEMENT_TABLE: Readonly<Record<string, ReplacementRow>> = Objec
     holds: "rebuildable",
     source: svc("lambda/alias.go"),
   },
+  aws_codedeploy_app: {
+    forceNew: ["name", "compute_platform"],
+    holds: "rebuildable",
+    source: svc("deploy/app.go"),
+    note: "deployment history only; a running deployment would be stopped",
+  },
+  aws_codedeploy_deployment_group: {
+    forceNew: ["app_name"],
+    holds: "rebuildable",
+    source: svc("deploy/deployment_group.go"),
+  },
   aws_lambda_provisioned_concurrency_config: {
     forceNew: ["function_name", "qualifier"],
     holds: "rebuildable",

@@ -27,15 +27,23 @@ export function synthStack(stack: TerraformStack): SynthesizedStack {
   return { id: stack.node.id, stack, text, json: JSON.parse(text) };
 }
 
-/** Every stack of the real app (bootstrap, registry, dev, prd), built from the test bundles. */
+/** Every stack of the real app (bootstrap, registry, dev, prd, and a preview if asked), built from the test bundles. */
 export function synthAllStacks(options: DefineStacksOptions = {}): {
   stacks: Stacks;
   synthesized: SynthesizedStack[];
 } {
   const stacks = defineTestStacks(options);
-  const all: TerraformStack[] = [stacks.bootstrap, stacks.registry, ...Object.values(stacks.environments)];
+  const all: TerraformStack[] = [
+    stacks.bootstrap,
+    stacks.registry,
+    ...Object.values(stacks.environments),
+    ...(stacks.preview ? [stacks.preview] : []),
+  ];
   return { stacks, synthesized: all.map(synthStack) };
 }
+
+/** A pull request number for the preview stack the tests synthesize (`sml-pr-4242`). */
+export const TEST_PULL_REQUEST = 4242;
 
 /** The real app's stacks, not yet synthesized (tests may alter them first). */
 export function defineTestStacks(options: DefineStacksOptions = {}): Stacks {

