@@ -14,6 +14,7 @@ import {
   ECHO_MAX,
   type HttpResponse,
   jsonResponse,
+  openApiDocument,
   parseWith,
   queryParameters,
   type RouteHandlers,
@@ -52,6 +53,9 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     healthTimeoutMs: deps.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
   });
 
+  // Built on the first request for it, once per instance (the route table does not change while it runs).
+  let openApi: string | undefined;
+
   const routes: RouteHandlers<"api"> = {
     "GET /health": async () => {
       await useCases.checkHealth();
@@ -69,6 +73,10 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
       metrics.addMetric("UsersAccepted", MetricUnit.Count, 1);
       logger.info("user accepted", { messageId: accepted.messageId });
       return jsonResponse(202, accepted);
+    },
+    "GET /openapi.json": async () => {
+      openApi ??= JSON.stringify(openApiDocument());
+      return { statusCode: 200, headers: { "content-type": "application/json" }, body: openApi };
     },
   };
 
