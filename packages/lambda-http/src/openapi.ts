@@ -205,6 +205,15 @@ export interface OpenApiDocument {
 }
 
 const UNMATCHED = [RouteNotFoundError, MethodNotAllowedError].map((e) => httpStatusOfClass(e) as HttpStatus);
+const UNMATCHED_NAMES = ["RouteNotFound", "MethodNotAllowed"] as const;
+
+/** Status -> response of a request no route matches (`$default`): components.responses of the document. */
+export function unmatchedResponses(document: OpenApiDocument): Record<string, JsonSchema> {
+  const responses = (document.components.responses ?? {}) as Record<string, JsonSchema>;
+  return Object.fromEntries(
+    UNMATCHED.map((status, i) => [String(status.statusCode), responses[UNMATCHED_NAMES[i] as string] ?? {}]),
+  );
+}
 
 /** The OpenAPI 3.1 document of `routes` (default: the whole table). Deterministic: same table, same bytes. */
 export function openApiDocument(routes: readonly Route[] = ROUTES): OpenApiDocument {
@@ -236,6 +245,19 @@ export function openApiDocument(routes: readonly Route[] = ROUTES): OpenApiDocum
         },
         GatewayError: jsonSchema(GatewayErrorSchema, "output"),
       },
+      // Not tied to an operation: API Gateway's `$default` route sends every unmatched request to the api function.
+      responses: Object.fromEntries(
+        UNMATCHED.map((status, i) => [
+          UNMATCHED_NAMES[i],
+          {
+            description:
+              status.statusCode === 405
+                ? "A known path with another method (the `Allow` header lists the methods)."
+                : "No route has this path.",
+            content: errorContent([status.code], false),
+          },
+        ]),
+      ),
       securitySchemes: {
         cognitoJwt: {
           type: "http",
