@@ -72,6 +72,9 @@ export interface RouteDefinition {
   readonly example: RouteExample;
 }
 
+/** Where the API serves its OpenAPI document (the local stack's docs page loads it from there). */
+export const OPENAPI_PATH = "/openapi.json";
+
 /** GET /health. */
 export const HealthSchema = z.strictObject({ status: z.literal("ok") }).meta({ title: "Health" });
 
@@ -162,7 +165,7 @@ export const ROUTES = [
   },
   {
     method: "GET",
-    path: "/openapi.json",
+    path: OPENAPI_PATH,
     target: "api",
     authorized: false,
     summary: "This document (OpenAPI 3.1)",
