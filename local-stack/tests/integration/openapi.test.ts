@@ -235,6 +235,8 @@ if (!browserAvailable && !ci) {
           ),
         );
       expect(listed.sort()).toEqual(ROUTES.map(routeKey).sort());
+      // Swagger UI shows what it cannot read or does not accept of the document in an errors box.
+      expect(await page.locator(".errors-wrapper").allTextContents()).toEqual([]);
 
       const health = page.locator(".opblock", {
         has: page.locator('.opblock-summary-path[data-path="/health"]'),

@@ -224,7 +224,6 @@ export function openApiDocument(routes: readonly Route[] = ROUTES): OpenApiDocum
   }
   return {
     openapi: "3.1.1",
-    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     info: {
       title: "serverless-ml-api",
       version: API_VERSION,
