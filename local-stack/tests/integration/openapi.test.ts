@@ -4,9 +4,9 @@
  * example request, built from the document alone, gets the documented success status and a body the document's
  * schema accepts (Ajv 2020); and the docs page at /docs works in a real headless Chromium (Debian's package).
  */
-import { existsSync } from "node:fs";
-import type { RouteKey } from "@sml/contracts/routes";
-import { OPENAPI_PATH, ROUTES, routeKey } from "@sml/contracts/routes";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { OPENAPI_PATH, ROUTES, type RouteKey, routeKey } from "@sml/contracts/routes";
 import { type OpenApiDocument, openApiDocument } from "@sml/lambda-http";
 import { type ContractChecker, createContractChecker } from "@sml/lambda-http/testing";
 import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
@@ -14,6 +14,7 @@ import { Client } from "pg";
 import { chromium } from "playwright-core";
 import {
   freshLocalDir,
+  REPO_ROOT,
   removeLocalDir,
   type StackProcess,
   startStackProcess,
@@ -194,7 +195,8 @@ if (!browserAvailable && !ci) {
 }
 
 (browserAvailable || ci ? describe : describe.skip)("GET /docs in headless Chromium", () => {
-  it(`runs Debian's Chromium at ${CHROMIUM} (install: ${INSTALL_HINT})`, () => {
+  it(`runs Debian's Chromium at ${CHROMIUM} (install: ${INSTALL_HINT}), which .ci/run installs`, () => {
+    expect(readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8")).toMatch(/apt-get install[^\n]*\bchromium\b/);
     expect(existsSync(CHROMIUM)).toBe(true);
   });
 
