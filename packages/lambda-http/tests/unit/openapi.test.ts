@@ -85,6 +85,16 @@ describe("openApiDocument", () => {
     }
   });
 
+  it("documents every {param} of a route's path as a required path parameter, and no other", () => {
+    for (const route of ROUTES) {
+      const inPath = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+      const parameters = (op(route).parameters ?? []) as { name: string; in: string; required: boolean }[];
+      const documented = parameters.filter((p) => p.in === "path");
+      expect([routeKey(route), documented.map((p) => p.name).sort()]).toEqual([routeKey(route), inPath]);
+      for (const p of documented) expect(p.required).toBe(true);
+    }
+  });
+
   it("puts each route's example where the route validates it: the example passes the route's own schemas", () => {
     for (const route of ROUTES) {
       const example = route.example as { params?: Json; query?: Json; body?: unknown };
