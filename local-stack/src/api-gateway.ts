@@ -14,7 +14,6 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
-import { docsPage } from "./docs-page";
 import { type FunctionIdentity, LambdaTimeoutError, lambdaContext, withTimeout } from "./lambda-context";
 import { log } from "./log";
 
@@ -290,22 +289,6 @@ async function handle(
   const method = (req.method ?? "GET").toUpperCase();
   const url = req.url ?? "/";
   const path = url.split("?")[0] ?? "/";
-  // The local stack's own docs page (not an API route: the deployed API has no /docs).
-  const page = docsPage(method, path);
-  if (page) {
-    req.resume();
-    send(
-      res,
-      {
-        statusCode: page.statusCode,
-        headers: page.headers,
-        body: page.body.toString("base64"),
-        isBase64Encoded: true,
-      },
-      requestId,
-    );
-    return;
-  }
   const match = matchRoute(method, path);
   // The deployed HTTP API has one route per table entry plus `$default`, which catches everything else (an
   // unknown path or a known path with another method); its event has that route key and no path parameters.

@@ -8,6 +8,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DependencyUnavailableError } from "@sml/contracts/errors";
 import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
+import { DEFAULT_ROUTE } from "@sml/contracts/routes";
 import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import {
   dispatch,
@@ -27,6 +28,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { UserPublisher, UserRepository } from "../core/ports";
 import { ListUsersQuerySchema, NewUserSchema } from "../core/schemas";
 import { createUseCases } from "../core/use-cases";
+import { docsPage } from "./docs-page";
 
 const SERVICE_NAME = FUNCTIONS.api.serviceName;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2000;
@@ -39,6 +41,8 @@ export interface HandlerDeps {
   /** Defaults to Powertools Metrics (EMF on stdout); POWERTOOLS_METRICS_DISABLED=true turns them off. */
   readonly metrics?: Metrics;
   readonly healthTimeoutMs?: number;
+  /** Serve the docs page at /docs (API_DOCS_PAGE; default off). */
+  readonly docsPage?: boolean;
 }
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
@@ -87,8 +91,14 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     const method = requestMethod(event);
     const path = requestPath(event);
     let response: HttpResponse;
+    // The docs page is no route of the table: it comes through `$default` (or a direct invocation).
+    const key = event.routeKey ?? event.requestContext?.routeKey;
+    const page =
+      deps.docsPage && (key === DEFAULT_ROUTE.routeKey || key === undefined)
+        ? docsPage(method, path)
+        : undefined;
     try {
-      response = await dispatch("api", routes, event);
+      response = page ?? (await dispatch("api", routes, event));
     } catch (err) {
       response = toHttpResponse(err, (unexpected) =>
         unexpected instanceof Error

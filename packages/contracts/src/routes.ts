@@ -75,6 +75,12 @@ export interface RouteDefinition {
 /** Where the API serves its OpenAPI document (the local stack's docs page loads it from there). */
 export const OPENAPI_PATH = "/openapi.json";
 
+/**
+ * The docs page (Swagger UI over OPENAPI_PATH): not a route of the table but a page the api function serves for
+ * `$default` requests when API_DOCS_PAGE is on (the local stack turns it on; dev and prd leave it off).
+ */
+export const DOCS_PAGE_PATH = "/docs";
+
 /** GET /health. */
 export const HealthSchema = z.strictObject({ status: z.literal("ok") }).meta({ title: "Health" });
 
