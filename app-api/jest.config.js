@@ -6,4 +6,6 @@ module.exports = {
   globalSetup: "<rootDir>/tests/global-setup.mjs",
   globalTeardown: "<rootDir>/tests/global-teardown.mjs",
   setupFiles: ["<rootDir>/tests/setup-env.js"],
+  // Checks every handler response against the OpenAPI document (tests/contract-observer.ts).
+  setupFilesAfterEnv: ["<rootDir>/tests/contract-observer.ts"],
 };

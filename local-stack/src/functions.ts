@@ -39,6 +39,8 @@ export function functionEnvironment(
 ): Record<string, string> {
   return {
     [ENV.topicArn]: e.topicArn,
+    // The docs page at /docs: on locally (API_DOCS_PAGE=off turns it off); dev and prd leave it off.
+    [ENV.apiDocsPage]: inherited[ENV.apiDocsPage] ?? "on",
     [ENV.dbDriver]: "pg",
     [ENV.databaseUrl]: e.databaseUrl,
     // In Lambda each concurrent invocation is its own instance with its own connection; here one process serves

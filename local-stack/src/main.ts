@@ -3,7 +3,7 @@
  */
 import { relative } from "node:path";
 import { ENV } from "@sml/contracts/env";
-import { ROUTES } from "@sml/contracts/routes";
+import { DOCS_PAGE_PATH, OPENAPI_PATH, ROUTES } from "@sml/contracts/routes";
 import { type LocalStackConfig, loadConfig } from "./config";
 import { log } from "./log";
 import { LOCAL_RESOURCE_NAMES } from "./messaging";
@@ -27,6 +27,7 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     "",
     `serverless-ml-api local stack is up (${(startedInMs / 1000).toFixed(1)} s)`,
     `  HTTP API      ${d.apiUrl}   ${routes}`,
+    `  docs          ${d.apiUrl}${DOCS_PAGE_PATH} (Swagger UI over ${d.apiUrl}${OPENAPI_PATH}; try any route from there)`,
     `  SNS + SQS     ${d.awsEndpoint} (fauxqs)   topic ${LOCAL_RESOURCE_NAMES.topic} -> queue ${LOCAL_RESOURCE_NAMES.queue} -> DLQ ${LOCAL_RESOURCE_NAMES.deadLetterQueue} after ${m.maxReceiveCount} receives`,
     `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
     `  database      ${database}`,

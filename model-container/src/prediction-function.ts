@@ -10,6 +10,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { ENV } from "@sml/contracts/env";
 import { ValidationError } from "@sml/contracts/errors";
 import { FUNCTIONS } from "@sml/contracts/functions";
+import { PREDICT_MAX_BODY_BYTES } from "@sml/contracts/predict";
 import {
   dispatch,
   type HttpResponse,
@@ -23,11 +24,8 @@ import type { FlightDelayModel } from "./core/model";
 import { ModelRegistry, UnknownModelError } from "./core/model-registry";
 import { predictFlightsJson } from "./core/predict-flights";
 
-/**
- * A 1000-instance request (the model bench prints its body size) is far below this; the cap leaves room and still
- * refuses abuse early.
- */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Largest POST /predict body (the API's contract, @sml/contracts/predict). */
+export const MAX_BODY_BYTES = PREDICT_MAX_BODY_BYTES;
 
 export interface PredictionHandlerOptions {
   /** Registry folder (models.json + one folder per model), or a single model's folder. */

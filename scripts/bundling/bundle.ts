@@ -129,7 +129,13 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
   });
   // Files a function reads at run time beside its index.js (the migrate function's SQL files).
   const files = (FUNCTIONS[name] as FunctionDefinition).files;
-  if (files) cpSync(join(repoRoot, files.from), join(outDir, files.to), { recursive: true });
+  if (files) {
+    const from = join(repoRoot, files.from);
+    cpSync(from, join(outDir, files.to), {
+      recursive: true,
+      filter: (src) => !files.only || src === from || files.only.includes(relative(from, src)),
+    });
+  }
   zipFolder(outDir, join(outRoot, zipBundleFile(name)));
   return outfile;
 }

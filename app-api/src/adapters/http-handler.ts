@@ -8,12 +8,14 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DependencyUnavailableError } from "@sml/contracts/errors";
 import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
+import { DEFAULT_ROUTE } from "@sml/contracts/routes";
 import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import {
   dispatch,
   ECHO_MAX,
   type HttpResponse,
   jsonResponse,
+  openApiDocument,
   parseWith,
   queryParameters,
   type RouteHandlers,
@@ -26,6 +28,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { UserPublisher, UserRepository } from "../core/ports";
 import { ListUsersQuerySchema, NewUserSchema } from "../core/schemas";
 import { createUseCases } from "../core/use-cases";
+import { docsPage } from "./docs-page";
 
 const SERVICE_NAME = FUNCTIONS.api.serviceName;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2000;
@@ -38,6 +41,8 @@ export interface HandlerDeps {
   /** Defaults to Powertools Metrics (EMF on stdout); POWERTOOLS_METRICS_DISABLED=true turns them off. */
   readonly metrics?: Metrics;
   readonly healthTimeoutMs?: number;
+  /** Serve the docs page at /docs (API_DOCS_PAGE; default off). */
+  readonly docsPage?: boolean;
 }
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
@@ -51,6 +56,9 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     publisher: deps.publisher,
     healthTimeoutMs: deps.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
   });
+
+  // Built on the first request for it, once per instance (the route table does not change while it runs).
+  let openApi: string | undefined;
 
   const routes: RouteHandlers<"api"> = {
     "GET /health": async () => {
@@ -70,6 +78,10 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
       logger.info("user accepted", { messageId: accepted.messageId });
       return jsonResponse(202, accepted);
     },
+    "GET /openapi.json": async () => {
+      openApi ??= JSON.stringify(openApiDocument());
+      return { statusCode: 200, headers: { "content-type": "application/json" }, body: openApi };
+    },
   };
 
   return async function handler(event, context) {
@@ -79,8 +91,14 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     const method = requestMethod(event);
     const path = requestPath(event);
     let response: HttpResponse;
+    // The docs page is no route of the table: it comes through `$default` (or a direct invocation).
+    const key = event.routeKey ?? event.requestContext?.routeKey;
+    const page =
+      deps.docsPage && (key === DEFAULT_ROUTE.routeKey || key === undefined)
+        ? docsPage(method, path)
+        : undefined;
     try {
-      response = await dispatch("api", routes, event);
+      response = page ?? (await dispatch("api", routes, event));
     } catch (err) {
       response = toHttpResponse(err, (unexpected) =>
         unexpected instanceof Error

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       healthTimeoutMs: 2000,
       serviceName: "users-api",
       metricsNamespace: "ServerlessMlApi",
+      docsPage: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

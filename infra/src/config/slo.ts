@@ -33,6 +33,8 @@ export const ROUTE_LATENCY_P99_MS: Readonly<Record<DefinedRouteKey, number>> = O
   "POST /predict": 1000,
   // Served from summaries built at init: no model call.
   "GET /models": 500,
+  // The document is built once per instance, then served from memory.
+  "GET /openapi.json": 500,
 });
 
 /** Bound on the time from an accepted `POST /users` to its row in PostgreSQL. */

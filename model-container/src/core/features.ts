@@ -9,6 +9,7 @@
  * (sin, cos). Models trained with feature set 1 (no rate columns) still load: the metadata's numericFeatures
  * says which set a model was trained on, and the encoder builds exactly that.
  */
+import { LOCAL_DATE_TIME } from "@sml/contracts/predict";
 import { z } from "zod";
 
 /** Index reserved for airports outside the training vocabulary (and for rare ones, so the bucket is trained). */
@@ -105,8 +106,8 @@ export interface EncodedBatch {
   readonly month: Float32Array;
 }
 
-/** `YYYY-MM-DDTHH:MM[:SS[.fff]]` (or a space for the T); the calendar check is in parseLocalDateTime. */
-export const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?$/;
+/** `YYYY-MM-DDTHH:MM[:SS[.fff]]` (or a space for the T), the API's contract; the calendar check is in parseLocalDateTime. */
+export { LOCAL_DATE_TIME };
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeapYear = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;

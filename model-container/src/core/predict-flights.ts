@@ -3,7 +3,15 @@
  * whole request and asks the model once.
  */
 import { PayloadTooLargeError, parseWith, validationError } from "@sml/contracts/errors";
-import { z } from "zod";
+import {
+  AIRPORT_CODE,
+  DEPARTURE_FORMAT,
+  type InstanceSchema,
+  MAX_DISTANCE_MILES,
+  MAX_INSTANCES,
+  PredictRequestSchema,
+} from "@sml/contracts/predict";
+import type { z } from "zod";
 import {
   type EncodedBatch,
   type FlightInput,
@@ -13,8 +21,15 @@ import {
 } from "./features";
 import type { FlightDelayModel } from "./model";
 
-export const MAX_INSTANCES = 1000;
-export const MAX_DISTANCE_MILES = 13000;
+// The request's schemas and limits are the API's contract (@sml/contracts/predict, the route table's docs).
+export {
+  InstanceSchema,
+  MAX_DISTANCE_MILES,
+  MAX_INSTANCES,
+  type PredictRequest,
+  PredictRequestSchema,
+} from "@sml/contracts/predict";
+
 /**
  * Departure years a flight can have: scheduled airline service began in 1914, and a schedule past 2100 is a typo.
  * The model reads month, weekday and hour, so a year outside these (0000, 9999) would still get an answer.
@@ -22,30 +37,6 @@ export const MAX_DISTANCE_MILES = 13000;
 export const MIN_DEPARTURE_YEAR = 1914;
 export const MAX_DEPARTURE_YEAR = 2100;
 
-/** Shared by the zod schema and the compiled pre-check below, so the two cannot disagree on what a code is. */
-const AIRPORT_CODE = /^[A-Za-z0-9]{3,4}$/;
-
-// Plain checks only: zod runs them in its compiled fast path, while per-field transforms leave it (they show up in
-// the model bench's "overhead breakdown at 1000: validation" row). Upper-casing and the calendar check happen
-// once, in resolveFlights.
-const airportCode = z.string().regex(AIRPORT_CODE, "must be a 3- or 4-character airport code, e.g. SEA");
-const DEPARTURE_FORMAT = "must be a local date-time at the origin without offset, e.g. 2001-01-13T14:56:00";
-
-export const InstanceSchema = z.strictObject({
-  origin: airportCode,
-  destination: airportCode,
-  departure: z.string().regex(LOCAL_DATE_TIME, DEPARTURE_FORMAT),
-  distance: z
-    .number()
-    .positive()
-    .max(MAX_DISTANCE_MILES, `must be at most ${MAX_DISTANCE_MILES} miles`)
-    .optional(),
-});
-
-export const PredictRequestSchema = z.strictObject({
-  instances: z.array(InstanceSchema).min(1, "must hold at least one instance"),
-});
-export type PredictRequest = z.input<typeof PredictRequestSchema>;
 type ValidRequest = z.output<typeof PredictRequestSchema>;
 type Instance = z.output<typeof InstanceSchema>;
 

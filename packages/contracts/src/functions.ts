@@ -17,8 +17,11 @@ export interface FunctionDefinition {
   readonly packaging: "zip" | "image";
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
-  /** Files the function reads at run time beside its bundle (`from` relative to the repository root). */
-  readonly files?: { readonly from: string; readonly to: string };
+  /**
+   * Files the function reads at run time beside its bundle (`from` relative to the repository root); `only`
+   * names the files of `from` to take (default: all of it).
+   */
+  readonly files?: { readonly from: string; readonly to: string; readonly only?: readonly string[] };
   /** POWERTOOLS_SERVICE_NAME: the `service` of every log line and metric. */
   readonly serviceName: string;
   /** The Lambda function's description. */
@@ -35,6 +38,12 @@ export const FUNCTIONS = {
     name: "api",
     packaging: "zip",
     entry: "app-api/src/handlers/http.ts",
+    // The docs page's Swagger UI (served only where API_DOCS_PAGE=on: app-api/src/adapters/docs-page.ts).
+    files: {
+      from: "node_modules/swagger-ui-dist",
+      to: "docs",
+      only: ["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"],
+    },
     serviceName: "users-api",
     description: "HTTP API: /users and /health",
     trigger: "http-routes",

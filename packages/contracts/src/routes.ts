@@ -1,13 +1,57 @@
 /**
  * The HTTP API's route table: the one source of truth for API Gateway routes (infra), request dispatch
- * (handlers) and the local HTTP server (scripts). Paths use API Gateway's `{param}` syntax.
+ * (handlers), the local HTTP server (local-stack) and the API's OpenAPI document (GET /openapi.json,
+ * docs/openapi.json, built by @sml/lambda-http's openApiDocument). Paths use API Gateway's `{param}` syntax.
+ *
+ * Adding a route: one entry below, its handler, its tests. Every entry carries the zod schemas its handler
+ * validates with and answers with (define them in @sml/contracts beside users.ts / predict.ts, and validate with
+ * the same objects), so the document cannot drift from the code:
+ * - `method`, `path`, `target` (the function of the registry that serves it), `authorized` (JWT when the
+ *   environment switches the authorizer on; `false` for health checks and the document itself);
+ * - `summary`: one line for the docs page;
+ * - `params`: a z.object with one string schema per `{param}` of the path (required when the path has any);
+ * - `query`: a z.object of the query parameters (API Gateway passes strings); omit when the route reads none;
+ * - `body`: `{ schema, maxBytes }` of a JSON body read with readJsonBody(event, maxBytes); this alone documents
+ *   400 (invalid JSON, validation), 413 (over maxBytes) and 415 (not application/json);
+ * - `response`: `{ status, description, schema }` of the success answer;
+ * - `errors`: the domain errors (classes of ./errors) the handler raises besides those `query`/`body` imply,
+ *   e.g. `[NotFoundError]`, `[DependencyUnavailableError]`; @sml/lambda-http's ERROR_TABLE gives each its
+ *   status and code. Every route may also answer 500;
+ * - `example`: one request the route accepts (`params`, `query`, `body`), sent by the contract test, which
+ *   expects `response.status` and a body matching `response.schema` (local-stack/tests/integration/openapi.test.ts;
+ *   a route whose example needs data first gets a seed there).
  */
+import * as z from "zod";
+import { DependencyUnavailableError, type DomainError, NotFoundError } from "./errors";
 import type { HttpFunctionName } from "./functions";
+import {
+  ModelsResponseSchema,
+  PREDICT_MAX_BODY_BYTES,
+  PredictBodySchema,
+  PredictResponseSchema,
+} from "./predict";
+import {
+  ListUsersQuerySchema,
+  NEW_USER_MAX_BODY_BYTES,
+  NewUserSchema,
+  UserAcceptedSchema,
+  UserPageSchema,
+  UserSchema,
+} from "./users";
 
 export type HttpMethod = "GET" | "POST";
 
 /** Which Lambda function serves a route: a function of the registry that API Gateway invokes. */
 export type RouteTarget = HttpFunctionName;
+
+/** A domain error class a handler may raise (its HTTP status and code come from @sml/lambda-http's table). */
+export type DomainErrorClass = abstract new (...args: never[]) => DomainError;
+
+export interface RouteExample {
+  readonly params?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+}
 
 export interface RouteDefinition {
   readonly method: HttpMethod;
@@ -15,16 +59,125 @@ export interface RouteDefinition {
   readonly target: RouteTarget;
   /** `false` keeps the route open when the environment switches a JWT authorizer on (health checks). */
   readonly authorized: boolean;
+  readonly summary: string;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: { readonly schema: z.ZodType; readonly maxBytes: number };
+  readonly response: {
+    readonly status: 200 | 201 | 202;
+    readonly description: string;
+    readonly schema: z.ZodType;
+  };
+  readonly errors?: readonly DomainErrorClass[];
+  readonly example: RouteExample;
 }
 
+/** Where the API serves its OpenAPI document (the local stack's docs page loads it from there). */
+export const OPENAPI_PATH = "/openapi.json";
+
+/**
+ * The docs page (Swagger UI over OPENAPI_PATH): not a route of the table but a page the api function serves for
+ * `$default` requests when API_DOCS_PAGE is on (the local stack turns it on; dev and prd leave it off).
+ */
+export const DOCS_PAGE_PATH = "/docs";
+
+/** GET /health. */
+export const HealthSchema = z.strictObject({ status: z.literal("ok") }).meta({ title: "Health" });
+
+/** GET /openapi.json: an OpenAPI 3.1 document (its shape is OpenAPI's, checked by the tests against the spec). */
+export const OpenApiDocumentSchema = z
+  .looseObject({
+    openapi: z.string().regex(/^3\.1\.\d+$/),
+    info: z.looseObject({}),
+    paths: z.looseObject({}),
+  })
+  .meta({ title: "OpenApiDocument" });
+
 export const ROUTES = [
-  { method: "GET", path: "/health", target: "api", authorized: false },
-  { method: "GET", path: "/users", target: "api", authorized: true },
-  { method: "GET", path: "/users/{id}", target: "api", authorized: true },
-  { method: "POST", path: "/users", target: "api", authorized: true },
-  { method: "POST", path: "/predict", target: "prediction", authorized: true },
+  {
+    method: "GET",
+    path: "/health",
+    target: "api",
+    authorized: false,
+    summary: "Liveness and database reachability",
+    response: { status: 200, description: "The API and its database answer.", schema: HealthSchema },
+    errors: [DependencyUnavailableError],
+    example: {},
+  },
+  {
+    method: "GET",
+    path: "/users",
+    target: "api",
+    authorized: true,
+    summary: "List users, oldest first (keyset pagination)",
+    query: ListUsersQuerySchema,
+    response: { status: 200, description: "One page of users.", schema: UserPageSchema },
+    errors: [DependencyUnavailableError],
+    example: { query: { limit: "5" } },
+  },
+  {
+    method: "GET",
+    path: "/users/{id}",
+    target: "api",
+    authorized: true,
+    summary: "One user by id",
+    params: z.strictObject({
+      id: z.string().meta({ description: "The user's id (GET /users lists them)." }),
+    }),
+    response: { status: 200, description: "The user.", schema: UserSchema },
+    errors: [NotFoundError, DependencyUnavailableError],
+    example: { params: { id: "3f0e1b9c-8a2d-4c5e-9f71-2b6d8e4a1c07" } },
+  },
+  {
+    method: "POST",
+    path: "/users",
+    target: "api",
+    authorized: true,
+    summary: "Create or update a user (by email); stored asynchronously",
+    body: { schema: NewUserSchema, maxBytes: NEW_USER_MAX_BODY_BYTES },
+    response: {
+      status: 202,
+      description: "Accepted and published; the subscriber stores it a moment later (GET /users shows it).",
+      schema: UserAcceptedSchema,
+    },
+    errors: [DependencyUnavailableError],
+    example: { body: { name: "Ada Lovelace", email: "ada@example.com" } },
+  },
+  {
+    method: "POST",
+    path: "/predict",
+    target: "prediction",
+    authorized: true,
+    summary: "Probability that each flight arrives more than 15 minutes late",
+    body: { schema: PredictBodySchema, maxBytes: PREDICT_MAX_BODY_BYTES },
+    response: { status: 200, description: "One prediction per instance.", schema: PredictResponseSchema },
+    example: {
+      body: { instances: [{ origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00" }] },
+    },
+  },
   // The models the prediction image carries (champion first-class, challengers by name@version).
-  { method: "GET", path: "/models", target: "prediction", authorized: true },
+  {
+    method: "GET",
+    path: "/models",
+    target: "prediction",
+    authorized: true,
+    summary: "The models the prediction function serves",
+    response: {
+      status: 200,
+      description: "The champion and every model by id.",
+      schema: ModelsResponseSchema,
+    },
+    example: {},
+  },
+  {
+    method: "GET",
+    path: OPENAPI_PATH,
+    target: "api",
+    authorized: false,
+    summary: "This document (OpenAPI 3.1)",
+    response: { status: 200, description: "The API's OpenAPI 3.1 document.", schema: OpenApiDocumentSchema },
+    example: {},
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof ROUTES)[number];

@@ -34,7 +34,7 @@ export interface HttpStatus {
   readonly code: string;
 }
 
-type ErrorClass = abstract new (...args: never[]) => Error;
+export type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** First match wins, so a subclass comes before its parent (InvalidJsonError is not a ValidationError anyway). */
 const ERROR_TABLE: readonly (readonly [ErrorClass, HttpStatus])[] = [
@@ -46,6 +46,18 @@ const ERROR_TABLE: readonly (readonly [ErrorClass, HttpStatus])[] = [
   [UnsupportedMediaTypeError, { statusCode: 415, code: "UNSUPPORTED_MEDIA_TYPE" }],
   [DependencyUnavailableError, { statusCode: 503, code: "SERVICE_UNAVAILABLE" }],
 ];
+
+/** What any other error becomes: a generic 500 whose body reveals nothing of the error. */
+export const INTERNAL_ERROR: HttpStatus = { statusCode: 500, code: "INTERNAL_ERROR" };
+
+/** The status and code of an error class (a subclass takes its first ancestor's row), as httpStatusOf would. */
+export function httpStatusOfClass(type: ErrorClass): HttpStatus | undefined {
+  for (const [row, status] of ERROR_TABLE) if (type === row || type.prototype instanceof row) return status;
+  return undefined;
+}
+
+/** Every status and code the table can give, in its order. */
+export const ERROR_STATUSES: readonly HttpStatus[] = ERROR_TABLE.map(([, status]) => status);
 
 /** The status and code of an error the table knows, or undefined (an unexpected error: 500). */
 export function httpStatusOf(err: unknown): HttpStatus | undefined {

@@ -1,5 +1,6 @@
 export { parseWith } from "@sml/contracts/errors";
 export * from "./dispatch";
 export * from "./errors";
+export * from "./openapi";
 export * from "./request";
 export * from "./responses";

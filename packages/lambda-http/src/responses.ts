@@ -1,6 +1,6 @@
 import { DomainError } from "@sml/contracts/errors";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { httpStatusOf, MethodNotAllowedError } from "./errors";
+import { httpStatusOf, INTERNAL_ERROR, MethodNotAllowedError } from "./errors";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
 
@@ -34,5 +34,7 @@ export function toHttpResponse(err: unknown, onUnexpected?: (err: unknown) => vo
     );
   }
   onUnexpected?.(err);
-  return jsonResponse(500, { error: { code: "INTERNAL_ERROR", message: "Internal server error" } });
+  return jsonResponse(INTERNAL_ERROR.statusCode, {
+    error: { code: INTERNAL_ERROR.code, message: "Internal server error" },
+  });
 }

@@ -1,0 +1,269 @@
+/**
+ * The API's contract, end to end: the real `npm start` process (PostgreSQL scratch database) serves the OpenAPI
+ * document generated from the route table; every route of the table is in it and nothing else; each operation's
+ * example request, built from the document alone, gets the documented success status and a body the document's
+ * schema accepts (Ajv 2020); and the docs page at /docs works in a real headless Chromium (Debian's package).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { OPENAPI_PATH, ROUTES, type RouteKey, routeKey } from "@sml/contracts/routes";
+import { type OpenApiDocument, openApiDocument } from "@sml/lambda-http";
+import { type ContractChecker, createContractChecker } from "@sml/lambda-http/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
+import { Client } from "pg";
+import { chromium } from "playwright-core";
+import {
+  freshLocalDir,
+  REPO_ROOT,
+  removeLocalDir,
+  type StackProcess,
+  startStackProcess,
+} from "../support/local-stack-process";
+
+jest.setTimeout(120_000);
+
+type Json = Record<string, unknown>;
+interface Parameter {
+  readonly name: string;
+  readonly in: "path" | "query";
+  readonly required?: boolean;
+  readonly example?: string;
+}
+interface Operation {
+  readonly parameters?: readonly Parameter[];
+  readonly requestBody?: {
+    readonly content: Record<string, { readonly schema: Json; readonly example?: unknown }>;
+  };
+  readonly responses: Record<string, { readonly content?: Record<string, { readonly schema: Json }> }>;
+}
+
+let db: ScratchDatabase;
+let localDir: string;
+let stack: StackProcess | undefined;
+let served: OpenApiDocument;
+let checker: ContractChecker;
+const api = () => (stack as StackProcess).stack.apiUrl;
+
+/** Data an example needs before it can get its documented success (the route's own data, not a shortcut). */
+const SEEDS: Partial<Record<RouteKey, (example: { params: Record<string, string> }) => Promise<void>>> = {
+  "GET /users/{id}": async ({ params }) => {
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      await sql.query(
+        `INSERT INTO users (id, name, email, last_published_at, last_message_id)
+         VALUES ($1, 'Grace Hopper', 'grace@example.com', now(), 'seed') ON CONFLICT DO NOTHING`,
+        [params.id],
+      );
+    } finally {
+      await sql.end();
+    }
+  },
+};
+
+beforeAll(async () => {
+  db = await createScratchDatabase("openapi");
+  localDir = freshLocalDir("openapi");
+  stack = await startStackProcess({ port: await freePort(), localDir, env: { DATABASE_URL: db.url } });
+  served = (await (await fetch(`${api()}${OPENAPI_PATH}`)).json()) as OpenApiDocument;
+  checker = createContractChecker(served);
+});
+
+afterAll(async () => {
+  await stack?.stop("SIGKILL", 2_000);
+  await db?.drop();
+  if (localDir) removeLocalDir(localDir);
+});
+
+const operations = (doc: OpenApiDocument): Map<string, Operation> =>
+  new Map(
+    Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => [
+        `${method.toUpperCase()} ${path}`,
+        op as unknown as Operation,
+      ]),
+    ),
+  );
+
+/** The request an operation's examples describe: path parameters filled in, query string, JSON body. */
+function exampleRequest(key: string, op: Operation) {
+  const [method = "", template = ""] = key.split(" ");
+  const params: Record<string, string> = {};
+  const query = new URLSearchParams();
+  for (const p of op.parameters ?? []) {
+    if (p.example === undefined) {
+      if (p.required) throw new Error(`${key}: required parameter ${p.name} has no example`);
+      continue;
+    }
+    if (p.in === "path") params[p.name] = p.example;
+    else query.set(p.name, p.example);
+  }
+  const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${key}: path parameter ${name} has no example`);
+    return encodeURIComponent(value);
+  });
+  const json = op.requestBody?.content["application/json"];
+  if (op.requestBody && json?.example === undefined)
+    throw new Error(`${key}: the request body has no example`);
+  return {
+    method,
+    params,
+    url: `${path}${query.size > 0 ? `?${query}` : ""}`,
+    ...(json ? { body: JSON.stringify(json.example) } : {}),
+  };
+}
+
+async function send(method: string, url: string, body?: string, contentType = "application/json") {
+  const res = await fetch(`${api()}${url}`, {
+    method,
+    ...(body !== undefined ? { body, headers: { "content-type": contentType } } : {}),
+  });
+  return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+}
+
+describe("GET /openapi.json on the local stack", () => {
+  it("is the document generated from the route table", () => {
+    expect(served).toEqual(openApiDocument());
+    expect(served.openapi).toMatch(/^3\.1\.\d+$/);
+  });
+
+  it("has an operation for every route of the table, and no other", () => {
+    expect([...operations(served).keys()].sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it("describes each operation fully: a request body where a POST takes one, parameters for every {param}, a success schema", () => {
+    for (const [key, op] of operations(served)) {
+      const [method = "", path = ""] = key.split(" ");
+      const success = Object.entries(op.responses).filter(([status]) => status.startsWith("2"));
+      expect([key, success.length]).toEqual([key, 1]);
+      const schema = success[0]?.[1].content?.["application/json"]?.schema ?? {};
+      // A schema that admits anything (z.unknown(), z.any()) documents nothing.
+      expect([key, Object.keys(schema).length > 0]).toEqual([key, true]);
+      if (method === "POST")
+        expect([key, op.requestBody?.content["application/json"]?.schema]).toEqual([key, expect.any(Object)]);
+      const declared = (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name);
+      const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      expect([key, declared.sort()]).toEqual([key, inPath.sort()]);
+      expect([key, Object.keys(op.responses)]).toEqual([key, expect.arrayContaining(["500"])]);
+    }
+  });
+
+  it.each(ROUTES.map(routeKey))(
+    "%s: the document's example request gets the documented success",
+    async (key) => {
+      const op = operations(served).get(key);
+      if (!op) throw new Error(`${key} is not in the document`);
+      const request = exampleRequest(key, op);
+      await SEEDS[key as RouteKey]?.({ params: request.params });
+      const response = await send(request.method, request.url, request.body);
+      const documented = Object.keys(op.responses).find((s) => s.startsWith("2"));
+      expect([key, response.statusCode, response.body.slice(0, 300)]).toEqual([
+        key,
+        Number(documented),
+        expect.any(String),
+      ]);
+      checker.check(key, response);
+    },
+  );
+
+  it("answers a body route's wrong media type, and an unmatched request, as documented", async () => {
+    for (const [key, op] of operations(served)) {
+      if (!op.requestBody) continue;
+      const request = exampleRequest(key, op);
+      const response = await send(request.method, request.url, request.body, "text/plain");
+      expect([key, response.statusCode]).toEqual([key, 415]);
+      checker.check(key, response);
+    }
+    const unknown = await send("GET", "/no-such-route");
+    expect(unknown.statusCode).toBe(404);
+    checker.check(undefined, unknown);
+    const wrongMethod = await send("DELETE", "/users");
+    expect(wrongMethod.statusCode).toBe(405);
+    checker.check(undefined, wrongMethod);
+  });
+});
+
+// Chromium is a system tool (Debian's package): without it the browser test is skipped locally with the install
+// command, and fails under CI=true (.ci/run installs it).
+const CHROMIUM = "/usr/bin/chromium";
+const INSTALL_HINT = "apt-get install -y chromium";
+const browserAvailable = existsSync(CHROMIUM);
+const ci = process.env.CI === "true";
+if (!browserAvailable && !ci) {
+  console.warn(`Skipping the /docs browser test: ${CHROMIUM} is missing (install it: ${INSTALL_HINT})`);
+}
+
+(browserAvailable || ci ? describe : describe.skip)("GET /docs in headless Chromium", () => {
+  it(`runs Debian's Chromium at ${CHROMIUM} (install: ${INSTALL_HINT}), which .ci/run installs`, () => {
+    expect(readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8")).toMatch(/apt-get install[^\n]*\bchromium\b/);
+    expect(existsSync(CHROMIUM)).toBe(true);
+  });
+
+  it("loads Swagger UI from this stack only, lists every route, and a Try-it call to GET /health succeeds", async () => {
+    // The flags Debian's Chromium needs on these machines (closed network, root): no sandbox, no GPU, no
+    // background connections to Google's hosts. Playwright gives it a fresh profile of its own.
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      chromiumSandbox: false,
+      args: [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const requested: string[] = [];
+      const problems: string[] = [];
+      page.on("request", (r) => requested.push(r.url()));
+      page.on("pageerror", (err) => problems.push(String(err)));
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(m.text());
+      });
+      await page.goto(`${api()}/docs`);
+      await page.locator(".opblock").first().waitFor();
+
+      const listed = await page
+        .locator(".opblock")
+        .evaluateAll((blocks) =>
+          blocks.map(
+            (b) =>
+              `${b.querySelector(".opblock-summary-method")?.textContent?.trim()} ${b.querySelector(".opblock-summary-path")?.getAttribute("data-path")}`,
+          ),
+        );
+      expect(listed.sort()).toEqual(ROUTES.map(routeKey).sort());
+      // Swagger UI shows what it cannot read or does not accept of the document in an errors box.
+      expect(await page.locator(".errors-wrapper").allTextContents()).toEqual([]);
+
+      const health = page.locator(".opblock", {
+        has: page.locator('.opblock-summary-path[data-path="/health"]'),
+      });
+      await health.locator(".opblock-summary").click();
+      await health.getByRole("button", { name: "Try it out" }).click();
+      await health.getByRole("button", { name: "Execute" }).click();
+      const status = health.locator(".live-responses-table .response .response-col_status").first();
+      await status.waitFor();
+      expect((await status.textContent())?.trim()).toBe("200");
+      const body = await health
+        .locator(".live-responses-table .response-col_description pre")
+        .first()
+        .textContent();
+      expect(JSON.parse(body ?? "")).toEqual({ status: "ok" });
+
+      // Everything came from the stack itself (swagger-ui-dist as installed), nothing from another origin.
+      const origin = new URL(api()).origin;
+      expect(requested.filter((url) => new URL(url).origin !== origin)).toEqual([]);
+      expect(requested).toEqual(
+        expect.arrayContaining([`${origin}/docs/swagger-ui-bundle.js`, `${origin}/openapi.json`]),
+      );
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
