@@ -1,7 +1,8 @@
 /**
  * The cdktf app (run by `cdktf synth`/`deploy` through cdktf.json): bootstrap, registry and one stack per
  * environment. `SML_ENVIRONMENTS=dev` limits the environments; `SML_BOOTSTRAP_LOCAL_STATE=1` is for the
- * bootstrap stack's first apply only (infra/README.md); `SML_BUNDLE_ROOT` is where `dist/functions/` lives
+ * bootstrap stack's first apply only (infra/README.md); `SML_SITE_PLACEHOLDERS=allow` synthesizes the
+ * template's placeholder site (infra/src/config/site.ts; this repository's own CI, never a deploy); `SML_BUNDLE_ROOT` is where `dist/functions/` lives
  * (default: the repository root; the CDK Terrain equivalence test points it at its own build).
  */
 import { App } from "cdktf";
@@ -15,5 +16,6 @@ defineStacks(app, {
   ...(environments && environments.length > 0 ? { environments } : {}),
   ...(process.env.SML_BUNDLE_ROOT ? { bundleRoot: process.env.SML_BUNDLE_ROOT } : {}),
   bootstrapLocalState: process.env.SML_BOOTSTRAP_LOCAL_STATE === "1",
+  allowSitePlaceholders: process.env.SML_SITE_PLACEHOLDERS === "allow",
 });
 app.synth();

@@ -1,4 +1,5 @@
 import type { MessagingSettings } from "@sml/contracts/messaging";
+import type { PeopleAccess } from "./site";
 
 /** The deployable environments. Stack ids end with the name (`sml-dev`), so `cdktf deploy '*-dev'` works. */
 export type EnvironmentName = "dev" | "prd";
@@ -66,6 +67,10 @@ export interface DatabaseConfig {
   readonly reader: boolean;
   /** Days of automated backups (1..35). Backup storage up to the cluster size is free, beyond ~$0.021/GB-month. */
   readonly backupRetentionDays: number;
+  /** Daily automated-backup window, UTC (`hh24:mi-hh24:mi`), from the site's `databaseWindows`. */
+  readonly backupWindow: string;
+  /** Weekly maintenance window, UTC (`ddd:hh24:mi-ddd:hh24:mi`), from the site's `databaseWindows`. */
+  readonly maintenanceWindow: string;
   /** Refuses `terraform destroy` of the cluster until switched off. Free. */
   readonly deletionProtection: boolean;
   /** Takes a final snapshot when the cluster is destroyed. Snapshot storage ~$0.021/GB-month until deleted. */
@@ -141,6 +146,8 @@ export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   /** AWS region of every resource of the environment. */
   readonly region: string;
+  /** The AWS account the environment deploys to: the provider's `allowed_account_ids` (site config). */
+  readonly accountId: string;
   /** Prefix of every resource name (`sml-dev-api`); keeps IAM ARN patterns and dashboards readable. */
   readonly namePrefix: string;
   /**
@@ -222,6 +229,12 @@ export interface SharedConfig {
   readonly region: string;
   /** `owner/name` of the GitHub repository whose workflows may assume the deploy and plan roles. */
   readonly githubRepository: string;
+  /** AWS account id per environment (site config); the bootstrap and registry stacks live in that one account. */
+  readonly accounts: Readonly<Record<EnvironmentName, string>>;
+  /** An existing GitHub OIDC provider to trust instead of creating one (site config), or `undefined`. */
+  readonly githubOidcProviderArn: string | undefined;
+  /** Who may assume each environment's roles for people (site config). */
+  readonly people: Readonly<Record<EnvironmentName, PeopleAccess>>;
   /** ECR repository holding the prediction image (one registry, images promoted by digest). */
   readonly predictionRepositoryName: string;
   /**

@@ -22,7 +22,7 @@ import {
   ENVIRONMENT_TAG_KEY,
 } from "../constructs/environment-access";
 import { policyDocument } from "../constructs/iam";
-import { BaseStack, stackId } from "./base";
+import { BaseStack, siteAccounts, stackId } from "./base";
 
 /** State file of the bootstrap stack's first apply, before the bucket exists (relative to the stack folder). */
 export const BOOTSTRAP_LOCAL_STATE = "terraform.bootstrap.tfstate";
@@ -91,7 +91,10 @@ export interface BootstrapStackProps {
  */
 export class BootstrapStack extends BaseStack {
   readonly stateBucket: S3Bucket;
-  readonly oidcProvider: IamOpenidConnectProvider;
+  /** The GitHub OIDC provider this stack creates; `undefined` when the site reuses the account's existing one. */
+  readonly oidcProvider: IamOpenidConnectProvider | undefined;
+  /** ARN of the GitHub OIDC provider every GitHub role trusts (created here or the site's existing one). */
+  readonly oidcProviderArn: string;
   readonly deployRoles: Record<string, IamRole> = {};
   /** `sml-<env>-boundary`: the permissions boundary every role of that environment carries. */
   readonly boundaries: Record<string, IamPolicy> = {};
@@ -101,6 +104,7 @@ export class BootstrapStack extends BaseStack {
     const { shared } = props;
     super(scope, id, {
       region: shared.region,
+      allowedAccountIds: siteAccounts(shared),
       state: shared.state,
       tags: { Project: shared.project },
       ...(props.localState ? { localStatePath: BOOTSTRAP_LOCAL_STATE } : {}),
@@ -166,18 +170,23 @@ export class BootstrapStack extends BaseStack {
       ]).json,
     });
 
-    this.oidcProvider = new IamOpenidConnectProvider(this, "github", {
-      url: `https://${GITHUB_OIDC_HOST}`,
-      clientIdList: ["sts.amazonaws.com"],
-      // Every GitHub role trusts it: between a delete and a create no workflow could deploy, or plan.
-      lifecycle: { preventDestroy: true },
-    });
+    // An account holds one provider per URL: reuse another project's (site `githubOidcProviderArn`) or create it.
+    this.oidcProvider =
+      shared.githubOidcProviderArn === undefined
+        ? new IamOpenidConnectProvider(this, "github", {
+            url: `https://${GITHUB_OIDC_HOST}`,
+            clientIdList: ["sts.amazonaws.com"],
+            // Every GitHub role trusts it: between a delete and a create no workflow could deploy, or plan.
+            lifecycle: { preventDestroy: true },
+          })
+        : undefined;
+    this.oidcProviderArn = this.oidcProvider?.arn ?? (shared.githubOidcProviderArn as string);
     const githubTrust = (trustId: string, subjects: string[]) =>
       policyDocument(this, trustId, [
         {
           effect: "Allow",
           actions: ["sts:AssumeRoleWithWebIdentity"],
-          principals: [{ type: "Federated", identifiers: [this.oidcProvider.arn] }],
+          principals: [{ type: "Federated", identifiers: [this.oidcProviderArn] }],
           condition: [
             { test: "StringEquals", variable: `${GITHUB_OIDC_HOST}:aud`, values: ["sts.amazonaws.com"] },
             { test: "StringEquals", variable: `${GITHUB_OIDC_HOST}:sub`, values: subjects },
@@ -240,7 +249,7 @@ export class BootstrapStack extends BaseStack {
     });
 
     new TerraformOutput(this, "state_bucket", { value: this.stateBucket.bucket });
-    new TerraformOutput(this, "github_oidc_provider_arn", { value: this.oidcProvider.arn });
+    new TerraformOutput(this, "github_oidc_provider_arn", { value: this.oidcProviderArn });
     new TerraformOutput(this, "plan_role_arn", { value: this.planRole.arn });
     for (const [env, role] of Object.entries(this.deployRoles))
       new TerraformOutput(this, `deploy_role_arn_${env}`, { value: role.arn });

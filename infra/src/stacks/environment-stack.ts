@@ -3,7 +3,7 @@ import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repos
 import { ROUTES } from "@sml/contracts/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
-import { connectionBudget, type EnvironmentConfig, requireAlarmEmail, type SharedConfig } from "../config";
+import { connectionBudget, type EnvironmentConfig, requireAlarmEmails, type SharedConfig } from "../config";
 import { alarmRulesFor, auroraMaxConnections } from "../config/slo";
 import { Api } from "../constructs/api";
 import { Database } from "../constructs/database";
@@ -53,6 +53,7 @@ export class EnvironmentStack extends BaseStack {
     const { config, shared } = props;
     super(scope, id, {
       region: config.region,
+      allowedAccountIds: [config.accountId],
       state: shared.state,
       // The deploy roles' denies find the other environment's resources by this tag.
       tags: { Project: shared.project, [ENVIRONMENT_TAG_KEY]: config.name },
@@ -154,7 +155,7 @@ export class EnvironmentStack extends BaseStack {
       preventDestroy: config.preventDestroy,
       databaseMaxConnections: auroraMaxConnections(config.database),
       databaseConnectionBudget: connectionBudget(config).total,
-      alarmEmail: requireAlarmEmail(config),
+      alarmEmails: requireAlarmEmails(config),
       rules: alarmRulesFor(config.observability.alarms),
       dashboard: config.observability.dashboard,
     });

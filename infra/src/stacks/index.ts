@@ -1,5 +1,13 @@
 import type { App } from "cdktf";
-import { type EnvironmentName, getEnvironmentConfig, SHARED_CONFIG, type SharedConfig } from "../config";
+import {
+  type EnvironmentName,
+  getEnvironmentConfig,
+  SHARED_CONFIG,
+  type SharedConfig,
+  SITE,
+  type SiteConfig,
+  validateSite,
+} from "../config";
 import { readMigrationSet } from "../constructs/migrations";
 import { REPO_ROOT } from "../paths";
 import { stackId } from "./base";
@@ -19,6 +27,10 @@ export interface DefineStacksOptions {
   readonly repoRoot?: string;
   /** Bootstrap stack keeps local state (first apply only). */
   readonly bootstrapLocalState?: boolean;
+  /** The site the shared config came from (default: infra/src/config/site.ts), validated before any stack. */
+  readonly site?: SiteConfig;
+  /** Accept the site's shipped placeholders: only this template's own synth tests and CI. */
+  readonly allowSitePlaceholders?: boolean;
 }
 
 export interface Stacks {
@@ -31,6 +43,7 @@ export { stackId };
 
 /** Every stack of the app: bootstrap, registry, then one per environment. */
 export function defineStacks(app: App, options: DefineStacksOptions = {}): Stacks {
+  validateSite(options.site ?? SITE, { allowPlaceholders: options.allowSitePlaceholders ?? false });
   const shared = options.shared ?? SHARED_CONFIG;
   const repoRoot = options.repoRoot ?? REPO_ROOT;
   const configs = (options.environments ?? shared.environments).map(getEnvironmentConfig);

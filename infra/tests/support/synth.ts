@@ -39,7 +39,12 @@ export function synthAllStacks(options: DefineStacksOptions = {}): {
 
 /** The real app's stacks, not yet synthesized (tests may alter them first). */
 export function defineTestStacks(options: DefineStacksOptions = {}): Stacks {
-  return defineStacks(Testing.app(), { bundleRoot: testBundleRoot(), ...options });
+  // The template's site holds placeholders (infra/src/config/site.ts); the synth tests derive from it as it is.
+  return defineStacks(Testing.app(), {
+    bundleRoot: testBundleRoot(),
+    allowSitePlaceholders: true,
+    ...options,
+  });
 }
 
 /** One environment stack from a (possibly modified) config, e.g. to exercise a switch. */
