@@ -285,6 +285,11 @@ describe("bootstrap stack", () => {
         "github_oidc_provider_arn",
         "plan_role_arn",
         "state_bucket",
+        // A role for people exists (and is output) only where the site names who may assume it.
+        ...SHARED_CONFIG.environments.flatMap((env) => [
+          ...(SITE.people[env].readOnly.length > 0 ? [`readonly_role_arn_${env}`] : []),
+          ...(SITE.people[env].operator.length > 0 ? [`operator_role_arn_${env}`] : []),
+        ]),
       ].sort(),
     );
   });

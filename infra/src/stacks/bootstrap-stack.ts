@@ -18,11 +18,18 @@ import {
   boundaryPolicyArn,
   boundaryPolicyName,
   boundaryStatements,
+  denyEnvironment,
   deployRoleStatements,
   ENVIRONMENT_TAG_KEY,
 } from "../constructs/environment-access";
-import { policyDocument } from "../constructs/iam";
+import { type PolicyStatement, policyDocument } from "../constructs/iam";
 import { BaseStack, siteAccounts, stackId } from "./base";
+
+/** Roles no deploy or operator role may change: the GitHub roles and the roles for people. */
+const protectedRolePatterns = (shared: SharedConfig): string[] => [
+  `github-${shared.project}-*`,
+  `people-${shared.project}-*`,
+];
 
 /** State file of the bootstrap stack's first apply, before the bucket exists (relative to the stack folder). */
 export const BOOTSTRAP_LOCAL_STATE = "terraform.bootstrap.tfstate";
@@ -75,6 +82,35 @@ export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
 export const deployRoleName = (shared: SharedConfig, env: EnvironmentName): string =>
   `github-${shared.project}-deploy-${env}`;
 
+/** The two roles for people per environment: `readonly` (plan, logs, metrics, DLQ peek) and `operator`. */
+export type PeopleRoleKind = "readonly" | "operator";
+
+/** Name of a role for people (`people-sml-operator-prd`), assumed by `npm run plan` / `npm run apply`. */
+export const peopleRoleName = (shared: SharedConfig, kind: PeopleRoleKind, env: EnvironmentName): string =>
+  `people-${shared.project}-${kind}-${env}`;
+
+/**
+ * AWS-managed policy of each role for people; the policy tests allow these attachments and no others.
+ * - operator: PowerUserAccess, with exactly the deploy role's inline IAM grants and denies (deploy, redrive,
+ *   rotate a secret, move an alias back are all PowerUserAccess actions, kept inside the environment).
+ * - readonly: ReadOnlyAccess, minus data reads (PEOPLE_READONLY_DENIED_DATA_READS) and the other environment.
+ */
+export const PEOPLE_ROLE_MANAGED_POLICIES: Readonly<Record<PeopleRoleKind, string>> = {
+  operator: GITHUB_ROLE_MANAGED_POLICIES.deploy,
+  readonly: GITHUB_ROLE_MANAGED_POLICIES.plan,
+};
+
+/**
+ * What the read-only role for people may not read although ReadOnlyAccess allows it: secret and parameter values,
+ * table items, stream records, image layers (the plan role's list, minus the log reads and queue receives a person
+ * on duty needs: logs of their environment, and a peek into its dead-letter queue).
+ */
+export const PEOPLE_READONLY_DENIED_DATA_READS: readonly string[] = Object.freeze(
+  PLAN_ROLE_DENIED_DATA_READS.filter(
+    (a) => !a.startsWith("logs:") && !a.startsWith("s3:") && a !== "sqs:ReceiveMessage",
+  ),
+);
+
 export interface BootstrapStackProps {
   readonly shared: SharedConfig;
   /**
@@ -99,6 +135,8 @@ export class BootstrapStack extends BaseStack {
   /** `sml-<env>-boundary`: the permissions boundary every role of that environment carries. */
   readonly boundaries: Record<string, IamPolicy> = {};
   readonly planRole: IamRole;
+  /** Roles for people per environment and kind; none where the site lists no principal. */
+  readonly peopleRoles: Record<string, Partial<Record<PeopleRoleKind, IamRole>>> = {};
 
   constructor(scope: Construct, id: string, props: BootstrapStackProps) {
     const { shared } = props;
@@ -248,6 +286,17 @@ export class BootstrapStack extends BaseStack {
       ]).json,
     });
 
+    for (const env of shared.environments) {
+      this.peopleRoles[env] = {};
+      for (const kind of ["readonly", "operator"] as const) {
+        const principals = shared.people[env][kind === "readonly" ? "readOnly" : "operator"];
+        if (principals.length === 0) continue;
+        const role = this.peopleRole(env, kind, shared, account, principals);
+        this.peopleRoles[env][kind] = role;
+        new TerraformOutput(this, `${kind}_role_arn_${env}`, { value: role.arn });
+      }
+    }
+
     new TerraformOutput(this, "state_bucket", { value: this.stateBucket.bucket });
     new TerraformOutput(this, "github_oidc_provider_arn", { value: this.oidcProviderArn });
     new TerraformOutput(this, "plan_role_arn", { value: this.planRole.arn });
@@ -288,12 +337,101 @@ export class BootstrapStack extends BaseStack {
             .filter((e) => e !== env)
             .map((e) => ({ config: getEnvironmentConfig(e), statePrefix: state(e) })),
           accountId: account.accountId,
-          githubRolePattern: `github-${shared.project}-*`,
+          protectedRolePatterns: protectedRolePatterns(shared),
           boundaryArns: all.map((c) => boundaryPolicyArn(account.accountId, c.namePrefix)),
           stateBucketArn: this.stateBucket.arn,
           readOnlyStatePrefixes: [state("bootstrap")],
         }),
       ).json,
+    });
+    return role;
+  }
+
+  /**
+   * A role for people of one environment, trusting only the site's principals (ARN patterns, matched on
+   * `aws:PrincipalArn`) in their accounts. The operator role carries the deploy role's policies; the read-only
+   * role reads configuration, metrics and its environment's logs and dead letters, takes its state's lock file
+   * for a plan, and is denied the other environment exactly as the deploy roles are.
+   */
+  private peopleRole(
+    env: EnvironmentName,
+    kind: PeopleRoleKind,
+    shared: SharedConfig,
+    account: DataAwsCallerIdentity,
+    principals: readonly string[],
+  ): IamRole {
+    const config = getEnvironmentConfig(env);
+    const accounts = [...new Set(principals.map((arn) => arn.split(":")[4] as string))];
+    const trust = policyDocument(this, `people-${kind}-${env}-trust`, [
+      {
+        effect: "Allow",
+        actions: ["sts:AssumeRole"],
+        principals: [{ type: "AWS", identifiers: accounts.map((id) => `arn:aws:iam::${id}:root`) }],
+        condition: [{ test: "ArnLike", variable: "aws:PrincipalArn", values: [...principals] }],
+      },
+    ]).json;
+    const role = new IamRole(this, `people-${kind}-${env}`, {
+      name: peopleRoleName(shared, kind, env),
+      description:
+        kind === "operator"
+          ? `People operating ${env}: deploy, redrive, rotate, roll back (same permissions as the deploy role)`
+          : `People reading ${env}: plan, logs, metrics, dead-letter peek`,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: trust,
+    });
+    new IamRolePolicyAttachment(this, `people-${kind}-${env}-managed`, {
+      role: role.name,
+      policyArn: PEOPLE_ROLE_MANAGED_POLICIES[kind],
+    });
+    const state = (stack: string) => `${shared.state.keyPrefix}/${stackId(shared, stack)}`;
+    const others = shared.environments
+      .filter((e) => e !== env)
+      .map((e) => ({ config: getEnvironmentConfig(e), statePrefix: state(e) }));
+    const statements: PolicyStatement[] =
+      kind === "operator"
+        ? deployRoleStatements({
+            config,
+            others,
+            accountId: account.accountId,
+            protectedRolePatterns: protectedRolePatterns(shared),
+            boundaryArns: shared.environments.map((e) =>
+              boundaryPolicyArn(account.accountId, getEnvironmentConfig(e).namePrefix),
+            ),
+            stateBucketArn: this.stateBucket.arn,
+            readOnlyStatePrefixes: [state("bootstrap")],
+          })
+        : [
+            {
+              sid: "StateLockFiles",
+              effect: "Allow",
+              actions: ["s3:PutObject", "s3:DeleteObject"],
+              resources: [`${this.stateBucket.arn}/${state(env)}/*.tflock`],
+            },
+            {
+              sid: "DenyObjectReadsOutsideTheState",
+              effect: "Deny",
+              actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => a.startsWith("s3:")),
+              notResources: [`${this.stateBucket.arn}/*`],
+            },
+            {
+              sid: "DenyDataReads",
+              effect: "Deny",
+              actions: [...PEOPLE_READONLY_DENIED_DATA_READS],
+              resources: ["*"],
+            },
+            {
+              // Peek at dead letters (receive with a zero visibility timeout), never at the live queue's messages.
+              sid: "DenyLiveQueueReceives",
+              effect: "Deny",
+              actions: ["sqs:ReceiveMessage"],
+              notResources: [`arn:aws:sqs:*:*:${config.namePrefix}-*-dlq`],
+            },
+            ...others.flatMap((o) => denyEnvironment(o.config, o.statePrefix, this.stateBucket.arn)),
+          ];
+    new IamRolePolicy(this, `people-${kind}-${env}-policy`, {
+      role: role.id,
+      name: kind === "operator" ? "environment-roles" : "environment-read",
+      policy: policyDocument(this, `people-${kind}-${env}-policy-document`, statements).json,
     });
     return role;
   }
