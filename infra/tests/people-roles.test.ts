@@ -140,8 +140,14 @@ describe.each(ENVS)("roles for people of %s", (env) => {
   describe("the read-only role", () => {
     const statements = () => inlineOf(roleOf(env, "readonly").friendlyUniqueId);
 
-    it("takes its own stack's state lock for a plan, and no other", () => {
+    it("takes the state lock of its own stack and the registry for a plan, and no other", () => {
       const s = statements();
+      expect(
+        decide(s, { action: "s3:PutObject", resource: STATE("sml-registry", "terraform.tfstate.tflock") }),
+      ).toBe("allow");
+      expect(
+        decide(s, { action: "s3:PutObject", resource: STATE("sml-bootstrap", "terraform.tfstate.tflock") }),
+      ).toBe("implicit-deny");
       expect(decide(s, { action: "s3:PutObject", resource: STATE(prefix, "terraform.tfstate.tflock") })).toBe(
         "allow",
       );

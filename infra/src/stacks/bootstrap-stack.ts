@@ -405,7 +405,8 @@ export class BootstrapStack extends BaseStack {
               sid: "StateLockFiles",
               effect: "Allow",
               actions: ["s3:PutObject", "s3:DeleteObject"],
-              resources: [`${this.stateBucket.arn}/${state(env)}/*.tflock`],
+              // Its environment's stack and the registry (which every environment's deploy applies).
+              resources: [state(env), state("registry")].map((p) => `${this.stateBucket.arn}/${p}/*.tflock`),
             },
             {
               sid: "DenyObjectReadsOutsideTheState",
