@@ -1,5 +1,11 @@
 import { readdirSync } from "node:fs";
-import { JSON_STRING, reviewable, SNAPSHOT_DIR, stackSnapshot } from "./support/stack-snapshot";
+import {
+  JSON_STRING,
+  reviewable,
+  SNAPSHOT_DIR,
+  stackSnapshot,
+  stringifyReviewable,
+} from "./support/stack-snapshot";
 import { synthAllStacks } from "./support/synth";
 
 /**
@@ -51,5 +57,25 @@ describe("stack snapshots", () => {
       name: "{not json",
       format: "[1, 2",
     });
+  });
+});
+
+describe("stringifyReviewable", () => {
+  it("keeps lists of plain values on one line, objects one attribute per line, and round-trips", () => {
+    const value = {
+      alarm_actions: ["arn:a", "arn:b"],
+      metrics: [
+        ["AWS/ApiGateway", "Count", "Stage", "$default", { stat: "Sum", label: 'a "quoted", label' }],
+      ],
+      empty: [],
+      nested: { a: 1, b: { c: null } },
+    };
+    const text = stringifyReviewable(value);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(text.split("\n")).toContain('  "alarm_actions": ["arn:a", "arn:b"],');
+    expect(text.split("\n")).toContain(
+      '    ["AWS/ApiGateway", "Count", "Stage", "$default", {"stat": "Sum", "label": "a \\"quoted\\", label"}]',
+    );
+    expect(text.split("\n")).toContain('    "a": 1,');
   });
 });

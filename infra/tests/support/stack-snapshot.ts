@@ -48,8 +48,42 @@ export function reviewable(text: string): TfJson {
   return reviewableValue(JSON.parse(text), undefined) as TfJson;
 }
 
-/** The snapshot file's text: two-space indentation, one value per line, a final newline. */
-export const snapshotText = (text: string): string => `${JSON.stringify(reviewable(text), null, 2)}\n`;
+const isScalar = (v: unknown) => v === null || typeof v !== "object";
+const isRow = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.every((e) => isScalar(e) || (!Array.isArray(e) && Object.values(e as object).every(isScalar)));
+
+/**
+ * JSON with two-space indentation, one attribute per line, except that a list of plain values (a dashboard
+ * metric `[namespace, metric, dimension, value, ..., {stat}]`, `alarm_actions`) stays on one line: a new metric
+ * or alarm target is one added line, not sixteen.
+ */
+export function stringifyReviewable(value: unknown, indent = ""): string {
+  if (isRow(value)) {
+    const inline = (e: unknown): string =>
+      isScalar(e)
+        ? JSON.stringify(e)
+        : `{${Object.entries(e as object)
+            .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+            .join(", ")}}`;
+    return `[${(value as unknown[]).map(inline).join(", ")}]`;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    const inner = `${indent}  `;
+    return `[\n${value.map((v) => inner + stringifyReviewable(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return "{}";
+    const inner = `${indent}  `;
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${stringifyReviewable(v, inner)}`).join(",\n")}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The snapshot file's text (see `stringifyReviewable`), with a final newline. */
+export const snapshotText = (text: string): string => `${stringifyReviewable(reviewable(text))}\n`;
 
 /**
  * Jest's update mode of this run: `all` with `-u`, `none` with `--ci` (CI=true), else `new`. Read from the
