@@ -77,5 +77,7 @@ describe("stringifyReviewable", () => {
       '    ["AWS/ApiGateway", "Count", "Stage", "$default", {"stat": "Sum", "label": "a \\"quoted\\", label"}]',
     );
     expect(text.split("\n")).toContain('    "a": 1,');
+    const long = stringifyReviewable({ actions: Array.from({ length: 30 }, (_, i) => `service:Action${i}`) });
+    expect(long.split("\n")).toContain('    "service:Action7",');
   });
 });

@@ -48,6 +48,9 @@ export function reviewable(text: string): TfJson {
   return reviewableValue(JSON.parse(text), undefined) as TfJson;
 }
 
+/** The longest list kept on one line: a dashboard metric with its label fits, a policy's action list does not. */
+export const ROW_MAX_CHARACTERS = 240;
+
 const isScalar = (v: unknown) => v === null || typeof v !== "object";
 const isRow = (v: unknown): boolean =>
   Array.isArray(v) &&
@@ -55,8 +58,8 @@ const isRow = (v: unknown): boolean =>
 
 /**
  * JSON with two-space indentation, one attribute per line, except that a list of plain values (a dashboard
- * metric `[namespace, metric, dimension, value, ..., {stat}]`, `alarm_actions`) stays on one line: a new metric
- * or alarm target is one added line, not sixteen.
+ * metric `[namespace, metric, dimension, value, ..., {stat}]`, `alarm_actions`) of up to ROW_MAX_CHARACTERS stays on
+ * one line: a new metric or alarm target is one added line, not sixteen.
  */
 export function stringifyReviewable(value: unknown, indent = ""): string {
   if (isRow(value)) {
@@ -66,7 +69,9 @@ export function stringifyReviewable(value: unknown, indent = ""): string {
         : `{${Object.entries(e as object)
             .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
             .join(", ")}}`;
-    return `[${(value as unknown[]).map(inline).join(", ")}]`;
+    const line = `[${(value as unknown[]).map(inline).join(", ")}]`;
+    // A long list (a policy's actions) keeps one value per line, so adding one is a one-line diff.
+    if (line.length <= ROW_MAX_CHARACTERS) return line;
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
