@@ -101,14 +101,12 @@ export const PEOPLE_ROLE_MANAGED_POLICIES: Readonly<Record<PeopleRoleKind, strin
 };
 
 /**
- * What the read-only role for people may not read although ReadOnlyAccess allows it: secret and parameter values,
- * table items, stream records, image layers (the plan role's list, minus the log reads and queue receives a person
+ * What the read-only role for people may not read although ReadOnlyAccess allows it: S3 objects outside the state
+ * bucket, secret and parameter values, table items, stream records, image layers (the plan role's list, minus the log reads and queue receives a person
  * on duty needs: logs of their environment, and a peek into its dead-letter queue).
  */
 export const PEOPLE_READONLY_DENIED_DATA_READS: readonly string[] = Object.freeze(
-  PLAN_ROLE_DENIED_DATA_READS.filter(
-    (a) => !a.startsWith("logs:") && !a.startsWith("s3:") && a !== "sqs:ReceiveMessage",
-  ),
+  PLAN_ROLE_DENIED_DATA_READS.filter((a) => !a.startsWith("logs:") && a !== "sqs:ReceiveMessage"),
 );
 
 export interface BootstrapStackProps {
@@ -270,20 +268,11 @@ export class BootstrapStack extends BaseStack {
       role: this.planRole.id,
       name: "deny-data-reads",
       // ReadOnlyAccess reads configuration and data alike; plan needs the configuration and its own state only.
-      policy: policyDocument(this, "plan-deny-data-reads-policy", [
-        {
-          sid: "DenyObjectReadsOutsideTheState",
-          effect: "Deny",
-          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => a.startsWith("s3:")),
-          notResources: [`${this.stateBucket.arn}/*`],
-        },
-        {
-          sid: "DenyDataReads",
-          effect: "Deny",
-          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => !a.startsWith("s3:")),
-          resources: ["*"],
-        },
-      ]).json,
+      policy: policyDocument(
+        this,
+        "plan-deny-data-reads-policy",
+        this.dataReadDenies(PLAN_ROLE_DENIED_DATA_READS),
+      ).json,
     });
 
     for (const env of shared.environments) {
@@ -408,18 +397,7 @@ export class BootstrapStack extends BaseStack {
               // Its environment's stack and the registry (which every environment's deploy applies).
               resources: [state(env), state("registry")].map((p) => `${this.stateBucket.arn}/${p}/*.tflock`),
             },
-            {
-              sid: "DenyObjectReadsOutsideTheState",
-              effect: "Deny",
-              actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => a.startsWith("s3:")),
-              notResources: [`${this.stateBucket.arn}/*`],
-            },
-            {
-              sid: "DenyDataReads",
-              effect: "Deny",
-              actions: [...PEOPLE_READONLY_DENIED_DATA_READS],
-              resources: ["*"],
-            },
+            ...this.dataReadDenies(PEOPLE_READONLY_DENIED_DATA_READS),
             {
               // Peek at dead letters (receive with a zero visibility timeout), never at the live queue's messages.
               sid: "DenyLiveQueueReceives",
@@ -435,6 +413,20 @@ export class BootstrapStack extends BaseStack {
       policy: policyDocument(this, `people-${kind}-${env}-policy-document`, statements).json,
     });
     return role;
+  }
+
+  /** Denies of data reads ReadOnlyAccess grants: S3 objects outside the state bucket, everything else anywhere. */
+  private dataReadDenies(actions: readonly string[]): PolicyStatement[] {
+    const s3 = (action: string) => action.startsWith("s3:");
+    return [
+      {
+        sid: "DenyObjectReadsOutsideTheState",
+        effect: "Deny",
+        actions: actions.filter(s3),
+        notResources: [`${this.stateBucket.arn}/*`],
+      },
+      { sid: "DenyDataReads", effect: "Deny", actions: actions.filter((a) => !s3(a)), resources: ["*"] },
+    ];
   }
 
   /** The environment's permissions boundary: created here, by an administrator, so no deploy role owns it. */

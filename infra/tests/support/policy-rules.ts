@@ -1265,12 +1265,7 @@ const readOnlyRolesDenyDataReads: PolicyRule = {
           resource: role.address,
           problem: "receives from queues other than dead-letter queues",
         });
-      const required = forPeople
-        ? [
-            ...PEOPLE_READONLY_DENIED_DATA_READS,
-            ...PLAN_ROLE_DENIED_DATA_READS.filter((a) => a.startsWith("s3:")),
-          ]
-        : PLAN_ROLE_DENIED_DATA_READS;
+      const required = forPeople ? PEOPLE_READONLY_DENIED_DATA_READS : PLAN_ROLE_DENIED_DATA_READS;
       for (const action of required) {
         const deny = denies.find((d) => d.actions.some((p) => covers(p, action)));
         const everywhere =
