@@ -2,7 +2,8 @@
  * The site config as the shell scripts and workflows read it: `tsx infra/src/site-facts.ts` prints one JSON
  * object (region, accounts, stacks in apply order, state bucket, repository, role names and ARNs per environment)
  * after validating the site, so a script never repeats a name the config defines. A placeholder still in
- * infra/src/config/site.ts fails here, naming the setting; `--allow-placeholders` is for this template's tests.
+ * infra/src/config/site.ts fails here, naming the setting; `--allow-placeholders` (or `SML_SITE_PLACEHOLDERS=allow`,
+ * as for the cdktf app) is for this template's own tests and CI.
  *
  * Usage: tsx infra/src/site-facts.ts [--allow-placeholders]
  */
@@ -44,7 +45,9 @@ export function siteFacts() {
 
 if (require.main === module) {
   try {
-    validateSite(SITE, { allowPlaceholders: process.argv.includes("--allow-placeholders") });
+    const allowPlaceholders =
+      process.argv.includes("--allow-placeholders") || process.env.SML_SITE_PLACEHOLDERS === "allow";
+    validateSite(SITE, { allowPlaceholders });
     process.stdout.write(`${JSON.stringify(siteFacts())}\n`);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
