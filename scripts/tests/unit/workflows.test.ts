@@ -277,6 +277,17 @@ describe("workflow behaviour", () => {
     expect(String(upload?.with?.path)).toContain("cdktf.out/stacks/*/cdk.tf.json");
   });
 
+  it.each(["deploy.yml", "integration.yml"])(
+    "%s offers exactly the site's environments to choose from",
+    (file) => {
+      // A choice input's options cannot be computed from the config: this test keeps them equal to it.
+      const inputs = (
+        workflow(file).on.workflow_dispatch as { inputs: Record<string, { options?: string[] }> }
+      ).inputs;
+      expect(inputs.environment?.options).toEqual([...SHARED_CONFIG.environments]);
+    },
+  );
+
   it("plan.yml plans every stack the app synthesized, reads the region from the site, and gates cautions on the label", () => {
     const steps = workflow("plan.yml").jobs.plan?.steps ?? [];
     const runs = steps.map((s) => s.run ?? "");
