@@ -1,7 +1,7 @@
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
 import { DEFAULT_ROUTE, ROUTES, routeKey } from "@sml/contracts/routes";
-import { getEnvironmentConfig } from "../src/config";
+import { getEnvironmentConfig, SITE } from "../src/config";
 import { ACCESS_LOG_FORMAT, routeArnPath } from "../src/constructs/api";
 import { bodyOf, ref, resourcesOf, synthEnvironment, type TfJson } from "./support/synth";
 
@@ -159,7 +159,7 @@ describe("HTTP API", () => {
           ref("aws_cognito_user_pool_client", client.friendlyUniqueId, "id"),
           ref("aws_cognito_user_pool_client", smoke.friendlyUniqueId, "id"),
         ],
-        issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${ref("aws_cognito_user_pool", pool.friendlyUniqueId, "id")}`,
+        issuer: `https://cognito-idp.${SITE.region}.amazonaws.com/${ref("aws_cognito_user_pool", pool.friendlyUniqueId, "id")}`,
       },
     });
     const routes = all(prd.json, "aws_apigatewayv2_route");

@@ -8,7 +8,7 @@ import {
   ENVIRONMENTS,
   type EnvironmentConfig,
   getEnvironmentConfig,
-  requireAlarmEmail,
+  requireAlarmEmails,
   SHARED_CONFIG,
   validateConfig,
 } from "../src/config";
@@ -37,9 +37,13 @@ describe("environment configs", () => {
   });
 
   it("refuses to synthesize an app with an unknown environment", () => {
-    expect(() => defineStacks(Testing.app(), { environments: ["qa"], bundleRoot: testBundleRoot() })).toThrow(
-      /Unknown environment "qa"/,
-    );
+    expect(() =>
+      defineStacks(Testing.app(), {
+        environments: ["qa"],
+        bundleRoot: testBundleRoot(),
+        allowSitePlaceholders: true,
+      }),
+    ).toThrow(/Unknown environment "qa"/);
   });
 
   it("does not accept inherited object keys as environment names", () => {
@@ -237,11 +241,24 @@ describe("environment configs", () => {
       ["a reserved test domain", "alarms@sml.test", /is not a deliverable address/],
       ["not an address", "on-call team", /is not a deliverable address/],
     ])("refuses an %s address, naming the variable to set", (_what, alarmEmail, message) => {
-      expect(() => requireAlarmEmail({ ...prd, alarmEmail })).toThrow(message);
+      expect(() => requireAlarmEmails({ ...prd, alarmEmail })).toThrow(message);
     });
 
     it("accepts a deliverable address", () => {
-      expect(requireAlarmEmail({ ...prd, alarmEmail: " oncall@ops.acme.io " })).toBe("oncall@ops.acme.io");
+      expect(requireAlarmEmails({ ...prd, alarmEmail: " oncall@ops.acme.io " })).toEqual([
+        "oncall@ops.acme.io",
+      ]);
+    });
+
+    it("accepts a comma-separated list of targets and refuses it when one of them is a placeholder", () => {
+      expect(requireAlarmEmails({ ...prd, alarmEmail: "oncall@ops.acme.io, db-team@acme.io" })).toEqual([
+        "oncall@ops.acme.io",
+        "db-team@acme.io",
+      ]);
+      expect(() => requireAlarmEmails({ ...prd, alarmEmail: "oncall@ops.acme.io,me@example.org" })).toThrow(
+        /"me@example.org", from SML_ALARM_EMAIL_PRD\) is not a deliverable address/,
+      );
+      expect(() => requireAlarmEmails({ ...prd, alarmEmail: "a@acme.io,a@acme.io" })).toThrow(/twice/);
     });
 
     it("fails the synth of an environment stack without it, with the variable's name", () => {

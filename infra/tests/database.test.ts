@@ -66,9 +66,11 @@ describe("database", () => {
     expect(cluster.serverlessv2_scaling_configuration).toEqual({ min_capacity: 0.5, max_capacity: 16 });
     const reader = prd.env.database.reader;
     if (!reader) throw new Error("prd has no reader");
-    expect(bodyOf(prd.json, prd.env.database.writer).availability_zone).toBe("eu-west-1a");
-    expect(bodyOf(prd.json, reader)).toMatchObject({ availability_zone: "eu-west-1b", promotion_tier: 1 });
-    expect(prd.text).toHaveResourceWithProperties(RdsClusterInstance, { availability_zone: "eu-west-1b" });
+    const [first, second] = prd.env.config.network.availabilityZones;
+    expect(bodyOf(prd.json, prd.env.database.writer).availability_zone).toBe(first);
+    expect(bodyOf(prd.json, reader)).toMatchObject({ availability_zone: second, promotion_tier: 1 });
+    expect(prd.text).toHaveResourceWithProperties(RdsClusterInstance, { availability_zone: second });
+    expect(second).not.toBe(first);
   });
 
   it("protects prd against deletion, keeps 14 days of backups and takes a final snapshot", () => {

@@ -4,7 +4,7 @@ import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import type { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { type EnvironmentConfig, getEnvironmentConfig } from "../src/config";
+import { type EnvironmentConfig, getEnvironmentConfig, SITE } from "../src/config";
 import { INTERFACE_ENDPOINT_SERVICES, subnetCidr } from "../src/constructs/network";
 import { REPO_ROOT } from "./support/paths";
 import { prdShapedDev } from "./support/shapes";
@@ -46,8 +46,10 @@ describe("network", () => {
     expect(subnets).toHaveLength(4);
     const byTier = (tier: string) =>
       subnets.filter((s) => s.tags.Tier === tier).map((s) => s.availability_zone);
-    expect(byTier("public")).toEqual(["eu-west-1a", "eu-west-1b"]);
-    expect(byTier("private")).toEqual(["eu-west-1a", "eu-west-1b"]);
+    // Two AZs of the site's region (AZ names are the region name plus a letter).
+    const zones = [`${SITE.region}a`, `${SITE.region}b`];
+    expect(byTier("public")).toEqual(zones);
+    expect(byTier("private")).toEqual(zones);
     expect(subnets.every((s) => s.map_public_ip_on_launch === false)).toBe(true);
     expect(subnets.map((s) => s.cidr_block).sort()).toEqual(
       ["10.10.0.0/20", "10.10.16.0/20", "10.10.128.0/20", "10.10.144.0/20"].sort(),
@@ -106,7 +108,7 @@ describe("network", () => {
     if (!sg) throw new Error("prd has no endpoint security group");
     for (const service of INTERFACE_ENDPOINT_SERVICES) {
       expect(prd.text).toHaveResourceWithProperties(VpcEndpoint, {
-        service_name: `com.amazonaws.eu-west-1.${service}`,
+        service_name: `com.amazonaws.${SITE.region}.${service}`,
         vpc_endpoint_type: "Interface",
         private_dns_enabled: true,
         subnet_ids: prd.env.network.privateSubnets.map((s) => ref("aws_subnet", s.friendlyUniqueId, "id")),
@@ -120,7 +122,7 @@ describe("network", () => {
     // "Giving Lambda functions access to resources in an Amazon VPC"); the prediction function is not in the VPC.
     const services = resourcesOf(prd.json, "aws_vpc_endpoint").map(([, e]) => String(e.service_name));
     for (const unused of ["sqs", "logs", "ecr.api", "ecr.dkr", "s3"])
-      expect(services).not.toContain(`com.amazonaws.eu-west-1.${unused}`);
+      expect(services).not.toContain(`com.amazonaws.${SITE.region}.${unused}`);
     expect(bodyOf(prd.json, prd.env.prediction.fn.function).vpc_config).toBeUndefined();
   });
 
@@ -148,8 +150,8 @@ describe("network", () => {
     });
     const services = (s: typeof dev) =>
       resourcesOf(s.json, "aws_vpc_endpoint").map(([, e]) => e.service_name);
-    expect(services(dataApi)).toContain("com.amazonaws.eu-west-1.rds-data");
-    expect(services(prd)).not.toContain("com.amazonaws.eu-west-1.rds-data");
+    expect(services(dataApi)).toContain(`com.amazonaws.${SITE.region}.rds-data`);
+    expect(services(prd)).not.toContain(`com.amazonaws.${SITE.region}.rds-data`);
   });
 
   it("writes flow logs of all traffic to a log group with retention when switched on (prd only)", () => {

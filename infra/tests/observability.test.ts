@@ -40,7 +40,7 @@ const BASE_PROPS: ObservabilityProps = {
   databaseClusterIdentifier: "sml-test-db",
   databaseMaxConnections: 823,
   databaseConnectionBudget: 13,
-  alarmEmail: "oncall@ops.acme.io",
+  alarmEmails: ["oncall@ops.acme.io", "db-team@acme.io"],
 };
 
 function synth(props: Partial<ObservabilityProps> = {}): Json {
@@ -234,10 +234,20 @@ describe("Observability notifications", () => {
     }
   });
 
-  it("subscribes the configured email address", () => {
-    expect(Object.values(stack.resource.aws_sns_topic_subscription as Json)).toEqual([
-      expect.objectContaining({ protocol: "email", endpoint: BASE_PROPS.alarmEmail }),
-    ]);
+  it("subscribes every configured email address to the alarm topic", () => {
+    const subscriptions = Object.values(stack.resource.aws_sns_topic_subscription as Json);
+    expect(subscriptions).toHaveLength(BASE_PROPS.alarmEmails.length);
+    expect(subscriptions).toEqual(
+      expect.arrayContaining(
+        BASE_PROPS.alarmEmails.map((endpoint) =>
+          expect.objectContaining({
+            protocol: "email",
+            endpoint,
+            topic_arn: expect.stringContaining("aws_sns_topic."),
+          }),
+        ),
+      ),
+    );
   });
 });
 

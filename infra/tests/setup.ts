@@ -8,3 +8,6 @@ Testing.setupJest();
 process.env.SML_ALARM_EMAIL_DEV ??= "sml-dev-alarms@ops.serverless-ml-api.org";
 process.env.SML_ALARM_EMAIL_PRD ??= "sml-prd-alarms@ops.serverless-ml-api.org";
 process.env.SML_ALARM_EMAIL_PREVIEW ??= "sml-pr-alarms@ops.serverless-ml-api.org";
+// The template's site config holds placeholders (infra/src/config/site.ts); child processes that run the cdktf app
+// (the CDK Terrain equivalence test) synthesize it as this repository's CI does.
+process.env.SML_SITE_PLACEHOLDERS ??= "allow";

@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import type { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { SHARED_CONFIG } from "../src/config";
+import { SHARED_CONFIG, SITE } from "../src/config";
 import { BOOTSTRAP_LOCAL_STATE, GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
 import { decide, resolveStatements } from "./support/iam-eval";
 import { REPO_ROOT } from "./support/paths";
@@ -50,17 +51,31 @@ describe("stacks", () => {
     },
   );
 
-  it.each(["sml-dev", "sml-prd"])(
-    "configures the AWS provider of %s with its region and default tags",
+  it.each(["sml-dev", "sml-prd"] as const)(
+    "configures the AWS provider of %s with the site's region, its account only, and default tags",
     (id) => {
+      const env = id.slice(4) as keyof typeof SITE.accounts;
       expect(byId(id).json.provider.aws).toEqual([
         expect.objectContaining({
-          region: "eu-west-1",
+          region: SITE.region,
+          allowed_account_ids: [SITE.accounts[env]],
           default_tags: [
             {
               tags: expect.objectContaining({ Project: "sml", Environment: id.slice(4), ManagedBy: "cdktf" }),
             },
           ],
+        }),
+      ]);
+    },
+  );
+
+  it.each(["sml-bootstrap", "sml-registry"])(
+    "pins the provider of %s to the site's one account, in the site's region",
+    (id) => {
+      expect(byId(id).json.provider.aws).toEqual([
+        expect.objectContaining({
+          region: SITE.region,
+          allowed_account_ids: [...new Set(Object.values(SITE.accounts))],
         }),
       ]);
     },
@@ -138,7 +153,7 @@ describe("bootstrap stack", () => {
   });
 
   it("trusts GitHub's OIDC issuer for STS", () => {
-    expect(bodyOf(bootstrap.json, b.oidcProvider)).toMatchObject({
+    expect(bodyOf(bootstrap.json, b.oidcProvider as IamOpenidConnectProvider)).toMatchObject({
       url: "https://token.actions.githubusercontent.com",
       client_id_list: ["sts.amazonaws.com"],
     });
@@ -157,7 +172,13 @@ describe("bootstrap stack", () => {
           principals: [
             {
               type: "Federated",
-              identifiers: [ref("aws_iam_openid_connect_provider", b.oidcProvider.friendlyUniqueId, "arn")],
+              identifiers: [
+                ref(
+                  "aws_iam_openid_connect_provider",
+                  (b.oidcProvider as IamOpenidConnectProvider).friendlyUniqueId,
+                  "arn",
+                ),
+              ],
             },
           ],
           condition: [
@@ -265,6 +286,11 @@ describe("bootstrap stack", () => {
         "github_oidc_provider_arn",
         "plan_role_arn",
         "state_bucket",
+        // A role for people exists (and is output) only where the site names who may assume it.
+        ...(Object.keys(SITE.people) as (keyof typeof SITE.people)[]).flatMap((env) => [
+          ...(SITE.people[env].readOnly.length > 0 ? [`readonly_role_arn_${env}`] : []),
+          ...(SITE.people[env].operator.length > 0 ? [`operator_role_arn_${env}`] : []),
+        ]),
       ].sort(),
     );
   });

@@ -4,10 +4,11 @@
 # can read the state bucket.
 #
 # Usage: scripts/delivery/stack-outputs.sh <stack-id>      e.g. sml-dev
+# Env:   CDKTF_OUTDIR  where the synthesized stacks are (default cdktf.out, as for cdktf)
 set -euo pipefail
 
 stack="${1:?usage: stack-outputs.sh <stack-id>}"
-dir="cdktf.out/stacks/${stack}"
+dir="${CDKTF_OUTDIR:-cdktf.out}/stacks/${stack}"
 [[ -f "${dir}/cdk.tf.json" ]] || { echo "stack-outputs: ${dir}/cdk.tf.json not found; run npm run synth" >&2; exit 2; }
 
 if [[ ! -d "${dir}/.terraform" ]]; then

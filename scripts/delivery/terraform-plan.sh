@@ -14,12 +14,12 @@ dir="cdktf.out/stacks/${stack}"
 
 terraform -chdir="$dir" init -input=false -no-color
 
-if jq -e '.variable.prediction_image_digest' "${dir}/cdk.tf.json" >/dev/null; then
-  function_name="$(jq -r '[.resource.aws_lambda_function[] | select(.package_type == "Image") | .function_name][0]' "${dir}/cdk.tf.json")"
-  repository="$(jq -r '[.data.aws_ecr_repository[]][0].name' "${dir}/cdk.tf.json")"
-  TF_VAR_prediction_image_digest="$("$(dirname "$0")/current-image-digest.sh" "$function_name" "$repository")"
-  export TF_VAR_prediction_image_digest
+# The digest the environment runs now, unless the caller chose one (`npm run plan -- <stack> --image-digest ...`).
+if [[ -z "${TF_VAR_prediction_image_digest:-}" ]]; then
+  TF_VAR_prediction_image_digest="$("$(dirname "$0")/stack-image-digest.sh" "$stack")"
+  [[ -n "$TF_VAR_prediction_image_digest" ]] || unset TF_VAR_prediction_image_digest
 fi
+export TF_VAR_prediction_image_digest
 
 terraform -chdir="$dir" plan -input=false -no-color -out=tfplan
 # The JSON plan holds attribute values in clear text: it feeds the summary and is never uploaded.

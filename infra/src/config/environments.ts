@@ -1,22 +1,23 @@
 import { FUNCTIONS } from "@sml/contracts/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
+import { SITE } from "./site";
 import type { EnvironmentConfig, EnvironmentName, SharedConfig } from "./types";
 
-const REGION = "eu-west-1";
+/** Every environment's region comes from the site (infra/src/config/site.ts). */
+const REGION = SITE.region;
 
 /** The variable an environment's alarm e-mail is read from at synth: `SML_ALARM_EMAIL_PRD` for prd. */
 export const alarmEmailVariable = (name: EnvironmentName): string => `SML_ALARM_EMAIL_${name.toUpperCase()}`;
 
-/** State, registry and GitHub settings; change `state.bucket` and `githubRepository` in a fork. */
+/** State, registry and GitHub settings, from the site (a fork edits infra/src/config/site.ts, not this). */
 export const SHARED_CONFIG: SharedConfig = Object.freeze({
-  project: "sml",
+  project: SITE.project,
   region: REGION,
-  state: Object.freeze({
-    bucket: "serverless-ml-api-tfstate",
-    region: REGION,
-    keyPrefix: "serverless-ml-api",
-  }),
-  githubRepository: "serverless-ml-api/serverless-ml-api",
+  state: Object.freeze({ bucket: SITE.state.bucket, region: REGION, keyPrefix: SITE.state.keyPrefix }),
+  githubRepository: SITE.githubRepository,
+  accounts: SITE.accounts,
+  githubOidcProviderArn: SITE.githubOidcProviderArn,
+  people: SITE.people,
   predictionRepositoryName: "serverless-ml-api/prediction",
   keepImages: 30,
   environments: Object.freeze(["dev", "prd", "preview"] as const),
@@ -30,7 +31,8 @@ export const SHARED_CONFIG: SharedConfig = Object.freeze({
 const dev: EnvironmentConfig = {
   name: "dev",
   region: REGION,
-  namePrefix: "sml-dev",
+  accountId: SITE.accounts.dev,
+  namePrefix: `${SITE.project}-dev`,
   preventDestroy: false,
   network: {
     vpcCidr: "10.10.0.0/16",
@@ -48,6 +50,8 @@ const dev: EnvironmentConfig = {
     secondsUntilAutoPause: 900,
     reader: false,
     backupRetentionDays: 1,
+    backupWindow: SITE.databaseWindows.dev.backup,
+    maintenanceWindow: SITE.databaseWindows.dev.maintenance,
     deletionProtection: false,
     finalSnapshot: false,
     applyImmediately: true,
@@ -108,7 +112,8 @@ const preview: EnvironmentConfig = {
 const prd: EnvironmentConfig = {
   name: "prd",
   region: REGION,
-  namePrefix: "sml-prd",
+  accountId: SITE.accounts.prd,
+  namePrefix: `${SITE.project}-prd`,
   preventDestroy: true,
   network: {
     vpcCidr: "10.20.0.0/16",
@@ -126,6 +131,8 @@ const prd: EnvironmentConfig = {
     secondsUntilAutoPause: undefined,
     reader: true,
     backupRetentionDays: 14,
+    backupWindow: SITE.databaseWindows.prd.backup,
+    maintenanceWindow: SITE.databaseWindows.prd.maintenance,
     deletionProtection: true,
     finalSnapshot: true,
     applyImmediately: false,

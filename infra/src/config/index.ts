@@ -1,9 +1,12 @@
 import { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG } from "./environments";
+import { type DatabaseWindows, type PeopleAccess, SITE, type SiteConfig } from "./site";
+import { validateSite } from "./site-validation";
 import { auroraMaxConnections } from "./slo";
 import type { EnvironmentConfig, EnvironmentName } from "./types";
 
 export * from "./types";
-export { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG };
+export type { DatabaseWindows, PeopleAccess, SiteConfig };
+export { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG, SITE, validateSite };
 
 /** Thrown at synth when an environment is unknown or its settings contradict each other (the one config error type). */
 import { ConfigError } from "@sml/contracts/env";
@@ -126,20 +129,28 @@ const EMAIL_ADDRESS = /^[^\s@]+@([^\s@]+\.[^\s@]+)$/;
 const PLACEHOLDER_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$/i;
 
 /**
- * The environment's alarm e-mail, or a ConfigError naming the variable to set. Checked when the environment's
- * stack is built (not in `validateConfig`), so synthesizing one environment needs only its own address.
+ * The environment's alarm e-mail addresses (a comma-separated list in `SML_ALARM_EMAIL_<ENV>`), or a ConfigError
+ * naming the variable to set. Checked when the environment's stack is built (not in `validateConfig`), so
+ * synthesizing one environment needs only its own addresses.
  */
-export function requireAlarmEmail(config: EnvironmentConfig): string {
+export function requireAlarmEmails(config: EnvironmentConfig): readonly string[] {
   const variable = alarmEmailVariable(config.name);
-  const address = config.alarmEmail?.trim() ?? "";
-  const fix = `set ${variable} to the address that should receive ${config.name}'s alarms before \`npm run synth\` or a deploy (infra/README.md, "Alarm e-mail")`;
-  if (address === "") throw new ConfigError(`alarmEmail of ${config.name} is not set: ${fix}.`);
-  const domain = EMAIL_ADDRESS.exec(address)?.[1];
-  if (!domain || PLACEHOLDER_DOMAIN.test(domain))
-    throw new ConfigError(
-      `alarmEmail of ${config.name} ("${address}", from ${variable}) is not a deliverable address (placeholder domains such as example.com never receive mail): ${fix}.`,
-    );
-  return address;
+  const addresses = (config.alarmEmail ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  const fix = `set ${variable} to the address (or comma-separated addresses) that should receive ${config.name}'s alarms before \`npm run synth\` or a deploy (infra/README.md, "Alarm e-mail")`;
+  if (addresses.length === 0) throw new ConfigError(`alarmEmail of ${config.name} is not set: ${fix}.`);
+  for (const address of addresses) {
+    const domain = EMAIL_ADDRESS.exec(address)?.[1];
+    if (!domain || PLACEHOLDER_DOMAIN.test(domain))
+      throw new ConfigError(
+        `alarmEmail of ${config.name} ("${address}", from ${variable}) is not a deliverable address (placeholder domains such as example.com never receive mail): ${fix}.`,
+      );
+  }
+  if (new Set(addresses).size !== addresses.length)
+    throw new ConfigError(`alarmEmail of ${config.name} (${variable}) lists an address twice: ${fix}.`);
+  return addresses;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { MessagingSettings } from "@sml/contracts/messaging";
+import type { PeopleAccess } from "./site";
 
 /**
  * The deployable environments. Stack ids end with the name (`sml-dev`), so `cdktf deploy '*-dev'` works.
@@ -6,6 +7,11 @@ import type { MessagingSettings } from "@sml/contracts/messaging";
  * one boundary and one deploy role, in the dev account, for every copy.
  */
 export type EnvironmentName = "dev" | "prd" | "preview";
+/**
+ * The long-lived environments the site config names (account, people, database windows). Previews are not among
+ * them: every preview stack lives in dev's account with dev's windows, and people reach it with dev's roles.
+ */
+export type SiteEnvironmentName = Exclude<EnvironmentName, "preview">;
 
 /**
  * How CodeDeploy shifts a Lambda alias to a new version: one of its predefined Lambda deployment configurations
@@ -99,6 +105,10 @@ export interface DatabaseConfig {
   readonly reader: boolean;
   /** Days of automated backups (1..35). Backup storage up to the cluster size is free, beyond ~$0.021/GB-month. */
   readonly backupRetentionDays: number;
+  /** Daily automated-backup window, UTC (`hh24:mi-hh24:mi`), from the site's `databaseWindows`. */
+  readonly backupWindow: string;
+  /** Weekly maintenance window, UTC (`ddd:hh24:mi-ddd:hh24:mi`), from the site's `databaseWindows`. */
+  readonly maintenanceWindow: string;
   /** Refuses `terraform destroy` of the cluster until switched off. Free. */
   readonly deletionProtection: boolean;
   /** Takes a final snapshot when the cluster is destroyed. Snapshot storage ~$0.021/GB-month until deleted. */
@@ -174,6 +184,8 @@ export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   /** AWS region of every resource of the environment. */
   readonly region: string;
+  /** The AWS account the environment deploys to: the provider's `allowed_account_ids` (site config). */
+  readonly accountId: string;
   /** Prefix of every resource name (`sml-dev-api`); keeps IAM ARN patterns and dashboards readable. */
   readonly namePrefix: string;
   /**
@@ -257,6 +269,12 @@ export interface SharedConfig {
   readonly region: string;
   /** `owner/name` of the GitHub repository whose workflows may assume the deploy and plan roles. */
   readonly githubRepository: string;
+  /** AWS account id per environment (site config); the bootstrap and registry stacks live in that one account. */
+  readonly accounts: Readonly<Record<SiteEnvironmentName, string>>;
+  /** An existing GitHub OIDC provider to trust instead of creating one (site config), or `undefined`. */
+  readonly githubOidcProviderArn: string | undefined;
+  /** Who may assume each environment's roles for people (site config). */
+  readonly people: Readonly<Record<SiteEnvironmentName, PeopleAccess>>;
   /** ECR repository holding the prediction image (one registry, images promoted by digest). */
   readonly predictionRepositoryName: string;
   /**

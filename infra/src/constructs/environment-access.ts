@@ -163,8 +163,11 @@ export interface DeployRoleScope {
   /** Every other environment and its stack's state key prefix (`<prefix>/<stack id>`): all denied. */
   readonly others: readonly { readonly config: EnvironmentConfig; readonly statePrefix: string }[];
   readonly accountId: string;
-  /** The deploy and plan roles' name pattern (`github-sml-*`): no deploy role may change any of them. */
-  readonly githubRolePattern: string;
+  /**
+   * Name patterns of the roles no deploy role may change: the GitHub roles (`github-sml-*`) and the roles for
+   * people (`people-sml-*`), its own among them.
+   */
+  readonly protectedRolePatterns: readonly string[];
   /** Every environment's boundary ARN: no deploy role may change any of them. */
   readonly boundaryArns: readonly string[];
   readonly stateBucketArn: string;
@@ -270,7 +273,7 @@ export function deployRoleStatements(scope: DeployRoleScope): PolicyStatement[] 
       sid: "DenyGithubRoleChanges",
       effect: "Deny",
       actions: [...MUTATING_ROLE_ACTIONS, "iam:PassRole"],
-      resources: [`arn:aws:iam::${accountId}:role/${scope.githubRolePattern}`],
+      resources: scope.protectedRolePatterns.map((pattern) => `arn:aws:iam::${accountId}:role/${pattern}`),
     },
     {
       sid: "ProtectStateBucket",
@@ -297,17 +300,20 @@ export function deployRoleStatements(scope: DeployRoleScope): PolicyStatement[] 
     },
   ];
   for (const other of scope.others)
-    statements.push(...denyEnvironment(other.config, other.statePrefix, scope));
+    statements.push(...denyEnvironment(other.config, other.statePrefix, scope.stateBucketArn));
   return statements;
 }
 
 const statementId = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-/** Denies one other environment's resources to a deploy role (see {@link deployRoleStatements}). */
-function denyEnvironment(
+/**
+ * Denies one other environment's resources (by name, tag, secret tag, event source mapping, state key) to a role
+ * of this environment: the deploy roles and the roles for people (see {@link deployRoleStatements}).
+ */
+export function denyEnvironment(
   other: EnvironmentConfig,
   statePrefix: string,
-  scope: DeployRoleScope,
+  stateBucketArn: string,
 ): PolicyStatement[] {
   const p = other.namePrefix;
   const env = statementId(other.name);
@@ -338,7 +344,7 @@ function denyEnvironment(
         `arn:aws:iam::*:policy/${p}-*`,
         `arn:aws:codedeploy:*:*:application:${p}-*`,
         `arn:aws:codedeploy:*:*:deploymentgroup:${p}-*`,
-        `${scope.stateBucketArn}/${statePrefix}/*`,
+        `${stateBucketArn}/${statePrefix}/*`,
       ],
     },
     {

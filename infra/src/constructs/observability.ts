@@ -41,8 +41,8 @@ export interface ObservabilityProps {
   readonly databaseMaxConnections: number;
   /** The most connections the functions can open at once (`connectionBudget(config).total`). */
   readonly databaseConnectionBudget: number;
-  /** Address that receives alarm notifications (required: an alarm nobody receives protects nothing). */
-  readonly alarmEmail: string;
+  /** Addresses that receive alarm notifications (at least one: an alarm nobody receives protects nothing). */
+  readonly alarmEmails: readonly string[];
   /** Alarm rules; defaults to the project's SLO definition (infra/src/config/slo.ts). */
   readonly rules?: readonly AlarmRule[];
   /** Creates the environment's dashboard (default true). */
@@ -119,10 +119,16 @@ export class Observability extends Construct {
       ],
     });
     new SnsTopicPolicy(this, "alarm-topic-policy", { arn: this.alarmTopic.arn, policy: topicPolicy.json });
-    new SnsTopicSubscription(this, "alarm-email", {
-      topicArn: this.alarmTopic.arn,
-      protocol: "email",
-      endpoint: props.alarmEmail,
+    if (props.alarmEmails.length === 0)
+      throw new Error("Observability needs at least one alarm e-mail address");
+    // The first keeps its original id, so a second address adds a subscription instead of replacing the first
+    // (each replaced e-mail subscription waits for its recipient to confirm again).
+    props.alarmEmails.forEach((endpoint, i) => {
+      new SnsTopicSubscription(this, i === 0 ? "alarm-email" : `alarm-email-${i + 1}`, {
+        topicArn: this.alarmTopic.arn,
+        protocol: "email",
+        endpoint,
+      });
     });
 
     const alarms: CloudwatchMetricAlarm[] = [];

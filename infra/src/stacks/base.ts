@@ -5,6 +5,8 @@ import type { SharedConfig, StateBackendConfig } from "../config";
 
 export interface BaseStackProps {
   readonly region: string;
+  /** The only AWS accounts the provider may act in (site config): other credentials stop the plan at once. */
+  readonly allowedAccountIds: readonly string[];
   readonly state: StateBackendConfig;
   /** Tags on every resource (provider default_tags). */
   readonly tags: Record<string, string>;
@@ -14,6 +16,9 @@ export interface BaseStackProps {
 
 /** Stack ids: `sml-bootstrap`, `sml-registry`, `sml-<env>`; apply them in this order (infra/README.md). */
 export const stackId = (shared: SharedConfig, name: string): string => `${shared.project}-${name}`;
+
+/** The account(s) of the site's environments: the bootstrap and registry stacks live in that one account. */
+export const siteAccounts = (shared: SharedConfig): string[] => [...new Set(Object.values(shared.accounts))];
 
 /** Where a stack keeps its state in the bucket. */
 export const stateKey = (state: StateBackendConfig, stackId: string): string =>
@@ -31,6 +36,7 @@ export class BaseStack extends TerraformStack {
     super(scope, id);
     this.provider = new AwsProvider(this, "aws", {
       region: props.region,
+      allowedAccountIds: [...props.allowedAccountIds],
       defaultTags: [{ tags: { ...props.tags, ManagedBy: "cdktf", Stack: id } }],
     });
     if (props.localStatePath) {

@@ -13,16 +13,28 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type EnvironmentName, getEnvironmentConfig, type SharedConfig } from "../config";
+import {
+  type EnvironmentName,
+  getEnvironmentConfig,
+  type SharedConfig,
+  type SiteEnvironmentName,
+} from "../config";
 import {
   boundaryPolicyArn,
   boundaryPolicyName,
   boundaryStatements,
+  denyEnvironment,
   deployRoleStatements,
   ENVIRONMENT_TAG_KEY,
 } from "../constructs/environment-access";
-import { policyDocument } from "../constructs/iam";
-import { BaseStack, stackId } from "./base";
+import { type PolicyStatement, policyDocument } from "../constructs/iam";
+import { BaseStack, siteAccounts, stackId } from "./base";
+
+/** Roles no deploy or operator role may change: the GitHub roles and the roles for people. */
+const protectedRolePatterns = (shared: SharedConfig): string[] => [
+  `github-${shared.project}-*`,
+  `people-${shared.project}-*`,
+];
 
 /** State file of the bootstrap stack's first apply, before the bucket exists (relative to the stack folder). */
 export const BOOTSTRAP_LOCAL_STATE = "terraform.bootstrap.tfstate";
@@ -72,8 +84,47 @@ export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
 ]);
 
 /** Name of the GitHub deploy role of an environment (`github-sml-deploy-prd`). */
+/**
+ * The environments a role of `env` is denied by name, tag and state key. Previews share the dev account and are
+ * denied dev and prd; dev's and prd's roles are denied each other only, which keeps their policy size (IAM's
+ * 10,240 characters of inline policy per role) in bounds.
+ */
+function deniedEnvironments(shared: SharedConfig, env: EnvironmentName) {
+  const state = (stack: string) => `${shared.state.keyPrefix}/${stackId(shared, stack)}`;
+  return shared.environments
+    .filter((e) => e !== env && (env === "preview" || e !== "preview"))
+    .map((e) => ({ config: getEnvironmentConfig(e), statePrefix: state(e) }));
+}
+
 export const deployRoleName = (shared: SharedConfig, env: EnvironmentName): string =>
   `github-${shared.project}-deploy-${env}`;
+
+/** The two roles for people per environment: `readonly` (plan, logs, metrics, DLQ peek) and `operator`. */
+export type PeopleRoleKind = "readonly" | "operator";
+
+/** Name of a role for people (`people-sml-operator-prd`), assumed by `npm run plan` / `npm run apply`. */
+export const peopleRoleName = (shared: SharedConfig, kind: PeopleRoleKind, env: EnvironmentName): string =>
+  `people-${shared.project}-${kind}-${env}`;
+
+/**
+ * AWS-managed policy of each role for people; the policy tests allow these attachments and no others.
+ * - operator: PowerUserAccess, with exactly the deploy role's inline IAM grants and denies (deploy, redrive,
+ *   rotate a secret, move an alias back are all PowerUserAccess actions, kept inside the environment).
+ * - readonly: ReadOnlyAccess, minus data reads (PEOPLE_READONLY_DENIED_DATA_READS) and the other environment.
+ */
+export const PEOPLE_ROLE_MANAGED_POLICIES: Readonly<Record<PeopleRoleKind, string>> = {
+  operator: GITHUB_ROLE_MANAGED_POLICIES.deploy,
+  readonly: GITHUB_ROLE_MANAGED_POLICIES.plan,
+};
+
+/**
+ * What the read-only role for people may not read although ReadOnlyAccess allows it: S3 objects outside the state
+ * bucket, secret and parameter values, table items, stream records, image layers (the plan role's list, minus the log reads and queue receives a person
+ * on duty needs: logs of their environment, and a peek into its dead-letter queue).
+ */
+export const PEOPLE_READONLY_DENIED_DATA_READS: readonly string[] = Object.freeze(
+  PLAN_ROLE_DENIED_DATA_READS.filter((a) => !a.startsWith("logs:") && a !== "sqs:ReceiveMessage"),
+);
 
 export interface BootstrapStackProps {
   readonly shared: SharedConfig;
@@ -91,16 +142,22 @@ export interface BootstrapStackProps {
  */
 export class BootstrapStack extends BaseStack {
   readonly stateBucket: S3Bucket;
-  readonly oidcProvider: IamOpenidConnectProvider;
+  /** The GitHub OIDC provider this stack creates; `undefined` when the site reuses the account's existing one. */
+  readonly oidcProvider: IamOpenidConnectProvider | undefined;
+  /** ARN of the GitHub OIDC provider every GitHub role trusts (created here or the site's existing one). */
+  readonly oidcProviderArn: string;
   readonly deployRoles: Record<string, IamRole> = {};
   /** `sml-<env>-boundary`: the permissions boundary every role of that environment carries. */
   readonly boundaries: Record<string, IamPolicy> = {};
   readonly planRole: IamRole;
+  /** Roles for people per environment and kind; none where the site lists no principal. */
+  readonly peopleRoles: Record<string, Partial<Record<PeopleRoleKind, IamRole>>> = {};
 
   constructor(scope: Construct, id: string, props: BootstrapStackProps) {
     const { shared } = props;
     super(scope, id, {
       region: shared.region,
+      allowedAccountIds: siteAccounts(shared),
       state: shared.state,
       tags: { Project: shared.project },
       ...(props.localState ? { localStatePath: BOOTSTRAP_LOCAL_STATE } : {}),
@@ -166,18 +223,23 @@ export class BootstrapStack extends BaseStack {
       ]).json,
     });
 
-    this.oidcProvider = new IamOpenidConnectProvider(this, "github", {
-      url: `https://${GITHUB_OIDC_HOST}`,
-      clientIdList: ["sts.amazonaws.com"],
-      // Every GitHub role trusts it: between a delete and a create no workflow could deploy, or plan.
-      lifecycle: { preventDestroy: true },
-    });
+    // An account holds one provider per URL: reuse another project's (site `githubOidcProviderArn`) or create it.
+    this.oidcProvider =
+      shared.githubOidcProviderArn === undefined
+        ? new IamOpenidConnectProvider(this, "github", {
+            url: `https://${GITHUB_OIDC_HOST}`,
+            clientIdList: ["sts.amazonaws.com"],
+            // Every GitHub role trusts it: between a delete and a create no workflow could deploy, or plan.
+            lifecycle: { preventDestroy: true },
+          })
+        : undefined;
+    this.oidcProviderArn = this.oidcProvider?.arn ?? (shared.githubOidcProviderArn as string);
     const githubTrust = (trustId: string, subjects: string[]) =>
       policyDocument(this, trustId, [
         {
           effect: "Allow",
           actions: ["sts:AssumeRoleWithWebIdentity"],
-          principals: [{ type: "Federated", identifiers: [this.oidcProvider.arn] }],
+          principals: [{ type: "Federated", identifiers: [this.oidcProviderArn] }],
           condition: [
             { test: "StringEquals", variable: `${GITHUB_OIDC_HOST}:aud`, values: ["sts.amazonaws.com"] },
             { test: "StringEquals", variable: `${GITHUB_OIDC_HOST}:sub`, values: subjects },
@@ -223,24 +285,27 @@ export class BootstrapStack extends BaseStack {
       role: this.planRole.id,
       name: "deny-data-reads",
       // ReadOnlyAccess reads configuration and data alike; plan needs the configuration and its own state only.
-      policy: policyDocument(this, "plan-deny-data-reads-policy", [
-        {
-          sid: "DenyObjectReadsOutsideTheState",
-          effect: "Deny",
-          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => a.startsWith("s3:")),
-          notResources: [`${this.stateBucket.arn}/*`],
-        },
-        {
-          sid: "DenyDataReads",
-          effect: "Deny",
-          actions: PLAN_ROLE_DENIED_DATA_READS.filter((a) => !a.startsWith("s3:")),
-          resources: ["*"],
-        },
-      ]).json,
+      policy: policyDocument(
+        this,
+        "plan-deny-data-reads-policy",
+        this.dataReadDenies(PLAN_ROLE_DENIED_DATA_READS),
+      ).json,
     });
 
+    // Previews have no roles for people: they live in dev's account and dev's roles reach them.
+    for (const env of Object.keys(shared.people) as SiteEnvironmentName[]) {
+      this.peopleRoles[env] = {};
+      for (const kind of ["readonly", "operator"] as const) {
+        const principals = shared.people[env][kind === "readonly" ? "readOnly" : "operator"];
+        if (principals.length === 0) continue;
+        const role = this.peopleRole(env, kind, shared, account, principals);
+        this.peopleRoles[env][kind] = role;
+        new TerraformOutput(this, `${kind}_role_arn_${env}`, { value: role.arn });
+      }
+    }
+
     new TerraformOutput(this, "state_bucket", { value: this.stateBucket.bucket });
-    new TerraformOutput(this, "github_oidc_provider_arn", { value: this.oidcProvider.arn });
+    new TerraformOutput(this, "github_oidc_provider_arn", { value: this.oidcProviderArn });
     new TerraformOutput(this, "plan_role_arn", { value: this.planRole.arn });
     for (const [env, role] of Object.entries(this.deployRoles))
       new TerraformOutput(this, `deploy_role_arn_${env}`, { value: role.arn });
@@ -275,13 +340,9 @@ export class BootstrapStack extends BaseStack {
         `deploy-${env}-iam-policy`,
         deployRoleStatements({
           config,
-          // Previews share the dev account and are denied dev and prd; dev's and prd's roles keep their policy
-          // size (IAM's 10,240 characters of inline policy per role) for each other.
-          others: shared.environments
-            .filter((e) => e !== env && (env === "preview" || e !== "preview"))
-            .map((e) => ({ config: getEnvironmentConfig(e), statePrefix: state(e) })),
+          others: deniedEnvironments(shared, env),
           accountId: account.accountId,
-          githubRolePattern: `github-${shared.project}-*`,
+          protectedRolePatterns: protectedRolePatterns(shared),
           boundaryArns: all.map((c) => boundaryPolicyArn(account.accountId, c.namePrefix)),
           stateBucketArn: this.stateBucket.arn,
           readOnlyStatePrefixes: [state("bootstrap")],
@@ -289,6 +350,97 @@ export class BootstrapStack extends BaseStack {
       ).json,
     });
     return role;
+  }
+
+  /**
+   * A role for people of one environment, trusting only the site's principals (ARN patterns, matched on
+   * `aws:PrincipalArn`) in their accounts. The operator role carries the deploy role's policies; the read-only
+   * role reads configuration, metrics and its environment's logs and dead letters, takes its state's lock file
+   * for a plan, and is denied the other environment exactly as the deploy roles are.
+   */
+  private peopleRole(
+    env: EnvironmentName,
+    kind: PeopleRoleKind,
+    shared: SharedConfig,
+    account: DataAwsCallerIdentity,
+    principals: readonly string[],
+  ): IamRole {
+    const config = getEnvironmentConfig(env);
+    const accounts = [...new Set(principals.map((arn) => arn.split(":")[4] as string))];
+    const trust = policyDocument(this, `people-${kind}-${env}-trust`, [
+      {
+        effect: "Allow",
+        actions: ["sts:AssumeRole"],
+        principals: [{ type: "AWS", identifiers: accounts.map((id) => `arn:aws:iam::${id}:root`) }],
+        condition: [{ test: "ArnLike", variable: "aws:PrincipalArn", values: [...principals] }],
+      },
+    ]).json;
+    const role = new IamRole(this, `people-${kind}-${env}`, {
+      name: peopleRoleName(shared, kind, env),
+      description:
+        kind === "operator"
+          ? `People operating ${env}: deploy, redrive, rotate, roll back (same permissions as the deploy role)`
+          : `People reading ${env}: plan, logs, metrics, dead-letter peek`,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: trust,
+    });
+    new IamRolePolicyAttachment(this, `people-${kind}-${env}-managed`, {
+      role: role.name,
+      policyArn: PEOPLE_ROLE_MANAGED_POLICIES[kind],
+    });
+    const state = (stack: string) => `${shared.state.keyPrefix}/${stackId(shared, stack)}`;
+    const others = deniedEnvironments(shared, env);
+    const statements: PolicyStatement[] =
+      kind === "operator"
+        ? deployRoleStatements({
+            config,
+            others,
+            accountId: account.accountId,
+            protectedRolePatterns: protectedRolePatterns(shared),
+            boundaryArns: shared.environments.map((e) =>
+              boundaryPolicyArn(account.accountId, getEnvironmentConfig(e).namePrefix),
+            ),
+            stateBucketArn: this.stateBucket.arn,
+            readOnlyStatePrefixes: [state("bootstrap")],
+          })
+        : [
+            {
+              sid: "StateLockFiles",
+              effect: "Allow",
+              actions: ["s3:PutObject", "s3:DeleteObject"],
+              // Its environment's stack and the registry (which every environment's deploy applies).
+              resources: [state(env), state("registry")].map((p) => `${this.stateBucket.arn}/${p}/*.tflock`),
+            },
+            ...this.dataReadDenies(PEOPLE_READONLY_DENIED_DATA_READS),
+            {
+              // Peek at dead letters (receive with a zero visibility timeout), never at the live queue's messages.
+              sid: "DenyLiveQueueReceives",
+              effect: "Deny",
+              actions: ["sqs:ReceiveMessage"],
+              notResources: [`arn:aws:sqs:*:*:${config.namePrefix}-*-dlq`],
+            },
+            ...others.flatMap((o) => denyEnvironment(o.config, o.statePrefix, this.stateBucket.arn)),
+          ];
+    new IamRolePolicy(this, `people-${kind}-${env}-policy`, {
+      role: role.id,
+      name: kind === "operator" ? "environment-roles" : "environment-read",
+      policy: policyDocument(this, `people-${kind}-${env}-policy-document`, statements).json,
+    });
+    return role;
+  }
+
+  /** Denies of data reads ReadOnlyAccess grants: S3 objects outside the state bucket, everything else anywhere. */
+  private dataReadDenies(actions: readonly string[]): PolicyStatement[] {
+    const s3 = (action: string) => action.startsWith("s3:");
+    return [
+      {
+        sid: "DenyObjectReadsOutsideTheState",
+        effect: "Deny",
+        actions: actions.filter(s3),
+        notResources: [`${this.stateBucket.arn}/*`],
+      },
+      { sid: "DenyDataReads", effect: "Deny", actions: actions.filter((a) => !s3(a)), resources: ["*"] },
+    ];
   }
 
   /** The environment's permissions boundary: created here, by an administrator, so no deploy role owns it. */

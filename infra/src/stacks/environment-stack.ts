@@ -7,7 +7,7 @@ import {
   accessPrefixOf,
   connectionBudget,
   type EnvironmentConfig,
-  requireAlarmEmail,
+  requireAlarmEmails,
   type SharedConfig,
 } from "../config";
 import { alarmRulesFor, auroraMaxConnections } from "../config/slo";
@@ -61,6 +61,7 @@ export class EnvironmentStack extends BaseStack {
     const { config, shared } = props;
     super(scope, id, {
       region: config.region,
+      allowedAccountIds: [config.accountId],
       state: shared.state,
       // The deploy roles' denies find the other environment's resources by this tag.
       tags: { Project: shared.project, [ENVIRONMENT_TAG_KEY]: config.name },
@@ -164,7 +165,7 @@ export class EnvironmentStack extends BaseStack {
       preventDestroy: config.preventDestroy,
       databaseMaxConnections: auroraMaxConnections(config.database),
       databaseConnectionBudget: connectionBudget(config).total,
-      alarmEmail: requireAlarmEmail(config),
+      alarmEmails: requireAlarmEmails(config),
       rules: alarmRulesFor(config.observability.alarms),
       dashboard: config.observability.dashboard,
     });

@@ -6,6 +6,9 @@ import {
   previewConfig,
   SHARED_CONFIG,
   type SharedConfig,
+  SITE,
+  type SiteConfig,
+  validateSite,
 } from "../config";
 import { readMigrationSet } from "../constructs/migrations";
 import { REPO_ROOT } from "../paths";
@@ -31,6 +34,10 @@ export interface DefineStacksOptions {
   readonly repoRoot?: string;
   /** Bootstrap stack keeps local state (first apply only). */
   readonly bootstrapLocalState?: boolean;
+  /** The site the shared config came from (default: infra/src/config/site.ts), validated before any stack. */
+  readonly site?: SiteConfig;
+  /** Accept the site's shipped placeholders: only this template's own synth tests and CI. */
+  readonly allowSitePlaceholders?: boolean;
 }
 
 export interface Stacks {
@@ -45,6 +52,7 @@ export { stackId };
 
 /** Every stack of the app: bootstrap, registry, then one per environment (and a pull request's preview). */
 export function defineStacks(app: App, options: DefineStacksOptions = {}): Stacks {
+  validateSite(options.site ?? SITE, { allowPlaceholders: options.allowSitePlaceholders ?? false });
   const shared = options.shared ?? SHARED_CONFIG;
   const repoRoot = options.repoRoot ?? REPO_ROOT;
   const defaultEnvironments =

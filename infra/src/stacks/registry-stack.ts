@@ -6,7 +6,7 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { SharedConfig } from "../config";
 import { policyDocument } from "../constructs/iam";
-import { BaseStack } from "./base";
+import { BaseStack, siteAccounts } from "./base";
 
 /**
  * The prediction image registry, deployed before any environment stack (an image function cannot be created
@@ -17,7 +17,12 @@ export class RegistryStack extends BaseStack {
   readonly repository: EcrRepository;
 
   constructor(scope: Construct, id: string, shared: SharedConfig) {
-    super(scope, id, { region: shared.region, state: shared.state, tags: { Project: shared.project } });
+    super(scope, id, {
+      region: shared.region,
+      allowedAccountIds: siteAccounts(shared),
+      state: shared.state,
+      tags: { Project: shared.project },
+    });
     const account = new DataAwsCallerIdentity(this, "account");
 
     this.repository = new EcrRepository(this, "prediction", {

@@ -15,7 +15,13 @@ import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/en
 import { LAMBDA_SERVICE_SIDE_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
 import { LIVE_ALIAS } from "../../src/constructs/service-function";
 import { stateKey } from "../../src/stacks/base";
-import { GITHUB_ROLE_MANAGED_POLICIES, PLAN_ROLE_DENIED_DATA_READS } from "../../src/stacks/bootstrap-stack";
+import {
+  GITHUB_ROLE_MANAGED_POLICIES,
+  PEOPLE_READONLY_DENIED_DATA_READS,
+  PEOPLE_ROLE_MANAGED_POLICIES,
+  type PeopleRoleKind,
+  PLAN_ROLE_DENIED_DATA_READS,
+} from "../../src/stacks/bootstrap-stack";
 import { REPLACEMENT_TABLE } from "./replacement-table";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
@@ -210,14 +216,22 @@ const iamNoWildcards: PolicyRule = {
 
 const managedPoliciesAllowListed: PolicyRule = {
   id: "iam-managed-policies-allow-listed",
-  description: "AWS-managed policies are attached only to the GitHub roles, and only those in the allow-list",
+  description:
+    "AWS-managed policies are attached only to the GitHub roles and the roles for people, and only those in the allow-list",
   check({ json }) {
     const allowed = Object.values(GITHUB_ROLE_MANAGED_POLICIES) as string[];
     const violations: Violation[] = [];
     for (const a of all(json, "aws_iam_role_policy_attachment")) {
       const role = lookup(json, referenceOf(a.body.role, "aws_iam_role"));
       const roleName = String(role?.name ?? "");
-      if (!allowed.includes(a.body.policy_arn) || !roleName.startsWith("github-"))
+      // people-<project>-<kind>-<env> carries exactly its kind's policy.
+      const peopleKind = /^people-[a-z0-9]+-(readonly|operator)-/.exec(roleName)?.[1] as
+        | PeopleRoleKind
+        | undefined;
+      const fits = peopleKind
+        ? a.body.policy_arn === PEOPLE_ROLE_MANAGED_POLICIES[peopleKind]
+        : allowed.includes(a.body.policy_arn) && roleName.startsWith("github-");
+      if (!fits)
         violations.push({
           resource: a.address,
           problem: `attaches ${a.body.policy_arn} to ${roleName || a.body.role}`,
@@ -244,7 +258,7 @@ const ACCOUNT = String.raw`(\$\{[^}]+\}|\d{12})`;
 const rolesCarryBoundary: PolicyRule = {
   id: "iam-roles-carry-environment-boundary",
   description:
-    "every IAM role carries its environment's permissions boundary (sml-<env>-boundary); only the bootstrap stack's GitHub roles, made by an administrator, have none",
+    "every IAM role carries its environment's permissions boundary (sml-<env>-boundary); only the bootstrap stack's GitHub roles and roles for people, made by an administrator, have none",
   check({ id, json }) {
     const env = environmentOf(json);
     const boundary = env
@@ -255,7 +269,8 @@ const rolesCarryBoundary: PolicyRule = {
     const violations: Violation[] = [];
     for (const r of all(json, "aws_iam_role")) {
       const name = String(r.body.name ?? "");
-      if (!env && id.endsWith("-bootstrap") && name.startsWith("github-")) continue;
+      if (!env && id.endsWith("-bootstrap") && (name.startsWith("github-") || name.startsWith("people-")))
+        continue;
       const actual = String(r.body.permissions_boundary ?? "");
       if (!boundary)
         violations.push({
@@ -1255,7 +1270,23 @@ const readOnlyRolesDenyDataReads: PolicyRule = {
         .filter((p) => referencesIn(p.body.role).some((r) => r.address === role.address))
         .flatMap((p) => statementsOf(json, p.body.policy)?.statements ?? [])
         .filter((s) => s.effect === "Deny" && s.conditions.length === 0);
-      for (const action of PLAN_ROLE_DENIED_DATA_READS) {
+      // A person on duty reads their environment's logs and peeks at its dead letters (never the live queue).
+      const forPeople = String(lookup(json, role)?.name ?? "").startsWith("people-");
+      if (
+        forPeople &&
+        !denies.some(
+          (d) =>
+            d.actions.some((p) => covers(p, "sqs:ReceiveMessage")) &&
+            d.notResources.length > 0 &&
+            d.notResources.every((r) => r.endsWith("-dlq")),
+        )
+      )
+        violations.push({
+          resource: role.address,
+          problem: "receives from queues other than dead-letter queues",
+        });
+      const required = forPeople ? PEOPLE_READONLY_DENIED_DATA_READS : PLAN_ROLE_DENIED_DATA_READS;
+      for (const action of required) {
         const deny = denies.find((d) => d.actions.some((p) => covers(p, action)));
         const everywhere =
           deny &&

@@ -67,6 +67,7 @@ async function facts(environment: string) {
   });
   return JSON.parse(stdout) as {
     requiredConcurrencyQuota: number;
+    region: string;
     engineVersion: string;
     stateBucket: string;
   };
@@ -91,15 +92,15 @@ describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
       "lambda get-account-settings": { stdout: "lambda.get-account-settings.new-account-quota-10.json" },
     });
     const result = await preflight("prd");
-    const { requiredConcurrencyQuota } = await facts("prd");
+    const { requiredConcurrencyQuota, region } = await facts("prd");
     // Lambda keeps 100 unreserved: the quota must cover the reservations of both environments and of one
     // preview (its api reserves 2; previews share dev's account) plus that.
     const reserved = 10 + 100 + 50 + 2;
     expect(requiredConcurrencyQuota).toBe(reserved + 100);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`quota in eu-west-1 is 10`);
+    expect(result.stderr).toContain(`quota in ${region} is 10`);
     expect(result.stderr).toContain(
-      `request-service-quota-increase --region eu-west-1 --service-code lambda --quota-code L-B99A9384 --desired-value ${requiredConcurrencyQuota}`,
+      `request-service-quota-increase --region ${region} --service-code lambda --quota-code L-B99A9384 --desired-value ${requiredConcurrencyQuota}`,
     );
     expect(result.stderr).toContain("prd is not ready to deploy (1 problem(s))");
   });
@@ -113,11 +114,12 @@ describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
       "iam get-role": { stderr: "iam.get-role.no-such-entity.stderr", exitCode: 254 },
     });
     const result = await preflight("dev");
+    const { region, stateBucket } = await facts("dev");
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("preflight: ok   Lambda concurrency quota 1000");
-    expect(result.stderr).toContain("aurora-postgresql 16.10 is not offered in eu-west-1");
+    expect(result.stderr).toContain(`aurora-postgresql 16.10 is not offered in ${region}`);
     expect(result.stderr).toContain("set database.engineVersion in infra/src/config/environments.ts");
-    expect(result.stderr).toContain("state bucket serverless-ml-api-tfstate does not exist");
+    expect(result.stderr).toContain(`state bucket ${stateBucket} does not exist`);
     expect(result.stderr).toContain("bootstrap the account first");
     expect(result.stderr).toContain("deploy role github-sml-deploy-dev does not exist");
     expect(result.stderr).toContain("dev is not ready to deploy (3 problem(s))");

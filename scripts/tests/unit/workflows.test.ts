@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
+import { siteFacts } from "../../../infra/src/site-facts";
 import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,
@@ -294,6 +295,37 @@ describe("workflow behaviour", () => {
     expect(String(upload?.with?.path)).toContain("cdktf.out/stacks/*/cdk.tf.json");
   });
 
+  it.each(["deploy.yml", "integration.yml"])(
+    "%s offers exactly the site's environments to choose from",
+    (file) => {
+      // A choice input's options cannot be computed from the config: this test keeps them equal to it.
+      const inputs = (
+        workflow(file).on.workflow_dispatch as { inputs: Record<string, { options?: string[] }> }
+      ).inputs;
+      // Previews deploy from preview.yml (one stack per pull request), not from the environment choice.
+      expect(inputs.environment?.options).toEqual(siteFacts().environments);
+    },
+  );
+
+  it("plan.yml plans every stack the app synthesized, reads the region from the site, and gates cautions on the label", () => {
+    const steps = workflow("plan.yml").jobs.plan?.steps ?? [];
+    const runs = steps.map((s) => s.run ?? "");
+    expect(runs.join("\n")).not.toMatch(/sml-(bootstrap|registry|dev|prd)/);
+    expect(runs.some((r) => r.includes("cdktf.out/manifest.json"))).toBe(true);
+    const credentials = steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+    expect(credentials?.with?.["aws-region"]).toBe(`\${{ steps.site.outputs.region }}`);
+    const site = steps.findIndex((s) => (s as { id?: string }).id === "site");
+    expect(site).toBeGreaterThanOrEqual(0);
+    expect(site).toBeLessThan(steps.indexOf(credentials as (typeof steps)[number]));
+    const post = steps.findIndex((s) => s.uses?.startsWith("actions/github-script@"));
+    const gate = steps.findIndex((s) => s.run?.includes("plans/gate.txt") && s.run.includes("exit 1"));
+    expect(gate).toBeGreaterThan(post);
+    expect(runs.some((r) => r.includes("--gate-file plans/gate.txt") && r.includes("--log-url"))).toBe(true);
+    expect((workflow("plan.yml").on.pull_request as { types: string[] }).types).toEqual(
+      expect.arrayContaining(["labeled", "unlabeled", "synchronize"]),
+    );
+  });
+
   it("plan.yml runs on pull requests only when AWS access is configured", () => {
     const plan = workflow("plan.yml");
     expect(Object.keys(plan.on)).toEqual(["pull_request"]);
@@ -330,7 +362,8 @@ describe("workflow behaviour", () => {
     const inputs = (
       deploy.on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[] }> }
     ).inputs;
-    expect(inputs.environment).toMatchObject({ type: "choice", options: ["dev", "prd"] });
+    // A choice input's options cannot be computed: they must equal the site's environments.
+    expect(inputs.environment).toMatchObject({ type: "choice", options: siteFacts().environments });
     expect(inputs.ref).toMatchObject({ type: "string" });
   });
 

@@ -1,0 +1,68 @@
+/**
+ * The site config as the shell scripts and workflows read it: `tsx infra/src/site-facts.ts` prints one JSON
+ * object (region, accounts, stacks in apply order, state bucket, repository, role names and ARNs per environment)
+ * after validating the site, so a script never repeats a name the config defines. A placeholder still in
+ * infra/src/config/site.ts fails here, naming the setting; `--allow-placeholders` (or `SML_SITE_PLACEHOLDERS=allow`,
+ * as for the cdktf app) is for this template's own tests and CI.
+ *
+ * Usage: tsx infra/src/site-facts.ts [--allow-placeholders]
+ */
+import {
+  ConfigError,
+  type EnvironmentName,
+  getEnvironmentConfig,
+  SHARED_CONFIG,
+  SITE,
+  type SiteEnvironmentName,
+  validateSite,
+} from "./config";
+import { stackId } from "./stacks/base";
+import { deployRoleName, peopleRoleName } from "./stacks/bootstrap-stack";
+
+/** The facts, from the site and the shared config (the same functions the stacks name things with). */
+export function siteFacts() {
+  const shared = SHARED_CONFIG;
+  // Long-lived environments (dev, prd) have a stack, roles for people and GitHub's environment of the same name;
+  // previews (one stack per pull request) share dev's account and only add the GitHub environment `preview`.
+  const longLived = shared.environments.filter((env): env is SiteEnvironmentName => env !== "preview");
+  const roleArn = (env: EnvironmentName, name: string) =>
+    `arn:aws:iam::${getEnvironmentConfig(env).accountId}:role/${name}`;
+  const per = <E extends EnvironmentName, T>(envs: readonly E[], value: (env: E) => T): Record<string, T> =>
+    Object.fromEntries(envs.map((env) => [env, value(env)]));
+  return {
+    project: shared.project,
+    region: shared.region,
+    environments: [...longLived],
+    /** GitHub environments the deploy roles trust (`deploy_role_arn_<env>` outputs): the long-lived ones and `preview`. */
+    githubEnvironments: [...shared.environments],
+    accounts: per(longLived, (env) => shared.accounts[env]),
+    /** Stack ids in the order a first deploy applies them (infra/README.md). */
+    stacks: [
+      stackId(shared, "bootstrap"),
+      stackId(shared, "registry"),
+      ...longLived.map((env) => stackId(shared, env)),
+    ],
+    environmentOfStack: Object.fromEntries(longLived.map((env) => [stackId(shared, env), env])),
+    stateBucket: shared.state.bucket,
+    stateKeyPrefix: shared.state.keyPrefix,
+    githubRepository: shared.githubRepository,
+    namePrefix: per(longLived, (env) => getEnvironmentConfig(env).namePrefix),
+    roles: {
+      deploy: per(shared.environments, (env) => roleArn(env, deployRoleName(shared, env))),
+      readonly: per(longLived, (env) => roleArn(env, peopleRoleName(shared, "readonly", env))),
+      operator: per(longLived, (env) => roleArn(env, peopleRoleName(shared, "operator", env))),
+    },
+  };
+}
+
+if (require.main === module) {
+  try {
+    const allowPlaceholders =
+      process.argv.includes("--allow-placeholders") || process.env.SML_SITE_PLACEHOLDERS === "allow";
+    validateSite(SITE, { allowPlaceholders });
+    process.stdout.write(`${JSON.stringify(siteFacts())}\n`);
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
