@@ -77,7 +77,7 @@ export const OPENAPI_PATH = "/openapi.json";
 
 /**
  * The docs page (Swagger UI over OPENAPI_PATH): not a route of the table but a page the api function serves for
- * `$default` requests when API_DOCS_PAGE is on (the local stack turns it on; dev and prd leave it off).
+ * `$default` requests when API_DOCS_PAGE is on (the local stack, dev and previews; prd leaves it off: infra config `api.docsPage`).
  */
 export const DOCS_PAGE_PATH = "/docs";
 
