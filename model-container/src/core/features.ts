@@ -4,10 +4,11 @@
  *
  * A flight becomes two vocabulary indices (origin, destination; index 0 is the out-of-vocabulary bucket) and a
  * dense numeric row: departure hour one-hot (24), weekday one-hot (7, Monday first), the standardized natural log
- * of the distance in miles, then (feature set 2) three delay-rate columns looked up in tables fitted on the
- * training days (origin x hour, destination x hour, origin x destination), and last the month on the unit circle
- * (sin, cos). Models trained with feature set 1 (no rate columns) still load: the metadata's numericFeatures
- * says which set a model was trained on, and the encoder builds exactly that.
+ * of the distance in miles, then delay-rate columns looked up in tables fitted on the training days (feature set
+ * 2: origin x hour, destination x hour, origin x destination; set 3 adds origin x destination x half-hour of
+ * departure, the scheduled flight's own slot), then (set 3) the nearness of a US federal holiday, and last the
+ * month on the unit circle (sin, cos). Models trained with an earlier set still load: the metadata's
+ * numericFeatures says which set a model was trained on, and the encoder builds exactly that.
  */
 import { z } from "zod";
 
@@ -29,14 +30,36 @@ const MONTH_COLUMNS = ["month_sin", "month_cos"];
  * overall log-odds (0 = as delay-prone as the average flight; unseen pairs get 0). They carry the airport x hour
  * and route interactions that a small network on embeddings picks up slowly (evaluation AUC 0.684 without them).
  */
-export const RATE_TABLES = ["origin_hour", "destination_hour", "route"] as const;
+export const RATE_TABLES = ["origin_hour", "destination_hour", "route", "route_slot"] as const;
 export type RateTableName = (typeof RATE_TABLES)[number];
-const RATE_COLUMNS = RATE_TABLES.map((t) => `${t}_rate`);
+const rateColumn = (t: RateTableName): string => `${t}_rate`;
+/** Half-hours per day: the departure slot of the route_slot table (a scheduled flight keeps its slot). */
+export const SLOTS = 48;
+export const HOLIDAY_COLUMN = "holiday_proximity";
+/** Holidays further away than this many days read 0 in the holiday column. */
+export const HOLIDAY_WINDOW_DAYS = 7;
 
 /** Feature set 1 (model 51fbf243ccea): hour, weekday, distance, month. */
 export const FEATURE_SET_1: readonly string[] = [...BASE_COLUMNS, ...MONTH_COLUMNS];
+/** Feature set 2 (model 3727960e2634): set 1 plus the airport x hour and route rates. */
+export const FEATURE_SET_2: readonly string[] = [
+  ...BASE_COLUMNS,
+  ...(["origin_hour", "destination_hour", "route"] as const).map(rateColumn),
+  ...MONTH_COLUMNS,
+];
 /** Names of the dense numeric columns this code trains with, in order; the model card lists them from here. */
-export const NUMERIC_FEATURE_NAMES: readonly string[] = [...BASE_COLUMNS, ...RATE_COLUMNS, ...MONTH_COLUMNS];
+export const NUMERIC_FEATURE_NAMES: readonly string[] = [
+  ...BASE_COLUMNS,
+  ...RATE_TABLES.map(rateColumn),
+  HOLIDAY_COLUMN,
+  ...MONTH_COLUMNS,
+];
+/** Every feature set a committed model may list, the current one last. */
+export const FEATURE_SETS: readonly (readonly string[])[] = [
+  FEATURE_SET_1,
+  FEATURE_SET_2,
+  NUMERIC_FEATURE_NAMES,
+];
 export const NUMERIC_FEATURES = NUMERIC_FEATURE_NAMES.length;
 /** The month columns come last: the network adds them linearly to its output (see model-spec.ts). */
 export const MONTH_FEATURES = MONTH_COLUMNS.length;
@@ -45,7 +68,11 @@ export const DEEP_NUMERIC_FEATURES = NUMERIC_FEATURES - MONTH_FEATURES;
 const DISTANCE_OFFSET = HOURS + WEEKDAYS;
 const RATES_OFFSET = DISTANCE_OFFSET + 1;
 
-/** The key of a rate table's row: `ORD|17`, `SEA|LAX`. */
+/** Half-hour of the day of a departure, 0 (00:00-00:29) to 47 (23:30-23:59). */
+export const slotOf = (t: { readonly hour: number; readonly minute: number }): number =>
+  t.hour * 2 + (t.minute >= 30 ? 1 : 0);
+
+/** The key of a rate table's row: `ORD|17`, `SEA|LAX`, `SEA|LAX|29` (route and half-hour slot). */
 export function rateKey(table: RateTableName, flight: FlightInput): string {
   switch (table) {
     case "origin_hour":
@@ -54,6 +81,8 @@ export function rateKey(table: RateTableName, flight: FlightInput): string {
       return `${flight.destination}|${flight.departure.hour}`;
     case "route":
       return `${flight.origin}|${flight.destination}`;
+    case "route_slot":
+      return `${flight.origin}|${flight.destination}|${slotOf(flight.departure)}`;
   }
 }
 
@@ -83,8 +112,8 @@ export const FeatureMetadataSchema = z.object({
   numericFeatures: z.array(z.string()),
   /** Probability at or above which a flight is reported as `delayed`. */
   threshold: z.number().min(0).max(1),
-  /** Feature set 2 only: key -> centred log-odds, per table (see RATE_TABLES). */
-  rates: z.record(z.enum(RATE_TABLES), z.record(z.string(), z.number())).optional(),
+  /** Feature sets 2 and 3: key -> centred log-odds, per table the set lists (see RATE_TABLES). */
+  rates: z.partialRecord(z.enum(RATE_TABLES), z.record(z.string(), z.number())).optional(),
 });
 export type FeatureMetadata = z.infer<typeof FeatureMetadataSchema>;
 
@@ -170,6 +199,72 @@ export function weekdayOf(t: LocalDateTime): number {
     7;
   return (sundayFirst + 6) % 7;
 }
+
+/** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil: integer arithmetic, no Date). */
+export function dayNumber(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+const dateOf = (year: number, month: number, day: number): LocalDateTime => ({
+  year,
+  month,
+  day,
+  hour: 0,
+  minute: 0,
+});
+/** Day of the month of the n-th `weekday` (0 = Monday) of a month. */
+const nthWeekday = (year: number, month: number, weekday: number, n: number): number =>
+  1 + ((weekday - weekdayOf(dateOf(year, month, 1)) + 7) % 7) + 7 * (n - 1);
+/** Day of the month of the last `weekday` (0 = Monday) of a 31-day month. */
+const lastWeekday31 = (year: number, month: number, weekday: number): number =>
+  31 - ((weekdayOf(dateOf(year, month, 31)) - weekday + 7) % 7);
+
+/**
+ * The US federal holidays of a year, as day numbers, by today's rules (5 U.S.C. 6103): New Year's Day, Martin
+ * Luther King Jr. Day (3rd Monday of January), Washington's Birthday (3rd Monday of February), Memorial Day (last
+ * Monday of May), Independence Day, Labor Day (1st Monday of September), Columbus Day (2nd Monday of October),
+ * Veterans Day, Thanksgiving (4th Thursday of November), Christmas. Juneteenth (since 2021) is left out: the
+ * training data (2001) cannot have taught the model anything about it. The actual dates, not the observed weekday.
+ */
+export function federalHolidays(year: number): number[] {
+  return [
+    dayNumber(year, 1, 1),
+    dayNumber(year, 1, nthWeekday(year, 1, 0, 3)),
+    dayNumber(year, 2, nthWeekday(year, 2, 0, 3)),
+    dayNumber(year, 5, lastWeekday31(year, 5, 0)),
+    dayNumber(year, 7, 4),
+    dayNumber(year, 9, nthWeekday(year, 9, 0, 1)),
+    dayNumber(year, 10, nthWeekday(year, 10, 0, 2)),
+    dayNumber(year, 11, 11),
+    dayNumber(year, 11, nthWeekday(year, 11, 3, 4)),
+    dayNumber(year, 12, 25),
+  ];
+}
+
+/** Holidays of years y-1..y+1 by year y, filled as years occur (serving accepts 1914..2100, so it stays small). */
+const holidaysAround = new Map<number, readonly number[]>();
+
+/** Days from `t` to the nearest federal holiday (either direction; 0 on the holiday itself). */
+export function daysToHoliday(t: LocalDateTime): number {
+  let holidays = holidaysAround.get(t.year);
+  if (!holidays) {
+    holidays = [...federalHolidays(t.year - 1), ...federalHolidays(t.year), ...federalHolidays(t.year + 1)];
+    holidaysAround.set(t.year, holidays);
+  }
+  const day = dayNumber(t.year, t.month, t.day);
+  let nearest = Number.POSITIVE_INFINITY;
+  for (const h of holidays) nearest = Math.min(nearest, Math.abs(day - h));
+  return nearest;
+}
+
+/** 1 on a federal holiday, falling linearly to 0 at HOLIDAY_WINDOW_DAYS days away (the travel peaks around them). */
+export const holidayProximity = (t: LocalDateTime): number =>
+  Math.max(0, 1 - daysToHoliday(t) / HOLIDAY_WINDOW_DAYS);
 
 const EARTH_RADIUS_MILES = 3958.8;
 const toRadians = (deg: number): number => (deg * Math.PI) / 180;
@@ -257,24 +352,31 @@ export function fitLogDistance(distances: Iterable<number>): { mean: number; std
 export class FeatureEncoder {
   private readonly origins: Map<string, number>;
   private readonly destinations: Map<string, number>;
-  /** Rate tables in column order, or empty for feature set 1. */
-  private readonly rates: readonly (readonly [RateTableName, Map<string, number>])[];
+  /**
+   * Rate tables in column order (those the feature set lists), or empty for feature set 1. The parsed JSON
+   * objects themselves: every key holds a "|", so none is an Object.prototype name, and copying the ~45,000
+   * route_slot keys into a Map would only add to the cold start.
+   */
+  private readonly rates: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
+  /** Column of the holiday feature in the numeric row, or -1 when the set has none. */
+  private readonly holidayColumn: number;
   /** Numeric columns that go through the hidden layers (all but the month columns). */
   readonly deepFeatures: number;
 
   constructor(readonly metadata: FeatureMetadata) {
-    const names = metadata.numericFeatures.join(",");
-    const withRates = names === NUMERIC_FEATURE_NAMES.join(",");
-    if (!withRates && names !== FEATURE_SET_1.join(",")) {
+    const names = metadata.numericFeatures;
+    if (!FEATURE_SETS.some((set) => set.join(",") === names.join(","))) {
       throw new Error(
         "Feature metadata lists other numeric features than this code builds: retrain the model (npm run train -w model-container)",
       );
     }
-    if (withRates && !metadata.rates)
-      throw new Error("Feature metadata lists rate columns but has no rate tables");
-    this.rates = withRates
-      ? RATE_TABLES.map((t) => [t, new Map(Object.entries(metadata.rates?.[t] ?? {}))] as const)
-      : [];
+    const tables = RATE_TABLES.filter((t) => names.includes(rateColumn(t)));
+    this.rates = tables.map((t) => {
+      const table = metadata.rates?.[t];
+      if (!table) throw new Error(`Feature metadata lists ${rateColumn(t)} but has no ${t} rate table`);
+      return [t, table] as const;
+    });
+    this.holidayColumn = names.indexOf(HOLIDAY_COLUMN);
     this.deepFeatures = metadata.numericFeatures.length - MONTH_FEATURES;
     this.origins = new Map(metadata.originVocabulary.map((code, i) => [code, i]));
     this.destinations = new Map(metadata.destinationVocabulary.map((code, i) => [code, i]));
@@ -304,9 +406,10 @@ export class FeatureEncoder {
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
     for (let j = 0; j < this.rates.length; j++) {
-      const [name, table] = this.rates[j] as readonly [RateTableName, Map<string, number>];
-      batch.numeric[base + RATES_OFFSET + j] = table.get(rateKey(name, flight)) ?? 0;
+      const [name, table] = this.rates[j] as readonly [RateTableName, Readonly<Record<string, number>>];
+      batch.numeric[base + RATES_OFFSET + j] = table[rateKey(name, flight)] ?? 0;
     }
+    if (this.holidayColumn >= 0) batch.numeric[base + this.holidayColumn] = holidayProximity(t);
   }
 
   /** A zero-filled batch of `size` rows laid out for this model's feature set. */
