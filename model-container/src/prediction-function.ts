@@ -92,7 +92,7 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
     champion: `${model.name}@${model.version}`,
     models: registry.summaries,
   });
-  logger.info("champion loaded", {
+  logger.info("models loaded", {
     backend,
     champion: `${model.name}@${model.version}`,
     models: registry.ids,

@@ -112,8 +112,19 @@ export const FeatureMetadataSchema = z.object({
   numericFeatures: z.array(z.string()),
   /** Probability at or above which a flight is reported as `delayed`. */
   threshold: z.number().min(0).max(1),
-  /** Feature sets 2 and 3: key -> centred log-odds, per table the set lists (see RATE_TABLES). */
+  /** Feature set 2: key -> centred log-odds, per table the set lists (see RATE_TABLES). */
   rates: z.partialRecord(z.enum(RATE_TABLES), z.record(z.string(), z.number())).optional(),
+  /**
+   * Feature set 3: the rate tables live in rates.bin (see packRateTables), in this order; `codes` numbers the
+   * airports of their integer keys. JSON for ~45,000 route_slot keys took longer to parse and validate at cold
+   * start than everything else the model loads.
+   */
+  packedRates: z
+    .object({
+      codes: z.array(z.string()),
+      tables: z.array(z.object({ name: z.enum(RATE_TABLES), keys: z.number().int().nonnegative() })),
+    })
+    .optional(),
 });
 export type FeatureMetadata = z.infer<typeof FeatureMetadataSchema>;
 
@@ -319,6 +330,139 @@ export function fitRateTable(
   return table;
 }
 
+/** One rate table as serving reads it: ascending integer keys (see packedKey) and their rates. */
+export interface PackedRateTable {
+  readonly keys: Int32Array;
+  readonly values: Float32Array;
+}
+export type PackedRates = Partial<Record<RateTableName, PackedRateTable>>;
+export type PackedRatesMetadata = NonNullable<FeatureMetadata["packedRates"]>;
+
+/**
+ * The integer key of a flight in a packed table, from the airports' indices among `codes` (C of them), or -1
+ * when an airport is not among them (no rate: reads 0).
+ */
+export function packedKey(
+  table: RateTableName,
+  origin: number,
+  destination: number,
+  t: { readonly hour: number; readonly minute: number },
+  codeCount: number,
+): number {
+  switch (table) {
+    case "origin_hour":
+      return origin < 0 ? -1 : origin * HOURS + t.hour;
+    case "destination_hour":
+      return destination < 0 ? -1 : destination * HOURS + t.hour;
+    case "route":
+      return origin < 0 || destination < 0 ? -1 : origin * codeCount + destination;
+    case "route_slot":
+      return origin < 0 || destination < 0 ? -1 : (origin * codeCount + destination) * SLOTS + slotOf(t);
+  }
+}
+
+/** The rate under `key` (binary search over the ascending keys), 0 when the table does not hold it. */
+export function packedRate(table: PackedRateTable, key: number): number {
+  let lo = 0;
+  let hi = table.keys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = table.keys[mid] as number;
+    if (k === key) return table.values[mid] as number;
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}
+
+/**
+ * Packs string-keyed rate tables (fitRateTable's output, keys as rateKey writes them) for serving: the airport
+ * codes they mention, sorted, and per table its integer keys in ascending order with the rates as float32 (the
+ * precision of the model's input columns anyway). `bytes` is rates.bin: per table, keys (int32) then values
+ * (float32), little-endian, in `metadata.tables` order.
+ */
+export function packRateTables(
+  rates: Partial<Record<RateTableName, Readonly<Record<string, number>>>>,
+  codes?: readonly string[],
+): { metadata: PackedRatesMetadata; tables: PackedRates; bytes: Uint8Array } {
+  const names = RATE_TABLES.filter((t) => rates[t] !== undefined);
+  const allCodes =
+    codes ??
+    [
+      ...new Set(
+        names.flatMap((t) =>
+          Object.keys(rates[t] ?? {}).flatMap((key) => {
+            const parts = key.split("|");
+            return t === "origin_hour" || t === "destination_hour" ? [parts[0] as string] : parts.slice(0, 2);
+          }),
+        ),
+      ),
+    ].sort();
+  const index = new Map(allCodes.map((code, i) => [code, i]));
+  const at = (code: string | undefined): number => (code === undefined ? -1 : (index.get(code) ?? -1));
+  const tables: PackedRates = {};
+  const chunks: Uint8Array[] = [];
+  for (const name of names) {
+    const entries: [number, number][] = [];
+    for (const [key, rate] of Object.entries(rates[name] ?? {})) {
+      const [a, b, c] = key.split("|");
+      const hour = Number(name === "route_slot" ? 0 : b);
+      const slot = Number(c);
+      const packed =
+        name === "origin_hour"
+          ? packedKey(name, at(a), -1, { hour, minute: 0 }, allCodes.length)
+          : name === "destination_hour"
+            ? packedKey(name, -1, at(a), { hour, minute: 0 }, allCodes.length)
+            : name === "route"
+              ? packedKey(name, at(a), at(b), { hour: 0, minute: 0 }, allCodes.length)
+              : packedKey(name, at(a), at(b), { hour: slot >> 1, minute: (slot & 1) * 30 }, allCodes.length);
+      if (packed < 0) throw new Error(`rate table ${name}: key ${key} names an airport outside the codes`);
+      entries.push([packed, rate]);
+    }
+    entries.sort((x, y) => x[0] - y[0]);
+    const table = {
+      keys: Int32Array.from(entries, ([k]) => k),
+      values: Float32Array.from(entries, ([, v]) => v),
+    };
+    tables[name] = table;
+    chunks.push(new Uint8Array(table.keys.buffer), new Uint8Array(table.values.buffer));
+  }
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return {
+    metadata: {
+      codes: [...allCodes],
+      tables: names.map((name) => ({ name, keys: tables[name]?.keys.length ?? 0 })),
+    },
+    tables,
+    bytes,
+  };
+}
+
+/** rates.bin read back as typed-array views (no copy); throws when its size disagrees with the metadata. */
+export function unpackRateTables(metadata: PackedRatesMetadata, bytes: Uint8Array): PackedRates {
+  const expected = metadata.tables.reduce((n, t) => n + 8 * t.keys, 0);
+  if (bytes.byteLength !== expected) {
+    throw new Error(`rates.bin has ${bytes.byteLength} bytes, features.json expects ${expected}`);
+  }
+  // Typed-array views need 4-byte alignment: copy once if the buffer's offset is not aligned.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const tables: PackedRates = {};
+  let offset = aligned.byteOffset;
+  for (const { name, keys } of metadata.tables) {
+    tables[name] = {
+      keys: new Int32Array(aligned.buffer, offset, keys),
+      values: new Float32Array(aligned.buffer, offset + 4 * keys, keys),
+    };
+    offset += 8 * keys;
+  }
+  return tables;
+}
+
 /**
  * Vocabulary from training rows: codes seen at least `minCount` times, most frequent first (ties by code), with
  * the OOV bucket at index 0. Rarer codes fall into the bucket during training, which is what trains it.
@@ -352,18 +496,24 @@ export function fitLogDistance(distances: Iterable<number>): { mean: number; std
 export class FeatureEncoder {
   private readonly origins: Map<string, number>;
   private readonly destinations: Map<string, number>;
-  /**
-   * Rate tables in column order (those the feature set lists), or empty for feature set 1. The parsed JSON
-   * objects themselves: every key holds a "|", so none is an Object.prototype name, and copying the ~45,000
-   * route_slot keys into a Map would only add to the cold start.
-   */
-  private readonly rates: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
+  /** Feature set 3: the packed tables in column order, and the index of each airport code in their keys. */
+  private readonly packed: readonly (readonly [RateTableName, PackedRateTable])[];
+  private readonly codes: ReadonlyMap<string, number>;
+  /** Feature set 2: the JSON tables in column order (every key holds a "|", so none is an Object.prototype name). */
+  private readonly json: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
   /** Column of the holiday feature in the numeric row, or -1 when the set has none. */
   private readonly holidayColumn: number;
   /** Numeric columns that go through the hidden layers (all but the month columns). */
   readonly deepFeatures: number;
 
-  constructor(readonly metadata: FeatureMetadata) {
+  /**
+   * `packed`: the tables of rates.bin, for metadata with `packedRates` (feature set 3); feature set 2 carries
+   * its tables in the metadata itself.
+   */
+  constructor(
+    readonly metadata: FeatureMetadata,
+    packed?: PackedRates,
+  ) {
     const names = metadata.numericFeatures;
     if (!FEATURE_SETS.some((set) => set.join(",") === names.join(","))) {
       throw new Error(
@@ -371,11 +521,23 @@ export class FeatureEncoder {
       );
     }
     const tables = RATE_TABLES.filter((t) => names.includes(rateColumn(t)));
-    this.rates = tables.map((t) => {
-      const table = metadata.rates?.[t];
-      if (!table) throw new Error(`Feature metadata lists ${rateColumn(t)} but has no ${t} rate table`);
-      return [t, table] as const;
-    });
+    this.codes = new Map(metadata.packedRates?.codes.map((code, i) => [code, i]));
+    const missing = (t: RateTableName) =>
+      new Error(`Feature metadata lists ${rateColumn(t)} but has no ${t} rate table`);
+    this.packed = metadata.packedRates
+      ? tables.map((t) => {
+          const table = packed?.[t];
+          if (!table) throw missing(t);
+          return [t, table] as const;
+        })
+      : [];
+    this.json = metadata.packedRates
+      ? []
+      : tables.map((t) => {
+          const table = metadata.rates?.[t];
+          if (!table) throw missing(t);
+          return [t, table] as const;
+        });
     this.holidayColumn = names.indexOf(HOLIDAY_COLUMN);
     this.deepFeatures = metadata.numericFeatures.length - MONTH_FEATURES;
     this.origins = new Map(metadata.originVocabulary.map((code, i) => [code, i]));
@@ -405,8 +567,16 @@ export class FeatureEncoder {
     batch.month[row * MONTH_FEATURES + 1] = Math.cos(angle);
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
-    for (let j = 0; j < this.rates.length; j++) {
-      const [name, table] = this.rates[j] as readonly [RateTableName, Readonly<Record<string, number>>];
+    if (this.packed.length > 0) {
+      const o = this.codes.get(flight.origin) ?? -1;
+      const d = this.codes.get(flight.destination) ?? -1;
+      for (let j = 0; j < this.packed.length; j++) {
+        const [name, table] = this.packed[j] as readonly [RateTableName, PackedRateTable];
+        batch.numeric[base + RATES_OFFSET + j] = packedRate(table, packedKey(name, o, d, t, this.codes.size));
+      }
+    }
+    for (let j = 0; j < this.json.length; j++) {
+      const [name, table] = this.json[j] as readonly [RateTableName, Readonly<Record<string, number>>];
       batch.numeric[base + RATES_OFFSET + j] = table[rateKey(name, flight)] ?? 0;
     }
     if (this.holidayColumn >= 0) batch.numeric[base + this.holidayColumn] = holidayProximity(t);

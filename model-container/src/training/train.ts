@@ -24,6 +24,7 @@ import {
   greatCircleMiles,
   MONTH_FEATURES,
   NUMERIC_FEATURE_NAMES,
+  packRateTables,
   parseLocalDateTime,
   RATE_TABLES,
   rateKey,
@@ -402,9 +403,13 @@ export async function trainModel(
       `rate table ${name}: ${Object.keys(rates[name]).length} keys (smoothing ${smoothing}, at least ${minCount} flights; ${folds} out-of-fold tables for the training rows)`,
     );
   }
-  metadata.rates = rates;
-  const encoder = new FeatureEncoder(metadata);
-  const foldEncoders = foldRates.map((r) => new FeatureEncoder({ ...metadata, rates: r }));
+  // Packed as serving reads them (rates.bin); the fold tables number the airports like the full ones.
+  const packed = packRateTables(rates);
+  metadata.packedRates = packed.metadata;
+  const encoder = new FeatureEncoder(metadata, packed.tables);
+  const foldEncoders = foldRates.map(
+    (r) => new FeatureEncoder(metadata, packRateTables(r, packed.metadata.codes).tables),
+  );
   const V = { origin: metadata.originVocabulary.length, destination: metadata.destinationVocabulary.length };
   log(`vocabularies: ${V.origin} origins, ${V.destination} destinations (index 0 = OOV)`);
 
@@ -421,7 +426,12 @@ export async function trainModel(
   // Evaluate through the serving code (gather + fused matMul) on the layers model's live weights.
   const airportMap = new Map(airports.map((a) => [a.code, a]));
   const servingModel = () =>
-    FlightDelayModel.fromWeights(weightsOf(network), { ...metadata, version: "training" }, airportMap);
+    FlightDelayModel.fromWeights(
+      weightsOf(network),
+      { ...metadata, version: "training" },
+      airportMap,
+      packed.tables,
+    );
 
   const next = random(TRAINING.seed);
   const history: ModelMetrics["training"]["history"][number][] = [];
@@ -506,12 +516,13 @@ export async function trainModel(
     }),
   );
   const metadataJson = JSON.stringify(metadata);
-  const version = modelVersion(weightBytes, metadataJson);
+  const version = modelVersion(weightBytes, metadataJson, packed.bytes);
   const registryDir = args.outDir;
   const outDir = join(registryDir, modelId(MODEL_NAME, version));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, MODEL_FILES.topology), `${JSON.stringify(modelJson)}\n`);
   writeFileSync(join(outDir, MODEL_FILES.weights), weightBytes);
+  writeFileSync(join(outDir, MODEL_FILES.rates), packed.bytes);
   writeFileSync(join(outDir, MODEL_FILES.features), `${JSON.stringify({ version, ...metadata }, null, 1)}\n`);
   const airportTable = Object.fromEntries(airports.map((a) => [a.code, [a.latitude, a.longitude]]));
   writeFileSync(join(outDir, MODEL_FILES.airports), `${JSON.stringify(airportTable)}\n`);

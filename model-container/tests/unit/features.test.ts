@@ -18,8 +18,10 @@ import {
   NUMERIC_FEATURE_NAMES,
   NUMERIC_FEATURES,
   OOV_INDEX,
+  packRateTables,
   parseLocalDateTime,
   slotOf,
+  unpackRateTables,
   weekdayOf,
 } from "../../src/core/features";
 
@@ -368,5 +370,68 @@ describe("calendar", () => {
     expect(daysToHoliday(date(2001, 12, 31))).toBe(1);
     expect(holidayProximity(date(2001, 5, 28))).toBe(1);
     expect(holidayProximity(date(2001, 6, 20))).toBe(0);
+  });
+});
+
+describe("packed rate tables (rates.bin)", () => {
+  const flights = ["SEA", "ATL", "ORD", "ZZZ"].flatMap((origin) =>
+    ["LAX", "SFO", "SEA"].flatMap((destination) =>
+      [0, 3, 17].map((hour) => ({
+        origin,
+        destination,
+        departure: { year: 2001, month: 4, day: 6, hour, minute: 30 },
+        distance: 900,
+      })),
+    ),
+  );
+  const rates = {
+    origin_hour: { "SEA|17": 0.25, "ATL|3": -0.125, "ORD|0": 0.5 },
+    destination_hour: { "LAX|17": -0.5, "SFO|0": 0.375 },
+    route: { "SEA|LAX": 0.125, "ORD|SFO": -0.25 },
+    route_slot: { "SEA|LAX|35": 0.75, "ATL|SFO|7": -0.0625, "ORD|SEA|1": 1.5 },
+  };
+
+  it("encode exactly like the string-keyed tables they were packed from", () => {
+    const json = new FeatureEncoder({ ...metadata, rates });
+    const packed = packRateTables(rates);
+    const viaBytes = unpackRateTables(packed.metadata, packed.bytes);
+    const binary = new FeatureEncoder(
+      { ...metadata, rates: undefined, packedRates: packed.metadata },
+      viaBytes,
+    );
+    expect(binary.encode(flights).numeric).toEqual(json.encode(flights).numeric);
+    // Some looked-up rates are not 0, so the comparison covers hits as well as misses.
+    expect(
+      Array.from(binary.encode(flights).numeric).filter(
+        (x, i) => x !== 0 && i % DEEP_NUMERIC_FEATURES >= RATE_COLUMN,
+      ),
+    ).not.toEqual([]);
+  });
+
+  it("number the airports their keys mention, sorted, and store each table's keys ascending", () => {
+    const { metadata: m, tables } = packRateTables(rates);
+    expect(m.codes).toEqual(["ATL", "LAX", "ORD", "SEA", "SFO"]);
+    expect(m.tables.map((t) => [t.name, t.keys])).toEqual([
+      ["origin_hour", 3],
+      ["destination_hour", 2],
+      ["route", 2],
+      ["route_slot", 3],
+    ]);
+    for (const table of Object.values(tables)) {
+      const keys = Array.from(table.keys);
+      expect(keys).toEqual([...keys].sort((a, b) => a - b));
+    }
+  });
+
+  it("refuse a rates.bin whose size disagrees with features.json", () => {
+    const packed = packRateTables(rates);
+    expect(() => unpackRateTables(packed.metadata, packed.bytes.subarray(4))).toThrow(/rates\.bin has/);
+  });
+
+  it("refuse packed metadata without the tables", () => {
+    const packed = packRateTables(rates);
+    expect(() => new FeatureEncoder({ ...metadata, rates: undefined, packedRates: packed.metadata })).toThrow(
+      /no origin_hour rate table/,
+    );
   });
 });
