@@ -52,7 +52,7 @@ const workspaceRoot = resolve(__dirname, "../..");
 
 export const TRAINING = {
   seed: 20010101,
-  epochs: 1,
+  epochs: 2,
   batchSize: 2048,
   learningRate: 0.002,
   /** Airports with fewer training flights than this share the OOV bucket (which trains that bucket). */

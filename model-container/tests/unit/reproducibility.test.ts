@@ -1,8 +1,8 @@
 /**
  * Byte-identical retraining: the same knobs give the same weights, feature tables and version. Trains twice on a
- * sample of the real training days (every 400th row, so the test stays short) into two scratch registries and
- * compares the files that define the model. The committed models were trained the same way on all rows; the
- * double-train check of the champion is recorded in the model card's closing note (docs/model-card.md).
+ * sample of the real training days (every 200th row, so the test stays short) into two scratch registries and
+ * compares the files that define the model. The committed champion was trained twice on all rows with the
+ * default knobs and gave identical files; the hashes are in model-container/README.md ("Training").
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +25,12 @@ afterAll(() => {
 async function trainOnce(...knobs: string[]) {
   const out = mkdtempSync(join(tmpdir(), "sml-retrain-"));
   dirs.push(out);
-  const args = parseTrainingArgs(["--train-sample", "400", ...knobs, "--out", out]);
+  // Every 200th training row in batches of 256 at a higher learning rate: ~50 steps, enough to learn something.
+  const args = parseTrainingArgs([
+    ...["--train-sample", "200", "--batch-size", "256", "--learning-rate", "0.01"],
+    ...knobs,
+    ...["--out", out],
+  ]);
   if (!args) throw new Error("parseTrainingArgs returned the help");
   return trainModel(args, () => {}, { table, airports: loadAirports() });
 }
@@ -45,7 +50,7 @@ describe("training", () => {
       expect(readFileSync(join(second.dir, file)).equals(readFileSync(join(first.dir, file)))).toBe(true);
     }
     // The run learned something (a constant model would also be reproducible).
-    expect(first.metrics.results.model.rocAuc).toBeGreaterThan(0.55);
+    expect(first.metrics.results.model.rocAuc).toBeGreaterThan(0.6);
   }, 600_000);
 
   it("takes another version when a knob changes (the seed)", async () => {
