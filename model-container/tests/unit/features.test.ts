@@ -41,6 +41,13 @@ const metadata: FeatureMetadata = {
 const RATE_COLUMN = NUMERIC_FEATURE_NAMES.indexOf("origin_hour_rate");
 const HOLIDAY = NUMERIC_FEATURE_NAMES.indexOf(HOLIDAY_COLUMN);
 const date = (year: number, month: number, day: number) => ({ year, month, day, hour: 0, minute: 0 });
+/** SEA -> LAX on Friday 2001-04-06 at 17:30 (half-hour slot 35), log distance 7.25. */
+const seaToLax = {
+  origin: "SEA",
+  destination: "LAX",
+  departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
+  distance: Math.exp(7.25),
+};
 
 describe("parseLocalDateTime", () => {
   it("reads an ISO local date-time with or without seconds", () => {
@@ -152,14 +159,7 @@ describe("FeatureEncoder", () => {
   const encoder = new FeatureEncoder(metadata);
 
   it("encodes airports, one-hot hour and weekday, month angle and scaled log distance", () => {
-    const batch = encoder.encode([
-      {
-        origin: "SEA",
-        destination: "LAX",
-        departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
-        distance: Math.exp(7.25),
-      },
-    ]);
+    const batch = encoder.encode([seaToLax]);
     expect(batch.size).toBe(1);
     expect(batch.originIndex[0]).toBe(3);
     expect(batch.destinationIndex[0]).toBe(2);
@@ -228,14 +228,7 @@ describe("FeatureEncoder", () => {
     const { route_slot: _, ...threeTables } = metadata.rates ?? {};
     const set2 = new FeatureEncoder({ ...metadata, rates: threeTables, numericFeatures: [...FEATURE_SET_2] });
     expect(set2.deepFeatures).toBe(FEATURE_SET_2.length - 2);
-    const batch = set2.encode([
-      {
-        origin: "SEA",
-        destination: "LAX",
-        departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
-        distance: Math.exp(7.25),
-      },
-    ]);
+    const batch = set2.encode([seaToLax]);
     expect(Array.from(batch.numeric.slice(RATE_COLUMN, RATE_COLUMN + 3))).toEqual([0.25, -0.5, 0.125]);
     expect(batch.numeric).toHaveLength(RATE_COLUMN + 3);
   });
@@ -264,14 +257,7 @@ describe("FeatureEncoder", () => {
     const { rates: _, ...withoutRates } = metadata;
     const old = new FeatureEncoder({ ...withoutRates, numericFeatures: [...FEATURE_SET_1] });
     expect(old.deepFeatures).toBe(FEATURE_SET_1.length - 2);
-    const batch = old.encode([
-      {
-        origin: "SEA",
-        destination: "LAX",
-        departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
-        distance: Math.exp(7.25),
-      },
-    ]);
+    const batch = old.encode([seaToLax]);
     expect(batch.numeric).toHaveLength(old.deepFeatures);
     expect(batch.numeric[HOURS + 7]).toBeCloseTo(1, 5);
   });
