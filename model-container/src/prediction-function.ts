@@ -1,7 +1,7 @@
 /**
  * Composition root of the prediction image (API Gateway HTTP API, payload v2): `POST /predict` and `GET /models`;
- * the Lambda entry is src/handlers/predict.ts. Every model in the image loads once per container, during init;
- * each request is validated and predicted in one batched call by the model it names
+ * the Lambda entry is src/handlers/predict.ts. The champion loads once per container, during init, every other
+ * model of the image on the first request that names it; each request is validated and predicted in one batched call by the model it names
  * (`"model": "<name>@<version>"`) or by the champion.
  */
 import { existsSync } from "node:fs";
@@ -90,7 +90,11 @@ export async function createPredictionHandler(options: PredictionHandlerOptions)
     champion: `${model.name}@${model.version}`,
     models: registry.summaries,
   });
-  logger.info("models loaded", { backend, champion: `${model.name}@${model.version}`, models: registry.ids });
+  logger.info("models loaded", {
+    backend,
+    champion: `${model.name}@${model.version}`,
+    models: registry.ids,
+  });
 
   const routes: RouteHandlers<"prediction"> = {
     "POST /predict": async ({ event }) => {

@@ -30,7 +30,9 @@ const AIRPORTS = ["ATL", "ORD", "DFW", "LAX", "SFO", "SEA", "DEN", "PHX", "LAS",
 function instances(n: number): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => {
     const origin = AIRPORTS[i % AIRPORTS.length] as string;
-    const destination = AIRPORTS[(i * 7 + 3) % AIRPORTS.length] as string;
+    // The API rejects a destination equal to the origin: step to the next airport when the formula gives one.
+    const d = (i * 7 + 3) % AIRPORTS.length;
+    const destination = AIRPORTS[d === i % AIRPORTS.length ? (d + 1) % AIRPORTS.length : d] as string;
     const month = String((i % 6) + 1).padStart(2, "0");
     const day = String((i % 28) + 1).padStart(2, "0");
     const hour = String(i % 24).padStart(2, "0");

@@ -4,10 +4,11 @@
  *
  * A flight becomes two vocabulary indices (origin, destination; index 0 is the out-of-vocabulary bucket) and a
  * dense numeric row: departure hour one-hot (24), weekday one-hot (7, Monday first), the standardized natural log
- * of the distance in miles, then (feature set 2) three delay-rate columns looked up in tables fitted on the
- * training days (origin x hour, destination x hour, origin x destination), and last the month on the unit circle
- * (sin, cos). Models trained with feature set 1 (no rate columns) still load: the metadata's numericFeatures
- * says which set a model was trained on, and the encoder builds exactly that.
+ * of the distance in miles, then delay-rate columns looked up in tables fitted on the training days (feature set
+ * 2: origin x hour, destination x hour, origin x destination; set 3 adds origin x destination x half-hour of
+ * departure, the scheduled flight's own slot), then (set 3) the nearness of a US federal holiday, and last the
+ * month on the unit circle (sin, cos). Models trained with an earlier set still load: the metadata's
+ * numericFeatures says which set a model was trained on, and the encoder builds exactly that.
  */
 import { LOCAL_DATE_TIME } from "@sml/contracts/predict";
 import { z } from "zod";
@@ -30,14 +31,36 @@ const MONTH_COLUMNS = ["month_sin", "month_cos"];
  * overall log-odds (0 = as delay-prone as the average flight; unseen pairs get 0). They carry the airport x hour
  * and route interactions that a small network on embeddings picks up slowly (evaluation AUC 0.684 without them).
  */
-export const RATE_TABLES = ["origin_hour", "destination_hour", "route"] as const;
+export const RATE_TABLES = ["origin_hour", "destination_hour", "route", "route_slot"] as const;
 export type RateTableName = (typeof RATE_TABLES)[number];
-const RATE_COLUMNS = RATE_TABLES.map((t) => `${t}_rate`);
+const rateColumn = (t: RateTableName): string => `${t}_rate`;
+/** Half-hours per day: the departure slot of the route_slot table (a scheduled flight keeps its slot). */
+export const SLOTS = 48;
+export const HOLIDAY_COLUMN = "holiday_proximity";
+/** Holidays further away than this many days read 0 in the holiday column. */
+export const HOLIDAY_WINDOW_DAYS = 7;
 
 /** Feature set 1 (model 51fbf243ccea): hour, weekday, distance, month. */
 export const FEATURE_SET_1: readonly string[] = [...BASE_COLUMNS, ...MONTH_COLUMNS];
+/** Feature set 2 (model 3727960e2634): set 1 plus the airport x hour and route rates. */
+export const FEATURE_SET_2: readonly string[] = [
+  ...BASE_COLUMNS,
+  ...(["origin_hour", "destination_hour", "route"] as const).map(rateColumn),
+  ...MONTH_COLUMNS,
+];
 /** Names of the dense numeric columns this code trains with, in order; the model card lists them from here. */
-export const NUMERIC_FEATURE_NAMES: readonly string[] = [...BASE_COLUMNS, ...RATE_COLUMNS, ...MONTH_COLUMNS];
+export const NUMERIC_FEATURE_NAMES: readonly string[] = [
+  ...BASE_COLUMNS,
+  ...RATE_TABLES.map(rateColumn),
+  HOLIDAY_COLUMN,
+  ...MONTH_COLUMNS,
+];
+/** Every feature set a committed model may list, the current one last. */
+export const FEATURE_SETS: readonly (readonly string[])[] = [
+  FEATURE_SET_1,
+  FEATURE_SET_2,
+  NUMERIC_FEATURE_NAMES,
+];
 export const NUMERIC_FEATURES = NUMERIC_FEATURE_NAMES.length;
 /** The month columns come last: the network adds them linearly to its output (see model-spec.ts). */
 export const MONTH_FEATURES = MONTH_COLUMNS.length;
@@ -46,7 +69,11 @@ export const DEEP_NUMERIC_FEATURES = NUMERIC_FEATURES - MONTH_FEATURES;
 const DISTANCE_OFFSET = HOURS + WEEKDAYS;
 const RATES_OFFSET = DISTANCE_OFFSET + 1;
 
-/** The key of a rate table's row: `ORD|17`, `SEA|LAX`. */
+/** Half-hour of the day of a departure, 0 (00:00-00:29) to 47 (23:30-23:59). */
+export const slotOf = (t: { readonly hour: number; readonly minute: number }): number =>
+  t.hour * 2 + (t.minute >= 30 ? 1 : 0);
+
+/** The key of a rate table's row: `ORD|17`, `SEA|LAX`, `SEA|LAX|29` (route and half-hour slot). */
 export function rateKey(table: RateTableName, flight: FlightInput): string {
   switch (table) {
     case "origin_hour":
@@ -55,6 +82,8 @@ export function rateKey(table: RateTableName, flight: FlightInput): string {
       return `${flight.destination}|${flight.departure.hour}`;
     case "route":
       return `${flight.origin}|${flight.destination}`;
+    case "route_slot":
+      return `${flight.origin}|${flight.destination}|${slotOf(flight.departure)}`;
   }
 }
 
@@ -84,8 +113,19 @@ export const FeatureMetadataSchema = z.object({
   numericFeatures: z.array(z.string()),
   /** Probability at or above which a flight is reported as `delayed`. */
   threshold: z.number().min(0).max(1),
-  /** Feature set 2 only: key -> centred log-odds, per table (see RATE_TABLES). */
-  rates: z.record(z.enum(RATE_TABLES), z.record(z.string(), z.number())).optional(),
+  /** Feature set 2: key -> centred log-odds, per table the set lists (see RATE_TABLES). */
+  rates: z.partialRecord(z.enum(RATE_TABLES), z.record(z.string(), z.number())).optional(),
+  /**
+   * Feature set 3: the rate tables live in rates.bin (see packRateTables), in this order; `codes` numbers the
+   * airports of their integer keys. JSON for ~45,000 route_slot keys took longer to parse and validate at cold
+   * start than everything else the model loads.
+   */
+  packedRates: z
+    .object({
+      codes: z.array(z.string()),
+      tables: z.array(z.object({ name: z.enum(RATE_TABLES), keys: z.number().int().nonnegative() })),
+    })
+    .optional(),
 });
 export type FeatureMetadata = z.infer<typeof FeatureMetadataSchema>;
 
@@ -172,6 +212,72 @@ export function weekdayOf(t: LocalDateTime): number {
   return (sundayFirst + 6) % 7;
 }
 
+/** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil: integer arithmetic, no Date). */
+export function dayNumber(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+const dateOf = (year: number, month: number, day: number): LocalDateTime => ({
+  year,
+  month,
+  day,
+  hour: 0,
+  minute: 0,
+});
+/** Day of the month of the n-th `weekday` (0 = Monday) of a month. */
+const nthWeekday = (year: number, month: number, weekday: number, n: number): number =>
+  1 + ((weekday - weekdayOf(dateOf(year, month, 1)) + 7) % 7) + 7 * (n - 1);
+/** Day of the month of the last `weekday` (0 = Monday) of a 31-day month. */
+const lastWeekday31 = (year: number, month: number, weekday: number): number =>
+  31 - ((weekdayOf(dateOf(year, month, 31)) - weekday + 7) % 7);
+
+/**
+ * The US federal holidays of a year, as day numbers, by today's rules (5 U.S.C. 6103): New Year's Day, Martin
+ * Luther King Jr. Day (3rd Monday of January), Washington's Birthday (3rd Monday of February), Memorial Day (last
+ * Monday of May), Independence Day, Labor Day (1st Monday of September), Columbus Day (2nd Monday of October),
+ * Veterans Day, Thanksgiving (4th Thursday of November), Christmas. Juneteenth (since 2021) is left out: the
+ * training data (2001) cannot have taught the model anything about it. The actual dates, not the observed weekday.
+ */
+export function federalHolidays(year: number): number[] {
+  return [
+    dayNumber(year, 1, 1),
+    dayNumber(year, 1, nthWeekday(year, 1, 0, 3)),
+    dayNumber(year, 2, nthWeekday(year, 2, 0, 3)),
+    dayNumber(year, 5, lastWeekday31(year, 5, 0)),
+    dayNumber(year, 7, 4),
+    dayNumber(year, 9, nthWeekday(year, 9, 0, 1)),
+    dayNumber(year, 10, nthWeekday(year, 10, 0, 2)),
+    dayNumber(year, 11, 11),
+    dayNumber(year, 11, nthWeekday(year, 11, 3, 4)),
+    dayNumber(year, 12, 25),
+  ];
+}
+
+/** Holidays of years y-1..y+1 by year y, filled as years occur (serving accepts 1914..2100, so it stays small). */
+const holidaysAround = new Map<number, readonly number[]>();
+
+/** Days from `t` to the nearest federal holiday (either direction; 0 on the holiday itself). */
+export function daysToHoliday(t: LocalDateTime): number {
+  let holidays = holidaysAround.get(t.year);
+  if (!holidays) {
+    holidays = [...federalHolidays(t.year - 1), ...federalHolidays(t.year), ...federalHolidays(t.year + 1)];
+    holidaysAround.set(t.year, holidays);
+  }
+  const day = dayNumber(t.year, t.month, t.day);
+  let nearest = Number.POSITIVE_INFINITY;
+  for (const h of holidays) nearest = Math.min(nearest, Math.abs(day - h));
+  return nearest;
+}
+
+/** 1 on a federal holiday, falling linearly to 0 at HOLIDAY_WINDOW_DAYS days away (the travel peaks around them). */
+export const holidayProximity = (t: LocalDateTime): number =>
+  Math.max(0, 1 - daysToHoliday(t) / HOLIDAY_WINDOW_DAYS);
+
 const EARTH_RADIUS_MILES = 3958.8;
 const toRadians = (deg: number): number => (deg * Math.PI) / 180;
 
@@ -225,6 +331,139 @@ export function fitRateTable(
   return table;
 }
 
+/** One rate table as serving reads it: ascending integer keys (see packedKey) and their rates. */
+export interface PackedRateTable {
+  readonly keys: Int32Array;
+  readonly values: Float32Array;
+}
+export type PackedRates = Partial<Record<RateTableName, PackedRateTable>>;
+export type PackedRatesMetadata = NonNullable<FeatureMetadata["packedRates"]>;
+
+/**
+ * The integer key of a flight in a packed table, from the airports' indices among `codes` (C of them), or -1
+ * when an airport is not among them (no rate: reads 0).
+ */
+export function packedKey(
+  table: RateTableName,
+  origin: number,
+  destination: number,
+  t: { readonly hour: number; readonly minute: number },
+  codeCount: number,
+): number {
+  switch (table) {
+    case "origin_hour":
+      return origin < 0 ? -1 : origin * HOURS + t.hour;
+    case "destination_hour":
+      return destination < 0 ? -1 : destination * HOURS + t.hour;
+    case "route":
+      return origin < 0 || destination < 0 ? -1 : origin * codeCount + destination;
+    case "route_slot":
+      return origin < 0 || destination < 0 ? -1 : (origin * codeCount + destination) * SLOTS + slotOf(t);
+  }
+}
+
+/** The rate under `key` (binary search over the ascending keys), 0 when the table does not hold it. */
+export function packedRate(table: PackedRateTable, key: number): number {
+  let lo = 0;
+  let hi = table.keys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = table.keys[mid] as number;
+    if (k === key) return table.values[mid] as number;
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}
+
+/**
+ * Packs string-keyed rate tables (fitRateTable's output, keys as rateKey writes them) for serving: the airport
+ * codes they mention, sorted, and per table its integer keys in ascending order with the rates as float32 (the
+ * precision of the model's input columns anyway). `bytes` is rates.bin: per table, keys (int32) then values
+ * (float32), little-endian, in `metadata.tables` order.
+ */
+export function packRateTables(
+  rates: Partial<Record<RateTableName, Readonly<Record<string, number>>>>,
+  codes?: readonly string[],
+): { metadata: PackedRatesMetadata; tables: PackedRates; bytes: Uint8Array } {
+  const names = RATE_TABLES.filter((t) => rates[t] !== undefined);
+  const allCodes =
+    codes ??
+    [
+      ...new Set(
+        names.flatMap((t) =>
+          Object.keys(rates[t] ?? {}).flatMap((key) => {
+            const parts = key.split("|");
+            return t === "origin_hour" || t === "destination_hour" ? [parts[0] as string] : parts.slice(0, 2);
+          }),
+        ),
+      ),
+    ].sort();
+  const index = new Map(allCodes.map((code, i) => [code, i]));
+  const at = (code: string | undefined): number => (code === undefined ? -1 : (index.get(code) ?? -1));
+  const tables: PackedRates = {};
+  const chunks: Uint8Array[] = [];
+  for (const name of names) {
+    const entries: [number, number][] = [];
+    for (const [key, rate] of Object.entries(rates[name] ?? {})) {
+      const [a, b, c] = key.split("|");
+      const hour = Number(name === "route_slot" ? 0 : b);
+      const slot = Number(c);
+      const packed =
+        name === "origin_hour"
+          ? packedKey(name, at(a), -1, { hour, minute: 0 }, allCodes.length)
+          : name === "destination_hour"
+            ? packedKey(name, -1, at(a), { hour, minute: 0 }, allCodes.length)
+            : name === "route"
+              ? packedKey(name, at(a), at(b), { hour: 0, minute: 0 }, allCodes.length)
+              : packedKey(name, at(a), at(b), { hour: slot >> 1, minute: (slot & 1) * 30 }, allCodes.length);
+      if (packed < 0) throw new Error(`rate table ${name}: key ${key} names an airport outside the codes`);
+      entries.push([packed, rate]);
+    }
+    entries.sort((x, y) => x[0] - y[0]);
+    const table = {
+      keys: Int32Array.from(entries, ([k]) => k),
+      values: Float32Array.from(entries, ([, v]) => v),
+    };
+    tables[name] = table;
+    chunks.push(new Uint8Array(table.keys.buffer), new Uint8Array(table.values.buffer));
+  }
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return {
+    metadata: {
+      codes: [...allCodes],
+      tables: names.map((name) => ({ name, keys: tables[name]?.keys.length ?? 0 })),
+    },
+    tables,
+    bytes,
+  };
+}
+
+/** rates.bin read back as typed-array views (no copy); throws when its size disagrees with the metadata. */
+export function unpackRateTables(metadata: PackedRatesMetadata, bytes: Uint8Array): PackedRates {
+  const expected = metadata.tables.reduce((n, t) => n + 8 * t.keys, 0);
+  if (bytes.byteLength !== expected) {
+    throw new Error(`rates.bin has ${bytes.byteLength} bytes, features.json expects ${expected}`);
+  }
+  // Typed-array views need 4-byte alignment: copy once if the buffer's offset is not aligned.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const tables: PackedRates = {};
+  let offset = aligned.byteOffset;
+  for (const { name, keys } of metadata.tables) {
+    tables[name] = {
+      keys: new Int32Array(aligned.buffer, offset, keys),
+      values: new Float32Array(aligned.buffer, offset + 4 * keys, keys),
+    };
+    offset += 8 * keys;
+  }
+  return tables;
+}
+
 /**
  * Vocabulary from training rows: codes seen at least `minCount` times, most frequent first (ties by code), with
  * the OOV bucket at index 0. Rarer codes fall into the bucket during training, which is what trains it.
@@ -258,24 +497,49 @@ export function fitLogDistance(distances: Iterable<number>): { mean: number; std
 export class FeatureEncoder {
   private readonly origins: Map<string, number>;
   private readonly destinations: Map<string, number>;
-  /** Rate tables in column order, or empty for feature set 1. */
-  private readonly rates: readonly (readonly [RateTableName, Map<string, number>])[];
+  /** Feature set 3: the packed tables in column order, and the index of each airport code in their keys. */
+  private readonly packed: readonly (readonly [RateTableName, PackedRateTable])[];
+  private readonly codes: ReadonlyMap<string, number>;
+  /** Feature set 2: the JSON tables in column order (every key holds a "|", so none is an Object.prototype name). */
+  private readonly json: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
+  /** Column of the holiday feature in the numeric row, or -1 when the set has none. */
+  private readonly holidayColumn: number;
   /** Numeric columns that go through the hidden layers (all but the month columns). */
   readonly deepFeatures: number;
 
-  constructor(readonly metadata: FeatureMetadata) {
-    const names = metadata.numericFeatures.join(",");
-    const withRates = names === NUMERIC_FEATURE_NAMES.join(",");
-    if (!withRates && names !== FEATURE_SET_1.join(",")) {
+  /**
+   * `packed`: the tables of rates.bin, for metadata with `packedRates` (feature set 3); feature set 2 carries
+   * its tables in the metadata itself.
+   */
+  constructor(
+    readonly metadata: FeatureMetadata,
+    packed?: PackedRates,
+  ) {
+    const names = metadata.numericFeatures;
+    if (!FEATURE_SETS.some((set) => set.join(",") === names.join(","))) {
       throw new Error(
         "Feature metadata lists other numeric features than this code builds: retrain the model (npm run train -w model-container)",
       );
     }
-    if (withRates && !metadata.rates)
-      throw new Error("Feature metadata lists rate columns but has no rate tables");
-    this.rates = withRates
-      ? RATE_TABLES.map((t) => [t, new Map(Object.entries(metadata.rates?.[t] ?? {}))] as const)
+    const tables = RATE_TABLES.filter((t) => names.includes(rateColumn(t)));
+    this.codes = new Map(metadata.packedRates?.codes.map((code, i) => [code, i]));
+    const missing = (t: RateTableName) =>
+      new Error(`Feature metadata lists ${rateColumn(t)} but has no ${t} rate table`);
+    this.packed = metadata.packedRates
+      ? tables.map((t) => {
+          const table = packed?.[t];
+          if (!table) throw missing(t);
+          return [t, table] as const;
+        })
       : [];
+    this.json = metadata.packedRates
+      ? []
+      : tables.map((t) => {
+          const table = metadata.rates?.[t];
+          if (!table) throw missing(t);
+          return [t, table] as const;
+        });
+    this.holidayColumn = names.indexOf(HOLIDAY_COLUMN);
     this.deepFeatures = metadata.numericFeatures.length - MONTH_FEATURES;
     this.origins = new Map(metadata.originVocabulary.map((code, i) => [code, i]));
     this.destinations = new Map(metadata.destinationVocabulary.map((code, i) => [code, i]));
@@ -304,10 +568,19 @@ export class FeatureEncoder {
     batch.month[row * MONTH_FEATURES + 1] = Math.cos(angle);
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
-    for (let j = 0; j < this.rates.length; j++) {
-      const [name, table] = this.rates[j] as readonly [RateTableName, Map<string, number>];
-      batch.numeric[base + RATES_OFFSET + j] = table.get(rateKey(name, flight)) ?? 0;
+    if (this.packed.length > 0) {
+      const o = this.codes.get(flight.origin) ?? -1;
+      const d = this.codes.get(flight.destination) ?? -1;
+      for (let j = 0; j < this.packed.length; j++) {
+        const [name, table] = this.packed[j] as readonly [RateTableName, PackedRateTable];
+        batch.numeric[base + RATES_OFFSET + j] = packedRate(table, packedKey(name, o, d, t, this.codes.size));
+      }
     }
+    for (let j = 0; j < this.json.length; j++) {
+      const [name, table] = this.json[j] as readonly [RateTableName, Readonly<Record<string, number>>];
+      batch.numeric[base + RATES_OFFSET + j] = table[rateKey(name, flight)] ?? 0;
+    }
+    if (this.holidayColumn >= 0) batch.numeric[base + this.holidayColumn] = holidayProximity(t);
   }
 
   /** A zero-filled batch of `size` rows laid out for this model's feature set. */

@@ -1,6 +1,6 @@
 /**
- * The models one image carries: every model folder under the registry folder, loaded once at init, and the
- * champion that serves when a request names no model. REGISTRY_FILE (model/models.json) is the one place the
+ * The models one image carries: every model folder under the registry folder (the champion loaded at init, the
+ * others on first use), and the champion that serves when a request names no model. REGISTRY_FILE (model/models.json) is the one place the
  * champion is set; a folder that holds a single model (features.json directly inside) is a registry of one.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -31,6 +31,7 @@ export interface ModelSummary {
 }
 
 const MetricsSummarySchema = z.object({
+  model: z.object({ name: z.string(), version: z.string() }),
   split: z.object({
     train: z.object({ firstDeparture: z.string(), lastDeparture: z.string() }),
     evaluation: z.object({ firstDeparture: z.string(), lastDeparture: z.string(), rows: z.number() }),
@@ -77,7 +78,8 @@ export function writeChampion(dir: string, id: string): void {
   );
 }
 
-function summarize(model: FlightDelayModel, modelDir: string, champion: boolean): ModelSummary {
+/** A model's GET /models entry, from its metrics.json alone (no weights are read). */
+function summarize(modelDir: string, champion: boolean): ModelSummary {
   let metrics: z.infer<typeof MetricsSummarySchema> | undefined;
   try {
     metrics = MetricsSummarySchema.parse(
@@ -87,10 +89,11 @@ function summarize(model: FlightDelayModel, modelDir: string, champion: boolean)
     throw new ModelLoadError(modelDir, `${MODEL_FILES.metrics} is missing or invalid`, { cause: err });
   }
   const { train, evaluation } = metrics.split;
+  const { name, version } = metrics.model;
   return {
-    id: modelId(model.name, model.version),
-    name: model.name,
-    version: model.version,
+    id: modelId(name, version),
+    name,
+    version,
     champion,
     trainingWindow: { from: train.firstDeparture, to: train.lastDeparture },
     test: {
@@ -103,52 +106,84 @@ function summarize(model: FlightDelayModel, modelDir: string, champion: boolean)
   };
 }
 
+/** Loads one folder's model and checks it is the model the folder's name (and metrics.json) says. */
+function loadModel(modelDir: string, id: string): FlightDelayModel {
+  const model = FlightDelayModel.load(modelDir);
+  const loaded = modelId(model.name, model.version);
+  if (loaded !== id) throw new ModelLoadError(modelDir, `the folder holds ${loaded}; rename it ${loaded}`);
+  return model;
+}
+
+/**
+ * The models of one image. The champion loads at init; every other model loads on the first request that names
+ * it (then stays loaded), so carrying challengers and previous versions adds nothing to the cold start. GET
+ * /models reads only their metrics.json, and init still checks that each folder's name, metrics.json and the
+ * champion file agree.
+ */
 export class ModelRegistry {
+  private readonly loaded = new Map<string, FlightDelayModel>();
+
   private constructor(
-    private readonly models: ReadonlyMap<string, FlightDelayModel>,
+    /** id -> folder, for every model of the image. */
+    private readonly folders: ReadonlyMap<string, string>,
     readonly champion: FlightDelayModel,
     readonly summaries: readonly ModelSummary[],
-  ) {}
+  ) {
+    this.loaded.set(modelId(champion.name, champion.version), champion);
+  }
 
-  /** Loads every model under `dir` (or the single model in `dir`); the active backend holds the weights. */
+  /** Loads the champion under `dir` (or the single model in `dir`) and indexes the others; see the class doc. */
   static load(dir: string): ModelRegistry {
     // Without models.json the folder is one model's (tests, MODEL_DIR pointing at a single model).
     if (!existsSync(join(dir, REGISTRY_FILE))) {
       const model = FlightDelayModel.load(dir);
       const id = modelId(model.name, model.version);
-      return new ModelRegistry(new Map([[id, model]]), model, [summarize(model, dir, true)]);
+      const summary = { ...summarize(dir, true), id, name: model.name, version: model.version };
+      return new ModelRegistry(new Map([[id, dir]]), model, [summary]);
     }
     const championId = readChampion(dir);
-    const models = new Map<string, FlightDelayModel>();
+    const folders = new Map<string, string>();
     const summaries: ModelSummary[] = [];
     for (const folder of modelFolders(dir)) {
-      const model = FlightDelayModel.load(join(dir, folder));
-      const id = modelId(model.name, model.version);
+      const summary = summarize(join(dir, folder), folder === championId);
       // The folder name is what the card and the champion file refer to: it must match what the files say.
-      if (id !== folder)
-        throw new ModelLoadError(join(dir, folder), `the folder holds ${id}; rename it ${id}`);
-      models.set(id, model);
-      summaries.push(summarize(model, join(dir, folder), id === championId));
+      if (summary.id !== folder) {
+        throw new ModelLoadError(
+          join(dir, folder),
+          `${MODEL_FILES.metrics} describes ${summary.id}; rename the folder ${summary.id}`,
+        );
+      }
+      folders.set(folder, join(dir, folder));
+      summaries.push(summary);
     }
-    const champion = models.get(championId);
-    if (!champion) {
+    const championDir = folders.get(championId);
+    if (!championDir) {
       throw new ModelLoadError(
         dir,
-        `${REGISTRY_FILE} names ${championId}, which is not among ${[...models.keys()].join(", ")}`,
+        `${REGISTRY_FILE} names ${championId}, which is not among ${[...folders.keys()].join(", ")}`,
       );
     }
-    return new ModelRegistry(models, champion, summaries);
+    return new ModelRegistry(folders, loadModel(championDir, championId), summaries);
   }
 
   get ids(): string[] {
-    return [...this.models.keys()];
+    return [...this.folders.keys()];
   }
 
-  /** The model a request asked for; the champion when it asked for none. */
+  /** Ids of the models loaded so far (the champion from init on, others after their first request). */
+  get loadedIds(): string[] {
+    return [...this.loaded.keys()];
+  }
+
+  /** The model a request asked for (loaded on first use); the champion when it asked for none. */
   resolve(id: string | undefined): FlightDelayModel {
     if (id === undefined) return this.champion;
-    const model = this.models.get(id);
-    if (!model) throw new UnknownModelError(id, this.ids);
+    const cached = this.loaded.get(id);
+    if (cached) return cached;
+    const folder = this.folders.get(id);
+    if (!folder) throw new UnknownModelError(id, this.ids);
+    const model = loadModel(folder, id);
+    this.loaded.set(id, model);
     return model;
   }
 }

@@ -20,6 +20,8 @@ export const MODEL_FILES = {
   weights: "weights.bin",
   /** Vocabularies, scaling, threshold and version (FeatureMetadata + version). */
   features: "features.json",
+  /** Feature set 3: the delay-rate tables, packed (features.json's packedRates says how; see packRateTables). */
+  rates: "rates.bin",
   /** IATA code -> [latitude, longitude], for requests without a distance. */
   airports: "airports.json",
   /** Evaluation metrics the model card is rendered from and the AUC test checks. */

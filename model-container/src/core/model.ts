@@ -8,7 +8,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import { type EncodedBatch, FeatureEncoder, FeatureMetadataSchema, MONTH_FEATURES } from "./features";
+import {
+  type EncodedBatch,
+  FeatureEncoder,
+  FeatureMetadataSchema,
+  MONTH_FEATURES,
+  type PackedRates,
+  unpackRateTables,
+} from "./features";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME } from "./model-spec";
 
 const WeightsManifestSchema = z.object({
@@ -80,7 +87,10 @@ export class FlightDelayModel {
     return this.encoder.metadata.threshold;
   }
 
-  /** Reads model.json, weights.bin, features.json and airports.json; the active backend holds the weights. */
+  /**
+   * Reads model.json, weights.bin, features.json, rates.bin (feature set 3) and airports.json; the active
+   * backend holds the weights.
+   */
   static load(modelDir: string): FlightDelayModel {
     const features = parseFile(modelDir, MODEL_FILES.features, ModelFeaturesFileSchema);
     const airportsFile = parseFile(modelDir, MODEL_FILES.airports, AirportsFileSchema);
@@ -100,12 +110,26 @@ export class FlightDelayModel {
         `weights.bin has ${buffer.byteLength} bytes, model.json expects ${expectedBytes}`,
       );
     }
+    let packed: PackedRates | undefined;
+    if (features.packedRates) {
+      let rateBytes: Buffer;
+      try {
+        rateBytes = readFileSync(join(modelDir, MODEL_FILES.rates));
+      } catch (err) {
+        throw new ModelLoadError(modelDir, `${MODEL_FILES.rates} is missing`, { cause: err });
+      }
+      try {
+        packed = unpackRateTables(features.packedRates, rateBytes);
+      } catch (err) {
+        throw new ModelLoadError(modelDir, (err as Error).message, { cause: err });
+      }
+    }
     const weights = tf.io.decodeWeights(buffer, manifest.weights);
     const airports = new Map(
       Object.entries(airportsFile).map(([code, [latitude, longitude]]) => [code, { latitude, longitude }]),
     );
     try {
-      return FlightDelayModel.fromWeights(weights, features, airports);
+      return FlightDelayModel.fromWeights(weights, features, airports, packed);
     } catch (err) {
       throw new ModelLoadError(modelDir, (err as Error).message, { cause: err });
     }
@@ -119,6 +143,7 @@ export class FlightDelayModel {
     weights: tf.NamedTensorMap,
     features: ModelFeaturesFile,
     airports: ReadonlyMap<string, { latitude: number; longitude: number }>,
+    packedRates?: PackedRates,
   ): FlightDelayModel {
     const take = <R extends tf.Rank>(name: string, shape: number[]): tf.Tensor<R> => {
       const t = weights[name];
@@ -136,7 +161,7 @@ export class FlightDelayModel {
       features.destinationVocabulary.length,
       EMBEDDING_DIM,
     ]);
-    const encoder = new FeatureEncoder(features);
+    const encoder = new FeatureEncoder(features, packedRates);
     const dense: DenseWeights[] = [];
     let inputs = 2 * EMBEDDING_DIM + encoder.deepFeatures;
     for (const { name, units } of LAYERS.hidden) {
@@ -203,7 +228,12 @@ export class FlightDelayModel {
   }
 }
 
-/** Short content hash of the files that define the model's behaviour; training writes it as the version. */
-export function modelVersion(weights: Uint8Array, featureMetadata: string): string {
-  return createHash("sha256").update(weights).update(featureMetadata).digest("hex").slice(0, 12);
+/**
+ * Short content hash of the files that define the model's behaviour (weights, feature metadata and, for feature
+ * set 3, the packed rate tables); training writes it as the version.
+ */
+export function modelVersion(weights: Uint8Array, featureMetadata: string, rates?: Uint8Array): string {
+  const hash = createHash("sha256").update(weights).update(featureMetadata);
+  if (rates) hash.update(rates);
+  return hash.digest("hex").slice(0, 12);
 }

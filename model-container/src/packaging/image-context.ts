@@ -3,7 +3,7 @@
  * the tfjs wasm binaries beside it, the model files the server reads, the Dockerfile and .dockerignore.
  * Run by the root `npm run build` (scripts/bundling/bundle.ts) or on its own with tsx.
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { LAMBDA_BUNDLE_OPTIONS, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
 import { build } from "esbuild";
@@ -61,6 +61,13 @@ export async function buildModelImageContext(options: ImageContextOptions = {}):
     mkdirSync(join(outDir, "model", folder));
     for (const file of SERVED_MODEL_FILES) {
       copyFileSync(join(modelDir, folder, file), join(outDir, "model", folder, file));
+    }
+    // Only models of feature set 3 have one.
+    if (existsSync(join(modelDir, folder, MODEL_FILES.rates))) {
+      copyFileSync(
+        join(modelDir, folder, MODEL_FILES.rates),
+        join(outDir, "model", folder, MODEL_FILES.rates),
+      );
     }
   }
   copyFileSync(join(workspaceRoot, "Dockerfile"), join(outDir, "Dockerfile"));

@@ -1,20 +1,20 @@
 /**
  * `npm run baseline -w model-container`: the gradient-boosted-trees baseline of the model card, rerunnable.
- * Exports the training, threshold and test rows (the same split and vocabularies as training) to a CSV, runs
- * baselines/gbdt.py (scikit-learn's HistGradientBoostingClassifier, settings in that file) with Debian's python3,
- * scores its probabilities with the model's own metric code and writes baselines/gbdt.json, which the card
- * renders. Needs `apt-get install -y python3-sklearn python3-pandas`; npm test only reads the committed JSON.
+ * Exports the training, threshold and test rows (the same split as training; origin and destination as the index
+ * of the airport code among all codes sorted, so every airport is its own category, as issue 17 specifies) to a
+ * CSV, runs baselines/gbdt.py (scikit-learn's HistGradientBoostingClassifier, settings in that file) with Debian's
+ * python3, scores its probabilities with the model's own metric code and writes baselines/gbdt.json, which the
+ * card renders. Needs `apt-get install -y python3-sklearn python3-pandas`; npm test only reads the committed JSON.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildVocabulary, logDistance, weekdayOf } from "../core/features";
+import { logDistance, weekdayOf } from "../core/features";
 import { FLIGHTS_FILE, flightAt, isDelayed, loadFlights } from "./data";
 import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
 import type { Scores } from "./model-card";
 import { SPLIT, splitRows } from "./split";
-import { TRAINING } from "./train";
 
 const workspaceRoot = resolve(__dirname, "../..");
 
@@ -47,11 +47,10 @@ async function main(): Promise<void> {
   const log = (m: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${m}`);
   const table = await loadFlights();
   const rows = splitRows(table);
-  const codes = (pick: "origin" | "destination") =>
-    Array.from(rows.train, (row) => flightAt(table, row)[pick]);
-  const index = (vocabulary: string[]) => new Map(vocabulary.map((code, i) => [code, i]));
-  const origins = index(buildVocabulary(codes("origin"), TRAINING.vocabularyMinCount));
-  const destinations = index(buildVocabulary(codes("destination"), TRAINING.vocabularyMinCount));
+  // Every airport its own category (the file has 229 codes, below the 255 categories HistGradientBoosting
+  // takes); codes the training days never saw are categories the trees never split on.
+  const category = new Map([...table.codes].sort().map((code, i) => [code, i]));
+  if (category.size > 255) throw new Error(`${category.size} airport codes: more than 255 categories`);
 
   const dir = mkdtempSync(join(tmpdir(), "sml-gbdt-"));
   try {
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
       for (const row of rows[split]) {
         const f = flightAt(table, row);
         lines.push(
-          `${split},${origins.get(f.origin) ?? 0},${destinations.get(f.destination) ?? 0},${f.departure.hour},${weekdayOf(f.departure)},${f.departure.month},${logDistance(f.distance).toFixed(6)},${isDelayed(table, row)}`,
+          `${split},${category.get(f.origin)},${category.get(f.destination)},${f.departure.hour},${weekdayOf(f.departure)},${f.departure.month},${logDistance(f.distance).toFixed(6)},${isDelayed(table, row)}`,
         );
       }
     }

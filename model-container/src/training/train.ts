@@ -24,6 +24,7 @@ import {
   greatCircleMiles,
   MONTH_FEATURES,
   NUMERIC_FEATURE_NAMES,
+  packRateTables,
   parseLocalDateTime,
   RATE_TABLES,
   rateKey,
@@ -32,6 +33,7 @@ import { FlightDelayModel, modelVersion } from "../core/model";
 import { writeChampion } from "../core/model-registry";
 import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME, modelId } from "../core/model-spec";
 import {
+  type Airport,
   dataDir,
   FLIGHTS_FILE,
   type FlightTable,
@@ -50,7 +52,7 @@ const workspaceRoot = resolve(__dirname, "../..");
 
 export const TRAINING = {
   seed: 20010101,
-  epochs: 1,
+  epochs: 2,
   batchSize: 2048,
   learningRate: 0.002,
   /** Airports with fewer training flights than this share the OOV bucket (which trains that bucket). */
@@ -58,10 +60,21 @@ export const TRAINING = {
   /** Rate tables: pseudo-flights at the overall rate added to every key, and the fewest flights a key needs. */
   rateSmoothing: 100,
   rateMinCount: 30,
+  /** The same for the route x half-hour table, whose keys (one scheduled flight each) have far fewer flights. */
+  slotSmoothing: 10,
+  slotMinCount: 5,
+  /**
+   * Out-of-fold rates: training rows read rate tables fitted without their own day's fold (days split into this
+   * many folds by day number), so no training row sees its own label through a rate column; serving reads the
+   * tables fitted on all training days.
+   */
+  rateFolds: 5,
+  /** Train on every n-th training row only (1 = all); for quick checks such as the reproducibility test. */
+  trainSample: 1,
 };
 export type TrainingSettings = typeof TRAINING;
 
-const HELP = `Usage: npm run train -w model-container -- [options]
+export const HELP = `Usage: npm run train -- [options]   (repository root; in model-container: npm run train -- [options])
 
 Trains the flight-delay model on vega-datasets' flights-3m.parquet (train ${"<"} ${"2001-06-11"}, threshold on
 2001-06-11..16, test 2001-06-17..30) and writes model-container/model/<name>@<version>/.
@@ -74,25 +87,44 @@ Options (defaults in brackets):
   --vocabulary-min <n>   fewest training flights an airport needs for its own embedding [${TRAINING.vocabularyMinCount}]
   --rate-smoothing <m>   pseudo-flights at the overall rate in each rate-table key [${TRAINING.rateSmoothing}]
   --rate-min <n>         fewest training flights a rate-table key needs [${TRAINING.rateMinCount}]
+  --slot-smoothing <m>   the same for the route x half-hour table [${TRAINING.slotSmoothing}]
+  --slot-min <n>         the same for the route x half-hour table [${TRAINING.slotMinCount}]
+  --rate-folds <k>       day folds for the out-of-fold rates of the training rows [${TRAINING.rateFolds}]
+  --train-sample <n>     train on every n-th training row only (quick checks) [${TRAINING.trainSample}]
+  --out <dir>            registry folder to write into [model-container/model]
   --promote              make the new version the champion (model/models.json)
   --help                 print this and exit
 
 Then: npm run compare -w model-container (scores every model in model/ on the same test rows for the card).`;
 
-function parseTrainingArgs(argv: string[]): { settings: TrainingSettings; promote: boolean } | undefined {
+/** The command line's knobs; HELP describes each (a test checks none is missing). */
+export const TRAINING_OPTIONS = {
+  epochs: { type: "string" },
+  "batch-size": { type: "string" },
+  "learning-rate": { type: "string" },
+  seed: { type: "string" },
+  "vocabulary-min": { type: "string" },
+  "rate-smoothing": { type: "string" },
+  "rate-min": { type: "string" },
+  "slot-smoothing": { type: "string" },
+  "slot-min": { type: "string" },
+  "rate-folds": { type: "string" },
+  "train-sample": { type: "string" },
+  out: { type: "string" },
+  promote: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
+} as const;
+
+export interface TrainingArgs {
+  readonly settings: TrainingSettings;
+  readonly promote: boolean;
+  readonly outDir: string;
+}
+
+export function parseTrainingArgs(argv: string[]): TrainingArgs | undefined {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      epochs: { type: "string" },
-      "batch-size": { type: "string" },
-      "learning-rate": { type: "string" },
-      seed: { type: "string" },
-      "vocabulary-min": { type: "string" },
-      "rate-smoothing": { type: "string" },
-      "rate-min": { type: "string" },
-      promote: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
+    options: TRAINING_OPTIONS,
   });
   if (values.help) return undefined;
   const num = (name: keyof typeof values, fallback: number): number => {
@@ -104,6 +136,7 @@ function parseTrainingArgs(argv: string[]): { settings: TrainingSettings; promot
   };
   return {
     promote: values.promote === true,
+    outDir: resolve(values.out ?? join(workspaceRoot, "model")),
     settings: {
       seed: num("seed", TRAINING.seed),
       epochs: num("epochs", TRAINING.epochs),
@@ -112,6 +145,10 @@ function parseTrainingArgs(argv: string[]): { settings: TrainingSettings; promot
       vocabularyMinCount: num("vocabulary-min", TRAINING.vocabularyMinCount),
       rateSmoothing: num("rate-smoothing", TRAINING.rateSmoothing),
       rateMinCount: num("rate-min", TRAINING.rateMinCount),
+      slotSmoothing: num("slot-smoothing", TRAINING.slotSmoothing),
+      slotMinCount: num("slot-min", TRAINING.slotMinCount),
+      rateFolds: num("rate-folds", TRAINING.rateFolds),
+      trainSample: num("train-sample", TRAINING.trainSample),
     },
   };
 }
@@ -196,15 +233,26 @@ function buildLogisticRegression(originVocab: number, destinationVocab: number):
   return tfl.model({ inputs, outputs: output });
 }
 
+const DAY_MS = 86_400_000;
+
+/** Out-of-fold rate fold of a row: its departure day modulo the fold count (all of a day's flights together). */
+const foldOf = (table: FlightTable, row: number, folds: number): number =>
+  Math.floor((table.departureMs[row] as number) / DAY_MS) % folds;
+
+/** Training rows through the encoder of their fold (see TRAINING.rateFolds). */
 function encodeRows(
-  encoder: FeatureEncoder,
+  encoders: readonly FeatureEncoder[],
   table: FlightTable,
   rows: Uint32Array,
   from: number,
   to: number,
 ): EncodedBatch {
   const batch = allocateBatch(to - from);
-  for (let i = from; i < to; i++) encoder.encodeInto(flightAt(table, rows[i] as number), batch, i - from);
+  for (let i = from; i < to; i++) {
+    const row = rows[i] as number;
+    const encoder = encoders[foldOf(table, row, encoders.length)] as FeatureEncoder;
+    encoder.encodeInto(flightAt(table, row), batch, i - from);
+  }
   return batch;
 }
 
@@ -291,22 +339,27 @@ export const GOLDEN_INSTANCES = [
   { origin: "HNL", destination: "OGG", departure: "2001-05-25T23:59:00" },
 ] as const;
 
-async function main(): Promise<void> {
-  const args = parseTrainingArgs(process.argv.slice(2));
-  if (!args) {
-    console.log(HELP);
-    return;
-  }
+/**
+ * One training run: reads the data, trains, evaluates and writes `<outDir>/<name>@<version>/`. The same settings
+ * write the same bytes (the reproducibility test trains twice on a sample and compares them).
+ */
+export async function trainModel(
+  args: TrainingArgs,
+  log: (message: string) => void,
+  data?: { table: FlightTable; airports: Airport[] },
+): Promise<{ version: string; dir: string; metrics: ModelMetrics }> {
   const TRAINING = args.settings;
   const started = performance.now();
-  const log = (message: string) =>
-    console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
   const backend = await initBackend(["wasm", "cpu"]);
   log(`backend ${backend}`);
 
-  const table = await loadFlights();
-  const airports = loadAirports();
-  const rows = splitRows(table);
+  const table = data?.table ?? (await loadFlights());
+  const airports = data?.airports ?? loadAirports();
+  const split = splitRows(table);
+  const rows =
+    TRAINING.trainSample > 1
+      ? { ...split, train: split.train.filter((_, i) => i % TRAINING.trainSample === 0) }
+      : split;
   const window = (r: Uint32Array) => {
     const s = summarize(table, r, labelsOf(table, r));
     return `${s.firstDeparture}..${s.lastDeparture} (${s.rows} flights, ${(100 * s.delayedShare).toFixed(1)}% delayed)`;
@@ -329,14 +382,34 @@ async function main(): Promise<void> {
     threshold: 0.5,
   };
   const trainLabels = labelsOf(table, rows.train);
-  const rates: NonNullable<FeatureMetadata["rates"]> = { origin_hour: {}, destination_hour: {}, route: {} };
+  // Serving's tables (all training days) and, per fold, the tables of the other folds' days.
+  const folds = TRAINING.rateFolds;
+  const rates: NonNullable<FeatureMetadata["rates"]> = {};
+  const foldRates: NonNullable<FeatureMetadata["rates"]>[] = Array.from({ length: folds }, () => ({}));
+  const rowFold = Uint8Array.from(rows.train, (row) => foldOf(table, row, folds));
   for (const name of RATE_TABLES) {
+    const [smoothing, minCount] =
+      name === "route_slot"
+        ? [TRAINING.slotSmoothing, TRAINING.slotMinCount]
+        : [TRAINING.rateSmoothing, TRAINING.rateMinCount];
     const keys = Array.from(rows.train, (row) => rateKey(name, flightAt(table, row)));
-    rates[name] = fitRateTable(keys, trainLabels, TRAINING.rateSmoothing, TRAINING.rateMinCount);
-    log(`rate table ${name}: ${Object.keys(rates[name]).length} keys`);
+    rates[name] = fitRateTable(keys, trainLabels, smoothing, minCount);
+    for (let k = 0; k < folds; k++) {
+      const others = keys.filter((_, i) => rowFold[i] !== k);
+      const otherLabels = trainLabels.filter((_, i) => rowFold[i] !== k);
+      foldRates[k] = { ...foldRates[k], [name]: fitRateTable(others, otherLabels, smoothing, minCount) };
+    }
+    log(
+      `rate table ${name}: ${Object.keys(rates[name]).length} keys (smoothing ${smoothing}, at least ${minCount} flights; ${folds} out-of-fold tables for the training rows)`,
+    );
   }
-  metadata.rates = rates;
-  const encoder = new FeatureEncoder(metadata);
+  // Packed as serving reads them (rates.bin); the fold tables number the airports like the full ones.
+  const packed = packRateTables(rates);
+  metadata.packedRates = packed.metadata;
+  const encoder = new FeatureEncoder(metadata, packed.tables);
+  const foldEncoders = foldRates.map(
+    (r) => new FeatureEncoder(metadata, packRateTables(r, packed.metadata.codes).tables),
+  );
   const V = { origin: metadata.originVocabulary.length, destination: metadata.destinationVocabulary.length };
   log(`vocabularies: ${V.origin} origins, ${V.destination} destinations (index 0 = OOV)`);
 
@@ -353,7 +426,12 @@ async function main(): Promise<void> {
   // Evaluate through the serving code (gather + fused matMul) on the layers model's live weights.
   const airportMap = new Map(airports.map((a) => [a.code, a]));
   const servingModel = () =>
-    FlightDelayModel.fromWeights(weightsOf(network), { ...metadata, version: "training" }, airportMap);
+    FlightDelayModel.fromWeights(
+      weightsOf(network),
+      { ...metadata, version: "training" },
+      airportMap,
+      packed.tables,
+    );
 
   const next = random(TRAINING.seed);
   const history: ModelMetrics["training"]["history"][number][] = [];
@@ -366,7 +444,7 @@ async function main(): Promise<void> {
     const reportEvery = Math.ceil(totalBatches / 10);
     for (let from = 0; from < order.length; from += TRAINING.batchSize) {
       const to = Math.min(order.length, from + TRAINING.batchSize);
-      const encoded = encodeRows(encoder, table, order, from, to);
+      const encoded = encodeRows(foldEncoders, table, order, from, to);
       const inputs = oneHotInputs(encoded, V.origin, V.destination);
       const y = tf.tensor2d(
         Uint8Array.from(order.subarray(from, to), (row) => isDelayed(table, row)),
@@ -438,12 +516,13 @@ async function main(): Promise<void> {
     }),
   );
   const metadataJson = JSON.stringify(metadata);
-  const version = modelVersion(weightBytes, metadataJson);
-  const registryDir = join(workspaceRoot, "model");
+  const version = modelVersion(weightBytes, metadataJson, packed.bytes);
+  const registryDir = args.outDir;
   const outDir = join(registryDir, modelId(MODEL_NAME, version));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, MODEL_FILES.topology), `${JSON.stringify(modelJson)}\n`);
   writeFileSync(join(outDir, MODEL_FILES.weights), weightBytes);
+  writeFileSync(join(outDir, MODEL_FILES.rates), packed.bytes);
   writeFileSync(join(outDir, MODEL_FILES.features), `${JSON.stringify({ version, ...metadata }, null, 1)}\n`);
   const airportTable = Object.fromEntries(airports.map((a) => [a.code, [a.latitude, a.longitude]]));
   writeFileSync(join(outDir, MODEL_FILES.airports), `${JSON.stringify(airportTable)}\n`);
@@ -515,6 +594,19 @@ async function main(): Promise<void> {
       `champion is now ${modelId(MODEL_NAME, version)}; run npm run compare -w model-container to update docs/model-card.md`,
     );
   }
+  return { version, dir: outDir, metrics };
+}
+
+async function main(): Promise<void> {
+  const args = parseTrainingArgs(process.argv.slice(2));
+  if (!args) {
+    console.log(HELP);
+    return;
+  }
+  const started = performance.now();
+  const log = (message: string) =>
+    console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  await trainModel(args, log);
 }
 
 if (require.main === module) {

@@ -1,18 +1,27 @@
 import {
   buildVocabulary,
   DEEP_NUMERIC_FEATURES,
+  dayNumber,
+  daysToHoliday,
   FEATURE_SET_1,
+  FEATURE_SET_2,
   FeatureEncoder,
   type FeatureMetadata,
+  federalHolidays,
   fitLogDistance,
   fitRateTable,
   greatCircleMiles,
+  HOLIDAY_COLUMN,
   HOURS,
+  holidayProximity,
   localDateTimeFromTimestamp,
   NUMERIC_FEATURE_NAMES,
   NUMERIC_FEATURES,
   OOV_INDEX,
+  packRateTables,
   parseLocalDateTime,
+  slotOf,
+  unpackRateTables,
   weekdayOf,
 } from "../../src/core/features";
 
@@ -26,9 +35,19 @@ const metadata: FeatureMetadata = {
     origin_hour: { "SEA|17": 0.25 },
     destination_hour: { "LAX|17": -0.5 },
     route: { "SEA|LAX": 0.125 },
+    route_slot: { "SEA|LAX|35": 0.75 },
   },
 };
 const RATE_COLUMN = NUMERIC_FEATURE_NAMES.indexOf("origin_hour_rate");
+const HOLIDAY = NUMERIC_FEATURE_NAMES.indexOf(HOLIDAY_COLUMN);
+const date = (year: number, month: number, day: number) => ({ year, month, day, hour: 0, minute: 0 });
+/** SEA -> LAX on Friday 2001-04-06 at 17:30 (half-hour slot 35), log distance 7.25. */
+const seaToLax = {
+  origin: "SEA",
+  destination: "LAX",
+  departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
+  distance: Math.exp(7.25),
+};
 
 describe("parseLocalDateTime", () => {
   it("reads an ISO local date-time with or without seconds", () => {
@@ -140,14 +159,7 @@ describe("FeatureEncoder", () => {
   const encoder = new FeatureEncoder(metadata);
 
   it("encodes airports, one-hot hour and weekday, month angle and scaled log distance", () => {
-    const batch = encoder.encode([
-      {
-        origin: "SEA",
-        destination: "LAX",
-        departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
-        distance: Math.exp(7.25),
-      },
-    ]);
+    const batch = encoder.encode([seaToLax]);
     expect(batch.size).toBe(1);
     expect(batch.originIndex[0]).toBe(3);
     expect(batch.destinationIndex[0]).toBe(2);
@@ -161,7 +173,10 @@ describe("FeatureEncoder", () => {
     expect(row.slice(HOURS, HOURS + 7)).toEqual([0, 0, 0, 0, 1, 0, 0]);
     expect(row[HOURS + 7]).toBeCloseTo(1, 5);
     // The pairs' delay rates, looked up in the tables fitted on the training days.
-    expect(row.slice(RATE_COLUMN, RATE_COLUMN + 3)).toEqual([0.25, -0.5, 0.125]);
+    // 17:30 is half-hour slot 35 of the day.
+    expect(row.slice(RATE_COLUMN, RATE_COLUMN + 4)).toEqual([0.25, -0.5, 0.125, 0.75]);
+    // 2001-04-06 is 33 days after Washington's Birthday and 52 before Memorial Day: no holiday nearby.
+    expect(row[HOLIDAY]).toBe(0);
     // Month last (April: a quarter turn), the columns the network adds to its output directly.
     expect(row[DEEP_NUMERIC_FEATURES]).toBeCloseTo(Math.sin(Math.PI / 2), 6);
     expect(row[DEEP_NUMERIC_FEATURES + 1]).toBeCloseTo(Math.cos(Math.PI / 2), 6);
@@ -206,28 +221,50 @@ describe("FeatureEncoder", () => {
         distance: 1000,
       },
     ]);
-    expect(Array.from(batch.numeric.slice(RATE_COLUMN, RATE_COLUMN + 3))).toEqual([0, 0, 0.125]);
+    expect(Array.from(batch.numeric.slice(RATE_COLUMN, RATE_COLUMN + 4))).toEqual([0, 0, 0.125, 0]);
+  });
+
+  it("still encodes feature set 2 (three rate tables, no slot or holiday) for the model trained with it", () => {
+    const { route_slot: _, ...threeTables } = metadata.rates ?? {};
+    const set2 = new FeatureEncoder({ ...metadata, rates: threeTables, numericFeatures: [...FEATURE_SET_2] });
+    expect(set2.deepFeatures).toBe(FEATURE_SET_2.length - 2);
+    const batch = set2.encode([seaToLax]);
+    expect(Array.from(batch.numeric.slice(RATE_COLUMN, RATE_COLUMN + 3))).toEqual([0.25, -0.5, 0.125]);
+    expect(batch.numeric).toHaveLength(RATE_COLUMN + 3);
+  });
+
+  it("writes the holiday column: 1 on Thanksgiving 2001, 0 a week or more away", () => {
+    const on = (day: number) =>
+      encoder.encode([
+        {
+          origin: "SEA",
+          destination: "LAX",
+          departure: { year: 2001, month: 11, day, hour: 9, minute: 0 },
+          distance: 1000,
+        },
+      ]).numeric[HOLIDAY];
+    expect(on(22)).toBe(1);
+    expect(on(25)).toBeCloseTo(1 - 3 / 7, 6);
+    expect(on(1)).toBe(0);
+  });
+
+  it("refuses a listed rate column whose table is missing, naming the table", () => {
+    const { route_slot: _, ...threeTables } = metadata.rates ?? {};
+    expect(() => new FeatureEncoder({ ...metadata, rates: threeTables })).toThrow(/route_slot/);
   });
 
   it("still encodes feature set 1 (no rate columns) for models trained before the rate tables", () => {
     const { rates: _, ...withoutRates } = metadata;
     const old = new FeatureEncoder({ ...withoutRates, numericFeatures: [...FEATURE_SET_1] });
     expect(old.deepFeatures).toBe(FEATURE_SET_1.length - 2);
-    const batch = old.encode([
-      {
-        origin: "SEA",
-        destination: "LAX",
-        departure: { year: 2001, month: 4, day: 6, hour: 17, minute: 30 },
-        distance: Math.exp(7.25),
-      },
-    ]);
+    const batch = old.encode([seaToLax]);
     expect(batch.numeric).toHaveLength(old.deepFeatures);
     expect(batch.numeric[HOURS + 7]).toBeCloseTo(1, 5);
   });
 
   it("refuses rate columns without rate tables", () => {
     const { rates: _, ...withoutRates } = metadata;
-    expect(() => new FeatureEncoder(withoutRates)).toThrow(/no rate tables/);
+    expect(() => new FeatureEncoder(withoutRates)).toThrow(/no origin_hour rate table/);
   });
 
   it("refuses metadata whose numeric features differ from the code's", () => {
@@ -252,5 +289,135 @@ describe("fitRateTable", () => {
 
   it("leaves out keys with fewer flights than the minimum, so they read as average", () => {
     expect(Object.keys(table)).toEqual(["A", "B"]);
+  });
+});
+
+describe("slotOf", () => {
+  it("numbers the half-hours of the day from 0 to 47", () => {
+    expect(slotOf({ hour: 0, minute: 0 })).toBe(0);
+    expect(slotOf({ hour: 0, minute: 29 })).toBe(0);
+    expect(slotOf({ hour: 0, minute: 30 })).toBe(1);
+    expect(slotOf({ hour: 23, minute: 59 })).toBe(47);
+  });
+});
+
+describe("calendar", () => {
+  it("numbers days like the calendar (dayNumber against Date.UTC, 1914 to 2101)", () => {
+    for (let ms = Date.UTC(1914, 0, 1); ms < Date.UTC(2101, 0, 1); ms += 86_400_000 * 13) {
+      const d = new Date(ms);
+      expect(dayNumber(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())).toBe(ms / 86_400_000);
+    }
+  });
+
+  // 5 U.S.C. 6103(a) (https://www.law.cornell.edu/uscode/text/5/6103): the fixed dates and the weekday rules.
+  it.each([1999, 2001, 2004, 2024, 2100])("places the federal holidays of %i by 5 U.S.C. 6103", (year) => {
+    const holidays = federalHolidays(year).map((n) => new Date(n * 86_400_000));
+    const md = holidays.map((d) => [d.getUTCMonth() + 1, d.getUTCDate(), (d.getUTCDay() + 6) % 7]);
+    expect(holidays.every((d) => d.getUTCFullYear() === year)).toBe(true);
+    const [
+      newYear,
+      mlk,
+      washington,
+      memorial,
+      independence,
+      labor,
+      columbus,
+      veterans,
+      thanksgiving,
+      christmas,
+    ] = md as [number, number, number][];
+    expect(newYear.slice(0, 2)).toEqual([1, 1]);
+    expect(independence.slice(0, 2)).toEqual([7, 4]);
+    expect(veterans.slice(0, 2)).toEqual([11, 11]);
+    expect(christmas.slice(0, 2)).toEqual([12, 25]);
+    // Mondays: third of January and February, last of May, first of September, second of October.
+    for (const [holiday, month, from, to] of [
+      [mlk, 1, 15, 21],
+      [washington, 2, 15, 21],
+      [memorial, 5, 25, 31],
+      [labor, 9, 1, 7],
+      [columbus, 10, 8, 14],
+    ] as const) {
+      expect(holiday[0]).toBe(month);
+      expect(holiday[2]).toBe(0);
+      expect(holiday[1]).toBeGreaterThanOrEqual(from);
+      expect(holiday[1]).toBeLessThanOrEqual(to);
+    }
+    // Thanksgiving: the fourth Thursday of November.
+    expect(thanksgiving[0]).toBe(11);
+    expect(thanksgiving[2]).toBe(3);
+    expect(thanksgiving[1]).toBeGreaterThanOrEqual(22);
+    expect(thanksgiving[1]).toBeLessThanOrEqual(28);
+  });
+
+  it("measures the days to the nearest holiday across the turn of the year", () => {
+    expect(daysToHoliday(date(2001, 12, 29))).toBe(3);
+    expect(daysToHoliday(date(2002, 1, 1))).toBe(0);
+    expect(daysToHoliday(date(2001, 12, 31))).toBe(1);
+    expect(holidayProximity(date(2001, 5, 28))).toBe(1);
+    expect(holidayProximity(date(2001, 6, 20))).toBe(0);
+  });
+});
+
+describe("packed rate tables (rates.bin)", () => {
+  const flights = ["SEA", "ATL", "ORD", "ZZZ"].flatMap((origin) =>
+    ["LAX", "SFO", "SEA"].flatMap((destination) =>
+      [0, 3, 17].map((hour) => ({
+        origin,
+        destination,
+        departure: { year: 2001, month: 4, day: 6, hour, minute: 30 },
+        distance: 900,
+      })),
+    ),
+  );
+  const rates = {
+    origin_hour: { "SEA|17": 0.25, "ATL|3": -0.125, "ORD|0": 0.5 },
+    destination_hour: { "LAX|17": -0.5, "SFO|0": 0.375 },
+    route: { "SEA|LAX": 0.125, "ORD|SFO": -0.25 },
+    route_slot: { "SEA|LAX|35": 0.75, "ATL|SFO|7": -0.0625, "ORD|SEA|1": 1.5 },
+  };
+
+  it("encode exactly like the string-keyed tables they were packed from", () => {
+    const json = new FeatureEncoder({ ...metadata, rates });
+    const packed = packRateTables(rates);
+    const viaBytes = unpackRateTables(packed.metadata, packed.bytes);
+    const binary = new FeatureEncoder(
+      { ...metadata, rates: undefined, packedRates: packed.metadata },
+      viaBytes,
+    );
+    expect(binary.encode(flights).numeric).toEqual(json.encode(flights).numeric);
+    // Some looked-up rates are not 0, so the comparison covers hits as well as misses.
+    expect(
+      Array.from(binary.encode(flights).numeric).filter(
+        (x, i) => x !== 0 && i % DEEP_NUMERIC_FEATURES >= RATE_COLUMN,
+      ),
+    ).not.toEqual([]);
+  });
+
+  it("number the airports their keys mention, sorted, and store each table's keys ascending", () => {
+    const { metadata: m, tables } = packRateTables(rates);
+    expect(m.codes).toEqual(["ATL", "LAX", "ORD", "SEA", "SFO"]);
+    expect(m.tables.map((t) => [t.name, t.keys])).toEqual([
+      ["origin_hour", 3],
+      ["destination_hour", 2],
+      ["route", 2],
+      ["route_slot", 3],
+    ]);
+    for (const table of Object.values(tables)) {
+      const keys = Array.from(table.keys);
+      expect(keys).toEqual([...keys].sort((a, b) => a - b));
+    }
+  });
+
+  it("refuse a rates.bin whose size disagrees with features.json", () => {
+    const packed = packRateTables(rates);
+    expect(() => unpackRateTables(packed.metadata, packed.bytes.subarray(4))).toThrow(/rates\.bin has/);
+  });
+
+  it("refuse packed metadata without the tables", () => {
+    const packed = packRateTables(rates);
+    expect(() => new FeatureEncoder({ ...metadata, rates: undefined, packedRates: packed.metadata })).toThrow(
+      /no origin_hour rate table/,
+    );
   });
 });

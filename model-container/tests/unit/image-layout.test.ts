@@ -71,6 +71,11 @@ describe("the prediction image's build context", () => {
           readFileSync(join(workspaceRegistryDir, folder, file)),
         );
       }
+      // rates.bin exactly when the model has one (feature set 3).
+      const rates = join(workspaceRegistryDir, folder, MODEL_FILES.rates);
+      if (existsSync(rates)) {
+        expect(readFileSync(join(context, "model", folder, MODEL_FILES.rates))).toEqual(readFileSync(rates));
+      } else expect(existsSync(join(context, "model", folder, MODEL_FILES.rates))).toBe(false);
       expect(existsSync(join(context, "model", folder, MODEL_FILES.golden))).toBe(false);
     }
   });

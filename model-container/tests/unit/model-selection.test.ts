@@ -2,7 +2,7 @@
  * Several models in one image: GET /models, the optional `model` of POST /predict, and the champion chosen by
  * model/models.json alone. Runs the handler on the committed registry folder (the one the image copies).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -125,6 +125,23 @@ describe("the champion", () => {
     const golden = readModelFile(challenger, MODEL_FILES.golden);
     const res = await call(other, { instances: golden.instances });
     expect(`${res.body.model.name}@${res.body.model.version}`).toBe(challenger);
+  });
+
+  it("is the only model loaded at init; another loads on the first request naming it, then stays", async () => {
+    const fresh = await createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent });
+    expect(fresh.registry.loadedIds).toEqual([champion]);
+    const golden = readModelFile(challenger, MODEL_FILES.golden);
+    const first = await call(fresh, { model: challenger, instances: golden.instances });
+    expect(first.statusCode).toBe(200);
+    expect(fresh.registry.loadedIds.sort()).toEqual([champion, challenger].sort());
+    expect(fresh.registry.resolve(challenger)).toBe(fresh.registry.resolve(challenger));
+  });
+
+  it("fails init naming the folder when its metrics.json describes another model", async () => {
+    renameSync(join(dir, challenger), join(dir, "flight-delay@0123456789ab"));
+    await expect(
+      createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent }),
+    ).rejects.toThrow(new RegExp(`flight-delay@0123456789ab: metrics.json describes ${challenger}`));
   });
 
   it("fails init naming the champion when models.json names a model the image does not carry", async () => {
