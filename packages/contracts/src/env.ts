@@ -83,4 +83,4 @@ export const PG_CONNECT_TIMEOUT_MS = 5_000;
  * 0002_app_roles.sql. The infrastructure grants each function `rds-db:connect` as its user; the migration
  * function logs in as the master user from the RDS-managed secret instead.
  */
-export const DB_USERS = { api: "sml_api", subscriber: "sml_subscriber" } as const;
+export const DB_USERS = { api: "sml_api", subscriber: "sml_subscriber", batch: "sml_batch" } as const;

@@ -8,7 +8,7 @@
 export const METRICS_NAMESPACE = "ServerlessMlApi";
 
 /** What invokes a function: API Gateway routes (the route table names it as `target`), an SQS queue, or Terraform. */
-export type FunctionTrigger = "http-routes" | "users-queue" | "terraform-apply";
+export type FunctionTrigger = "http-routes" | "users-queue" | "terraform-apply" | "batch-queue";
 
 export interface FunctionDefinition {
   /** Short name: the bundle folder, the infrastructure's `<prefix>-<name>`, the local stack's `sml-<name>-local`. */
@@ -73,6 +73,30 @@ export const FUNCTIONS = {
     trigger: "http-routes",
     memoryMb: 1024,
     timeoutSeconds: 10,
+  },
+  // Both batch functions run the prediction image (same model core, same models) with their own entry: the
+  // HTTP one resolves `"model"` exactly as POST /predict does, the worker scores with that very model.
+  batches: {
+    name: "batches",
+    packaging: "image",
+    entry: "model-container/src/handlers/batches.ts",
+    serviceName: "batches",
+    description: "POST /batches, GET /batches/{id}: batch predictions (presigned S3 upload, state in PostgreSQL)",
+    trigger: "http-routes",
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+  },
+  "batch-worker": {
+    name: "batch-worker",
+    packaging: "image",
+    entry: "model-container/src/handlers/batch-worker.ts",
+    serviceName: "batch-worker",
+    description: "Batch worker: plans an uploaded file into ranges and scores each range, streamed, into S3",
+    trigger: "batch-queue",
+    // Memory buys CPU in Lambda; the worker's own footprint stays flat whatever the file (docs/batches.md).
+    memoryMb: 2048,
+    // Lambda's maximum; a range (BATCH_RANGE_BYTES) is sized to finish well inside it.
+    timeoutSeconds: 900,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

@@ -25,6 +25,9 @@ export const ROUTES = [
   { method: "POST", path: "/predict", target: "prediction", authorized: true },
   // The models the prediction image carries (champion first-class, challengers by name@version).
   { method: "GET", path: "/models", target: "prediction", authorized: true },
+  // Batch predictions (packages/contracts/src/batches.ts holds their bodies): a file in, a file out.
+  { method: "POST", path: "/batches", target: "batches", authorized: true },
+  { method: "GET", path: "/batches/{id}", target: "batches", authorized: true },
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof ROUTES)[number];
