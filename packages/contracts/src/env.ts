@@ -42,6 +42,10 @@ export const ENV = {
   dbClusterArn: "DB_CLUSTER_ARN",
   /** Folder holding model.json, weights.bin and the feature metadata (default: `model/` beside the bundle). */
   modelDir: "MODEL_DIR",
+  /** The batch predictions bucket (inputs/, parts/, results/; packages/contracts/src/batches.ts). */
+  batchBucket: "BATCH_BUCKET",
+  /** The batch worker's queue: upload notifications from S3, and the ranges the worker fans out to itself. */
+  batchQueueUrl: "BATCH_QUEUE_URL",
 } as const;
 
 /** A missing or invalid setting: thrown at init (or at synth), naming the setting, so nothing starts half-configured. */
