@@ -16,19 +16,26 @@ import {
   BATCH_MAX_BYTES,
   BATCH_RESULT_URL_SECONDS,
   BATCH_UPLOAD_URL_SECONDS,
+  BatchIdSchema,
   type BatchRecord,
   type BatchResponse,
-  BatchIdSchema,
   type BatchStore,
   batchKeys,
   CONTENT_TYPES,
-  type CreateBatchResponse,
   CreateBatchRequestSchema,
+  type CreateBatchResponse,
 } from "@sml/contracts/batches";
 import { ENV, parseEnv } from "@sml/contracts/env";
 import { NotFoundError, parseWith } from "@sml/contracts/errors";
 import { FUNCTIONS } from "@sml/contracts/functions";
-import { dispatch, type HttpResponse, jsonResponse, type RouteHandlers, readJsonBody, toHttpResponse } from "@sml/lambda-http";
+import {
+  dispatch,
+  type HttpResponse,
+  jsonResponse,
+  type RouteHandlers,
+  readJsonBody,
+  toHttpResponse,
+} from "@sml/lambda-http";
 import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import * as z from "zod";
 import type { BatchObjects, RangeQueue } from "./batch/ports";
@@ -52,7 +59,9 @@ export interface BatchConfig {
   readonly queueUrl?: string;
 }
 
-export function loadBatchConfig(env: Readonly<Record<string, string | undefined>> = process.env): BatchConfig {
+export function loadBatchConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): BatchConfig {
   const e = parseEnv(BatchEnvSchema, env, "batch");
   const queueUrl = e[ENV.batchQueueUrl];
   return { bucket: e[ENV.batchBucket], ...(queueUrl === undefined ? {} : { queueUrl }) };
@@ -79,7 +88,11 @@ async function loadRegistry(options: BatchAppOptions): Promise<ModelRegistry> {
 const expiry = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
 
 /** GET /batches/{id}'s body for a batch record, with a fresh result URL when it succeeded. */
-export async function batchResponse(batch: BatchRecord, objects: BatchObjects, now: Date): Promise<BatchResponse> {
+export async function batchResponse(
+  batch: BatchRecord,
+  objects: BatchObjects,
+  now: Date,
+): Promise<BatchResponse> {
   return {
     id: batch.id,
     status: batch.status,
@@ -123,7 +136,11 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
         format: request.format,
         model,
         upload: {
-          url: await objects.presignPut(batchKeys.input(id, request.format), contentType, BATCH_UPLOAD_URL_SECONDS),
+          url: await objects.presignPut(
+            batchKeys.input(id, request.format),
+            contentType,
+            BATCH_UPLOAD_URL_SECONDS,
+          ),
           method: "PUT",
           // Signed into the URL: the upload must send exactly this.
           headers: { "content-type": contentType },
@@ -145,7 +162,9 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
     try {
       return await dispatch("batches", routes, event);
     } catch (err) {
-      return toHttpResponse(err, (unexpected) => logger.error("batches failed", { error: unexpected as Error }));
+      return toHttpResponse(err, (unexpected) =>
+        logger.error("batches failed", { error: unexpected as Error }),
+      );
     }
   };
 }
@@ -153,7 +172,11 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
 export type BatchWorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export async function createBatchWorkerHandler(
-  options: BatchAppOptions & { readonly queue: RangeQueue },
+  options: BatchAppOptions & {
+    readonly queue: RangeQueue;
+    /** Smaller limits for tests (defaults: BATCH_MAX_BYTES, BATCH_RANGE_BYTES). */
+    readonly limits?: { readonly maxBytes?: number; readonly rangeBytes?: number };
+  },
 ): Promise<{ handler: BatchWorkerHandler; worker: BatchWorker }> {
   const logger = options.logger ?? new Logger({ serviceName: FUNCTIONS["batch-worker"].serviceName });
   const registry = await loadRegistry(options);
@@ -162,6 +185,7 @@ export async function createBatchWorkerHandler(
     objects: options.objects,
     queue: options.queue,
     model: (id) => registry.resolve(id),
+    ...options.limits,
     logger: {
       info: (m, extra) => logger.info(m, extra ?? {}),
       warn: (m, extra) => logger.warn(m, extra ?? {}),

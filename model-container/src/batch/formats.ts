@@ -52,7 +52,8 @@ export function splitCsvRecord(text: string): string[] {
       }
       fields.push(value);
       if (j === text.length) return fields;
-      if (text[j] !== ",") throw new Error(`a quoted field is followed by ${JSON.stringify(text[j])}, not a comma`);
+      if (text[j] !== ",")
+        throw new Error(`a quoted field is followed by ${JSON.stringify(text[j])}, not a comma`);
       i = j + 1;
     } else {
       const comma = text.indexOf(",", i);
@@ -71,7 +72,9 @@ const FIELD_LIST = BATCH_REQUIRED_FIELDS.join(", ");
 function csvFormat(header: string): RecordFormat {
   const trimmed = header.charCodeAt(0) === 0xfeff ? header.slice(1) : header;
   if (trimmed.trimStart().startsWith("{")) {
-    throw new FileFormatError(`line 1 is a JSON object, not a CSV header; create the batch with "format": "jsonl"`);
+    throw new FileFormatError(
+      `line 1 is a JSON object, not a CSV header; create the batch with "format": "jsonl"`,
+    );
   }
   let columns: string[];
   try {
@@ -81,7 +84,8 @@ function csvFormat(header: string): RecordFormat {
   }
   const seen = new Set<string>();
   for (const column of columns) {
-    if (seen.has(column)) throw new FileFormatError(`the header names column ${JSON.stringify(column)} twice`);
+    if (seen.has(column))
+      throw new FileFormatError(`the header names column ${JSON.stringify(column)} twice`);
     seen.add(column);
   }
   const missing = BATCH_REQUIRED_FIELDS.filter((f) => !seen.has(f));
@@ -122,7 +126,10 @@ function csvFormat(header: string): RecordFormat {
         if (raw !== "") {
           const distance = Number(raw);
           if (!Number.isFinite(distance)) {
-            return { ok: false, message: `distance: must be a number of miles (got ${JSON.stringify(raw.slice(0, 40))})` };
+            return {
+              ok: false,
+              message: `distance: must be a number of miles (got ${JSON.stringify(raw.slice(0, 40))})`,
+            };
           }
           instance.distance = distance;
         }

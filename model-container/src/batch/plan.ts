@@ -24,7 +24,8 @@ export async function planRanges(options: {
 }): Promise<Plan> {
   const rangeBytes = options.rangeBytes ?? BATCH_RANGE_BYTES;
   if (options.size === 0) throw new FileFormatError("the file is empty");
-  if (options.size <= rangeBytes) return { ranges: [{ index: 0, start: 0, end: options.size, firstLine: 1 }] };
+  if (options.size <= rangeBytes)
+    return { ranges: [{ index: 0, start: 0, end: options.size, firstLine: 1 }] };
   const ranges: BatchRange[] = [];
   let header: string | undefined;
   let start = 0;

@@ -56,7 +56,9 @@ export async function* scanRecords(
   };
 
   for await (const chunk of source) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const buf: Buffer = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
     const out: RawRecord[] = [];
     let start = 0;

@@ -5,8 +5,8 @@
  */
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
   type CompletedPart,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -51,7 +51,11 @@ class MultipartWriter implements ObjectWriter {
     this.bufferedBytes = 0;
     this.uploadId ??= (
       await this.s3.send(
-        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType }),
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          ContentType: this.contentType,
+        }),
       )
     ).UploadId;
     const partNumber = this.parts.length + 1;

@@ -6,7 +6,13 @@
  * A row /predict would refuse is rejected on its own, with its line and /predict's reason: the chunk is scored
  * again without the rows its ValidationError names (a chunk of good rows is scored once).
  */
-import { BATCH_CHUNK_ROWS, BATCH_MAX_LISTED_ERRORS, type BatchFormat, type BatchRowError, type RangeOutcome } from "@sml/contracts/batches";
+import {
+  BATCH_CHUNK_ROWS,
+  BATCH_MAX_LISTED_ERRORS,
+  type BatchFormat,
+  type BatchRowError,
+  type RangeOutcome,
+} from "@sml/contracts/batches";
 import { ValidationError } from "@sml/contracts/errors";
 import type { FlightDelayModel } from "../core/model";
 import { predictFlights } from "../core/predict-flights";

@@ -23,7 +23,9 @@ export function createSqsRangeQueue(queueUrl: string, sqs: SQSClient = new SQSCl
         );
         if (out.Failed && out.Failed.length > 0) {
           const first = out.Failed[0];
-          throw new Error(`SQS refused ${out.Failed.length} range messages: ${first?.Code} ${first?.Message}`);
+          throw new Error(
+            `SQS refused ${out.Failed.length} range messages: ${first?.Code} ${first?.Message}`,
+          );
         }
       }
     },

@@ -41,7 +41,8 @@ export interface BatchWorkerDeps {
   readonly rangeBytes?: number;
 }
 
-const megabytes = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+const sizeOf = (n: number) =>
+  n < 1024 * 1024 ? `${n} bytes` : `${(n / 1024 / 1024).toFixed(1)} MiB (${n} bytes)`;
 
 export class BatchWorker {
   constructor(private readonly deps: BatchWorkerDeps) {}
@@ -65,7 +66,7 @@ export class BatchWorker {
     try {
       if (size > maxBytes) {
         throw new FileFormatError(
-          `the file is ${megabytes(size)}; a batch takes at most ${megabytes(maxBytes)} (${maxBytes} bytes); split it into several batches`,
+          `the file is ${sizeOf(size)}; a batch takes at most ${sizeOf(maxBytes)}; split it into several batches`,
         );
       }
       const plan = await planRanges({

@@ -2,11 +2,11 @@
  * Lambda entry of the `batch-worker` function (the prediction image, command `batch-worker.handler`): S3 upload
  * notifications and range messages from its queue. Config is parsed and the models load at init.
  */
-import { requireEnv, ENV } from "@sml/contracts/env";
+import { ENV, requireEnv } from "@sml/contracts/env";
 import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/users-db";
-import { createBatchWorkerHandler, loadBatchConfig } from "../batch-function";
 import { createS3BatchObjects } from "../batch/s3-objects";
 import { createSqsRangeQueue } from "../batch/sqs-queue";
+import { createBatchWorkerHandler, loadBatchConfig } from "../batch-function";
 import { defaultModelDir } from "../prediction-function";
 
 const config = loadBatchConfig();

@@ -3,8 +3,8 @@
  * GET /batches/{id}. Config is parsed and the models load at init.
  */
 import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/users-db";
-import { createBatchesHandler, loadBatchConfig } from "../batch-function";
 import { createS3BatchObjects } from "../batch/s3-objects";
+import { createBatchesHandler, loadBatchConfig } from "../batch-function";
 import { defaultModelDir } from "../prediction-function";
 
 const config = loadBatchConfig();

@@ -1,8 +1,8 @@
 /** Real flights (BTS 2001, vega-datasets) as batch files, and helpers to run the batch core in memory. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { dataDir } from "../../src/training/data";
 import type { TextSink } from "../../src/batch/score-range";
+import { dataDir } from "../../src/training/data";
 
 export interface Flight {
   readonly origin: string;
@@ -13,9 +13,12 @@ export interface Flight {
 
 /** The first `n` flights of flights-20k.json, with the departure in /predict's format. */
 export function realFlights(n: number): Flight[] {
-  const raw = JSON.parse(
-    readFileSync(join(dataDir(), "flights-20k.json"), "utf8"),
-  ) as { date: string; distance: number; origin: string; destination: string }[];
+  const raw = JSON.parse(readFileSync(join(dataDir(), "flights-20k.json"), "utf8")) as {
+    date: string;
+    distance: number;
+    origin: string;
+    destination: string;
+  }[];
   return raw.slice(0, n).map((f) => ({
     origin: f.origin,
     destination: f.destination,

@@ -14,7 +14,10 @@ beforeAll(async () => {
 
 const score = async (format: "csv" | "jsonl", text: string, chunkSize = 7) => {
   const sink = memorySink();
-  const outcome = await scoreRange({ model, format, source: chunked(text, chunkSize), start: 0, firstLine: 1 }, sink);
+  const outcome = await scoreRange(
+    { model, format, source: chunked(text, chunkSize), start: 0, firstLine: 1 },
+    sink,
+  );
   return { outcome, out: sink.text() };
 };
 
@@ -23,7 +26,10 @@ describe("scoreRange on CSV", () => {
     const flights = realFlights(2500);
     const csv = [
       "id,departure,note,destination,origin,distance",
-      ...flights.map((f, i) => `row-${i},${f.departure},"said ""hi"", then left",${f.destination},${f.origin},${f.distance}`),
+      ...flights.map(
+        (f, i) =>
+          `row-${i},${f.departure},"said ""hi"", then left",${f.destination},${f.origin},${f.distance}`,
+      ),
     ].join("\n");
     const { outcome, out } = await score("csv", csv, 4096);
     expect(outcome).toEqual({ read: 2500, scored: 2500, rejected: 0, errors: [] });
@@ -66,7 +72,9 @@ describe("scoreRange on CSV", () => {
     expect(outcome.errors.find((e) => e.line === 5)?.message).toMatch(/^distance: must be a number/);
     expect(outcome.errors.find((e) => e.line === 7)?.message).toBe("has 4 fields; the header has 5");
     expect(outcome.errors.find((e) => e.line === 8)?.message).toMatch(/^destination: must differ/);
-    expect(outcome.errors.find((e) => e.line === 11)?.message).toMatch(/^distance: is required because airport ZZZ and QQQ/);
+    expect(outcome.errors.find((e) => e.line === 11)?.message).toMatch(
+      /^distance: is required because airport ZZZ and QQQ/,
+    );
     // The quoted field's newline (CRLF, as written) stays inside its record.
     expect(out).toMatch(
       /^origin,destination,departure,distance,ref,delayProbability,delayed\nSEA,SFO,2001-01-13T14:56:00,679,a,0\.\d+,(true|false)\n"JFK","LAX","2001-01-13T08:00:00",,"multi\r\nline",0\.\d+,(true|false)\n$/,
@@ -76,11 +84,19 @@ describe("scoreRange on CSV", () => {
   test.each([
     ["an empty file", "", /the file is empty/],
     ["a header without rows", "origin,destination,departure\n", /a header but no rows/],
-    ["a header without the model's columns", "from,to,when\nSEA,SFO,2001-01-13T14:56:00\n", /lacks origin, destination, departure/],
+    [
+      "a header without the model's columns",
+      "from,to,when\nSEA,SFO,2001-01-13T14:56:00\n",
+      /lacks origin, destination, departure/,
+    ],
     ["JSON Lines declared as CSV", '{"origin":"SEA"}\n', /JSON object, not a CSV header.*"format": "jsonl"/],
     ["a column named twice", "origin,origin,destination,departure\n", /names column "origin" twice/],
     ["a header with a result column", "origin,destination,departure,delayed\n", /already has delayed/],
-    ["a quote that never closes", 'origin,destination,departure\n"SEA,SFO,2001-01-13T14:56:00\n', /never closes/],
+    [
+      "a quote that never closes",
+      'origin,destination,departure\n"SEA,SFO,2001-01-13T14:56:00\n',
+      /never closes/,
+    ],
   ])("fails the file for %s", async (_what, text, message) => {
     const run = score("csv", text);
     await expect(run).rejects.toThrow(FileFormatError);
@@ -106,7 +122,12 @@ describe("scoreRange on JSON Lines", () => {
       { line: 4, message: "must be a JSON object" },
     ]);
     const expected = predictFlights(model, { instances: [flights[0], flights[2]] }).predictions;
-    expect(out.trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual([
+    expect(
+      out
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       { myId: 7, ...flights[0], tags: ["a"], ...expected[0] },
       { ...flights[2], nested: { keep: true }, ...expected[1] },
     ]);

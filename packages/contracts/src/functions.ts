@@ -81,7 +81,8 @@ export const FUNCTIONS = {
     packaging: "image",
     entry: "model-container/src/handlers/batches.ts",
     serviceName: "batches",
-    description: "POST /batches, GET /batches/{id}: batch predictions (presigned S3 upload, state in PostgreSQL)",
+    description:
+      "POST /batches, GET /batches/{id}: batch predictions (presigned S3 upload, state in PostgreSQL)",
     trigger: "http-routes",
     memoryMb: 1024,
     timeoutSeconds: 10,

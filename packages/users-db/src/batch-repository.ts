@@ -52,7 +52,11 @@ function toBatch(row: BatchRow): BatchRecord {
     format: row.format as BatchFormat,
     status: row.status as BatchStatus,
     model: { name: row.model_name, version: row.model_version },
-    rows: { read: Number(row.rows_read), scored: Number(row.rows_scored), rejected: Number(row.rows_rejected) },
+    rows: {
+      read: Number(row.rows_read),
+      scored: Number(row.rows_scored),
+      rejected: Number(row.rows_rejected),
+    },
     errors: JSON.parse(row.errors_json) as BatchRowError[],
     ...(row.failure === null ? {} : { failure: row.failure }),
     ...(row.range_count === null ? {} : { ranges: Number(row.range_count) }),
