@@ -77,7 +77,7 @@ async function worker(
   ).handler;
 }
 
-const sqsEvent = (body: string, messageId = randomUUID()): SQSEvent => ({
+const sqsEvent = (body: string, messageId: string = randomUUID()): SQSEvent => ({
   Records: [
     {
       messageId,
