@@ -5,6 +5,8 @@
  * messages the worker sends itself over its queue to fan a large file out.
  */
 import * as z from "zod";
+import { FUNCTIONS } from "./functions";
+import type { MessagingSettings } from "./messaging";
 
 export const BATCH_FORMATS = ["csv", "jsonl"] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
@@ -56,6 +58,23 @@ export const CONTENT_TYPES: Record<BatchFormat, string> = {
   csv: "text/csv",
   jsonl: "application/x-ndjson",
 };
+
+/**
+ * The worker's queue and its event source mapping (infrastructure and local stack). One record per invocation:
+ * a range takes minutes. The visibility timeout is six times the worker's timeout, as the Lambda developer guide
+ * advises for SQS event sources ("Using Lambda with Amazon SQS"), so a range is never delivered twice at once.
+ */
+export const BATCH_QUEUE_SETTINGS: MessagingSettings = Object.freeze({
+  subscriberTimeoutSeconds: FUNCTIONS["batch-worker"].timeoutSeconds,
+  visibilityTimeoutSeconds: FUNCTIONS["batch-worker"].timeoutSeconds * 6,
+  maxReceiveCount: 3,
+  batchSize: 1,
+  maximumBatchingWindowSeconds: 0,
+  // Ranges scored at once: the fan-out's width, and the bound on the worker's database connections.
+  maximumConcurrency: 10,
+  messageRetentionSeconds: 4 * 24 * 3600,
+  deadLetterRetentionSeconds: 14 * 24 * 3600,
+});
 
 // ---- HTTP bodies --------------------------------------------------------------------------------------------
 
