@@ -20,8 +20,19 @@ import type { BatchObjects, ObjectWriter } from "./ports";
 /** S3's minimum part size is 5 MiB (all parts but the last); a bigger part means fewer requests. */
 export const PART_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Checksums only where S3 requires them. The SDK's default (since 3.729) adds a CRC32 to every PutObject, and a
+ * presigned PUT would then carry the checksum of an empty body in its query, which S3 checks against the body the
+ * client uploads (aws/aws-sdk-js-v3#6810); presigned GETs would ask for checksum mode. Multipart parts travel over
+ * TLS, whose record MACs protect them in transit.
+ */
+export const BATCH_S3_CLIENT_CONFIG = Object.freeze({
+  requestChecksumCalculation: "WHEN_REQUIRED",
+  responseChecksumValidation: "WHEN_REQUIRED",
+} as const);
+
 export function defaultS3Client(): S3Client {
-  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
+  return new S3Client({ ...BATCH_S3_CLIENT_CONFIG, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
 }
 
 class MultipartWriter implements ObjectWriter {

@@ -10,12 +10,12 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { createS3BatchObjects } from "../../src/batch/s3-objects";
+import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects } from "../../src/batch/s3-objects";
 import { realFlights } from "../support/batch-files";
 
 const run = promisify(execFile);
 const region = "us-east-1";
-const s3 = new S3Client({ region, forcePathStyle: true });
+const s3 = new S3Client({ ...BATCH_S3_CLIENT_CONFIG, region, forcePathStyle: true });
 const bucket = `sml-batch-memory-${randomUUID().slice(0, 8)}`;
 
 /**

@@ -11,7 +11,7 @@
  * heap it grew committed (heapTotal 66 -> 100 MiB on 1M rows while heapUsed stayed at 29-30 MiB).
  */
 import { S3Client } from "@aws-sdk/client-s3";
-import { createS3BatchObjects } from "../../src/batch/s3-objects";
+import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects } from "../../src/batch/s3-objects";
 import { scoreRange } from "../../src/batch/score-range";
 import { initBackend } from "../../src/core/backend";
 import { ModelRegistry } from "../../src/core/model-registry";
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const [bucket, inputKey, resultKey, size] = process.argv.slice(2) as [string, string, string, string];
   await initBackend(["wasm", "cpu"]);
   const model = ModelRegistry.load(workspaceRegistryDir).champion;
-  const objects = createS3BatchObjects({ bucket, s3: new S3Client({ forcePathStyle: true }) });
+  const objects = createS3BatchObjects({ bucket, s3: new S3Client({ ...BATCH_S3_CLIENT_CONFIG, forcePathStyle: true }) });
   const writer = objects.writer(resultKey, "text/csv");
   const outcome = await scoreRange(
     {
