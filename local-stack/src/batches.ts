@@ -5,7 +5,13 @@
  * bucket's notification filter does.
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { BATCH_PREFIXES, BATCH_QUEUE_SETTINGS } from "@sml/contracts/batches";
 import type { MessagingSettings } from "@sml/contracts/messaging";
 import { s3ObjectCreatedEvent } from "@sml/model-container/batch-queue";
@@ -43,7 +49,8 @@ export interface S3Write {
 export function createdObject(write: S3Write): { bucket: string; key: string } | undefined {
   if (write.statusCode !== 200) return undefined;
   const url = new URL(write.url, "http://local");
-  const isPut = write.method === "PUT" && !url.searchParams.has("partNumber") && !url.searchParams.has("uploadId");
+  const isPut =
+    write.method === "PUT" && !url.searchParams.has("partNumber") && !url.searchParams.has("uploadId");
   const isComplete = write.method === "POST" && url.searchParams.has("uploadId");
   if (!isPut && !isComplete) return undefined;
   const [, bucket, ...key] = url.pathname.split("/");
@@ -73,8 +80,9 @@ export async function startBatches(endpoint: string, region: string): Promise<Lo
     const created = await sqs.send(new CreateQueueCommand({ QueueName: name }));
     const url = `${endpoint}${new URL(created.QueueUrl as string).pathname}`;
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
-    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
-      .Attributes?.QueueArn as string;
+    const arn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))
+    ).Attributes?.QueueArn as string;
     return { url, arn };
   };
   const settings = LOCAL_BATCH_QUEUE_SETTINGS;
@@ -84,7 +92,10 @@ export async function startBatches(endpoint: string, region: string): Promise<Lo
   const main = await queue(LOCAL_BATCH_NAMES.queue, {
     VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
     MessageRetentionPeriod: String(settings.messageRetentionSeconds),
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: settings.maxReceiveCount }),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlq.arn,
+      maxReceiveCount: settings.maxReceiveCount,
+    }),
   });
   s3.destroy();
   return {
@@ -94,7 +105,11 @@ export async function startBatches(endpoint: string, region: string): Promise<Lo
     deadLetterQueueUrl: dlq.url,
     notify(write) {
       const created = createdObject(write);
-      if (!created || created.bucket !== LOCAL_BATCH_NAMES.bucket || !created.key.startsWith(BATCH_PREFIXES.inputs))
+      if (
+        !created ||
+        created.bucket !== LOCAL_BATCH_NAMES.bucket ||
+        !created.key.startsWith(BATCH_PREFIXES.inputs)
+      )
         return;
       sqs
         .send(
@@ -103,7 +118,12 @@ export async function startBatches(endpoint: string, region: string): Promise<Lo
             MessageBody: s3ObjectCreatedEvent(created.bucket, created.key, 0),
           }),
         )
-        .catch((err: unknown) => log.error("could not notify the batch worker of an upload", { key: created.key, error: err as Error }));
+        .catch((err: unknown) =>
+          log.error("could not notify the batch worker of an upload", {
+            key: created.key,
+            error: err as Error,
+          }),
+        );
     },
     stop: () => sqs.destroy(),
   };

@@ -16,7 +16,11 @@ import {
   METRICS_NAMESPACE,
   statementTimeoutMsFor,
 } from "@sml/contracts/functions";
-import { createBatchesHandler, createBatchWorkerHandler, loadBatchConfig } from "@sml/model-container/batch-function";
+import {
+  createBatchesHandler,
+  createBatchWorkerHandler,
+  loadBatchConfig,
+} from "@sml/model-container/batch-function";
 import { createSqsRangeQueue } from "@sml/model-container/batch-queue";
 import { createS3BatchObjects } from "@sml/model-container/batch-s3";
 import { createPredictionHandler, defaultModelDir } from "@sml/model-container/prediction-function";
@@ -157,7 +161,9 @@ async function batchFunctions(
     return { batches: { identity, handler }, batchWorker: worker.handler };
   } catch (err) {
     const problem = (err as Error).message;
-    log.warn("the batch functions could not initialise; POST /batches will answer 500", { error: err as Error });
+    log.warn("the batch functions could not initialise; POST /batches will answer 500", {
+      error: err as Error,
+    });
     const failing = async () => {
       throw new Error(`batch init failed: ${problem}`);
     };

@@ -176,9 +176,12 @@ export async function startMessaging(options: MessagingOptions): Promise<LocalMe
   if (durable) app.addHook("preClose", () => durable.persistence.close());
   const onResponse = options.onResponse;
   if (onResponse) {
-    app.addHook("onResponse", async (request: { method: string; url: string }, reply: { statusCode: number }) => {
-      onResponse({ method: request.method, url: request.url, statusCode: reply.statusCode });
-    });
+    app.addHook(
+      "onResponse",
+      async (request: { method: string; url: string }, reply: { statusCode: number }) => {
+        onResponse({ method: request.method, url: request.url, statusCode: reply.statusCode });
+      },
+    );
   }
   await app.listen({ port: options.port, host: "127.0.0.1" });
   const address = app.server.address();

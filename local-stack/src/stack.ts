@@ -6,13 +6,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
+import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
 import { EventSourceMapping } from "./event-source-mapping";
 import { functionEnvironment, loadFunctions, localIdentity } from "./functions";
 import { assertPortFree, lockLocalDir } from "./local-dir";
 import { log } from "./log";
-import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import { awsClientConfig, type LocalMessaging, type PendingMessages, startMessaging } from "./messaging";
 import { migrate } from "./migrate";
 
@@ -169,7 +169,16 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       batchMapping,
       ...(functions.predictionProblem ? { predictionProblem: functions.predictionProblem } : {}),
       stop: async (budgetMs = DEFAULT_STOP_BUDGET_MS) => {
-        await stopStack({ budgetMs, api, mapping, batchMapping, messaging, sqs, database, localDir: config.localDir });
+        await stopStack({
+          budgetMs,
+          api,
+          mapping,
+          batchMapping,
+          messaging,
+          sqs,
+          database,
+          localDir: config.localDir,
+        });
         batchPipeline.stop();
         unlock();
       },

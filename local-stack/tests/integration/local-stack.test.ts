@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { BatchResponse, CreateBatchResponse } from "@sml/contracts/batches";
 import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
 import { Client } from "pg";
 import {
@@ -79,11 +80,13 @@ test("writes stack.json with the addresses of the API, SNS/SQS and the database"
 test("scores a real file of flights end to end: POST /batches, presigned PUT, the worker, GET with the result", async () => {
   // 5,000 flights of the BTS 2001 records vega-datasets ships, as JSON Lines with an id of the caller's own.
   const { dataDir } = await import("@sml/model-container/training-data");
-  const flights = (JSON.parse(readFileSync(join(dataDir(), "flights-20k.json"), "utf8")) as {
-    date: string;
-    origin: string;
-    destination: string;
-  }[]).slice(0, 5000);
+  const flights = (
+    JSON.parse(readFileSync(join(dataDir(), "flights-20k.json"), "utf8")) as {
+      date: string;
+      origin: string;
+      destination: string;
+    }[]
+  ).slice(0, 5000);
   const lines = flights.map((f, i) =>
     JSON.stringify({
       myId: `f${i}`,
@@ -93,7 +96,7 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
     }),
   );
   lines[41] = '{"origin":"SEA"'; // line 42: not JSON
-  const created = await (
+  const created: CreateBatchResponse = await (
     await fetch(`${api()}/batches`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -108,7 +111,7 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
   });
   expect(put.status).toBe(200);
   const batch = await eventually("the batch to finish", async () => {
-    const b = await (await fetch(`${api()}/batches/${created.id}`)).json();
+    const b: BatchResponse = await (await fetch(`${api()}/batches/${created.id}`)).json();
     return b.status === "succeeded" || b.status === "failed" ? b : undefined;
   });
   expect(batch).toMatchObject({
@@ -116,7 +119,10 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
     rows: { read: 5000, scored: 4999, rejected: 1 },
     errors: [{ line: 42, message: "is not valid JSON" }],
   });
-  const result = (await (await fetch(batch.result.url)).text()).trimEnd().split("\n").map((l) => JSON.parse(l));
+  const result = (await (await fetch(batch.result?.url as string)).text())
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { myId: string; delayProbability: number; delayed: unknown });
   expect(result).toHaveLength(4999);
   expect(result.map((r) => r.myId)).toEqual(lines.map((_, i) => `f${i}`).filter((id) => id !== "f41"));
   for (const r of result) {

@@ -182,7 +182,11 @@ describe("routing (recording functions stand in for the handlers)", () => {
     gateway = await startApiGateway({
       host: "127.0.0.1",
       port: 0,
-      functions: { api: recording("api"), prediction: recording("prediction"), batches: recording("batches") },
+      functions: {
+        api: recording("api"),
+        prediction: recording("prediction"),
+        batches: recording("batches"),
+      },
     });
   });
   afterAll(() => gateway.stop(1_000));

@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   const [bucket, inputKey, resultKey, size] = process.argv.slice(2) as [string, string, string, string];
   await initBackend(["wasm", "cpu"]);
   const model = ModelRegistry.load(workspaceRegistryDir).champion;
-  const objects = createS3BatchObjects({ bucket, s3: new S3Client({ ...BATCH_S3_CLIENT_CONFIG, forcePathStyle: true }) });
+  const objects = createS3BatchObjects({
+    bucket,
+    s3: new S3Client({ ...BATCH_S3_CLIENT_CONFIG, forcePathStyle: true }),
+  });
   const writer = objects.writer(resultKey, "text/csv");
   const outcome = await scoreRange(
     {
