@@ -96,13 +96,13 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
     }),
   );
   lines[41] = '{"origin":"SEA"'; // line 42: not JSON
-  const created: CreateBatchResponse = await (
+  const created: CreateBatchResponse = (await (
     await fetch(`${api()}/batches`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ format: "jsonl" }),
     })
-  ).json();
+  ).json()) as CreateBatchResponse;
   expect(created).toMatchObject({ status: "pending", format: "jsonl", upload: { method: "PUT" } });
   const put = await fetch(created.upload.url, {
     method: "PUT",
@@ -111,7 +111,7 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
   });
   expect(put.status).toBe(200);
   const batch = await eventually("the batch to finish", async () => {
-    const b: BatchResponse = await (await fetch(`${api()}/batches/${created.id}`)).json();
+    const b = (await (await fetch(`${api()}/batches/${created.id}`)).json()) as BatchResponse;
     return b.status === "succeeded" || b.status === "failed" ? b : undefined;
   });
   expect(batch).toMatchObject({
