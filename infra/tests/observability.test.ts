@@ -27,6 +27,8 @@ const FUNCTIONS = [
   { key: "subscriber", functionName: "sml-test-subscriber" },
   { key: "prediction", functionName: "sml-test-prediction" },
   { key: "migrate", functionName: "sml-test-migrate" },
+  { key: "batches", functionName: "sml-test-batches" },
+  { key: "batch-worker", functionName: "sml-test-batch-worker" },
 ];
 
 const BASE_PROPS: ObservabilityProps = {
@@ -37,6 +39,8 @@ const BASE_PROPS: ObservabilityProps = {
   functions: FUNCTIONS,
   queueName: "sml-test-users",
   deadLetterQueueName: "sml-test-users-dlq",
+  batchQueueName: "sml-test-batch-worker",
+  batchDeadLetterQueueName: "sml-test-batch-worker-dlq",
   databaseClusterIdentifier: "sml-test-db",
   databaseMaxConnections: 823,
   databaseConnectionBudget: 13,

@@ -21,7 +21,10 @@ export interface ZipCode {
   readonly sourceCodeHash: string;
 }
 
-export type FunctionCode = ZipCode | { readonly kind: "image"; readonly imageUri: string };
+/** A container image; `command` overrides its CMD (the batch functions run the prediction image's other entries). */
+export type FunctionCode =
+  | ZipCode
+  | { readonly kind: "image"; readonly imageUri: string; readonly command?: string[] };
 
 export interface ServiceFunctionProps {
   readonly functionName: string;
@@ -103,7 +106,11 @@ export class ServiceFunction extends Construct {
             filename: props.code.asset.path,
             sourceCodeHash: props.code.sourceCodeHash,
           }
-        : { packageType: "Image", imageUri: props.code.imageUri };
+        : {
+            packageType: "Image",
+            imageUri: props.code.imageUri,
+            ...(props.code.command ? { imageConfig: { command: props.code.command } } : {}),
+          };
 
     this.function = new LambdaFunction(this, "function", {
       functionName: props.functionName,

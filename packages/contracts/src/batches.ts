@@ -29,6 +29,8 @@ export const BATCH_MAX_LISTED_ERRORS = 100;
 export const BATCH_RANGE_BYTES = 64 * 1024 * 1024;
 /** Rows validated and scored per model call: /predict's own limit (MAX_INSTANCES), so a chunk is one request. */
 export const BATCH_CHUNK_ROWS = 1000;
+/** Concurrent instances of the `batches` HTTP function: each holds a database connection (the budget counts it). */
+export const BATCHES_RESERVED_CONCURRENCY = 5;
 /** Days S3 keeps inputs and results (the bucket's lifecycle rule; a result URL cannot outlive its object). */
 export const BATCH_OBJECT_EXPIRY_DAYS = 7;
 
