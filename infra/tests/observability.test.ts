@@ -1,3 +1,4 @@
+import { FUNCTIONS as FUNCTION_REGISTRY } from "@sml/contracts/functions";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -374,7 +375,7 @@ describe("environment stacks", () => {
       for (const rule of rules) {
         const names =
           rule.scope === "function"
-            ? ["api", "subscriber", "prediction", "migrate"].map((fn) => `sml-${name}-${rule.key}-${fn}`)
+            ? (Object.keys(FUNCTION_REGISTRY) as string[]).map((fn) => `sml-${name}-${rule.key}-${fn}`)
             : [`sml-${name}-${rule.key}`];
         for (const alarmName of names) {
           expect(envAlarms.get(alarmName)).toMatchObject({
@@ -383,7 +384,11 @@ describe("environment stacks", () => {
           });
         }
       }
-      expect(envAlarms.size).toBe(rules.length + 3 * rules.filter((r) => r.scope === "function").length);
+      // A function-scoped rule makes one alarm per function of the registry, every other rule one.
+      const perFunction = Object.keys(FUNCTION_REGISTRY).length;
+      expect(envAlarms.size).toBe(
+        rules.length + (perFunction - 1) * rules.filter((r) => r.scope === "function").length,
+      );
     },
   );
 

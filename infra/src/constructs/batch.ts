@@ -67,7 +67,9 @@ export class BatchPredictions extends Construct {
     const settings = BATCH_QUEUE_SETTINGS;
 
     // Bucket names are global: the account id keeps two accounts' environments apart.
-    this.bucket = new S3Bucket(this, "bucket", { bucket: `${prefix}-batches-${props.accountId}` });
+    // Inputs and results wait here for their callers; like the users queues, guarded where the config says so.
+    const lifecycle = { preventDestroy: config.preventDestroy };
+    this.bucket = new S3Bucket(this, "bucket", { bucket: `${prefix}-batches-${props.accountId}`, lifecycle });
     const bucketArn = this.bucket.arn;
     const objects = (p: string) => `${bucketArn}/${p}*`;
     new S3BucketPublicAccessBlock(this, "public-access", {
@@ -130,6 +132,7 @@ export class BatchPredictions extends Construct {
       name: this.deadLetterQueueName,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: settings.deadLetterRetentionSeconds,
+      lifecycle,
     });
     this.queue = new SqsQueue(this, "queue", {
       name: this.queueName,
@@ -141,6 +144,7 @@ export class BatchPredictions extends Construct {
         deadLetterTargetArn: this.deadLetterQueue.arn,
         maxReceiveCount: settings.maxReceiveCount,
       }),
+      lifecycle,
     });
     new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {
       queueUrl: this.deadLetterQueue.url,
@@ -181,7 +185,7 @@ export class BatchPredictions extends Construct {
     });
 
     const vpc = functions.vpcConfig;
-    this.s3Endpoint = vpc
+    this.s3Endpoint = vpc && config.network.vpcEndpoints
       ? new VpcEndpoint(this, "s3-endpoint", {
           vpcId: props.network.vpc.id,
           serviceName: `com.amazonaws.${config.region}.s3`,
