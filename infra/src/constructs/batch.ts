@@ -17,7 +17,7 @@ import {
   BATCHES_RESERVED_CONCURRENCY,
 } from "@sml/contracts/batches";
 import { DB_USERS, ENV } from "@sml/contracts/env";
-import { FUNCTIONS, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
+import { FUNCTIONS, imageHandler, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
 import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
@@ -185,15 +185,16 @@ export class BatchPredictions extends Construct {
     });
 
     const vpc = functions.vpcConfig;
-    this.s3Endpoint = vpc && config.network.vpcEndpoints
-      ? new VpcEndpoint(this, "s3-endpoint", {
-          vpcId: props.network.vpc.id,
-          serviceName: `com.amazonaws.${config.region}.s3`,
-          vpcEndpointType: "Gateway",
-          routeTableIds: props.network.privateRouteTables.map((t) => t.id),
-          tags: { Name: `${prefix}-s3` },
-        })
-      : undefined;
+    this.s3Endpoint =
+      vpc && config.network.vpcEndpoints
+        ? new VpcEndpoint(this, "s3-endpoint", {
+            vpcId: props.network.vpc.id,
+            serviceName: `com.amazonaws.${config.region}.s3`,
+            vpcEndpointType: "Gateway",
+            routeTableIds: props.network.privateRouteTables.map((t) => t.id),
+            tags: { Name: `${prefix}-s3` },
+          })
+        : undefined;
     const database = functions.databaseAccess(DB_USERS.batch);
     const environment = (name: "batches" | "batch-worker", timeoutSeconds: number) => ({
       POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
@@ -207,7 +208,7 @@ export class BatchPredictions extends Construct {
     this.http = new ServiceFunction(this, "batches", {
       functionName: `${prefix}-${FUNCTIONS.batches.name}`,
       description: FUNCTIONS.batches.description,
-      code: { kind: "image", imageUri: props.imageUri, command: [`${FUNCTIONS.batches.name}.handler`] },
+      code: { kind: "image", imageUri: props.imageUri, command: [imageHandler("batches")] },
       memoryMb: FUNCTIONS.batches.memoryMb,
       timeoutSeconds: FUNCTIONS.batches.timeoutSeconds,
       // Each instance holds one database connection (the connection budget counts it).
@@ -240,7 +241,7 @@ export class BatchPredictions extends Construct {
       code: {
         kind: "image",
         imageUri: props.imageUri,
-        command: [`${FUNCTIONS["batch-worker"].name}.handler`],
+        command: [imageHandler("batch-worker")],
       },
       memoryMb: FUNCTIONS["batch-worker"].memoryMb,
       timeoutSeconds: workerTimeout,

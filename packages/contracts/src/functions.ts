@@ -121,6 +121,19 @@ export const HTTP_FUNCTION_NAMES = namesWhere("trigger", "http-routes") as reado
 /** Bundle folder relative to the repository root; holds `index.js` (handler export: `handler`). */
 export const zipBundleDir = (name: ZipFunctionName): string => `dist/functions/${name}`;
 
+/** The functions that run the prediction image (each with its own bundle in it). */
+export type ImageFunctionName = NamesWhere<"packaging", "image">;
+export const IMAGE_FUNCTION_NAMES = namesWhere("packaging", "image") as readonly ImageFunctionName[];
+/**
+ * An image function's bundle in the image: the prediction function's is `index.js` (the image's CMD,
+ * `index.handler`); every other one runs the same image with the command `<name>.handler`.
+ */
+export const imageBundleFile = (name: ImageFunctionName): string =>
+  name === "prediction" ? "index.js" : `${name}.js`;
+/** The Lambda handler string of an image function (`image_config.command` for all but the prediction function). */
+export const imageHandler = (name: ImageFunctionName): string =>
+  `${imageBundleFile(name).replace(/\.js$/, "")}.handler`;
+
 /** The folder `npm run build` fills with the prediction image's build context (relative to the repository root). */
 export const MODEL_IMAGE_CONTEXT_DIR = "dist/model-image";
 
