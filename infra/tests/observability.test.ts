@@ -1,7 +1,7 @@
-import { FUNCTIONS as FUNCTION_REGISTRY } from "@sml/contracts/functions";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { FUNCTIONS as FUNCTION_REGISTRY } from "@sml/contracts/functions";
 import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { TerraformStack, Testing } from "cdktf";
 import { connectionBudget, ENVIRONMENTS } from "../src/config";
