@@ -104,7 +104,7 @@ export class BatchWorker {
   async onRange(message: RangeMessage): Promise<void> {
     const { store, objects, logger } = this.deps;
     const batch = await store.get(message.batchId);
-    if (!batch || batch.status !== "running" || batch.ranges === undefined) return;
+    if (batch?.status !== "running" || batch.ranges === undefined) return;
     const single = batch.ranges === 1;
     // One range writes the result itself; several write parts that the last one joins.
     const target = single

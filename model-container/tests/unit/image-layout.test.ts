@@ -149,7 +149,9 @@ describe("the prediction image's build context", () => {
         env: { PATH: process.env.PATH ?? "" },
       });
       expect(run.status).not.toBe(0);
-      expect(run.stderr).toMatch(/ConfigError: Invalid batch configuration: environment variable BATCH_BUCKET/);
+      expect(run.stderr).toMatch(
+        /ConfigError: Invalid batch configuration: environment variable BATCH_BUCKET/,
+      );
     },
   );
 
