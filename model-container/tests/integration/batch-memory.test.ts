@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects } from "../../src/batch/s3-objects";
+import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects, PART_BYTES } from "../../src/batch/s3-objects";
 import { realFlights } from "../support/batch-files";
 
 const run = promisify(execFile);
@@ -19,11 +19,12 @@ const s3 = new S3Client({ ...BATCH_S3_CLIENT_CONFIG, region, forcePathStyle: tru
 const bucket = `sml-batch-memory-${randomUUID().slice(0, 8)}`;
 
 /**
- * What the 1M-row run may hold above the 10k-row run: one multipart part (8 MiB, PART_BYTES) that the small
- * result never fills, and its copy while it is sent. A worker that held the rows or the result would need far more
- * for this file (~39 MB in, ~52 MB out).
+ * What the 1M-row run may hold above the 10k-row run: the multipart writer's buffer, up to one part
+ * (PART_BYTES, 8 MiB) that the small result never fills, and as much again for what the network stream and V8's
+ * young generation hold at a sample (measured +9 and +17 MiB on this machine, the latter under load). A worker that
+ * held the rows or the result would need far more for this file (~39 MB in, ~52 MB out).
  */
-const MARGIN_BYTES = 16 * 1024 * 1024;
+const MARGIN_BYTES = 2 * PART_BYTES + 8 * 1024 * 1024;
 
 async function uploadRows(key: string, rows: number): Promise<number> {
   const flights = realFlights(20_000);
