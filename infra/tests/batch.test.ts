@@ -228,6 +228,26 @@ describe("batch functions", () => {
     expect(dev.env.batches.s3Endpoint).toBeUndefined();
   });
 
+  it("adds an SQS interface endpoint only where the worker's sends have no NAT to leave by", () => {
+    // prd has NAT gateways: no endpoint. A VPC without NAT (natMode "none", endpoints on) gets one, in the private
+    // subnets behind the endpoints' security group, like the network's own endpoints.
+    expect(prd.env.batches.sqsEndpoint).toBeUndefined();
+    const base = getEnvironmentConfig("prd");
+    const noNat = synthEnvironment({
+      ...base,
+      network: { ...base.network, natMode: "none", vpcEndpoints: true },
+    });
+    const endpoint = noNat.env.batches.sqsEndpoint;
+    if (!endpoint) throw new Error("no SQS endpoint in a VPC without NAT");
+    const sg = noNat.env.network.endpointSecurityGroup;
+    expect(bodyOf(noNat.json, endpoint)).toMatchObject({
+      vpc_endpoint_type: "Interface",
+      private_dns_enabled: true,
+      subnet_ids: noNat.env.network.privateSubnets.map((s) => ref("aws_subnet", s.friendlyUniqueId, "id")),
+      security_group_ids: [ref("aws_security_group", sg?.friendlyUniqueId ?? "", "id")],
+    });
+  });
+
   it("starts the batch functions and their mapping only after the apply's migrations (which create their tables)", () => {
     const invocation = `aws_lambda_invocation.${dev.env.functions.migrationInvocation.friendlyUniqueId}`;
     for (const r of [b.http.function, b.worker.function, b.eventSourceMapping])

@@ -59,6 +59,8 @@ export class BatchPredictions extends Construct {
   readonly eventSourceMapping: LambdaEventSourceMapping;
   readonly notification: S3BucketNotification;
   readonly s3Endpoint: VpcEndpoint | undefined;
+  /** Only in a VPC without NAT: the worker's own SendMessage (range fan-out) has no other way out. */
+  readonly sqsEndpoint: VpcEndpoint | undefined;
 
   constructor(scope: Construct, id: string, props: BatchPredictionsProps) {
     super(scope, id);
@@ -193,6 +195,21 @@ export class BatchPredictions extends Construct {
             vpcEndpointType: "Gateway",
             routeTableIds: props.network.privateRouteTables.map((t) => t.id),
             tags: { Name: `${prefix}-s3` },
+          })
+        : undefined;
+    // Unlike the event source mapping's polls (the Lambda service's, outside the VPC), the worker's code sends to
+    // SQS; without NAT it needs an interface endpoint (validateConfig requires vpcEndpoints then).
+    const endpointSg = props.network.endpointSecurityGroup;
+    this.sqsEndpoint =
+      vpc && config.network.natMode === "none" && endpointSg
+        ? new VpcEndpoint(this, "sqs-endpoint", {
+            vpcId: props.network.vpc.id,
+            serviceName: `com.amazonaws.${config.region}.sqs`,
+            vpcEndpointType: "Interface",
+            privateDnsEnabled: true,
+            subnetIds: props.network.privateSubnets.map((s) => s.id),
+            securityGroupIds: [endpointSg.id],
+            tags: { Name: `${prefix}-sqs` },
           })
         : undefined;
     const database = functions.databaseAccess(DB_USERS.batch);
