@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Smoke test of a running API, local or deployed: health, create a user and wait until it is readable,
 # a rejected request with its error body, an unknown route and a wrong method answered in the API's error
-# format, and a prediction.
+# format, a prediction, and a batch: a small CSV file uploaded with the presigned PUT, scored by the worker
+# (one row rejected by line number, an id column carried over), its result downloaded.
 #
 # Usage: scripts/smoke.sh [API_URL]        (default http://127.0.0.1:${PORT:-3000})
 # Env:   SMOKE_TOKEN    bearer token for stages with the JWT authorizer on (optional)
-#        SMOKE_TIMEOUT  seconds to wait for the new user to appear (default 30)
+#        SMOKE_TIMEOUT  seconds to wait for the new user to appear, and for the batch (default 30)
 # Needs: curl, jq. Exits non-zero with the failing step and the response on the first failure.
 set -euo pipefail
 
@@ -18,7 +19,8 @@ for tool in curl jq; do
 done
 
 body_file="$(mktemp)"
-trap 'rm -f "$body_file"' EXIT
+batch_file="$(mktemp)"
+trap 'rm -f "$body_file" "$batch_file"' EXIT
 
 fail() {
   echo "FAIL  $1" >&2
@@ -111,5 +113,39 @@ jq -e '(.predictions | length == 1)
   and (.predictions[0].delayed | type == "boolean")' "$body_file" >/dev/null ||
   fail "POST /predict: body is not one prediction with a probability in [0, 1]"
 echo "ok    prediction: $(jq -c '.predictions[0]' "$body_file")"
+
+# Batch: create, upload the file to the presigned URL (straight to S3, not through the API), poll, download.
+status="$(request POST /batches '{"format":"csv"}')"
+expect_status "POST /batches" 201 "$status"
+batch_id="$(jq -r '.id' "$body_file")"
+upload_url="$(jq -r '.upload.url' "$body_file")"
+mapfile -t upload_headers < <(jq -r '.upload.headers | to_entries[] | "-H\n\(.key): \(.value)"' "$body_file")
+printf '%s\n' 'ref,departure,origin,destination' 'smoke-1,2001-01-13T14:56:00,SEA,SFO' \
+  'smoke-2,2001-02-30T10:00:00,JFK,LAX' 'smoke-3,2001-03-01T17:30:00,ORD,ATL' >"$batch_file"
+upload_status="$(curl --silent --show-error --max-time 30 --output /dev/null --write-out '%{http_code}' \
+  -X PUT "${upload_headers[@]}" --data-binary "@${batch_file}" "$upload_url")" || true
+expect_status "PUT the batch file to its presigned URL" 200 "${upload_status:-000}"
+deadline=$((SECONDS + timeout_s))
+while :; do
+  status="$(request GET "/batches/${batch_id}")"
+  [[ "$status" == 200 ]] || fail "GET /batches/${batch_id}: expected HTTP 200, got $status"
+  batch_status="$(jq -r '.status' "$body_file")"
+  [[ "$batch_status" == succeeded || "$batch_status" == failed ]] && break
+  ((SECONDS < deadline)) || fail "GET /batches/${batch_id}: still $batch_status after ${timeout_s} s"
+  sleep 0.5
+done
+[[ "$batch_status" == succeeded ]] || fail "batch ${batch_id} failed"
+jq -e '.rows == {"read": 3, "scored": 2, "rejected": 1} and .errors[0].line == 3' "$body_file" >/dev/null ||
+  fail "GET /batches/${batch_id}: expected 2 rows scored and line 3 rejected"
+echo "ok    batch: $(jq -c '{rows, errors: [.errors[].line]}' "$body_file")"
+result_url="$(jq -r '.result.url' "$body_file")"
+curl --silent --show-error --fail --max-time 30 --output "$batch_file" "$result_url" ||
+  fail "GET the batch result from its presigned URL"
+: >"$body_file"
+[[ "$(head -n 1 "$batch_file")" == "ref,departure,origin,destination,delayProbability,delayed" ]] ||
+  fail "batch result: unexpected header $(head -n 1 "$batch_file")"
+[[ "$(cut -d, -f1 "$batch_file" | tail -n +2 | paste -sd,)" == "smoke-1,smoke-3" ]] ||
+  fail "batch result: rows are not smoke-1 and smoke-3 with their ids carried over"
+echo "ok    batch result: $(tail -n +2 "$batch_file" | paste -sd' ')"
 
 echo "smoke test passed"

@@ -82,9 +82,16 @@ describe("HTTP API", () => {
       payload_format_version: "2.0",
       integration_uri: ref("aws_lambda_alias", dev.env.prediction.alias.friendlyUniqueId, "invoke_arn"),
     });
+    const [batchesId, batchesIntegration] = integrationFor(dev.json, "batches") ?? [];
+    expect(batchesIntegration).toMatchObject({
+      integration_type: "AWS_PROXY",
+      payload_format_version: "2.0",
+      integration_uri: ref("aws_lambda_alias", dev.env.batches.http.liveAlias.friendlyUniqueId, "invoke_arn"),
+    });
+    const integrationOf = { api: apiId, prediction: predictionId, batches: batchesId };
     const routes = all(dev.json, "aws_apigatewayv2_route");
     for (const route of ROUTES) {
-      const id = route.target === "api" ? apiId : predictionId;
+      const id = integrationOf[route.target];
       expect(routes.find((r) => r.route_key === routeKey(route))?.target).toBe(
         `integrations/\${aws_apigatewayv2_integration.${id}.id}`,
       );
@@ -132,8 +139,11 @@ describe("HTTP API", () => {
         principal: "apigateway.amazonaws.com",
         action: "lambda:InvokeFunction",
       });
-      const alias =
-        route.target === "prediction" ? dev.env.prediction.alias : dev.env.functions.api.liveAlias;
+      const alias = {
+        api: dev.env.functions.api.liveAlias,
+        prediction: dev.env.prediction.alias,
+        batches: dev.env.batches.http.liveAlias,
+      }[route.target];
       expect(permission?.qualifier).toBe(ref("aws_lambda_alias", alias.friendlyUniqueId, "name"));
     }
     expect(routeArnPath("/users/{id}")).toBe("/users/*");

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { BATCH_QUEUE_SETTINGS, BATCHES_RESERVED_CONCURRENCY } from "@sml/contracts/batches";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
 import { Testing } from "cdktf";
 import {
@@ -155,16 +156,17 @@ describe("environment configs", () => {
     ],
     [
       "more function connections than max_connections for the capacity range",
-      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 820 } }),
-      // dev runs 0..4 ACU: the memory formula's 823 connections (below 16 ACU; see the auroraMaxConnections tests).
-      /apiReservedConcurrency \(820\) \+ messaging.maximumConcurrency \(2\) \+ migration \(1\) = 823 database connections, not below max_connections 823 at database.minAcu..maxAcu 0..4/,
+      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 805 } }),
+      // dev runs 0..4 ACU: the memory formula's 823 connections (below 16 ACU; see the auroraMaxConnections tests);
+      // the batch functions hold 5 (batches) + 10 (the worker's event source mapping).
+      /apiReservedConcurrency \(805\) \+ messaging.maximumConcurrency \(2\) \+ migration \(1\) \+ batch functions \(15\) = 823 database connections, not below max_connections 823 at database.minAcu..maxAcu 0..4/,
     ],
     [
       "a 0.5..16 ACU range whose functions reach AWS's 2,000-connection cap for minimums below 1 ACU",
       (c) => ({
         ...c,
         database: { ...c.database, minAcu: 0.5, maxAcu: 16, secondsUntilAutoPause: undefined },
-        functions: { ...c.functions, apiReservedConcurrency: 1997 },
+        functions: { ...c.functions, apiReservedConcurrency: 1982 },
       }),
       /= 2000 database connections, not below max_connections 2000 at database.minAcu..maxAcu 0.5..16/,
     ],
@@ -197,14 +199,20 @@ describe("environment configs", () => {
     ["dev", dev],
     ["prd", prd],
   ])(
-    "keeps %s's api reserved concurrency + subscriber concurrency + migration below max_connections at max ACU",
+    "keeps %s's api reserved concurrency + subscriber concurrency + migration + batch functions below max_connections at max ACU",
     (_name, config) => {
       const budget = connectionBudget(config);
       expect(budget).toEqual({
         api: config.functions.apiReservedConcurrency,
         subscriber: config.messaging.maximumConcurrency,
         migrate: 1,
-        total: config.functions.apiReservedConcurrency + config.messaging.maximumConcurrency + 1,
+        batch: BATCHES_RESERVED_CONCURRENCY + BATCH_QUEUE_SETTINGS.maximumConcurrency,
+        total:
+          config.functions.apiReservedConcurrency +
+          config.messaging.maximumConcurrency +
+          1 +
+          BATCHES_RESERVED_CONCURRENCY +
+          BATCH_QUEUE_SETTINGS.maximumConcurrency,
         limit: auroraMaxConnections(config.database),
       });
       expect(budget.total).toBeLessThan(budget.limit);

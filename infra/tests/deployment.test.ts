@@ -14,7 +14,7 @@ const stackOf = (id: string) => {
   if (!found) throw new Error(`no stack ${id}`);
   return found;
 };
-const ROLLED_OUT: RolledOutFunction[] = ["api", "subscriber", "prediction"];
+const ROLLED_OUT: RolledOutFunction[] = ["api", "subscriber", "prediction", "batches", "batch-worker"];
 
 describe.each(["dev", "prd"] as const)("CodeDeploy in %s", (name) => {
   const env = stacks.environments[name];
@@ -31,7 +31,14 @@ describe.each(["dev", "prd"] as const)("CodeDeploy in %s", (name) => {
     const output = json.output.rollout.value;
     expect(Object.keys(output).sort()).toEqual([...ROLLED_OUT].sort());
     for (const key of ROLLED_OUT) {
-      const fn = key === "prediction" ? env.prediction.fn : env.functions[key];
+      const fn =
+        key === "prediction"
+          ? env.prediction.fn
+          : key === "batches"
+            ? env.batches.http
+            : key === "batch-worker"
+              ? env.batches.worker
+              : env.functions[key];
       expect(output[key]).toEqual({
         application: ref("aws_codedeploy_app", env.deployment.application.friendlyUniqueId, "name"),
         deploymentGroup: ref(

@@ -167,6 +167,11 @@ describe("permissions boundaries", () => {
     const contexts = new Map<string, Record<string, string>>();
     const resolve = (text: string) =>
       text
+        // S3 ARNs carry neither region nor account (S3 user guide, "Policy resources for Amazon S3").
+        .replace(
+          /\$\{aws_s3_bucket\.([^.]+)\.arn\}/g,
+          (_, n) => `arn:aws:s3:::${json.resource.aws_s3_bucket[n].bucket}`,
+        )
         .replace(/\$\{data\.aws_caller_identity\.[^.]+\.account_id\}/g, ACCOUNT)
         .replace(
           /\$\{aws_sns_topic\.([^.]+)\.arn\}/g,

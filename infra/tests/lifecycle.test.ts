@@ -87,7 +87,7 @@ describe("no code change silently replaces what holds data", () => {
     expect(guarded(stack("sml-registry").json)).toEqual(["aws_ecr_repository.prediction"]);
   });
 
-  it("guards prd's cluster, user pool, keys and queues", () => {
+  it("guards prd's cluster, user pool, keys, queues and the batch bucket", () => {
     const types = guarded(stack("sml-prd").json).map((a) => a.split(".")[0]);
     expect(types.sort()).toEqual(
       [
@@ -95,8 +95,12 @@ describe("no code change silently replaces what holds data", () => {
         "aws_kms_key",
         "aws_kms_key",
         "aws_rds_cluster",
+        // The users queue and its DLQ, the batch worker's queue and its DLQ.
         "aws_sqs_queue",
         "aws_sqs_queue",
+        "aws_sqs_queue",
+        "aws_sqs_queue",
+        "aws_s3_bucket",
       ].sort(),
     );
   });

@@ -42,7 +42,10 @@ describe("messaging", () => {
   });
 
   it("lets only the users queue redrive into the dead-letter queue", () => {
-    const [, allow] = resourcesOf(dev.json, "aws_sqs_queue_redrive_allow_policy")[0] ?? [];
+    const [, allow] =
+      resourcesOf(dev.json, "aws_sqs_queue_redrive_allow_policy").find(
+        ([, a]) => a.queue_url === ref("aws_sqs_queue", m.deadLetterQueue.friendlyUniqueId, "url"),
+      ) ?? [];
     expect(allow?.queue_url).toBe(ref("aws_sqs_queue", m.deadLetterQueue.friendlyUniqueId, "url"));
     expect(JSON.parse(allow?.redrive_allow_policy)).toEqual({
       redrivePermission: "byQueue",
@@ -51,7 +54,10 @@ describe("messaging", () => {
   });
 
   it("allows only the users topic to send to the queue, and only over TLS", () => {
-    const [, policy] = resourcesOf(dev.json, "aws_sqs_queue_policy")[0] ?? [];
+    const [, policy] =
+      resourcesOf(dev.json, "aws_sqs_queue_policy").find(
+        ([, p]) => p.queue_url === ref("aws_sqs_queue", m.queue.friendlyUniqueId, "url"),
+      ) ?? [];
     expect(policy?.queue_url).toBe(ref("aws_sqs_queue", m.queue.friendlyUniqueId, "url"));
     const statements = statementsOf(dev.json, policy?.policy);
     expect(statements).toEqual([

@@ -120,9 +120,14 @@ describe("network", () => {
   it("creates no endpoint for what the Lambda service does outside the VPC: SQS polling, logs, image pulls (prd)", () => {
     // The event source mapping polls SQS, Lambda ships the logs and pulls the image (AWS Lambda Developer Guide,
     // "Giving Lambda functions access to resources in an Amazon VPC"); the prediction function is not in the VPC.
-    const services = resourcesOf(prd.json, "aws_vpc_endpoint").map(([, e]) => String(e.service_name));
-    for (const unused of ["sqs", "logs", "ecr.api", "ecr.dkr", "s3"])
+    // The only S3 endpoint is the batch functions' gateway endpoint: their code reads and writes the batch bucket.
+    const endpoints = resourcesOf(prd.json, "aws_vpc_endpoint").map(([, e]) => e);
+    const services = endpoints.map((e) => String(e.service_name));
+    for (const unused of ["sqs", "logs", "ecr.api", "ecr.dkr"])
       expect(services).not.toContain(`com.amazonaws.${SITE.region}.${unused}`);
+    expect(endpoints.filter((e) => e.service_name === `com.amazonaws.${SITE.region}.s3`)).toEqual([
+      expect.objectContaining({ vpc_endpoint_type: "Gateway" }),
+    ]);
     expect(bodyOf(prd.json, prd.env.prediction.fn.function).vpc_config).toBeUndefined();
   });
 

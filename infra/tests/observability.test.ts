@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { FUNCTIONS as FUNCTION_REGISTRY } from "@sml/contracts/functions";
 import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { TerraformStack, Testing } from "cdktf";
 import { connectionBudget, ENVIRONMENTS } from "../src/config";
@@ -27,6 +28,8 @@ const FUNCTIONS = [
   { key: "subscriber", functionName: "sml-test-subscriber" },
   { key: "prediction", functionName: "sml-test-prediction" },
   { key: "migrate", functionName: "sml-test-migrate" },
+  { key: "batches", functionName: "sml-test-batches" },
+  { key: "batch-worker", functionName: "sml-test-batch-worker" },
 ];
 
 const BASE_PROPS: ObservabilityProps = {
@@ -37,6 +40,8 @@ const BASE_PROPS: ObservabilityProps = {
   functions: FUNCTIONS,
   queueName: "sml-test-users",
   deadLetterQueueName: "sml-test-users-dlq",
+  batchQueueName: "sml-test-batch-worker",
+  batchDeadLetterQueueName: "sml-test-batch-worker-dlq",
   databaseClusterIdentifier: "sml-test-db",
   databaseMaxConnections: 823,
   databaseConnectionBudget: 13,
@@ -380,7 +385,7 @@ describe("environment stacks", () => {
       for (const rule of rules) {
         const names =
           rule.scope === "function"
-            ? ["api", "subscriber", "prediction", "migrate"].map((fn) => `sml-${name}-${rule.key}-${fn}`)
+            ? (Object.keys(FUNCTION_REGISTRY) as string[]).map((fn) => `sml-${name}-${rule.key}-${fn}`)
             : [`sml-${name}-${rule.key}`];
         for (const alarmName of names) {
           expect(envAlarms.get(alarmName)).toMatchObject({
@@ -389,7 +394,11 @@ describe("environment stacks", () => {
           });
         }
       }
-      expect(envAlarms.size).toBe(rules.length + 3 * rules.filter((r) => r.scope === "function").length);
+      // A function-scoped rule makes one alarm per function of the registry, every other rule one.
+      const perFunction = Object.keys(FUNCTION_REGISTRY).length;
+      expect(envAlarms.size).toBe(
+        rules.length + (perFunction - 1) * rules.filter((r) => r.scope === "function").length,
+      );
     },
   );
 

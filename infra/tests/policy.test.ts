@@ -791,12 +791,12 @@ const BAD_CASES: BadCase[] = [
   ],
   [
     "vpc-endpoints-have-callers",
-    "an SQS interface endpoint in prd, where only the Lambda service polls the queue",
+    "an ECR API endpoint in prd, where only the Lambda service pulls the image",
     (s) => {
       const env = prd(s);
       const bad = new VpcEndpoint(env, "bad-endpoint", {
         vpcId: env.network.vpc.id,
-        serviceName: `com.amazonaws.${env.config.region}.sqs`,
+        serviceName: `com.amazonaws.${env.config.region}.ecr.api`,
         vpcEndpointType: "Interface",
         subnetIds: env.network.privateSubnets.map((subnet) => subnet.id),
       });

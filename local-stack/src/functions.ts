@@ -16,8 +16,15 @@ import {
   METRICS_NAMESPACE,
   statementTimeoutMsFor,
 } from "@sml/contracts/functions";
+import {
+  createBatchesHandler,
+  createBatchWorkerHandler,
+  loadBatchConfig,
+} from "@sml/model-container/batch-function";
+import { createSqsRangeQueue } from "@sml/model-container/batch-queue";
+import { createS3BatchObjects } from "@sml/model-container/batch-s3";
 import { createPredictionHandler, defaultModelDir } from "@sml/model-container/prediction-function";
-import { dbConfigFromEnv } from "@sml/users-db";
+import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/users-db";
 import type { HttpFunction } from "./api-gateway";
 import type { SqsHandler } from "./event-source-mapping";
 import type { FunctionIdentity } from "./lambda-context";
@@ -30,6 +37,8 @@ export interface FunctionEnvironment {
   readonly awsEndpoint: string;
   readonly topicArn: string;
   readonly databaseUrl: string;
+  readonly batchBucket: string;
+  readonly batchQueueUrl: string;
 }
 
 /** The variables each deployed function gets from the infrastructure, pointed at the local pieces. */
@@ -41,6 +50,8 @@ export function functionEnvironment(
     [ENV.topicArn]: e.topicArn,
     // The docs page at /docs: on locally (API_DOCS_PAGE=off turns it off); dev and prd leave it off.
     [ENV.apiDocsPage]: inherited[ENV.apiDocsPage] ?? "on",
+    [ENV.batchBucket]: e.batchBucket,
+    [ENV.batchQueueUrl]: e.batchQueueUrl,
     [ENV.dbDriver]: "pg",
     [ENV.databaseUrl]: e.databaseUrl,
     // In Lambda each concurrent invocation is its own instance with its own connection; here one process serves
@@ -91,6 +102,8 @@ export interface LoadedFunctions {
   readonly api: HttpFunction;
   readonly prediction?: HttpFunction;
   readonly subscriber: SqsHandler;
+  readonly batches: HttpFunction;
+  readonly batchWorker: SqsHandler;
   /** Why the prediction function failed its init, if it did. */
   readonly predictionProblem?: string;
 }
@@ -121,6 +134,45 @@ async function prediction(region: string): Promise<{ fn?: HttpFunction; problem?
   }
 }
 
+/**
+ * The two batch functions over the same database, bucket and queue the environment names. Like the prediction
+ * function they load the models at init; if that fails, POST /batches answers 500 and uploads wait in the queue.
+ */
+async function batchFunctions(
+  region: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ batches: HttpFunction; batchWorker: SqsHandler }> {
+  const httpEnv = ownEnvironment("batches", env);
+  const workerEnv = ownEnvironment("batch-worker", env);
+  const config = loadBatchConfig(workerEnv);
+  const common = {
+    modelDir: defaultModelDir(),
+    objects: createS3BatchObjects({ bucket: config.bucket }),
+  };
+  const identity = localIdentity("batches", region);
+  try {
+    const handler = await createBatchesHandler({
+      ...common,
+      store: createSqlBatchStore(createSqlExecutor(dbConfigFromEnv(httpEnv))),
+    });
+    const worker = await createBatchWorkerHandler({
+      ...common,
+      store: createSqlBatchStore(createSqlExecutor(dbConfigFromEnv(workerEnv))),
+      queue: createSqsRangeQueue(config.queueUrl as string),
+    });
+    return { batches: { identity, handler }, batchWorker: worker.handler };
+  } catch (err) {
+    const problem = (err as Error).message;
+    log.warn("the batch functions could not initialise; POST /batches will answer 500", {
+      error: err as Error,
+    });
+    const failing = async () => {
+      throw new Error(`batch init failed: ${problem}`);
+    };
+    return { batches: { identity, handler: failing }, batchWorker: failing };
+  }
+}
+
 /** Builds every function from `env` (the variables {@link functionEnvironment} gives them). */
 export async function loadFunctions(
   region: string,
@@ -130,10 +182,12 @@ export async function loadFunctions(
   const api = createApiFunction(loadApiConfig(apiEnv), dbConfigFromEnv(apiEnv));
   const subscriber = createSubscriberFunction(loadSubscriberConfig(ownEnvironment("subscriber", env)));
   const predict = await prediction(region);
+  const batch = await batchFunctions(region, env);
   return {
     api: { identity: localIdentity("api", region), handler: api },
     ...(predict.fn ? { prediction: predict.fn } : {}),
     subscriber,
+    ...batch,
     ...(predict.problem ? { predictionProblem: predict.problem } : {}),
   };
 }

@@ -4,6 +4,7 @@
 import { relative } from "node:path";
 import { ENV } from "@sml/contracts/env";
 import { DOCS_PAGE_PATH, OPENAPI_PATH, ROUTES } from "@sml/contracts/routes";
+import { LOCAL_BATCH_NAMES, LOCAL_BATCH_QUEUE_SETTINGS } from "./batches";
 import { type LocalStackConfig, loadConfig } from "./config";
 import { log } from "./log";
 import { LOCAL_RESOURCE_NAMES } from "./messaging";
@@ -32,7 +33,8 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
     `  database      ${database}`,
     `  prediction    ${prediction(stack, local)}`,
-    `  details       ${local(`${config.localDir}/${STACK_FILE}`)} (apiUrl, awsEndpoint, topicArn, queueUrl, dlqUrl, databaseUrl)`,
+    `  batches       bucket ${d.batchBucket} (fauxqs S3) -> inputs/ uploads notify queue ${LOCAL_BATCH_NAMES.queue} -> batch worker, ${LOCAL_BATCH_QUEUE_SETTINGS.maximumConcurrency} concurrent, DLQ after ${LOCAL_BATCH_QUEUE_SETTINGS.maxReceiveCount} receives`,
+    `  details       ${local(`${config.localDir}/${STACK_FILE}`)} (apiUrl, awsEndpoint, topicArn, queueUrl, dlqUrl, databaseUrl, batchBucket, batchQueueUrl, batchDlqUrl)`,
     "  logs          this terminal: one JSON object per line from every function (Powertools) and the stack",
     "",
     "Try:",

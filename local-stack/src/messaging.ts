@@ -92,6 +92,8 @@ export interface MessagingOptions {
   readonly storage: QueueStorage;
   /** Folder for fauxqs's SQLite file (unused with `memory`). */
   readonly dataDir: string;
+  /** Called after each request fauxqs answered (the batch pipeline turns S3 uploads into notifications). */
+  readonly onResponse?: (request: { method: string; url: string; statusCode: number }) => void;
 }
 
 export function awsClientConfig(endpoint: string, region: string) {
@@ -172,6 +174,15 @@ export async function startMessaging(options: MessagingOptions): Promise<LocalMe
   });
   // After fauxqs's own preClose hook, which stops its timers: nothing writes once the file is closed.
   if (durable) app.addHook("preClose", () => durable.persistence.close());
+  const onResponse = options.onResponse;
+  if (onResponse) {
+    app.addHook(
+      "onResponse",
+      async (request: { method: string; url: string }, reply: { statusCode: number }) => {
+        onResponse({ method: request.method, url: request.url, statusCode: reply.statusCode });
+      },
+    );
+  }
   await app.listen({ port: options.port, host: "127.0.0.1" });
   const address = app.server.address();
   if (address === null || typeof address !== "object") throw new Error("fauxqs did not report its port");

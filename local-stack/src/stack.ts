@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
+import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
 import { EventSourceMapping } from "./event-source-mapping";
@@ -24,12 +25,17 @@ export interface StackDescription {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly databaseUrl: string;
+  /** Batch predictions: the bucket (fauxqs S3, path style) and the worker's queues. */
+  readonly batchBucket: string;
+  readonly batchQueueUrl: string;
+  readonly batchDlqUrl: string;
 }
 
 export interface RunningStack {
   readonly description: StackDescription;
   readonly database: LocalDatabase;
   readonly mapping: EventSourceMapping;
+  readonly batchMapping: EventSourceMapping;
   /** Why POST /predict cannot answer, when the prediction function failed its init. */
   readonly predictionProblem?: string;
   /** Stops in the order that loses nothing; resolves within `budgetMs` (the caller exits afterwards). */
@@ -65,14 +71,20 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     const migrations = await migrate(database.url);
     log.info("database ready", { database: database.kind, ...migrations });
 
+    // Uploads reach the batch pipeline once it exists; fauxqs must know the hook before it listens.
+    let batches: LocalBatches | undefined;
     const messaging = await startMessaging({
       port: config.awsPort,
       region: config.region,
       settings: config.messaging,
       storage: config.queueStorage,
       dataDir: join(config.localDir, QUEUES_DIR),
+      onResponse: (write) => batches?.notify(write),
     });
     cleanups.push(() => messaging.stop());
+    batches = await startBatches(messaging.endpoint, config.region);
+    const batchPipeline = batches;
+    cleanups.push(async () => batchPipeline.stop());
     await restorePending(config.localDir, messaging);
 
     const env = functionEnvironment(
@@ -82,6 +94,8 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
         awsEndpoint: messaging.endpoint,
         topicArn: messaging.topicArn,
         databaseUrl: database.url,
+        batchBucket: batches.bucket,
+        batchQueueUrl: batches.queueUrl,
       },
       process.env,
     );
@@ -103,6 +117,17 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     });
     mapping.start();
     cleanups.push(() => mapping.stop());
+    const batchMapping = new EventSourceMapping({
+      sqs,
+      queueUrl: batches.queueUrl,
+      queueArn: batches.queueArn,
+      region: config.region,
+      functionName: localIdentity("batch-worker", config.region).functionName,
+      handler: functions.batchWorker,
+      settings: LOCAL_BATCH_QUEUE_SETTINGS,
+    });
+    batchMapping.start();
+    cleanups.push(() => batchMapping.stop());
 
     const api = await startApiGateway({
       host: API_HOST,
@@ -110,6 +135,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       functions: {
         api: functions.api,
         ...(functions.prediction ? { prediction: functions.prediction } : {}),
+        batches: functions.batches,
       },
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "EADDRINUSE") {
@@ -128,6 +154,9 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       queueUrl: messaging.queueUrl,
       dlqUrl: messaging.deadLetterQueueUrl,
       databaseUrl: database.url,
+      batchBucket: batches.bucket,
+      batchQueueUrl: batches.queueUrl,
+      batchDlqUrl: batches.deadLetterQueueUrl,
     };
     // Owner-only: it may hold the password of a DATABASE_URL.
     writeFileSync(join(config.localDir, STACK_FILE), `${JSON.stringify(description, null, 2)}\n`, {
@@ -137,9 +166,20 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       description,
       database,
       mapping,
+      batchMapping,
       ...(functions.predictionProblem ? { predictionProblem: functions.predictionProblem } : {}),
       stop: async (budgetMs = DEFAULT_STOP_BUDGET_MS) => {
-        await stopStack({ budgetMs, api, mapping, messaging, sqs, database, localDir: config.localDir });
+        await stopStack({
+          budgetMs,
+          api,
+          mapping,
+          batchMapping,
+          messaging,
+          sqs,
+          database,
+          localDir: config.localDir,
+        });
+        batchPipeline.stop();
         unlock();
       },
     };
@@ -153,6 +193,7 @@ interface StopParts {
   readonly budgetMs: number;
   readonly api: LocalApiGateway;
   readonly mapping: EventSourceMapping;
+  readonly batchMapping: EventSourceMapping;
   readonly messaging: LocalMessaging;
   readonly sqs: SQSClient;
   readonly database: LocalDatabase;
@@ -169,7 +210,12 @@ async function stopStack(p: StopParts): Promise<void> {
     await sleep(100);
   // 3. Batches in progress finish (a hung one stays in flight); nothing new is received. What is still queued
   // (waiting for a retry, in flight, or in the DLQ) is already in the durable queue for the next start.
-  await Promise.race([p.mapping.stop(), sleep(Math.max(0, deadline - 1_000 - Date.now()))]);
+  // A range being scored is abandoned here; its message becomes visible again after the visibility timeout and is
+  // scored again at the next start (the worker is idempotent).
+  await Promise.race([
+    Promise.all([p.mapping.stop(), p.batchMapping.stop()]),
+    sleep(Math.max(0, deadline - 1_000 - Date.now())),
+  ]);
   p.sqs.destroy();
   await p.messaging.stop();
   await p.database.stop();

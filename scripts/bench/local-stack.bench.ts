@@ -305,6 +305,8 @@ async function main(): Promise<void> {
           awsEndpoint: running.stack.awsEndpoint,
           topicArn: running.stack.topicArn,
           databaseUrl: running.stack.databaseUrl,
+          batchBucket: running.stack.batchBucket,
+          batchQueueUrl: running.stack.batchQueueUrl,
         },
         process.env,
       ),

@@ -3,6 +3,7 @@
  * the committed price table (prices.json). Every resource type is either priced here or listed in FREE_TYPES
  * with the reason; any other type throws UnknownResourceTypeError, so nothing new goes unpriced.
  */
+import { BATCH_OBJECT_EXPIRY_DAYS } from "@sml/contracts/batches";
 import { ProfileError, type TrafficProfile } from "./profile";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is walked dynamically.
@@ -105,6 +106,7 @@ export const FREE_TYPES: Readonly<Record<string, string>> = Object.freeze({
   aws_flow_log: "free; the logs it delivers are priced on their log group",
   aws_sns_topic_subscription: "SNS to SQS deliveries are free; e-mails are priced on the topic",
   aws_lambda_event_source_mapping: "free; its polls are priced on the queue",
+  aws_s3_bucket_notification: "S3 event notifications are free; the messages are priced on the queue",
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -157,6 +159,21 @@ interface Usage {
   readonly invocations: Map<string, number>;
   readonly requests: number;
   readonly publishes: number;
+  /** Queues an S3 bucket notifies (the batch worker's): their messages are batch messages, not users. */
+  readonly batchQueues: ReadonlySet<string>;
+  /** Messages through a batch queue a month: per file, the upload notification and one range. */
+  readonly batchMessages: number;
+}
+
+/** Messages per batch file: the upload notification, then one range (a file under BATCH_RANGE_BYTES). */
+const BATCH_MESSAGES_PER_FILE = 2;
+
+/** Queue addresses that an aws_s3_bucket_notification sends to. */
+function notifiedQueues(all: Resource[]): Set<string> {
+  const queues = new Set<string>();
+  for (const n of all.filter((r) => r.type === "aws_s3_bucket_notification"))
+    for (const q of referencesIn(n.body.queue)) if (q.type === "aws_sqs_queue") queues.add(q.address);
+  return queues;
 }
 
 /** The resource address of the function a route's integration targets (directly or through an alias). */
@@ -201,12 +218,20 @@ function usageOf(json: TfJson, all: Resource[], profile: TrafficProfile): Usage 
     if (fn) add(fn, requests * share);
     if (profile.publishingRoutes.includes(route) && fn) publishes += requests * share;
   }
-  // Each message reaches the subscriber once (batches of one at this rate: an upper bound on invocations).
+  const batchQueues = notifiedQueues(all);
+  const batchMessages = batchQueues.size > 0 ? profile.batchFilesPerMonth * BATCH_MESSAGES_PER_FILE : 0;
+  // Each message reaches its consumer once (batches of one at this rate: an upper bound on invocations).
   for (const m of all.filter((r) => r.type === "aws_lambda_event_source_mapping")) {
     const fn = invokedFunction(all, m.body.function_name);
-    if (fn) add(fn.address, publishes);
+    const fromBatchQueue = referencesIn(m.body.event_source_arn).some((q) => batchQueues.has(q.address));
+    if (fn) add(fn.address, fromBatchQueue ? batchMessages : publishes);
   }
-  return { invocations, requests, publishes };
+  // The batch API: one POST and the polls per file, on top of the route mix.
+  const batchApi = targets.get("POST /batches");
+  const batchRequests =
+    batchApi && batchQueues.size > 0 ? profile.batchFilesPerMonth * (1 + profile.batchPollsPerFile) : 0;
+  if (batchApi) add(batchApi, batchRequests);
+  return { invocations, requests: requests + batchRequests, publishes, batchQueues, batchMessages };
 }
 
 /** `sml-dev-api` -> `api`: the function's role in the profile's duration table. */
@@ -482,8 +507,9 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
         // queue is empty (AWS Lambda developer guide, "Using Lambda with Amazon SQS": scaling and processing).
         const idlePolls =
           polled.length * 5 * (seconds / Math.max(1, Number(b.receive_wait_time_seconds ?? 20)));
-        const messages = polled.length > 0 ? usage.publishes : 0;
-        // Per message: the SNS delivery (SendMessage), the receive that returns it, the delete.
+        const messages =
+          polled.length === 0 ? 0 : usage.batchQueues.has(r.address) ? usage.batchMessages : usage.publishes;
+        // Per message: the delivery (SNS or S3 or the worker's SendMessage), the receive that returns it, the delete.
         const requests = messages * 3;
         line(
           r,
@@ -635,6 +661,37 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
         break;
       }
       case "aws_s3_bucket": {
+        if (
+          all.some(
+            (x) =>
+              x.type === "aws_s3_bucket_notification" &&
+              referencesIn(x.body.bucket).some((n) => n.address === r.address),
+          )
+        ) {
+          // The batch bucket: each file and its result stay BATCH_OBJECT_EXPIRY_DAYS (the lifecycle rule).
+          const files = profile.batchFilesPerMonth;
+          const inGb = (files * profile.batchRowsPerFile * profile.batchInputBytesPerRow) / 1e9;
+          const outGb = (files * profile.batchRowsPerFile * profile.batchOutputBytesPerRow) / 1e9;
+          const gbMonth = (2 * (inGb + outGb) * BATCH_OBJECT_EXPIRY_DAYS) / 30;
+          // Per file: the upload; the range result and the result (one PUT each below 8 MiB parts); the worker's
+          // read and the caller's download.
+          const puts = files * 3;
+          const gets = files * 2;
+          const cost =
+            gbMonth * price("s3.standard.gbMonth") +
+            (puts / 1000) * price("s3.requests.put") +
+            (gets / 1000) * price("s3.requests.get") +
+            outGb * price("dataTransfer.outGb");
+          line(
+            r,
+            `bucket ${b.bucket}: batch files and results (${fmt(files)} files x ${fmt(profile.batchRowsPerFile)} rows)`,
+            ["s3.standard.gbMonth", "s3.requests.put", "s3.requests.get", "dataTransfer.outGb"],
+            0,
+            cost,
+            `${fmt(gbMonth)} GB-months (parts and results for ${BATCH_OBJECT_EXPIRY_DAYS} days) x $${price("s3.standard.gbMonth")} + ${fmt(puts)} PUT + ${fmt(gets)} GET + ${fmt(outGb)} GB downloaded x $${price("dataTransfer.outGb")}`,
+          );
+          break;
+        }
         const storage = profile.stateStorageGb * price("s3.standard.gbMonth");
         const requests =
           (profile.stateRequestsPerMonth / 2 / 1000) * (price("s3.requests.put") + price("s3.requests.get"));

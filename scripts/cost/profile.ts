@@ -12,6 +12,14 @@ export interface TrafficProfile {
   readonly publishingRoutes: readonly string[];
   /** Billed duration per invocation, by function role (the function name after the environment prefix). */
   readonly durationMs: Readonly<Record<string, number>>;
+  /** Batch files scored a month (POST /batches, a presigned PUT, the worker), and rows per file. */
+  readonly batchFilesPerMonth: number;
+  readonly batchRowsPerFile: number;
+  /** Bytes per row of a batch file, and of its result (the row plus `delayProbability` and `delayed`). */
+  readonly batchInputBytesPerRow: number;
+  readonly batchOutputBytesPerRow: number;
+  /** GET /batches/{id} calls per batch (polling until it finishes). */
+  readonly batchPollsPerFile: number;
   /** Function log written per invocation, KB. */
   readonly functionLogKbPerInvocation: number;
   /** API access log per request, KB. */
@@ -55,7 +63,22 @@ export const DEFAULT_PROFILE: TrafficProfile = Object.freeze({
     "GET /health": 0.05,
   }),
   publishingRoutes: Object.freeze(["POST /users"]),
-  durationMs: Object.freeze({ api: 50, subscriber: 50, prediction: 30, migrate: 2000 }),
+  // batches: one insert or read and a locally signed URL. worker: the average of a planning invocation (a HEAD,
+  // a few ms) and one range of 100,000 rows at ~50,000 rows/s (the local worker scored 128,000 rows/s on one
+  // core of this machine, docs/batches.md; Lambda's arm64 core is assumed slower).
+  durationMs: Object.freeze({
+    api: 50,
+    subscriber: 50,
+    prediction: 30,
+    migrate: 2000,
+    batches: 50,
+    worker: 1000,
+  }),
+  batchFilesPerMonth: 100,
+  batchRowsPerFile: 100_000,
+  batchInputBytesPerRow: 45,
+  batchOutputBytesPerRow: 65,
+  batchPollsPerFile: 10,
   functionLogKbPerInvocation: 1,
   accessLogKbPerRequest: 0.5,
   responseKbPerRequest: 1,

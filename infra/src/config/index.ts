@@ -8,6 +8,7 @@ export * from "./types";
 export type { DatabaseWindows, PeopleAccess, SiteConfig };
 export { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG, SITE, validateSite };
 
+import { BATCH_QUEUE_SETTINGS, BATCHES_RESERVED_CONCURRENCY } from "@sml/contracts/batches";
 /** Thrown at synth when an environment is unknown or its settings contradict each other (the one config error type). */
 import { ConfigError } from "@sml/contracts/env";
 
@@ -33,17 +34,21 @@ export function connectionBudget(config: EnvironmentConfig): {
   readonly api: number;
   readonly subscriber: number;
   readonly migrate: number;
+  readonly batch: number;
   readonly total: number;
   readonly limit: number;
 } {
   const api = config.functions.apiReservedConcurrency;
   const subscriber = config.messaging.maximumConcurrency;
   const migrate = MIGRATION_CONNECTIONS;
+  // The batches HTTP function (reserved concurrency) and the worker (the event source mapping's concurrency).
+  const batch = BATCHES_RESERVED_CONCURRENCY + BATCH_QUEUE_SETTINGS.maximumConcurrency;
   return {
     api,
     subscriber,
     migrate,
-    total: api + subscriber + migrate,
+    batch,
+    total: api + subscriber + migrate + batch,
     limit: auroraMaxConnections(config.database),
   };
 }
@@ -101,7 +106,7 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
   const budget = connectionBudget(config);
   if (budget.total >= budget.limit)
     problems.push(
-      `functions.apiReservedConcurrency (${budget.api}) + messaging.maximumConcurrency (${budget.subscriber}) + migration (${budget.migrate}) = ${budget.total} database connections, not below max_connections ${budget.limit} at database.minAcu..maxAcu ${db.minAcu}..${db.maxAcu}: lower them, or raise maxAcu (or minAcu to 1 or more, which lifts AWS's 2,000 cap) (docs/operations.md, "Scaling limits")`,
+      `functions.apiReservedConcurrency (${budget.api}) + messaging.maximumConcurrency (${budget.subscriber}) + migration (${budget.migrate}) + batch functions (${budget.batch}) = ${budget.total} database connections, not below max_connections ${budget.limit} at database.minAcu..maxAcu ${db.minAcu}..${db.maxAcu}: lower them, or raise maxAcu (or minAcu to 1 or more, which lifts AWS's 2,000 cap) (docs/operations.md, "Scaling limits")`,
     );
   if (functions.api.timeoutSeconds > 29)
     problems.push("functions.api.timeoutSeconds must be <= 29 (API Gateway's integration limit is 30 s)");

@@ -35,7 +35,13 @@ export const ROUTE_LATENCY_P99_MS: Readonly<Record<DefinedRouteKey, number>> = O
   "GET /models": 500,
   // The document is built once per instance, then served from memory.
   "GET /openapi.json": 500,
+  // One insert and a presigned URL (signed locally, no call to S3).
+  "POST /batches": 500,
+  "GET /batches/{id}": 500,
 });
+
+/** How long a batch message may wait for a worker: a range takes minutes, ten run at once (BATCH_QUEUE_SETTINGS). */
+export const BATCH_QUEUE_WAIT_BOUND_SECONDS = 30 * 60;
 
 /** Bound on the time from an accepted `POST /users` to its row in PostgreSQL. */
 export const QUEUE_PATH_BOUND_SECONDS = 60;
@@ -66,6 +72,12 @@ export const SERVICE_LEVEL_OBJECTIVES: readonly ServiceLevelObjective[] = Object
     objectivePercent: 99.99,
   },
   {
+    key: "batch-completion",
+    name: "Batch predictions: every upload finishes",
+    indicator: `batch messages (uploads, ranges) handled without reaching the batch DLQ, none waiting over ${BATCH_QUEUE_WAIT_BOUND_SECONDS / 60} min (SQS)`,
+    objectivePercent: 99.9,
+  },
+  {
     key: "predict-availability",
     name: "Predictions",
     indicator: "`POST /predict` responses that are not 5xx / all `POST /predict` responses",
@@ -78,7 +90,14 @@ export function errorBudgetMinutes(objectivePercent: number): number {
   return Math.round(((100 - objectivePercent) / 100) * SLO_WINDOW_DAYS * 24 * 60 * 10) / 10;
 }
 
-export type AlarmScope = "route" | "function" | "queue" | "dead-letter-queue" | "database";
+export type AlarmScope =
+  | "route"
+  | "function"
+  | "queue"
+  | "dead-letter-queue"
+  | "batch-queue"
+  | "batch-dead-letter-queue"
+  | "database";
 
 export type ComparisonOperator = "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
 
@@ -250,6 +269,44 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
     protects: "queue-durability",
   },
   {
+    key: "batch-queue-oldest-message-age",
+    title: "Batch queue: oldest message age",
+    scope: "batch-queue",
+    signal: {
+      kind: "metric",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      statistic: "Maximum",
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: BATCH_QUEUE_WAIT_BOUND_SECONDS,
+    unit: "s",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    treatMissingData: "notBreaching",
+    protects: "batch-completion",
+  },
+  {
+    key: "batch-dlq-depth",
+    title: "Batch dead-letter queue depth",
+    scope: "batch-dead-letter-queue",
+    signal: {
+      kind: "metric",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      statistic: "Maximum",
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: 0,
+    unit: "count",
+    periodSeconds: ONE_MINUTE,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+    protects: "batch-completion",
+  },
+  {
     key: "aurora-acu-utilization",
     title: "Aurora capacity (ACU) near its maximum",
     scope: "database",
@@ -315,7 +372,12 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
  * message in the dead-letter queue is a user lost until someone redrives it. Latency, throttling, capacity and
  * connection alarms protect SLOs that such an environment does not promise.
  */
-export const ACTIONABLE_ALARM_KEYS: readonly string[] = Object.freeze(["lambda-errors", "dlq-depth"]);
+export const ACTIONABLE_ALARM_KEYS: readonly string[] = Object.freeze([
+  "lambda-errors",
+  "dlq-depth",
+  // A batch message in its DLQ is a batch stuck in running until someone redrives it.
+  "batch-dlq-depth",
+]);
 
 /** The alarm rules an environment creates for its `observability.alarms` setting. */
 export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRule[] {
@@ -323,7 +385,7 @@ export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRu
 }
 
 /** The functions CodeDeploy shifts to new versions (served through their `live` alias). */
-export type RolledOutFunction = "api" | "subscriber" | "prediction";
+export type RolledOutFunction = "api" | "subscriber" | "prediction" | "batches" | "batch-worker";
 
 /** Whether `fn` serves a route (its `target` in @sml/contracts/routes). */
 function servesRoute(fn: RolledOutFunction, route: DefinedRouteKey): boolean {
@@ -337,7 +399,8 @@ function servesRoute(fn: RolledOutFunction, route: DefinedRouteKey): boolean {
  * - `function` scope: the function's own errors and throttles (its own instance of the rule);
  * - `route` scope: the 5xx rate of the routes the function serves, not their p99 latency, which a new version's
  *   cold starts raise by design;
- * - the queue's oldest-message age and the dead-letter queue's depth, for the subscriber that drains the queue;
+ * - the queue's oldest-message age and the dead-letter queue's depth, for the function that drains the queue
+ *   (the users queue: the subscriber; the batch queue: the batch worker);
  * - never the database's capacity and connection alarms: load, not code.
  * CodeDeploy takes at most 10 alarms per deployment group (CodeDeploy user guide, "CodeDeploy quotas"); the
  * deployment tests check each group's count.
@@ -351,6 +414,9 @@ export function guardsRollout(rule: AlarmRule, fn: RolledOutFunction): boolean {
     case "queue":
     case "dead-letter-queue":
       return fn === "subscriber";
+    case "batch-queue":
+    case "batch-dead-letter-queue":
+      return fn === "batch-worker";
     case "database":
       return false;
   }
@@ -396,9 +462,11 @@ const COMPARISON_SYMBOL: Record<ComparisonOperator, string> = {
 
 const SCOPE_LABEL: Record<AlarmScope, string> = {
   route: "the route",
-  function: "each function (api, subscriber, prediction, migrate)",
+  function: "each function (api, subscriber, prediction, migrate, batches, batch-worker)",
   queue: "users queue",
   "dead-letter-queue": "users DLQ",
+  "batch-queue": "batch worker queue",
+  "batch-dead-letter-queue": "batch worker DLQ",
   database: "Aurora cluster",
 };
 

@@ -105,6 +105,21 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       resources: [`${at("sqs")}:${prefix}-*`],
     },
     {
+      // The batch worker fans its ranges out over its own queue.
+      sid: "SendOwnQueues",
+      effect: "Allow",
+      actions: ["sqs:SendMessage"],
+      resources: [`${at("sqs")}:${prefix}-*`],
+    },
+    {
+      // Batch inputs, range results and results, in the environment's batch bucket only (`<prefix>-batches-<account>`;
+      // a preview's is `sml-pr-<number>-batches-<account>` under the previews' `sml-pr` boundary).
+      sid: "OwnBatchObjects",
+      effect: "Allow",
+      actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+      resources: [`arn:aws:s3:::${prefix}-*batches-*/*`],
+    },
+    {
       // RDS names its secrets `rds!cluster-<uuid>` and tags them with the cluster's ARN
       // (`aws:rds:primaryDBClusterArn`): the tag is the only link from a secret to its environment.
       sid: "ReadOwnDatabaseSecret",
@@ -344,6 +359,9 @@ export function denyEnvironment(
         `arn:aws:iam::*:policy/${p}-*`,
         `arn:aws:codedeploy:*:*:application:${p}-*`,
         `arn:aws:codedeploy:*:*:deploymentgroup:${p}-*`,
+        // The batch bucket and its objects (bucket ARNs carry no account: the name pattern is the scope).
+        `arn:aws:s3:::${p}-batches-*`,
+        `arn:aws:s3:::${p}-batches-*/*`,
         `${stateBucketArn}/${statePrefix}/*`,
       ],
     },

@@ -74,6 +74,12 @@ export class Functions extends Construct {
   readonly migrate: ServiceFunction;
   readonly eventSourceMapping: LambdaEventSourceMapping;
   readonly migrationInvocation: LambdaInvocation;
+  /** Private subnets and the function security group, when functions run in the VPC (config `functions.inVpc`). */
+  readonly vpcConfig: { subnetIds: string[]; securityGroupIds: string[] } | undefined;
+  /** The database settings every database function gets. */
+  readonly databaseEnv: Record<string, string>;
+  /** How a function logs in as its own database user: its variables and IAM statements (below). */
+  readonly databaseAccess: (user: string) => { env: Record<string, string>; statements: PolicyStatement[] };
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -134,6 +140,9 @@ export class Functions extends Construct {
               },
             ],
           };
+    this.vpcConfig = "vpc" in vpc ? vpc.vpc : undefined;
+    this.databaseEnv = databaseEnv;
+    this.databaseAccess = appDatabase;
     const apiDatabase = appDatabase(DB_USERS.api);
     const subscriberDatabase = appDatabase(DB_USERS.subscriber);
     const common = (name: ZipFunctionName) => ({

@@ -64,6 +64,8 @@ export class Network extends Construct {
   readonly vpc: Vpc;
   readonly publicSubnets: Subnet[];
   readonly privateSubnets: Subnet[];
+  /** One per private subnet (gateway endpoints attach to them). */
+  readonly privateRouteTables: RouteTable[] = [];
   readonly natGateways: NatGateway[];
   /** Attached to every VPC function; the database and the endpoints admit traffic from it. */
   readonly functionSecurityGroup: SecurityGroup;
@@ -119,6 +121,7 @@ export class Network extends Construct {
         tags: { ...name(`private-${az}`), Tier: "private" },
       });
       const rt = new RouteTable(this, `private-${i}-rt`, { vpcId: this.vpc.id, tags: name(`private-${az}`) });
+      this.privateRouteTables.push(rt);
       new RouteTableAssociation(this, `private-${i}-rta`, { subnetId: priv.id, routeTableId: rt.id });
       this.privateSubnets.push(priv);
       privateRoutes.push(rt);

@@ -33,6 +33,9 @@ export interface ObservabilityProps {
   /** Name (not URL) of the subscriber's source queue and of its dead-letter queue. */
   readonly queueName: string;
   readonly deadLetterQueueName: string;
+  /** Name of the batch worker's queue and of its dead-letter queue. */
+  readonly batchQueueName: string;
+  readonly batchDeadLetterQueueName: string;
   /** Aurora cluster identifier. */
   readonly databaseClusterIdentifier: string;
   /** `prevent_destroy` on the alarm key (environment config `preventDestroy`). */
@@ -205,6 +208,10 @@ function alarmTargets(rule: AlarmRule, props: ObservabilityProps): AlarmTarget[]
       return [{ dimensions: { QueueName: props.queueName } }];
     case "dead-letter-queue":
       return [{ dimensions: { QueueName: props.deadLetterQueueName } }];
+    case "batch-queue":
+      return [{ dimensions: { QueueName: props.batchQueueName } }];
+    case "batch-dead-letter-queue":
+      return [{ dimensions: { QueueName: props.batchDeadLetterQueueName } }];
     case "database":
       return [{ dimensions: { DBClusterIdentifier: props.databaseClusterIdentifier } }];
   }

@@ -22,7 +22,10 @@ export interface ZipCode {
   readonly sourceCodeHash: string;
 }
 
-export type FunctionCode = ZipCode | { readonly kind: "image"; readonly imageUri: string };
+/** A container image; `command` overrides its CMD (the batch functions run the prediction image's other entries). */
+export type FunctionCode =
+  | ZipCode
+  | { readonly kind: "image"; readonly imageUri: string; readonly command?: string[] };
 
 export interface ServiceFunctionProps {
   readonly functionName: string;
@@ -120,7 +123,11 @@ export class ServiceFunction extends Construct {
             filename: props.code.asset.path,
             sourceCodeHash: props.code.sourceCodeHash,
           }
-        : { packageType: "Image", imageUri: props.code.imageUri };
+        : {
+            packageType: "Image",
+            imageUri: props.code.imageUri,
+            ...(props.code.command ? { imageConfig: { command: props.code.command } } : {}),
+          };
 
     this.function = new LambdaFunction(this, "function", {
       functionName: props.functionName,

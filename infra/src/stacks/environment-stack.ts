@@ -12,6 +12,7 @@ import {
 } from "../config";
 import { alarmRulesFor, auroraMaxConnections } from "../config/slo";
 import { Api } from "../constructs/api";
+import { BatchPredictions } from "../constructs/batch";
 import { Database } from "../constructs/database";
 import { Deployment } from "../constructs/deployment";
 import {
@@ -50,6 +51,7 @@ export class EnvironmentStack extends BaseStack {
   readonly messaging: Messaging;
   readonly functions: Functions;
   readonly prediction: Prediction;
+  readonly batches: BatchPredictions;
   readonly api: Api;
   readonly observability: Observability;
   readonly deployment: Deployment;
@@ -124,6 +126,15 @@ export class EnvironmentStack extends BaseStack {
       config,
       imageUri: `${registry.repositoryUrl}@${this.imageDigest.stringValue}`,
     });
+
+    const imageUri = `${registry.repositoryUrl}@${this.imageDigest.stringValue}`;
+    this.batches = new BatchPredictions(this, "batches", {
+      config,
+      accountId: account.accountId,
+      network: this.network,
+      functions: this.functions,
+      imageUri,
+    });
     this.api = new Api(this, "api", {
       namePrefix: config.namePrefix,
       region: config.region,
@@ -144,6 +155,11 @@ export class EnvironmentStack extends BaseStack {
           invokeArn: this.prediction.alias.invokeArn,
           qualifier: this.prediction.alias.name,
         },
+        batches: {
+          functionName: this.batches.http.function.functionName,
+          invokeArn: this.batches.http.liveAlias.invokeArn,
+          qualifier: this.batches.http.liveAlias.name,
+        },
       },
     });
 
@@ -158,9 +174,13 @@ export class EnvironmentStack extends BaseStack {
         { key: "subscriber", functionName: this.functions.subscriber.function.functionName },
         { key: "prediction", functionName: this.prediction.fn.function.functionName },
         { key: "migrate", functionName: this.functions.migrate.function.functionName },
+        { key: "batches", functionName: this.batches.http.function.functionName },
+        { key: "batch-worker", functionName: this.batches.worker.function.functionName },
       ],
       queueName: this.messaging.queueName,
       deadLetterQueueName: this.messaging.deadLetterQueueName,
+      batchQueueName: this.batches.queueName,
+      batchDeadLetterQueueName: this.batches.deadLetterQueueName,
       databaseClusterIdentifier: this.database.clusterIdentifier,
       preventDestroy: config.preventDestroy,
       databaseMaxConnections: auroraMaxConnections(config.database),
@@ -184,6 +204,12 @@ export class EnvironmentStack extends BaseStack {
           alarms: this.observability.guarding("subscriber"),
         },
         { key: "prediction", fn: this.prediction.fn, alarms: this.observability.guarding("prediction") },
+        { key: "batches", fn: this.batches.http, alarms: this.observability.guarding("batches") },
+        {
+          key: "batch-worker",
+          fn: this.batches.worker,
+          alarms: this.observability.guarding("batch-worker"),
+        },
       ],
     });
 
@@ -208,6 +234,9 @@ export class EnvironmentStack extends BaseStack {
     output("db_secret_arn", this.database.secretArn, "RDS-managed master secret");
     output("ecr_repository_url", registry.repositoryUrl, "Registry of the prediction image");
     output("prediction_function_name", this.prediction.fn.functionName, "Prediction function (alias live)");
+    output("batch_bucket", this.batches.bucket.bucket, "Bucket of batch inputs and results");
+    output("batch_queue_url", this.batches.queue.url, "Queue of the batch worker");
+    output("batch_dlq_url", this.batches.deadLetterQueue.url, "Dead-letter queue of the batch worker");
     if (this.api.userPool && this.api.userPoolClient && this.api.smokeTestClient) {
       output("user_pool_id", this.api.userPool.id, "Cognito user pool of the JWT authorizer");
       output(

@@ -781,7 +781,7 @@ const vpcFunctionsPrivateSubnets: PolicyRule = {
 const queuePolicyScopedToTopic: PolicyRule = {
   id: "queue-policy-scoped-to-topic",
   description:
-    "SQS queue policies allow only SNS, only for a topic ARN of this stack; subscribed queues have one",
+    "SQS queue policies allow only SNS or S3, only for a topic or bucket ARN of this stack; subscribed queues have one",
   check({ json }) {
     const violations: Violation[] = [];
     const withPolicy = new Set<string>();
@@ -793,22 +793,23 @@ const queuePolicyScopedToTopic: PolicyRule = {
         continue;
       }
       for (const s of parsed.statements.filter((st) => st.effect === "Allow")) {
-        const snsOnly =
+        // A service may send only for a source of this stack: SNS for a topic, S3 (event notifications, Amazon
+        // S3 user guide "Granting permissions to publish event notification messages to a destination") for a
+        // bucket.
+        const scopedTo = (service: string, sourceType: string) =>
           s.principals.length > 0 &&
-          s.principals.every(
-            (pr) => pr.type === "Service" && pr.identifiers.every((i) => i === "sns.amazonaws.com"),
+          s.principals.every((pr) => pr.type === "Service" && pr.identifiers.every((i) => i === service)) &&
+          s.conditions.some(
+            (c) =>
+              /^Arn(Equals|Like)$/.test(c.test) &&
+              c.variable.toLowerCase() === "aws:sourcearn" &&
+              c.values.length > 0 &&
+              c.values.every((v) => referenceOf(v, sourceType)?.attr === "arn"),
           );
-        const scoped = s.conditions.some(
-          (c) =>
-            /^Arn(Equals|Like)$/.test(c.test) &&
-            c.variable.toLowerCase() === "aws:sourcearn" &&
-            c.values.length > 0 &&
-            c.values.every((v) => referenceOf(v, "aws_sns_topic")?.attr === "arn"),
-        );
-        if (!snsOnly || !scoped)
+        if (!scopedTo("sns.amazonaws.com", "aws_sns_topic") && !scopedTo("s3.amazonaws.com", "aws_s3_bucket"))
           violations.push({
             resource: p.address,
-            problem: `statement ${s.sid ?? ""} is not limited to sns.amazonaws.com with aws:SourceArn = a topic ARN`,
+            problem: `statement ${s.sid ?? ""} is not limited to sns.amazonaws.com with aws:SourceArn = a topic ARN, or s3.amazonaws.com with aws:SourceArn = a bucket ARN`,
           });
       }
     }
@@ -1846,7 +1847,13 @@ function watchedFunctions(json: TfJson, alarm: TfJson): Set<string> {
 /** The registry key of a deployed function (`sml-prd-api` -> `api`), read from its name. */
 function rolledOutKey(functionName: string): RolledOutFunction | undefined {
   const key = Object.values(FUNCTIONS).find((f) => functionName.endsWith(`-${f.name}`))?.name;
-  return key === "api" || key === "subscriber" || key === "prediction" ? key : undefined;
+  return key === "api" ||
+    key === "subscriber" ||
+    key === "prediction" ||
+    key === "batches" ||
+    key === "batch-worker"
+    ? key
+    : undefined;
 }
 
 /** The slo.ts rule an alarm was built from, by its name (`<prefix>-<rule key>[-<function>]`). */

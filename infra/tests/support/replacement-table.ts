@@ -415,6 +415,11 @@ export const REPLACEMENT_TABLE: Readonly<Record<string, ReplacementRow>> = Objec
     source: svc("s3/bucket_lifecycle_configuration.go"),
   },
   aws_s3_bucket_policy: { forceNew: ["bucket"], holds: "rebuildable", source: svc("s3/bucket_policy.go") },
+  aws_s3_bucket_notification: {
+    forceNew: ["bucket"],
+    holds: "rebuildable",
+    source: svc("s3/bucket_notification.go"),
+  },
   aws_ecr_lifecycle_policy: {
     forceNew: ["repository"],
     holds: "rebuildable",

@@ -3,9 +3,12 @@
  * server, driven over HTTP and through the AWS SDK exactly as a user and the AWS CLI would.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { BatchResponse, CreateBatchResponse } from "@sml/contracts/batches";
 import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
 import { Client } from "pg";
 import {
@@ -68,7 +71,65 @@ test("writes stack.json with the addresses of the API, SNS/SQS and the database"
     queueUrl: expect.stringContaining("users-subscriber-local"),
     dlqUrl: expect.stringContaining("users-subscriber-dlq-local"),
     databaseUrl: db.url,
+    batchBucket: "sml-batches-local",
+    batchQueueUrl: expect.stringContaining("batch-worker-local"),
+    batchDlqUrl: expect.stringContaining("batch-worker-dlq-local"),
   });
+});
+
+test("scores a real file of flights end to end: POST /batches, presigned PUT, the worker, GET with the result", async () => {
+  // 5,000 flights of the BTS 2001 records vega-datasets ships, as JSON Lines with an id of the caller's own.
+  const { dataDir } = await import("@sml/model-container/training-data");
+  const flights = (
+    JSON.parse(readFileSync(join(dataDir(), "flights-20k.json"), "utf8")) as {
+      date: string;
+      origin: string;
+      destination: string;
+    }[]
+  ).slice(0, 5000);
+  const lines = flights.map((f, i) =>
+    JSON.stringify({
+      myId: `f${i}`,
+      origin: f.origin,
+      destination: f.destination,
+      departure: `${f.date.slice(0, 10).replaceAll("/", "-")}T${f.date.slice(11)}:00`,
+    }),
+  );
+  lines[41] = '{"origin":"SEA"'; // line 42: not JSON
+  const created: CreateBatchResponse = (await (
+    await fetch(`${api()}/batches`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ format: "jsonl" }),
+    })
+  ).json()) as CreateBatchResponse;
+  expect(created).toMatchObject({ status: "pending", format: "jsonl", upload: { method: "PUT" } });
+  const put = await fetch(created.upload.url, {
+    method: "PUT",
+    headers: created.upload.headers,
+    body: `${lines.join("\n")}\n`,
+  });
+  expect(put.status).toBe(200);
+  const batch = await eventually("the batch to finish", async () => {
+    const b = (await (await fetch(`${api()}/batches/${created.id}`)).json()) as BatchResponse;
+    return b.status === "succeeded" || b.status === "failed" ? b : undefined;
+  });
+  expect(batch).toMatchObject({
+    status: "succeeded",
+    rows: { read: 5000, scored: 4999, rejected: 1 },
+    errors: [{ line: 42, message: "is not valid JSON" }],
+  });
+  const result = (await (await fetch(batch.result?.url as string)).text())
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { myId: string; delayProbability: number; delayed: unknown });
+  expect(result).toHaveLength(4999);
+  expect(result.map((r) => r.myId)).toEqual(lines.map((_, i) => `f${i}`).filter((id) => id !== "f41"));
+  for (const r of result) {
+    expect(r.delayProbability).toBeGreaterThanOrEqual(0);
+    expect(r.delayProbability).toBeLessThanOrEqual(1);
+    expect(typeof r.delayed).toBe("boolean");
+  }
 });
 
 test("passes the smoke script (health, create and read a user, rejected requests, a prediction)", async () => {

@@ -168,7 +168,7 @@ describe("fromLambdaResult", () => {
 });
 
 describe("routing (recording functions stand in for the handlers)", () => {
-  const events: Record<RouteTarget, APIGatewayProxyEventV2[]> = { api: [], prediction: [] };
+  const events: Record<RouteTarget, APIGatewayProxyEventV2[]> = { api: [], prediction: [], batches: [] };
   const recording = (target: RouteTarget): HttpFunction => ({
     identity: { functionName: `sml-local-${target}`, region: "us-east-1", timeoutSeconds: 5, memoryMB: 128 },
     handler: async (event) => {
@@ -182,13 +182,18 @@ describe("routing (recording functions stand in for the handlers)", () => {
     gateway = await startApiGateway({
       host: "127.0.0.1",
       port: 0,
-      functions: { api: recording("api"), prediction: recording("prediction") },
+      functions: {
+        api: recording("api"),
+        prediction: recording("prediction"),
+        batches: recording("batches"),
+      },
     });
   });
   afterAll(() => gateway.stop(1_000));
   beforeEach(() => {
     events.api.length = 0;
     events.prediction.length = 0;
+    events.batches.length = 0;
   });
 
   test("sends a table route to its function with its route key and path parameters", async () => {

@@ -5,7 +5,13 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { LAMBDA_BUNDLE_OPTIONS, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
+import {
+  FUNCTIONS,
+  IMAGE_FUNCTION_NAMES,
+  imageBundleFile,
+  LAMBDA_BUNDLE_OPTIONS,
+  MODEL_IMAGE_CONTEXT_DIR,
+} from "@sml/contracts/functions";
 import { build } from "esbuild";
 import { modelFolders } from "../core/model-registry";
 import { MODEL_FILES, REGISTRY_FILE } from "../core/model-spec";
@@ -39,20 +45,9 @@ export async function buildModelImageContext(options: ImageContextOptions = {}):
   const modelDir = options.modelDir ?? join(workspaceRoot, "model");
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, "model"), { recursive: true });
-  await build({
-    entryPoints: [join(workspaceRoot, "src/handlers/predict.ts")],
-    ...LAMBDA_BUNDLE_OPTIONS,
-    // The ES module builds matter here too: tfjs' package.json "sideEffects" lists only those, so with the
-    // CommonJS "main" builds esbuild drops `import "@tensorflow/tfjs-backend-cpu"` and the cpu fallback with it.
-    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
-    outfile: join(outDir, "index.js"),
-    external: [
-      // Installed into the image only with --build-arg WITH_TFJS_NODE=true; the bundle requires it if present.
-      "@tensorflow/tfjs-node",
-      // Only resolved when the .wasm files are not beside the bundle (running from source).
-      "@tensorflow/tfjs-backend-wasm/dist/*",
-    ],
-  });
+  // One bundle per function of the registry that runs this image (the prediction function's is index.js).
+  for (const name of IMAGE_FUNCTION_NAMES)
+    await bundleImageEntry(join(defaultRepoRoot, FUNCTIONS[name].entry), join(outDir, imageBundleFile(name)));
   const wasmDir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
   for (const file of WASM_FILES) copyFileSync(join(wasmDir, file), join(outDir, file));
   // Every model in the registry, so requests can name a challenger; models.json picks the champion.
@@ -73,6 +68,23 @@ export async function buildModelImageContext(options: ImageContextOptions = {}):
   copyFileSync(join(workspaceRoot, "Dockerfile"), join(outDir, "Dockerfile"));
   copyFileSync(join(workspaceRoot, ".dockerignore"), join(outDir, ".dockerignore"));
   return outDir;
+}
+
+async function bundleImageEntry(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    ...LAMBDA_BUNDLE_OPTIONS,
+    // The ES module builds matter here too: tfjs' package.json "sideEffects" lists only those, so with the
+    // CommonJS "main" builds esbuild drops `import "@tensorflow/tfjs-backend-cpu"` and the cpu fallback with it.
+    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
+    outfile,
+    external: [
+      // Installed into the image only with --build-arg WITH_TFJS_NODE=true; the bundle requires it if present.
+      "@tensorflow/tfjs-node",
+      // Only resolved when the .wasm files are not beside the bundle (running from source).
+      "@tensorflow/tfjs-backend-wasm/dist/*",
+    ],
+  });
 }
 
 function sizeOf(dir: string): number {

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
+import { IMAGE_FUNCTION_NAMES, imageBundleFile, LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
 import { modelFolders } from "../../src/core/model-registry";
 import { MODEL_FILES, REGISTRY_FILE } from "../../src/core/model-spec";
 import { buildModelImageContext } from "../../src/packaging/image-context";
@@ -35,7 +35,10 @@ describe("the prediction image's build context", () => {
   it("holds every file the Dockerfile copies, and the Dockerfile itself", () => {
     const dockerfile = readFileSync(join(context, "Dockerfile"), "utf8");
     const sources = copiedFromContext(dockerfile);
-    expect(sources).toEqual(["index.js", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm", "model/"]);
+    // One bundle per image function of the registry, under the name its handler string uses.
+    const bundles = IMAGE_FUNCTION_NAMES.map(imageBundleFile);
+    expect(sources).toEqual([...bundles, "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm", "model/"]);
+    expect(bundles).toEqual(["index.js", "batches.js", "batch-worker.js"]);
     for (const source of sources) expect(existsSync(join(context, source))).toBe(true);
     expect(existsSync(join(context, ".dockerignore"))).toBe(true);
   });
@@ -138,6 +141,24 @@ describe("the prediction image's build context", () => {
     expect(handler.kind).toBe("AsyncFunction");
     expect(handler.parameters).toBeLessThan(3);
   });
+
+  it.each(["batches", "batch-worker"] as const)(
+    "loads the %s bundle from the image in a fresh process, which refuses to start without its bucket",
+    (name) => {
+      // Lambda loads `<file>.handler` (imageHandler); without BATCH_BUCKET the init must fail naming it.
+      const script = `require(${JSON.stringify(join(context, imageBundleFile(name)))});`;
+      const run = spawnSync(process.execPath, ["-e", script], {
+        cwd: tmpdir(),
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { PATH: process.env.PATH ?? "" },
+      });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(
+        /ConfigError: Invalid batch configuration: environment variable BATCH_BUCKET/,
+      );
+    },
+  );
 
   it("serves POST /predict from a fresh process with the wasm backend and the model beside the bundle", () => {
     const { run, loaded, response } = serveFrom(context);

@@ -47,6 +47,10 @@ export const ENV = {
   dbClusterArn: "DB_CLUSTER_ARN",
   /** Folder holding model.json, weights.bin and the feature metadata (default: `model/` beside the bundle). */
   modelDir: "MODEL_DIR",
+  /** The batch predictions bucket (inputs/, parts/, results/; packages/contracts/src/batches.ts). */
+  batchBucket: "BATCH_BUCKET",
+  /** The batch worker's queue: upload notifications from S3, and the ranges the worker fans out to itself. */
+  batchQueueUrl: "BATCH_QUEUE_URL",
 } as const;
 
 /** A missing or invalid setting: thrown at init (or at synth), naming the setting, so nothing starts half-configured. */
@@ -88,4 +92,4 @@ export const PG_CONNECT_TIMEOUT_MS = 5_000;
  * 0002_app_roles.sql. The infrastructure grants each function `rds-db:connect` as its user; the migration
  * function logs in as the master user from the RDS-managed secret instead.
  */
-export const DB_USERS = { api: "sml_api", subscriber: "sml_subscriber" } as const;
+export const DB_USERS = { api: "sml_api", subscriber: "sml_subscriber", batch: "sml_batch" } as const;

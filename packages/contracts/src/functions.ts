@@ -8,7 +8,7 @@
 export const METRICS_NAMESPACE = "ServerlessMlApi";
 
 /** What invokes a function: API Gateway routes (the route table names it as `target`), an SQS queue, or Terraform. */
-export type FunctionTrigger = "http-routes" | "users-queue" | "terraform-apply";
+export type FunctionTrigger = "http-routes" | "users-queue" | "terraform-apply" | "batch-queue";
 
 export interface FunctionDefinition {
   /** Short name: the bundle folder, the infrastructure's `<prefix>-<name>`, the local stack's `sml-<name>-local`. */
@@ -83,6 +83,31 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     timeoutSeconds: 10,
   },
+  // Both batch functions run the prediction image (same model core, same models) with their own entry: the
+  // HTTP one resolves `"model"` exactly as POST /predict does, the worker scores with that very model.
+  batches: {
+    name: "batches",
+    packaging: "image",
+    entry: "model-container/src/handlers/batches.ts",
+    serviceName: "batches",
+    description:
+      "POST /batches, GET /batches/{id}: batch predictions (presigned S3 upload, state in PostgreSQL)",
+    trigger: "http-routes",
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+  },
+  "batch-worker": {
+    name: "batch-worker",
+    packaging: "image",
+    entry: "model-container/src/handlers/batch-worker.ts",
+    serviceName: "batch-worker",
+    description: "Batch worker: plans an uploaded file into ranges and scores each range, streamed, into S3",
+    trigger: "batch-queue",
+    // Memory buys CPU in Lambda; the worker's own footprint stays flat whatever the file (docs/batches.md).
+    memoryMb: 2048,
+    // Lambda's maximum; a range (BATCH_RANGE_BYTES) is sized to finish well inside it.
+    timeoutSeconds: 900,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -104,6 +129,19 @@ export const HTTP_FUNCTION_NAMES = namesWhere("trigger", "http-routes") as reado
 
 /** Bundle folder relative to the repository root; holds `index.js` (handler export: `handler`). */
 export const zipBundleDir = (name: ZipFunctionName): string => `dist/functions/${name}`;
+
+/** The functions that run the prediction image (each with its own bundle in it). */
+export type ImageFunctionName = NamesWhere<"packaging", "image">;
+export const IMAGE_FUNCTION_NAMES = namesWhere("packaging", "image") as readonly ImageFunctionName[];
+/**
+ * An image function's bundle in the image: the prediction function's is `index.js` (the image's CMD,
+ * `index.handler`); every other one runs the same image with the command `<name>.handler`.
+ */
+export const imageBundleFile = (name: ImageFunctionName): string =>
+  name === "prediction" ? "index.js" : `${name}.js`;
+/** The Lambda handler string of an image function (`image_config.command` for all but the prediction function). */
+export const imageHandler = (name: ImageFunctionName): string =>
+  `${imageBundleFile(name).replace(/\.js$/, "")}.handler`;
 
 /** The folder `npm run build` fills with the prediction image's build context (relative to the repository root). */
 export const MODEL_IMAGE_CONTEXT_DIR = "dist/model-image";

@@ -22,7 +22,13 @@
  *   a route whose example needs data first gets a seed there).
  */
 import * as z from "zod";
-import { DependencyUnavailableError, type DomainError, NotFoundError } from "./errors";
+import {
+  BATCH_CREATE_MAX_BODY_BYTES,
+  BatchResponseSchema,
+  CreateBatchRequestSchema,
+  CreateBatchResponseSchema,
+} from "./batches";
+import { DependencyUnavailableError, type DomainError, NotFoundError, ValidationError } from "./errors";
 import type { HttpFunctionName } from "./functions";
 import {
   ModelsResponseSchema,
@@ -177,6 +183,35 @@ export const ROUTES = [
     summary: "This document (OpenAPI 3.1)",
     response: { status: 200, description: "The API's OpenAPI 3.1 document.", schema: OpenApiDocumentSchema },
     example: {},
+  },
+  // Batch predictions (./batches.ts holds their bodies): a file in, a file out.
+  {
+    method: "POST",
+    path: "/batches",
+    target: "batches",
+    authorized: true,
+    summary: "Start a batch: returns a presigned S3 PUT for the CSV or JSON Lines file to score",
+    body: { schema: CreateBatchRequestSchema, maxBytes: BATCH_CREATE_MAX_BODY_BYTES },
+    response: {
+      status: 201,
+      description: "Created; PUT the file to upload.url with upload.headers, then poll GET /batches/{id}.",
+      schema: CreateBatchResponseSchema,
+    },
+    errors: [DependencyUnavailableError],
+    example: { body: { format: "csv" } },
+  },
+  {
+    method: "GET",
+    path: "/batches/{id}",
+    target: "batches",
+    authorized: true,
+    summary: "A batch's status, row counts, first rejected rows and (when succeeded) a presigned result URL",
+    params: z.strictObject({
+      id: z.string().meta({ description: "The batch id POST /batches returned (a UUID)." }),
+    }),
+    response: { status: 200, description: "The batch.", schema: BatchResponseSchema },
+    errors: [ValidationError, NotFoundError, DependencyUnavailableError],
+    example: { params: { id: "6b1f0c7e-2d4a-4e8b-9c3f-5a7d1e2b8c90" } },
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -12,6 +12,7 @@ import { createPgExecutor, type PgDeps, type PgTls } from "./pg";
 import { createPgliteExecutor, type PgliteLike } from "./pglite";
 import { createSqlUserRepository } from "./user-repository";
 
+export * from "./batch-repository";
 export * from "./config";
 export * from "./connect-retry";
 export * from "./data-api";

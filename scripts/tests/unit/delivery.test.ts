@@ -350,7 +350,22 @@ describe("drift issue per stack", () => {
 });
 
 describe("pre-traffic event", () => {
-  it.each(HTTP_FUNCTION_NAMES)("calls %s on one of its own GET routes without path parameters", (name) => {
+  // A function whose GET routes all take a path parameter (batches: GET /batches/{id}) has no call that answers
+  // 200 before traffic; scripts/smoke.sh covers it after the shift (it scores a batch file).
+  const withParameterlessGet = HTTP_FUNCTION_NAMES.filter((name) =>
+    ROUTES.some((r) => r.target === name && r.method === "GET" && !r.path.includes("{")),
+  );
+
+  it("skips only HTTP functions without a parameterless GET route, which the smoke test calls after the shift", () => {
+    const smoke = readFileSync(join(REPO_ROOT, "scripts/smoke.sh"), "utf8");
+    for (const name of HTTP_FUNCTION_NAMES.filter((n) => !withParameterlessGet.includes(n))) {
+      expect(preTrafficEvent(`sml-prd-${name}`)).toBeUndefined();
+      for (const route of ROUTES.filter((r) => r.target === name))
+        expect(smoke).toContain(route.path.replace(/\{[^}]+\}.*$/, ""));
+    }
+  });
+
+  it.each(withParameterlessGet)("calls %s on one of its own GET routes without path parameters", (name) => {
     const route = preTrafficRoute(`sml-pr-42-${name}`);
     expect(ROUTES).toContain(route);
     expect(route).toMatchObject({ target: name, method: "GET" });

@@ -1,0 +1,316 @@
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import {
+  BATCH_OBJECT_EXPIRY_DAYS,
+  BATCH_PREFIXES,
+  BATCH_QUEUE_SETTINGS,
+  BATCHES_RESERVED_CONCURRENCY,
+} from "@sml/contracts/batches";
+import { DB_USERS, ENV } from "@sml/contracts/env";
+import { FUNCTIONS, imageHandler, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
+import { dependable } from "cdktf";
+import { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config";
+import type { Functions } from "./functions";
+import { policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
+import type { Network } from "./network";
+import { ServiceFunction } from "./service-function";
+
+export interface BatchPredictionsProps {
+  readonly config: EnvironmentConfig;
+  readonly accountId: string;
+  readonly network: Network;
+  /** The zip functions: their database settings and login rule, which the batch functions share. */
+  readonly functions: Functions;
+  /** The prediction image (`<repository>@sha256:<digest>`): both batch functions run it with their own command. */
+  readonly imageUri: string;
+}
+
+/** Days S3 keeps range results (parts/): the worker joins them within minutes; a day leaves room to look. */
+export const PART_EXPIRY_DAYS = 1;
+/** Days before S3 removes the parts of a multipart upload nobody completed (a worker that died mid-range). */
+export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
+
+/**
+ * Batch predictions: a private bucket (all public access blocked, SSE-S3, bucket-owner objects, TLS only, inputs
+ * and results expiring after BATCH_OBJECT_EXPIRY_DAYS), its upload notification (ObjectCreated under inputs/)
+ * into the worker's queue (SSE-SQS, TLS only, a dead-letter queue), and the two functions of the prediction image:
+ * `batches` (POST /batches, GET /batches/{id}) and `batch-worker`, each with IAM on its own prefixes only.
+ * Inside the VPC an S3 gateway endpoint keeps the files off the NAT gateways (free; NAT bills per GB).
+ */
+export class BatchPredictions extends Construct {
+  readonly bucket: S3Bucket;
+  readonly queue: SqsQueue;
+  readonly deadLetterQueue: SqsQueue;
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+  readonly http: ServiceFunction;
+  readonly worker: ServiceFunction;
+  readonly eventSourceMapping: LambdaEventSourceMapping;
+  readonly notification: S3BucketNotification;
+  readonly s3Endpoint: VpcEndpoint | undefined;
+  /** Only in a VPC without NAT: the worker's own SendMessage (range fan-out) has no other way out. */
+  readonly sqsEndpoint: VpcEndpoint | undefined;
+
+  constructor(scope: Construct, id: string, props: BatchPredictionsProps) {
+    super(scope, id);
+    const { config, functions } = props;
+    const prefix = config.namePrefix;
+    const settings = BATCH_QUEUE_SETTINGS;
+
+    // Bucket names are global: the account id keeps two accounts' environments apart.
+    // Inputs and results wait here for their callers; like the users queues, guarded where the config says so.
+    const lifecycle = { preventDestroy: config.preventDestroy };
+    this.bucket = new S3Bucket(this, "bucket", { bucket: `${prefix}-batches-${props.accountId}`, lifecycle });
+    const bucketArn = this.bucket.arn;
+    const objects = (p: string) => `${bucketArn}/${p}*`;
+    new S3BucketPublicAccessBlock(this, "public-access", {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "ownership", {
+      bucket: this.bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket: this.bucket.id,
+      rule: [
+        {
+          // SSE-S3: presigned URLs work for the client without a KMS grant; the key never leaves S3.
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" },
+          blockedEncryptionTypes: ["SSE-C"],
+        },
+      ],
+    });
+    new S3BucketLifecycleConfiguration(this, "lifecycle", {
+      bucket: this.bucket.id,
+      rule: [
+        ...[BATCH_PREFIXES.inputs, BATCH_PREFIXES.results].map((p) => ({
+          id: `expire-${p.replace("/", "")}`,
+          status: "Enabled",
+          filter: [{ prefix: p }],
+          expiration: [{ days: BATCH_OBJECT_EXPIRY_DAYS }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS }],
+        })),
+        {
+          id: "expire-parts",
+          status: "Enabled",
+          filter: [{ prefix: BATCH_PREFIXES.parts }],
+          expiration: [{ days: PART_EXPIRY_DAYS }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS }],
+        },
+      ],
+    });
+    new S3BucketPolicy(this, "policy", {
+      bucket: this.bucket.id,
+      policy: policyDocument(this, "policy-document", [
+        {
+          sid: "DenyPlainHttp",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["s3:*"],
+          resources: [bucketArn, `${bucketArn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]).json,
+    });
+
+    this.queueName = `${prefix}-batch-worker`;
+    this.deadLetterQueueName = `${prefix}-batch-worker-dlq`;
+    this.deadLetterQueue = new SqsQueue(this, "dlq", {
+      name: this.deadLetterQueueName,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: settings.deadLetterRetentionSeconds,
+      lifecycle,
+    });
+    this.queue = new SqsQueue(this, "queue", {
+      name: this.queueName,
+      sqsManagedSseEnabled: true,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      messageRetentionSeconds: settings.messageRetentionSeconds,
+      receiveWaitTimeSeconds: 20,
+      redrivePolicy: JSON.stringify({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: settings.maxReceiveCount,
+      }),
+      lifecycle,
+    });
+    new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {
+      queueUrl: this.deadLetterQueue.url,
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
+    });
+    const queuePolicy = new SqsQueuePolicy(this, "queue-policy", {
+      queueUrl: this.queue.url,
+      policy: policyDocument(this, "queue-policy-document", [
+        {
+          // Amazon S3 user guide, "Walkthrough: Configuring a bucket for notifications (SNS topic or SQS queue)".
+          sid: "OnlyTheBatchBucketNotifies",
+          effect: "Allow",
+          principals: [{ type: "Service", identifiers: ["s3.amazonaws.com"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [this.queue.arn],
+          condition: [
+            { test: "ArnEquals", variable: "aws:SourceArn", values: [bucketArn] },
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
+          ],
+        },
+        {
+          sid: "DenyPlainHttp",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sqs:*"],
+          resources: [this.queue.arn],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]).json,
+    });
+    // S3 checks that it may send to the queue when the notification is created: the policy comes first.
+    this.notification = new S3BucketNotification(this, "notification", {
+      bucket: this.bucket.id,
+      queue: [
+        { queueArn: this.queue.arn, events: ["s3:ObjectCreated:*"], filterPrefix: BATCH_PREFIXES.inputs },
+      ],
+      dependsOn: [queuePolicy],
+    });
+
+    const vpc = functions.vpcConfig;
+    this.s3Endpoint =
+      vpc && config.network.vpcEndpoints
+        ? new VpcEndpoint(this, "s3-endpoint", {
+            vpcId: props.network.vpc.id,
+            serviceName: `com.amazonaws.${config.region}.s3`,
+            vpcEndpointType: "Gateway",
+            routeTableIds: props.network.privateRouteTables.map((t) => t.id),
+            tags: { Name: `${prefix}-s3` },
+          })
+        : undefined;
+    // Unlike the event source mapping's polls (the Lambda service's, outside the VPC), the worker's code sends to
+    // SQS; without NAT it needs an interface endpoint (validateConfig requires vpcEndpoints then).
+    const endpointSg = props.network.endpointSecurityGroup;
+    this.sqsEndpoint =
+      vpc && config.network.natMode === "none" && endpointSg
+        ? new VpcEndpoint(this, "sqs-endpoint", {
+            vpcId: props.network.vpc.id,
+            serviceName: `com.amazonaws.${config.region}.sqs`,
+            vpcEndpointType: "Interface",
+            privateDnsEnabled: true,
+            subnetIds: props.network.privateSubnets.map((s) => s.id),
+            securityGroupIds: [endpointSg.id],
+            tags: { Name: `${prefix}-sqs` },
+          })
+        : undefined;
+    const database = functions.databaseAccess(DB_USERS.batch);
+    const environment = (name: "batches" | "batch-worker", timeoutSeconds: number) => ({
+      POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      ...functions.databaseEnv,
+      ...database.env,
+      [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(timeoutSeconds)),
+      [ENV.batchBucket]: this.bucket.bucket,
+    });
+
+    this.http = new ServiceFunction(this, "batches", {
+      functionName: `${prefix}-${FUNCTIONS.batches.name}`,
+      description: FUNCTIONS.batches.description,
+      code: { kind: "image", imageUri: props.imageUri, command: [imageHandler("batches")] },
+      memoryMb: FUNCTIONS.batches.memoryMb,
+      timeoutSeconds: FUNCTIONS.batches.timeoutSeconds,
+      // Each instance holds one database connection (the connection budget counts it).
+      reservedConcurrency: BATCHES_RESERVED_CONCURRENCY,
+      environment: environment("batches", FUNCTIONS.batches.timeoutSeconds),
+      ...(vpc ? { vpc } : {}),
+      logRetentionDays: config.logRetentionDays,
+      // Served through `live` like the api: CodeDeploy shifts it, rolling back on its guarding alarms.
+      live: true,
+      statements: [
+        {
+          // A presigned URL carries the signer's permissions: PUT only under inputs/, GET only under results/.
+          sid: "PresignUploads",
+          effect: "Allow",
+          actions: ["s3:PutObject"],
+          resources: [objects(BATCH_PREFIXES.inputs)],
+        },
+        {
+          sid: "PresignResults",
+          effect: "Allow",
+          actions: ["s3:GetObject"],
+          resources: [objects(BATCH_PREFIXES.results)],
+        },
+        ...database.statements,
+      ],
+    });
+
+    const workerTimeout = settings.subscriberTimeoutSeconds;
+    this.worker = new ServiceFunction(this, "worker", {
+      functionName: `${prefix}-${FUNCTIONS["batch-worker"].name}`,
+      description: FUNCTIONS["batch-worker"].description,
+      code: {
+        kind: "image",
+        imageUri: props.imageUri,
+        command: [imageHandler("batch-worker")],
+      },
+      memoryMb: FUNCTIONS["batch-worker"].memoryMb,
+      timeoutSeconds: workerTimeout,
+      environment: { ...environment("batch-worker", workerTimeout), [ENV.batchQueueUrl]: this.queue.url },
+      ...(vpc ? { vpc } : {}),
+      logRetentionDays: config.logRetentionDays,
+      // The queue's mapping invokes `live`, like the subscriber's, so a rollout shifts ranges too.
+      live: true,
+      statements: [
+        {
+          sid: "ReadInputsAndParts",
+          effect: "Allow",
+          actions: ["s3:GetObject"],
+          resources: [objects(BATCH_PREFIXES.inputs), objects(BATCH_PREFIXES.parts)],
+        },
+        {
+          sid: "WritePartsAndResults",
+          effect: "Allow",
+          // PutObject also covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
+          actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+          resources: [objects(BATCH_PREFIXES.parts), objects(BATCH_PREFIXES.results)],
+        },
+        {
+          sid: "QueueRanges",
+          effect: "Allow",
+          actions: ["sqs:SendMessage"],
+          resources: [this.queue.arn],
+        },
+        {
+          sid: "ConsumeBatchQueue",
+          effect: "Allow",
+          // Used by the event source mapping (the Lambda service polls), not by the worker's code.
+          actions: SQS_EVENT_SOURCE_ACTIONS,
+          resources: [this.queue.arn],
+        },
+        ...database.statements,
+      ],
+    });
+
+    this.eventSourceMapping = new LambdaEventSourceMapping(this, "worker-queue", {
+      functionName: this.worker.liveAlias.arn,
+      eventSourceArn: this.queue.arn,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      batchSize: settings.batchSize,
+      scalingConfig: { maximumConcurrency: settings.maximumConcurrency },
+      enabled: true,
+    });
+
+    // Like the api and the subscriber: code that reads the batch tables goes live after this apply's migrations.
+    for (const resource of [this.http.function, this.worker.function, this.eventSourceMapping])
+      resource.dependsOn = [...(resource.dependsOn ?? []), dependable(functions.migrationInvocation)];
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Composition roots of the two batch functions, both built from the prediction image (same model core, same
+ * models, so a batch names models exactly as POST /predict does):
+ *
+ * - `batches` (API Gateway): POST /batches resolves the optional `"model"` with selectModel (the one POST
+ *   /predict uses), records a pending batch and presigns the upload; GET /batches/{id} reads the batch and, when
+ *   it succeeded, presigns the result. It serves HTTP, not the models' weights: loading the registry is how a
+ *   name is resolved exactly as /predict resolves it.
+ * - `batch-worker` (SQS): upload notifications and range messages, one record per invocation (BatchWorker).
+ *
+ * Lambda entries: src/handlers/batches.ts and src/handlers/batch-worker.ts; the local stack calls these factories.
+ */
+import { randomUUID } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import {
+  BATCH_CREATE_MAX_BODY_BYTES,
+  BATCH_MAX_BYTES,
+  BATCH_RESULT_URL_SECONDS,
+  BATCH_UPLOAD_URL_SECONDS,
+  BatchIdSchema,
+  type BatchRecord,
+  type BatchResponse,
+  type BatchStore,
+  batchKeys,
+  CONTENT_TYPES,
+  CreateBatchRequestSchema,
+  type CreateBatchResponse,
+} from "@sml/contracts/batches";
+import { ENV, parseEnv } from "@sml/contracts/env";
+import { NotFoundError, parseWith } from "@sml/contracts/errors";
+import { FUNCTIONS } from "@sml/contracts/functions";
+import {
+  dispatch,
+  type HttpResponse,
+  jsonResponse,
+  type RouteHandlers,
+  readJsonBody,
+  toHttpResponse,
+} from "@sml/lambda-http";
+import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import * as z from "zod";
+import type { BatchObjects, RangeQueue } from "./batch/ports";
+import { parseWorkerMessage } from "./batch/sqs-queue";
+import { BatchWorker } from "./batch/worker";
+import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
+import { ModelRegistry } from "./core/model-registry";
+import { selectModel } from "./prediction-function";
+
+const BatchEnvSchema = z.object({
+  [ENV.batchBucket]: z.string().min(3, "must name the batch bucket"),
+  [ENV.batchQueueUrl]: z.string().url("must be the batch worker queue's URL").optional(),
+});
+
+export interface BatchConfig {
+  readonly bucket: string;
+  /** Only the worker sends to the queue. */
+  readonly queueUrl?: string;
+}
+
+export function loadBatchConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): BatchConfig {
+  const e = parseEnv(BatchEnvSchema, env, "batch");
+  const queueUrl = e[ENV.batchQueueUrl];
+  return { bucket: e[ENV.batchBucket], ...(queueUrl === undefined ? {} : { queueUrl }) };
+}
+
+export interface BatchAppOptions {
+  readonly modelDir: string;
+  readonly store: BatchStore;
+  readonly objects: BatchObjects;
+  readonly backends?: readonly BackendName[];
+  readonly wasmDir?: string;
+  readonly logger?: Logger;
+  /** For tests: the instant the URLs' expiry is counted from. */
+  readonly now?: () => Date;
+}
+
+export type BatchesHandler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+
+async function loadRegistry(options: BatchAppOptions): Promise<ModelRegistry> {
+  await initBackend(options.backends ?? DEFAULT_BACKENDS, options.wasmDir);
+  return ModelRegistry.load(options.modelDir);
+}
+
+const expiry = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
+
+/** GET /batches/{id}'s body for a batch record, with a fresh result URL when it succeeded. */
+export async function batchResponse(
+  batch: BatchRecord,
+  objects: BatchObjects,
+  now: Date,
+): Promise<BatchResponse> {
+  return {
+    id: batch.id,
+    status: batch.status,
+    format: batch.format,
+    rows: batch.rows,
+    errors: [...batch.errors],
+    ...(batch.failure === undefined ? {} : { failure: { message: batch.failure } }),
+    ...(batch.status === "succeeded"
+      ? {
+          result: {
+            url: await objects.presignGet(batchKeys.result(batch.id, batch.format), BATCH_RESULT_URL_SECONDS),
+            expiresAt: expiry(now, BATCH_RESULT_URL_SECONDS),
+          },
+        }
+      : {}),
+    model: batch.model,
+    createdAt: batch.createdAt,
+    updatedAt: batch.updatedAt,
+  };
+}
+
+export async function createBatchesHandler(options: BatchAppOptions): Promise<BatchesHandler> {
+  const logger = options.logger ?? new Logger({ serviceName: FUNCTIONS.batches.serviceName });
+  const registry = await loadRegistry(options);
+  const { store, objects } = options;
+  const now = options.now ?? (() => new Date());
+
+  const routes: RouteHandlers<"batches"> = {
+    "POST /batches": async ({ event }) => {
+      // An empty body is a CSV batch for the champion.
+      const body = event.body ? readJsonBody(event, BATCH_CREATE_MAX_BODY_BYTES) : {};
+      const selected = selectModel(registry, body);
+      const request = parseWith(CreateBatchRequestSchema, selected.request);
+      const id = randomUUID();
+      const model = { name: selected.model.name, version: selected.model.version };
+      await store.create({ id, format: request.format, model });
+      const contentType = CONTENT_TYPES[request.format];
+      const created: CreateBatchResponse = {
+        id,
+        status: "pending",
+        format: request.format,
+        model,
+        upload: {
+          url: await objects.presignPut(
+            batchKeys.input(id, request.format),
+            contentType,
+            BATCH_UPLOAD_URL_SECONDS,
+          ),
+          method: "PUT",
+          // Signed into the URL: the upload must send exactly this.
+          headers: { "content-type": contentType },
+          expiresAt: expiry(now(), BATCH_UPLOAD_URL_SECONDS),
+        },
+        maxBytes: BATCH_MAX_BYTES,
+      };
+      logger.info("batch created", { batchId: id, format: request.format, model });
+      return jsonResponse(201, created, { location: `/batches/${id}` });
+    },
+    "GET /batches/{id}": async ({ pathParameters }) => {
+      const id = parseWith(BatchIdSchema, pathParameters.id, "path parameter id");
+      const batch = await store.get(id);
+      if (!batch) throw new NotFoundError(`No batch with id ${id}`);
+      return jsonResponse(200, await batchResponse(batch, objects, now()));
+    },
+  };
+  return async (event) => {
+    try {
+      return await dispatch("batches", routes, event);
+    } catch (err) {
+      return toHttpResponse(err, (unexpected) =>
+        logger.error("batches failed", { error: unexpected as Error }),
+      );
+    }
+  };
+}
+
+export type BatchWorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+export async function createBatchWorkerHandler(
+  options: BatchAppOptions & {
+    readonly queue: RangeQueue;
+    /** Smaller limits for tests (defaults: BATCH_MAX_BYTES, BATCH_RANGE_BYTES). */
+    readonly limits?: { readonly maxBytes?: number; readonly rangeBytes?: number };
+  },
+): Promise<{ handler: BatchWorkerHandler; worker: BatchWorker }> {
+  const logger = options.logger ?? new Logger({ serviceName: FUNCTIONS["batch-worker"].serviceName });
+  const registry = await loadRegistry(options);
+  const worker = new BatchWorker({
+    store: options.store,
+    objects: options.objects,
+    queue: options.queue,
+    model: (id) => registry.resolve(id),
+    ...options.limits,
+    logger: {
+      info: (m, extra) => logger.info(m, extra ?? {}),
+      warn: (m, extra) => logger.warn(m, extra ?? {}),
+    },
+  });
+  const handler: BatchWorkerHandler = async (event) => {
+    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
+    for (const record of event.Records) {
+      try {
+        const message = parseWorkerMessage(record.body);
+        if (message.kind === "upload") for (const key of message.keys) await worker.onUpload(key);
+        else if (message.kind === "range") await worker.onRange(message.range);
+      } catch (err) {
+        logger.error("batch message failed; SQS will deliver it again", {
+          messageId: record.messageId,
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+          error: err as Error,
+        });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+  return { handler, worker };
+}

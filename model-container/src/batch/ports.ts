@@ -1,0 +1,22 @@
+/** What the batch use cases need from the outside: the bucket and the worker's queue (adapters beside them). */
+import type { RangeMessage } from "@sml/contracts/batches";
+
+/** An object being written in order; nothing is visible under its key until `complete`. */
+export interface ObjectWriter {
+  write(data: string | Uint8Array): Promise<void>;
+  complete(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface BatchObjects {
+  size(key: string): Promise<number>;
+  /** Bytes [start, end) of the object, streamed. */
+  read(key: string, start: number, end: number): AsyncIterable<Uint8Array>;
+  writer(key: string, contentType: string): ObjectWriter;
+  presignPut(key: string, contentType: string, seconds: number): Promise<string>;
+  presignGet(key: string, seconds: number): Promise<string>;
+}
+
+export interface RangeQueue {
+  send(messages: readonly RangeMessage[]): Promise<void>;
+}

@@ -1,0 +1,167 @@
+/**
+ * The batch worker's two jobs, both idempotent so SQS redeliveries and retries change nothing they should not:
+ *
+ * - An upload arrived (`inputs/<id>.<format>`): check its size, plan its ranges, record the plan (pending ->
+ *   running, once) and queue one message per range.
+ * - A range message: score the range, streamed, into its own object (a retry replaces that object, never adds
+ *   to it), record its outcome (a retry overwrites its row), and, when it was the last open range, join the
+ *   range objects in order into the result and mark the batch succeeded.
+ *
+ * A file that cannot be scored as a whole fails the batch with the reason; any other error is thrown, so SQS
+ * delivers the message again (and, after the queue's maxReceiveCount, moves it to the dead-letter queue).
+ */
+import {
+  BATCH_MAX_BYTES,
+  type BatchFormat,
+  type BatchStore,
+  batchIdOfInputKey,
+  batchKeys,
+  CONTENT_TYPES,
+  type RangeMessage,
+} from "@sml/contracts/batches";
+import type { FlightDelayModel } from "../core/model";
+import { FileFormatError } from "./errors";
+import { planRanges } from "./plan";
+import type { BatchObjects, RangeQueue } from "./ports";
+import { scoreRange } from "./score-range";
+
+export interface WorkerLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface BatchWorkerDeps {
+  readonly store: BatchStore;
+  readonly objects: BatchObjects;
+  readonly queue: RangeQueue;
+  /** The model a batch names (`name@version`, fixed when the batch was created). */
+  readonly model: (id: string) => FlightDelayModel;
+  readonly logger: WorkerLogger;
+  readonly maxBytes?: number;
+  readonly rangeBytes?: number;
+}
+
+const sizeOf = (n: number) =>
+  n < 1024 * 1024 ? `${n} bytes` : `${(n / 1024 / 1024).toFixed(1)} MiB (${n} bytes)`;
+
+export class BatchWorker {
+  constructor(private readonly deps: BatchWorkerDeps) {}
+
+  /** S3 told the queue about a new object under inputs/. */
+  async onUpload(key: string): Promise<void> {
+    const { store, objects, logger } = this.deps;
+    const ref = batchIdOfInputKey(key);
+    if (!ref) {
+      logger.warn("ignored an object that is not a batch input", { key });
+      return;
+    }
+    const batch = await store.get(ref.id);
+    if (!batch || batch.format !== ref.format) {
+      logger.warn("ignored an upload for no batch", { key });
+      return;
+    }
+    if (batch.status !== "pending" && batch.status !== "running") return;
+    const maxBytes = this.deps.maxBytes ?? BATCH_MAX_BYTES;
+    const size = await objects.size(key);
+    try {
+      if (size > maxBytes) {
+        throw new FileFormatError(
+          `the file is ${sizeOf(size)}; a batch takes at most ${sizeOf(maxBytes)}; split it into several batches`,
+        );
+      }
+      const plan = await planRanges({
+        format: ref.format,
+        size,
+        read: () => objects.read(key, 0, size),
+        ...(this.deps.rangeBytes === undefined ? {} : { rangeBytes: this.deps.rangeBytes }),
+      });
+      // false on a redelivery: the plan is deterministic, so the messages are queued again unchanged (a range
+      // scored twice writes the same object and the same outcome).
+      const started = await store.start(ref.id, plan.ranges);
+      if (!started && batch.status !== "running") return;
+      await this.deps.queue.send(
+        plan.ranges.map((r) => ({
+          kind: "range",
+          batchId: ref.id,
+          format: ref.format,
+          key,
+          index: r.index,
+          start: r.start,
+          end: r.end,
+          firstLine: r.firstLine,
+          ...(r.index > 0 && plan.header !== undefined ? { header: plan.header } : {}),
+        })),
+      );
+      logger.info("batch planned", { batchId: ref.id, bytes: size, ranges: plan.ranges.length });
+    } catch (err) {
+      if (!(err instanceof FileFormatError)) throw err;
+      await store.fail(ref.id, err.message);
+      logger.info("batch failed", { batchId: ref.id, reason: err.message });
+    }
+  }
+
+  /** Scores one range; the last range to finish joins the result. */
+  async onRange(message: RangeMessage): Promise<void> {
+    const { store, objects, logger } = this.deps;
+    const batch = await store.get(message.batchId);
+    if (batch?.status !== "running" || batch.ranges === undefined) return;
+    const single = batch.ranges === 1;
+    // One range writes the result itself; several write parts that the last one joins.
+    const target = single
+      ? batchKeys.result(batch.id, batch.format)
+      : batchKeys.part(batch.id, message.index);
+    const writer = objects.writer(target, CONTENT_TYPES[batch.format]);
+    let outcome: Awaited<ReturnType<typeof scoreRange>>;
+    try {
+      outcome = await scoreRange(
+        {
+          model: this.deps.model(`${batch.model.name}@${batch.model.version}`),
+          format: message.format,
+          source: objects.read(message.key, message.start, message.end),
+          start: message.start,
+          firstLine: message.firstLine,
+          ...(message.index > 0 ? { header: message.header ?? "" } : {}),
+        },
+        writer,
+      );
+      await writer.complete();
+    } catch (err) {
+      await writer.abort().catch(() => undefined);
+      if (!(err instanceof FileFormatError)) throw err;
+      await store.fail(batch.id, err.message);
+      logger.info("batch failed", { batchId: batch.id, range: message.index, reason: err.message });
+      return;
+    }
+    const { open } = await store.completeRange(batch.id, message.index, outcome);
+    logger.info("range scored", { batchId: batch.id, range: message.index, ...rowsOf(outcome), open });
+    if (open > 0) return;
+    if (!single) await this.join(batch.id, batch.format, batch.ranges);
+    await store.succeed(batch.id);
+    logger.info("batch succeeded", { batchId: batch.id, ranges: batch.ranges });
+  }
+
+  /** Copies the range objects, in order, into the result: streamed through one part's worth of memory. */
+  private async join(id: string, format: BatchFormat, ranges: number): Promise<void> {
+    const { objects } = this.deps;
+    const writer = objects.writer(batchKeys.result(id, format), CONTENT_TYPES[format]);
+    try {
+      for (let index = 0; index < ranges; index++) {
+        const key = batchKeys.part(id, index);
+        const size = await objects.size(key);
+        for await (const chunk of objects.read(key, 0, size)) {
+          await writer.write(chunk);
+        }
+      }
+      await writer.complete();
+    } catch (err) {
+      await writer.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+const rowsOf = (o: { read: number; scored: number; rejected: number }) => ({
+  read: o.read,
+  scored: o.scored,
+  rejected: o.rejected,
+});

@@ -1,0 +1,357 @@
+/**
+ * Batch predictions end to end over real stand-ins: S3 and SQS are fauxqs (the real AWS SDK clients, presigned
+ * URLs fetched over HTTP), the state is a scratch PostgreSQL database with the migrations applied, the models are
+ * the workspace's. Nothing is mocked; one test wraps the real bucket to make one range's first attempt fail.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { type BatchResponse, batchKeys, type CreateBatchResponse } from "@sml/contracts/batches";
+import {
+  type ClosableSqlExecutor,
+  createSqlBatchStore,
+  createSqlExecutor,
+  runMigrations,
+} from "@sml/users-db";
+import { createScratchDatabase, type ScratchDatabase } from "@sml/users-db/testing";
+import type { SQSEvent } from "aws-lambda";
+import type { BatchObjects } from "../../src/batch/ports";
+import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects } from "../../src/batch/s3-objects";
+import { createSqsRangeQueue, s3ObjectCreatedEvent } from "../../src/batch/sqs-queue";
+import {
+  type BatchesHandler,
+  type BatchWorkerHandler,
+  createBatchesHandler,
+  createBatchWorkerHandler,
+} from "../../src/batch-function";
+import { modelFolders } from "../../src/core/model-registry";
+import { createPredictionHandler } from "../../src/prediction-function";
+import { realFlights } from "../support/batch-files";
+import { apiEvent, workspaceRegistryDir } from "../support/events";
+
+const region = "us-east-1";
+const s3 = new S3Client({ ...BATCH_S3_CLIENT_CONFIG, region, forcePathStyle: true });
+const sqs = new SQSClient({ region });
+const bucket = `sml-batches-${randomUUID().slice(0, 8)}`;
+/** A model of the image that is not the champion: a batch naming it must be scored by it. */
+const CHALLENGER = (() => {
+  const { champion } = JSON.parse(readFileSync(join(workspaceRegistryDir, "models.json"), "utf8"));
+  const other = modelFolders(workspaceRegistryDir).find((id) => id !== champion);
+  if (!other) throw new Error("the workspace registry needs two models for this test");
+  return other;
+})();
+
+let scratch: ScratchDatabase;
+let sql: ClosableSqlExecutor;
+let queueUrl: string;
+let objects: BatchObjects;
+let api: BatchesHandler;
+let predict: (body: unknown) => Promise<{ predictions: { delayProbability: number; delayed: boolean }[] }>;
+
+const backends = ["wasm", "cpu"] as const;
+const logger = new Logger({ logLevel: "SILENT" });
+
+async function worker(
+  limits: { maxBytes?: number; rangeBytes?: number } = {},
+  wrap = (o: BatchObjects) => o,
+) {
+  const store = createSqlBatchStore(sql);
+  return (
+    await createBatchWorkerHandler({
+      modelDir: workspaceRegistryDir,
+      backends,
+      store,
+      objects: wrap(objects),
+      queue: createSqsRangeQueue(queueUrl, sqs),
+      limits,
+      logger,
+    })
+  ).handler;
+}
+
+const sqsEvent = (body: string, messageId: string = randomUUID()): SQSEvent => ({
+  Records: [
+    {
+      messageId,
+      receiptHandle: messageId,
+      body,
+      attributes: { ApproximateReceiveCount: "1" } as SQSEvent["Records"][number]["attributes"],
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:batches",
+      awsRegion: region,
+    },
+  ],
+});
+
+/** Delivers every queued message to the worker as the event source mapping would; failed ones come back. */
+async function drain(handler: BatchWorkerHandler): Promise<number> {
+  let failures = 0;
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+    );
+    if (!out.Messages || out.Messages.length === 0) return failures;
+    for (const m of out.Messages) {
+      const result = await handler(sqsEvent(m.Body as string, m.MessageId));
+      failures += result.batchItemFailures.length;
+      if (result.batchItemFailures.length === 0) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+  }
+}
+
+async function create(
+  body: unknown,
+): Promise<{ status: number; json: CreateBatchResponse & { error?: { message: string } } }> {
+  const res = await api(apiEvent(body, { path: "/batches" }));
+  return { status: res.statusCode, json: JSON.parse(res.body) };
+}
+
+async function get(
+  id: string,
+): Promise<{ status: number; json: BatchResponse & { error?: { message: string } } }> {
+  // As API Gateway sends it: the route's key and its path parameter.
+  const event = apiEvent(undefined, { method: "GET", path: `/batches/${id}` });
+  const res = await api({ ...event, routeKey: "GET /batches/{id}", pathParameters: { id } });
+  return { status: res.statusCode, json: JSON.parse(res.body) };
+}
+
+/** Creates a batch and uploads `text` with the presigned PUT, as a client would. */
+async function upload(text: string, body: unknown = {}): Promise<CreateBatchResponse> {
+  const { status, json } = await create(body);
+  expect(status).toBe(201);
+  const put = await fetch(json.upload.url, {
+    method: json.upload.method,
+    headers: json.upload.headers,
+    body: text,
+  });
+  expect(put.status).toBe(200);
+  return json;
+}
+
+async function run(created: CreateBatchResponse, handler: BatchWorkerHandler): Promise<BatchResponse> {
+  await handler(sqsEvent(s3ObjectCreatedEvent(bucket, batchKeys.input(created.id, created.format), 0)));
+  await drain(handler);
+  const { status, json } = await get(created.id);
+  expect(status).toBe(200);
+  return json;
+}
+
+const csvOf = (flights: ReturnType<typeof realFlights>) =>
+  [
+    "ref,origin,destination,departure,distance",
+    ...flights.map((f, i) => `r${i},${f.origin},${f.destination},${f.departure},${f.distance}`),
+  ].join("\n");
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase("batches");
+  sql = createSqlExecutor({ driver: "pg", databaseUrl: scratch.url });
+  await runMigrations(sql);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  // fauxqs names a host of its own in queue URLs; the path is what identifies the queue.
+  const created = (await sqs.send(new CreateQueueCommand({ QueueName: bucket }))).QueueUrl as string;
+  queueUrl = `${process.env.AWS_ENDPOINT_URL}${new URL(created).pathname}`;
+  objects = createS3BatchObjects({ bucket, s3, partBytes: 5 * 1024 * 1024 });
+  api = await createBatchesHandler({
+    modelDir: workspaceRegistryDir,
+    backends,
+    store: createSqlBatchStore(sql),
+    objects,
+    logger,
+  });
+  const prediction = await createPredictionHandler({
+    modelDir: workspaceRegistryDir,
+    backends: [...backends],
+  });
+  predict = async (body) => JSON.parse((await prediction.handler(apiEvent(body))).body);
+}, 60_000);
+
+afterAll(async () => {
+  await sql?.close();
+  await scratch?.drop();
+  s3.destroy();
+  sqs.destroy();
+});
+
+describe("POST /batches and GET /batches/{id}", () => {
+  test("creates a pending CSV batch for the champion with a presigned PUT limited in time", async () => {
+    const { status, json } = await create({});
+    expect(status).toBe(201);
+    expect(json).toMatchObject({ status: "pending", format: "csv", upload: { method: "PUT" } });
+    expect(new URL(json.upload.url).pathname).toBe(`/${bucket}/${batchKeys.input(json.id, "csv")}`);
+    expect(new URL(json.upload.url).searchParams.get("X-Amz-Expires")).toBe("900");
+    // A checksum signed into the URL would be the empty body's, and S3 would refuse the real file
+    // (aws/aws-sdk-js-v3#6810).
+    expect([...new URL(json.upload.url).searchParams.keys()].filter((k) => /checksum/i.test(k))).toEqual([]);
+    const models = JSON.parse(
+      (
+        await (
+          await createPredictionHandler({ modelDir: workspaceRegistryDir, backends: [...backends] })
+        ).handler(apiEvent(undefined, { method: "GET", path: "/models" }))
+      ).body,
+    );
+    expect(`${json.model.name}@${json.model.version}`).toBe(models.champion);
+    const read = await get(json.id);
+    expect(read.json).toMatchObject({
+      id: json.id,
+      status: "pending",
+      rows: { read: 0, scored: 0, rejected: 0 },
+      errors: [],
+    });
+  });
+
+  test("answers 400 naming an unknown model, as POST /predict does, and creates nothing", async () => {
+    const body = { format: "jsonl", model: "flight-delay@000000000000" };
+    const batch = await api(apiEvent(body, { path: "/batches" }));
+    const predictAnswer = await (
+      await createPredictionHandler({ modelDir: workspaceRegistryDir, backends: [...backends] })
+    ).handler(
+      apiEvent({
+        model: body.model,
+        instances: [{ origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00" }],
+      }),
+    );
+    expect(batch.statusCode).toBe(400);
+    expect(JSON.parse(batch.body).error).toEqual(JSON.parse(predictAnswer.body).error);
+    expect(JSON.parse(batch.body).error.message).toContain('"flight-delay@000000000000"');
+    const count = await sql.query<{ n: number }>(
+      "SELECT CAST(count(*) AS integer) AS n FROM batches WHERE format = 'jsonl'",
+    );
+    expect(count[0]?.n).toBe(0);
+  });
+
+  test.each([
+    [{ format: "xlsx" }, "format"],
+    [{ format: "csv", extra: 1 }, "(root)"],
+  ])("answers 400 for the body %j, naming %s", async (body, field) => {
+    const { status, json } = await create(body);
+    expect(status).toBe(400);
+    expect(
+      (json as unknown as { error: { details: { field: string }[] } }).error.details.map((d) => d.field),
+    ).toContain(field);
+  });
+
+  test("answers 400 for a malformed id and 404 for an unknown one, in the API's error format", async () => {
+    const malformed = await get("not-a-uuid");
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.error?.message).toMatch(/id/);
+    const unknown = await get(randomUUID());
+    expect(unknown.status).toBe(404);
+  });
+});
+
+describe("the batch worker", () => {
+  test("scores a file as POST /predict scores the same rows with the model the batch named", async () => {
+    const flights = realFlights(2345);
+    const created = await upload(csvOf(flights), { model: CHALLENGER });
+    const batch = await run(created, await worker());
+    expect(batch).toMatchObject({
+      status: "succeeded",
+      rows: { read: 2345, scored: 2345, rejected: 0 },
+      model: { name: "flight-delay", version: CHALLENGER.split("@")[1] },
+    });
+    const result = await (await fetch(batch.result?.url as string)).text();
+    const rows = result.trimEnd().split("\n");
+    expect(rows[0]).toBe("ref,origin,destination,departure,distance,delayProbability,delayed");
+    const expected: { delayProbability: number; delayed: boolean }[] = [];
+    for (let i = 0; i < flights.length; i += 1000) {
+      expected.push(
+        ...(await predict({ model: CHALLENGER, instances: flights.slice(i, i + 1000) })).predictions,
+      );
+    }
+    expect(rows.slice(1)).toEqual(
+      flights.map(
+        (f, i) =>
+          `r${i},${f.origin},${f.destination},${f.departure},${f.distance},${expected[i]?.delayProbability},${expected[i]?.delayed}`,
+      ),
+    );
+  }, 60_000);
+
+  test("splits a file into ranges on line boundaries with the same result and line numbers as one range", async () => {
+    const flights = realFlights(3000);
+    const lines = csvOf(flights).split("\n");
+    // Bad rows spread over the file, one in what becomes the last range.
+    for (const at of [5, 1500, 2990]) lines[at] = lines[at]?.replace(/,\d+$/, ",-1") as string;
+    const text = `${lines.join("\n")}\n`;
+    const whole = await run(await upload(text), await worker());
+    const split = await run(await upload(text), await worker({ rangeBytes: 16 * 1024 }));
+    const ranges = await sql.query<{ n: number }>(
+      "SELECT CAST(count(*) AS integer) AS n FROM batch_ranges WHERE batch_id = CAST($1 AS uuid)",
+      [split.id],
+    );
+    expect(ranges[0]?.n).toBeGreaterThan(5);
+    expect(split.rows).toEqual({ read: 3000, scored: 2997, rejected: 3 });
+    expect(split.errors).toEqual(whole.errors);
+    expect(split.errors.map((e) => e.line)).toEqual([6, 1501, 2991]);
+    const [a, b] = await Promise.all(
+      [whole, split].map(async (x) => (await fetch(x.result?.url as string)).text()),
+    );
+    expect(b).toBe(a);
+  }, 60_000);
+
+  test("retries a range that failed half-way without duplicating its rows", async () => {
+    const flights = realFlights(6000);
+    const created = await upload(csvOf(flights));
+    let failed = false;
+    // The real bucket, except that range 1's first writer dies after its first chunk is written.
+    const flaky = (o: BatchObjects): BatchObjects => ({
+      ...o,
+      writer(key, contentType) {
+        const w = o.writer(key, contentType);
+        if (failed || key !== batchKeys.part(created.id, 1)) return w;
+        let writes = 0;
+        return {
+          ...w,
+          write: async (data) => {
+            if (++writes === 2) {
+              failed = true;
+              throw new Error("connection reset");
+            }
+            await w.write(data);
+          },
+        };
+      },
+    });
+    const handler = await worker({ rangeBytes: 64 * 1024 }, flaky);
+    await handler(sqsEvent(s3ObjectCreatedEvent(bucket, batchKeys.input(created.id, "csv"), 0)));
+    const failures = await drain(handler);
+    expect(failed).toBe(true);
+    expect(failures).toBe(1);
+    const batch = (await get(created.id)).json;
+    expect(batch).toMatchObject({ status: "succeeded", rows: { read: 6000, scored: 6000, rejected: 0 } });
+    const rows = (await (await fetch(batch.result?.url as string)).text()).trimEnd().split("\n").slice(1);
+    expect(rows.map((r) => r.split(",")[0])).toEqual(flights.map((_, i) => `r${i}`));
+  }, 60_000);
+
+  test.each([
+    [
+      "a file above maxBytes",
+      "origin,destination,departure\n".repeat(10),
+      { maxBytes: 100 },
+      /the file is 290 bytes; a batch takes at most 100 bytes/,
+    ],
+    ["an empty file", "", {}, /the file is empty/],
+    ["a file that is not the declared format", '{"origin":"SEA"}\n', {}, /not a CSV header/],
+  ])(
+    "fails the batch for %s, with the reason",
+    async (_what, text, limits, reason) => {
+      const created = await upload(text);
+      const batch = await run(created, await worker(limits));
+      expect(batch.status).toBe("failed");
+      expect(batch.failure?.message).toMatch(reason);
+      expect(batch.result).toBeUndefined();
+    },
+    30_000,
+  );
+});

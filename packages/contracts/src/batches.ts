@@ -1,0 +1,202 @@
+/**
+ * Batch predictions: the API's request and response bodies (zod schemas, the one definition the handlers, the
+ * OpenAPI document and the tests read), the object key layout in the batch bucket (the infrastructure scopes IAM
+ * and lifecycle rules to these prefixes, the worker and the local stack write under them), the limits, and the
+ * messages the worker sends itself over its queue to fan a large file out.
+ */
+import * as z from "zod";
+import { FUNCTIONS } from "./functions";
+import type { MessagingSettings } from "./messaging";
+
+export const BATCH_FORMATS = ["csv", "jsonl"] as const;
+export type BatchFormat = (typeof BATCH_FORMATS)[number];
+
+export const BATCH_STATUSES = ["pending", "running", "succeeded", "failed"] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+/** Largest file a batch takes: the worker refuses a bigger object and fails the batch (the PUT cannot cap it). */
+export const BATCH_MAX_BYTES = 1024 * 1024 * 1024;
+/** How long the presigned upload and result URLs are valid. */
+export const BATCH_UPLOAD_URL_SECONDS = 15 * 60;
+export const BATCH_RESULT_URL_SECONDS = 60 * 60;
+/** Rejected rows a batch lists (the rest are counted). */
+export const BATCH_MAX_LISTED_ERRORS = 100;
+/**
+ * Bytes of input one worker invocation scores. At the measured worker rate (docs/batches.md) this is well
+ * inside the worker's timeout; a file above it is split into ranges of about this size, on line boundaries.
+ * Above S3's 5 MiB minimum part size, so range results can be joined with UploadPartCopy.
+ */
+export const BATCH_RANGE_BYTES = 64 * 1024 * 1024;
+/** Rows validated and scored per model call: /predict's own limit (MAX_INSTANCES), so a chunk is one request. */
+export const BATCH_CHUNK_ROWS = 1000;
+/** Concurrent instances of the `batches` HTTP function: each holds a database connection (the budget counts it). */
+export const BATCHES_RESERVED_CONCURRENCY = 5;
+/** Days S3 keeps inputs and results (the bucket's lifecycle rule; a result URL cannot outlive its object). */
+export const BATCH_OBJECT_EXPIRY_DAYS = 7;
+
+/** The CSV columns (JSON Lines fields) the model reads; every other one is carried over unchanged. */
+export const BATCH_INPUT_FIELDS = ["origin", "destination", "departure", "distance"] as const;
+export const BATCH_REQUIRED_FIELDS = ["origin", "destination", "departure"] as const;
+/** The columns (fields) the result adds to each row. */
+export const BATCH_OUTPUT_FIELDS = ["delayProbability", "delayed"] as const;
+
+/**
+ * Object keys in the batch bucket. Uploads land under `inputs/` (the bucket notifies the worker's queue of those
+ * only); the worker writes range results under `parts/` and the joined result under `results/`.
+ */
+export const BATCH_PREFIXES = { inputs: "inputs/", parts: "parts/", results: "results/" } as const;
+export const batchKeys = {
+  input: (id: string, format: BatchFormat) => `${BATCH_PREFIXES.inputs}${id}.${format}`,
+  part: (id: string, index: number) => `${BATCH_PREFIXES.parts}${id}/${String(index).padStart(6, "0")}`,
+  result: (id: string, format: BatchFormat) => `${BATCH_PREFIXES.results}${id}.${format}`,
+} as const;
+/** The batch id of an input key, or undefined when the key is not one. */
+export function batchIdOfInputKey(key: string): { id: string; format: BatchFormat } | undefined {
+  const match = /^inputs\/([0-9a-f-]{36})\.(csv|jsonl)$/.exec(key);
+  return match ? { id: match[1] as string, format: match[2] as BatchFormat } : undefined;
+}
+
+export const CONTENT_TYPES: Record<BatchFormat, string> = {
+  csv: "text/csv",
+  jsonl: "application/x-ndjson",
+};
+
+/**
+ * The worker's queue and its event source mapping (infrastructure and local stack). One record per invocation:
+ * a range takes minutes. The visibility timeout is six times the worker's timeout, as the Lambda developer guide
+ * advises for SQS event sources ("Using Lambda with Amazon SQS"), so a range is never delivered twice at once.
+ */
+export const BATCH_QUEUE_SETTINGS: MessagingSettings = Object.freeze({
+  subscriberTimeoutSeconds: FUNCTIONS["batch-worker"].timeoutSeconds,
+  visibilityTimeoutSeconds: FUNCTIONS["batch-worker"].timeoutSeconds * 6,
+  maxReceiveCount: 3,
+  batchSize: 1,
+  maximumBatchingWindowSeconds: 0,
+  // Ranges scored at once: the fan-out's width, and the bound on the worker's database connections.
+  maximumConcurrency: 10,
+  messageRetentionSeconds: 4 * 24 * 3600,
+  deadLetterRetentionSeconds: 14 * 24 * 3600,
+});
+
+// ---- HTTP bodies --------------------------------------------------------------------------------------------
+
+/** POST /batches reads at most this much JSON (`{"format", "model"}`). */
+export const BATCH_CREATE_MAX_BODY_BYTES = 4 * 1024;
+
+export const CreateBatchRequestSchema = z.strictObject({
+  format: z.enum(BATCH_FORMATS).default("csv"),
+  /** `<name>@<version>` as in POST /predict (GET /models lists them); the champion when absent. */
+  model: z.string().optional(),
+});
+export type CreateBatchRequest = z.input<typeof CreateBatchRequestSchema>;
+
+export const BatchIdSchema = z.uuid({ message: "must be a batch id (a UUID)" });
+
+const ModelRefSchema = z.object({ name: z.string(), version: z.string() });
+
+export const CreateBatchResponseSchema = z.object({
+  id: z.uuid(),
+  status: z.literal("pending"),
+  format: z.enum(BATCH_FORMATS),
+  model: ModelRefSchema,
+  upload: z.object({
+    url: z.url(),
+    method: z.literal("PUT"),
+    headers: z.record(z.string(), z.string()),
+    expiresAt: z.iso.datetime(),
+  }),
+  maxBytes: z.number().int().positive(),
+});
+export type CreateBatchResponse = z.infer<typeof CreateBatchResponseSchema>;
+
+export const BatchRowErrorSchema = z.object({ line: z.number().int().positive(), message: z.string() });
+export type BatchRowError = z.infer<typeof BatchRowErrorSchema>;
+
+export const BatchResponseSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(BATCH_STATUSES),
+  format: z.enum(BATCH_FORMATS),
+  rows: z.object({
+    read: z.number().int().nonnegative(),
+    scored: z.number().int().nonnegative(),
+    rejected: z.number().int().nonnegative(),
+  }),
+  /** The first BATCH_MAX_LISTED_ERRORS rejected rows, by line. */
+  errors: z.array(BatchRowErrorSchema),
+  /** Why the whole file was refused (status `failed`): not the declared format, empty, too large. */
+  failure: z.object({ message: z.string() }).optional(),
+  result: z.object({ url: z.url(), expiresAt: z.iso.datetime() }).optional(),
+  model: ModelRefSchema,
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type BatchResponse = z.infer<typeof BatchResponseSchema>;
+
+// ---- State (the database's batch store speaks this) ------------------------------------------------------------
+
+export interface BatchRecord {
+  readonly id: string;
+  readonly format: BatchFormat;
+  readonly status: BatchStatus;
+  readonly model: { readonly name: string; readonly version: string };
+  readonly rows: { readonly read: number; readonly scored: number; readonly rejected: number };
+  readonly errors: readonly BatchRowError[];
+  readonly failure?: string;
+  /** Ranges the file was split into (once planned). */
+  readonly ranges?: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** One range of the input: bytes [start, end) holding whole records, the first starting on line `firstLine`. */
+export interface BatchRange {
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  readonly firstLine: number;
+}
+
+export interface RangeOutcome {
+  readonly read: number;
+  readonly scored: number;
+  readonly rejected: number;
+  /** At most BATCH_MAX_LISTED_ERRORS, by line. */
+  readonly errors: readonly BatchRowError[];
+}
+
+/** The batch state the functions read and write (packages/users-db implements it over SQL). */
+export interface BatchStore {
+  create(batch: {
+    id: string;
+    format: BatchFormat;
+    model: { name: string; version: string };
+  }): Promise<BatchRecord>;
+  get(id: string): Promise<BatchRecord | undefined>;
+  /** Records the plan and moves a pending batch to running; false when it was not pending (a redelivery). */
+  start(id: string, ranges: readonly BatchRange[]): Promise<boolean>;
+  /** The planned ranges (their header text, for CSV ranges after the first, travels in the range message). */
+  ranges(id: string): Promise<BatchRange[]>;
+  /**
+   * Records a range's outcome (a retry overwrites its own row, never adds) and answers how many ranges are
+   * still open.
+   */
+  completeRange(id: string, index: number, outcome: RangeOutcome): Promise<{ open: number }>;
+  succeed(id: string): Promise<void>;
+  fail(id: string, message: string): Promise<void>;
+}
+
+// ---- Worker messages -------------------------------------------------------------------------------------------
+
+/** A range the planner queued for a worker; `header` is the CSV header line (ranges after the first lack it). */
+export const RangeMessageSchema = z.strictObject({
+  kind: z.literal("range"),
+  batchId: z.uuid(),
+  format: z.enum(BATCH_FORMATS),
+  key: z.string(),
+  index: z.number().int().nonnegative(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().positive(),
+  firstLine: z.number().int().positive(),
+  header: z.string().optional(),
+});
+export type RangeMessage = z.infer<typeof RangeMessageSchema>;

@@ -1,0 +1,176 @@
+import {
+  BATCH_MAX_LISTED_ERRORS,
+  type BatchFormat,
+  type BatchRecord,
+  type BatchRowError,
+  type BatchStatus,
+  type BatchStore,
+} from "@sml/contracts/batches";
+import type { SqlExecutor } from "./executor";
+import { jsonTimestampToIsoMicros } from "./user-repository";
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A batch with its totals summed over its ranges and the first listed errors of all its ranges (each range keeps
+ * at most BATCH_MAX_LISTED_ERRORS, so the first that many of the batch are among them), in one statement.
+ */
+const BATCH_SELECT = `SELECT CAST(b.id AS text) AS id, b.format, b.status, b.model_name, b.model_version, b.failure,
+  b.range_count,
+  CAST(to_json(b.created_at AT TIME ZONE 'UTC') AS text) AS created_json,
+  CAST(to_json(b.updated_at AT TIME ZONE 'UTC') AS text) AS updated_json,
+  CAST(COALESCE((SELECT sum(r.rows_read) FROM batch_ranges r WHERE r.batch_id = b.id), 0) AS integer) AS rows_read,
+  CAST(COALESCE((SELECT sum(r.rows_scored) FROM batch_ranges r WHERE r.batch_id = b.id), 0) AS integer) AS rows_scored,
+  CAST(COALESCE((SELECT sum(r.rows_rejected) FROM batch_ranges r WHERE r.batch_id = b.id), 0) AS integer) AS rows_rejected,
+  CAST(COALESCE((SELECT json_agg(e ORDER BY CAST(e->>'line' AS bigint)) FROM (
+    SELECT e FROM batch_ranges r, jsonb_array_elements(r.errors) AS e
+    WHERE r.batch_id = b.id ORDER BY CAST(e->>'line' AS bigint) LIMIT ${BATCH_MAX_LISTED_ERRORS}) AS first), '[]') AS text) AS errors_json
+FROM batches b WHERE b.id = CAST($1 AS uuid)`;
+
+interface BatchRow {
+  [column: string]: string | number | null;
+  id: string;
+  format: string;
+  status: string;
+  model_name: string;
+  model_version: string;
+  failure: string | null;
+  range_count: number | null;
+  created_json: string;
+  updated_json: string;
+  rows_read: number;
+  rows_scored: number;
+  rows_rejected: number;
+  errors_json: string;
+}
+
+const toIsoMillis = (json: string): string => `${jsonTimestampToIsoMicros(json).slice(0, 23)}Z`;
+
+function toBatch(row: BatchRow): BatchRecord {
+  return {
+    id: row.id,
+    format: row.format as BatchFormat,
+    status: row.status as BatchStatus,
+    model: { name: row.model_name, version: row.model_version },
+    rows: {
+      read: Number(row.rows_read),
+      scored: Number(row.rows_scored),
+      rejected: Number(row.rows_rejected),
+    },
+    errors: JSON.parse(row.errors_json) as BatchRowError[],
+    ...(row.failure === null ? {} : { failure: row.failure }),
+    ...(row.range_count === null ? {} : { ranges: Number(row.range_count) }),
+    createdAt: toIsoMillis(row.created_json),
+    updatedAt: toIsoMillis(row.updated_json),
+  };
+}
+
+/** The BatchStore over any SqlExecutor (pg, RDS Data API, PGlite), like the users repository. */
+export function createSqlBatchStore(db: SqlExecutor): BatchStore {
+  const get = async (id: string): Promise<BatchRecord | undefined> => {
+    if (!UUID_PATTERN.test(id)) return undefined;
+    const rows = await db.query<BatchRow>(BATCH_SELECT, [id]);
+    return rows[0] ? toBatch(rows[0]) : undefined;
+  };
+  return {
+    async create({ id, format, model }) {
+      await db.query(
+        `INSERT INTO batches (id, format, status, model_name, model_version)
+         VALUES (CAST($1 AS uuid), $2, 'pending', $3, $4)`,
+        [id, format, model.name, model.version],
+      );
+      const created = await get(id);
+      if (!created) throw new Error(`batch ${id} vanished right after its insert`);
+      return created;
+    },
+
+    get,
+
+    async start(id, ranges) {
+      // One statement: the ranges are inserted only if this call moved the batch from pending to running, so a
+      // redelivered upload notification plans nothing twice.
+      const rows = await db.query(
+        `WITH started AS (
+           UPDATE batches SET status = 'running', range_count = $2, updated_at = now()
+           WHERE id = CAST($1 AS uuid) AND status = 'pending' RETURNING id
+         ), planned AS (
+           INSERT INTO batch_ranges (batch_id, range_index, start_byte, end_byte, first_line)
+           SELECT started.id, r.i, r.s, r.e, r.l FROM started,
+             jsonb_to_recordset(CAST($3 AS jsonb)) AS r(i integer, s bigint, e bigint, l bigint)
+           RETURNING 1
+         )
+         SELECT CAST(count(*) AS integer) AS started FROM started`,
+        [
+          id,
+          ranges.length,
+          JSON.stringify(ranges.map((r) => ({ i: r.index, s: r.start, e: r.end, l: r.firstLine }))),
+        ],
+      );
+      return Number(rows[0]?.started ?? 0) === 1;
+    },
+
+    async ranges(id) {
+      const rows = await db.query<{
+        range_index: number;
+        start_byte: string;
+        end_byte: string;
+        first_line: string;
+      }>(
+        `SELECT range_index, CAST(start_byte AS text) AS start_byte, CAST(end_byte AS text) AS end_byte,
+           CAST(first_line AS text) AS first_line
+         FROM batch_ranges WHERE batch_id = CAST($1 AS uuid) ORDER BY range_index`,
+        [id],
+      );
+      return rows.map((r) => ({
+        index: Number(r.range_index),
+        start: Number(r.start_byte),
+        end: Number(r.end_byte),
+        firstLine: Number(r.first_line),
+      }));
+    },
+
+    async completeRange(id, index, outcome) {
+      // The batch row's lock serialises the ranges that finish together: each counts the open ranges after the
+      // others committed (READ COMMITTED takes a new snapshot per statement), so exactly one sees none left.
+      return db.transaction(async (tx) => {
+        await tx.query("SELECT 1 AS locked FROM batches WHERE id = CAST($1 AS uuid) FOR UPDATE", [id]);
+        await tx.query(
+          `UPDATE batch_ranges SET done = true, rows_read = $3, rows_scored = $4, rows_rejected = $5,
+             errors = CAST($6 AS jsonb)
+           WHERE batch_id = CAST($1 AS uuid) AND range_index = $2`,
+          [
+            id,
+            index,
+            outcome.read,
+            outcome.scored,
+            outcome.rejected,
+            JSON.stringify(outcome.errors.slice(0, BATCH_MAX_LISTED_ERRORS)),
+          ],
+        );
+        await tx.query("UPDATE batches SET updated_at = now() WHERE id = CAST($1 AS uuid)", [id]);
+        const rows = await tx.query<{ open: number }>(
+          `SELECT CAST(count(*) AS integer) AS open FROM batch_ranges
+           WHERE batch_id = CAST($1 AS uuid) AND NOT done`,
+          [id],
+        );
+        return { open: Number(rows[0]?.open ?? 0) };
+      });
+    },
+
+    async succeed(id) {
+      await db.query(
+        `UPDATE batches SET status = 'succeeded', updated_at = now()
+         WHERE id = CAST($1 AS uuid) AND status = 'running'`,
+        [id],
+      );
+    },
+
+    async fail(id, message) {
+      await db.query(
+        `UPDATE batches SET status = 'failed', failure = $2, updated_at = now()
+         WHERE id = CAST($1 AS uuid) AND status IN ('pending', 'running')`,
+        [id, message],
+      );
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The batch store on a real PostgreSQL server: ranges finishing at the same time (each on its own connection, as
+ * parallel workers are) leave exactly one of them to join the result, a redelivered plan plans nothing twice, and
+ * a retried range replaces its own counts.
+ */
+import { randomUUID } from "node:crypto";
+import { DB_USERS } from "@sml/contracts/env";
+import { type ClosableSqlExecutor, createPgExecutor, createSqlBatchStore, runMigrations } from "../../src";
+import { createScratchDatabase, type ScratchDatabase } from "../../src/testing";
+
+let scratch: ScratchDatabase;
+const executors: ClosableSqlExecutor[] = [];
+const connect = (user?: string) => {
+  const url = new URL(scratch.url);
+  if (user) url.username = user;
+  const sql = createPgExecutor({ kind: "url", connectionString: url.toString() });
+  executors.push(sql);
+  return sql;
+};
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase("batch_store");
+  await runMigrations(connect());
+});
+
+afterAll(async () => {
+  for (const sql of executors) await sql.close();
+  await scratch?.drop();
+});
+
+const model = { name: "flight-delay", version: "abc123" };
+const ranges = (n: number) =>
+  Array.from({ length: n }, (_, index) => ({
+    index,
+    start: index * 100,
+    end: index * 100 + 100,
+    firstLine: index * 10 + 1,
+  }));
+const outcome = (index: number) => ({
+  read: 10,
+  scored: 9,
+  rejected: 1,
+  errors: [{ line: index * 10 + 5, message: `bad row in range ${index}` }],
+});
+
+test("lets exactly one of many ranges finishing at once see no range left open", async () => {
+  // The functions' own database user (migration 0003), as deployed.
+  const stores = Array.from({ length: 8 }, () => createSqlBatchStore(connect(DB_USERS.batch)));
+  const id = randomUUID();
+  await stores[0]?.create({ id, format: "csv", model });
+  expect(await stores[0]?.start(id, ranges(8))).toBe(true);
+  const results = await Promise.all(stores.map((s, i) => s.completeRange(id, i, outcome(i))));
+  expect(results.filter((r) => r.open === 0)).toHaveLength(1);
+  const batch = await stores[0]?.get(id);
+  expect(batch).toMatchObject({ status: "running", ranges: 8, rows: { read: 80, scored: 72, rejected: 8 } });
+  expect(batch?.errors.map((e) => e.line)).toEqual([5, 15, 25, 35, 45, 55, 65, 75]);
+});
+
+test("plans a batch once, and a retried range replaces its own outcome", async () => {
+  const store = createSqlBatchStore(connect(DB_USERS.batch));
+  const id = randomUUID();
+  await store.create({ id, format: "jsonl", model });
+  expect(await store.start(id, ranges(2))).toBe(true);
+  expect(await store.start(id, ranges(3))).toBe(false);
+  expect(await store.ranges(id)).toEqual(ranges(2));
+  await store.completeRange(id, 0, outcome(0));
+  await store.completeRange(id, 0, outcome(0));
+  expect((await store.completeRange(id, 1, outcome(1))).open).toBe(0);
+  await store.succeed(id);
+  expect(await store.get(id)).toMatchObject({
+    status: "succeeded",
+    rows: { read: 20, scored: 18, rejected: 2 },
+  });
+  // A finished batch does not fail afterwards (a late redelivery).
+  await store.fail(id, "late");
+  expect((await store.get(id))?.status).toBe("succeeded");
+});
+
+test("answers undefined for a malformed or unknown id without asking PostgreSQL to cast it", async () => {
+  const store = createSqlBatchStore(connect());
+  expect(await store.get("not-a-uuid")).toBeUndefined();
+  expect(await store.get(randomUUID())).toBeUndefined();
+});
