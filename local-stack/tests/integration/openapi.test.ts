@@ -59,6 +59,20 @@ const SEEDS: Partial<Record<RouteKey, (example: { params: Record<string, string>
       await sql.end();
     }
   },
+  // A pending batch, as POST /batches leaves it before the upload.
+  "GET /batches/{id}": async ({ params }) => {
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      await sql.query(
+        `INSERT INTO batches (id, format, status, model_name, model_version)
+         VALUES ($1, 'csv', 'pending', 'flight-delay', 'seed') ON CONFLICT DO NOTHING`,
+        [params.id],
+      );
+    } finally {
+      await sql.end();
+    }
+  },
 };
 
 beforeAll(async () => {
