@@ -4,6 +4,6 @@ import { startFauxqs } from "fauxqs";
 
 export default async function globalSetup() {
   const server = await startFauxqs({ port: 0, logger: false });
-  globalThis.__FAUXQS__ = server;
+  globalThis.__FAUXQS_APP_API__ = server;
   process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${server.port}`;
 }

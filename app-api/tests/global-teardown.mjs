@@ -1,3 +1,3 @@
 export default async function globalTeardown() {
-  await globalThis.__FAUXQS__?.stop();
+  await globalThis.__FAUXQS_APP_API__?.stop();
 }

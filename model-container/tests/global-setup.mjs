@@ -4,7 +4,9 @@ import { startFauxqs } from "fauxqs";
 
 export default async function globalSetup() {
   const server = await startFauxqs({ port: 0, logger: false });
-  globalThis.__FAUXQS__ = server;
+  // Global setups of every project share one globalThis: a key of its own, or another project's teardown stops
+  // the wrong server and this one keeps jest alive.
+  globalThis.__FAUXQS_MODEL_CONTAINER__ = server;
   process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${server.port}`;
   process.env.AWS_REGION ??= "us-east-1";
   process.env.AWS_ACCESS_KEY_ID ??= "local";
