@@ -57,7 +57,11 @@ async function child(file: string): Promise<void> {
   let bytes = 0;
   const outcome = await scoreRange(
     { model, format: "csv", source: createReadStream(file), start: 0, firstLine: 1 },
-    { write: async (t) => void (bytes += t.length) },
+    {
+      write: async (t) => {
+        bytes += t.length;
+      },
+    },
   );
   console.log(
     JSON.stringify({ scored: outcome.scored, bytes, peakRssBytes: process.resourceUsage().maxRSS * 1024 }),
