@@ -11,23 +11,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-/** One function's entry of the environment stack's `rollout` output (infra/src/constructs/deployment.ts). */
-export interface RolloutTarget {
-  readonly application: string;
-  readonly deploymentGroup: string;
-  readonly functionName: string;
-  readonly alias: string;
-  readonly version: string;
-  /** The environment's AppSpec hooks (`rollout.hooks` in its config), if any. */
-  readonly hooks?: Hooks;
-}
+import type { RolloutTarget } from "../../infra/src/constructs/deployment";
 
-export interface Hooks {
-  /** Function CodeDeploy invokes before the first traffic reaches the new version. */
-  readonly beforeAllowTraffic?: string;
-  /** Function CodeDeploy invokes once all traffic is on the new version. */
-  readonly afterAllowTraffic?: string;
-}
+/** One function's entry of the environment stack's `rollout` output, as infra/src/constructs/deployment.ts declares it. */
+export type { RolloutTarget };
+/** The environment's AppSpec hooks (`rollout.hooks` in its config), if any. */
+export type Hooks = NonNullable<RolloutTarget["hooks"]>;
 
 /** Bad input to the AppSpec builder: names the field and what it must be. */
 export class AppSpecInputError extends Error {

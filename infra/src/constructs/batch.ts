@@ -22,7 +22,7 @@ import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { Functions } from "./functions";
-import { policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
+import { denyPlainHttp, policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { Network } from "./network";
 import { ServiceFunction } from "./service-function";
 
@@ -117,14 +117,7 @@ export class BatchPredictions extends Construct {
     new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,
       policy: policyDocument(this, "policy-document", [
-        {
-          sid: "DenyPlainHttp",
-          effect: "Deny",
-          principals: [{ type: "*", identifiers: ["*"] }],
-          actions: ["s3:*"],
-          resources: [bucketArn, `${bucketArn}/*`],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
+        denyPlainHttp(["s3:*"], [bucketArn, `${bucketArn}/*`]),
       ]).json,
     });
 
@@ -167,14 +160,7 @@ export class BatchPredictions extends Construct {
             { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
           ],
         },
-        {
-          sid: "DenyPlainHttp",
-          effect: "Deny",
-          principals: [{ type: "*", identifiers: ["*"] }],
-          actions: ["sqs:*"],
-          resources: [this.queue.arn],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
+        denyPlainHttp(["sqs:*"], [this.queue.arn]),
       ]).json,
     });
     // S3 checks that it may send to the queue when the notification is created: the policy comes first.

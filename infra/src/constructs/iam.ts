@@ -16,6 +16,21 @@ export function policyDocument(
   return new DataAwsIamPolicyDocument(scope, id, { version: "2012-10-17", statement: statements });
 }
 
+/**
+ * A resource policy statement refusing every request that does not use TLS (`aws:SecureTransport` false), for
+ * buckets and queues (S3 and SQS user guides: "enforce encryption of data in transit").
+ */
+export function denyPlainHttp(actions: string[], resources: string[]): PolicyStatement {
+  return {
+    sid: "DenyPlainHttp",
+    effect: "Deny",
+    principals: [{ type: "*", identifiers: ["*"] }],
+    actions,
+    resources,
+    condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+  };
+}
+
 /** Trust policy letting one AWS service assume a role. */
 export function serviceTrust(
   scope: Construct,

@@ -7,7 +7,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import type { MessagingSettings } from "@sml/contracts/messaging";
 import { Construct } from "constructs";
-import { policyDocument } from "./iam";
+import { denyPlainHttp, policyDocument } from "./iam";
 
 export interface MessagingProps {
   readonly namePrefix: string;
@@ -102,14 +102,7 @@ export class Messaging extends Construct {
           resources: [this.queue.arn],
           condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [this.topic.arn] }],
         },
-        {
-          sid: "DenyPlainHttp",
-          effect: "Deny",
-          principals: [{ type: "*", identifiers: ["*"] }],
-          actions: ["sqs:*"],
-          resources: [this.queue.arn],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
+        denyPlainHttp(["sqs:*"], [this.queue.arn]),
       ]).json,
     });
 

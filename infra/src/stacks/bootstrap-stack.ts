@@ -27,7 +27,7 @@ import {
   deployRoleStatements,
   ENVIRONMENT_TAG_KEY,
 } from "../constructs/environment-access";
-import { type PolicyStatement, policyDocument } from "../constructs/iam";
+import { denyPlainHttp, type PolicyStatement, policyDocument } from "../constructs/iam";
 import { BaseStack, siteAccounts, stackId } from "./base";
 
 /** Roles no deploy or operator role may change: the GitHub roles and the roles for people. */
@@ -212,14 +212,7 @@ export class BootstrapStack extends BaseStack {
     new S3BucketPolicy(this, "state-policy", {
       bucket: this.stateBucket.id,
       policy: policyDocument(this, "state-policy-document", [
-        {
-          sid: "DenyPlainHttp",
-          effect: "Deny",
-          principals: [{ type: "*", identifiers: ["*"] }],
-          actions: ["s3:*"],
-          resources: [this.stateBucket.arn, `${this.stateBucket.arn}/*`],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
+        denyPlainHttp(["s3:*"], [this.stateBucket.arn, `${this.stateBucket.arn}/*`]),
       ]).json,
     });
 
