@@ -6,7 +6,7 @@ module.exports = {
   projects: [
     "packages/contracts",
     "packages/lambda-http",
-    "packages/users-db",
+    "packages/database",
     "app-api",
     "app-subscriber",
     "model-container",

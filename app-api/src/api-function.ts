@@ -6,7 +6,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { createDatabase, type DatabaseConfig } from "@sml/users-db";
+import { createDatabase, type DatabaseConfig } from "@sml/database";
 import { createHandler, type HttpHandler } from "./adapters/http-handler";
 import { SnsUserPublisher } from "./adapters/sns-user-publisher";
 import type { ApiConfig } from "./config";

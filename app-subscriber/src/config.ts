@@ -1,6 +1,6 @@
 import { parseEnv } from "@sml/contracts/env";
 import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
-import { type DbConfig, dbConfigFromEnv } from "@sml/users-db";
+import { type DbConfig, dbConfigFromEnv } from "@sml/database";
 import * as z from "zod";
 
 export interface SubscriberConfig {
@@ -16,7 +16,7 @@ const ObservabilitySchema = z.object({
 });
 
 /**
- * Reads the subscriber's settings (database: see @sml/users-db's dbConfigFromEnv). Throws a ConfigError naming
+ * Reads the subscriber's settings (database: see @sml/database's dbConfigFromEnv). Throws a ConfigError naming
  * the variable when one is missing or invalid, so a misconfigured function fails at init, not mid-batch.
  */
 export function loadConfig(

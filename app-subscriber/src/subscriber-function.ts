@@ -4,7 +4,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { createDatabase } from "@sml/users-db";
+import { createDatabase } from "@sml/database";
 import { createSqsHandler, type SqsHandler } from "./adapters/sqs-handler";
 import type { SubscriberConfig } from "./config";
 

@@ -35,7 +35,7 @@ describe("database", () => {
   );
 
   it("turns the Data API on only for the data-api driver, the one driver that calls it", () => {
-    // Both environments use pg (packages/users-db/src/pg.ts); only DB_DRIVER=data-api calls rds-data (data-api.ts).
+    // Both environments use pg (packages/database/src/pg.ts); only DB_DRIVER=data-api calls rds-data (data-api.ts).
     for (const s of [dev, prd]) {
       expect(s.env.config.database.driver).toBe("pg");
       expect(bodyOf(s.json, s.env.database.cluster).enable_http_endpoint).toBe(false);

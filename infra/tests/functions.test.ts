@@ -12,12 +12,12 @@ import {
   zipBundleFile,
 } from "@sml/contracts/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
-import { dbConfigFromEnv } from "@sml/users-db";
+import { dbConfigFromEnv } from "@sml/database";
 import { Testing } from "cdktf";
 import { getEnvironmentConfig, SHARED_CONFIG } from "../src/config";
-import { MissingBundleError } from "../src/constructs/functions";
 import { MIGRATIONS_DIR, readMigrationSet } from "../src/constructs/migrations";
 import type { ServiceFunction } from "../src/constructs/service-function";
+import { MissingBundleError } from "../src/constructs/zip-functions";
 import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { REPO_ROOT, testBundleRoot } from "./support/paths";
 import { prdShapedDev } from "./support/shapes";

@@ -16,6 +16,7 @@ import {
   METRICS_NAMESPACE,
   statementTimeoutMsFor,
 } from "@sml/contracts/functions";
+import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/database";
 import {
   createBatchesHandler,
   createBatchWorkerHandler,
@@ -24,7 +25,6 @@ import {
 import { createSqsRangeQueue } from "@sml/model-container/batch-queue";
 import { createS3BatchObjects } from "@sml/model-container/batch-s3";
 import { createPredictionHandler, defaultModelDir } from "@sml/model-container/prediction-function";
-import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/users-db";
 import type { HttpFunction } from "./api-gateway";
 import type { SqsHandler } from "./event-source-mapping";
 import type { FunctionIdentity } from "./lambda-context";
@@ -73,7 +73,7 @@ export function functionEnvironment(
 export const LOCAL_CONNECTIONS_PER_FUNCTION = 10;
 
 /**
- * The variables the infrastructure sets per function (infra/src/constructs/functions.ts), over the shared ones:
+ * The variables the infrastructure sets per function (infra/src/constructs/zip-functions.ts), over the shared ones:
  * its service name and its statement timeout, below its own timeout.
  */
 function ownEnvironment(

@@ -1,4 +1,4 @@
-import { createPgExecutor, runMigrations } from "@sml/users-db";
+import { createPgExecutor, runMigrations } from "@sml/database";
 
 /** Applies the versioned migrations with the same runner the deployed migration function uses. */
 export async function migrate(databaseUrl: string): Promise<{ applied: readonly string[] }> {

@@ -6,8 +6,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createSqsHandler } from "@sml/app-subscriber/src/adapters/sqs-handler";
-import { createDatabase, runMigrations } from "@sml/users-db";
-import { createScratchDatabase } from "@sml/users-db/testing";
+import { createDatabase, runMigrations } from "@sml/database";
+import { createScratchDatabase } from "@sml/database/testing";
 import type { Context, SQSEvent } from "aws-lambda";
 import { Client } from "pg";
 import { type BenchRow, percentile, reportBench, round } from "./report";

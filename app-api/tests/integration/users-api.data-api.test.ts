@@ -1,6 +1,6 @@
 import { RDSDataClient } from "@aws-sdk/client-rds-data";
-import { createDatabase } from "@sml/users-db";
-import { createScratchDatabase, startLocalDataApi } from "@sml/users-db/testing";
+import { createDatabase } from "@sml/database";
+import { createScratchDatabase, startLocalDataApi } from "@sml/database/testing";
 import { describeUsersApi } from "../support/users-api-suite";
 
 // The RDS Data API adapter against data-api-local (an emulator of the Data API) over the real PostgreSQL server.

@@ -1,5 +1,5 @@
-import { createDatabase } from "@sml/users-db";
-import { createScratchDatabase } from "@sml/users-db/testing";
+import { createDatabase } from "@sml/database";
+import { createScratchDatabase } from "@sml/database/testing";
 import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent } from "../support/events";
 import { RecordingPublisher } from "../support/fakes";

@@ -1,5 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
-import { createDatabase } from "@sml/users-db";
+import { createDatabase } from "@sml/database";
 import { describeUsersApi } from "../support/users-api-suite";
 
 // Embedded PostgreSQL (PGlite, WASM), in memory: the local stack's database.

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { User, UserWrite } from "@sml/contracts/users";
-import { type Database, runMigrations } from "@sml/users-db";
+import { type Database, runMigrations } from "@sml/database";
 import { createHandler, type HttpHandler } from "../../src/adapters/http-handler";
 import { SnsUserPublisher } from "../../src/adapters/sns-user-publisher";
 import { BAD_REQUESTS } from "./bad-requests";

@@ -3,8 +3,8 @@
  * own port), never the shared server on 5432, so stopping it disturbs no other test.
  */
 import { PublishBatchCommand } from "@aws-sdk/client-sns";
-import { createDatabase, type Database, runMigrations } from "@sml/users-db";
-import { type PrivatePostgres, startPrivatePostgres } from "@sml/users-db/testing";
+import { createDatabase, type Database, runMigrations } from "@sml/database";
+import { type PrivatePostgres, startPrivatePostgres } from "@sml/database/testing";
 import { createSqsHandler } from "../../src/adapters/sqs-handler";
 import { pumpUntilEmpty } from "../support/event-source";
 import { capturedObservability } from "../support/observability";

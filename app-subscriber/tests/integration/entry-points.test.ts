@@ -2,8 +2,8 @@
  * The Lambda entry points as Lambda loads them: config from the environment at import, then invocations.
  * Runs against a scratch database on the PostgreSQL server.
  */
-import { createSqlExecutor, runMigrations } from "@sml/users-db";
-import { createScratchDatabase, type ScratchDatabase } from "@sml/users-db/testing";
+import { createSqlExecutor, runMigrations } from "@sml/database";
+import { createScratchDatabase, type ScratchDatabase } from "@sml/database/testing";
 import type { SQSBatchResponse } from "aws-lambda";
 import { Client } from "pg";
 import { lambdaContext, snsEnvelope, sqsEvent, sqsRecord } from "../support/events";

@@ -5,8 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { RDSDataClient } from "@aws-sdk/client-rds-data";
 import { PGlite } from "@electric-sql/pglite";
-import { createDatabase, type Database, runMigrations } from "@sml/users-db";
-import { createScratchDatabase, type LocalDataApi, startLocalDataApi } from "@sml/users-db/testing";
+import { createDatabase, type Database, runMigrations } from "@sml/database";
+import { createScratchDatabase, type LocalDataApi, startLocalDataApi } from "@sml/database/testing";
 import { createSqsHandler } from "../../src/adapters/sqs-handler";
 import { lambdaContext, snsEnvelope, sqsEvent, sqsRecord } from "../support/events";
 import { capturedObservability } from "../support/observability";

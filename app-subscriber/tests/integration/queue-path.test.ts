@@ -4,8 +4,8 @@
  */
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createDatabase, type Database, runMigrations } from "@sml/users-db";
-import { createScratchDatabase, type ScratchDatabase } from "@sml/users-db/testing";
+import { createDatabase, type Database, runMigrations } from "@sml/database";
+import { createScratchDatabase, type ScratchDatabase } from "@sml/database/testing";
 import { createSqsHandler, type SqsHandler } from "../../src/adapters/sqs-handler";
 import { invokeWith, pumpUntilEmpty } from "../support/event-source";
 import { capturedObservability } from "../support/observability";

@@ -21,10 +21,10 @@ import { FUNCTIONS, imageHandler, METRICS_NAMESPACE, statementTimeoutMsFor } fro
 import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import type { Functions } from "./functions";
 import { denyPlainHttp, policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { Network } from "./network";
 import { ServiceFunction } from "./service-function";
+import type { Functions } from "./zip-functions";
 
 export interface BatchPredictionsProps {
   readonly config: EnvironmentConfig;

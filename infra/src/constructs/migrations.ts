@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Where the versioned SQL migrations live (bundled into the migrate function). */
-export const MIGRATIONS_DIR = "packages/users-db/src/migrations";
+export const MIGRATIONS_DIR = "packages/database/src/migrations";
 
 export interface MigrationSet {
   /** File names, in the order the runner applies them. */

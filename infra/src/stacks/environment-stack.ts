@@ -20,12 +20,12 @@ import {
   boundaryPolicyArn,
   ENVIRONMENT_TAG_KEY,
 } from "../constructs/environment-access";
-import { Functions } from "../constructs/functions";
 import { Messaging } from "../constructs/messaging";
 import type { MigrationSet } from "../constructs/migrations";
 import { Network } from "../constructs/network";
 import { Observability } from "../constructs/observability";
 import { Prediction } from "../constructs/prediction";
+import { Functions } from "../constructs/zip-functions";
 import { BaseStack } from "./base";
 
 /** Terraform variable carrying the prediction image digest (`sha256:...`) pushed before the deploy. */

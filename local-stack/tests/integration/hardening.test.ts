@@ -2,7 +2,7 @@
  * End to end on the real `npm start` (issue 16, findings 1 and 2): bytes that are not UTF-8 are refused before
  * anything is published, and of many concurrent updates of one e-mail the one accepted last is the one stored.
  */
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/database/testing";
 import { Client } from "pg";
 import {
   eventually,

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { BatchResponse, CreateBatchResponse } from "@sml/contracts/batches";
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/database/testing";
 import { Client } from "pg";
 import {
   eventually,

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OPENAPI_PATH, ROUTES, type RouteKey, routeKey } from "@sml/contracts/routes";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/database/testing";
 import { type OpenApiDocument, openApiDocument } from "@sml/lambda-http";
 import { type ContractChecker, createContractChecker } from "@sml/lambda-http/testing";
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
 import { Client } from "pg";
 import { chromium } from "playwright-core";
 import {

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "@sml/users-db/testing";
+import { freePort } from "@sml/database/testing";
 import {
   eventually,
   freshLocalDir,

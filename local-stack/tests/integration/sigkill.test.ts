@@ -12,7 +12,7 @@
  * unacknowledged message (AWS SQS Developer Guide, "Amazon SQS visibility timeout").
  */
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/database/testing";
 import { Client } from "pg";
 import {
   eventually,

@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "@sml/users-db/testing";
+import { freePort } from "@sml/database/testing";
 import { REPO_ROOT } from "../support/local-stack-process";
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
  * embedded database's folder is left unlocked, so the next start works.
  */
 import { spawn } from "node:child_process";
-import { freePort } from "@sml/users-db/testing";
+import { freePort } from "@sml/database/testing";
 import { freshLocalDir, REPO_ROOT, removeLocalDir, startStackProcess } from "../support/local-stack-process";
 
 jest.setTimeout(90_000);

@@ -3,7 +3,7 @@
  * notifications and range messages from its queue. Config is parsed and the models load at init.
  */
 import { ENV, requireEnv } from "@sml/contracts/env";
-import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/users-db";
+import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/database";
 import { createS3BatchObjects } from "../batch/s3-objects";
 import { createSqsRangeQueue } from "../batch/sqs-queue";
 import { createBatchWorkerHandler, loadBatchConfig } from "../batch-function";

@@ -2,7 +2,7 @@
  * Lambda entry of the `batches` function (the prediction image, command `batches.handler`): POST /batches and
  * GET /batches/{id}. Config is parsed and the models load at init.
  */
-import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/users-db";
+import { createSqlBatchStore, createSqlExecutor, dbConfigFromEnv } from "@sml/database";
 import { createS3BatchObjects } from "../batch/s3-objects";
 import { createBatchesHandler, loadBatchConfig } from "../batch-function";
 import { defaultModelDir } from "../prediction-function";

@@ -20,8 +20,8 @@ import {
   createSqlBatchStore,
   createSqlExecutor,
   runMigrations,
-} from "@sml/users-db";
-import { createScratchDatabase, type ScratchDatabase } from "@sml/users-db/testing";
+} from "@sml/database";
+import { createScratchDatabase, type ScratchDatabase } from "@sml/database/testing";
 import type { SQSEvent } from "aws-lambda";
 import type { BatchObjects } from "../../src/batch/ports";
 import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects } from "../../src/batch/s3-objects";

@@ -164,7 +164,7 @@ export interface RangeOutcome {
   readonly errors: readonly BatchRowError[];
 }
 
-/** The batch state the functions read and write (packages/users-db implements it over SQL). */
+/** The batch state the functions read and write (packages/database implements it over SQL). */
 export interface BatchStore {
   create(batch: {
     id: string;

@@ -64,9 +64,9 @@ export const FUNCTIONS = {
   migrate: {
     name: "migrate",
     packaging: "zip",
-    entry: "packages/users-db/src/handlers/migrate.ts",
-    // The runner resolves the .sql files next to the running module (packages/users-db/src/migrations.ts).
-    files: { from: "packages/users-db/src/migrations", to: "migrations" },
+    entry: "packages/database/src/handlers/migrate.ts",
+    // The runner resolves the .sql files next to the running module (packages/database/src/migrations.ts).
+    files: { from: "packages/database/src/migrations", to: "migrations" },
     serviceName: "users-migrate",
     description: "Applies the SQL migrations; invoked by Terraform on apply",
     trigger: "terraform-apply",

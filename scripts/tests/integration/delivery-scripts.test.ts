@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/users-db/testing";
+import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/database/testing";
 import { Client } from "pg";
 import {
   freshLocalDir,
