@@ -7,6 +7,8 @@ module.exports = {
     "packages/contracts",
     "packages/lambda-http",
     "packages/database",
+    "packages/flight-model",
+    "packages/model-training",
     "app-api",
     "app-subscriber",
     "model-container",

@@ -29,6 +29,8 @@ import {
 import { ENV, parseEnv } from "@sml/contracts/env";
 import { NotFoundError, parseWith } from "@sml/contracts/errors";
 import { FUNCTIONS } from "@sml/contracts/functions";
+import { type BackendName, DEFAULT_BACKENDS, initBackend } from "@sml/flight-model/backend";
+import { ModelRegistry } from "@sml/flight-model/model-registry";
 import {
   dispatch,
   type HttpResponse,
@@ -42,8 +44,6 @@ import * as z from "zod";
 import type { BatchObjects, RangeQueue } from "./batch/ports";
 import { parseWorkerMessage } from "./batch/sqs-queue";
 import { BatchWorker } from "./batch/worker";
-import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
-import { ModelRegistry } from "./core/model-registry";
 import { selectModel } from "./prediction-function";
 
 const BatchEnvSchema = z.object({

@@ -11,6 +11,10 @@ import { ENV } from "@sml/contracts/env";
 import { ValidationError } from "@sml/contracts/errors";
 import { FUNCTIONS } from "@sml/contracts/functions";
 import { PREDICT_MAX_BODY_BYTES } from "@sml/contracts/predict";
+import { type BackendName, DEFAULT_BACKENDS, initBackend } from "@sml/flight-model/backend";
+import type { FlightDelayModel } from "@sml/flight-model/model";
+import { ModelRegistry, UnknownModelError } from "@sml/flight-model/model-registry";
+import { predictFlightsJson } from "@sml/flight-model/predict-flights";
 import {
   dispatch,
   type HttpResponse,
@@ -19,10 +23,6 @@ import {
   toHttpResponse,
 } from "@sml/lambda-http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { type BackendName, DEFAULT_BACKENDS, initBackend } from "./core/backend";
-import type { FlightDelayModel } from "./core/model";
-import { ModelRegistry, UnknownModelError } from "./core/model-registry";
-import { predictFlightsJson } from "./core/predict-flights";
 
 /** Largest POST /predict body (the API's contract, @sml/contracts/predict). */
 export const MAX_BODY_BYTES = PREDICT_MAX_BODY_BYTES;

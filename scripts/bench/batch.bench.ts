@@ -10,10 +10,10 @@ import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { encodeInstances } from "@sml/flight-model/predict-flights";
 import { scoreRange } from "@sml/model-container/batch-score";
-import { encodeInstances } from "@sml/model-container/predict-flights";
 import { createPredictionHandler, defaultModelDir } from "@sml/model-container/prediction-function";
-import { dataDir } from "@sml/model-container/training-data";
+import { dataDir } from "@sml/model-training/data";
 import { type BenchRow, reportBench, round } from "./report";
 
 interface Flight {

@@ -8,19 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { parseWith } from "@sml/contracts/errors";
-import { buildModelImageContext } from "@sml/model-container/image-context";
-import { loadLayersModel, oneHotInputs, predictLayers } from "@sml/model-container/layers-model";
 import {
   encodeInstances,
   PredictRequestSchema,
   resolveFlights,
   validateRequest,
-} from "@sml/model-container/predict-flights";
+} from "@sml/flight-model/predict-flights";
+import { buildModelImageContext } from "@sml/model-container/image-context";
 import {
   createPredictionHandler,
   defaultModelDir,
   type PredictionApp,
 } from "@sml/model-container/prediction-function";
+import { loadLayersModel, oneHotInputs, predictLayers } from "@sml/model-training/layers-model";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type BenchRow, percentile, reportBench, round } from "./report";
 

@@ -79,7 +79,7 @@ test("writes stack.json with the addresses of the API, SNS/SQS and the database"
 
 test("scores a real file of flights end to end: POST /batches, presigned PUT, the worker, GET with the result", async () => {
   // 5,000 flights of the BTS 2001 records vega-datasets ships, as JSON Lines with an id of the caller's own.
-  const { dataDir } = await import("@sml/model-container/training-data");
+  const { dataDir } = await import("@sml/model-training/data");
   const flights = (
     JSON.parse(readFileSync(join(dataDir(), "flights-20k.json"), "utf8")) as {
       date: string;

@@ -14,8 +14,8 @@ import {
   type RangeOutcome,
 } from "@sml/contracts/batches";
 import { ValidationError } from "@sml/contracts/errors";
-import type { FlightDelayModel } from "../core/model";
-import { predictFlights } from "../core/predict-flights";
+import type { FlightDelayModel } from "@sml/flight-model/model";
+import { predictFlights } from "@sml/flight-model/predict-flights";
 import { FileFormatError } from "./errors";
 import { continuationFormat, type InstanceInput, type RecordFormat, recordFormat } from "./formats";
 import { scanRecords } from "./records";

@@ -19,7 +19,7 @@ import {
   CONTENT_TYPES,
   type RangeMessage,
 } from "@sml/contracts/batches";
-import type { FlightDelayModel } from "../core/model";
+import type { FlightDelayModel } from "@sml/flight-model/model";
 import { FileFormatError } from "./errors";
 import { planRanges } from "./plan";
 import type { BatchObjects, RangeQueue } from "./ports";

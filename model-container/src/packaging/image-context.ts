@@ -12,9 +12,9 @@ import {
   LAMBDA_BUNDLE_OPTIONS,
   MODEL_IMAGE_CONTEXT_DIR,
 } from "@sml/contracts/functions";
+import { modelFolders } from "@sml/flight-model/model-registry";
+import { MODEL_FILES, REGISTRY_FILE } from "@sml/flight-model/model-spec";
 import { build } from "esbuild";
-import { modelFolders } from "../core/model-registry";
-import { MODEL_FILES, REGISTRY_FILE } from "../core/model-spec";
 
 const workspaceRoot = resolve(__dirname, "../..");
 const defaultRepoRoot = resolve(workspaceRoot, "..");

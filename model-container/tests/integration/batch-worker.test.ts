@@ -22,6 +22,7 @@ import {
   runMigrations,
 } from "@sml/database";
 import { createScratchDatabase, type ScratchDatabase } from "@sml/database/testing";
+import { modelFolders } from "@sml/flight-model/model-registry";
 import type { SQSEvent } from "aws-lambda";
 import type { BatchObjects } from "../../src/batch/ports";
 import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects } from "../../src/batch/s3-objects";
@@ -32,7 +33,6 @@ import {
   createBatchesHandler,
   createBatchWorkerHandler,
 } from "../../src/batch-function";
-import { modelFolders } from "../../src/core/model-registry";
 import { createPredictionHandler } from "../../src/prediction-function";
 import { realFlights } from "../support/batch-files";
 import { apiEvent, workspaceRegistryDir } from "../support/events";

@@ -1,8 +1,8 @@
 /** Real flights (BTS 2001, vega-datasets) as batch files, and helpers to run the batch core in memory. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { dataDir } from "@sml/model-training/data";
 import type { TextSink } from "../../src/batch/score-range";
-import { dataDir } from "../../src/training/data";
 
 export interface Flight {
   readonly origin: string;

@@ -11,10 +11,10 @@
  * heap it grew committed (heapTotal 66 -> 100 MiB on 1M rows while heapUsed stayed at 29-30 MiB).
  */
 import { S3Client } from "@aws-sdk/client-s3";
+import { initBackend } from "@sml/flight-model/backend";
+import { ModelRegistry } from "@sml/flight-model/model-registry";
 import { BATCH_S3_CLIENT_CONFIG, createS3BatchObjects } from "../../src/batch/s3-objects";
 import { scoreRange } from "../../src/batch/score-range";
-import { initBackend } from "../../src/core/backend";
-import { ModelRegistry } from "../../src/core/model-registry";
 import { workspaceRegistryDir } from "./events";
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,8 +1,8 @@
+import { initBackend } from "@sml/flight-model/backend";
+import { FlightDelayModel } from "@sml/flight-model/model";
+import { predictFlights } from "@sml/flight-model/predict-flights";
 import { FileFormatError } from "../../src/batch/errors";
 import { scoreRange } from "../../src/batch/score-range";
-import { initBackend } from "../../src/core/backend";
-import { FlightDelayModel } from "../../src/core/model";
-import { predictFlights } from "../../src/core/predict-flights";
 import { chunked, memorySink, realFlights } from "../support/batch-files";
 import { workspaceModelDir } from "../support/events";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { BackendName } from "../../src/core/backend";
-import { MODEL_FILES } from "../../src/core/model-spec";
+import type { BackendName } from "@sml/flight-model/backend";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
 import { createPredictionHandler } from "../../src/prediction-function";
 import { apiEvent, workspaceModelDir } from "../support/events";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { MODEL_FILES } from "../../src/core/model-spec";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
 import { createPredictionHandler, MAX_BODY_BYTES, type PredictionApp } from "../../src/prediction-function";
 import { apiEvent, workspaceModelDir } from "../support/events";
 

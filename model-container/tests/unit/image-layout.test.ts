@@ -7,8 +7,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IMAGE_FUNCTION_NAMES, imageBundleFile, LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
-import { modelFolders } from "../../src/core/model-registry";
-import { MODEL_FILES, REGISTRY_FILE } from "../../src/core/model-spec";
+import { modelFolders } from "@sml/flight-model/model-registry";
+import { MODEL_FILES, REGISTRY_FILE } from "@sml/flight-model/model-spec";
 import { buildModelImageContext } from "../../src/packaging/image-context";
 import { apiEvent, workspaceModelDir, workspaceRegistryDir } from "../support/events";
 

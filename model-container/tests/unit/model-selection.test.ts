@@ -6,8 +6,8 @@ import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { modelFolders, readChampion } from "../../src/core/model-registry";
-import { MODEL_FILES, REGISTRY_FILE } from "../../src/core/model-spec";
+import { modelFolders, readChampion } from "@sml/flight-model/model-registry";
+import { MODEL_FILES, REGISTRY_FILE } from "@sml/flight-model/model-spec";
 import { createPredictionHandler, type PredictionApp } from "../../src/prediction-function";
 import { apiEvent, workspaceRegistryDir } from "../support/events";
 

@@ -2,17 +2,17 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DomainError, MAX_ERROR_DETAILS, parseWith } from "@sml/contracts/errors";
 import { httpStatusOf } from "@sml/lambda-http";
-import { initBackend } from "../../src/core/backend";
-import { FlightDelayModel } from "../../src/core/model";
-import { MODEL_FILES } from "../../src/core/model-spec";
+import { initBackend } from "../../src/backend";
+import { FlightDelayModel } from "../../src/model";
+import { MODEL_FILES } from "../../src/model-spec";
 import {
   isValidRequest,
   PredictRequestSchema,
   predictFlights,
   predictFlightsJson,
   validateRequest,
-} from "../../src/core/predict-flights";
-import { workspaceModelDir } from "../support/events";
+} from "../../src/predict-flights";
+import { workspaceModelDir } from "../support/registry";
 
 const instance = { origin: "SEA", destination: "SFO", departure: "2001-01-13T14:56:00", distance: 679 };
 

@@ -5,10 +5,10 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { initBackend } from "../core/backend";
-import { FlightDelayModel } from "../core/model";
-import { modelFolders, readChampion } from "../core/model-registry";
-import { MODEL_FILES } from "../core/model-spec";
+import { initBackend } from "@sml/flight-model/backend";
+import { FlightDelayModel } from "@sml/flight-model/model";
+import { modelFolders, readChampion } from "@sml/flight-model/model-registry";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
 import { isDelayed, loadFlights, predictTable } from "./data";
 import { atThreshold, logLoss, rocAuc } from "./metrics";
 import type { Comparison, ComparisonRow, ModelMetrics } from "./model-card";

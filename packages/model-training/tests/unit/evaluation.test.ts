@@ -5,17 +5,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseWith } from "@sml/contracts/errors";
+import { initBackend } from "@sml/flight-model/backend";
+import { greatCircleMiles } from "@sml/flight-model/features";
+import { FlightDelayModel } from "@sml/flight-model/model";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
+import { PredictRequestSchema, resolveFlights } from "@sml/flight-model/predict-flights";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../../src/core/backend";
-import { greatCircleMiles } from "../../src/core/features";
-import { FlightDelayModel } from "../../src/core/model";
-import { MODEL_FILES } from "../../src/core/model-spec";
-import { PredictRequestSchema, resolveFlights } from "../../src/core/predict-flights";
-import { type FlightTable, flightAt, isDelayed, loadFlights } from "../../src/training/data";
-import { logLoss, rocAuc } from "../../src/training/metrics";
-import type { ModelMetrics } from "../../src/training/model-card";
-import { splitRows } from "../../src/training/split";
-import { workspaceModelDir } from "../support/events";
+import { type FlightTable, flightAt, isDelayed, loadFlights } from "../../src/data";
+import { logLoss, rocAuc } from "../../src/metrics";
+import type { ModelMetrics } from "../../src/model-card";
+import { splitRows } from "../../src/split";
+import { workspaceModelDir } from "../support/registry";
 
 const metrics: ModelMetrics = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.metrics), "utf8"));
 

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { modelFolders, readChampion } from "../../src/core/model-registry";
-import { MODEL_FILES } from "../../src/core/model-spec";
-import { type ModelMetrics, renderModelCard } from "../../src/training/model-card";
-import { readCardInputs } from "../../src/training/render-card";
-import { SPLIT } from "../../src/training/split";
-import { workspaceModelDir, workspaceRegistryDir } from "../support/events";
+import { modelFolders, readChampion } from "@sml/flight-model/model-registry";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
+import { type ModelMetrics, renderModelCard } from "../../src/model-card";
+import { readCardInputs } from "../../src/render-card";
+import { SPLIT } from "../../src/split";
+import { workspaceModelDir, workspaceRegistryDir } from "../support/registry";
 
 const inputs = readCardInputs(workspaceRegistryDir);
 const { metrics, comparison, baseline } = inputs;
@@ -15,7 +15,7 @@ const metricsOf = (id: string): ModelMetrics =>
 
 describe("docs/model-card.md", () => {
   it("is exactly what npm run compare rendered from the committed metrics, comparison and baseline", () => {
-    const card = readFileSync(join(__dirname, "../../../docs/model-card.md"), "utf8");
+    const card = readFileSync(join(__dirname, "../../../../docs/model-card.md"), "utf8");
     expect(card).toBe(renderModelCard(inputs));
   });
 

@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MODEL_FILES } from "../../src/core/model-spec";
-import { type FlightTable, loadAirports, loadFlights } from "../../src/training/data";
-import { HELP, parseTrainingArgs, TRAINING_OPTIONS, trainModel } from "../../src/training/train";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
+import { type FlightTable, loadAirports, loadFlights } from "../../src/data";
+import { HELP, parseTrainingArgs, TRAINING_OPTIONS, trainModel } from "../../src/train";
 
 let table: FlightTable;
 const dirs: string[] = [];

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { type FlightInput, localDateTimeFromTimestamp } from "@sml/flight-model/features";
+import type { FlightDelayModel } from "@sml/flight-model/model";
 import { type ColumnData, parquetRead } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
-import { type FlightInput, localDateTimeFromTimestamp } from "../core/features";
-import type { FlightDelayModel } from "../core/model";
 
 /** Delayed means a departure delay of more than 15 minutes (the BTS on-time definition). */
 export const DELAY_THRESHOLD_MINUTES = 15;

@@ -23,7 +23,7 @@ import {
   slotOf,
   unpackRateTables,
   weekdayOf,
-} from "../../src/core/features";
+} from "../../src/features";
 
 const metadata: FeatureMetadata = {
   originVocabulary: ["<OOV>", "ATL", "ORD", "SEA"],

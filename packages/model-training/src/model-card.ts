@@ -2,7 +2,7 @@
  * Renders docs/model-card.md from the metrics the training run writes to model/metrics.json, so the card's
  * numbers are never typed by hand (a test checks the committed card matches the committed metrics).
  */
-import { WEEKDAY_NAMES } from "../core/features";
+import { WEEKDAY_NAMES } from "@sml/flight-model/features";
 import type { ThresholdMetrics } from "./metrics";
 
 export interface SplitSummary {

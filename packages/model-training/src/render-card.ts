@@ -5,14 +5,14 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { readChampion } from "../core/model-registry";
-import { MODEL_FILES } from "../core/model-spec";
+import { readChampion } from "@sml/flight-model/model-registry";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
 import { type CardInputs, renderModelCard } from "./model-card";
 
-const workspaceRoot = resolve(__dirname, "../..");
+const workspaceRoot = resolve(__dirname, "../../../model-container");
 export const REGISTRY_DIR = join(workspaceRoot, "model");
 export const COMPARISON_FILE = join(REGISTRY_DIR, "comparison.json");
-export const BASELINE_FILE = join(workspaceRoot, "baselines/gbdt.json");
+export const BASELINE_FILE = join(__dirname, "../baselines/gbdt.json");
 export const MODEL_CARD_FILE = join(workspaceRoot, "..", "docs/model-card.md");
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));

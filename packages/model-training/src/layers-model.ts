@@ -5,10 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type EncodedBatch, MONTH_FEATURES } from "@sml/flight-model/features";
+import { MODEL_FILES } from "@sml/flight-model/model-spec";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { type EncodedBatch, MONTH_FEATURES } from "../core/features";
-import { MODEL_FILES } from "../core/model-spec";
 
 /**
  * The layers model trains on one-hot airports (a bias-free dense layer on a one-hot vector is an embedding

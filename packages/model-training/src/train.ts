@@ -8,9 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import * as tf from "@tensorflow/tfjs-core";
-import * as tfl from "@tensorflow/tfjs-layers";
-import { initBackend } from "../core/backend";
+import { initBackend } from "@sml/flight-model/backend";
 import {
   allocateBatch,
   buildVocabulary,
@@ -28,10 +26,12 @@ import {
   parseLocalDateTime,
   RATE_TABLES,
   rateKey,
-} from "../core/features";
-import { FlightDelayModel, modelVersion } from "../core/model";
-import { writeChampion } from "../core/model-registry";
-import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME, modelId } from "../core/model-spec";
+} from "@sml/flight-model/features";
+import { FlightDelayModel, modelVersion } from "@sml/flight-model/model";
+import { writeChampion } from "@sml/flight-model/model-registry";
+import { EMBEDDING_DIM, LAYERS, MODEL_FILES, MODEL_NAME, modelId } from "@sml/flight-model/model-spec";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import {
   type Airport,
   dataDir,
@@ -48,7 +48,7 @@ import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
 import type { ModelMetrics, Scores, SplitSummary } from "./model-card";
 import { SPLIT, splitRows } from "./split";
 
-const workspaceRoot = resolve(__dirname, "../..");
+const workspaceRoot = resolve(__dirname, "../../../model-container");
 
 export const TRAINING = {
   seed: 20010101,

@@ -10,13 +10,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { logDistance, weekdayOf } from "../core/features";
+import { logDistance, weekdayOf } from "@sml/flight-model/features";
 import { FLIGHTS_FILE, flightAt, isDelayed, loadFlights } from "./data";
 import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
 import type { Scores } from "./model-card";
 import { SPLIT, splitRows } from "./split";
 
-const workspaceRoot = resolve(__dirname, "../..");
+const workspaceRoot = resolve(__dirname, "..");
 
 import { BASELINE_FILE } from "./render-card";
 
