@@ -1,5 +1,5 @@
 // fauxqs is ESM-only, so it starts in an ESM globalSetup and the SDK clients in tests find it through
-// AWS_ENDPOINT_URL (see ../shared facts); setup-env.js keeps Powertools quiet and sets fake credentials.
+// AWS_ENDPOINT_URL; setup-env.js keeps Powertools quiet and sets fake credentials.
 module.exports = {
   ...require("../jest.preset.js"),
   displayName: "app-api",

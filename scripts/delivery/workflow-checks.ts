@@ -1,7 +1,7 @@
 /**
  * Rules the GitHub workflows must keep, beyond what actionlint checks: actions pinned to commit SHAs, explicit
  * least-privilege permissions, the README's commands instead of copies, and scripts that exist. Used by
- * scripts/tests/workflows.test.ts; each function returns human-readable findings (empty when the rule holds).
+ * scripts/tests/unit/workflows.test.ts; each function returns human-readable findings (empty when the rule holds).
  */
 import { parse } from "yaml";
 

@@ -1,7 +1,7 @@
 /**
  * The site: everything that differs between this repository and a fork deploying to its own AWS account. A fork
  * edits this one file (docs/deploy.md, "Fork it"); the environments, the stacks, the tests, the workflows (through
- * `npx tsx scripts/delivery/site.ts`) and the scripts read it from here.
+ * `npx tsx infra/src/site-facts.ts`) and the scripts read it from here.
  *
  * The values below are placeholders (AWS's documentation account ids, `your-org`): `validateSite` rejects each one
  * with a message naming the setting, so nothing reaches an AWS account until they are replaced. Only this

@@ -216,7 +216,7 @@ export class Api extends Construct {
     // Without a `$default` route API Gateway itself answers unmatched requests, with 404 {"message":"Not
     // Found"} even for a known path with another method. The api function answers them instead (404 in the
     // API's error format, 405 with Allow). No authorizer: the function never runs a route handler for a
-    // `$default` event (app-api/src/create-handler.ts), so all it can reveal is the route table, which the
+    // `$default` event (app-api/src/adapters/http-handler.ts), so all it can reveal is the route table, which the
     // 405's Allow header is meant to show.
     this.defaultRoute = new Apigatewayv2Route(this, "route-default", {
       apiId: this.api.id,

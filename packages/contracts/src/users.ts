@@ -1,6 +1,6 @@
 /**
  * The users contract between the API (publisher, reader), the subscriber (writer) and the database adapters.
- * Types and ports only: the adapters live in ./db, the HTTP handling in app-api, the SQS handling in app-subscriber.
+ * Types and ports only: the adapters live in @sml/database, the HTTP handling in app-api, the SQS handling in app-subscriber.
  */
 import * as z from "zod";
 
