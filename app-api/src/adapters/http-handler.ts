@@ -25,7 +25,7 @@ import {
   toHttpResponse,
 } from "@sml/lambda-http";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import type { UserPublisher, UserRepository } from "../core/ports";
+import type { UserPublisher, UserReader } from "../core/ports";
 import { ListUsersQuerySchema, NewUserSchema } from "../core/schemas";
 import { createUseCases } from "../core/use-cases";
 import { docsPage } from "./docs-page";
@@ -34,7 +34,7 @@ const SERVICE_NAME = FUNCTIONS.api.serviceName;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2000;
 
 export interface HandlerDeps {
-  readonly repository: UserRepository;
+  readonly repository: UserReader;
   readonly publisher: UserPublisher;
   /** Defaults to a Powertools Logger for the `users-api` service (level from POWERTOOLS_LOG_LEVEL). */
   readonly logger?: Logger;

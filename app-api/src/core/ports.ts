@@ -1,6 +1,6 @@
 import type { UserMessage } from "@sml/contracts/users";
 
-export type { User, UserPage, UserRepository } from "@sml/contracts/users";
+export type { User, UserPage, UserReader } from "@sml/contracts/users";
 
 /** Publishes an accepted user to the topic the subscriber consumes; resolves with the broker's message id. */
 export interface UserPublisher {

@@ -4,11 +4,11 @@
  */
 import { type AcceptanceClock, createAcceptanceClock } from "./acceptance-clock";
 import { DatabaseUnavailableError, DomainError, NotFoundError, PublishFailedError } from "./errors";
-import type { User, UserPage, UserPublisher, UserRepository } from "./ports";
+import type { User, UserPage, UserPublisher, UserReader } from "./ports";
 import type { ListUsersQuery, NewUser } from "./schemas";
 
 export interface UseCaseDeps {
-  readonly repository: UserRepository;
+  readonly repository: UserReader;
   readonly publisher: UserPublisher;
   /** Issues each accepted write's ordering key; one per instance (default: the wall clock). */
   readonly clock?: AcceptanceClock;

@@ -3,7 +3,7 @@ import { createHandler, type HttpHandler } from "../../src/adapters/http-handler
 import { SnsUserPublisher } from "../../src/adapters/sns-user-publisher";
 import { BAD_REQUESTS } from "../support/bad-requests";
 import { httpEvent, postUser } from "../support/events";
-import { InMemoryUserRepository } from "../support/fakes";
+import { InMemoryUserReader } from "../support/fakes";
 import { createTopicWithQueue, drainQueue } from "../support/fauxqs";
 
 // Real @aws-sdk/client-sns against fauxqs, with an SQS queue subscribed to observe what was published.
@@ -16,7 +16,7 @@ describe("POST /users through SNS (fauxqs)", () => {
   beforeAll(async () => {
     ({ sqs, queueUrl, topicArn } = await createTopicWithQueue());
     handler = createHandler({
-      repository: new InMemoryUserRepository(),
+      repository: new InMemoryUserReader(),
       publisher: new SnsUserPublisher({ topicArn }),
     });
   });
@@ -47,7 +47,7 @@ describe("POST /users through SNS (fauxqs)", () => {
 
   it("answers 503 and publishes nothing when the topic does not exist", async () => {
     const missing = createHandler({
-      repository: new InMemoryUserRepository(),
+      repository: new InMemoryUserReader(),
       publisher: new SnsUserPublisher({ topicArn: `${topicArn}-missing` }),
     });
     const res = await missing(postUser({ name: "Ada", email: "ada@example.com" }));

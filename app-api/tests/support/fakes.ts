@@ -1,14 +1,14 @@
 import { ValidationError } from "@sml/contracts/errors";
-import type { User, UserMessage, UserPage, UserRepository, UserWrite } from "@sml/contracts/users";
+import type { User, UserMessage, UserPage, UserReader } from "@sml/contracts/users";
 import type { UserPublisher } from "../../src/core/ports";
 
 /**
- * In-memory UserRepository for unit tests (no database): keyset pagination by (createdAt, id) with a
- * base64url cursor, unique by lower-cased email. The integration tests run the real adapters.
+ * In-memory UserReader for unit tests (no database): keyset pagination by (createdAt, id) with a base64url
+ * cursor. The API reads only (its database role may only SELECT): it has no write method to fake, so no test
+ * needs to check that it never wrote. The integration tests run the real adapters.
  */
-export class InMemoryUserRepository implements UserRepository {
+export class InMemoryUserReader implements UserReader {
   readonly users: User[] = [];
-  readonly upserts: UserWrite[][] = [];
   pingError: Error | undefined;
   pingHangs = false;
 
@@ -44,10 +44,6 @@ export class InMemoryUserRepository implements UserRepository {
 
   async get(id: string): Promise<User | undefined> {
     return this.users.find((u) => u.id === id);
-  }
-
-  async upsert(writes: readonly UserWrite[]): Promise<void> {
-    this.upserts.push([...writes]);
   }
 
   ping(): Promise<void> {

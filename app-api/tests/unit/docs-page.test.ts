@@ -4,12 +4,12 @@ import { FUNCTIONS } from "@sml/contracts/functions";
 import { DOCS_PAGE_PATH, OPENAPI_PATH } from "@sml/contracts/routes";
 import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent } from "../support/events";
-import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
+import { InMemoryUserReader, RecordingPublisher } from "../support/fakes";
 
 const packageDir = dirname(require.resolve("swagger-ui-dist/package.json"));
 const handlerWith = (docsPage: boolean | undefined) =>
   createHandler({
-    repository: new InMemoryUserRepository(),
+    repository: new InMemoryUserReader(),
     publisher: new RecordingPublisher(),
     ...(docsPage === undefined ? {} : { docsPage }),
   });

@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent, postUser } from "../support/events";
-import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
+import { InMemoryUserReader, RecordingPublisher } from "../support/fakes";
 
 const context = {
   awsRequestId: "lambda-req-1",
@@ -24,7 +24,7 @@ function capture() {
 describe("logging", () => {
   it("writes one JSON request line with the API and Lambda request ids and the status", async () => {
     const handler = createHandler({
-      repository: new InMemoryUserRepository(),
+      repository: new InMemoryUserReader(),
       publisher: new RecordingPublisher(),
       logger: new Logger({ serviceName: "users-api", logLevel: "INFO" }),
     });
@@ -49,7 +49,7 @@ describe("logging", () => {
 
   it("never writes the submitted email or name to the logs", async () => {
     const handler = createHandler({
-      repository: new InMemoryUserRepository(),
+      repository: new InMemoryUserReader(),
       publisher: new RecordingPublisher(),
       logger: new Logger({ serviceName: "users-api", logLevel: "DEBUG" }),
     });

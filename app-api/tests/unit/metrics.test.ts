@@ -1,7 +1,7 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createHandler } from "../../src/adapters/http-handler";
 import { httpEvent, postUser } from "../support/events";
-import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
+import { InMemoryUserReader, RecordingPublisher } from "../support/fakes";
 
 /** A Metrics instance that really emits (the test setup disables metrics globally to keep output clean). */
 function emittingMetrics(): Metrics {
@@ -31,7 +31,7 @@ async function emfOf(run: () => Promise<unknown>): Promise<Record<string, unknow
 describe("metrics (EMF)", () => {
   it("emits UsersAccepted for an accepted POST and ClientErrors for a rejected one", async () => {
     const handler = createHandler({
-      repository: new InMemoryUserRepository(),
+      repository: new InMemoryUserReader(),
       publisher: new RecordingPublisher(),
       metrics: emittingMetrics(),
     });
@@ -44,7 +44,7 @@ describe("metrics (EMF)", () => {
   });
 
   it("emits ServerErrors when the health check fails", async () => {
-    const repository = new InMemoryUserRepository();
+    const repository = new InMemoryUserReader();
     repository.pingError = new Error("down");
     const handler = createHandler({
       repository,

@@ -3,10 +3,10 @@ import { httpStatusOf } from "@sml/lambda-http";
 import { createAcceptanceClock } from "../../src/core/acceptance-clock";
 import { DatabaseUnavailableError, NotFoundError, PublishFailedError } from "../../src/core/errors";
 import { createUseCases } from "../../src/core/use-cases";
-import { InMemoryUserRepository, RecordingPublisher } from "../support/fakes";
+import { InMemoryUserReader, RecordingPublisher } from "../support/fakes";
 
 function setup() {
-  const repository = new InMemoryUserRepository();
+  const repository = new InMemoryUserReader();
   const publisher = new RecordingPublisher();
   const useCases = createUseCases({ repository, publisher, healthTimeoutMs: 50 });
   return { repository, publisher, useCases };
@@ -27,7 +27,7 @@ describe("use cases", () => {
     const { publisher } = setup();
     // A frozen clock: every submission falls in the same millisecond, as 5-9 of 200 concurrent updates did.
     const useCases = createUseCases({
-      repository: new InMemoryUserRepository(),
+      repository: new InMemoryUserReader(),
       publisher,
       healthTimeoutMs: 50,
       clock: createAcceptanceClock(() => Date.parse("2026-11-27T12:00:00.000Z")),

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { UserRepository, UserWrite } from "@sml/contracts/users";
+import type { UserWrite, UserWriter } from "@sml/contracts/users";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MalformedMessageError } from "../core/errors";
 import { saveUsers } from "../core/save-users";
@@ -9,7 +9,7 @@ import { toUserWrite } from "../core/user-message";
 import { fromSqsRecord } from "./sqs-user-message";
 
 export interface SqsHandlerDeps {
-  readonly users: UserRepository;
+  readonly users: UserWriter;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }

@@ -1,4 +1,4 @@
-import { orderingKeyOf, type UserRepository, type UserWrite } from "@sml/contracts/users";
+import { orderingKeyOf, type UserWrite, type UserWriter } from "@sml/contracts/users";
 import { UserStoreUnavailableError } from "./errors";
 
 export interface SaveUsersResult {
@@ -18,10 +18,7 @@ const isNewer = (a: UserWrite, b: UserWrite): boolean => {
  * merged first, the newest ordering key (the API's acceptance time) winning, the same rule the store applies against stored rows, so the
  * outcome does not depend on the order SQS delivered them in.
  */
-export async function saveUsers(
-  users: UserRepository,
-  writes: readonly UserWrite[],
-): Promise<SaveUsersResult> {
+export async function saveUsers(users: UserWriter, writes: readonly UserWrite[]): Promise<SaveUsersResult> {
   const newest = new Map<string, UserWrite>();
   for (const write of writes) {
     const key = write.email.toLowerCase();

@@ -1,16 +1,13 @@
-import type { UserRepository, UserWrite } from "@sml/contracts/users";
+import type { UserWrite, UserWriter } from "@sml/contracts/users";
 
-/** An in-memory UserRepository that records each upsert call (for handler and use-case unit tests). */
+/** An in-memory UserWriter that records each upsert call (for handler and use-case unit tests). */
 export function fakeUsers(options: { failWith?: Error } = {}) {
   const calls: UserWrite[][] = [];
-  const users: UserRepository = {
-    list: async () => ({ items: [], nextCursor: null }),
-    get: async () => undefined,
+  const users: UserWriter = {
     upsert: async (writes) => {
       calls.push([...writes]);
       if (options.failWith) throw options.failWith;
     },
-    ping: async () => undefined,
   };
   return { users, calls };
 }

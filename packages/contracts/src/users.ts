@@ -61,16 +61,25 @@ export interface UserWrite {
 export const orderingKeyOf = (write: UserWrite): string =>
   write.acceptedAt ?? `${write.publishedAt.toISOString().slice(0, 23)}000Z`;
 
-/** The port every database adapter (pg, RDS Data API, PGlite) implements. */
-export interface UserRepository {
+/**
+ * The read side: what the API needs (its database role may only SELECT), so its fakes implement reads alone.
+ */
+export interface UserReader {
   /** Keyset pagination; throws InvalidCursorError (a ValidationError) naming `cursor` for a cursor it did not issue. */
   list(params: { readonly limit: number; readonly cursor?: string }): Promise<UserPage>;
   get(id: string): Promise<User | undefined>;
-  /** Upserts a whole batch in one statement; unique by email (case-insensitive), the newest orderingKeyOf wins. */
-  upsert(writes: readonly UserWrite[]): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
 }
+
+/** The write side: what the subscriber needs (its database role may write users). */
+export interface UserWriter {
+  /** Upserts a whole batch in one statement; unique by email (case-insensitive), the newest orderingKeyOf wins. */
+  upsert(writes: readonly UserWrite[]): Promise<void>;
+}
+
+/** Both sides: what every database adapter (pg, RDS Data API, PGlite) implements. */
+export interface UserRepository extends UserReader, UserWriter {}
 
 /** The JSON message the API publishes to SNS for each accepted POST /users. */
 export const UserMessageSchema = z.strictObject({
