@@ -137,11 +137,15 @@ export async function scoreRange(input: RangeInput, sink: TextSink): Promise<Ran
     instances = [];
     if (rows.length === 0) return;
     let refused: Uint8Array | undefined;
+    let refusedCount = 0;
     const encoded = encodeEach(model, batch, (i, field, message) => {
       refused ??= new Uint8Array(rows.length);
       refused[i] = 1;
+      refusedCount++;
       reject((rows[i] as PendingRow).line, () => `${field}: ${message}`);
     });
+    // A chunk whose every row was refused needs no model call.
+    if (refusedCount === rows.length) return;
     const probabilities = model.predict(encoded);
     const threshold = model.threshold;
     for (let i = 0; i < rows.length; i++) {
