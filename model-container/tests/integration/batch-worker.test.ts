@@ -300,6 +300,20 @@ describe("the batch worker", () => {
     expect(b).toBe(a);
   }, 60_000);
 
+  test("lists the first 100 rejected lines of the whole file in line order, across ranges", async () => {
+    const flights = realFlights(3000);
+    const lines = csvOf(flights).split("\n");
+    // Rejected in every range: the last range's lines first in the file's order would be a wrong list.
+    const bad = [
+      ...Array.from({ length: 60 }, (_, i) => 2900 + i),
+      ...Array.from({ length: 150 }, (_, i) => 2 + i * 15),
+    ];
+    for (const line of bad) lines[line - 1] = lines[line - 1]?.replace(/,\d+$/, ",-1") as string;
+    const batch = await run(await upload(lines.join("\n")), await worker({ rangeBytes: 16 * 1024 }));
+    expect(batch.rows).toEqual({ read: 3000, scored: 3000 - bad.length, rejected: bad.length });
+    expect(batch.errors.map((e) => e.line)).toEqual([...bad].sort((a, b) => a - b).slice(0, 100));
+  }, 60_000);
+
   test("retries a range that failed half-way without duplicating its rows", async () => {
     const flights = realFlights(6000);
     const created = await upload(csvOf(flights));
