@@ -181,6 +181,10 @@ export async function scoreRange(input: RangeInput, sink: TextSink): Promise<Ran
   let sinceYield = 0;
   for await (const group of records) {
     for (const record of group) {
+      if (++sinceYield >= chunkRows) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
       if (record.text.trim() === "") continue;
       if (format === undefined) {
         format = recordFormat(input.format, record.text);
@@ -216,10 +220,6 @@ export async function scoreRange(input: RangeInput, sink: TextSink): Promise<Ran
         instances.push(parsed.instance);
       }
       if (pending.length >= chunkRows) await flush();
-      if (++sinceYield >= chunkRows) {
-        sinceYield = 0;
-        await yieldToEventLoop();
-      }
     }
   }
   if (first && format === undefined) throw new FileFormatError("the file is empty");
