@@ -194,7 +194,7 @@ export async function createBatchWorkerHandler(
     for (const record of event.Records) {
       try {
         const message = parseWorkerMessage(record.body);
-        if (message.kind === "upload") for (const key of message.keys) await worker.onUpload(key);
+        if (message.kind === "upload") for (const upload of message.uploads) await worker.onUpload(upload);
         else if (message.kind === "range") await worker.onRange(message.range);
       } catch (err) {
         logger.error("batch message failed; SQS will deliver it again", {

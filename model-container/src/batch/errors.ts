@@ -7,3 +7,13 @@
 export class FileFormatError extends Error {
   override readonly name = "FileFormatError";
 }
+
+/**
+ * The input object is not the upload the batch pinned (a second PUT to the upload URL): reading on would mix two
+ * files. A FileFormatError, because it fails the batch the same way and retrying cannot help.
+ */
+export class InputChangedError extends FileFormatError {
+  constructor(detail: string) {
+    super(`the input changed during scoring (${detail}); upload to a new batch`);
+  }
+}

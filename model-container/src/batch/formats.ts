@@ -1,8 +1,9 @@
 /**
- * The two file formats: how a record becomes a prediction instance (the fields POST /predict takes) plus what is
- * carried over, and how a scored record is written back. A CSV result row is the input record's own text with the
- * two result columns appended, so carried-over columns come back byte for byte; a JSON Lines result row is the
- * input object with the two result fields added.
+ * The two file formats: how a record becomes a prediction instance (the fields POST /predict takes), and how a
+ * scored record is written back. Either way the result row is the input record's own bytes with the prediction
+ * appended, so every carried-over column or field comes back byte for byte (non-UTF-8 bytes, 9007199254740993,
+ * 1e400, the object's spacing): a CSV row gets `,<delayProbability>,<delayed>`; a JSON Lines object gets
+ * `,"delayProbability":<p>,"delayed":<b>` inserted before its closing brace.
  */
 import {
   BATCH_INPUT_FIELDS,
@@ -16,17 +17,26 @@ import { FileFormatError } from "./errors";
 export type InstanceInput = Record<string, unknown>;
 
 export type ParsedRecord =
-  | { readonly ok: true; readonly instance: InstanceInput; readonly carry: unknown }
+  | {
+      readonly ok: true;
+      readonly instance: InstanceInput;
+      /**
+       * The result row is the record without its last `tail` characters (all ASCII, so as many bytes), then
+       * `separator`, then the format's `suffix`.
+       */
+      readonly tail: number;
+      readonly separator: string;
+    }
   | { readonly ok: false; readonly message: string };
 
 export interface RecordFormat {
   /** Whether records follow CSV quoting (a quoted field may hold a newline). */
   readonly quoted: boolean;
-  /** The result's first line, if the format has a header. */
-  readonly headerOut: string | undefined;
+  /** What the result's first line appends to the input's header, if the format has a header. */
+  readonly headerSuffix: string | undefined;
   parse(text: string): ParsedRecord;
-  /** The result row for a parsed record (its `carry`) and its prediction. */
-  render(carry: unknown, text: string, delayProbability: number, delayed: boolean): string;
+  /** What a scored row ends with, for its rounded probability and flag (the caller caches it per value). */
+  suffix(delayProbability: number, delayed: boolean): string;
 }
 
 /** Splits one CSV record into its fields (RFC 4180: quoted fields, `""` inside them). */
@@ -105,7 +115,7 @@ function csvFormat(header: string): RecordFormat {
   const width = columns.length;
   return {
     quoted: true,
-    headerOut: `${header}${BATCH_OUTPUT_FIELDS.map((f) => `,${f}`).join("")}`,
+    headerSuffix: BATCH_OUTPUT_FIELDS.map((f) => `,${f}`).join(""),
     parse(text) {
       let fields: string[];
       try {
@@ -134,15 +144,15 @@ function csvFormat(header: string): RecordFormat {
           instance.distance = distance;
         }
       }
-      return { ok: true, instance, carry: undefined };
+      return { ok: true, instance, tail: 0, separator: "," };
     },
-    render: (_carry, text, p, delayed) => `${text},${p},${delayed}`,
+    suffix: (p, delayed) => `${p},${delayed}`,
   };
 }
 
 const jsonlFormat: RecordFormat = {
   quoted: false,
-  headerOut: undefined,
+  headerSuffix: undefined,
   parse(text) {
     let value: unknown;
     try {
@@ -158,10 +168,15 @@ const jsonlFormat: RecordFormat = {
     if (clash) return { ok: false, message: `already has the field ${clash}, which the result adds` };
     const instance: InstanceInput = {};
     for (const f of BATCH_INPUT_FIELDS) if (f in row) instance[f] = row[f];
-    return { ok: true, instance, carry: row };
+    let members = false;
+    for (const _ in row) {
+      members = true;
+      break;
+    }
+    // The object's text ends with its closing brace and maybe JSON whitespace: the fields go in before it.
+    return { ok: true, instance, tail: text.length - text.lastIndexOf("}"), separator: members ? "," : "" };
   },
-  render: (carry, _text, p, delayed) =>
-    JSON.stringify({ ...(carry as Record<string, unknown>), delayProbability: p, delayed }),
+  suffix: (p, delayed) => `"${BATCH_OUTPUT_FIELDS[0]}":${p},"${BATCH_OUTPUT_FIELDS[1]}":${delayed}}`,
 };
 
 /**

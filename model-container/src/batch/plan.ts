@@ -31,11 +31,14 @@ export async function planRanges(options: {
   let start = 0;
   let firstLine = 1;
   let cut = rangeBytes;
+  // The first range holds the CSV header and at least one row, so that a first range without rows means a file
+  // without rows (only a header longer than a range could otherwise leave it alone).
+  let sawRow = options.format === "jsonl";
   const records = scanRecords(options.read(), {
     quoted: options.format === "csv",
     firstLine: 1,
     firstOffset: 0,
-    decode: (index) => index === 0,
+    decode: (index) => index === 0 || !sawRow,
   });
   for await (const group of records) {
     for (const record of group) {
@@ -43,6 +46,11 @@ export async function planRanges(options: {
         header = record.text;
         // Fails now, before any range is queued, if the file is plainly not the declared format.
         recordFormat(options.format, header);
+        continue;
+      }
+      if (!sawRow) {
+        sawRow = record.text.trim() !== "";
+        continue;
       }
       if (record.offset >= cut) {
         ranges.push({ index: ranges.length, start, end: record.offset, firstLine });

@@ -1,5 +1,5 @@
 /** What the batch use cases need from the outside: the bucket and the worker's queue (adapters beside them). */
-import type { RangeMessage } from "@sml/contracts/batches";
+import type { InputPin, RangeMessage } from "@sml/contracts/batches";
 
 /** An object being written in order; nothing is visible under its key until `complete`. */
 export interface ObjectWriter {
@@ -8,10 +8,19 @@ export interface ObjectWriter {
   abort(): Promise<void>;
 }
 
+/** An object as one HEAD saw it. */
+export interface ObjectVersion extends InputPin {
+  readonly size: number;
+}
+
 export interface BatchObjects {
-  size(key: string): Promise<number>;
-  /** Bytes [start, end) of the object, streamed. */
-  read(key: string, start: number, end: number): AsyncIterable<Uint8Array>;
+  /** The object's size and identity; with `pin`, throws InputChangedError unless it is still that upload. */
+  head(key: string, pin?: Partial<InputPin>): Promise<ObjectVersion>;
+  /**
+   * Bytes [start, end) of the object, streamed; with `pin`, of that upload only (If-Match, and the version when
+   * known), else InputChangedError.
+   */
+  read(key: string, start: number, end: number, pin?: InputPin): AsyncIterable<Uint8Array>;
   writer(key: string, contentType: string): ObjectWriter;
   presignPut(key: string, contentType: string, seconds: number): Promise<string>;
   presignGet(key: string, seconds: number): Promise<string>;

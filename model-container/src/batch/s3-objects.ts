@@ -9,12 +9,16 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { InputPin } from "@sml/contracts/batches";
+import { InputChangedError } from "./errors";
 import type { BatchObjects, ObjectWriter } from "./ports";
 
 /** S3's minimum part size is 5 MiB (all parts but the last); a bigger part means fewer requests. */
@@ -116,6 +120,28 @@ class MultipartWriter implements ObjectWriter {
   }
 }
 
+/** ETags compare without their quotes: S3 notifications send them bare, HEAD and GET quoted. */
+const bareETag = (eTag: string) => eTag.replace(/^(W\/)?"|"$/g, "");
+export const quotedETag = (eTag: string) => `"${bareETag(eTag)}"`;
+
+/** S3 answers a failed If-Match with 412 PreconditionFailed (a HEAD's has no body, hence the status). */
+const preconditionFailed = (err: unknown) =>
+  (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412 ||
+  (err as { name?: string }).name === "PreconditionFailed";
+
+/**
+ * Throws unless what S3 answered is the pinned upload. S3 itself refuses a stale If-Match; comparing the answer
+ * as well keeps the guarantee where a store ignores If-Match (fauxqs's HeadObject does).
+ */
+function checkPin(key: string, pin: Partial<InputPin>, got: { ETag?: string; VersionId?: string }): void {
+  if (pin.eTag !== undefined && got.ETag !== undefined && bareETag(got.ETag) !== bareETag(pin.eTag)) {
+    throw new InputChangedError(`${key} was uploaded again: ETag ${quotedETag(pin.eTag)}, now ${got.ETag}`);
+  }
+  if (pin.versionId !== undefined && got.VersionId !== undefined && got.VersionId !== pin.versionId) {
+    throw new InputChangedError(`${key} is version ${got.VersionId}, not ${pin.versionId}`);
+  }
+}
+
 export function createS3BatchObjects(options: {
   readonly bucket: string;
   readonly s3?: S3Client;
@@ -125,15 +151,51 @@ export function createS3BatchObjects(options: {
   const { bucket } = options;
   const partBytes = options.partBytes ?? PART_BYTES;
   return {
-    async size(key) {
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return head.ContentLength ?? 0;
+    async head(key, pin = {}) {
+      let head: HeadObjectCommandOutput;
+      try {
+        head = await s3.send(
+          new HeadObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(pin.eTag === undefined ? {} : { IfMatch: quotedETag(pin.eTag) }),
+            ...(pin.versionId === undefined ? {} : { VersionId: pin.versionId }),
+          }),
+        );
+      } catch (err) {
+        if (preconditionFailed(err)) throw new InputChangedError(`${key} was uploaded again`);
+        throw err;
+      }
+      checkPin(key, pin, head);
+      if (head.ETag === undefined) throw new Error(`S3 answered HEAD ${key} without an ETag`);
+      return {
+        size: head.ContentLength ?? 0,
+        eTag: quotedETag(head.ETag),
+        ...(head.VersionId === undefined ? {} : { versionId: head.VersionId }),
+      };
     },
-    async *read(key, start, end) {
+    async *read(key, start, end, pin) {
       if (end <= start) return;
-      const out = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
-      );
+      let out: GetObjectCommandOutput;
+      try {
+        out = await s3.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Range: `bytes=${start}-${end - 1}`,
+            ...(pin === undefined ? {} : { IfMatch: quotedETag(pin.eTag) }),
+            ...(pin?.versionId === undefined ? {} : { VersionId: pin.versionId }),
+          }),
+        );
+      } catch (err) {
+        if (pin !== undefined && preconditionFailed(err)) {
+          throw new InputChangedError(
+            `${key} was uploaded again: it is no longer ETag ${quotedETag(pin.eTag)}`,
+          );
+        }
+        throw err;
+      }
+      if (pin !== undefined) checkPin(key, pin, out);
       if (!out.Body) return;
       yield* out.Body as AsyncIterable<Uint8Array>;
     },

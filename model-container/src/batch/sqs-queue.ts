@@ -37,15 +37,30 @@ const S3EventSchema = z.object({
   Records: z.array(
     z.object({
       eventName: z.string(),
-      s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string() }) }),
+      s3: z.object({
+        bucket: z.object({ name: z.string() }),
+        // eTag and versionId (versioned buckets) name the very upload that was created.
+        object: z.object({
+          key: z.string(),
+          eTag: z.string().min(1).optional(),
+          versionId: z.string().min(1).optional(),
+        }),
+      }),
     }),
   ),
 });
 /** Sent once when the notification is configured. */
 const S3TestEventSchema = z.object({ Event: z.literal("s3:TestEvent") });
 
+/** One object an S3 notification announced: its key and, as S3 sends them, the upload's ETag and version. */
+export interface UploadNotice {
+  readonly key: string;
+  readonly eTag?: string;
+  readonly versionId?: string;
+}
+
 export type WorkerMessage =
-  | { readonly kind: "upload"; readonly keys: string[] }
+  | { readonly kind: "upload"; readonly uploads: UploadNotice[] }
   | { readonly kind: "range"; readonly range: RangeMessage }
   | { readonly kind: "test" };
 
@@ -57,17 +72,29 @@ export function parseWorkerMessage(body: string): WorkerMessage {
   if (s3.success) {
     return {
       kind: "upload",
-      // Keys arrive URL-encoded, spaces as '+' (same page as above).
-      keys: s3.data.Records.filter((r) => r.eventName.startsWith("ObjectCreated:")).map((r) =>
-        decodeURIComponent(r.s3.object.key.replace(/\+/g, " ")),
+      uploads: s3.data.Records.filter((r) => r.eventName.startsWith("ObjectCreated:")).map(
+        ({ s3: { object } }) => ({
+          // Keys arrive URL-encoded, spaces as '+' (same page as above).
+          key: decodeURIComponent(object.key.replace(/\+/g, " ")),
+          ...(object.eTag === undefined ? {} : { eTag: object.eTag }),
+          ...(object.versionId === undefined ? {} : { versionId: object.versionId }),
+        }),
       ),
     };
   }
   return { kind: "range", range: RangeMessageSchema.parse(json) };
 }
 
-/** An S3 ObjectCreated notification for one key, as S3 sends it (the local stack sends the same). */
-export function s3ObjectCreatedEvent(bucket: string, key: string, size: number): string {
+/**
+ * An S3 ObjectCreated notification for one key, as S3 sends it (the local stack sends the same); S3 writes the
+ * ETag without quotes. Without an ETag the worker pins the object it finds when it plans.
+ */
+export function s3ObjectCreatedEvent(
+  bucket: string,
+  key: string,
+  size: number,
+  upload: { readonly eTag?: string; readonly versionId?: string } = {},
+): string {
   return JSON.stringify({
     Records: [
       {
@@ -78,7 +105,12 @@ export function s3ObjectCreatedEvent(bucket: string, key: string, size: number):
         s3: {
           s3SchemaVersion: "1.0",
           bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodeURIComponent(key).replace(/%2F/g, "/"), size },
+          object: {
+            key: encodeURIComponent(key).replace(/%2F/g, "/"),
+            size,
+            ...(upload.eTag === undefined ? {} : { eTag: upload.eTag.replace(/"/g, "") }),
+            ...(upload.versionId === undefined ? {} : { versionId: upload.versionId }),
+          },
         },
       },
     ],

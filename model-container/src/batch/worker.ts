@@ -1,8 +1,11 @@
 /**
  * The batch worker's two jobs, both idempotent so SQS redeliveries and retries change nothing they should not:
  *
- * - An upload arrived (`inputs/<id>.<format>`): check its size, plan its ranges, record the plan (pending ->
- *   running, once) and queue one message per range.
+ * - An upload arrived (`inputs/<id>.<format>`): pin the upload the notification names (its ETag, and version in a
+ *   versioned bucket), check its size, plan its ranges, record the plan with the pin (pending -> running, once) and
+ *   queue one message per range, each carrying the pin. Every read of the input is pinned (If-Match): a second
+ *   PUT to the upload URL fails the batch ("the input changed during scoring") instead of mixing two files, and
+ *   a notification for an upload other than the pinned one fails it too instead of queueing ranges again.
  * - A range message: score the range, streamed, into its own object (a retry replaces that object, never adds
  *   to it), record its outcome (a retry overwrites its row), and, when it was the last open range, join the
  *   range objects in order into the result and mark the batch succeeded.
@@ -20,10 +23,12 @@ import {
   type RangeMessage,
 } from "@sml/contracts/batches";
 import type { FlightDelayModel } from "@sml/flight-model/model";
-import { FileFormatError } from "./errors";
+import { FileFormatError, InputChangedError } from "./errors";
 import { planRanges } from "./plan";
 import type { BatchObjects, RangeQueue } from "./ports";
+import { quotedETag } from "./s3-objects";
 import { scoreRange } from "./score-range";
+import type { UploadNotice } from "./sqs-queue";
 
 export interface WorkerLogger {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -48,8 +53,9 @@ export class BatchWorker {
   constructor(private readonly deps: BatchWorkerDeps) {}
 
   /** S3 told the queue about a new object under inputs/. */
-  async onUpload(key: string): Promise<void> {
+  async onUpload(upload: UploadNotice): Promise<void> {
     const { store, objects, logger } = this.deps;
+    const { key } = upload;
     const ref = batchIdOfInputKey(key);
     if (!ref) {
       logger.warn("ignored an object that is not a batch input", { key });
@@ -62,8 +68,14 @@ export class BatchWorker {
     }
     if (batch.status !== "pending" && batch.status !== "running") return;
     const maxBytes = this.deps.maxBytes ?? BATCH_MAX_BYTES;
-    const size = await objects.size(key);
     try {
+      // The notification's upload, still in place; without an ETag (a test event), what is there now.
+      const head = await objects.head(key, {
+        ...(upload.eTag === undefined ? {} : { eTag: upload.eTag }),
+        ...(upload.versionId === undefined ? {} : { versionId: upload.versionId }),
+      });
+      const pin = { eTag: head.eTag, ...(head.versionId === undefined ? {} : { versionId: head.versionId }) };
+      const { size } = head;
       if (size > maxBytes) {
         throw new FileFormatError(
           `the file is ${sizeOf(size)}; a batch takes at most ${sizeOf(maxBytes)}; split it into several batches`,
@@ -72,13 +84,20 @@ export class BatchWorker {
       const plan = await planRanges({
         format: ref.format,
         size,
-        read: () => objects.read(key, 0, size),
+        read: () => objects.read(key, 0, size, pin),
         ...(this.deps.rangeBytes === undefined ? {} : { rangeBytes: this.deps.rangeBytes }),
       });
-      // false on a redelivery: the plan is deterministic, so the messages are queued again unchanged (a range
-      // scored twice writes the same object and the same outcome).
-      const started = await store.start(ref.id, plan.ranges);
-      if (!started && batch.status !== "running") return;
+      if (!(await store.start(ref.id, plan.ranges, pin))) {
+        // Not pending any more: a redelivery of the notification that planned it (the plan is deterministic, so
+        // its messages are queued again unchanged, in case the first sending died half-way), or another upload's.
+        const planned = await store.get(ref.id);
+        if (planned?.status !== "running") return;
+        if (planned.input !== undefined && quotedETag(planned.input.eTag) !== pin.eTag) {
+          throw new InputChangedError(
+            `${key} was uploaded again after the batch started: ETag ${quotedETag(planned.input.eTag)}, now ${pin.eTag}`,
+          );
+        }
+      }
       await this.deps.queue.send(
         plan.ranges.map((r) => ({
           kind: "range",
@@ -90,9 +109,15 @@ export class BatchWorker {
           end: r.end,
           firstLine: r.firstLine,
           ...(r.index > 0 && plan.header !== undefined ? { header: plan.header } : {}),
+          ...pin,
         })),
       );
-      logger.info("batch planned", { batchId: ref.id, bytes: size, ranges: plan.ranges.length });
+      logger.info("batch planned", {
+        batchId: ref.id,
+        bytes: size,
+        ranges: plan.ranges.length,
+        eTag: pin.eTag,
+      });
     } catch (err) {
       if (!(err instanceof FileFormatError)) throw err;
       await store.fail(ref.id, err.message);
@@ -117,7 +142,10 @@ export class BatchWorker {
         {
           model: this.deps.model(`${batch.model.name}@${batch.model.version}`),
           format: message.format,
-          source: objects.read(message.key, message.start, message.end),
+          source: objects.read(message.key, message.start, message.end, {
+            eTag: message.eTag,
+            ...(message.versionId === undefined ? {} : { versionId: message.versionId }),
+          }),
           start: message.start,
           firstLine: message.firstLine,
           ...(message.index > 0 ? { header: message.header ?? "" } : {}),
@@ -135,6 +163,8 @@ export class BatchWorker {
     const { open } = await store.completeRange(batch.id, message.index, outcome);
     logger.info("range scored", { batchId: batch.id, range: message.index, ...rowsOf(outcome), open });
     if (open > 0) return;
+    // Another range may have failed the batch (its input changed) while this one was scored.
+    if ((await store.get(batch.id))?.status !== "running") return;
     if (!single) await this.join(batch.id, batch.format, batch.ranges);
     await store.succeed(batch.id);
     logger.info("batch succeeded", { batchId: batch.id, ranges: batch.ranges });
@@ -147,7 +177,7 @@ export class BatchWorker {
     try {
       for (let index = 0; index < ranges; index++) {
         const key = batchKeys.part(id, index);
-        const size = await objects.size(key);
+        const { size } = await objects.head(key);
         for await (const chunk of objects.read(key, 0, size)) {
           await writer.write(chunk);
         }

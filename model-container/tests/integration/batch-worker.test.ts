@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -300,6 +300,20 @@ describe("the batch worker", () => {
     expect(b).toBe(a);
   }, 60_000);
 
+  test("lists the first 100 rejected lines of the whole file in line order, across ranges", async () => {
+    const flights = realFlights(3000);
+    const lines = csvOf(flights).split("\n");
+    // Rejected in every range: the last range's lines first in the file's order would be a wrong list.
+    const bad = [
+      ...Array.from({ length: 60 }, (_, i) => 2900 + i),
+      ...Array.from({ length: 150 }, (_, i) => 2 + i * 15),
+    ];
+    for (const line of bad) lines[line - 1] = lines[line - 1]?.replace(/,\d+$/, ",-1") as string;
+    const batch = await run(await upload(lines.join("\n")), await worker({ rangeBytes: 16 * 1024 }));
+    expect(batch.rows).toEqual({ read: 3000, scored: 3000 - bad.length, rejected: bad.length });
+    expect(batch.errors.map((e) => e.line)).toEqual([...bad].sort((a, b) => a - b).slice(0, 100));
+  }, 60_000);
+
   test("retries a range that failed half-way without duplicating its rows", async () => {
     const flights = realFlights(6000);
     const created = await upload(csvOf(flights));
@@ -354,4 +368,76 @@ describe("the batch worker", () => {
     },
     30_000,
   );
+});
+
+describe("an input uploaded twice (a second PUT to the same upload URL)", () => {
+  /** The notification S3 sends for the object now under the batch's key: its ETag names that upload. */
+  async function notification(created: CreateBatchResponse): Promise<string> {
+    const key = batchKeys.input(created.id, created.format);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return s3ObjectCreatedEvent(bucket, key, head.ContentLength ?? 0, { eTag: head.ETag as string });
+  }
+
+  const putAgain = async (created: CreateBatchResponse, text: string) => {
+    const put = await fetch(created.upload.url, {
+      method: "PUT",
+      headers: created.upload.headers,
+      body: text,
+    });
+    expect(put.status).toBe(200);
+  };
+
+  /** Delivers one queued message (the first range), as one worker invocation would. */
+  async function deliverOne(handler: BatchWorkerHandler): Promise<void> {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
+    const m = out.Messages?.[0];
+    if (!m) throw new Error("no range message queued");
+    expect((await handler(sqsEvent(m.Body as string, m.MessageId))).batchItemFailures).toEqual([]);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+  }
+
+  const changed = /^the input changed during scoring \(.*\); upload to a new batch$/;
+
+  test("fails the batch, with no result, when the file is replaced while its ranges are scored", async () => {
+    const created = await upload(csvOf(realFlights(3000)));
+    const handler = await worker({ rangeBytes: 16 * 1024 });
+    await handler(sqsEvent(await notification(created)));
+    await deliverOne(handler);
+    // The case: a one-row file over a 3,000-row one, half-way through.
+    await putAgain(created, csvOf(realFlights(1)));
+    await drain(handler);
+    const batch = (await get(created.id)).json;
+    expect(batch.status).toBe("failed");
+    expect(batch.failure?.message).toMatch(changed);
+    expect(batch.result).toBeUndefined();
+  }, 60_000);
+
+  test("fails the batch when the file was replaced before the worker planned it", async () => {
+    const created = await upload(csvOf(realFlights(50)));
+    const first = await notification(created);
+    await putAgain(created, csvOf(realFlights(60)));
+    const handler = await worker();
+    await handler(sqsEvent(first));
+    await drain(handler);
+    const batch = (await get(created.id)).json;
+    expect(batch.status).toBe("failed");
+    expect(batch.failure?.message).toMatch(changed);
+  }, 60_000);
+
+  test("scores a redelivered notification as usual, and fails on one for another upload of the running batch", async () => {
+    const created = await upload(csvOf(realFlights(3000)));
+    const handler = await worker({ rangeBytes: 16 * 1024 });
+    const first = await notification(created);
+    await handler(sqsEvent(first));
+    await handler(sqsEvent(first));
+    expect((await get(created.id)).json.status).toBe("running");
+    await putAgain(created, csvOf(realFlights(3000).reverse()));
+    await handler(sqsEvent(await notification(created)));
+    const batch = (await get(created.id)).json;
+    expect(batch.status).toBe("failed");
+    expect(batch.failure?.message).toMatch(changed);
+    // The ranges queued for the first upload find the batch failed and write nothing.
+    await drain(handler);
+    expect((await get(created.id)).json).toMatchObject({ status: "failed", rows: { scored: 0 } });
+  }, 60_000);
 });

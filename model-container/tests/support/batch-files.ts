@@ -34,12 +34,14 @@ export async function* chunked(text: string | Buffer, size = 64 * 1024): AsyncGe
 }
 
 /** A sink that keeps what the worker writes. */
-export function memorySink(): TextSink & { text(): string } {
-  const parts: string[] = [];
+export function memorySink(): TextSink & { text(): string; bytes(): Buffer } {
+  const parts: Buffer[] = [];
+  const bytes = () => Buffer.concat(parts);
   return {
-    write: async (t) => {
-      parts.push(t);
+    write: async (data) => {
+      parts.push(typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data));
     },
-    text: () => parts.join(""),
+    text: () => bytes().toString("utf8"),
+    bytes,
   };
 }

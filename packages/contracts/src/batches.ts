@@ -144,8 +144,20 @@ export interface BatchRecord {
   readonly failure?: string;
   /** Ranges the file was split into (once planned). */
   readonly ranges?: number;
+  /** The uploaded object the batch scores (once planned): every read of the input is pinned to it. */
+  readonly input?: InputPin;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/**
+ * Which upload of the input a batch scores: its ETag (as S3 sends it in headers, quoted) and, in a versioned
+ * bucket, its version. A second PUT to the same upload URL makes another object; reads pinned to the first one
+ * fail instead of mixing the two (S3 answers 412 PreconditionFailed to an If-Match that no longer holds).
+ */
+export interface InputPin {
+  readonly eTag: string;
+  readonly versionId?: string;
 }
 
 /** One range of the input: bytes [start, end) holding whole records, the first starting on line `firstLine`. */
@@ -172,8 +184,11 @@ export interface BatchStore {
     model: { name: string; version: string };
   }): Promise<BatchRecord>;
   get(id: string): Promise<BatchRecord | undefined>;
-  /** Records the plan and moves a pending batch to running; false when it was not pending (a redelivery). */
-  start(id: string, ranges: readonly BatchRange[]): Promise<boolean>;
+  /**
+   * Records the plan and the input it was made from, and moves a pending batch to running; false when it was not
+   * pending (a redelivery, or another upload's notification).
+   */
+  start(id: string, ranges: readonly BatchRange[], input: InputPin): Promise<boolean>;
   /** The planned ranges (their header text, for CSV ranges after the first, travels in the range message). */
   ranges(id: string): Promise<BatchRange[]>;
   /**
@@ -198,5 +213,8 @@ export const RangeMessageSchema = z.strictObject({
   end: z.number().int().positive(),
   firstLine: z.number().int().positive(),
   header: z.string().optional(),
+  /** The upload the plan was made from (InputPin); every read of the range is pinned to it. */
+  eTag: z.string().min(1),
+  versionId: z.string().min(1).optional(),
 });
 export type RangeMessage = z.infer<typeof RangeMessageSchema>;

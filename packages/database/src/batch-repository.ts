@@ -16,7 +16,7 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * at most BATCH_MAX_LISTED_ERRORS, so the first that many of the batch are among them), in one statement.
  */
 const BATCH_SELECT = `SELECT CAST(b.id AS text) AS id, b.format, b.status, b.model_name, b.model_version, b.failure,
-  b.range_count,
+  b.range_count, b.input_etag, b.input_version_id,
   CAST(to_json(b.created_at AT TIME ZONE 'UTC') AS text) AS created_json,
   CAST(to_json(b.updated_at AT TIME ZONE 'UTC') AS text) AS updated_json,
   CAST(COALESCE((SELECT sum(r.rows_read) FROM batch_ranges r WHERE r.batch_id = b.id), 0) AS integer) AS rows_read,
@@ -36,6 +36,8 @@ interface BatchRow {
   model_version: string;
   failure: string | null;
   range_count: number | null;
+  input_etag: string | null;
+  input_version_id: string | null;
   created_json: string;
   updated_json: string;
   rows_read: number;
@@ -60,6 +62,14 @@ function toBatch(row: BatchRow): BatchRecord {
     errors: JSON.parse(row.errors_json) as BatchRowError[],
     ...(row.failure === null ? {} : { failure: row.failure }),
     ...(row.range_count === null ? {} : { ranges: Number(row.range_count) }),
+    ...(row.input_etag === null
+      ? {}
+      : {
+          input: {
+            eTag: row.input_etag,
+            ...(row.input_version_id === null ? {} : { versionId: row.input_version_id }),
+          },
+        }),
     createdAt: toIsoMillis(row.created_json),
     updatedAt: toIsoMillis(row.updated_json),
   };
@@ -86,12 +96,13 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
 
     get,
 
-    async start(id, ranges) {
+    async start(id, ranges, input) {
       // One statement: the ranges are inserted only if this call moved the batch from pending to running, so a
       // redelivered upload notification plans nothing twice.
       const rows = await db.query(
         `WITH started AS (
-           UPDATE batches SET status = 'running', range_count = $2, updated_at = now()
+           UPDATE batches SET status = 'running', range_count = $2, input_etag = $4, input_version_id = $5,
+             updated_at = now()
            WHERE id = CAST($1 AS uuid) AND status = 'pending' RETURNING id
          ), planned AS (
            INSERT INTO batch_ranges (batch_id, range_index, start_byte, end_byte, first_line)
@@ -104,6 +115,8 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
           id,
           ranges.length,
           JSON.stringify(ranges.map((r) => ({ i: r.index, s: r.start, e: r.end, l: r.firstLine }))),
+          input.eTag,
+          input.versionId ?? null,
         ],
       );
       return Number(rows[0]?.started ?? 0) === 1;

@@ -51,11 +51,12 @@ export interface PredictResponse {
 }
 
 /** Probabilities are rounded to 4 decimals: more digits would only expose float noise. */
-const round4 = (p: number): number => Math.round(p * 10_000) / 10_000;
+export const round4 = (p: number): number => Math.round(p * 10_000) / 10_000;
 
 type AirportTable = ReadonlyMap<string, { readonly latitude: number; readonly longitude: number }>;
 
-function isValidInstance(value: unknown): value is Instance {
+/** True only for instances InstanceSchema accepts unchanged (the batch worker checks rows one by one with it). */
+export function isValidInstance(value: unknown): value is Instance {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const instance = value as Record<string, unknown>;
   for (const key in instance) {
@@ -115,36 +116,34 @@ interface Problem {
   readonly message: string;
 }
 
-/** One validated instance as the feature pipeline's input, or undefined after recording why it cannot be. */
+/** Receives why instance `index` cannot be predicted: its field (`departure`, ...) and /predict's reason. */
+export type InstanceRejection = (index: number, field: string, message: string) => void;
+
+/** One validated instance as the feature pipeline's input, or undefined after reporting why it cannot be. */
 function resolveFlight(
   instance: Instance,
   i: number,
   airports: AirportTable,
-  problems: Problem[],
+  reject: InstanceRejection,
 ): FlightInput | undefined {
   // The schema (or the pre-check with the same pattern) has matched LOCAL_DATE_TIME already.
   const departure = parseMatchedLocalDateTime(instance.departure);
   if (!departure) {
-    problems.push({
-      field: `instances.${i}.departure`,
-      message: `is not a real date and time; ${DEPARTURE_FORMAT}`,
-    });
+    reject(i, "departure", `is not a real date and time; ${DEPARTURE_FORMAT}`);
     return undefined;
   }
   if (departure.year < MIN_DEPARTURE_YEAR || departure.year > MAX_DEPARTURE_YEAR) {
-    problems.push({
-      field: `instances.${i}.departure`,
-      message: `must be in the years ${MIN_DEPARTURE_YEAR}..${MAX_DEPARTURE_YEAR} (got ${departure.year})`,
-    });
+    reject(
+      i,
+      "departure",
+      `must be in the years ${MIN_DEPARTURE_YEAR}..${MAX_DEPARTURE_YEAR} (got ${departure.year})`,
+    );
     return undefined;
   }
   const origin = upperCase(instance.origin);
   const destination = upperCase(instance.destination);
   if (origin === destination) {
-    problems.push({
-      field: `instances.${i}.destination`,
-      message: `must differ from the origin (${origin})`,
-    });
+    reject(i, "destination", `must differ from the origin (${origin})`);
     return undefined;
   }
   let distance = instance.distance;
@@ -153,15 +152,21 @@ function resolveFlight(
     const to = airports.get(destination);
     if (!from || !to) {
       const unknown = [!from && origin, !to && destination].filter(Boolean).join(" and ");
-      problems.push({
-        field: `instances.${i}.distance`,
-        message: `is required because airport ${unknown} is unknown (its distance cannot be computed)`,
-      });
+      reject(
+        i,
+        "distance",
+        `is required because airport ${unknown} is unknown (its distance cannot be computed)`,
+      );
       return undefined;
     }
     distance = greatCircleMiles(from, to);
   }
   return { origin, destination, departure, distance };
+}
+
+/** Collects rejections as a request's problems, named `instances.<i>.<field>`. */
+function collect(problems: Problem[]): InstanceRejection {
+  return (i, field, message) => problems.push({ field: `instances.${i}.${field}`, message });
 }
 
 function throwProblems(problems: readonly Problem[]): void {
@@ -177,22 +182,37 @@ function throwProblems(problems: readonly Problem[]): void {
 export function resolveFlights(instances: readonly Instance[], airports: AirportTable): FlightInput[] {
   const flights: FlightInput[] = new Array(instances.length);
   const problems: Problem[] = [];
+  const reject = collect(problems);
   for (let i = 0; i < instances.length; i++) {
-    const flight = resolveFlight(instances[i] as Instance, i, airports, problems);
+    const flight = resolveFlight(instances[i] as Instance, i, airports, reject);
     if (flight) flights[i] = flight;
   }
   throwProblems(problems);
   return flights;
 }
 
-/** resolveFlights and FeatureEncoder.encode in one pass, straight into the batch the model reads. */
-export function encodeInstances(model: FlightDelayModel, instances: readonly Instance[]): EncodedBatch {
+/**
+ * encodeInstances without throwing, for callers that reject instances one by one (the batch worker): each
+ * instance that cannot be resolved goes to `reject` and its row of the batch is left unencoded (its prediction
+ * means nothing), so one bad instance costs what a good one costs.
+ */
+export function encodeEach(
+  model: FlightDelayModel,
+  instances: readonly Instance[],
+  reject: InstanceRejection,
+): EncodedBatch {
   const batch = model.encoder.allocate(instances.length);
-  const problems: Problem[] = [];
   for (let i = 0; i < instances.length; i++) {
-    const flight = resolveFlight(instances[i] as Instance, i, model.airports, problems);
+    const flight = resolveFlight(instances[i] as Instance, i, model.airports, reject);
     if (flight) model.encoder.encodeInto(flight, batch, i);
   }
+  return batch;
+}
+
+/** resolveFlights and FeatureEncoder.encode in one pass, straight into the batch the model reads. */
+export function encodeInstances(model: FlightDelayModel, instances: readonly Instance[]): EncodedBatch {
+  const problems: Problem[] = [];
+  const batch = encodeEach(model, instances, collect(problems));
   throwProblems(problems);
   return batch;
 }

@@ -48,7 +48,7 @@ test("lets exactly one of many ranges finishing at once see no range left open",
   const stores = Array.from({ length: 8 }, () => createSqlBatchStore(connect(DB_USERS.batch)));
   const id = randomUUID();
   await stores[0]?.create({ id, format: "csv", model });
-  expect(await stores[0]?.start(id, ranges(8))).toBe(true);
+  expect(await stores[0]?.start(id, ranges(8), { eTag: '"e1"' })).toBe(true);
   const results = await Promise.all(stores.map((s, i) => s.completeRange(id, i, outcome(i))));
   expect(results.filter((r) => r.open === 0)).toHaveLength(1);
   const batch = await stores[0]?.get(id);
@@ -60,9 +60,11 @@ test("plans a batch once, and a retried range replaces its own outcome", async (
   const store = createSqlBatchStore(connect(DB_USERS.batch));
   const id = randomUUID();
   await store.create({ id, format: "jsonl", model });
-  expect(await store.start(id, ranges(2))).toBe(true);
-  expect(await store.start(id, ranges(3))).toBe(false);
+  expect(await store.start(id, ranges(2), { eTag: '"e1"', versionId: "v1" })).toBe(true);
+  expect(await store.start(id, ranges(3), { eTag: '"e2"' })).toBe(false);
   expect(await store.ranges(id)).toEqual(ranges(2));
+  // The plan's input stays the first upload's: a later notification is compared against it.
+  expect((await store.get(id))?.input).toEqual({ eTag: '"e1"', versionId: "v1" });
   await store.completeRange(id, 0, outcome(0));
   await store.completeRange(id, 0, outcome(0));
   expect((await store.completeRange(id, 1, outcome(1))).open).toBe(0);
