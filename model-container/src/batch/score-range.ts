@@ -21,9 +21,9 @@ import {
   type RangeOutcome,
 } from "@sml/contracts/batches";
 import { InstanceSchema } from "@sml/contracts/predict";
-import type * as z from "zod";
 import type { FlightDelayModel } from "@sml/flight-model/model";
 import { encodeEach, isValidInstance, round4 } from "@sml/flight-model/predict-flights";
+import type * as z from "zod";
 import { FileFormatError } from "./errors";
 import { continuationFormat, type InstanceInput, type RecordFormat, recordFormat } from "./formats";
 import { scanRecords } from "./records";

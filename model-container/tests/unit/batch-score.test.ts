@@ -1,11 +1,11 @@
 import { InstanceSchema } from "@sml/contracts/predict";
+import { initBackend } from "@sml/flight-model/backend";
+import { FlightDelayModel } from "@sml/flight-model/model";
+import { isValidInstance, predictFlights } from "@sml/flight-model/predict-flights";
 import fc from "fast-check";
 import { FileFormatError } from "../../src/batch/errors";
 import { planRanges } from "../../src/batch/plan";
 import { scoreRange } from "../../src/batch/score-range";
-import { initBackend } from "@sml/flight-model/backend";
-import { FlightDelayModel } from "@sml/flight-model/model";
-import { isValidInstance, predictFlights } from "@sml/flight-model/predict-flights";
 import { chunked, type Flight, memorySink, realFlights } from "../support/batch-files";
 import { workspaceModelDir } from "../support/events";
 
