@@ -111,6 +111,9 @@ const DAY_MS = 86_400_000;
 export const SCHEDULE_GRID_MINUTES = 5;
 
 /**
+ * A departure at 24:00 (BTS writes 2400) is stored as 00:00 of the next day: 6 flights of 06-30 read 07-01 and
+ * reconstruct to its evening. They are left as they are (the test window's last departure reads 07-01T23:50).
+ *
  * The scheduled departure's minute of the day, reconstructed from the actual departure minute and the arrival
  * delay: actual - max(0, arrival delay), rounded to the 5-minute grid, on the record's own (scheduled) date
  * (a flight that left after midnight wraps back to the evening before). The data hold no departure delay, so
