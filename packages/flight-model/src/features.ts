@@ -34,7 +34,11 @@ const MONTH_COLUMNS = ["month_sin", "month_cos"];
 export const RATE_TABLES = ["origin_hour", "destination_hour", "route", "route_slot"] as const;
 export type RateTableName = (typeof RATE_TABLES)[number];
 const rateColumn = (t: RateTableName): string => `${t}_rate`;
-/** Half-hours per day: the departure slot of the route_slot table (a scheduled flight keeps its slot). */
+/**
+ * Half-hours per day: the departure slot of the route_slot table (a scheduled flight keeps its slot). Every table
+ * is keyed on the scheduled departure: keyed on the actual one (models before issue 26), a route x half-hour rate
+ * reads how late the flight left and reached test AUC 0.77 on its own.
+ */
 export const SLOTS = 48;
 export const HOLIDAY_COLUMN = "holiday_proximity";
 /** Holidays further away than this many days read 0 in the holiday column. */
@@ -124,6 +128,26 @@ export const FeatureMetadataSchema = z.object({
     .object({
       codes: z.array(z.string()),
       tables: z.array(z.object({ name: z.enum(RATE_TABLES), keys: z.number().int().nonnegative() })),
+    })
+    .optional(),
+  /**
+   * What the departure time meant when the model was trained (and its rate tables keyed): `scheduled`, the
+   * departure callers send (reconstructed from the data, see training/data.ts scheduledMinuteOfDay). Models
+   * without it were trained on the ACTUAL departure time, which leaks the label (issue 26).
+   */
+  timeBasis: z.enum(["scheduled"]).optional(),
+  /** The days the rate tables were fitted on (training window only), first and last, YYYY-MM-DD. */
+  rateWindow: z.object({ from: z.string(), to: z.string() }).optional(),
+  /**
+   * Platt scaling fitted on the validation days: P = sigmoid(slope * z + intercept) over the network's logit z.
+   * Serving folds it into the output layer (model.ts), so it costs nothing per request.
+   */
+  calibration: z
+    .object({
+      method: z.literal("platt"),
+      slope: z.number().positive(),
+      intercept: z.number(),
+      fittedOn: z.object({ from: z.string(), to: z.string(), flights: z.number().int().positive() }),
     })
     .optional(),
 });

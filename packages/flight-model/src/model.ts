@@ -168,10 +168,17 @@ export class FlightDelayModel {
       dense.push({ kernel: take(`${name}/kernel`, [inputs, units]), bias: take(`${name}/bias`, [units]) });
       inputs = units;
     }
-    const output: DenseWeights = {
-      kernel: take(`${LAYERS.output}/kernel`, [inputs + MONTH_FEATURES, 1]),
-      bias: take(`${LAYERS.output}/bias`, [1]),
-    };
+    const kernel = take<tf.Rank.R2>(`${LAYERS.output}/kernel`, [inputs + MONTH_FEATURES, 1]);
+    const bias = take<tf.Rank.R1>(`${LAYERS.output}/bias`, [1]);
+    // Platt scaling, sigmoid(a * (w.x + b) + c) = sigmoid((a * w).x + (a * b + c)): folded into the output layer
+    // once at load, so the calibrated probability costs no extra op per request.
+    const platt = features.calibration;
+    const output: DenseWeights = platt
+      ? {
+          kernel: tf.mul(kernel, platt.slope) as tf.Tensor2D,
+          bias: tf.add(tf.mul(bias, platt.slope), platt.intercept) as tf.Tensor1D,
+        }
+      : { kernel, bias };
     return new FlightDelayModel(
       features.version,
       encoder,
@@ -192,7 +199,7 @@ export class FlightDelayModel {
     };
   }
 
-  /** One batched forward pass; returns P(delay > 15 min) per row. */
+  /** One batched forward pass; returns P(arrival delay > 15 min) per row, calibrated when the model has a calibration. */
   predictTensors(inputs: BatchTensors): Float32Array {
     const out = tf.tidy(() => {
       let x: tf.Tensor2D = tf.concat2d(

@@ -217,7 +217,7 @@ export function encodeInstances(model: FlightDelayModel, instances: readonly Ins
   return batch;
 }
 
-/** Validates, encodes and predicts a whole request in one batched model call; P(delay > 15 min) per instance. */
+/** Validates, encodes and predicts a whole request in one batched model call; P(arrival delay > 15 min) per instance. */
 export function predictProbabilities(model: FlightDelayModel, body: unknown): Float32Array {
   return model.predict(encodeInstances(model, validateRequest(body).instances));
 }

@@ -1,4 +1,4 @@
-"""Gradient-boosted trees baseline for the model card (run by `npm run baseline -w model-container`).
+"""Gradient-boosted trees baseline for the model card (run by `npm run baseline -w @sml/model-training`).
 
 Reads the feature table that src/training/baseline.ts exported (same rows, split and feature module as the
 TensorFlow.js model), fits scikit-learn's HistGradientBoostingClassifier on the training days and writes the
@@ -26,8 +26,10 @@ SETTINGS = {
     "early_stopping": False,
     "random_state": 20010101,
 }
-FEATURES = ["origin", "destination", "hour", "weekday", "month", "log_distance"]
-CATEGORICAL = [True, True, False, False, False, False]
+# The model's request inputs, as baseline.ts exports them: hour is the reconstructed SCHEDULED departure (hour
+# with minutes), the same reconstruction the model trains on.
+FEATURES = ["origin", "destination", "hour", "weekday", "month", "holiday_proximity", "log_distance"]
+CATEGORICAL = [True, True, False, False, False, False, False]
 
 
 def main(csv_path: str, out_dir: str) -> None:

@@ -1,8 +1,9 @@
 /**
- * `npm run baseline -w model-container`: the gradient-boosted-trees baseline of the model card, rerunnable.
+ * `npm run baseline -w @sml/model-training`: the gradient-boosted-trees baseline of the model card, rerunnable.
  * Exports the training, threshold and test rows (the same split as training; origin and destination as the index
  * of the airport code among all codes sorted, so every airport is its own category, as issue 17 specifies) to a
- * CSV, runs baselines/gbdt.py (scikit-learn's HistGradientBoostingClassifier, settings in that file) with Debian's
+ * CSV with exactly the inputs the model reads from a request: the reconstructed scheduled departure (flightAt,
+ * the model's own reconstruction; hour with minutes), weekday, month, holiday proximity and log distance, runs baselines/gbdt.py (scikit-learn's HistGradientBoostingClassifier, settings in that file) with Debian's
  * python3, scores its probabilities with the model's own metric code and writes baselines/gbdt.json, which the
  * card renders. Needs `apt-get install -y python3-sklearn python3-pandas`; npm test only reads the committed JSON.
  */
@@ -10,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { logDistance, weekdayOf } from "@sml/flight-model/features";
+import { holidayProximity, logDistance, weekdayOf } from "@sml/flight-model/features";
 import { FLIGHTS_FILE, flightAt, isDelayed, loadFlights } from "./data";
 import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
 import type { Scores } from "./model-card";
@@ -32,6 +33,8 @@ export interface BaselineResult {
     readonly validationUntil: string;
     readonly evaluationRows: number;
   };
+  /** The departure time the trees read: the model's reconstruction of the scheduled departure. */
+  readonly timeBasis: "scheduled";
   readonly seconds: number;
   readonly results: Scores;
 }
@@ -54,12 +57,14 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), "sml-gbdt-"));
   try {
-    const lines = ["split,origin,destination,hour,weekday,month,log_distance,delayed"];
+    const lines = ["split,origin,destination,hour,weekday,month,holiday_proximity,log_distance,delayed"];
     for (const split of ["train", "validation", "evaluation"] as const) {
       for (const row of rows[split]) {
+        // The scheduled departure, reconstructed exactly as for the model (flightAt); hour with minutes.
         const f = flightAt(table, row);
+        const hour = f.departure.hour + f.departure.minute / 60;
         lines.push(
-          `${split},${category.get(f.origin)},${category.get(f.destination)},${f.departure.hour},${weekdayOf(f.departure)},${f.departure.month},${logDistance(f.distance).toFixed(6)},${isDelayed(table, row)}`,
+          `${split},${category.get(f.origin)},${category.get(f.destination)},${hour.toFixed(4)},${weekdayOf(f.departure)},${f.departure.month},${holidayProximity(f.departure).toFixed(4)},${logDistance(f.distance).toFixed(6)},${isDelayed(table, row)}`,
         );
       }
     }
@@ -93,6 +98,7 @@ async function main(): Promise<void> {
       features: info.features,
       categorical: info.categorical,
       data: `vega-datasets@3.2.1 data/${FLIGHTS_FILE}`,
+      timeBasis: "scheduled",
       split: {
         trainUntil: SPLIT.trainUntil,
         validationUntil: SPLIT.validationUntil,

@@ -1,7 +1,12 @@
 /**
- * `npm run compare -w model-container`: scores every model in model/ (the image's registry) on the same test rows
- * through the serving code, writes model/comparison.json and re-renders docs/model-card.md. A challenger is judged
- * against the champion here before anyone edits model/models.json.
+ * `npm run compare -w @sml/model-training`: scores every model in model/ (the image's registry) through the serving
+ * code on the same rows, with scheduled departures as callers send them (data.ts flightAt), writes
+ * model/comparison.json and re-renders docs/model-card.md. A challenger is judged against the champion on the
+ * validation days (where choices are made); the test days are reported, not chosen on.
+ *
+ * Models trained before issue 26 read the ACTUAL departure time (a label leak). For those, compare records their
+ * honest figures on scheduled departures as `results.model` of their metrics.json (what GET /models serves) and
+ * keeps the figures first measured, on actual times, under `leak`, marked as leaked.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,56 +14,105 @@ import { initBackend } from "@sml/flight-model/backend";
 import { FlightDelayModel } from "@sml/flight-model/model";
 import { modelFolders, readChampion } from "@sml/flight-model/model-registry";
 import { MODEL_FILES } from "@sml/flight-model/model-spec";
-import { isDelayed, loadFlights, predictTable } from "./data";
+import { type FlightTable, isDelayed, loadFlights, predictTable } from "./data";
 import { atThreshold, logLoss, rocAuc } from "./metrics";
-import type { Comparison, ComparisonRow, ModelMetrics } from "./model-card";
+import type { Comparison, ComparisonRow, ModelMetrics, Scores } from "./model-card";
 import { COMPARISON_FILE, REGISTRY_DIR, writeModelCard } from "./render-card";
-import { splitRows } from "./split";
+import { SPLIT, splitRows } from "./split";
+
+function score(model: FlightDelayModel, table: FlightTable, rows: Uint32Array): Scores {
+  const labels = Uint8Array.from(rows, (row) => isDelayed(table, row));
+  const probabilities = predictTable(model, table, rows);
+  return {
+    rocAuc: rocAuc(labels, probabilities),
+    logLoss: logLoss(labels, probabilities),
+    ...atThreshold(labels, probabilities, model.threshold),
+    accuracyAtHalf: atThreshold(labels, probabilities, 0.5).accuracy,
+  };
+}
+
+/** The test figures a legacy (actual-time) model's metrics.json serves from now on, the old ones kept as leaked. */
+function markLeaked(file: string, metrics: ModelMetrics, honest: Scores): void {
+  const marked: ModelMetrics = {
+    ...metrics,
+    data: { ...metrics.data, target: "arrival delay > 15 minutes" },
+    leak: metrics.leak ?? {
+      timeBasis: "actual",
+      note: "trained and first measured on the ACTUAL departure time, which reads how late the flight left (issue 26); results.model holds its figures on scheduled departures, as callers send them",
+      asMeasuredOnActualTimes: metrics.results.model,
+      asMeasuredSplit: {
+        trainUntil: metrics.split.trainUntil,
+        validationUntil: metrics.split.validationUntil,
+      },
+    },
+    results: { ...metrics.results, model: honest },
+  };
+  writeFileSync(file, `${JSON.stringify(marked, null, 2)}\n`);
+}
 
 async function main(): Promise<void> {
   await initBackend(["wasm", "cpu"]);
   const table = await loadFlights();
-  const rows = splitRows(table).evaluation;
-  const labels = Uint8Array.from(rows, (row) => isDelayed(table, row));
+  const split = splitRows(table);
+  const rows = split.evaluation;
   const champion = readChampion(REGISTRY_DIR);
   const models: ComparisonRow[] = [];
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (const row of rows) {
-    first = Math.min(first, table.departureMs[row] as number);
-    last = Math.max(last, table.departureMs[row] as number);
+    first = Math.min(first, table.scheduledMs[row] as number);
+    last = Math.max(last, table.scheduledMs[row] as number);
   }
   for (const id of modelFolders(REGISTRY_DIR)) {
     const model = FlightDelayModel.load(join(REGISTRY_DIR, id));
-    const probabilities = predictTable(model, table, rows);
     const metadata = model.encoder.metadata;
-    const metrics: ModelMetrics = JSON.parse(
-      readFileSync(join(REGISTRY_DIR, id, MODEL_FILES.metrics), "utf8"),
-    );
+    const metricsFile = join(REGISTRY_DIR, id, MODEL_FILES.metrics);
+    const metrics: ModelMetrics = JSON.parse(readFileSync(metricsFile, "utf8"));
+    const scheduled = metadata.timeBasis === "scheduled";
+    const scores = score(model, table, rows);
+    // Validation figures only for models that never trained on the validation days (the legacy ones did).
+    const cleanValidation = metrics.split.train.lastDeparture.slice(0, 10) < SPLIT.trainUntil;
+    const validation = cleanValidation ? score(model, table, split.validation) : undefined;
+    const leaked = scheduled ? undefined : (metrics.leak?.asMeasuredOnActualTimes ?? metrics.results.model);
+    if (!scheduled) markLeaked(metricsFile, metrics, scores);
     models.push({
       id,
       champion: id === champion,
       trainedOn: `${metrics.split.train.firstDeparture.slice(0, 10)}..${metrics.split.train.lastDeparture.slice(0, 10)}`,
+      timeBasis: scheduled ? "scheduled" : "actual (leaked)",
+      calibrated: metadata.calibration !== undefined,
       features: metadata.numericFeatures.length,
-      scores: {
-        rocAuc: rocAuc(labels, probabilities),
-        logLoss: logLoss(labels, probabilities),
-        ...atThreshold(labels, probabilities, model.threshold),
-        accuracyAtHalf: atThreshold(labels, probabilities, 0.5).accuracy,
-      },
+      ...(validation ? { validation } : {}),
+      scores,
+      ...(leaked ? { leaked: { rocAuc: leaked.rocAuc, logLoss: leaked.logLoss } } : {}),
     });
     console.log(
-      `${id}: AUC ${models.at(-1)?.scores.rocAuc.toFixed(4)}, log loss ${models.at(-1)?.scores.logLoss.toFixed(4)}`,
+      `${id}${scheduled ? "" : " (trained on actual departure times)"}: validation ${validation ? `AUC ${validation.rocAuc.toFixed(4)} log loss ${validation.logLoss.toFixed(4)}` : "n/a (trained on those days)"}; test AUC ${scores.rocAuc.toFixed(4)}, log loss ${scores.logLoss.toFixed(4)}`,
     );
   }
-  // Champion first, then the others by AUC: the table reads as "what serves, and what could".
-  models.sort((a, b) => Number(b.champion) - Number(a.champion) || b.scores.rocAuc - a.scores.rocAuc);
+  const bestOnValidation = models
+    .filter((m) => m.validation)
+    .sort((a, b) => (a.validation?.logLoss ?? 0) - (b.validation?.logLoss ?? 0))[0];
+  if (bestOnValidation && !bestOnValidation.champion) {
+    console.log(
+      `note: ${bestOnValidation.id} has the lowest validation log loss; the champion is ${champion}`,
+    );
+  }
+  // Champion first, then the others by validation log loss (where they have one): chosen on validation.
+  models.sort(
+    (a, b) =>
+      Number(b.champion) - Number(a.champion) ||
+      (a.validation?.logLoss ?? Number.POSITIVE_INFINITY) -
+        (b.validation?.logLoss ?? Number.POSITIVE_INFINITY),
+  );
   const comparison: Comparison = {
+    timeBasis: "scheduled",
     evaluation: {
       from: new Date(first).toISOString().slice(0, 16),
       to: new Date(last).toISOString().slice(0, 16),
       flights: rows.length,
     },
+    validation: { from: SPLIT.trainUntil, until: SPLIT.validationUntil, flights: split.validation.length },
     models,
   };
   writeFileSync(COMPARISON_FILE, `${JSON.stringify(comparison, null, 2)}\n`);

@@ -81,3 +81,99 @@ export function bestF1Threshold(labels: ArrayLike<number>, probabilities: ArrayL
   }
   return best.threshold;
 }
+
+const logit = (p: number): number => {
+  const q = Math.min(1 - 1e-7, Math.max(1e-7, p));
+  return Math.log(q / (1 - q));
+};
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+/**
+ * Platt scaling: the slope and intercept of a logistic regression of the labels on the model's logit, fitted by
+ * Newton's method (two parameters, convex). P = sigmoid(slope * logit(p) + intercept).
+ */
+export function fitPlatt(
+  labels: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+): { slope: number; intercept: number } {
+  let a = 1;
+  let b = 0;
+  for (let iteration = 0; iteration < 50; iteration++) {
+    // Gradient and Hessian of the mean log loss in (a, b).
+    let ga = 0;
+    let gb = 0;
+    let haa = 0;
+    let hab = 0;
+    let hbb = 0;
+    for (let i = 0; i < labels.length; i++) {
+      const z = logit(probabilities[i] as number);
+      const p = sigmoid(a * z + b);
+      const r = p - (labels[i] as number);
+      const w = p * (1 - p);
+      ga += r * z;
+      gb += r;
+      haa += w * z * z;
+      hab += w * z;
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (det <= 0) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (Math.abs(da) < 1e-9 && Math.abs(db) < 1e-9) break;
+  }
+  return { slope: a, intercept: b };
+}
+
+export const applyPlatt = (p: number, platt: { slope: number; intercept: number }): number =>
+  sigmoid(platt.slope * logit(p) + platt.intercept);
+
+/** One bin of a reliability table: flights, mean predicted probability and observed delayed share. */
+export interface ReliabilityBin {
+  readonly from: number;
+  readonly to: number;
+  readonly flights: number;
+  readonly meanPredicted: number;
+  readonly observed: number;
+}
+
+/**
+ * Reliability table over deciles of the predicted probability (equal-count bins, so each holds a tenth of the
+ * flights), and the expected calibration error over them: the flight-weighted mean of |predicted - observed|.
+ */
+export function reliability(
+  labels: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  bins = 10,
+): { bins: ReliabilityBin[]; expectedCalibrationError: number } {
+  const n = labels.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (x, y) => (probabilities[x] as number) - (probabilities[y] as number),
+  );
+  const out: ReliabilityBin[] = [];
+  let ece = 0;
+  for (let b = 0; b < bins; b++) {
+    const start = Math.floor((b * n) / bins);
+    const end = Math.floor(((b + 1) * n) / bins);
+    if (end <= start) continue;
+    let sumP = 0;
+    let sumY = 0;
+    for (let k = start; k < end; k++) {
+      sumP += probabilities[order[k] as number] as number;
+      sumY += labels[order[k] as number] as number;
+    }
+    const count = end - start;
+    const bin = {
+      from: probabilities[order[start] as number] as number,
+      to: probabilities[order[end - 1] as number] as number,
+      flights: count,
+      meanPredicted: sumP / count,
+      observed: sumY / count,
+    };
+    out.push(bin);
+    ece += (count / n) * Math.abs(bin.meanPredicted - bin.observed);
+  }
+  return { bins: out, expectedCalibrationError: ece };
+}

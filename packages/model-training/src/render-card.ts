@@ -1,5 +1,5 @@
 /**
- * `npm run card -w model-container`: re-renders docs/model-card.md from the committed files (the champion's
+ * `npm run card -w @sml/model-training`: re-renders docs/model-card.md from the committed files (the champion's
  * metrics.json, model/comparison.json, baselines/gbdt.json), for wording changes that need no rescoring; the
  * numbers still come only from training, `npm run compare` and `npm run baseline`.
  */

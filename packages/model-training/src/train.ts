@@ -1,9 +1,13 @@
 /**
- * `npm run train -w model-container [-- --help]`: trains the flight-delay model on vega-datasets' 3M BTS flights
+ * `npm run train -w @sml/model-training [-- --help]`: trains the flight-delay model on vega-datasets' 3M BTS flights
  * (2001) and writes model/<name>@<version>/ (model.json, weights.bin, features.json, airports.json, metrics.json,
  * golden.json); with --promote it also makes the new version the champion (model/models.json). The model card is
  * rendered by `npm run compare`. Deterministic: fixed seeds, single-threaded wasm backend, so a rerun with the same knobs
  * writes the same bytes and the same version.
+ *
+ * Inputs are scheduled departures (reconstructed, see data.ts), as callers send them. Everything that is chosen
+ * (the epoch kept by early stopping, the Platt calibration, the threshold) is chosen on the validation days; the
+ * test days are scored once, at the end.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -44,14 +48,19 @@ import {
   predictTable,
 } from "./data";
 import { oneHotInputs } from "./layers-model";
-import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
+import { applyPlatt, atThreshold, bestF1Threshold, fitPlatt, logLoss, reliability, rocAuc } from "./metrics";
 import type { ModelMetrics, Scores, SplitSummary } from "./model-card";
 import { SPLIT, splitRows } from "./split";
+
+/** How the scheduled departure is reconstructed, for metrics.json and the card (see data.ts). */
+export const SCHEDULED_RECONSTRUCTION =
+  "actual departure - max(0, arrival delay) minutes, rounded to 5 minutes, on the record's scheduled date";
 
 const workspaceRoot = resolve(__dirname, "../../../model-container");
 
 export const TRAINING = {
   seed: 20010101,
+  /** The most passes; early stopping keeps the epoch with the lowest validation log loss. */
   epochs: 2,
   batchSize: 2048,
   learningRate: 0.002,
@@ -76,11 +85,12 @@ export type TrainingSettings = typeof TRAINING;
 
 export const HELP = `Usage: npm run train -- [options]   (repository root; in model-container: npm run train -- [options])
 
-Trains the flight-delay model on vega-datasets' flights-3m.parquet (train ${"<"} ${"2001-06-11"}, threshold on
-2001-06-11..16, test 2001-06-17..30) and writes model-container/model/<name>@<version>/.
+Trains the flight-delay model on vega-datasets' flights-3m.parquet with reconstructed scheduled departures
+(train ${"<"} ${SPLIT.trainUntil}; early stopping, calibration and threshold on the days to ${SPLIT.validationUntil};
+test 2001-06-17..30, scored once) and writes model-container/model/<name>@<version>/.
 
 Options (defaults in brackets):
-  --epochs <n>           passes over the training days [${TRAINING.epochs}]
+  --epochs <n>           most passes over the training days (the best on validation is kept) [${TRAINING.epochs}]
   --batch-size <n>       rows per Adam step [${TRAINING.batchSize}]
   --learning-rate <x>    Adam learning rate [${TRAINING.learningRate}]
   --seed <n>             initializer and shuffle seed [${TRAINING.seed}]
@@ -95,7 +105,7 @@ Options (defaults in brackets):
   --promote              make the new version the champion (model/models.json)
   --help                 print this and exit
 
-Then: npm run compare -w model-container (scores every model in model/ on the same test rows for the card).`;
+Then: npm run compare -w @sml/model-training (scores every model in model/ on the same test rows for the card).`;
 
 /** The command line's knobs; HELP describes each (a test checks none is missing). */
 export const TRAINING_OPTIONS = {
@@ -305,7 +315,7 @@ function summarize(table: FlightTable, rows: Uint32Array, labels: Uint8Array): S
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (const row of rows) {
-    const t = table.departureMs[row] as number;
+    const t = table.scheduledMs[row] as number;
     if (t < first) first = t;
     if (t > last) last = t;
   }
@@ -380,6 +390,7 @@ export async function trainModel(
     logDistance: fitLogDistance(trainFlights((f) => f.distance) as number[]),
     numericFeatures: [...NUMERIC_FEATURE_NAMES],
     threshold: 0.5,
+    timeBasis: "scheduled",
   };
   const trainLabels = labelsOf(table, rows.train);
   // Serving's tables (all training days) and, per fold, the tables of the other folds' days.
@@ -406,6 +417,11 @@ export async function trainModel(
   // Packed as serving reads them (rates.bin); the fold tables number the airports like the full ones.
   const packed = packRateTables(rates);
   metadata.packedRates = packed.metadata;
+  const trainWindow = summarize(table, rows.train, trainLabels);
+  metadata.rateWindow = {
+    from: trainWindow.firstDeparture.slice(0, 10),
+    to: trainWindow.lastDeparture.slice(0, 10),
+  };
   const encoder = new FeatureEncoder(metadata, packed.tables);
   const foldEncoders = foldRates.map(
     (r) => new FeatureEncoder(metadata, packRateTables(r, packed.metadata.codes).tables),
@@ -435,6 +451,8 @@ export async function trainModel(
 
   const next = random(TRAINING.seed);
   const history: ModelMetrics["training"]["history"][number][] = [];
+  // Early stopping: the weights of the epoch with the lowest validation log loss are the ones kept.
+  let best = { epoch: 0, validationLoss: Number.POSITIVE_INFINITY, weights: [] as tf.Tensor[] };
   for (let epoch = 1; epoch <= TRAINING.epochs; epoch++) {
     const epochStart = performance.now();
     const order = shuffle(rows.train, next);
@@ -474,10 +492,36 @@ export async function trainModel(
     log(
       `epoch ${epoch}/${TRAINING.epochs}: loss ${entry.trainLoss.toFixed(4)}, validation loss ${entry.validationLoss.toFixed(4)}, validation AUC ${entry.validationRocAuc.toFixed(4)} (${entry.seconds.toFixed(0)} s)`,
     );
+    if (entry.validationLoss < best.validationLoss) {
+      tf.dispose(best.weights);
+      best = {
+        epoch,
+        validationLoss: entry.validationLoss,
+        weights: network.getWeights().map((w) => w.clone()),
+      };
+    }
   }
+  network.setWeights(best.weights);
+  tf.dispose(best.weights);
+  log(`early stopping: kept epoch ${best.epoch} (validation loss ${best.validationLoss.toFixed(4)})`);
 
-  // Thresholds are chosen on the validation days, never on the evaluation days.
+  // Calibration and thresholds are chosen on the validation days, never on the evaluation days.
   const baseRate = summarize(table, rows.train, labels.train).delayedShare;
+  const uncalibratedValidation = predictTable(servingModel(), table, rows.validation);
+  const validationWindow = summarize(table, rows.validation, labels.validation);
+  metadata.calibration = {
+    method: "platt",
+    ...fitPlatt(labels.validation, uncalibratedValidation),
+    fittedOn: {
+      from: validationWindow.firstDeparture.slice(0, 10),
+      to: validationWindow.lastDeparture.slice(0, 10),
+      flights: validationWindow.rows,
+    },
+  };
+  const platt = metadata.calibration;
+  log(
+    `Platt calibration on the validation days: slope ${platt.slope.toFixed(4)}, intercept ${platt.intercept.toFixed(4)}`,
+  );
   const finalModel = servingModel();
   const validationProbabilities = {
     model: predictTable(finalModel, table, rows.validation),
@@ -538,7 +582,12 @@ export async function trainModel(
   });
   const goldenInputs = oneHotInputs(encoder.encode(goldenFlights), V.origin, V.destination);
   const goldenOutput = network.predict(goldenInputs) as tf.Tensor;
-  const golden = { version, instances: GOLDEN_INSTANCES, probabilities: Array.from(goldenOutput.dataSync()) };
+  // tfjs-layers' uncalibrated output through the calibration serving folds into its output layer.
+  const golden = {
+    version,
+    instances: GOLDEN_INSTANCES,
+    probabilities: Array.from(goldenOutput.dataSync(), (p) => applyPlatt(p, platt)),
+  };
   writeFileSync(join(outDir, MODEL_FILES.golden), `${JSON.stringify(golden, null, 1)}\n`);
 
   const evaluationSummary = summarize(table, rows.evaluation, labels.evaluation);
@@ -553,7 +602,12 @@ export async function trainModel(
       source: `vega-datasets@3.2.1 data/${FLIGHTS_FILE} (US DOT/BTS on-time records, 2001)`,
       airports: `vega-datasets@3.2.1 data/airports.csv (${airports.length} airports)`,
       rows: table.size,
-      target: "departure delay > 15 minutes",
+      target: "arrival delay > 15 minutes",
+    },
+    inputs: {
+      timeBasis: "scheduled",
+      reconstruction: SCHEDULED_RECONSTRUCTION,
+      rateWindow: metadata.rateWindow,
     },
     split: {
       trainUntil: SPLIT.trainUntil,
@@ -577,8 +631,15 @@ export async function trainModel(
       architecture: `origin/destination embeddings ${EMBEDDING_DIM}d + ${DEEP_NUMERIC_FEATURES} numeric -> ${LAYERS.hidden.map((l) => `dense ${l.units} relu`).join(" -> ")} -> dense 1 sigmoid over the last hidden layer and the ${MONTH_FEATURES} month columns (month is additive on the logit)`,
       parameters: network.countParams(),
       history,
+      keptEpoch: best.epoch,
+    },
+    calibration: {
+      ...platt,
+      validation: reliability(labels.validation, validationProbabilities.model).expectedCalibrationError,
+      test: reliability(labels.evaluation, evaluation.model),
     },
     results: {
+      validation: scores(labels.validation, validationProbabilities.model, metadata.threshold),
       model: scores(labels.evaluation, evaluation.model, metadata.threshold),
       logisticRegression: scores(labels.evaluation, evaluation.logistic, logisticThreshold),
       baseRate: scores(labels.evaluation, evaluation.baseRate, baseRateThreshold),
@@ -591,7 +652,7 @@ export async function trainModel(
   if (args.promote) {
     writeChampion(registryDir, modelId(MODEL_NAME, version));
     log(
-      `champion is now ${modelId(MODEL_NAME, version)}; run npm run compare -w model-container to update docs/model-card.md`,
+      `champion is now ${modelId(MODEL_NAME, version)}; run npm run compare -w @sml/model-training to update docs/model-card.md`,
     );
   }
   return { version, dir: outDir, metrics };

@@ -39,6 +39,19 @@ describe("docs/model-card.md", () => {
     expect(model.logLoss).toBeLessThan(logisticRegression.logLoss);
   });
 
+  it("labels arrival delays and is calibrated on the validation days", () => {
+    expect(metrics.data.target).toBe("arrival delay > 15 minutes");
+    expect(metrics.calibration?.fittedOn.from).toBe(metrics.split.validation.firstDeparture.slice(0, 10));
+    expect(metrics.calibration?.test.expectedCalibrationError).toBeLessThanOrEqual(0.02);
+    expect(metrics.results.model.logLoss).toBeLessThan(metrics.results.baseRate.logLoss);
+    expect(features.calibration).toEqual({
+      method: "platt",
+      slope: metrics.calibration?.slope,
+      intercept: metrics.calibration?.intercept,
+      fittedOn: metrics.calibration?.fittedOn,
+    });
+  });
+
   it("evaluates only on departures after the training and validation days", () => {
     expect(metrics.split.train.lastDeparture < metrics.split.validation.firstDeparture).toBe(true);
     expect(metrics.split.validation.lastDeparture < metrics.split.evaluation.firstDeparture).toBe(true);
@@ -65,9 +78,34 @@ describe("the model comparison (model/comparison.json, written by npm run compar
     }
   });
 
-  it("puts the trees baseline on the same test rows", () => {
+  it("puts the trees baseline on the same test rows and the same reconstructed scheduled departures", () => {
     expect(baseline.results).toBeDefined();
     const raw = JSON.parse(readFileSync(join(__dirname, "../../baselines/gbdt.json"), "utf8"));
     expect(raw.split).toEqual({ ...SPLIT, evaluationRows: comparison.evaluation.flights });
+    expect(raw.timeBasis).toBe("scheduled");
+    expect(comparison.timeBasis).toBe("scheduled");
+  });
+
+  // Issue 26: GET /models serves results.model of each metrics.json; for a model trained on actual departure
+  // times those must be its figures on scheduled departures, and the model must say it leaked.
+  it("lists only models trained on scheduled departures, or marked as leaked with honest figures", () => {
+    for (const row of comparison.models) {
+      const own = metricsOf(row.id);
+      if (own.inputs?.timeBasis === "scheduled") {
+        expect(row.timeBasis).toBe("scheduled");
+        expect(own.leak).toBeUndefined();
+      } else {
+        expect(row.timeBasis).toBe("actual (leaked)");
+        expect(own.leak?.timeBasis).toBe("actual");
+        expect(row.champion).toBe(false);
+        expect(own.results.model.rocAuc).toBeCloseTo(row.scores.rocAuc, 6);
+      }
+    }
+  });
+
+  it("has the champion chosen on the validation days among the models that did not train on them", () => {
+    const chosen = comparison.models.filter((m) => m.validation);
+    const best = [...chosen].sort((a, b) => (a.validation?.logLoss ?? 1) - (b.validation?.logLoss ?? 1))[0];
+    expect(best?.id).toBe(readChampion(workspaceRegistryDir));
   });
 });
