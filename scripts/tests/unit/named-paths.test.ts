@@ -42,6 +42,9 @@ const EXTERNAL_FILES = new Set([
   "setup.py",
 ]);
 
+/** Paths inside other projects that the text names with their project (vega-datasets' `scripts/flights.py`). */
+const EXTERNAL_PATHS = new Set(["scripts/flights.py"]);
+
 /** The text of a file that is prose: all of a doc, the comments of code. */
 export function proseOf(file: string, text: string): string {
   const ext = extname(file);
@@ -93,7 +96,7 @@ export function missingPaths(file: string, prose: string): Finding[] {
   );
   for (const m of prose.matchAll(topLevel)) {
     const named = cleaned(m[1] as string);
-    if (isPlaceholder(named) || named.includes("/node_modules/")) continue;
+    if (isPlaceholder(named) || named.includes("/node_modules/") || EXTERNAL_PATHS.has(named)) continue;
     if (!resolvesAsModule(join(REPO_ROOT, named))) report(named);
   }
 
