@@ -732,6 +732,17 @@ const BAD_CASES: BadCase[] = [
     ["prd"],
   ],
   [
+    "user-pools-invite-only",
+    "the prd user pool open to self-registration again",
+    (s) => {
+      const pool = prd(s).api.userPool;
+      if (!pool) throw new Error("prd has no user pool");
+      pool.addOverride("admin_create_user_config.allow_admin_create_user_only", false);
+      return { stack: prd(s), offender: addressOf(pool) };
+    },
+    ["prd"],
+  ],
+  [
     "no-dependency-cycles",
     "a dead-letter queue whose redrive-allow policy names the queue that redrives to it",
     (s) => {

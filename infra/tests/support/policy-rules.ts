@@ -908,6 +908,22 @@ const prdUserPoolProtection: PolicyRule = {
   },
 };
 
+/**
+ * A user pool behind a JWT authorizer lets in whoever holds its tokens. Without `admin_create_user_config`
+ * Cognito allows self-registration (`AllowAdminCreateUserOnly` defaults to false: Cognito API reference,
+ * "AdminCreateUserConfigType"), and with e-mail auto-verification anyone can sign up and call the authorized
+ * routes. Every pool is invite-only, in every environment.
+ */
+const userPoolsInviteOnly: PolicyRule = {
+  id: "user-pools-invite-only",
+  description: "every Cognito user pool sets admin_create_user_config.allow_admin_create_user_only = true",
+  check({ json }) {
+    return all(json, "aws_cognito_user_pool")
+      .filter((p) => block(p.body.admin_create_user_config)?.allow_admin_create_user_only !== true)
+      .map((p) => ({ resource: p.address, problem: "anyone may sign up (self-registration is on)" }));
+  },
+};
+
 const SECRET_KEY = /(password|passwd|secret|token|private_key|api_key|access_key)/i;
 const NOT_A_SECRET_KEY =
   /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode)$/i;
@@ -1986,6 +2002,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   ecrScanImmutable,
   prdDatabaseProtection,
   prdUserPoolProtection,
+  userPoolsInviteOnly,
   noLiteralSecrets,
   lambdaPermissionsScoped,
   stateBackend,
