@@ -1,3 +1,4 @@
+import type { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -13,6 +14,7 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { DB_USERS, ENV } from "@sml/contracts/env";
 import { dependable, type TerraformStack } from "cdktf";
+import { SHARED_CONFIG } from "../src/config";
 import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
@@ -138,6 +140,18 @@ const BAD_CASES: BadCase[] = [
         "arn:aws:sns:eu-west-1:123456789012:sml-dev-users",
       );
       return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+    ["preview"],
+  ],
+  [
+    "previews-cannot-touch-dev-or-prd",
+    "a preview deployed from the repository dev and prd run from",
+    (s) => {
+      const env = preview(s);
+      const repository = env.node.tryFindChild("prediction-repository") as DataAwsEcrRepository | undefined;
+      if (!repository) throw new Error("no prediction-repository data source");
+      repository.addOverride("name", SHARED_CONFIG.predictionRepositoryName);
+      return { stack: env, offender: addressOf(repository) };
     },
     ["preview"],
   ],

@@ -319,6 +319,84 @@ export function deployRoleStatements(scope: DeployRoleScope): PolicyStatement[] 
   return statements;
 }
 
+export interface PreviewRoleScope {
+  readonly stateBucketArn: string;
+  /** `<state key prefix>/<preview name prefix>`: every preview's state key starts with it. */
+  readonly previewStatePrefix: string;
+  /** The previews' name prefix (`sml-pr`): their batch buckets are `sml-pr-<number>-batches-<account>`. */
+  readonly previewNamePrefix: string;
+  /** Repositories dev and prd run images from: the preview role may not touch them at all. */
+  readonly protectedRepositories: readonly string[];
+  /** The previews' own repository: push and pull only. */
+  readonly previewRepository: string;
+}
+
+/** What changes a repository or deletes its images, rather than pushing or pulling one. */
+const REPOSITORY_ADMINISTRATION_ACTIONS = [
+  "ecr:DeleteRepository",
+  "ecr:SetRepositoryPolicy",
+  "ecr:DeleteRepositoryPolicy",
+  "ecr:PutLifecyclePolicy",
+  "ecr:DeleteLifecyclePolicy",
+  "ecr:PutImageTagMutability",
+  "ecr:PutImageScanningConfiguration",
+  "ecr:BatchDeleteImage",
+  "ecr:TagResource",
+  "ecr:UntagResource",
+];
+
+/**
+ * Extra denies of the preview deploy role, which runs the code of any pull request labelled `preview` with
+ * PowerUserAccess: nothing dev or prd depends on may change. Not the image repository they run from (every
+ * ECR action denied; previews push to their own repository, where they may push and pull but not delete images
+ * or change the repository), not the registry's replication or registry policy, and no object of the state
+ * bucket outside the previews' own keys (the registry's and bootstrap's state included) nor of any bucket but
+ * the previews' own (`sml-pr-*`).
+ */
+export function previewRoleStatements(scope: PreviewRoleScope): PolicyStatement[] {
+  const repository = (name: string) => `arn:aws:ecr:*:*:repository/${name}`;
+  return [
+    {
+      sid: "DenyProtectedRepositories",
+      effect: "Deny",
+      actions: ["ecr:*"],
+      resources: scope.protectedRepositories.map(repository),
+    },
+    {
+      sid: "PushPullPreviewRepositoryOnly",
+      effect: "Deny",
+      actions: REPOSITORY_ADMINISTRATION_ACTIONS,
+      resources: [repository(scope.previewRepository)],
+    },
+    {
+      sid: "DenyRegistrySettings",
+      effect: "Deny",
+      actions: [
+        "ecr:PutRegistryPolicy",
+        "ecr:DeleteRegistryPolicy",
+        "ecr:PutReplicationConfiguration",
+        "ecr:PutRegistryScanningConfiguration",
+      ],
+      resources: ["*"],
+    },
+    {
+      sid: "DenyObjectsOutsidePreviews",
+      effect: "Deny",
+      actions: [
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+      ],
+      notResources: [
+        `${scope.stateBucketArn}/${scope.previewStatePrefix}-*`,
+        `arn:aws:s3:::${scope.previewNamePrefix}-*`,
+      ],
+    },
+  ];
+}
+
 const statementId = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
 /**

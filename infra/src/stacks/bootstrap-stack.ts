@@ -26,6 +26,7 @@ import {
   denyEnvironment,
   deployRoleStatements,
   ENVIRONMENT_TAG_KEY,
+  previewRoleStatements,
 } from "../constructs/environment-access";
 import { denyPlainHttp, type PolicyStatement, policyDocument } from "../constructs/iam";
 import { BaseStack, siteAccounts, stackId } from "./base";
@@ -328,10 +329,8 @@ export class BootstrapStack extends BaseStack {
     new IamRolePolicy(this, `deploy-${env}-iam`, {
       role: role.id,
       name: "environment-roles",
-      policy: policyDocument(
-        this,
-        `deploy-${env}-iam-policy`,
-        deployRoleStatements({
+      policy: policyDocument(this, `deploy-${env}-iam-policy`, [
+        ...deployRoleStatements({
           config,
           others: deniedEnvironments(shared, env),
           accountId: account.accountId,
@@ -340,7 +339,17 @@ export class BootstrapStack extends BaseStack {
           stateBucketArn: this.stateBucket.arn,
           readOnlyStatePrefixes: [state("bootstrap")],
         }),
-      ).json,
+        // Pull request code: kept away from the registry and every state but the previews' own.
+        ...(env === "preview"
+          ? previewRoleStatements({
+              stateBucketArn: this.stateBucket.arn,
+              previewStatePrefix: `${shared.state.keyPrefix}/${config.namePrefix}`,
+              previewNamePrefix: config.namePrefix,
+              protectedRepositories: [shared.predictionRepositoryName],
+              previewRepository: shared.previewRepositoryName,
+            })
+          : []),
+      ]).json,
     });
     return role;
   }

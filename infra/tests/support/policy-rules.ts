@@ -1951,7 +1951,8 @@ const nameSegment = (prefix: string) => new RegExp(`(^|[^A-Za-z0-9])${prefix}($|
  */
 const previewsIsolated: PolicyRule = {
   id: "previews-cannot-touch-dev-or-prd",
-  description: "a preview stack (sml-pr-<number>) has its own state key and names no dev or prd resource",
+  description:
+    "a preview stack (sml-pr-<number>) has its own state key, runs images of the previews' repository and names no dev or prd resource",
   check({ id, json }) {
     if (environmentOf(json) !== "preview") return [];
     const violations: Violation[] = [];
@@ -1964,6 +1965,13 @@ const previewsIsolated: PolicyRule = {
         resource: `${id} (terraform.backend.s3)`,
         problem: `state key ${key} is not the stack's own`,
       });
+    // Its image comes from the previews' repository: the preview role may not touch the one dev and prd run from.
+    for (const r of all(json, "data.aws_ecr_repository"))
+      if (r.body.name !== SHARED_CONFIG.previewRepositoryName)
+        violations.push({
+          resource: r.address,
+          problem: `runs an image of ${r.body.name}, not of the previews' repository ${SHARED_CONFIG.previewRepositoryName}`,
+        });
     const others = (["dev", "prd"] as const).map((e) => ENVIRONMENTS[e].namePrefix);
     for (const other of others) {
       if (key.startsWith(`${SHARED_CONFIG.state.keyPrefix}/${other}/`))

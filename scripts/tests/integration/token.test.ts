@@ -53,7 +53,10 @@ async function token(args: string[], env: Record<string, string> = {}) {
     SML_PASSWORD: PASSWORD,
     ...env,
   };
-  const result = await run(join(REPO_ROOT, "scripts/delivery/token.sh"), args, { cwd: REPO_ROOT, env: merged })
+  const result = await run(join(REPO_ROOT, "scripts/delivery/token.sh"), args, {
+    cwd: REPO_ROOT,
+    env: merged,
+  })
     .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
     .catch((err: { code?: number; stdout?: string; stderr?: string }) => ({
       code: err.code ?? -1,
@@ -65,7 +68,9 @@ async function token(args: string[], env: Record<string, string> = {}) {
 
 it("signs in to the app client with USER_PASSWORD_AUTH, unsigned, and prints the ID token", async () => {
   record("cognito-idp initiate-auth", {
-    stdout: JSON.stringify({ AuthenticationResult: { IdToken: "id.token.jwt", AccessToken: "a", ExpiresIn: 3600 } }),
+    stdout: JSON.stringify({
+      AuthenticationResult: { IdToken: "id.token.jwt", AccessToken: "a", ExpiresIn: 3600 },
+    }),
   });
   const result = await token(["sign-in", outputs(POOL), "ana@example.com"]);
   expect(result).toMatchObject({ code: 0, stdout: "id.token.jwt\n" });
@@ -132,7 +137,10 @@ it("invites a user with admin-create-user, so Cognito e-mails a temporary passwo
 });
 
 it.each([
-  ["an environment without the JWT authorizer (no user pool outputs)", ["sign-in", "OUTPUTS", "a@example.com"]],
+  [
+    "an environment without the JWT authorizer (no user pool outputs)",
+    ["sign-in", "OUTPUTS", "a@example.com"],
+  ],
   ["an unknown action", ["register", "OUTPUTS", "a@example.com"]],
   ["a missing e-mail", ["sign-in", "OUTPUTS"]],
 ])("refuses %s with exit 2 and calls nothing", async (_what, args) => {
