@@ -1111,6 +1111,45 @@ const BAD_CASES: BadCase[] = [
   ],
   [
     "database-users-iam-scoped",
+    "a preview's api on the Data API logging in with the master secret again",
+    (s) => {
+      const env = preview(s);
+      env.functions.api.function.addOverride(
+        `environment.variables.${ENV.dbSecretArn}`,
+        env.database.secretArn,
+      );
+      new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.api.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          {
+            effect: "Allow",
+            actions: ["secretsmanager:GetSecretValue"],
+            resources: [env.database.secretArn],
+          },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+    ["preview"],
+  ],
+  [
+    "database-users-iam-scoped",
+    "dev's api also reading the subscriber's database user secret",
+    (s) => {
+      const env = dev(s);
+      const other = env.functions.userSecrets[DB_USERS.subscriber];
+      if (!other) throw new Error("dev has no subscriber user secret");
+      new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.api.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [other.arn] },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+  ],
+  [
+    "database-users-iam-scoped",
     "rds-db:connect for the migration function, which has no DB_USER",
     (s) => {
       const env = dev(s);

@@ -80,10 +80,11 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       ],
     },
     {
-      // The RDS-managed secret is encrypted with the AWS-managed key; allowed only through Secrets Manager.
+      // The secrets (RDS-managed and the users') use the AWS-managed key; allowed only through Secrets Manager.
       sid: "DecryptSecretsViaSecretsManager",
       effect: "Allow",
-      actions: ["kms:Decrypt"],
+      // GenerateDataKey: the migration function's PutSecretValue encrypts a new version with the same key.
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
       resources: [`${at("kms")}:key/*`],
       condition: [
         {
@@ -133,6 +134,14 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
           values: [`${at("rds")}:cluster:${prefix}-*`],
         },
       ],
+    },
+    {
+      // Data API logins of the functions' own database users (`<prefix>-db-<user>`, constructs/functions.ts):
+      // each function reads its own, the migration function writes the passwords it generates.
+      sid: "OwnDatabaseUserSecrets",
+      effect: "Allow",
+      actions: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+      resources: [`${at("secretsmanager")}:secret:${prefix}-*`],
     },
     {
       // IAM database authentication as the functions' own users, never as the master user. The dbuser ARN names
@@ -425,6 +434,7 @@ export function denyEnvironment(
         `arn:aws:logs:*:*:log-group:/${p}/*`,
         `arn:aws:rds:*:*:cluster:${p}-*`,
         `arn:aws:rds:*:*:db:${p}-*`,
+        `arn:aws:secretsmanager:*:*:secret:${p}-*`,
         `arn:aws:rds:*:*:cluster-pg:${p}-*`,
         `arn:aws:rds:*:*:subgrp:${p}-*`,
         `arn:aws:rds:*:*:cluster-snapshot:${p}-*`,

@@ -1555,7 +1555,7 @@ const DB_USER_ARN =
 const databaseUsersIamScoped: PolicyRule = {
   id: "database-users-iam-scoped",
   description:
-    "only the migration function (invoked by Terraform) or a Data API driver reads a cluster's master secret; a function with DB_USER may rds-db:connect as exactly that user on exactly the cluster it connects to, which has IAM database authentication on; no other function may rds-db:connect",
+    "only the migration function (invoked by Terraform) reads or is given a cluster's master secret, whatever the driver; a function with DB_USER may rds-db:connect as exactly that user on exactly the cluster it connects to, which has IAM database authentication on; no other function may rds-db:connect",
   check({ json }) {
     const violations: Violation[] = [];
     const invoked = new Set(
@@ -1573,12 +1573,30 @@ const databaseUsersIamScoped: PolicyRule = {
       const variables = (block(fn.body.environment)?.variables ?? {}) as Record<string, unknown>;
       const user = variables[ENV.dbUser];
       const statements = functionRoleStatements(json, fn);
-      if (readsMasterSecret(statements) && !invoked.has(fn.address) && variables[ENV.dbDriver] !== "data-api")
+      // The Data API path is no exception: it logs in with the function's own user's secret (functions.ts).
+      if (readsMasterSecret(statements) && !invoked.has(fn.address))
         violations.push({
           resource: fn.address,
           problem:
-            "may read the master user's secret, but only the migration function may act as the master user; log in as a least-privilege user with IAM (DB_USER)",
+            "may read the master user's secret, but only the migration function may act as the master user; log in as a least-privilege user (IAM with DB_USER, or its own user's secret on the Data API)",
         });
+      if (/\.master_user_secret\b/.test(String(variables[ENV.dbSecretArn] ?? "")) && !invoked.has(fn.address))
+        violations.push({
+          resource: fn.address,
+          problem: `${ENV.dbSecretArn} is the master user's secret`,
+        });
+      // Each function reads at most the one secret it logs in with: never another function's user's.
+      if (!invoked.has(fn.address)) {
+        const readable = statements
+          .filter((st) => grants(st, "secretsmanager:GetSecretValue"))
+          .flatMap((st) => st.resources);
+        const other = readable.filter((r) => r !== variables[ENV.dbSecretArn]);
+        if (other.length > 0)
+          violations.push({
+            resource: fn.address,
+            problem: `may read secrets other than its own ${ENV.dbSecretArn}: ${other.join(", ")}`,
+          });
+      }
       const connect = statements.filter((st) => grants(st, "rds-db:connect"));
       if (typeof user !== "string") {
         if (connect.length > 0)
