@@ -5,6 +5,8 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import type { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import type { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
@@ -744,6 +746,21 @@ const BAD_CASES: BadCase[] = [
       return { stack: prd(s), offender: addressOf(pool) };
     },
     ["prd"],
+  ],
+  [
+    "uploads-expire-within-a-day",
+    "the batch bucket keeping uploaded inputs for 7 days again",
+    (s) => {
+      const env = dev(s);
+      const lifecycle = env.node.findAll().find((c) => c.node.path.endsWith("batches/lifecycle")) as
+        | S3BucketLifecycleConfiguration
+        | undefined;
+      if (!lifecycle) throw new Error("no batch bucket lifecycle");
+      lifecycle.addOverride("rule.0.expiration.0.days", 7);
+      const notification = env.node.findAll().find((c) => c.node.path.endsWith("batches/notification"));
+      if (!notification) throw new Error("no batch bucket notification");
+      return { stack: env, offender: addressOf(notification as S3BucketNotification) };
+    },
   ],
   [
     "user-pools-invite-only",

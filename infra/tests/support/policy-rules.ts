@@ -924,6 +924,43 @@ const userPoolsInviteOnly: PolicyRule = {
   },
 };
 
+/**
+ * What an anonymous upload can cost: a presigned PUT stores up to 5 GB (S3 user guide, "Uploading objects"), and
+ * whoever created a batch holds its URL. The upload prefix of every bucket that notifies a queue of uploads (the
+ * batch bucket's `inputs/`) must expire within a day (S3's shortest lifecycle expiration) and abort incomplete
+ * multipart uploads within a day; the size bound itself is the signed Content-Length (model-container tests).
+ */
+const uploadsExpireWithinADay: PolicyRule = {
+  id: "uploads-expire-within-a-day",
+  description:
+    "every prefix a bucket notifies a queue of (uploads) has a lifecycle rule expiring its objects and incomplete uploads within 1 day",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const n of all(json, "aws_s3_bucket_notification")) {
+      const bucket = referenceOf(n.body.bucket, "aws_s3_bucket")?.address;
+      const rules = all(json, "aws_s3_bucket_lifecycle_configuration")
+        .filter((l) => referenceOf(l.body.bucket, "aws_s3_bucket")?.address === bucket)
+        .flatMap((l) => list(l.body.rule as TfJson[]));
+      for (const target of list(n.body.queue as TfJson[])) {
+        const prefix = String(target.filter_prefix ?? "");
+        const covering = rules.filter(
+          (r) => r.status === "Enabled" && prefix.startsWith(String(block(r.filter)?.prefix ?? "")),
+        );
+        const expires = covering.some((r) => Number(block(r.expiration)?.days) <= 1);
+        const aborts = covering.some(
+          (r) => Number(block(r.abort_incomplete_multipart_upload)?.days_after_initiation) <= 1,
+        );
+        if (!expires || !aborts)
+          violations.push({
+            resource: n.address,
+            problem: `uploads under "${prefix}" of ${bucket} are kept longer than a day${aborts ? "" : " (incomplete multipart uploads too)"}`,
+          });
+      }
+    }
+    return violations;
+  },
+};
+
 const SECRET_KEY = /(password|passwd|secret|token|private_key|api_key|access_key)/i;
 const NOT_A_SECRET_KEY =
   /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode)$/i;
@@ -2029,6 +2066,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   prdDatabaseProtection,
   prdUserPoolProtection,
   userPoolsInviteOnly,
+  uploadsExpireWithinADay,
   noLiteralSecrets,
   lambdaPermissionsScoped,
   stateBackend,
