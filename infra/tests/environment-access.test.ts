@@ -197,6 +197,12 @@ describe("permissions boundaries", () => {
           return arn;
         })
         .replace(/\$\{aws_rds_cluster\.([^.]+)\.arn\}/g, (_, n) => cluster(n))
+        // Secrets Manager appends six random characters to a secret's name in its ARN.
+        .replace(
+          /\$\{aws_secretsmanager_secret\.([^.]+)\.arn\}/g,
+          (_, n) =>
+            `${at("secretsmanager")}:secret:${json.resource.aws_secretsmanager_secret[n].name}-AbCdEf`,
+        )
         .replace(
           /\$\{aws_lambda_function\.([^.]+)\.arn\}/g,
           (_, n) => `${at("lambda")}:function:${json.resource.aws_lambda_function[n].function_name}`,

@@ -319,7 +319,7 @@ export class Functions extends Construct {
         // A new user secret (first apply, or re-created) has no password until the function writes it.
         ...(usesDataApi
           ? {
-              userSecrets: Object.values(this.userSecrets)
+              userSecretIds: Object.values(this.userSecrets)
                 .map((s) => s.id)
                 .join(","),
             }

@@ -963,7 +963,7 @@ const uploadsExpireWithinADay: PolicyRule = {
 
 const SECRET_KEY = /(password|passwd|secret|token|private_key|api_key|access_key)/i;
 const NOT_A_SECRET_KEY =
-  /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode)$/i;
+  /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode|_arns|Ids)$/i;
 const SECRET_VALUE = [
   /AKIA[0-9A-Z]{16}/,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/,

@@ -42,7 +42,7 @@ export const ENV = {
    * secret instead of the master's; the migration function writes each secret's password (generated once) and
    * sets it on the user (packages/users-db/src/database-users.ts).
    */
-  dbUserSecrets: "DB_USER_SECRETS",
+  dbUserSecrets: "DB_USER_SECRET_ARNS",
   /**
    * How long (ms) the pg driver keeps retrying a new connection the database does not accept yet (a paused
    * Aurora cluster resuming); unset = one try. Must stay below the function's timeout.

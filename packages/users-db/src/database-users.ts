@@ -37,22 +37,22 @@ const PASSWORD = /^[A-Za-z0-9]{40}$/;
 export const generatePassword = (): string =>
   Array.from({ length: 40 }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
 
-/** Parses `DB_USER_SECRETS` (`{"sml_api": "arn:..."}`); anything else throws, naming what is wrong. */
+/** Parses `DB_USER_SECRET_ARNS` (`{"sml_api": "arn:..."}`); anything else throws, naming what is wrong. */
 export function parseUserSecrets(text: string): Record<string, string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new DatabaseUserError("DB_USER_SECRETS is not JSON");
+    throw new DatabaseUserError("DB_USER_SECRET_ARNS is not JSON");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new DatabaseUserError('DB_USER_SECRETS must be an object {"<user>": "<secret ARN>"}');
+    throw new DatabaseUserError('DB_USER_SECRET_ARNS must be an object {"<user>": "<secret ARN>"}');
   const entries = Object.entries(parsed as Record<string, unknown>);
   for (const [user, arn] of entries) {
     if (!IDENTIFIER.test(user))
-      throw new DatabaseUserError(`DB_USER_SECRETS: ${user} is not a database user name`);
+      throw new DatabaseUserError(`DB_USER_SECRET_ARNS: ${user} is not a database user name`);
     if (typeof arn !== "string" || !arn.startsWith("arn:"))
-      throw new DatabaseUserError(`DB_USER_SECRETS: the secret of ${user} is not an ARN`);
+      throw new DatabaseUserError(`DB_USER_SECRET_ARNS: the secret of ${user} is not an ARN`);
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -2,7 +2,7 @@
  * Lambda entry point of the migration function, invoked by Terraform on apply: applies pending migrations
  * (bundled beside this file in migrations/) and returns which versions it applied. It logs in as the master
  * user (the RDS-managed secret) and, with DB_CONNECT_DEADLINE_MS set, waits for a paused cluster to resume,
- * logging each try. On the Data API path (DB_USER_SECRETS set) it then gives each function's database user the
+ * logging each try. On the Data API path (DB_USER_SECRET_ARNS set) it then gives each function's database user the
  * password in that function's own secret (database-users.ts), so no function but this one holds the master's.
  */
 import { Logger } from "@aws-lambda-powertools/logger";

@@ -232,7 +232,7 @@ describe("bad input changes nothing", () => {
     ["an array", "[]"],
     ["a user name that is not an identifier", JSON.stringify({ "sml_api; DROP TABLE users": ARN("x") })],
     ["a secret that is not an ARN", JSON.stringify({ sml_api: "sml-dev-db-sml_api" })],
-  ])("DB_USER_SECRETS as %s is refused", (_what, text) => {
+  ])("DB_USER_SECRET_ARNS as %s is refused", (_what, text) => {
     expect(() => parseUserSecrets(text)).toThrow(DatabaseUserError);
   });
 });
