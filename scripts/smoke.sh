@@ -114,14 +114,15 @@ jq -e '(.predictions | length == 1)
   fail "POST /predict: body is not one prediction with a probability in [0, 1]"
 echo "ok    prediction: $(jq -c '.predictions[0]' "$body_file")"
 
-# Batch: create, upload the file to the presigned URL (straight to S3, not through the API), poll, download.
-status="$(request POST /batches '{"format":"csv"}')"
+# Batch: create (declaring the file's size, signed into the upload URL), upload the file to the presigned URL
+# (straight to S3, not through the API), poll, download.
+printf '%s\n' 'ref,departure,origin,destination' 'smoke-1,2001-01-13T14:56:00,SEA,SFO' \
+  'smoke-2,2001-02-30T10:00:00,JFK,LAX' 'smoke-3,2001-03-01T17:30:00,ORD,ATL' >"$batch_file"
+status="$(request POST /batches "{\"format\":\"csv\",\"bytes\":$(wc -c <"$batch_file")}")"
 expect_status "POST /batches" 201 "$status"
 batch_id="$(jq -r '.id' "$body_file")"
 upload_url="$(jq -r '.upload.url' "$body_file")"
 mapfile -t upload_headers < <(jq -r '.upload.headers | to_entries[] | "-H\n\(.key): \(.value)"' "$body_file")
-printf '%s\n' 'ref,departure,origin,destination' 'smoke-1,2001-01-13T14:56:00,SEA,SFO' \
-  'smoke-2,2001-02-30T10:00:00,JFK,LAX' 'smoke-3,2001-03-01T17:30:00,ORD,ATL' >"$batch_file"
 upload_status="$(curl --silent --show-error --max-time 30 --output /dev/null --write-out '%{http_code}' \
   -X PUT "${upload_headers[@]}" --data-binary "@${batch_file}" "$upload_url")" || true
 expect_status "PUT the batch file to its presigned URL" 200 "${upload_status:-000}"

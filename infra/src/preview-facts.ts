@@ -16,6 +16,8 @@ function facts() {
     stateRegion: SHARED_CONFIG.state.region,
     // Every preview's state key starts with this; `stateKey` puts each stack's state under `<prefix>/<stack id>/`.
     stateKeyPrefix: `${SHARED_CONFIG.state.keyPrefix}/${stackPrefix}`,
+    // Where the preview workflow pushes images: the previews' own repository, never dev's and prd's.
+    repository: SHARED_CONFIG.previewRepositoryName,
     ...(pullRequest
       ? (() => {
           const stack = previewConfig(pullRequest).namePrefix;

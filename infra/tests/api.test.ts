@@ -198,11 +198,11 @@ describe("HTTP API", () => {
     expect(bodyOf(devWithPool.json, devPool).deletion_protection).toBe("INACTIVE");
   });
 
-  it("keeps the app client of the authorizer to SRP and refresh sign-in, without a secret", () => {
+  it("keeps the app client of the authorizer to SRP, password (scripts/delivery/token.sh) and refresh sign-in, without a secret", () => {
     const client = prd.env.api.userPoolClient;
     if (!client) throw new Error("prd has no app client");
     expect(bodyOf(prd.json, client)).toMatchObject({
-      explicit_auth_flows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      explicit_auth_flows: ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
       generate_secret: false,
     });
   });

@@ -3,6 +3,7 @@
  * the shared facts (packages/contracts/src/batches.ts), not against restated literals.
  */
 import {
+  BATCH_INPUT_EXPIRY_DAYS,
   BATCH_OBJECT_EXPIRY_DAYS,
   BATCH_PREFIXES,
   BATCH_QUEUE_SETTINGS,
@@ -78,11 +79,11 @@ describe("batch bucket", () => {
     );
   });
 
-  it("expires inputs and results after BATCH_OBJECT_EXPIRY_DAYS, parts sooner, and aborts abandoned uploads", () => {
+  it("expires inputs after BATCH_INPUT_EXPIRY_DAYS, results after BATCH_OBJECT_EXPIRY_DAYS, parts sooner, and aborts abandoned uploads", () => {
     const rules = single(dev.json, "aws_s3_bucket_lifecycle_configuration").rule as TfJson[];
     const byPrefix = new Map(rules.map((r) => [r.filter[0].prefix, r]));
-    for (const prefix of [BATCH_PREFIXES.inputs, BATCH_PREFIXES.results])
-      expect(byPrefix.get(prefix)?.expiration).toEqual([{ days: BATCH_OBJECT_EXPIRY_DAYS }]);
+    expect(byPrefix.get(BATCH_PREFIXES.inputs)?.expiration).toEqual([{ days: BATCH_INPUT_EXPIRY_DAYS }]);
+    expect(byPrefix.get(BATCH_PREFIXES.results)?.expiration).toEqual([{ days: BATCH_OBJECT_EXPIRY_DAYS }]);
     expect(byPrefix.get(BATCH_PREFIXES.parts)?.expiration[0].days).toBeLessThanOrEqual(
       BATCH_OBJECT_EXPIRY_DAYS,
     );

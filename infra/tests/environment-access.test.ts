@@ -197,6 +197,12 @@ describe("permissions boundaries", () => {
           return arn;
         })
         .replace(/\$\{aws_rds_cluster\.([^.]+)\.arn\}/g, (_, n) => cluster(n))
+        // Secrets Manager appends six random characters to a secret's name in its ARN.
+        .replace(
+          /\$\{aws_secretsmanager_secret\.([^.]+)\.arn\}/g,
+          (_, n) =>
+            `${at("secretsmanager")}:secret:${json.resource.aws_secretsmanager_secret[n].name}-AbCdEf`,
+        )
         .replace(
           /\$\{aws_lambda_function\.([^.]+)\.arn\}/g,
           (_, n) => `${at("lambda")}:function:${json.resource.aws_lambda_function[n].function_name}`,
@@ -523,6 +529,88 @@ describe("deploy role of the preview stacks (sml-pr-<number>, in the dev account
       for (const env of ENVS)
         expect(decide(statements, { action, resource: STATE(`sml-${env}`) })).toBe("deny");
     }
+  });
+
+  // The registry stack's repositories, by what they hold: dev's and prd's images, and the previews'.
+  const repositories = resourcesOf(byId("sml-registry").json, "aws_ecr_repository").map(([, r]) =>
+    String(r.name),
+  );
+  const repositoryArn = (name: string) => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`;
+  const previewRepository = SHARED_CONFIG.previewRepositoryName;
+  const released = repositories.filter((name) => name !== previewRepository);
+  // ECR actions and their resources: Amazon ECR API reference and "Actions, resources, and condition keys for
+  // Amazon Elastic Container Registry" (service authorization reference).
+  const PUSH_PULL = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+  ];
+  const ADMINISTRATION = [
+    "ecr:BatchDeleteImage",
+    "ecr:DeleteRepository",
+    "ecr:SetRepositoryPolicy",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:PutLifecyclePolicy",
+    "ecr:DeleteLifecyclePolicy",
+    "ecr:PutImageTagMutability",
+  ];
+
+  it("cannot push to, pull from, delete images of or change the repository dev and prd run from", () => {
+    expect(released).toEqual([SHARED_CONFIG.predictionRepositoryName]);
+    for (const name of released)
+      for (const action of [...PUSH_PULL, ...ADMINISTRATION])
+        expect([action, decide(statements, { action, resource: repositoryArn(name) })]).toEqual([
+          action,
+          "deny",
+        ]);
+  });
+
+  it("pushes and pulls the previews' own repository, and may neither delete its images nor change it", () => {
+    expect(repositories).toContain(previewRepository);
+    expect(decide(statements, { action: "ecr:GetAuthorizationToken", resource: "*" })).not.toBe("deny");
+    for (const action of PUSH_PULL)
+      expect([
+        action,
+        decide(statements, { action, resource: repositoryArn(previewRepository) }),
+      ]).not.toEqual([action, "deny"]);
+    for (const action of ADMINISTRATION)
+      expect([action, decide(statements, { action, resource: repositoryArn(previewRepository) })]).toEqual([
+        action,
+        "deny",
+      ]);
+    for (const action of ["ecr:PutReplicationConfiguration", "ecr:PutRegistryPolicy"])
+      expect(decide(statements, { action, resource: "*" })).toBe("deny");
+  });
+
+  it("reads and writes no state but the previews' own: not the registry's, the bootstrap's, dev's or prd's", () => {
+    const own = `sml-pr-${TEST_PULL_REQUEST}`;
+    for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]) {
+      for (const file of ["terraform.tfstate", "terraform.tfstate.tflock"]) {
+        if (action !== "s3:DeleteObjectVersion")
+          expect(decide(statements, { action, resource: STATE(own, file) })).not.toBe("deny");
+        for (const other of synthesized.map((st) => st.id))
+          expect([other, action, decide(statements, { action, resource: STATE(other, file) })]).toEqual([
+            other,
+            action,
+            "deny",
+          ]);
+      }
+    }
+    // Its own batch bucket's objects stay reachable (a destroy empties it).
+    const batches = `arn:aws:s3:::sml-pr-${TEST_PULL_REQUEST}-batches-${ACCOUNT}/inputs/x`;
+    expect(decide(statements, { action: "s3:DeleteObject", resource: batches })).not.toBe("deny");
+  });
+
+  it("deploys the preview stack from the previews' repository", () => {
+    const [repository, ...more] = resourcesOf(preview.json, "data.aws_ecr_repository").map(([, r]) => r.name);
+    expect(more).toEqual([]);
+    expect(repository).toBe(previewRepository);
   });
 
   it("creates roles only under sml-pr-* with the preview boundary, never a dev or prd role or boundary", () => {

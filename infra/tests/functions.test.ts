@@ -283,9 +283,16 @@ describe("zip functions", () => {
     expect(bodyOf(dataApi.json, dataApi.env.functions.api.function).environment.variables[ENV.dbDriver]).toBe(
       "data-api",
     );
-    // The Data API authenticates only with a Secrets Manager secret: no IAM database users on that path.
+    // The Data API authenticates only with a Secrets Manager secret: no IAM database users on that path, and
+    // the function's own user's secret, never the master's.
     expect(p.ConnectAsDatabaseUser).toBeUndefined();
-    expect(p.ReadDatabaseSecret).toBeDefined();
+    expect(p.ReadDatabaseSecret).toBeUndefined();
+    const own = dataApi.env.functions.userSecrets[DB_USERS.subscriber];
+    if (!own) throw new Error("no subscriber user secret");
+    expect(p.ReadOwnDatabaseUserSecret).toMatchObject({
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: [ref("aws_secretsmanager_secret", own.friendlyUniqueId, "arn")],
+    });
   });
 });
 

@@ -84,7 +84,10 @@ describe("no code change silently replaces what holds data", () => {
     expect(guarded(stack("sml-bootstrap").json).sort()).toEqual(
       ["aws_iam_openid_connect_provider.github", "aws_s3_bucket.state"].sort(),
     );
-    expect(guarded(stack("sml-registry").json)).toEqual(["aws_ecr_repository.prediction"]);
+    expect(guarded(stack("sml-registry").json).sort()).toEqual([
+      "aws_ecr_repository.prediction",
+      "aws_ecr_repository.preview",
+    ]);
   });
 
   it("guards prd's cluster, user pool, keys, queues and the batch bucket", () => {

@@ -1,9 +1,12 @@
+import type { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import type { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import type { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
@@ -13,6 +16,7 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { DB_USERS, ENV } from "@sml/contracts/env";
 import { dependable, type TerraformStack } from "cdktf";
+import { SHARED_CONFIG } from "../src/config";
 import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
@@ -138,6 +142,18 @@ const BAD_CASES: BadCase[] = [
         "arn:aws:sns:eu-west-1:123456789012:sml-dev-users",
       );
       return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+    ["preview"],
+  ],
+  [
+    "previews-cannot-touch-dev-or-prd",
+    "a preview deployed from the repository dev and prd run from",
+    (s) => {
+      const env = preview(s);
+      const repository = env.node.tryFindChild("prediction-repository") as DataAwsEcrRepository | undefined;
+      if (!repository) throw new Error("no prediction-repository data source");
+      repository.addOverride("name", SHARED_CONFIG.predictionRepositoryName);
+      return { stack: env, offender: addressOf(repository) };
     },
     ["preview"],
   ],
@@ -732,6 +748,32 @@ const BAD_CASES: BadCase[] = [
     ["prd"],
   ],
   [
+    "uploads-expire-within-a-day",
+    "the batch bucket keeping uploaded inputs for 7 days again",
+    (s) => {
+      const env = dev(s);
+      const lifecycle = env.node.findAll().find((c) => c.node.path.endsWith("batches/lifecycle")) as
+        | S3BucketLifecycleConfiguration
+        | undefined;
+      if (!lifecycle) throw new Error("no batch bucket lifecycle");
+      lifecycle.addOverride("rule.0.expiration.0.days", 7);
+      const notification = env.node.findAll().find((c) => c.node.path.endsWith("batches/notification"));
+      if (!notification) throw new Error("no batch bucket notification");
+      return { stack: env, offender: addressOf(notification as S3BucketNotification) };
+    },
+  ],
+  [
+    "user-pools-invite-only",
+    "the prd user pool open to self-registration again",
+    (s) => {
+      const pool = prd(s).api.userPool;
+      if (!pool) throw new Error("prd has no user pool");
+      pool.addOverride("admin_create_user_config.allow_admin_create_user_only", false);
+      return { stack: prd(s), offender: addressOf(pool) };
+    },
+    ["prd"],
+  ],
+  [
     "no-dependency-cycles",
     "a dead-letter queue whose redrive-allow policy names the queue that redrives to it",
     (s) => {
@@ -1083,6 +1125,45 @@ const BAD_CASES: BadCase[] = [
     },
     // The pg + IAM-auth, in-VPC, NAT shape is prd's; dev runs outside the VPC on the Data API.
     ["prd"],
+  ],
+  [
+    "database-users-iam-scoped",
+    "a preview's api on the Data API logging in with the master secret again",
+    (s) => {
+      const env = preview(s);
+      env.functions.api.function.addOverride(
+        `environment.variables.${ENV.dbSecretArn}`,
+        env.database.secretArn,
+      );
+      new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.api.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          {
+            effect: "Allow",
+            actions: ["secretsmanager:GetSecretValue"],
+            resources: [env.database.secretArn],
+          },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
+    ["preview"],
+  ],
+  [
+    "database-users-iam-scoped",
+    "dev's api also reading the subscriber's database user secret",
+    (s) => {
+      const env = dev(s);
+      const other = env.functions.userSecrets[DB_USERS.subscriber];
+      if (!other) throw new Error("dev has no subscriber user secret");
+      new IamRolePolicy(env, "bad-policy", {
+        role: env.functions.api.role.id,
+        policy: policyDocument(env, "bad-doc", [
+          { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [other.arn] },
+        ]).json,
+      });
+      return { stack: env, offender: addressOf(env.functions.api.function) };
+    },
   ],
   [
     "database-users-iam-scoped",

@@ -120,7 +120,7 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
 
   const routes: RouteHandlers<"batches"> = {
     "POST /batches": async ({ event }) => {
-      // An empty body is a CSV batch for the champion.
+      // The body names the file's size (bytes); format and model default to CSV and the champion.
       const body = event.body ? readJsonBody(event, BATCH_CREATE_MAX_BODY_BYTES) : {};
       const selected = selectModel(registry, body);
       const request = parseWith(CreateBatchRequestSchema, selected.request);
@@ -137,11 +137,12 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
           url: await objects.presignPut(
             batchKeys.input(id, request.format),
             contentType,
+            request.bytes,
             BATCH_UPLOAD_URL_SECONDS,
           ),
           method: "PUT",
-          // Signed into the URL: the upload must send exactly this.
-          headers: { "content-type": contentType },
+          // Signed into the URL: the upload must send exactly these (curl and fetch set content-length).
+          headers: { "content-type": contentType, "content-length": String(request.bytes) },
           expiresAt: expiry(now(), BATCH_UPLOAD_URL_SECONDS),
         },
         maxBytes: BATCH_MAX_BYTES,

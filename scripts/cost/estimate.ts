@@ -705,6 +705,19 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
         );
         break;
       }
+      case "aws_secretsmanager_secret": {
+        // A function user's Data API login: read on each cold start and Data API session (profile's secret reads).
+        const reads = profile.secretReadsPerMonth;
+        line(
+          r,
+          `secret ${b.name} (Secrets Manager)`,
+          ["secretsManager.secret", "secretsManager.apiCalls"],
+          price("secretsManager.secret"),
+          price("secretsManager.secret") + (reads / 1e4) * price("secretsManager.apiCalls"),
+          `1 secret x $${price("secretsManager.secret")} + ${fmt(reads / 1e4)} x 10k reads x $${price("secretsManager.apiCalls")}`,
+        );
+        break;
+      }
       default: {
         const reason = FREE_TYPES[r.type];
         if (reason === undefined)

@@ -19,6 +19,7 @@ export const SHARED_CONFIG: SharedConfig = Object.freeze({
   githubOidcProviderArn: SITE.githubOidcProviderArn,
   people: SITE.people,
   predictionRepositoryName: "serverless-ml-api/prediction",
+  previewRepositoryName: "serverless-ml-api/prediction-preview",
   keepImages: 30,
   environments: Object.freeze(["dev", "prd", "preview"] as const),
 });

@@ -283,6 +283,11 @@ export interface SharedConfig {
   /** ECR repository holding the prediction image (one registry, images promoted by digest). */
   readonly predictionRepositoryName: string;
   /**
+   * ECR repository of the preview stacks' images: pull request code pushes here, never into the repository dev
+   * and prd run from (the preview deploy role is denied that one entirely).
+   */
+  readonly previewRepositoryName: string;
+  /**
    * Images the ECR lifecycle policy keeps (newest first; untagged ones expire after a day). Keep enough to roll
    * back both environments. ECR storage: $0.10/GB-month, a model image is a few hundred MB.
    */

@@ -122,6 +122,10 @@ export class Api extends Construct {
         name: `${namePrefix}-users`,
         usernameAttributes: ["email"],
         autoVerifiedAttributes: ["email"],
+        // Invite-only: with self-registration on, anyone on the internet could sign up, verify an e-mail address
+        // and pass the JWT authorizer. People are invited (scripts/delivery/token.sh invite, docs/operations.md
+        // "A token for curl"); groups and more clients are added beside this pool, never by opening sign-up.
+        adminCreateUserConfig: { allowAdminCreateUserOnly: true },
         passwordPolicy: {
           minimumLength: 12,
           requireLowercase: true,
@@ -140,7 +144,9 @@ export class Api extends Construct {
         name: `${namePrefix}-api-client`,
         userPoolId: this.userPool.id,
         generateSecret: false,
-        explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        // SRP for apps; USER_PASSWORD_AUTH so a person gets a token for curl with the AWS CLI alone
+        // (scripts/delivery/token.sh: the password goes to Cognito over TLS, never to the API).
+        explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         preventUserExistenceErrors: "ENABLED",
       });
       // The workflows sign a throwaway user in with AdminInitiateAuth (scripts/delivery/smoke-user.sh), a flow the

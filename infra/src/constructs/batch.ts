@@ -11,6 +11,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import {
+  BATCH_INPUT_EXPIRY_DAYS,
   BATCH_OBJECT_EXPIRY_DAYS,
   BATCH_PREFIXES,
   BATCH_QUEUE_SETTINGS,
@@ -98,11 +99,17 @@ export class BatchPredictions extends Construct {
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
       bucket: this.bucket.id,
       rule: [
-        ...[BATCH_PREFIXES.inputs, BATCH_PREFIXES.results].map((p) => ({
+        // Inputs are read within minutes of their upload: kept a day, so an upload costs at most a day of storage.
+        ...(
+          [
+            [BATCH_PREFIXES.inputs, BATCH_INPUT_EXPIRY_DAYS],
+            [BATCH_PREFIXES.results, BATCH_OBJECT_EXPIRY_DAYS],
+          ] as const
+        ).map(([p, days]) => ({
           id: `expire-${p.replace("/", "")}`,
           status: "Enabled",
           filter: [{ prefix: p }],
-          expiration: [{ days: BATCH_OBJECT_EXPIRY_DAYS }],
+          expiration: [{ days }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS }],
         })),
         {

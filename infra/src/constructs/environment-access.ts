@@ -80,10 +80,11 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       ],
     },
     {
-      // The RDS-managed secret is encrypted with the AWS-managed key; allowed only through Secrets Manager.
+      // The secrets (RDS-managed and the users') use the AWS-managed key; allowed only through Secrets Manager.
       sid: "DecryptSecretsViaSecretsManager",
       effect: "Allow",
-      actions: ["kms:Decrypt"],
+      // GenerateDataKey: the migration function's PutSecretValue encrypts a new version with the same key.
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
       resources: [`${at("kms")}:key/*`],
       condition: [
         {
@@ -133,6 +134,14 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
           values: [`${at("rds")}:cluster:${prefix}-*`],
         },
       ],
+    },
+    {
+      // Data API logins of the functions' own database users (`<prefix>-db-<user>`, constructs/functions.ts):
+      // each function reads its own, the migration function writes the passwords it generates.
+      sid: "OwnDatabaseUserSecrets",
+      effect: "Allow",
+      actions: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+      resources: [`${at("secretsmanager")}:secret:${prefix}-*`],
     },
     {
       // IAM database authentication as the functions' own users, never as the master user. The dbuser ARN names
@@ -319,6 +328,84 @@ export function deployRoleStatements(scope: DeployRoleScope): PolicyStatement[] 
   return statements;
 }
 
+export interface PreviewRoleScope {
+  readonly stateBucketArn: string;
+  /** `<state key prefix>/<preview name prefix>`: every preview's state key starts with it. */
+  readonly previewStatePrefix: string;
+  /** The previews' name prefix (`sml-pr`): their batch buckets are `sml-pr-<number>-batches-<account>`. */
+  readonly previewNamePrefix: string;
+  /** Repositories dev and prd run images from: the preview role may not touch them at all. */
+  readonly protectedRepositories: readonly string[];
+  /** The previews' own repository: push and pull only. */
+  readonly previewRepository: string;
+}
+
+/** What changes a repository or deletes its images, rather than pushing or pulling one. */
+const REPOSITORY_ADMINISTRATION_ACTIONS = [
+  "ecr:DeleteRepository",
+  "ecr:SetRepositoryPolicy",
+  "ecr:DeleteRepositoryPolicy",
+  "ecr:PutLifecyclePolicy",
+  "ecr:DeleteLifecyclePolicy",
+  "ecr:PutImageTagMutability",
+  "ecr:PutImageScanningConfiguration",
+  "ecr:BatchDeleteImage",
+  "ecr:TagResource",
+  "ecr:UntagResource",
+];
+
+/**
+ * Extra denies of the preview deploy role, which runs the code of any pull request labelled `preview` with
+ * PowerUserAccess: nothing dev or prd depends on may change. Not the image repository they run from (every
+ * ECR action denied; previews push to their own repository, where they may push and pull but not delete images
+ * or change the repository), not the registry's replication or registry policy, and no object of the state
+ * bucket outside the previews' own keys (the registry's and bootstrap's state included) nor of any bucket but
+ * the previews' own (`sml-pr-*`).
+ */
+export function previewRoleStatements(scope: PreviewRoleScope): PolicyStatement[] {
+  const repository = (name: string) => `arn:aws:ecr:*:*:repository/${name}`;
+  return [
+    {
+      sid: "DenyProtectedRepositories",
+      effect: "Deny",
+      actions: ["ecr:*"],
+      resources: scope.protectedRepositories.map(repository),
+    },
+    {
+      sid: "PushPullPreviewRepositoryOnly",
+      effect: "Deny",
+      actions: REPOSITORY_ADMINISTRATION_ACTIONS,
+      resources: [repository(scope.previewRepository)],
+    },
+    {
+      sid: "DenyRegistrySettings",
+      effect: "Deny",
+      actions: [
+        "ecr:PutRegistryPolicy",
+        "ecr:DeleteRegistryPolicy",
+        "ecr:PutReplicationConfiguration",
+        "ecr:PutRegistryScanningConfiguration",
+      ],
+      resources: ["*"],
+    },
+    {
+      sid: "DenyObjectsOutsidePreviews",
+      effect: "Deny",
+      actions: [
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+      ],
+      notResources: [
+        `${scope.stateBucketArn}/${scope.previewStatePrefix}-*`,
+        `arn:aws:s3:::${scope.previewNamePrefix}-*`,
+      ],
+    },
+  ];
+}
+
 const statementId = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
 /**
@@ -347,6 +434,7 @@ export function denyEnvironment(
         `arn:aws:logs:*:*:log-group:/${p}/*`,
         `arn:aws:rds:*:*:cluster:${p}-*`,
         `arn:aws:rds:*:*:db:${p}-*`,
+        `arn:aws:secretsmanager:*:*:secret:${p}-*`,
         `arn:aws:rds:*:*:cluster-pg:${p}-*`,
         `arn:aws:rds:*:*:subgrp:${p}-*`,
         `arn:aws:rds:*:*:cluster-snapshot:${p}-*`,

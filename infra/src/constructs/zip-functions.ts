@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { DB_USERS, ENV } from "@sml/contracts/env";
 import {
   FUNCTIONS,
@@ -11,7 +12,7 @@ import {
   type ZipFunctionName,
   zipBundleFile,
 } from "@sml/contracts/functions";
-import { AssetType, dependable, TerraformAsset } from "cdktf";
+import { AssetType, dependable, Fn, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { Database } from "./database";
@@ -74,6 +75,11 @@ export class Functions extends Construct {
   readonly migrate: ServiceFunction;
   readonly eventSourceMapping: LambdaEventSourceMapping;
   readonly migrationInvocation: LambdaInvocation;
+  /**
+   * Data API driver only: one Secrets Manager secret per function database user (`<prefix>-db-<user>`), read by
+   * that user's functions; the migration function writes its password (packages/database/src/database-users.ts).
+   */
+  readonly userSecrets: Readonly<Record<string, SecretsmanagerSecret>>;
   /** Private subnets and the function security group, when functions run in the VPC (config `functions.inVpc`). */
   readonly vpcConfig: { subnetIds: string[]; securityGroupIds: string[] } | undefined;
   /** The database settings every database function gets. */
@@ -121,14 +127,50 @@ export class Functions extends Construct {
           ]
         : []),
     ];
+    // The Data API logs in only with a secret: each function user gets its own, created empty here (no password
+    // in Terraform or its state); the migration function generates the password and writes it.
+    this.userSecrets = usesDataApi
+      ? Object.fromEntries(
+          Object.values(DB_USERS).map((user) => [
+            user,
+            new SecretsmanagerSecret(this, `db-user-${user}`, {
+              name: `${prefix}-db-${user}`,
+              description: `Data API login of the database user ${user} (password set by the migration function)`,
+              // dev and previews are destroyed and re-created: a secret pending deletion would block its name.
+              recoveryWindowInDays: 0,
+            }),
+          ]),
+        )
+      : {};
+    const userSecretArn = (user: string): string => {
+      const secret = this.userSecrets[user];
+      if (!secret) throw new Error(`no database user secret for ${user}`);
+      return secret.arn;
+    };
     /**
-     * How the api and subscriber log in. The pg driver: as the function's own database user with IAM database
-     * authentication, allowed for exactly that user on exactly this cluster. The Data API accepts only a
-     * Secrets Manager secret, so with it they keep the master secret (docs/operations.md).
+     * How the api, subscriber and batch functions log in: never as the master user. The pg driver: as the
+     * function's own database user with IAM database authentication, allowed for exactly that user on exactly
+     * this cluster. The Data API (which takes only a secret): as the same user, with that user's own secret.
      */
     const appDatabase = (user: string): { env: Record<string, string>; statements: PolicyStatement[] } =>
       usesDataApi
-        ? { env: masterSecretEnv, statements: masterSecretAccess }
+        ? {
+            env: { [ENV.dbSecretArn]: userSecretArn(user) },
+            statements: [
+              {
+                sid: "ReadOwnDatabaseUserSecret",
+                effect: "Allow",
+                actions: ["secretsmanager:GetSecretValue"],
+                resources: [userSecretArn(user)],
+              },
+              {
+                sid: "RdsDataApi",
+                effect: "Allow",
+                actions: RDS_DATA_API_ACTIONS,
+                resources: [database.cluster.arn],
+              },
+            ],
+          }
         : {
             env: { [ENV.dbUser]: user },
             statements: [
@@ -235,12 +277,34 @@ export class Functions extends Construct {
         ...common("migrate"),
         ...databaseEnv,
         ...masterSecretEnv,
+        ...(usesDataApi
+          ? {
+              [ENV.dbUserSecrets]: Fn.jsonencode(
+                Object.fromEntries(
+                  Object.entries(this.userSecrets).map(([user, secret]) => [user, secret.arn]),
+                ),
+              ),
+            }
+          : {}),
         [ENV.dbConnectDeadlineMs]: String(MIGRATE_CONNECT_DEADLINE_MS),
         [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.migrate.timeoutSeconds)),
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
-      statements: masterSecretAccess,
+      statements: [
+        ...masterSecretAccess,
+        ...(usesDataApi
+          ? [
+              {
+                // Reads a user's password, or writes the one it generated: those secrets only.
+                sid: "SetDatabaseUserSecrets",
+                effect: "Allow",
+                actions: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+                resources: Object.values(this.userSecrets).map((s) => s.arn),
+              },
+            ]
+          : []),
+      ],
     });
 
     // Terraform re-invokes the function when a trigger changes: a migration added or changed, or a new cluster
@@ -252,6 +316,14 @@ export class Functions extends Construct {
       triggers: {
         migrationSetHash: props.migrations.hash,
         clusterResourceId: database.cluster.clusterResourceId,
+        // A new user secret (first apply, or re-created) has no password until the function writes it.
+        ...(usesDataApi
+          ? {
+              userSecretIds: Object.values(this.userSecrets)
+                .map((s) => s.id)
+                .join(","),
+            }
+          : {}),
       },
       dependsOn: [database.writer, ...database.access, this.migrate.function, ...network.egress],
     });

@@ -26,6 +26,7 @@ import {
   denyEnvironment,
   deployRoleStatements,
   ENVIRONMENT_TAG_KEY,
+  previewRoleStatements,
 } from "../constructs/environment-access";
 import { denyPlainHttp, type PolicyStatement, policyDocument } from "../constructs/iam";
 import { BaseStack, siteAccounts, stackId } from "./base";
@@ -57,8 +58,12 @@ export const GITHUB_ROLE_MANAGED_POLICIES = {
 /**
  * Reads of data, not of configuration, that ReadOnlyAccess grants and `terraform plan` never needs: object
  * contents (S3 objects outside the state bucket, which plan must read), log events, secret values, parameter
- * values, queue messages, table items, stream records, image layers. The plan role denies each explicitly; an
- * explicit Deny wins over the managed policy's Allow (IAM user guide, "Policy evaluation logic").
+ * values (and their history), queue messages, table items, stream records, image layers, the user pools' users
+ * (e-mail addresses, devices, sign-in events), traces, database log files, and SQL through the Data API. The plan
+ * role denies each explicitly; an explicit Deny wins over the managed policy's Allow (IAM user guide, "Policy
+ * evaluation logic"). infra/tests/plan-role.test.ts proves that no read the AWS provider makes to refresh the
+ * stacks' resource types is among them. `lambda:GetFunction` stays allowed although it returns a link to the
+ * function's code: it is how the provider reads every aws_lambda_function (the code is this repository's).
  */
 export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
   "s3:GetObject",
@@ -73,6 +78,7 @@ export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
   "ssm:GetParameter",
   "ssm:GetParameters",
   "ssm:GetParametersByPath",
+  "ssm:GetParameterHistory",
   "sqs:ReceiveMessage",
   "dynamodb:GetItem",
   "dynamodb:BatchGetItem",
@@ -81,6 +87,20 @@ export const PLAN_ROLE_DENIED_DATA_READS: readonly string[] = Object.freeze([
   "kinesis:GetRecords",
   "ecr:BatchGetImage",
   "ecr:GetDownloadUrlForLayer",
+  // Cognito user pools' users: ReadOnlyAccess lists them, their attributes, groups, devices and sign-in events.
+  "cognito-idp:ListUsers",
+  "cognito-idp:ListUsersInGroup",
+  "cognito-idp:AdminGetUser",
+  "cognito-idp:AdminListGroupsForUser",
+  "cognito-idp:AdminListDevices",
+  "cognito-idp:AdminGetDevice",
+  "cognito-idp:AdminListUserAuthEvents",
+  "dynamodb:PartiQLSelect",
+  "xray:BatchGetTraces",
+  "rds:DownloadDBLogFilePortion",
+  "rds:DownloadCompleteDBLogFile",
+  "rds-data:ExecuteStatement",
+  "rds-data:BatchExecuteStatement",
 ]);
 
 /** Name of the GitHub deploy role of an environment (`github-sml-deploy-prd`). */
@@ -119,11 +139,18 @@ export const PEOPLE_ROLE_MANAGED_POLICIES: Readonly<Record<PeopleRoleKind, strin
 
 /**
  * What the read-only role for people may not read although ReadOnlyAccess allows it: S3 objects outside the state
- * bucket, secret and parameter values, table items, stream records, image layers (the plan role's list, minus the log reads and queue receives a person
- * on duty needs: logs of their environment, and a peek into its dead-letter queue).
+ * bucket, secret and parameter values, table items, stream records, image layers, users (the plan role's list, minus
+ * the log, trace and database log reads and queue receives a person on duty needs: logs and traces of their
+ * environment, and a peek into its dead-letter queue).
  */
 export const PEOPLE_READONLY_DENIED_DATA_READS: readonly string[] = Object.freeze(
-  PLAN_ROLE_DENIED_DATA_READS.filter((a) => !a.startsWith("logs:") && a !== "sqs:ReceiveMessage"),
+  PLAN_ROLE_DENIED_DATA_READS.filter(
+    (a) =>
+      !a.startsWith("logs:") &&
+      !a.startsWith("xray:") &&
+      !a.startsWith("rds:Download") &&
+      a !== "sqs:ReceiveMessage",
+  ),
 );
 
 export interface BootstrapStackProps {
@@ -328,10 +355,8 @@ export class BootstrapStack extends BaseStack {
     new IamRolePolicy(this, `deploy-${env}-iam`, {
       role: role.id,
       name: "environment-roles",
-      policy: policyDocument(
-        this,
-        `deploy-${env}-iam-policy`,
-        deployRoleStatements({
+      policy: policyDocument(this, `deploy-${env}-iam-policy`, [
+        ...deployRoleStatements({
           config,
           others: deniedEnvironments(shared, env),
           accountId: account.accountId,
@@ -340,7 +365,17 @@ export class BootstrapStack extends BaseStack {
           stateBucketArn: this.stateBucket.arn,
           readOnlyStatePrefixes: [state("bootstrap")],
         }),
-      ).json,
+        // Pull request code: kept away from the registry and every state but the previews' own.
+        ...(env === "preview"
+          ? previewRoleStatements({
+              stateBucketArn: this.stateBucket.arn,
+              previewStatePrefix: `${shared.state.keyPrefix}/${config.namePrefix}`,
+              previewNamePrefix: config.namePrefix,
+              protectedRepositories: [shared.predictionRepositoryName],
+              previewRepository: shared.previewRepositoryName,
+            })
+          : []),
+      ]).json,
     });
     return role;
   }

@@ -87,8 +87,9 @@ export class EnvironmentStack extends BaseStack {
         },
       ],
     });
+    // Previews run pull request code, so their images live in a repository of their own (registry stack).
     const registry = new DataAwsEcrRepository(this, "prediction-repository", {
-      name: shared.predictionRepositoryName,
+      name: config.name === "preview" ? shared.previewRepositoryName : shared.predictionRepositoryName,
     });
 
     this.network = new Network(this, "network", {

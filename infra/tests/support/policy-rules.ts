@@ -908,9 +908,62 @@ const prdUserPoolProtection: PolicyRule = {
   },
 };
 
+/**
+ * A user pool behind a JWT authorizer lets in whoever holds its tokens. Without `admin_create_user_config`
+ * Cognito allows self-registration (`AllowAdminCreateUserOnly` defaults to false: Cognito API reference,
+ * "AdminCreateUserConfigType"), and with e-mail auto-verification anyone can sign up and call the authorized
+ * routes. Every pool is invite-only, in every environment.
+ */
+const userPoolsInviteOnly: PolicyRule = {
+  id: "user-pools-invite-only",
+  description: "every Cognito user pool sets admin_create_user_config.allow_admin_create_user_only = true",
+  check({ json }) {
+    return all(json, "aws_cognito_user_pool")
+      .filter((p) => block(p.body.admin_create_user_config)?.allow_admin_create_user_only !== true)
+      .map((p) => ({ resource: p.address, problem: "anyone may sign up (self-registration is on)" }));
+  },
+};
+
+/**
+ * What an anonymous upload can cost: a presigned PUT stores up to 5 GB (S3 user guide, "Uploading objects"), and
+ * whoever created a batch holds its URL. The upload prefix of every bucket that notifies a queue of uploads (the
+ * batch bucket's `inputs/`) must expire within a day (S3's shortest lifecycle expiration) and abort incomplete
+ * multipart uploads within a day; the size bound itself is the signed Content-Length (model-container tests).
+ */
+const uploadsExpireWithinADay: PolicyRule = {
+  id: "uploads-expire-within-a-day",
+  description:
+    "every prefix a bucket notifies a queue of (uploads) has a lifecycle rule expiring its objects and incomplete uploads within 1 day",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const n of all(json, "aws_s3_bucket_notification")) {
+      const bucket = referenceOf(n.body.bucket, "aws_s3_bucket")?.address;
+      const rules = all(json, "aws_s3_bucket_lifecycle_configuration")
+        .filter((l) => referenceOf(l.body.bucket, "aws_s3_bucket")?.address === bucket)
+        .flatMap((l) => list(l.body.rule as TfJson[]));
+      for (const target of list(n.body.queue as TfJson[])) {
+        const prefix = String(target.filter_prefix ?? "");
+        const covering = rules.filter(
+          (r) => r.status === "Enabled" && prefix.startsWith(String(block(r.filter)?.prefix ?? "")),
+        );
+        const expires = covering.some((r) => Number(block(r.expiration)?.days) <= 1);
+        const aborts = covering.some(
+          (r) => Number(block(r.abort_incomplete_multipart_upload)?.days_after_initiation) <= 1,
+        );
+        if (!expires || !aborts)
+          violations.push({
+            resource: n.address,
+            problem: `uploads under "${prefix}" of ${bucket} are kept longer than a day${aborts ? "" : " (incomplete multipart uploads too)"}`,
+          });
+      }
+    }
+    return violations;
+  },
+};
+
 const SECRET_KEY = /(password|passwd|secret|token|private_key|api_key|access_key)/i;
 const NOT_A_SECRET_KEY =
-  /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode)$/i;
+  /(_arn|_id|_ids|_name|arn|id|name|_kms_key_id|_enabled|_length|_validity|_units|_mode|_arns|Ids)$/i;
 const SECRET_VALUE = [
   /AKIA[0-9A-Z]{16}/,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
@@ -1539,7 +1592,7 @@ const DB_USER_ARN =
 const databaseUsersIamScoped: PolicyRule = {
   id: "database-users-iam-scoped",
   description:
-    "only the migration function (invoked by Terraform) or a Data API driver reads a cluster's master secret; a function with DB_USER may rds-db:connect as exactly that user on exactly the cluster it connects to, which has IAM database authentication on; no other function may rds-db:connect",
+    "only the migration function (invoked by Terraform) reads or is given a cluster's master secret, whatever the driver; a function with DB_USER may rds-db:connect as exactly that user on exactly the cluster it connects to, which has IAM database authentication on; no other function may rds-db:connect",
   check({ json }) {
     const violations: Violation[] = [];
     const invoked = new Set(
@@ -1557,12 +1610,30 @@ const databaseUsersIamScoped: PolicyRule = {
       const variables = (block(fn.body.environment)?.variables ?? {}) as Record<string, unknown>;
       const user = variables[ENV.dbUser];
       const statements = functionRoleStatements(json, fn);
-      if (readsMasterSecret(statements) && !invoked.has(fn.address) && variables[ENV.dbDriver] !== "data-api")
+      // The Data API path is no exception: it logs in with the function's own user's secret (functions.ts).
+      if (readsMasterSecret(statements) && !invoked.has(fn.address))
         violations.push({
           resource: fn.address,
           problem:
-            "may read the master user's secret, but only the migration function may act as the master user; log in as a least-privilege user with IAM (DB_USER)",
+            "may read the master user's secret, but only the migration function may act as the master user; log in as a least-privilege user (IAM with DB_USER, or its own user's secret on the Data API)",
         });
+      if (/\.master_user_secret\b/.test(String(variables[ENV.dbSecretArn] ?? "")) && !invoked.has(fn.address))
+        violations.push({
+          resource: fn.address,
+          problem: `${ENV.dbSecretArn} is the master user's secret`,
+        });
+      // Each function reads at most the one secret it logs in with: never another function's user's.
+      if (!invoked.has(fn.address)) {
+        const readable = statements
+          .filter((st) => grants(st, "secretsmanager:GetSecretValue"))
+          .flatMap((st) => st.resources);
+        const other = readable.filter((r) => r !== variables[ENV.dbSecretArn]);
+        if (other.length > 0)
+          violations.push({
+            resource: fn.address,
+            problem: `may read secrets other than its own ${ENV.dbSecretArn}: ${other.join(", ")}`,
+          });
+      }
       const connect = statements.filter((st) => grants(st, "rds-db:connect"));
       if (typeof user !== "string") {
         if (connect.length > 0)
@@ -1935,7 +2006,8 @@ const nameSegment = (prefix: string) => new RegExp(`(^|[^A-Za-z0-9])${prefix}($|
  */
 const previewsIsolated: PolicyRule = {
   id: "previews-cannot-touch-dev-or-prd",
-  description: "a preview stack (sml-pr-<number>) has its own state key and names no dev or prd resource",
+  description:
+    "a preview stack (sml-pr-<number>) has its own state key, runs images of the previews' repository and names no dev or prd resource",
   check({ id, json }) {
     if (environmentOf(json) !== "preview") return [];
     const violations: Violation[] = [];
@@ -1948,6 +2020,13 @@ const previewsIsolated: PolicyRule = {
         resource: `${id} (terraform.backend.s3)`,
         problem: `state key ${key} is not the stack's own`,
       });
+    // Its image comes from the previews' repository: the preview role may not touch the one dev and prd run from.
+    for (const r of all(json, "data.aws_ecr_repository"))
+      if (r.body.name !== SHARED_CONFIG.previewRepositoryName)
+        violations.push({
+          resource: r.address,
+          problem: `runs an image of ${r.body.name}, not of the previews' repository ${SHARED_CONFIG.previewRepositoryName}`,
+        });
     const others = (["dev", "prd"] as const).map((e) => ENVIRONMENTS[e].namePrefix);
     for (const other of others) {
       if (key.startsWith(`${SHARED_CONFIG.state.keyPrefix}/${other}/`))
@@ -1986,6 +2065,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   ecrScanImmutable,
   prdDatabaseProtection,
   prdUserPoolProtection,
+  userPoolsInviteOnly,
+  uploadsExpireWithinADay,
   noLiteralSecrets,
   lambdaPermissionsScoped,
   stateBackend,

@@ -425,6 +425,12 @@ export const REPLACEMENT_TABLE: Readonly<Record<string, ReplacementRow>> = Objec
     holds: "rebuildable",
     source: svc("ecr/lifecycle_policy.go"),
   },
+  aws_secretsmanager_secret: {
+    forceNew: ["name", "name_prefix"],
+    holds: "rebuildable",
+    source: svc("secretsmanager/secret.go"),
+    note: "A Data API user's login: a new secret starts empty, and its id is a trigger of the migration run, which writes a new password and sets it on the user.",
+  },
   aws_ecr_repository_policy: {
     forceNew: ["repository"],
     holds: "rebuildable",

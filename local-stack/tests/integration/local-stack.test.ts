@@ -96,18 +96,19 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
     }),
   );
   lines[41] = '{"origin":"SEA"'; // line 42: not JSON
+  const file = `${lines.join("\n")}\n`;
   const created: CreateBatchResponse = (await (
     await fetch(`${api()}/batches`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ format: "jsonl" }),
+      body: JSON.stringify({ format: "jsonl", bytes: Buffer.byteLength(file) }),
     })
   ).json()) as CreateBatchResponse;
   expect(created).toMatchObject({ status: "pending", format: "jsonl", upload: { method: "PUT" } });
   const put = await fetch(created.upload.url, {
     method: "PUT",
     headers: created.upload.headers,
-    body: `${lines.join("\n")}\n`,
+    body: file,
   });
   expect(put.status).toBe(200);
   const batch = await eventually("the batch to finish", async () => {

@@ -22,7 +22,8 @@ export interface BatchObjects {
    */
   read(key: string, start: number, end: number, pin?: InputPin): AsyncIterable<Uint8Array>;
   writer(key: string, contentType: string): ObjectWriter;
-  presignPut(key: string, contentType: string, seconds: number): Promise<string>;
+  /** A PUT URL for exactly `bytes` bytes of `contentType` (both signed: S3 refuses any other upload). */
+  presignPut(key: string, contentType: string, bytes: number, seconds: number): Promise<string>;
   presignGet(key: string, seconds: number): Promise<string>;
 }
 

@@ -200,10 +200,15 @@ export function createS3BatchObjects(options: {
       yield* out.Body as AsyncIterable<Uint8Array>;
     },
     writer: (key, contentType) => new MultipartWriter(s3, bucket, key, contentType, partBytes),
-    presignPut: (key, contentType, seconds) =>
-      getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType }), {
-        expiresIn: seconds,
-      }),
+    // Content-Length signed: a presigned PUT otherwise takes any size up to S3's 5 GB. With it in
+    // X-Amz-SignedHeaders, S3 answers SignatureDoesNotMatch to an upload of any other length (SigV4 signs the
+    // header's value), so the declared size, checked against BATCH_MAX_BYTES, bounds what an upload stores.
+    presignPut: (key, contentType, bytes, seconds) =>
+      getSignedUrl(
+        s3,
+        new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: bytes }),
+        { expiresIn: seconds, signableHeaders: new Set(["content-length", "content-type"]) },
+      ),
     presignGet: (key, seconds) =>
       getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
   };

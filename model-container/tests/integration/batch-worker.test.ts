@@ -7,14 +7,19 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type BatchResponse, batchKeys, type CreateBatchResponse } from "@sml/contracts/batches";
+import {
+  BATCH_MAX_BYTES,
+  type BatchResponse,
+  batchKeys,
+  type CreateBatchResponse,
+} from "@sml/contracts/batches";
 import {
   type ClosableSqlExecutor,
   createSqlBatchStore,
@@ -128,8 +133,8 @@ async function get(
 }
 
 /** Creates a batch and uploads `text` with the presigned PUT, as a client would. */
-async function upload(text: string, body: unknown = {}): Promise<CreateBatchResponse> {
-  const { status, json } = await create(body);
+async function upload(text: string, body: object = {}): Promise<CreateBatchResponse> {
+  const { status, json } = await create({ ...body, bytes: Buffer.byteLength(text) });
   expect(status).toBe(201);
   const put = await fetch(json.upload.url, {
     method: json.upload.method,
@@ -185,12 +190,18 @@ afterAll(async () => {
 });
 
 describe("POST /batches and GET /batches/{id}", () => {
-  test("creates a pending CSV batch for the champion with a presigned PUT limited in time", async () => {
-    const { status, json } = await create({});
+  test("creates a pending CSV batch for the champion with a presigned PUT limited in time and in size", async () => {
+    const { status, json } = await create({ bytes: 1234 });
     expect(status).toBe(201);
     expect(json).toMatchObject({ status: "pending", format: "csv", upload: { method: "PUT" } });
     expect(new URL(json.upload.url).pathname).toBe(`/${bucket}/${batchKeys.input(json.id, "csv")}`);
     expect(new URL(json.upload.url).searchParams.get("X-Amz-Expires")).toBe("900");
+    // The declared size is signed (SigV4 signs every header in X-Amz-SignedHeaders with its value): S3 answers
+    // SignatureDoesNotMatch to an upload of any other length (fauxqs checks no signature; AWS does).
+    expect(new URL(json.upload.url).searchParams.get("X-Amz-SignedHeaders")?.split(";")).toEqual(
+      expect.arrayContaining(["content-length", "content-type", "host"]),
+    );
+    expect(json.upload.headers).toEqual({ "content-type": "text/csv", "content-length": "1234" });
     // A checksum signed into the URL would be the empty body's, and S3 would refuse the real file
     // (aws/aws-sdk-js-v3#6810).
     expect([...new URL(json.upload.url).searchParams.keys()].filter((k) => /checksum/i.test(k))).toEqual([]);
@@ -232,11 +243,20 @@ describe("POST /batches and GET /batches/{id}", () => {
   });
 
   test.each([
-    [{ format: "xlsx" }, "format"],
-    [{ format: "csv", extra: 1 }, "(root)"],
-  ])("answers 400 for the body %j, naming %s", async (body, field) => {
+    [{ format: "xlsx", bytes: 10 }, "format"],
+    [{ format: "csv", bytes: 10, extra: 1 }, "(root)"],
+    [{ format: "csv" }, "bytes"],
+    [{}, "bytes"],
+    [{ bytes: 0 }, "bytes"],
+    [{ bytes: 1.5 }, "bytes"],
+    [{ bytes: BATCH_MAX_BYTES + 1 }, "bytes"],
+    [{ bytes: 6 * 1024 ** 3 }, "bytes"],
+  ])("answers 400 for the body %j, naming %s, and creates no batch", async (body, field) => {
+    const before = await sql.query<{ n: number }>("SELECT CAST(count(*) AS integer) AS n FROM batches");
     const { status, json } = await create(body);
     expect(status).toBe(400);
+    const after = await sql.query<{ n: number }>("SELECT CAST(count(*) AS integer) AS n FROM batches");
+    expect(after).toEqual(before);
     expect(
       (json as unknown as { error: { details: { field: string }[] } }).error.details.map((d) => d.field),
     ).toContain(field);
@@ -360,7 +380,18 @@ describe("the batch worker", () => {
   ])(
     "fails the batch for %s, with the reason",
     async (_what, text, limits, reason) => {
-      const created = await upload(text);
+      // POST /batches refuses a declared size of 0, so the empty object is put directly (the worker still
+      // guards against one: S3 is the source of truth for what was stored).
+      const created =
+        text === ""
+          ? await (async () => {
+              const { json } = await create({ bytes: 1 });
+              await s3.send(
+                new PutObjectCommand({ Bucket: bucket, Key: batchKeys.input(json.id, "csv"), Body: "" }),
+              );
+              return json;
+            })()
+          : await upload(text);
       const batch = await run(created, await worker(limits));
       expect(batch.status).toBe("failed");
       expect(batch.failure?.message).toMatch(reason);

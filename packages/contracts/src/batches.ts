@@ -14,7 +14,11 @@ export type BatchFormat = (typeof BATCH_FORMATS)[number];
 export const BATCH_STATUSES = ["pending", "running", "succeeded", "failed"] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
-/** Largest file a batch takes: the worker refuses a bigger object and fails the batch (the PUT cannot cap it). */
+/**
+ * Largest file a batch takes. POST /batches refuses a larger declared size, and the presigned PUT signs the
+ * declared size as its Content-Length, so S3 refuses any other upload (SigV4: a signed header must arrive with
+ * the signed value); the worker still refuses a bigger object and fails the batch.
+ */
 export const BATCH_MAX_BYTES = 1024 * 1024 * 1024;
 /** How long the presigned upload and result URLs are valid. */
 export const BATCH_UPLOAD_URL_SECONDS = 15 * 60;
@@ -31,8 +35,13 @@ export const BATCH_RANGE_BYTES = 64 * 1024 * 1024;
 export const BATCH_CHUNK_ROWS = 1000;
 /** Concurrent instances of the `batches` HTTP function: each holds a database connection (the budget counts it). */
 export const BATCHES_RESERVED_CONCURRENCY = 5;
-/** Days S3 keeps inputs and results (the bucket's lifecycle rule; a result URL cannot outlive its object). */
+/** Days S3 keeps results (the bucket's lifecycle rule; a result URL cannot outlive its object). */
 export const BATCH_OBJECT_EXPIRY_DAYS = 7;
+/**
+ * Days S3 keeps uploaded inputs: the worker reads an input within minutes of its upload, so an upload (at most
+ * BATCH_MAX_BYTES) costs at most a day of storage, whatever happens to its batch (S3's shortest expiration).
+ */
+export const BATCH_INPUT_EXPIRY_DAYS = 1;
 
 /** The CSV columns (JSON Lines fields) the model reads; every other one is carried over unchanged. */
 export const BATCH_INPUT_FIELDS = ["origin", "destination", "departure", "distance"] as const;
@@ -85,6 +94,15 @@ export const BATCH_CREATE_MAX_BODY_BYTES = 4 * 1024;
 
 export const CreateBatchRequestSchema = z.strictObject({
   format: z.enum(BATCH_FORMATS).default("csv"),
+  /**
+   * Size of the file to upload, in bytes (`stat -c %s f.csv`): signed into the upload URL as its
+   * Content-Length, so the upload must be exactly this size, at most BATCH_MAX_BYTES.
+   */
+  bytes: z
+    .number({ message: "bytes: the size of the file to upload is required (a whole number of bytes)" })
+    .int()
+    .min(1)
+    .max(BATCH_MAX_BYTES, { message: `bytes: a batch takes at most ${BATCH_MAX_BYTES} bytes` }),
   /** `<name>@<version>` as in POST /predict (GET /models lists them); the champion when absent. */
   model: z.string().optional(),
 });

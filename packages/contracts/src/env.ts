@@ -37,6 +37,13 @@ export const ENV = {
    */
   dbUser: "DB_USER",
   /**
+   * Migration function on the Data API path only: `{"<database user>": "<secret ARN>"}`, one Secrets Manager
+   * secret per function user. The Data API logs in only with a secret, so each function gets its own user's
+   * secret instead of the master's; the migration function writes each secret's password (generated once) and
+   * sets it on the user (packages/database/src/database-users.ts).
+   */
+  dbUserSecrets: "DB_USER_SECRET_ARNS",
+  /**
    * How long (ms) the pg driver keeps retrying a new connection the database does not accept yet (a paused
    * Aurora cluster resuming); unset = one try. Must stay below the function's timeout.
    */

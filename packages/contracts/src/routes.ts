@@ -194,11 +194,12 @@ export const ROUTES = [
     body: { schema: CreateBatchRequestSchema, maxBytes: BATCH_CREATE_MAX_BODY_BYTES },
     response: {
       status: 201,
-      description: "Created; PUT the file to upload.url with upload.headers, then poll GET /batches/{id}.",
+      description:
+        "Created; PUT the file (exactly `bytes` long: the size is signed into the URL) to upload.url with upload.headers, then poll GET /batches/{id}.",
       schema: CreateBatchResponseSchema,
     },
     errors: [DependencyUnavailableError],
-    example: { body: { format: "csv" } },
+    example: { body: { format: "csv", bytes: 1024 } },
   },
   {
     method: "GET",

@@ -16,6 +16,7 @@ export * from "./batch-repository";
 export * from "./config";
 export * from "./connect-retry";
 export * from "./data-api";
+export * from "./database-users";
 export * from "./executor";
 export * from "./migrations";
 export * from "./pg";
