@@ -1120,6 +1120,26 @@ const BAD_CASES: BadCase[] = [
       return { stack: env, offender: addressOf(env.functions.migrate.function) };
     },
   ],
+  [
+    "buckets-destroy-cleanly",
+    "a preview's batch bucket without force_destroy (its destroy would stop at BucketNotEmpty)",
+    (s) => {
+      const env = preview(s);
+      env.batches.bucket.forceDestroy = false;
+      return { stack: env, offender: addressOf(env.batches.bucket) };
+    },
+    ["preview"],
+  ],
+  [
+    "buckets-destroy-cleanly",
+    "prd's batch bucket emptied by a destroy",
+    (s) => {
+      const env = prd(s);
+      env.batches.bucket.forceDestroy = true;
+      return { stack: env, offender: addressOf(env.batches.bucket) };
+    },
+    ["prd"],
+  ],
 ];
 
 describe("each policy rule fails on a deliberately bad stack", () => {

@@ -70,8 +70,15 @@ export class BatchPredictions extends Construct {
 
     // Bucket names are global: the account id keeps two accounts' environments apart.
     // Inputs and results wait here for their callers; like the users queues, guarded where the config says so.
+    // A destroyable environment (dev, a preview) empties the bucket on destroy: S3 refuses to delete a bucket
+    // with objects (BucketNotEmpty), and Terraform removes the lifecycle rule first, so nothing would expire them.
+    // A protected one (prd) never lets a destroy empty it.
     const lifecycle = { preventDestroy: config.preventDestroy };
-    this.bucket = new S3Bucket(this, "bucket", { bucket: `${prefix}-batches-${props.accountId}`, lifecycle });
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: `${prefix}-batches-${props.accountId}`,
+      forceDestroy: !config.preventDestroy,
+      lifecycle,
+    });
     const bucketArn = this.bucket.arn;
     const objects = (p: string) => `${bucketArn}/${p}*`;
     new S3BucketPublicAccessBlock(this, "public-access", {

@@ -1965,6 +1965,40 @@ const previewsIsolated: PolicyRule = {
   },
 };
 
+/**
+ * A destroy must finish. S3 `DeleteBucket` fails with `BucketNotEmpty` while any object (or version) is left
+ * (S3 API reference, DeleteBucket: "All objects (including all object versions and delete markers) in the bucket
+ * must be deleted before the bucket itself can be deleted"), and Terraform destroys a bucket's lifecycle
+ * configuration before the bucket, so nothing expires the objects once the destroy has started. In a destroyable
+ * stack (dev, a preview) every bucket sets `force_destroy` (the provider empties it first); in a protected stack
+ * (bootstrap's state bucket, prd) no bucket may be emptied by a destroy: `prevent_destroy` and no `force_destroy`.
+ */
+const bucketsDestroyCleanly: PolicyRule = {
+  id: "buckets-destroy-cleanly",
+  description:
+    "every bucket of a destroyable stack (dev, previews) has force_destroy; every bucket of a protected stack (bootstrap, registry, prd) has prevent_destroy and no force_destroy",
+  check({ id, json }) {
+    const protectedStack = isProtectedStack(id, json);
+    const violations: Violation[] = [];
+    for (const b of all(json, "aws_s3_bucket")) {
+      const force = b.body.force_destroy === true;
+      const guarded = lifecycleOf(b.body).prevent_destroy === true;
+      if (!protectedStack && !force)
+        violations.push({
+          resource: b.address,
+          problem:
+            "no force_destroy in a destroyable stack: the destroy stops at BucketNotEmpty once the lifecycle rule is gone",
+        });
+      if (protectedStack && (force || !guarded))
+        violations.push({
+          resource: b.address,
+          problem: `in a protected stack it needs prevent_destroy and no force_destroy (force_destroy ${force}, prevent_destroy ${guarded})`,
+        });
+    }
+    return violations;
+  },
+};
+
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
@@ -2009,6 +2043,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   aliasesLeftToCodeDeploy,
   deploymentGroupsRollBack,
   previewsIsolated,
+  bucketsDestroyCleanly,
 ];
 
 export const ruleById = (id: string): PolicyRule => {
