@@ -1,3 +1,4 @@
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -13,10 +14,12 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { DB_USERS, ENV } from "@sml/contracts/env";
 import { dependable, type TerraformStack } from "cdktf";
+import { SHARED_CONFIG } from "../src/config";
 import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
 import { GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
+import { imageLifecycleRules } from "../src/stacks/registry-stack";
 import { POLICY_RULES, type PolicyRule, ruleById, type Violation } from "./support/policy-rules";
 import {
   addressOf,
@@ -1139,6 +1142,43 @@ const BAD_CASES: BadCase[] = [
       return { stack: env, offender: addressOf(env.batches.bucket) };
     },
     ["prd"],
+  ],
+  [
+    "ecr-lifecycle-spares-deployed-images",
+    "the registry keeping the newest 30 images of any tag (every dev and preview push counts against prd's image)",
+    (s) => {
+      const policy = s.registry.node.findAll().find((c) => c instanceof EcrLifecyclePolicy) as
+        | EcrLifecyclePolicy
+        | undefined;
+      if (!policy) throw new Error("no lifecycle policy in the registry stack");
+      policy.policy = JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 },
+            action: { type: "expire" },
+          },
+        ],
+      });
+      return { stack: s.registry, offender: addressOf(policy) };
+    },
+  ],
+  [
+    "ecr-lifecycle-spares-deployed-images",
+    "dev's rule ahead of prd's (a promoted image also carries its dev- tag)",
+    (s) => {
+      const policy = s.registry.node.findAll().find((c) => c instanceof EcrLifecyclePolicy) as
+        | EcrLifecyclePolicy
+        | undefined;
+      if (!policy) throw new Error("no lifecycle policy in the registry stack");
+      const rules = imageLifecycleRules(SHARED_CONFIG.images).map((r) =>
+        r.selection.tagPrefixList?.includes(SHARED_CONFIG.images.tagPrefixes.dev)
+          ? { ...r, rulePriority: 0 }
+          : r,
+      );
+      policy.policy = JSON.stringify({ rules });
+      return { stack: s.registry, offender: addressOf(policy) };
+    },
   ],
 ];
 

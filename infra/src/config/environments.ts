@@ -19,7 +19,12 @@ export const SHARED_CONFIG: SharedConfig = Object.freeze({
   githubOidcProviderArn: SITE.githubOidcProviderArn,
   people: SITE.people,
   predictionRepositoryName: "serverless-ml-api/prediction",
-  keepImages: 30,
+  images: Object.freeze({
+    tagPrefixes: Object.freeze({ dev: "dev-", prd: "prd-", preview: "pr-" }),
+    // prd: 30 promotions back for a rollback by digest; dev: its last deploys (CodeDeploy rolls back to the last).
+    keep: Object.freeze({ dev: 10, prd: 30 }),
+    previewDays: 14,
+  }),
   environments: Object.freeze(["dev", "prd", "preview"] as const),
 });
 

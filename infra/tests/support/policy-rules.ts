@@ -2,6 +2,8 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ENV, PG_CONNECT_TIMEOUT_MS } from "@sml/contracts/env";
 import { FUNCTIONS, STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/contracts/functions";
 import { ENVIRONMENTS, getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
@@ -22,6 +24,7 @@ import {
   type PeopleRoleKind,
   PLAN_ROLE_DENIED_DATA_READS,
 } from "../../src/stacks/bootstrap-stack";
+import { REPO_ROOT } from "./paths";
 import { REPLACEMENT_TABLE } from "./replacement-table";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
@@ -1999,6 +2002,82 @@ const bucketsDestroyCleanly: PolicyRule = {
   },
 };
 
+/** Days the preview sweep lets a preview live without a deploy (preview.yml `PREVIEW_MAX_AGE_DAYS`). */
+function previewSweepDays(): number {
+  const workflow = readFileSync(join(REPO_ROOT, ".github", "workflows", "preview.yml"), "utf8");
+  const days = /PREVIEW_MAX_AGE_DAYS:\s*"?(\d+)"?/.exec(workflow)?.[1];
+  if (!days) throw new Error("preview.yml sets no PREVIEW_MAX_AGE_DAYS");
+  return Number(days);
+}
+
+/**
+ * No lifecycle rule may expire an image a deployed stack runs. An `imageCountMoreThan` rule with `tagStatus: any`
+ * counts every image in the repository and ignores what a function runs (ECR user guide, "Lifecycle policy
+ * parameters"), and Lambda then marks the function `ImageDeleted` (Lambda developer guide, "Create a Lambda
+ * function using a container image"). So: no `any` rule; each long-lived environment's tag prefix
+ * (SharedConfig.images) has a count rule keeping at least 2 (the running image and the one before it); prd's rule
+ * has the lowest priority number of all tagged rules, because ECR never lets a lower-priority rule expire an image
+ * a higher-priority rule's tags match (ECR user guide, "Lifecycle policy evaluation rules") and a promoted image
+ * also carries its dev tag; previews expire by age, later than the sweep destroys an idle preview.
+ */
+const ecrLifecycleSparesDeployed: PolicyRule = {
+  id: "ecr-lifecycle-spares-deployed-images",
+  description:
+    "no ECR lifecycle rule counts every image (tagStatus any); dev and prd images expire only by their own tag prefix, prd's rule first, previews by age beyond the sweep",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const { tagPrefixes } = SHARED_CONFIG.images;
+    for (const p of all(json, "aws_ecr_lifecycle_policy")) {
+      let rules: TfJson[];
+      try {
+        rules = JSON.parse(String(p.body.policy)).rules;
+      } catch {
+        violations.push({ resource: p.address, problem: "policy is not literal JSON the rule can read" });
+        continue;
+      }
+      const bad = (problem: string) => violations.push({ resource: p.address, problem });
+      const prefixesOf = (r: TfJson): string[] => list(r.selection?.tagPrefixList as string[]);
+      const byPrefix = (prefix: string) =>
+        rules.filter((r) => r.selection?.tagStatus === "tagged" && prefixesOf(r).includes(prefix));
+      for (const r of rules) {
+        if (r.selection?.tagStatus === "any")
+          bad(
+            `rule ${r.rulePriority} selects tagStatus any: it counts every push against the image prd runs`,
+          );
+        if (r.selection?.tagStatus === "tagged" && list(r.selection?.tagPatternList).length > 0)
+          bad(`rule ${r.rulePriority} selects by tagPatternList; select by the environments' tag prefixes`);
+        for (const prefix of prefixesOf(r))
+          if (!Object.values(tagPrefixes).includes(prefix))
+            bad(`rule ${r.rulePriority} expires tag prefix ${prefix}, which no environment deploys`);
+      }
+      for (const env of ["dev", "prd"] as const) {
+        const own = byPrefix(tagPrefixes[env]);
+        if (own.length !== 1 || own[0]?.selection?.countType !== "imageCountMoreThan")
+          bad(`no single imageCountMoreThan rule for ${env}'s tag prefix ${tagPrefixes[env]}`);
+        else if (Number(own[0]?.selection?.countNumber) < 2)
+          bad(`${env}'s rule keeps fewer than 2 images: no rollback image is left`);
+      }
+      const prd = byPrefix(tagPrefixes.prd)[0];
+      for (const r of rules)
+        if (prd && r !== prd && r.selection?.tagStatus === "tagged" && r.rulePriority <= prd.rulePriority)
+          bad(
+            `rule ${r.rulePriority} comes before prd's rule ${prd.rulePriority}: it can expire a promoted image by its other tag`,
+          );
+      const preview = byPrefix(tagPrefixes.preview);
+      for (const r of preview)
+        if (
+          r.selection?.countType !== "sinceImagePushed" ||
+          r.selection?.countUnit !== "days" ||
+          Number(r.selection?.countNumber) <= previewSweepDays()
+        )
+          bad(
+            `preview images must expire by age, after the sweep's ${previewSweepDays()} days (rule ${r.rulePriority})`,
+          );
+    }
+    return violations;
+  },
+};
+
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
@@ -2044,6 +2123,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   deploymentGroupsRollBack,
   previewsIsolated,
   bucketsDestroyCleanly,
+  ecrLifecycleSparesDeployed,
 ];
 
 export const ruleById = (id: string): PolicyRule => {
