@@ -1180,6 +1180,37 @@ const BAD_CASES: BadCase[] = [
       return { stack: s.registry, offender: addressOf(policy) };
     },
   ],
+  [
+    "rollout-alarms-watch-the-new-version",
+    "dev's subscriber group rolled back by the users DLQ's depth (one poison message stops every deploy)",
+    (s) => {
+      const env = dev(s);
+      const group = env.deployment.groups.subscriber;
+      const dlq = env.observability.alarms.find((a) => a.friendlyUniqueId.includes("dlq-depth"));
+      if (!group || !dlq) throw new Error("no subscriber group or DLQ alarm");
+      group.putAlarmConfiguration({
+        enabled: true,
+        alarms: [ref("aws_cloudwatch_metric_alarm", dlq.friendlyUniqueId, "alarm_name")],
+      });
+      return { stack: env, offender: addressOf(group) };
+    },
+  ],
+  [
+    "rollout-alarms-watch-the-new-version",
+    "a preview's api group guarded by the api's errors over every version (FunctionName only)",
+    (s) => {
+      const env = preview(s);
+      const group = env.deployment.groups.api;
+      const errors = env.observability.alarms.find((a) => a.friendlyUniqueId.includes("lambda-errors-api"));
+      if (!group || !errors) throw new Error("no api group or errors alarm");
+      group.putAlarmConfiguration({
+        enabled: true,
+        alarms: [ref("aws_cloudwatch_metric_alarm", errors.friendlyUniqueId, "alarm_name")],
+      });
+      return { stack: env, offender: addressOf(group) };
+    },
+    ["preview"],
+  ],
 ];
 
 describe("each policy rule fails on a deliberately bad stack", () => {

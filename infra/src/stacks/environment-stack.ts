@@ -24,8 +24,9 @@ import { Functions } from "../constructs/functions";
 import { Messaging } from "../constructs/messaging";
 import type { MigrationSet } from "../constructs/migrations";
 import { Network } from "../constructs/network";
-import { Observability } from "../constructs/observability";
+import { Observability, type WatchedFunction } from "../constructs/observability";
 import { Prediction } from "../constructs/prediction";
+import type { ServiceFunction } from "../constructs/service-function";
 import { BaseStack } from "./base";
 
 /** Terraform variable carrying the prediction image digest (`sha256:...`) pushed before the deploy. */
@@ -163,6 +164,12 @@ export class EnvironmentStack extends BaseStack {
       },
     });
 
+    // A function served through `live`: its rollout alarms watch the version this apply published.
+    const rolledOut = (key: string, fn: ServiceFunction): WatchedFunction => ({
+      key,
+      functionName: fn.function.functionName,
+      rollout: { alias: fn.liveAlias.name, version: fn.function.version },
+    });
     // The SLO alarms of docs/slo.md (infra/src/config/slo.ts), their topic and the environment's dashboard.
     this.observability = new Observability(this, "observability", {
       namePrefix: config.namePrefix,
@@ -170,12 +177,12 @@ export class EnvironmentStack extends BaseStack {
       apiId: this.api.api.id,
       apiStageName: this.api.stageName,
       functions: [
-        { key: "api", functionName: this.functions.api.function.functionName },
-        { key: "subscriber", functionName: this.functions.subscriber.function.functionName },
-        { key: "prediction", functionName: this.prediction.fn.function.functionName },
+        rolledOut("api", this.functions.api),
+        rolledOut("subscriber", this.functions.subscriber),
+        rolledOut("prediction", this.prediction.fn),
         { key: "migrate", functionName: this.functions.migrate.function.functionName },
-        { key: "batches", functionName: this.batches.http.function.functionName },
-        { key: "batch-worker", functionName: this.batches.worker.function.functionName },
+        rolledOut("batches", this.batches.http),
+        rolledOut("batch-worker", this.batches.worker),
       ],
       queueName: this.messaging.queueName,
       deadLetterQueueName: this.messaging.deadLetterQueueName,

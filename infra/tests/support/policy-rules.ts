@@ -2078,6 +2078,65 @@ const ecrLifecycleSparesDeployed: PolicyRule = {
   },
 };
 
+/** Namespaces an alarm reads: its own metric's and each metric of a metric-math query. */
+function alarmNamespaces(body: TfJson): string[] {
+  return [
+    ...(body.namespace ? [String(body.namespace)] : []),
+    ...list(body.metric_query as TfJson[]).flatMap((q) => {
+      const metric = block(q.metric);
+      return metric?.namespace ? [String(metric.namespace)] : [];
+    }),
+  ];
+}
+
+/**
+ * CodeDeploy stops a deployment (and rolls it back) while any alarm of its group is in ALARM, including one that
+ * was already firing when it started (CodeDeploy user guide, "Monitoring deployments with CloudWatch alarms in
+ * CodeDeploy"). An alarm on the function's name alone counts the old version too, and a queue alarm (a message in
+ * the DLQ, an old message) stays in ALARM until someone redrives: either blocks the deploy of the very fix. So a
+ * group's alarms read only the new version's own metrics: every metric dimensioned by the group's function and
+ * by the version Terraform published, as `ExecutedVersion` (invocations through the alias) or in `Resource`
+ * (`<function>:<version>`) (Lambda developer guide, "Types of metrics for Lambda functions": dimensions
+ * FunctionName, Resource, ExecutedVersion), and none from AWS/SQS.
+ */
+const rolloutAlarmsWatchNewVersion: PolicyRule = {
+  id: "rollout-alarms-watch-the-new-version",
+  description:
+    "every alarm a CodeDeploy group lists reads only its function's newly published version (ExecutedVersion or Resource <fn>:<version>), never a whole function or a queue",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const g of all(json, "aws_codedeploy_deployment_group")) {
+      const fnRef = referenceOf(g.body.deployment_group_name, "aws_lambda_function");
+      const version = fnRef && `\${${fnRef.address}.version}`;
+      const fnName = fnRef && `\${${fnRef.address}.function_name}`;
+      for (const value of list(block(g.body.alarm_configuration)?.alarms as string[])) {
+        const alarmRef = referenceOf(value, "aws_cloudwatch_metric_alarm");
+        const alarm = lookup(json, alarmRef);
+        const name = alarmRef?.address ?? `literal ${value}`;
+        if (!alarm || !fnRef) {
+          violations.push({ resource: g.address, problem: `alarm ${name} is not an alarm of this stack` });
+          continue;
+        }
+        if (alarmNamespaces(alarm).includes("AWS/SQS"))
+          violations.push({
+            resource: g.address,
+            problem: `${name} watches a queue: one message there would stop every rollout (let it page only)`,
+          });
+        const dimensions = alarmDimensions(alarm);
+        const ofNewVersion = (d: TfJson) =>
+          d.FunctionName === fnName &&
+          (d.ExecutedVersion === version || d.Resource === `${fnName}:${version}`);
+        if (dimensions.length === 0 || !dimensions.every(ofNewVersion))
+          violations.push({
+            resource: g.address,
+            problem: `${name} is not dimensioned on ${fnRef.address}'s new version (FunctionName + ExecutedVersion or Resource <fn>:<version>): it also counts the version being replaced`,
+          });
+      }
+    }
+    return violations;
+  },
+};
+
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
@@ -2124,6 +2183,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   previewsIsolated,
   bucketsDestroyCleanly,
   ecrLifecycleSparesDeployed,
+  rolloutAlarmsWatchNewVersion,
 ];
 
 export const ruleById = (id: string): PolicyRule => {
