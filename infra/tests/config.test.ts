@@ -230,17 +230,6 @@ describe("environment configs", () => {
     expect(undocumented).toEqual([]);
   });
 
-  it("states in docs/deploy.md the Lambda concurrency quota the reservations of both environments need", () => {
-    // Lambda refuses a reservation that leaves fewer than 100 unreserved executions in the account and region.
-    const reserved = Object.values(ENVIRONMENTS).reduce(
-      (sum, c) => sum + c.functions.apiReservedConcurrency + (c.prediction.reservedConcurrency ?? 0),
-      0,
-    );
-    const deployDoc = readFileSync(join(__dirname, "../../docs/deploy.md"), "utf8").replace(/\s+/g, " ");
-    expect(deployDoc).toContain(`reserve ${reserved} concurrent executions`);
-    expect(deployDoc).toContain(`at least ${reserved + 100}`);
-  });
-
   describe("alarm e-mail (a required setting, SML_ALARM_EMAIL_<ENV>)", () => {
     it.each([
       ["unset", undefined, /alarmEmail of prd is not set: set SML_ALARM_EMAIL_PRD/],
