@@ -179,6 +179,24 @@ describe("environment configs", () => {
     expect(() => validateConfig(withChange(dev, change))).toThrow(message);
   });
 
+  it("lets a stack share another's VPC only with every function outside it and nothing of its own in it", () => {
+    const preview = ENVIRONMENTS.preview;
+    expect(preview.network.shareFrom).toBe("dev");
+    expect(() => validateConfig(preview)).not.toThrow();
+    const inVpc = withChange(preview, (c) => ({
+      ...c,
+      functions: { ...c.functions, inVpc: true },
+      network: { ...c.network, vpcEndpoints: true },
+      database: { ...c.database, driver: "pg" },
+    }));
+    expect(() => validateConfig(inVpc)).toThrow(/network.shareFrom "dev" needs functions.inVpc/);
+    const itself = withChange(ENVIRONMENTS.dev, (c) => ({
+      ...c,
+      network: { ...c.network, shareFrom: "dev" },
+    }));
+    expect(() => validateConfig(itself)).toThrow(/shareFrom names the environment itself/);
+  });
+
   it("rejects a prd config without deletion protection", () => {
     const unprotected = withChange(prd, (c) => ({
       ...c,

@@ -10,6 +10,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { DB_USERS, ENV } from "@sml/contracts/env";
@@ -1208,6 +1209,16 @@ const BAD_CASES: BadCase[] = [
         alarms: [ref("aws_cloudwatch_metric_alarm", errors.friendlyUniqueId, "alarm_name")],
       });
       return { stack: env, offender: addressOf(group) };
+    },
+    ["preview"],
+  ],
+  [
+    "previews-share-dev-network",
+    "a preview building a VPC of its own again",
+    (s) => {
+      const env = preview(s);
+      const vpc = new Vpc(env, "own-vpc", { cidrBlock: "10.30.0.0/16" });
+      return { stack: env, offender: addressOf(vpc) };
     },
     ["preview"],
   ],

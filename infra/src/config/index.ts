@@ -122,6 +122,12 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     problems.push(
       'functions.inVpc: false needs database.driver "data-api": outside the VPC only the RDS Data API reaches Aurora',
     );
+  if (network.shareFrom !== undefined && (functions.inVpc || network.vpcEndpoints || network.flowLogs))
+    problems.push(
+      `network.shareFrom "${network.shareFrom}" needs functions.inVpc, network.vpcEndpoints and network.flowLogs off: a stack that shares another's VPC creates nothing in it (docs/deploy.md, "Previews")`,
+    );
+  if (network.shareFrom !== undefined && network.shareFrom === config.name)
+    problems.push("network.shareFrom names the environment itself");
   if (!functions.inVpc && network.vpcEndpoints)
     problems.push(
       "network.vpcEndpoints needs functions.inVpc: an endpoint with no caller in the VPC buys nothing",

@@ -71,6 +71,12 @@ export interface NetworkConfig {
   readonly vpcEndpoints: boolean;
   /** VPC flow logs (all traffic) to CloudWatch Logs. Costs $0.50/GB ingested (vended-log pricing) + storage. */
   readonly flowLogs: boolean;
+  /**
+   * Build no network: use this environment's VPC, found by its tags (previews use dev's). A region holds 5 VPCs
+   * by default, the default VPC included, so a VPC per preview fails the third preview's apply half-way. Only for
+   * a stack whose functions run outside the VPC: it creates nothing in the other VPC but what RDS places there.
+   */
+  readonly shareFrom?: Exclude<EnvironmentName, "preview">;
 }
 
 export interface DatabaseConfig {

@@ -23,13 +23,13 @@ import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { Functions } from "./functions";
 import { denyPlainHttp, policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
-import type { Network } from "./network";
+import type { NetworkAccess } from "./network";
 import { ServiceFunction } from "./service-function";
 
 export interface BatchPredictionsProps {
   readonly config: EnvironmentConfig;
   readonly accountId: string;
-  readonly network: Network;
+  readonly network: NetworkAccess;
   /** The zip functions: their database settings and login rule, which the batch functions share. */
   readonly functions: Functions;
   /** The prediction image (`<repository>@sha256:<digest>`): both batch functions run it with their own command. */
@@ -183,10 +183,10 @@ export class BatchPredictions extends Construct {
     this.s3Endpoint =
       vpc && config.network.vpcEndpoints
         ? new VpcEndpoint(this, "s3-endpoint", {
-            vpcId: props.network.vpc.id,
+            vpcId: props.network.vpcId,
             serviceName: `com.amazonaws.${config.region}.s3`,
             vpcEndpointType: "Gateway",
-            routeTableIds: props.network.privateRouteTables.map((t) => t.id),
+            routeTableIds: props.network.privateRouteTableIds,
             tags: { Name: `${prefix}-s3` },
           })
         : undefined;
@@ -196,11 +196,11 @@ export class BatchPredictions extends Construct {
     this.sqsEndpoint =
       vpc && config.network.natMode === "none" && endpointSg
         ? new VpcEndpoint(this, "sqs-endpoint", {
-            vpcId: props.network.vpc.id,
+            vpcId: props.network.vpcId,
             serviceName: `com.amazonaws.${config.region}.sqs`,
             vpcEndpointType: "Interface",
             privateDnsEnabled: true,
-            subnetIds: props.network.privateSubnets.map((s) => s.id),
+            subnetIds: props.network.privateSubnetIds,
             securityGroupIds: [endpointSg.id],
             tags: { Name: `${prefix}-sqs` },
           })

@@ -355,6 +355,10 @@ function nonPrivateSubnets(json: TfJson, subnetIds: unknown): string[] {
     ),
   );
   return list(subnetIds as string[]).filter((id) => {
+    // Another environment's subnets, looked up by the Tier tag its Network gives only its private subnets (whose
+    // privacy this rule proves in that environment's own stack).
+    const lookup = referencesIn(id).find((r) => r.kind === "data" && r.type === "aws_subnets");
+    if (lookup) return json.data?.aws_subnets?.[lookup.name]?.tags?.Tier !== "private";
     const r = referenceOf(id, "aws_subnet");
     return !r || publics.has(r.address) || !associated.has(r.address);
   });
@@ -2137,6 +2141,58 @@ const rolloutAlarmsWatchNewVersion: PolicyRule = {
   },
 };
 
+/** Resource types that build or change a network: a stack sharing another's VPC creates none of them. */
+const NETWORK_TYPES = [
+  "aws_vpc",
+  "aws_subnet",
+  "aws_internet_gateway",
+  "aws_nat_gateway",
+  "aws_eip",
+  "aws_route_table",
+  "aws_route",
+  "aws_route_table_association",
+  "aws_vpc_endpoint",
+  "aws_flow_log",
+  "aws_security_group",
+  "aws_default_security_group",
+  "aws_vpc_security_group_ingress_rule",
+  "aws_vpc_security_group_egress_rule",
+];
+
+/**
+ * Previews build no network. A region holds 5 VPCs and 5 internet gateways by default, the default VPC included
+ * (Amazon VPC user guide, "Amazon VPC quotas"), so with dev and prd in the account a VPC per preview fails the third
+ * preview's apply half-way. A preview uses dev's VPC, found by data sources on dev's tags, and creates nothing in
+ * it: the preview deploy role is denied every resource tagged `Environment=dev` (environment-access.ts), which
+ * includes creating a security group in dev's VPC (EC2 authorizes CreateSecurityGroup on the VPC too). Its
+ * database subnet group takes dev's private subnets from a lookup.
+ */
+const previewsShareDevNetwork: PolicyRule = {
+  id: "previews-share-dev-network",
+  description:
+    "a preview stack creates no VPC, subnet, gateway, address, route, endpoint or security group: it finds dev's VPC and private subnets by their tags",
+  check({ id, json }) {
+    if (environmentOf(json) !== "preview") return [];
+    const violations: Violation[] = [];
+    for (const type of NETWORK_TYPES)
+      for (const r of all(json, type))
+        violations.push({
+          resource: r.address,
+          problem: `a preview creates no ${type}: it uses dev's network (VPC quota 5 per region)`,
+        });
+    const devPrefix = ENVIRONMENTS.dev.namePrefix;
+    for (const [name, body] of resourcesOf(json, "data.aws_vpc"))
+      if (body.tags?.Name !== `${devPrefix}-vpc` || body.tags?.[ENVIRONMENT_TAG_KEY] !== "dev")
+        violations.push({
+          resource: `data.aws_vpc.${name}`,
+          problem: `looks up a VPC other than dev's (Name ${devPrefix}-vpc, ${ENVIRONMENT_TAG_KEY} dev)`,
+        });
+    if (resourcesOf(json, "data.aws_vpc").length !== 1)
+      violations.push({ resource: id, problem: "does not look up dev's VPC (one data.aws_vpc)" });
+    return violations;
+  },
+};
+
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
@@ -2184,6 +2240,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   bucketsDestroyCleanly,
   ecrLifecycleSparesDeployed,
   rolloutAlarmsWatchNewVersion,
+  previewsShareDevNetwork,
 ];
 
 export const ruleById = (id: string): PolicyRule => {
