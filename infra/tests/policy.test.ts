@@ -1,4 +1,5 @@
 import type { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -12,6 +13,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { DB_USERS, ENV } from "@sml/contracts/env";
@@ -21,6 +23,7 @@ import { auroraMaxConnections } from "../src/config/slo";
 import { policyDocument } from "../src/constructs/iam";
 import type { Stacks } from "../src/stacks";
 import { GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
+import { imageLifecycleRules } from "../src/stacks/registry-stack";
 import { POLICY_RULES, type PolicyRule, ruleById, type Violation } from "./support/policy-rules";
 import {
   addressOf,
@@ -1200,6 +1203,104 @@ const BAD_CASES: BadCase[] = [
       env.functions.migrate.function.addOverride(`environment.variables.${ENV.dbConnectDeadlineMs}`, "5000");
       return { stack: env, offender: addressOf(env.functions.migrate.function) };
     },
+  ],
+  [
+    "buckets-destroy-cleanly",
+    "a preview's batch bucket without force_destroy (its destroy would stop at BucketNotEmpty)",
+    (s) => {
+      const env = preview(s);
+      env.batches.bucket.forceDestroy = false;
+      return { stack: env, offender: addressOf(env.batches.bucket) };
+    },
+    ["preview"],
+  ],
+  [
+    "buckets-destroy-cleanly",
+    "prd's batch bucket emptied by a destroy",
+    (s) => {
+      const env = prd(s);
+      env.batches.bucket.forceDestroy = true;
+      return { stack: env, offender: addressOf(env.batches.bucket) };
+    },
+    ["prd"],
+  ],
+  [
+    "ecr-lifecycle-spares-deployed-images",
+    "the registry keeping the newest 30 images of any tag (every dev and preview push counts against prd's image)",
+    (s) => {
+      const policy = s.registry.node.findAll().find((c) => c instanceof EcrLifecyclePolicy) as
+        | EcrLifecyclePolicy
+        | undefined;
+      if (!policy) throw new Error("no lifecycle policy in the registry stack");
+      policy.policy = JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 },
+            action: { type: "expire" },
+          },
+        ],
+      });
+      return { stack: s.registry, offender: addressOf(policy) };
+    },
+  ],
+  [
+    "ecr-lifecycle-spares-deployed-images",
+    "dev's rule ahead of prd's (a promoted image also carries its dev- tag)",
+    (s) => {
+      const policy = s.registry.node.findAll().find((c) => c instanceof EcrLifecyclePolicy) as
+        | EcrLifecyclePolicy
+        | undefined;
+      if (!policy) throw new Error("no lifecycle policy in the registry stack");
+      const rules = imageLifecycleRules(SHARED_CONFIG.images).map((r) =>
+        r.selection.tagPrefixList?.includes(SHARED_CONFIG.images.tagPrefixes.dev)
+          ? { ...r, rulePriority: 0 }
+          : r,
+      );
+      policy.policy = JSON.stringify({ rules });
+      return { stack: s.registry, offender: addressOf(policy) };
+    },
+  ],
+  [
+    "rollout-alarms-watch-the-new-version",
+    "dev's subscriber group rolled back by the users DLQ's depth (one poison message stops every deploy)",
+    (s) => {
+      const env = dev(s);
+      const group = env.deployment.groups.subscriber;
+      const dlq = env.observability.alarms.find((a) => a.friendlyUniqueId.includes("dlq-depth"));
+      if (!group || !dlq) throw new Error("no subscriber group or DLQ alarm");
+      group.putAlarmConfiguration({
+        enabled: true,
+        alarms: [ref("aws_cloudwatch_metric_alarm", dlq.friendlyUniqueId, "alarm_name")],
+      });
+      return { stack: env, offender: addressOf(group) };
+    },
+  ],
+  [
+    "rollout-alarms-watch-the-new-version",
+    "a preview's api group guarded by the api's errors over every version (FunctionName only)",
+    (s) => {
+      const env = preview(s);
+      const group = env.deployment.groups.api;
+      const errors = env.observability.alarms.find((a) => a.friendlyUniqueId.includes("lambda-errors-api"));
+      if (!group || !errors) throw new Error("no api group or errors alarm");
+      group.putAlarmConfiguration({
+        enabled: true,
+        alarms: [ref("aws_cloudwatch_metric_alarm", errors.friendlyUniqueId, "alarm_name")],
+      });
+      return { stack: env, offender: addressOf(group) };
+    },
+    ["preview"],
+  ],
+  [
+    "previews-share-dev-network",
+    "a preview building a VPC of its own again",
+    (s) => {
+      const env = preview(s);
+      const vpc = new Vpc(env, "own-vpc", { cidrBlock: "10.30.0.0/16" });
+      return { stack: env, offender: addressOf(vpc) };
+    },
+    ["preview"],
   ],
 ];
 

@@ -306,19 +306,29 @@ describe("registry stack", () => {
     });
   });
 
-  it("expires untagged layers after a day and keeps the newest images", () => {
+  it("expires images by their environment's tag prefix, prd's first, and untagged layers after a day", () => {
     expect(registry.text).toHaveResource(EcrLifecyclePolicy);
     const [, lifecycle] = resourcesOf(registry.json, "aws_ecr_lifecycle_policy")[0] ?? [];
+    const { tagPrefixes, keep, previewDays } = SHARED_CONFIG.images;
     expect(JSON.parse(lifecycle?.policy).rules).toEqual([
       expect.objectContaining({
-        selection: expect.objectContaining({ tagStatus: "untagged", countNumber: 1 }),
+        rulePriority: 1,
+        selection: expect.objectContaining({ tagPrefixList: [tagPrefixes.prd], countNumber: keep.prd }),
       }),
       expect.objectContaining({
+        rulePriority: 2,
+        selection: expect.objectContaining({ tagPrefixList: [tagPrefixes.dev], countNumber: keep.dev }),
+      }),
+      expect.objectContaining({
+        rulePriority: 3,
         selection: expect.objectContaining({
-          tagStatus: "any",
-          countType: "imageCountMoreThan",
-          countNumber: SHARED_CONFIG.keepImages,
+          tagPrefixList: [tagPrefixes.preview],
+          countType: "sinceImagePushed",
+          countNumber: previewDays,
         }),
+      }),
+      expect.objectContaining({
+        selection: expect.objectContaining({ tagStatus: "untagged", countNumber: 1 }),
       }),
     ]);
   });

@@ -2,7 +2,9 @@
 # The prd gate of deploy.yml: resolves the ref to deploy to one commit and, for prd, refuses a commit that is not on
 # main and not a release tag (v*). Runs in a job that holds no AWS credentials, before the deploy job requests any.
 # Prints the commit; writes `sha=<commit>` to $GITHUB_OUTPUT when set, so the deploy job checks out exactly the
-# commit that passed (a branch moved after the check cannot slip in).
+# commit that passed (a branch moved after the check cannot slip in), and `registry-owner=true|false`: true only for
+# a dev deploy of main's head, the one deploy that applies the shared registry stack (a prd deploy of an older
+# commit, or a dev deploy of a branch, would otherwise roll the registry back and forth).
 #
 # Needs a clone with main's history and the tags (actions/checkout with fetch-depth: 0).
 # Usage: scripts/delivery/check-deploy-ref.sh <environment> <ref>        (ref: branch, tag or commit SHA)
@@ -34,5 +36,16 @@ if [[ "$environment" == "prd" ]]; then
   echo "check-deploy-ref: prd may deploy ${ref} (${sha}): ${release_tag:+release tag }${release_tag:-on ${main}}" >&2
 fi
 
+registry_owner=false
+if [[ "$environment" == "dev" ]] && [[ "$(git rev-parse --verify --quiet "${main}^{commit}" || true)" == "$sha" ]]; then
+  registry_owner=true
+  echo "check-deploy-ref: ${sha} is ${main}'s head: this deploy applies the registry stack" >&2
+else
+  echo "check-deploy-ref: the registry stack is applied only by a dev deploy of ${main}'s head; this deploy leaves it as it is" >&2
+fi
+
 echo "$sha"
-if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "sha=${sha}" >> "$GITHUB_OUTPUT"; fi
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+  echo "sha=${sha}" >> "$GITHUB_OUTPUT"
+  echo "registry-owner=${registry_owner}" >> "$GITHUB_OUTPUT"
+fi

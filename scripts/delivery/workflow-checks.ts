@@ -6,7 +6,9 @@
 import { parse } from "yaml";
 
 export interface WorkflowStep {
+  readonly id?: string;
   readonly name?: string;
+  readonly if?: string;
   readonly uses?: string;
   readonly run?: string;
   readonly with?: Record<string, unknown>;
@@ -21,6 +23,8 @@ export interface WorkflowJob {
   readonly services?: Record<string, { image: string; env?: Record<string, string>; ports?: string[] }>;
   readonly needs?: string | readonly string[];
   readonly if?: string;
+  readonly env?: Record<string, unknown>;
+  readonly outputs?: Record<string, string>;
 }
 
 export interface Workflow {
@@ -29,6 +33,7 @@ export interface Workflow {
   readonly permissions?: Record<string, string> | string;
   readonly concurrency?: { readonly group: string; readonly "cancel-in-progress"?: boolean | string };
   readonly jobs: Record<string, WorkflowJob>;
+  readonly env?: Record<string, unknown>;
 }
 
 export function parseWorkflow(text: string): Workflow {
@@ -213,4 +218,42 @@ export function credentialGateFindings(workflow: Workflow, gateScript: string): 
       findings.push(`job ${id} can request AWS credentials before ${gateScript} has passed`);
   }
   return findings;
+}
+
+/**
+ * Every step of the given workflows that can apply (or destroy) a stack: `cdktf deploy|destroy` naming it or a
+ * wildcard, `terraform apply|destroy` in its synthesized folder, or scripts/delivery/plan-apply.sh naming it. Each
+ * finding is `<file> jobs.<job> "<step name>"`. A shared stack must have exactly one (issue 23: the registry was
+ * applied by dev's and prd's deploys from different commits, so each rolled back the other's changes).
+ */
+export function stackAppliers(workflows: Readonly<Record<string, Workflow>>, stack: string): string[] {
+  const words = (line: string) => [...line.matchAll(/(?:^|\s)(['"]?)([^\s'"]+)\1/g)].map((m) => m[2] ?? "");
+  const applies = (run: string, env: Record<string, unknown>): boolean =>
+    run.split("\n").some((line) => {
+      const cdktf = /\bcdktf\s+(deploy|destroy)\b/.test(line);
+      const terraform = /\bterraform\b.*\b(apply|destroy)\b/.test(line);
+      const planApply = /plan-apply\.sh/.test(line);
+      if (!cdktf && !terraform && !planApply) return false;
+      return words(line).some((word) => {
+        if (word === stack || word.endsWith(`/${stack}`) || word === "*") return true;
+        const variable = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(word)?.[1];
+        if (!variable) return false;
+        // A variable set in the workflow names what its value names; one set elsewhere may name any stack.
+        const value = env[variable];
+        return value === undefined || String(value).includes(stack) || String(value).includes("*");
+      });
+    });
+  return Object.entries(workflows).flatMap(([file, workflow]) =>
+    Object.entries(workflow.jobs ?? {}).flatMap(([jobId, job]) =>
+      (job.steps ?? [])
+        .filter((step) =>
+          applies(step.run ?? "", {
+            ...(workflow.env ?? {}),
+            ...(job.env ?? {}),
+            ...(step.env ?? {}),
+          }),
+        )
+        .map((step) => `${file} jobs.${jobId} "${step.name ?? step.run}"`),
+    ),
+  );
 }

@@ -20,7 +20,12 @@ export const SHARED_CONFIG: SharedConfig = Object.freeze({
   people: SITE.people,
   predictionRepositoryName: "serverless-ml-api/prediction",
   previewRepositoryName: "serverless-ml-api/prediction-preview",
-  keepImages: 30,
+  images: Object.freeze({
+    tagPrefixes: Object.freeze({ dev: "dev-", prd: "prd-", preview: "pr-" }),
+    // prd: 30 promotions back for a rollback by digest; dev: its last deploys (CodeDeploy rolls back to the last).
+    keep: Object.freeze({ dev: 10, prd: 30 }),
+    previewDays: 14,
+  }),
   environments: Object.freeze(["dev", "prd", "preview"] as const),
 });
 
@@ -95,15 +100,16 @@ const dev: EnvironmentConfig = {
 
 /**
  * The per-pull-request stacks (`sml-pr-<number>`, docs/deploy.md "Previews"): dev's lean profile in the dev
- * account, under their own name prefix, boundary and deploy role, so that a preview can touch neither dev nor
- * prd. `namePrefix` here is what every preview's names start with; each stack gets `sml-pr-<number>`
+ * account, in dev's VPC (no network of their own: 5 VPCs per region), under their own name prefix, boundary and
+ * deploy role, so that a preview can change neither dev nor prd. `namePrefix` here is what every preview's names start with; each stack gets `sml-pr-<number>`
  * (`previewConfig`). Smaller than dev: a preview lives for days and serves one reviewer.
  */
 const preview: EnvironmentConfig = {
   ...dev,
   name: "preview",
   namePrefix: "sml-pr",
-  network: { ...dev.network, vpcCidr: "10.30.0.0/16" },
+  // dev's VPC (no VPC, NAT or subnet of its own): the preview's Aurora cluster sits in dev's private subnets.
+  network: { ...dev.network, shareFrom: "dev" },
   database: { ...dev.database, maxAcu: 2, secondsUntilAutoPause: 300 },
   functions: { ...dev.functions, apiReservedConcurrency: 2 },
   api: { ...dev.api, throttlingRateLimit: 10, throttlingBurstLimit: 20 },

@@ -17,9 +17,63 @@ export { ConfigError };
 /** Unreserved concurrency Lambda always keeps per account and region; a reservation below it fails. */
 export const LAMBDA_UNRESERVED_MINIMUM = 100;
 
-/** Concurrent executions the environment reserves in its account and region (api + prediction). */
+/**
+ * Concurrent executions one stack of the environment takes from its account's pool, per function: the api's and
+ * the batches function's reservations, and the prediction function's reservation or, without one, its provisioned
+ * concurrency (which is taken from the unreserved pool; Lambda developer guide, "Configuring provisioned
+ * concurrency"). The subscriber, the batch worker and migrate reserve nothing. infra/tests/concurrency.test.ts
+ * checks this against `reserved_concurrent_executions` and the provisioned configs of the synthesized stacks.
+ */
 export function reservedConcurrency(config: EnvironmentConfig): number {
-  return config.functions.apiReservedConcurrency + (config.prediction.reservedConcurrency ?? 0);
+  const { reservedConcurrency: predictionReserved, provisionedConcurrency } = config.prediction;
+  return (
+    config.functions.apiReservedConcurrency +
+    BATCHES_RESERVED_CONCURRENCY +
+    (predictionReserved ?? provisionedConcurrency ?? 0)
+  );
+}
+
+/** Previews the account's concurrency quota is sized for (docs/deploy.md; each further one adds its reservation). */
+export const PLANNED_OPEN_PREVIEWS = 1;
+
+/**
+ * What every stack in the one account reserves together: each long-lived environment once and `previews` preview
+ * stacks, and the quota that leaves Lambda's unreserved minimum (the preflight's and docs/deploy.md's figure).
+ */
+export function accountConcurrency(previews: number = PLANNED_OPEN_PREVIEWS) {
+  const perStack = Object.fromEntries(
+    (Object.keys(ENVIRONMENTS) as EnvironmentName[]).map((env) => [
+      env,
+      reservedConcurrency(getEnvironmentConfig(env)),
+    ]),
+  ) as Record<EnvironmentName, number>;
+  const reserved = perStack.dev + perStack.prd + previews * perStack.preview;
+  return {
+    perStack,
+    previews,
+    reserved,
+    unreservedMinimum: LAMBDA_UNRESERVED_MINIMUM,
+    requiredQuota: reserved + LAMBDA_UNRESERVED_MINIMUM,
+  };
+}
+
+/** The paragraph of docs/deploy.md between `<!-- concurrency:start -->` and `<!-- concurrency:end -->`. */
+export function renderConcurrencyDoc(): string {
+  const a = accountConcurrency();
+  const what = (env: EnvironmentName) => {
+    const c = getEnvironmentConfig(env);
+    const parts = [`api ${c.functions.apiReservedConcurrency}`];
+    const prediction = c.prediction.reservedConcurrency ?? c.prediction.provisionedConcurrency;
+    if (prediction) parts.push(`prediction ${prediction}`);
+    parts.push(`batches ${BATCHES_RESERVED_CONCURRENCY}`);
+    return parts.join(", ");
+  };
+  return [
+    `The stacks reserve ${a.reserved} concurrent executions of Lambda in the region (dev ${a.perStack.dev}: ${what("dev")};`,
+    `prd ${a.perStack.prd}: ${what("prd")}; each preview ${a.perStack.preview}: ${what("preview")}), and Lambda always`,
+    `keeps ${a.unreservedMinimum} unreserved, so the account's concurrency quota must be at least ${a.requiredQuota} (both`,
+    `environments and ${a.previews} open preview in one account; each further open preview reserves ${a.perStack.preview} more).`,
+  ].join("\n");
 }
 
 /** Connections the migration function holds while Terraform runs it (once per apply that changes migrations). */
@@ -68,6 +122,12 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     problems.push(
       'functions.inVpc: false needs database.driver "data-api": outside the VPC only the RDS Data API reaches Aurora',
     );
+  if (network.shareFrom !== undefined && (functions.inVpc || network.vpcEndpoints || network.flowLogs))
+    problems.push(
+      `network.shareFrom "${network.shareFrom}" needs functions.inVpc, network.vpcEndpoints and network.flowLogs off: a stack that shares another's VPC creates nothing in it (docs/deploy.md, "Previews")`,
+    );
+  if (network.shareFrom !== undefined && network.shareFrom === config.name)
+    problems.push("network.shareFrom names the environment itself");
   if (!functions.inVpc && network.vpcEndpoints)
     problems.push(
       "network.vpcEndpoints needs functions.inVpc: an endpoint with no caller in the VPC buys nothing",

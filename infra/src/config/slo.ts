@@ -93,6 +93,8 @@ export function errorBudgetMinutes(objectivePercent: number): number {
 export type AlarmScope =
   | "route"
   | "function"
+  /** A rolled-out function's newest version, as its `live` alias runs it (dimension ExecutedVersion). */
+  | "function-version"
   | "queue"
   | "dead-letter-queue"
   | "batch-queue"
@@ -211,6 +213,24 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
     threshold: 5,
     unit: "count",
     periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+    protects: "api-availability",
+  },
+  {
+    // The rollout guard: errors of the version Terraform just published, counted only where the `live` alias runs
+    // it (dimensions FunctionName, Resource <function>:live, ExecutedVersion; Lambda developer guide, "Types of
+    // metrics for Lambda functions", dimensions). The old version's errors and a queue's backlog cannot stop a
+    // rollout of the fix; a few errors in a minute from the new version, on any share of the traffic, do.
+    key: "rollout-errors",
+    title: "Errors of the version being rolled out",
+    scope: "function-version",
+    signal: { kind: "metric", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum" },
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 3,
+    unit: "count",
+    periodSeconds: ONE_MINUTE,
     evaluationPeriods: 1,
     datapointsToAlarm: 1,
     treatMissingData: "notBreaching",
@@ -374,6 +394,8 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
  */
 export const ACTIONABLE_ALARM_KEYS: readonly string[] = Object.freeze([
   "lambda-errors",
+  // What rolls a bad version back in an environment nobody watches (dev, previews): CodeDeploy acts on it.
+  "rollout-errors",
   "dlq-depth",
   // A batch message in its DLQ is a batch stuck in running until someone redrives it.
   "batch-dlq-depth",
@@ -387,39 +409,23 @@ export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRu
 /** The functions CodeDeploy shifts to new versions (served through their `live` alias). */
 export type RolledOutFunction = "api" | "subscriber" | "prediction" | "batches" | "batch-worker";
 
-/** Whether `fn` serves a route (its `target` in @sml/contracts/routes). */
-function servesRoute(fn: RolledOutFunction, route: DefinedRouteKey): boolean {
-  return ROUTES.some((r) => routeKey(r) === route && r.target === fn);
-}
-
 /**
  * Whether the alarms of `rule` guard a rollout of `fn`: CodeDeploy stops the deployment and moves the `live`
- * alias back when one of them fires meanwhile (constructs/deployment.ts). A rule guards when the new version's
- * faults show in it:
- * - `function` scope: the function's own errors and throttles (its own instance of the rule);
- * - `route` scope: the 5xx rate of the routes the function serves, not their p99 latency, which a new version's
- *   cold starts raise by design;
- * - the queue's oldest-message age and the dead-letter queue's depth, for the function that drains the queue
- *   (the users queue: the subscriber; the batch queue: the batch worker);
- * - never the database's capacity and connection alarms: load, not code.
+ * alias back when one of them is in ALARM while it runs, including one that was firing before it started
+ * (CodeDeploy user guide, "Monitoring deployments with CloudWatch alarms"). So only alarms on the new version's
+ * own metrics guard (`function-version` scope: `fn`'s own instance, Observability.guarding). The rest page and
+ * never block:
+ * - `function` scope (errors, throttles by FunctionName): they count every version, so the old version's errors
+ *   would stop the rollout of its fix;
+ * - `route` scope: API Gateway's metrics have no version, and p99 latency rises with a new version's cold starts;
+ * - the queues' oldest-message age and dead-letter depth: one poison message would stop every deploy;
+ * - the database's capacity and connection alarms: load, not code.
  * CodeDeploy takes at most 10 alarms per deployment group (CodeDeploy user guide, "CodeDeploy quotas"); the
- * deployment tests check each group's count.
+ * deployment tests check each group's count. The policy rule `rollout-alarms-watch-the-new-version` checks every
+ * group's alarms over the synthesized stacks.
  */
-export function guardsRollout(rule: AlarmRule, fn: RolledOutFunction): boolean {
-  switch (rule.scope) {
-    case "function":
-      return true;
-    case "route":
-      return rule.signal.kind === "ratio" && rule.route !== undefined && servesRoute(fn, rule.route);
-    case "queue":
-    case "dead-letter-queue":
-      return fn === "subscriber";
-    case "batch-queue":
-    case "batch-dead-letter-queue":
-      return fn === "batch-worker";
-    case "database":
-      return false;
-  }
+export function guardsRollout(rule: AlarmRule, _fn: RolledOutFunction): boolean {
+  return rule.scope === "function-version";
 }
 
 /** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
@@ -463,6 +469,7 @@ const COMPARISON_SYMBOL: Record<ComparisonOperator, string> = {
 const SCOPE_LABEL: Record<AlarmScope, string> = {
   route: "the route",
   function: "each function (api, subscriber, prediction, migrate, batches, batch-worker)",
+  "function-version": "each rolled-out function's newest version, through `live`",
   queue: "users queue",
   "dead-letter-queue": "users DLQ",
   "batch-queue": "batch worker queue",

@@ -71,6 +71,12 @@ export interface NetworkConfig {
   readonly vpcEndpoints: boolean;
   /** VPC flow logs (all traffic) to CloudWatch Logs. Costs $0.50/GB ingested (vended-log pricing) + storage. */
   readonly flowLogs: boolean;
+  /**
+   * Build no network: use this environment's VPC, found by its tags (previews use dev's). A region holds 5 VPCs
+   * by default, the default VPC included, so a VPC per preview fails the third preview's apply half-way. Only for
+   * a stack whose functions run outside the VPC: it creates nothing in the other VPC but what RDS places there.
+   */
+  readonly shareFrom?: Exclude<EnvironmentName, "preview">;
 }
 
 export interface DatabaseConfig {
@@ -288,10 +294,28 @@ export interface SharedConfig {
    */
   readonly previewRepositoryName: string;
   /**
-   * Images the ECR lifecycle policy keeps (newest first; untagged ones expire after a day). Keep enough to roll
-   * back both environments. ECR storage: $0.10/GB-month, a model image is a few hundred MB.
+   * How the registry's images are tagged and expired (the ECR lifecycle policy of the registry stack). ECR
+   * storage: $0.10/GB-month, a model image is a few hundred MB.
    */
-  readonly keepImages: number;
+  readonly images: ImageRetention;
   /** The environments that get a deploy role (GitHub environment of the same name). */
   readonly environments: readonly EnvironmentName[];
+}
+
+/**
+ * Each deployed image carries its environment's tag prefix, and the ECR lifecycle policy expires images only by
+ * prefix: a rule that counts every image (`tagStatus: any`) would delete the image prd runs after enough dev and
+ * preview pushes (ECR user guide, "Lifecycle policy evaluation rules": an image matched by a higher-priority rule's
+ * tags is never expired by a lower-priority rule, so prd's rule, first, keeps what prd was promoted to).
+ */
+export interface ImageRetention {
+  /**
+   * Tag prefix per environment: dev pushes `dev-<commit>`, a prd deploy adds `prd-<digest hex>` to the image it
+   * promotes, a preview pushes `pr-<number>-<commit>` (scripts/delivery/push-image.sh, tag-image.sh).
+   */
+  readonly tagPrefixes: Readonly<Record<EnvironmentName, string>>;
+  /** Newest images kept per long-lived environment's prefix: its rollback window (newest by push time). */
+  readonly keep: Readonly<Record<"dev" | "prd", number>>;
+  /** Days a preview image is kept: well beyond the sweep's 4 days without a deploy (preview.yml). */
+  readonly previewDays: number;
 }

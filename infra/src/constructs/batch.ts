@@ -23,14 +23,14 @@ import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { denyPlainHttp, policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
-import type { Network } from "./network";
+import type { NetworkAccess } from "./network";
 import { ServiceFunction } from "./service-function";
 import type { Functions } from "./zip-functions";
 
 export interface BatchPredictionsProps {
   readonly config: EnvironmentConfig;
   readonly accountId: string;
-  readonly network: Network;
+  readonly network: NetworkAccess;
   /** The zip functions: their database settings and login rule, which the batch functions share. */
   readonly functions: Functions;
   /** The prediction image (`<repository>@sha256:<digest>`): both batch functions run it with their own command. */
@@ -71,8 +71,15 @@ export class BatchPredictions extends Construct {
 
     // Bucket names are global: the account id keeps two accounts' environments apart.
     // Inputs and results wait here for their callers; like the users queues, guarded where the config says so.
+    // A destroyable environment (dev, a preview) empties the bucket on destroy: S3 refuses to delete a bucket
+    // with objects (BucketNotEmpty), and Terraform removes the lifecycle rule first, so nothing would expire them.
+    // A protected one (prd) never lets a destroy empty it.
     const lifecycle = { preventDestroy: config.preventDestroy };
-    this.bucket = new S3Bucket(this, "bucket", { bucket: `${prefix}-batches-${props.accountId}`, lifecycle });
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: `${prefix}-batches-${props.accountId}`,
+      forceDestroy: !config.preventDestroy,
+      lifecycle,
+    });
     const bucketArn = this.bucket.arn;
     const objects = (p: string) => `${bucketArn}/${p}*`;
     new S3BucketPublicAccessBlock(this, "public-access", {
@@ -183,10 +190,10 @@ export class BatchPredictions extends Construct {
     this.s3Endpoint =
       vpc && config.network.vpcEndpoints
         ? new VpcEndpoint(this, "s3-endpoint", {
-            vpcId: props.network.vpc.id,
+            vpcId: props.network.vpcId,
             serviceName: `com.amazonaws.${config.region}.s3`,
             vpcEndpointType: "Gateway",
-            routeTableIds: props.network.privateRouteTables.map((t) => t.id),
+            routeTableIds: props.network.privateRouteTableIds,
             tags: { Name: `${prefix}-s3` },
           })
         : undefined;
@@ -196,11 +203,11 @@ export class BatchPredictions extends Construct {
     this.sqsEndpoint =
       vpc && config.network.natMode === "none" && endpointSg
         ? new VpcEndpoint(this, "sqs-endpoint", {
-            vpcId: props.network.vpc.id,
+            vpcId: props.network.vpcId,
             serviceName: `com.amazonaws.${config.region}.sqs`,
             vpcEndpointType: "Interface",
             privateDnsEnabled: true,
-            subnetIds: props.network.privateSubnets.map((s) => s.id),
+            subnetIds: props.network.privateSubnetIds,
             securityGroupIds: [endpointSg.id],
             tags: { Name: `${prefix}-sqs` },
           })

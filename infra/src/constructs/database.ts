@@ -8,7 +8,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import type { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import type { DatabaseConfig } from "../config";
-import type { Network } from "./network";
+import type { NetworkAccess } from "./network";
 
 export const POSTGRES_PORT = 5432;
 
@@ -20,7 +20,7 @@ export const AURORA_ENGINE = "aurora-postgresql";
 export interface DatabaseProps {
   readonly namePrefix: string;
   readonly config: DatabaseConfig;
-  readonly network: Network;
+  readonly network: NetworkAccess;
   /** `prevent_destroy` on the cluster (environment config `preventDestroy`). */
   readonly preventDestroy: boolean;
   /**
@@ -45,7 +45,8 @@ export class Database extends Construct {
   readonly cluster: RdsCluster;
   readonly writer: RdsClusterInstance;
   readonly reader: RdsClusterInstance | undefined;
-  readonly securityGroup: SecurityGroup;
+  /** The cluster's own group; none in a VPC the stack does not own (the cluster is reached by the Data API only). */
+  readonly ownSecurityGroup: SecurityGroup | undefined;
   readonly parameterGroup: RdsClusterParameterGroup;
   /** The rules that open 5432 from the functions to the cluster; a migration run must wait for them. */
   readonly access: TerraformResource[];
@@ -63,42 +64,50 @@ export class Database extends Construct {
     this.accountId = props.accountId;
     this.clusterIdentifier = `${namePrefix}-db`;
 
-    this.securityGroup = new SecurityGroup(this, "sg", {
-      name: `${namePrefix}-db`,
-      // A security group's description cannot change in place (replacement), and the cluster and the functions'
-      // ENIs hold this group: the description stays short and frozen, and the rules say what it admits.
-      description: "Aurora PostgreSQL",
-      vpcId: network.vpc.id,
-      tags: { Name: `${namePrefix}-db` },
-      lifecycle: { ignoreChanges: ["description"] },
-    });
+    // In another stack's VPC (a preview in dev's) the stack creates no group: RDS then gives the cluster the VPC's
+    // default group, which that stack empties (network.ts), so nothing reaches 5432 and the Data API (an HTTPS
+    // endpoint outside the VPC) is the only way in. validateConfig keeps such a stack's functions outside the VPC.
+    const securityGroup = network.owned
+      ? new SecurityGroup(this, "sg", {
+          name: `${namePrefix}-db`,
+          // A security group's description cannot change in place (replacement), and the cluster and the functions'
+          // ENIs hold this group: the description stays short and frozen, and the rules say what it admits.
+          description: "Aurora PostgreSQL",
+          vpcId: network.vpcId,
+          tags: { Name: `${namePrefix}-db` },
+          lifecycle: { ignoreChanges: ["description"] },
+        })
+      : undefined;
+    this.ownSecurityGroup = securityGroup;
+    const functionSg = network.functionSecurityGroupId;
     // Both directions: Terraform strips the default allow-all egress from the functions' group, so without the
     // egress rule a function's connection to 5432 is dropped before it reaches the cluster's ingress rule.
-    this.access = !props.allowFunctionConnections
-      ? []
-      : [
-          new VpcSecurityGroupIngressRule(this, "postgres-from-functions", {
-            securityGroupId: this.securityGroup.id,
-            description: "PostgreSQL from the Lambda functions",
-            ipProtocol: "tcp",
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            referencedSecurityGroupId: network.functionSecurityGroup.id,
-          }),
-          new VpcSecurityGroupEgressRule(this, "functions-to-postgres", {
-            securityGroupId: network.functionSecurityGroup.id,
-            description: "PostgreSQL to the Aurora cluster",
-            ipProtocol: "tcp",
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            referencedSecurityGroupId: this.securityGroup.id,
-          }),
-        ];
+    this.access =
+      !props.allowFunctionConnections || !securityGroup || !functionSg
+        ? []
+        : [
+            new VpcSecurityGroupIngressRule(this, "postgres-from-functions", {
+              securityGroupId: securityGroup.id,
+              description: "PostgreSQL from the Lambda functions",
+              ipProtocol: "tcp",
+              fromPort: POSTGRES_PORT,
+              toPort: POSTGRES_PORT,
+              referencedSecurityGroupId: functionSg,
+            }),
+            new VpcSecurityGroupEgressRule(this, "functions-to-postgres", {
+              securityGroupId: functionSg,
+              description: "PostgreSQL to the Aurora cluster",
+              ipProtocol: "tcp",
+              fromPort: POSTGRES_PORT,
+              toPort: POSTGRES_PORT,
+              referencedSecurityGroupId: securityGroup.id,
+            }),
+          ];
 
     const subnetGroup = new DbSubnetGroup(this, "subnets", {
       name: `${namePrefix}-db`,
       description: "Private subnets of both AZs",
-      subnetIds: network.privateSubnets.map((s) => s.id),
+      subnetIds: network.privateSubnetIds,
     });
 
     // family, name and description force a new group, and the cluster uses this one: a generated name lets
@@ -127,7 +136,7 @@ export class Database extends Construct {
       enableHttpEndpoint: config.driver === "data-api",
       port: POSTGRES_PORT,
       dbSubnetGroupName: subnetGroup.name,
-      vpcSecurityGroupIds: [this.securityGroup.id],
+      ...(securityGroup ? { vpcSecurityGroupIds: [securityGroup.id] } : {}),
       dbClusterParameterGroupName: this.parameterGroup.name,
       serverlessv2ScalingConfiguration: {
         minCapacity: config.minAcu,
@@ -174,6 +183,15 @@ export class Database extends Construct {
     const [firstAz, secondAz] = network.config.availabilityZones;
     this.writer = instance("writer", firstAz);
     this.reader = config.reader ? instance("reader", secondAz) : undefined;
+  }
+
+  /** The cluster's security group (a stack in its own VPC always has one). */
+  get securityGroup(): SecurityGroup {
+    if (!this.ownSecurityGroup)
+      throw new Error(
+        `${this.clusterIdentifier} has no security group of its own: it sits in another stack's VPC`,
+      );
+    return this.ownSecurityGroup;
   }
 
   /**

@@ -1,4 +1,6 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
+import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
@@ -18,6 +20,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import type { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import type { NetworkConfig } from "../config";
+import { ENVIRONMENT_TAG_KEY as ENVIRONMENT_TAG } from "./environment-access";
 import { policyDocument, serviceTrust } from "./iam";
 
 export interface NetworkProps {
@@ -56,11 +59,70 @@ export function subnetCidr(cidr: string, newBits: number, index: number): string
 export const INTERFACE_ENDPOINT_SERVICES = ["sns", "secretsmanager", "xray"];
 
 /**
+ * What the other constructs use of a network: the VPC and its private subnets, and, only when the stack owns the
+ * VPC (`owned`), the security groups, route tables and egress it built for functions inside it.
+ */
+export interface NetworkAccess {
+  readonly config: NetworkConfig;
+  /** false: the VPC is another stack's (a preview in dev's); create no security group, route or endpoint in it. */
+  readonly owned: boolean;
+  readonly vpcId: string;
+  readonly privateSubnetIds: string[];
+  readonly privateRouteTableIds: string[];
+  readonly functionSecurityGroupId: string | undefined;
+  readonly endpointSecurityGroup: SecurityGroup | undefined;
+  /** What a VPC function needs before it can reach AWS APIs (private default routes, endpoints). */
+  readonly egress: TerraformResource[];
+}
+
+export interface SharedNetworkProps {
+  readonly config: NetworkConfig;
+  /** Name prefix of the environment whose VPC this is (`sml-dev`): its `<prefix>-vpc` Name tag. */
+  readonly ownerNamePrefix: string;
+  /** That environment's name: its `Environment` tag, so a VPC of another project cannot match. */
+  readonly ownerEnvironment: string;
+}
+
+/**
+ * Another environment's VPC, read, never changed: data sources find the VPC by its Name and Environment tags and
+ * its private subnets by their Tier tag (all three set by {@link Network}). The stack using it creates nothing in
+ * it but what RDS places there on its own (the cluster's network interfaces), so the owner's destroy waits for it
+ * (docs/deploy.md, "Previews").
+ */
+export class SharedNetwork extends Construct implements NetworkAccess {
+  readonly config: NetworkConfig;
+  readonly owned = false;
+  readonly vpc: DataAwsVpc;
+  readonly privateSubnets: DataAwsSubnets;
+  readonly vpcId: string;
+  readonly privateSubnetIds: string[];
+  readonly privateRouteTableIds: string[] = [];
+  readonly functionSecurityGroupId = undefined;
+  readonly endpointSecurityGroup = undefined;
+  readonly egress: TerraformResource[] = [];
+
+  constructor(scope: Construct, id: string, props: SharedNetworkProps) {
+    super(scope, id);
+    this.config = props.config;
+    this.vpc = new DataAwsVpc(this, "vpc", {
+      tags: { Name: `${props.ownerNamePrefix}-vpc`, [ENVIRONMENT_TAG]: props.ownerEnvironment },
+    });
+    this.privateSubnets = new DataAwsSubnets(this, "private-subnets", {
+      filter: [{ name: "vpc-id", values: [this.vpc.id] }],
+      tags: { Tier: "private" },
+    });
+    this.vpcId = this.vpc.id;
+    this.privateSubnetIds = this.privateSubnets.ids;
+  }
+}
+
+/**
  * VPC across two AZs: a public subnet per AZ (NAT gateways only), a private subnet per AZ (functions, Aurora),
  * NAT per {@link NetworkConfig.natMode}, optional interface endpoints and flow logs. The default security group
  * is emptied so nothing can use it by accident.
  */
-export class Network extends Construct {
+export class Network extends Construct implements NetworkAccess {
+  readonly owned = true;
   readonly vpc: Vpc;
   readonly publicSubnets: Subnet[];
   readonly privateSubnets: Subnet[];
@@ -75,6 +137,19 @@ export class Network extends Construct {
   /** What a VPC function needs before it can reach AWS APIs (private default routes, endpoints). */
   readonly egress: TerraformResource[] = [];
   readonly config: NetworkConfig;
+
+  get vpcId(): string {
+    return this.vpc.id;
+  }
+  get privateSubnetIds(): string[] {
+    return this.privateSubnets.map((s) => s.id);
+  }
+  get privateRouteTableIds(): string[] {
+    return this.privateRouteTables.map((t) => t.id);
+  }
+  get functionSecurityGroupId(): string {
+    return this.functionSecurityGroup.id;
+  }
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);

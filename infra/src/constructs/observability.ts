@@ -18,6 +18,11 @@ import { ALARM_RULES, type AlarmRule, guardsRollout, type RolledOutFunction } fr
 export interface WatchedFunction {
   readonly key: string;
   readonly functionName: string;
+  /**
+   * For a function CodeDeploy rolls out: its alias and the version Terraform published last (a reference), the
+   * dimensions of the `function-version` alarms that guard the rollout.
+   */
+  readonly rollout?: { readonly alias: string; readonly version: string };
 }
 
 export interface ObservabilityProps {
@@ -155,7 +160,9 @@ export class Observability extends Construct {
         alarms.push(alarm);
         this.built.push({
           rule,
-          ...(rule.scope === "function" && target.suffix ? { functionKey: target.suffix } : {}),
+          ...((rule.scope === "function" || rule.scope === "function-version") && target.suffix
+            ? { functionKey: target.suffix }
+            : {}),
           alarm,
         });
       }
@@ -204,6 +211,22 @@ function alarmTargets(rule: AlarmRule, props: ObservabilityProps): AlarmTarget[]
       return [{ dimensions: routeDimensions(props, rule.route) }];
     case "function":
       return props.functions.map((fn) => ({ suffix: fn.key, dimensions: { FunctionName: fn.functionName } }));
+    case "function-version":
+      // Invocations through the alias carry Resource <function>:<alias> and the version that ran them.
+      return props.functions.flatMap((fn) =>
+        fn.rollout
+          ? [
+              {
+                suffix: fn.key,
+                dimensions: {
+                  FunctionName: fn.functionName,
+                  Resource: `${fn.functionName}:${fn.rollout.alias}`,
+                  ExecutedVersion: fn.rollout.version,
+                },
+              },
+            ]
+          : [],
+      );
     case "queue":
       return [{ dimensions: { QueueName: props.queueName } }];
     case "dead-letter-queue":

@@ -19,12 +19,12 @@ import type { Database } from "./database";
 import { type PolicyStatement, RDS_DATA_API_ACTIONS, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { Messaging } from "./messaging";
 import type { MigrationSet } from "./migrations";
-import type { Network } from "./network";
+import type { NetworkAccess } from "./network";
 import { ServiceFunction, type ZipCode } from "./service-function";
 
 export interface FunctionsProps {
   readonly config: EnvironmentConfig;
-  readonly network: Network;
+  readonly network: NetworkAccess;
   readonly database: Database;
   readonly messaging: Messaging;
   /** Folder holding `dist/functions/<name>/` (the repository root, or a test's build folder). */
@@ -95,8 +95,8 @@ export class Functions extends Construct {
     const vpc = config.functions.inVpc
       ? {
           vpc: {
-            subnetIds: network.privateSubnets.map((s) => s.id),
-            securityGroupIds: [network.functionSecurityGroup.id],
+            subnetIds: network.privateSubnetIds,
+            securityGroupIds: [network.functionSecurityGroupId as string],
           },
         }
       : {};

@@ -6,6 +6,7 @@ import type { Construct } from "constructs";
 import {
   accessPrefixOf,
   connectionBudget,
+  ENVIRONMENTS,
   type EnvironmentConfig,
   requireAlarmEmails,
   type SharedConfig,
@@ -22,9 +23,10 @@ import {
 } from "../constructs/environment-access";
 import { Messaging } from "../constructs/messaging";
 import type { MigrationSet } from "../constructs/migrations";
-import { Network } from "../constructs/network";
-import { Observability } from "../constructs/observability";
+import { Network, type NetworkAccess, SharedNetwork } from "../constructs/network";
+import { Observability, type WatchedFunction } from "../constructs/observability";
 import { Prediction } from "../constructs/prediction";
+import type { ServiceFunction } from "../constructs/service-function";
 import { Functions } from "../constructs/zip-functions";
 import { BaseStack } from "./base";
 
@@ -46,7 +48,8 @@ export interface EnvironmentStackProps {
  */
 export class EnvironmentStack extends BaseStack {
   readonly config: EnvironmentConfig;
-  readonly network: Network;
+  /** The VPC the stack's constructs use: its own, or another environment's (`network.shareFrom`). */
+  readonly networkAccess: NetworkAccess;
   readonly database: Database;
   readonly messaging: Messaging;
   readonly functions: Functions;
@@ -56,6 +59,12 @@ export class EnvironmentStack extends BaseStack {
   readonly observability: Observability;
   readonly deployment: Deployment;
   readonly imageDigest: TerraformVariable;
+  /** The stack's own network; a stack that shares another's VPC has none (use `networkAccess`). */
+  get network(): Network {
+    if (!(this.networkAccess instanceof Network))
+      throw new Error(`${this.node.id} builds no network: it uses ${this.config.network.shareFrom}'s VPC`);
+    return this.networkAccess;
+  }
   /** `sml-<env>-boundary`, set on every IAM role of this stack. */
   readonly permissionsBoundaryArn: string;
 
@@ -92,18 +101,26 @@ export class EnvironmentStack extends BaseStack {
       name: config.name === "preview" ? shared.previewRepositoryName : shared.predictionRepositoryName,
     });
 
-    this.network = new Network(this, "network", {
-      namePrefix: config.namePrefix,
-      region: config.region,
-      accountId: account.accountId,
-      config: config.network,
-      dataApiEndpoint: config.database.driver === "data-api",
-      logRetentionDays: config.logRetentionDays,
-    });
+    const owner = config.network.shareFrom;
+    this.networkAccess =
+      owner === undefined
+        ? new Network(this, "network", {
+            namePrefix: config.namePrefix,
+            region: config.region,
+            accountId: account.accountId,
+            config: config.network,
+            dataApiEndpoint: config.database.driver === "data-api",
+            logRetentionDays: config.logRetentionDays,
+          })
+        : new SharedNetwork(this, "network", {
+            config: config.network,
+            ownerNamePrefix: ENVIRONMENTS[owner].namePrefix,
+            ownerEnvironment: owner,
+          });
     this.database = new Database(this, "database", {
       namePrefix: config.namePrefix,
       config: config.database,
-      network: this.network,
+      network: this.networkAccess,
       preventDestroy: config.preventDestroy,
       allowFunctionConnections: config.functions.inVpc,
       region: config.region,
@@ -117,7 +134,7 @@ export class EnvironmentStack extends BaseStack {
     });
     this.functions = new Functions(this, "functions", {
       config,
-      network: this.network,
+      network: this.networkAccess,
       database: this.database,
       messaging: this.messaging,
       bundleRoot: props.bundleRoot,
@@ -132,7 +149,7 @@ export class EnvironmentStack extends BaseStack {
     this.batches = new BatchPredictions(this, "batches", {
       config,
       accountId: account.accountId,
-      network: this.network,
+      network: this.networkAccess,
       functions: this.functions,
       imageUri,
     });
@@ -164,6 +181,12 @@ export class EnvironmentStack extends BaseStack {
       },
     });
 
+    // A function served through `live`: its rollout alarms watch the version this apply published.
+    const rolledOut = (key: string, fn: ServiceFunction): WatchedFunction => ({
+      key,
+      functionName: fn.function.functionName,
+      rollout: { alias: fn.liveAlias.name, version: fn.function.version },
+    });
     // The SLO alarms of docs/slo.md (infra/src/config/slo.ts), their topic and the environment's dashboard.
     this.observability = new Observability(this, "observability", {
       namePrefix: config.namePrefix,
@@ -171,12 +194,12 @@ export class EnvironmentStack extends BaseStack {
       apiId: this.api.api.id,
       apiStageName: this.api.stageName,
       functions: [
-        { key: "api", functionName: this.functions.api.function.functionName },
-        { key: "subscriber", functionName: this.functions.subscriber.function.functionName },
-        { key: "prediction", functionName: this.prediction.fn.function.functionName },
+        rolledOut("api", this.functions.api),
+        rolledOut("subscriber", this.functions.subscriber),
+        rolledOut("prediction", this.prediction.fn),
         { key: "migrate", functionName: this.functions.migrate.function.functionName },
-        { key: "batches", functionName: this.batches.http.function.functionName },
-        { key: "batch-worker", functionName: this.batches.worker.function.functionName },
+        rolledOut("batches", this.batches.http),
+        rolledOut("batch-worker", this.batches.worker),
       ],
       queueName: this.messaging.queueName,
       deadLetterQueueName: this.messaging.deadLetterQueueName,

@@ -4,17 +4,69 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcrRepositoryPolicy } from "@cdktf/provider-aws/lib/ecr-repository-policy";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { ENVIRONMENTS, type SharedConfig } from "../config";
+import { ENVIRONMENTS, type ImageRetention, type SharedConfig } from "../config";
 import { policyDocument } from "../constructs/iam";
 import { BaseStack, siteAccounts } from "./base";
 
-/** Days a preview image is kept after its push: over three times the preview sweep's 4 days without a deploy. */
-export const PREVIEW_IMAGE_DAYS = 14;
+/**
+ * The lifecycle rules of the prediction repository, by tag prefix only (SharedConfig.images). ECR evaluates rules
+ * by priority and never lets a lower-priority rule expire an image whose tags a higher-priority rule matches (ECR
+ * user guide, "Lifecycle policy evaluation rules"), so prd's rule comes first: an image promoted to prd (tagged
+ * `prd-...` as well as `dev-...`) is expired only once `keep.prd` newer promoted images exist. No rule selects
+ * `tagStatus: any`, which would count every dev and preview push against the image prd runs. Images tagged
+ * otherwise (commit-SHA tags from before the prefixes) are never expired by a rule.
+ */
+export function imageLifecycleRules(images: ImageRetention) {
+  const { tagPrefixes, keep, previewDays } = images;
+  return [
+    {
+      rulePriority: 1,
+      description: `Keep the ${keep.prd} newest images promoted to prd (its rollback window)`,
+      selection: {
+        tagStatus: "tagged",
+        tagPrefixList: [tagPrefixes.prd],
+        countType: "imageCountMoreThan",
+        countNumber: keep.prd,
+      },
+      action: { type: "expire" },
+    },
+    {
+      rulePriority: 2,
+      description: `Keep the ${keep.dev} newest dev images (never one promoted to prd: rule 1 matches it)`,
+      selection: {
+        tagStatus: "tagged",
+        tagPrefixList: [tagPrefixes.dev],
+        countType: "imageCountMoreThan",
+        countNumber: keep.dev,
+      },
+      action: { type: "expire" },
+    },
+    {
+      rulePriority: 3,
+      description: `Preview images expire ${previewDays} days after their push`,
+      selection: {
+        tagStatus: "tagged",
+        tagPrefixList: [tagPrefixes.preview],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: previewDays,
+      },
+      action: { type: "expire" },
+    },
+    {
+      rulePriority: 4,
+      description: "Untagged layers of interrupted or replaced pushes",
+      selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
+      action: { type: "expire" },
+    },
+  ];
+}
 
 /**
  * The prediction image registry, deployed before any environment stack (an image function cannot be created
  * before its image exists). Tags are immutable (a tag always means one image; environments deploy by digest),
- * images are scanned on push, and a lifecycle policy bounds storage.
+ * images are scanned on push, and a lifecycle policy bounds storage without ever counting one environment's
+ * images against another's (`imageLifecycleRules`). Applied only by the dev deploy of main's head (deploy.yml).
  */
 export class RegistryStack extends BaseStack {
   readonly repository: EcrRepository;
@@ -45,27 +97,7 @@ export class RegistryStack extends BaseStack {
 
     new EcrLifecyclePolicy(this, "lifecycle", {
       repository: this.repository.name,
-      policy: JSON.stringify({
-        rules: [
-          {
-            rulePriority: 1,
-            description: "Untagged layers of interrupted or replaced pushes",
-            selection: {
-              tagStatus: "untagged",
-              countType: "sinceImagePushed",
-              countUnit: "days",
-              countNumber: 1,
-            },
-            action: { type: "expire" },
-          },
-          {
-            rulePriority: 2,
-            description: `Keep the ${shared.keepImages} newest images (rollback window of both environments)`,
-            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: shared.keepImages },
-            action: { type: "expire" },
-          },
-        ],
-      }),
+      policy: JSON.stringify({ rules: imageLifecycleRules(shared.images) }),
     });
 
     // Lambda pulls the image with its service principal; only this project's functions in this account may.
@@ -99,19 +131,11 @@ export class RegistryStack extends BaseStack {
     new EcrLifecyclePolicy(this, "preview-lifecycle", {
       repository: this.previewRepository.name,
       policy: JSON.stringify({
-        rules: [
-          {
-            rulePriority: 1,
-            description: `Preview images ${PREVIEW_IMAGE_DAYS} days after their push (previews idle 4 days are swept)`,
-            selection: {
-              tagStatus: "any",
-              countType: "sinceImagePushed",
-              countUnit: "days",
-              countNumber: PREVIEW_IMAGE_DAYS,
-            },
-            action: { type: "expire" },
-          },
-        ],
+        rules: imageLifecycleRules(shared.images).filter(
+          (rule) =>
+            rule.selection.tagStatus === "untagged" ||
+            rule.selection.tagPrefixList?.includes(shared.images.tagPrefixes.preview),
+        ),
       }),
     });
     const previewFunctions = `arn:aws:lambda:${shared.region}:${account.accountId}:function:${ENVIRONMENTS.preview.namePrefix}-*`;

@@ -2,6 +2,8 @@
  * Policy rules over synthesized Terraform JSON. Each rule returns the violations it finds, each naming the
  * offending resource by its Terraform address, so a failing test says exactly what to fix.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ENV, PG_CONNECT_TIMEOUT_MS } from "@sml/contracts/env";
 import { FUNCTIONS, STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/contracts/functions";
 import { ENVIRONMENTS, getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
@@ -22,6 +24,7 @@ import {
   type PeopleRoleKind,
   PLAN_ROLE_DENIED_DATA_READS,
 } from "../../src/stacks/bootstrap-stack";
+import { REPO_ROOT } from "./paths";
 import { REPLACEMENT_TABLE } from "./replacement-table";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
@@ -352,6 +355,10 @@ function nonPrivateSubnets(json: TfJson, subnetIds: unknown): string[] {
     ),
   );
   return list(subnetIds as string[]).filter((id) => {
+    // Another environment's subnets, looked up by the Tier tag its Network gives only its private subnets (whose
+    // privacy this rule proves in that environment's own stack).
+    const lookup = referencesIn(id).find((r) => r.kind === "data" && r.type === "aws_subnets");
+    if (lookup) return json.data?.aws_subnets?.[lookup.name]?.tags?.Tier !== "private";
     const r = referenceOf(id, "aws_subnet");
     return !r || publics.has(r.address) || !associated.has(r.address);
   });
@@ -2044,6 +2051,234 @@ const previewsIsolated: PolicyRule = {
   },
 };
 
+/**
+ * A destroy must finish. S3 `DeleteBucket` fails with `BucketNotEmpty` while any object (or version) is left
+ * (S3 API reference, DeleteBucket: "All objects (including all object versions and delete markers) in the bucket
+ * must be deleted before the bucket itself can be deleted"), and Terraform destroys a bucket's lifecycle
+ * configuration before the bucket, so nothing expires the objects once the destroy has started. In a destroyable
+ * stack (dev, a preview) every bucket sets `force_destroy` (the provider empties it first); in a protected stack
+ * (bootstrap's state bucket, prd) no bucket may be emptied by a destroy: `prevent_destroy` and no `force_destroy`.
+ */
+const bucketsDestroyCleanly: PolicyRule = {
+  id: "buckets-destroy-cleanly",
+  description:
+    "every bucket of a destroyable stack (dev, previews) has force_destroy; every bucket of a protected stack (bootstrap, registry, prd) has prevent_destroy and no force_destroy",
+  check({ id, json }) {
+    const protectedStack = isProtectedStack(id, json);
+    const violations: Violation[] = [];
+    for (const b of all(json, "aws_s3_bucket")) {
+      const force = b.body.force_destroy === true;
+      const guarded = lifecycleOf(b.body).prevent_destroy === true;
+      if (!protectedStack && !force)
+        violations.push({
+          resource: b.address,
+          problem:
+            "no force_destroy in a destroyable stack: the destroy stops at BucketNotEmpty once the lifecycle rule is gone",
+        });
+      if (protectedStack && (force || !guarded))
+        violations.push({
+          resource: b.address,
+          problem: `in a protected stack it needs prevent_destroy and no force_destroy (force_destroy ${force}, prevent_destroy ${guarded})`,
+        });
+    }
+    return violations;
+  },
+};
+
+/** Days the preview sweep lets a preview live without a deploy (preview.yml `PREVIEW_MAX_AGE_DAYS`). */
+function previewSweepDays(): number {
+  const workflow = readFileSync(join(REPO_ROOT, ".github", "workflows", "preview.yml"), "utf8");
+  const days = /PREVIEW_MAX_AGE_DAYS:\s*"?(\d+)"?/.exec(workflow)?.[1];
+  if (!days) throw new Error("preview.yml sets no PREVIEW_MAX_AGE_DAYS");
+  return Number(days);
+}
+
+/**
+ * No lifecycle rule may expire an image a deployed stack runs. An `imageCountMoreThan` rule with `tagStatus: any`
+ * counts every image in the repository and ignores what a function runs (ECR user guide, "Lifecycle policy
+ * parameters"), and Lambda then marks the function `ImageDeleted` (Lambda developer guide, "Create a Lambda
+ * function using a container image"). So: no `any` rule; each long-lived environment's tag prefix
+ * (SharedConfig.images) has a count rule keeping at least 2 (the running image and the one before it); prd's rule
+ * has the lowest priority number of all tagged rules, because ECR never lets a lower-priority rule expire an image
+ * a higher-priority rule's tags match (ECR user guide, "Lifecycle policy evaluation rules") and a promoted image
+ * also carries its dev tag; previews expire by age, later than the sweep destroys an idle preview.
+ */
+const ecrLifecycleSparesDeployed: PolicyRule = {
+  id: "ecr-lifecycle-spares-deployed-images",
+  description:
+    "no ECR lifecycle rule counts every image (tagStatus any); dev and prd images expire only by their own tag prefix, prd's rule first, previews by age beyond the sweep",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const { tagPrefixes } = SHARED_CONFIG.images;
+    for (const p of all(json, "aws_ecr_lifecycle_policy")) {
+      let rules: TfJson[];
+      try {
+        rules = JSON.parse(String(p.body.policy)).rules;
+      } catch {
+        violations.push({ resource: p.address, problem: "policy is not literal JSON the rule can read" });
+        continue;
+      }
+      const bad = (problem: string) => violations.push({ resource: p.address, problem });
+      const prefixesOf = (r: TfJson): string[] => list(r.selection?.tagPrefixList as string[]);
+      const byPrefix = (prefix: string) =>
+        rules.filter((r) => r.selection?.tagStatus === "tagged" && prefixesOf(r).includes(prefix));
+      for (const r of rules) {
+        if (r.selection?.tagStatus === "any")
+          bad(
+            `rule ${r.rulePriority} selects tagStatus any: it counts every push against the image prd runs`,
+          );
+        if (r.selection?.tagStatus === "tagged" && list(r.selection?.tagPatternList).length > 0)
+          bad(`rule ${r.rulePriority} selects by tagPatternList; select by the environments' tag prefixes`);
+        for (const prefix of prefixesOf(r))
+          if (!Object.values(tagPrefixes).includes(prefix))
+            bad(`rule ${r.rulePriority} expires tag prefix ${prefix}, which no environment deploys`);
+      }
+      // The previews' own repository holds only pull request images: it must not name dev's or prd's prefixes.
+      const isPreviewRepository = String(p.body.repository).includes("aws_ecr_repository.preview.");
+      if (isPreviewRepository) {
+        for (const env of ["dev", "prd"] as const)
+          if (byPrefix(tagPrefixes[env]).length > 0)
+            bad(`the preview repository's policy names ${env}'s tag prefix ${tagPrefixes[env]}`);
+      }
+      for (const env of isPreviewRepository ? [] : (["dev", "prd"] as const)) {
+        const own = byPrefix(tagPrefixes[env]);
+        if (own.length !== 1 || own[0]?.selection?.countType !== "imageCountMoreThan")
+          bad(`no single imageCountMoreThan rule for ${env}'s tag prefix ${tagPrefixes[env]}`);
+        else if (Number(own[0]?.selection?.countNumber) < 2)
+          bad(`${env}'s rule keeps fewer than 2 images: no rollback image is left`);
+      }
+      const prd = byPrefix(tagPrefixes.prd)[0];
+      for (const r of rules)
+        if (prd && r !== prd && r.selection?.tagStatus === "tagged" && r.rulePriority <= prd.rulePriority)
+          bad(
+            `rule ${r.rulePriority} comes before prd's rule ${prd.rulePriority}: it can expire a promoted image by its other tag`,
+          );
+      const preview = byPrefix(tagPrefixes.preview);
+      for (const r of preview)
+        if (
+          r.selection?.countType !== "sinceImagePushed" ||
+          r.selection?.countUnit !== "days" ||
+          Number(r.selection?.countNumber) <= previewSweepDays()
+        )
+          bad(
+            `preview images must expire by age, after the sweep's ${previewSweepDays()} days (rule ${r.rulePriority})`,
+          );
+    }
+    return violations;
+  },
+};
+
+/** Namespaces an alarm reads: its own metric's and each metric of a metric-math query. */
+function alarmNamespaces(body: TfJson): string[] {
+  return [
+    ...(body.namespace ? [String(body.namespace)] : []),
+    ...list(body.metric_query as TfJson[]).flatMap((q) => {
+      const metric = block(q.metric);
+      return metric?.namespace ? [String(metric.namespace)] : [];
+    }),
+  ];
+}
+
+/**
+ * CodeDeploy stops a deployment (and rolls it back) while any alarm of its group is in ALARM, including one that
+ * was already firing when it started (CodeDeploy user guide, "Monitoring deployments with CloudWatch alarms in
+ * CodeDeploy"). An alarm on the function's name alone counts the old version too, and a queue alarm (a message in
+ * the DLQ, an old message) stays in ALARM until someone redrives: either blocks the deploy of the very fix. So a
+ * group's alarms read only the new version's own metrics: every metric dimensioned by the group's function and
+ * by the version Terraform published, as `ExecutedVersion` (invocations through the alias) or in `Resource`
+ * (`<function>:<version>`) (Lambda developer guide, "Types of metrics for Lambda functions": dimensions
+ * FunctionName, Resource, ExecutedVersion), and none from AWS/SQS.
+ */
+const rolloutAlarmsWatchNewVersion: PolicyRule = {
+  id: "rollout-alarms-watch-the-new-version",
+  description:
+    "every alarm a CodeDeploy group lists reads only its function's newly published version (ExecutedVersion or Resource <fn>:<version>), never a whole function or a queue",
+  check({ json }) {
+    const violations: Violation[] = [];
+    for (const g of all(json, "aws_codedeploy_deployment_group")) {
+      const fnRef = referenceOf(g.body.deployment_group_name, "aws_lambda_function");
+      const version = fnRef && `\${${fnRef.address}.version}`;
+      const fnName = fnRef && `\${${fnRef.address}.function_name}`;
+      for (const value of list(block(g.body.alarm_configuration)?.alarms as string[])) {
+        const alarmRef = referenceOf(value, "aws_cloudwatch_metric_alarm");
+        const alarm = lookup(json, alarmRef);
+        const name = alarmRef?.address ?? `literal ${value}`;
+        if (!alarm || !fnRef) {
+          violations.push({ resource: g.address, problem: `alarm ${name} is not an alarm of this stack` });
+          continue;
+        }
+        if (alarmNamespaces(alarm).includes("AWS/SQS"))
+          violations.push({
+            resource: g.address,
+            problem: `${name} watches a queue: one message there would stop every rollout (let it page only)`,
+          });
+        const dimensions = alarmDimensions(alarm);
+        const ofNewVersion = (d: TfJson) =>
+          d.FunctionName === fnName &&
+          (d.ExecutedVersion === version || d.Resource === `${fnName}:${version}`);
+        if (dimensions.length === 0 || !dimensions.every(ofNewVersion))
+          violations.push({
+            resource: g.address,
+            problem: `${name} is not dimensioned on ${fnRef.address}'s new version (FunctionName + ExecutedVersion or Resource <fn>:<version>): it also counts the version being replaced`,
+          });
+      }
+    }
+    return violations;
+  },
+};
+
+/** Resource types that build or change a network: a stack sharing another's VPC creates none of them. */
+const NETWORK_TYPES = [
+  "aws_vpc",
+  "aws_subnet",
+  "aws_internet_gateway",
+  "aws_nat_gateway",
+  "aws_eip",
+  "aws_route_table",
+  "aws_route",
+  "aws_route_table_association",
+  "aws_vpc_endpoint",
+  "aws_flow_log",
+  "aws_security_group",
+  "aws_default_security_group",
+  "aws_vpc_security_group_ingress_rule",
+  "aws_vpc_security_group_egress_rule",
+];
+
+/**
+ * Previews build no network. A region holds 5 VPCs and 5 internet gateways by default, the default VPC included
+ * (Amazon VPC user guide, "Amazon VPC quotas"), so with dev and prd in the account a VPC per preview fails the third
+ * preview's apply half-way. A preview uses dev's VPC, found by data sources on dev's tags, and creates nothing in
+ * it: the preview deploy role is denied every resource tagged `Environment=dev` (environment-access.ts), which
+ * includes creating a security group in dev's VPC (EC2 authorizes CreateSecurityGroup on the VPC too). Its
+ * database subnet group takes dev's private subnets from a lookup.
+ */
+const previewsShareDevNetwork: PolicyRule = {
+  id: "previews-share-dev-network",
+  description:
+    "a preview stack creates no VPC, subnet, gateway, address, route, endpoint or security group: it finds dev's VPC and private subnets by their tags",
+  check({ id, json }) {
+    if (environmentOf(json) !== "preview") return [];
+    const violations: Violation[] = [];
+    for (const type of NETWORK_TYPES)
+      for (const r of all(json, type))
+        violations.push({
+          resource: r.address,
+          problem: `a preview creates no ${type}: it uses dev's network (VPC quota 5 per region)`,
+        });
+    const devPrefix = ENVIRONMENTS.dev.namePrefix;
+    for (const [name, body] of resourcesOf(json, "data.aws_vpc"))
+      if (body.tags?.Name !== `${devPrefix}-vpc` || body.tags?.[ENVIRONMENT_TAG_KEY] !== "dev")
+        violations.push({
+          resource: `data.aws_vpc.${name}`,
+          problem: `looks up a VPC other than dev's (Name ${devPrefix}-vpc, ${ENVIRONMENT_TAG_KEY} dev)`,
+        });
+    if (resourcesOf(json, "data.aws_vpc").length !== 1)
+      violations.push({ resource: id, problem: "does not look up dev's VPC (one data.aws_vpc)" });
+    return violations;
+  },
+};
+
 export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcards,
   managedPoliciesAllowListed,
@@ -2090,6 +2325,10 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   aliasesLeftToCodeDeploy,
   deploymentGroupsRollBack,
   previewsIsolated,
+  bucketsDestroyCleanly,
+  ecrLifecycleSparesDeployed,
+  rolloutAlarmsWatchNewVersion,
+  previewsShareDevNetwork,
 ];
 
 export const ruleById = (id: string): PolicyRule => {

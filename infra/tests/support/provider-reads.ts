@@ -201,6 +201,12 @@ export const PROVIDER_READS: Readonly<Record<string, ProviderReads>> = Object.fr
     source: "ecr/repository_data_source.go",
     actions: ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListTagsForResource"],
   },
+  // A preview finds dev's network by tags (issue 23 item 9).
+  "data.aws_subnets": { source: "ec2/vpc_subnets_data_source.go", actions: ["ec2:DescribeSubnets"] },
+  "data.aws_vpc": {
+    source: "ec2/vpc_data_source.go",
+    actions: ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"],
+  },
   // Evaluated by Terraform itself, no AWS call.
   "data.aws_iam_policy_document": { source: "iam/policy_document_data_source.go", actions: [] },
 });

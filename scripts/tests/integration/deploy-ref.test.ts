@@ -84,11 +84,35 @@ describe("scripts/delivery/check-deploy-ref.sh (the prd gate)", () => {
     expect(check("prd", "no-such-branch").stderr).toContain("is not a branch, tag or commit");
   });
 
-  it("hands the checked commit to the deploy job through GITHUB_OUTPUT", () => {
+  /** What the gate writes to GITHUB_OUTPUT for one deploy. */
+  function outputsOf(environment: string, ref: string): Record<string, string> {
     const output = join(repo, "..", `${join(repo).split("/").pop()}-output`);
     writeFileSync(output, "");
-    check("prd", "main", { GITHUB_OUTPUT: output });
-    expect(readFileSync(output, "utf8")).toBe(`sha=${commits.main}\n`);
+    check(environment, ref, { GITHUB_OUTPUT: output });
+    const lines = readFileSync(output, "utf8").trim().split("\n");
     rmSync(output);
+    return Object.fromEntries(lines.map((l) => l.split("=") as [string, string]));
+  }
+
+  it("hands the checked commit to the deploy job through GITHUB_OUTPUT", () => {
+    expect(outputsOf("prd", "main")).toMatchObject({ sha: commits.main });
+  });
+
+  it("makes only a dev deploy of main's head the registry stack's owner (never prd, a branch or an old commit)", () => {
+    expect(outputsOf("dev", "main")).toEqual({ sha: commits.main, "registry-owner": "true" });
+    expect(outputsOf("dev", commits.main)["registry-owner"]).toBe("true");
+    // prd deploys main's head too, from the same commit line; still not the owner (it may lag behind on a rollback).
+    expect(outputsOf("prd", "main")["registry-owner"]).toBe("false");
+    expect(outputsOf("prd", "v1.0.1")["registry-owner"]).toBe("false");
+    expect(outputsOf("dev", "feature")["registry-owner"]).toBe("false");
+    // A commit that was main's head once: main moved on, so its registry would be a step back.
+    git("commit", "-q", "--allow-empty", "-m", "main moves on");
+    git("update-ref", "refs/remotes/origin/main", git("rev-parse", "HEAD"));
+    try {
+      expect(outputsOf("dev", commits.main)["registry-owner"]).toBe("false");
+    } finally {
+      git("reset", "-q", "--hard", commits.main);
+      git("update-ref", "refs/remotes/origin/main", commits.main);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
+import { accountConcurrency } from "../../../infra/src/config";
 
 jest.setTimeout(120_000);
 
@@ -93,10 +94,10 @@ describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
     });
     const result = await preflight("prd");
     const { requiredConcurrencyQuota, region } = await facts("prd");
-    // Lambda keeps 100 unreserved: the quota must cover the reservations of both environments and of one
-    // preview (its api reserves 2; previews share dev's account) plus that.
-    const reserved = 10 + 100 + 50 + 2;
-    expect(requiredConcurrencyQuota).toBe(reserved + 100);
+    // Lambda keeps 100 unreserved: the quota must cover the reservations of both environments and of the planned
+    // previews (previews share dev's account) plus that; infra/tests/concurrency.test.ts counts the same figure
+    // from the synthesized stacks' reserved_concurrent_executions.
+    expect(requiredConcurrencyQuota).toBe(accountConcurrency().reserved + 100);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`quota in ${region} is 10`);
     expect(result.stderr).toContain(

@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
+import { DatabaseUnavailableError } from "@sml/app-api/src/core/errors";
+import { httpStatusOfClass } from "@sml/lambda-http";
 
 jest.setTimeout(120_000);
 
@@ -128,8 +130,13 @@ it("refuses outputs without a rollout output, naming what to do", async () => {
 });
 
 describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
-  async function check(file: string) {
-    const env = { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
+  async function check(file: string, extraEnv: Record<string, string> = {}) {
+    const env = {
+      ...process.env,
+      PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`,
+      FAKE_AWS_DIR: dir,
+      ...extraEnv,
+    };
     try {
       const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/pre-traffic-check.sh"), [file], {
         cwd: REPO_ROOT,
@@ -138,14 +145,28 @@ describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
       return { code: 0, stdout, stderr, calls: readFileSync(join(dir, "calls.log"), "utf8") };
     } catch (err) {
       const failed = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", calls: "" };
+      let calls = "";
+      try {
+        calls = readFileSync(join(dir, "calls.log"), "utf8");
+      } catch {}
+      return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", calls };
     }
   }
-  const outfile = (response: unknown) => {
-    const target = join(dir, "lambda.invoke");
+  const outfile = (response: unknown, call?: number) => {
+    const target = join(dir, "lambda.invoke", call === undefined ? "" : String(call));
     mkdirSync(target, { recursive: true });
     writeFileSync(join(target, "outfile"), JSON.stringify(response));
+    if (call !== undefined) writeFileSync(join(target, "stdout"), "None\n");
   };
+  /** What the api answers GET /health with while Aurora resumes (DatabaseUnavailableError through @sml/lambda-http). */
+  const resuming = {
+    statusCode: 503,
+    body: JSON.stringify({
+      error: { code: "SERVICE_UNAVAILABLE", message: "The database is not answering" },
+    }),
+  };
+  // Short waits: the backoff's length is the script's default, its behaviour is what is tested here.
+  const fastRetries = { PRE_TRAFFIC_RESUME_DELAYS: "0.1 0.1 0.1 0.1 0.1" };
 
   it("invokes each new HTTP version directly with one of its GET routes, never the subscriber, and passes on 200", async () => {
     record("lambda get-alias", { stdout: "3\n" });
@@ -158,6 +179,52 @@ describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
     expect(invokes[0]).toContain("--function-name sml-dev-api --qualifier 4");
     expect(result.stdout).toContain("sml-dev-api version 4 answered GET /health with 200");
     expect(result.stdout).toContain("sml-dev-subscriber serves no HTTP route");
+  });
+
+  it("waits out a paused Aurora: 503 SERVICE_UNAVAILABLE twice, then 200, passes after two retries", async () => {
+    record("lambda get-alias", { stdout: "3\n" });
+    record("lambda invoke", { stdout: "None\n" });
+    outfile(resuming, 1);
+    outfile(resuming, 2);
+    outfile({ statusCode: 200, body: "{}" });
+    const result = await check(outputs({ api: "4" }), fastRetries);
+    expect(result.code).toBe(0);
+    expect(result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"))).toHaveLength(3);
+    expect(result.stdout).toContain("retry 2 of 5");
+    expect(result.stdout).toContain("sml-dev-api version 4 answered GET /health with 200");
+  });
+
+  it("gives up after the bounded retries when the database never comes back", async () => {
+    record("lambda get-alias", { stdout: "3\n" });
+    record("lambda invoke", { stdout: "None\n" });
+    outfile(resuming);
+    const result = await check(outputs({ api: "4" }), fastRetries);
+    expect(result.code).toBe(1);
+    // One call and five retries (the default delays 2+4+8+16+30 = 60 s), then judged.
+    expect(result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"))).toHaveLength(6);
+    expect(result.stderr).toContain("answered GET /health with status 503");
+  });
+
+  it("does not retry a 503 that is not the database (a 500 or another code is judged at once)", async () => {
+    record("lambda get-alias", { stdout: "3\n" });
+    record("lambda invoke", { stdout: "None\n" });
+    outfile({ statusCode: 500, body: JSON.stringify({ error: { code: "INTERNAL_ERROR", message: "x" } }) });
+    const result = await check(outputs({ api: "4" }), fastRetries);
+    expect(result.code).toBe(1);
+    expect(result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"))).toHaveLength(1);
+  });
+
+  it("waits only on the code the API's error table gives a database that does not answer", () => {
+    const script = readFileSync(join(REPO_ROOT, "scripts/delivery/pre-traffic-check.sh"), "utf8");
+    const code = /readonly UNAVAILABLE_CODE="([A-Z_]+)"/.exec(script)?.[1];
+    expect(code).toBe(httpStatusOfClass(DatabaseUnavailableError)?.code);
+    expect(httpStatusOfClass(DatabaseUnavailableError)?.statusCode).toBe(503);
+  });
+
+  it("refuses malformed PRE_TRAFFIC_RESUME_DELAYS before calling anything", async () => {
+    const result = await check(outputs({ api: "4" }), { PRE_TRAFFIC_RESUME_DELAYS: "2 soon" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("PRE_TRAFFIC_RESUME_DELAYS must be seconds");
   });
 
   it("fails before the shift when the new version answers with an error", async () => {

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
+import { SHARED_CONFIG } from "../../../infra/src/config";
 import { siteFacts } from "../../../infra/src/site-facts";
 import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
@@ -12,6 +13,7 @@ import {
   readmeCommands,
   referencedScripts,
   runScripts,
+  stackAppliers,
   unpinnedActions,
   type Workflow,
 } from "../../delivery/workflow-checks";
@@ -242,6 +244,7 @@ describe("scripts the workflows call", () => {
         "scripts/cost/main.ts",
         "scripts/delivery/stack-outputs.sh",
         "scripts/delivery/push-image.sh",
+        "scripts/delivery/tag-image.sh",
         "scripts/delivery/smoke-user.sh",
         "scripts/delivery/check-queues.sh",
         "scripts/delivery/check-deploy-ref.sh",
@@ -397,9 +400,67 @@ describe("workflow behaviour", () => {
     expect(step?.env).toEqual({ TF_VAR_prediction_image_digest: gha("steps.image.outputs.digest") });
   });
 
-  it("deploy.yml pushes the image context that npm run build writes", () => {
+  it("deploy.yml pushes the image context that npm run build writes, tagged with dev's prefix", () => {
     const push = workflow("deploy.yml").jobs.deploy?.steps?.find((s) => s.run?.includes("push-image.sh"));
-    expect(push?.run).toContain(`push-image.sh "$repository_url" "$COMMIT_SHA" ${MODEL_IMAGE_CONTEXT_DIR})`);
+    const dev = SHARED_CONFIG.images.tagPrefixes.dev;
+    expect(push?.run).toContain(
+      `push-image.sh "$repository_url" "${dev}\${COMMIT_SHA}" ${MODEL_IMAGE_CONTEXT_DIR})`,
+    );
+  });
+
+  // The registry's lifecycle rules expire images by these prefixes only (infra/src/stacks/registry-stack.ts).
+  it("tags each environment's images with its prefix: prd re-tags what it promotes, a preview pushes its own", () => {
+    const { tagPrefixes } = SHARED_CONFIG.images;
+    const image = workflow("deploy.yml").jobs.deploy?.steps?.find((s) => s.id === "image");
+    expect(image?.run).toContain(
+      `scripts/delivery/tag-image.sh "\${repository#*/}" "$digest" "${tagPrefixes.prd}\${digest#sha256:}"`,
+    );
+    const push = workflow("preview.yml").jobs.deploy?.steps?.find((s) => s.run?.includes("push-image.sh"));
+    expect(push?.run).toContain(`"${tagPrefixes.preview}\${PR_NUMBER}-\${COMMIT_SHA}"`);
+  });
+
+  describe("the shared registry stack has one owner (issue 23)", () => {
+    const registry = siteFacts().stacks.find((s) => s.endsWith("-registry")) as string;
+
+    it("is applied by exactly one step of all the workflows: deploy.yml's, for dev at main's head only", () => {
+      expect(stackAppliers(workflows, registry)).toEqual([
+        'deploy.yml jobs.deploy "Deploy the registry stack (dev at main\'s head only)"',
+      ]);
+      const step = workflow("deploy.yml").jobs.deploy?.steps?.find((s) =>
+        s.run?.includes(`deploy ${registry}`),
+      );
+      expect(step?.if).toBe("needs.gate.outputs.registry-owner == 'true'");
+      // The gate computes the flag (scripts/tests/integration/deploy-ref.test.ts: dev at main's head only).
+      const gate = workflow("deploy.yml").jobs.gate;
+      expect(gate?.outputs).toMatchObject({ "registry-owner": gha("steps.ref.outputs.registry-owner") });
+      expect(gate?.steps?.find((s) => s.id === "ref")?.run).toContain("scripts/delivery/check-deploy-ref.sh");
+    });
+
+    it("flags a second path and an unconditional one (the check can fail)", () => {
+      const deploy = workflow("deploy.yml");
+      const job = deploy.jobs.deploy;
+      if (!job?.steps) throw new Error("deploy.yml has no deploy job");
+      const second = {
+        ...deploy,
+        jobs: {
+          ...deploy.jobs,
+          extra: { steps: [{ name: "all", run: "npx cdktf deploy '*' --auto-approve" }] },
+        },
+      };
+      expect(stackAppliers({ "deploy.yml": second }, registry)).toHaveLength(2);
+      const unknown = {
+        ...deploy,
+        jobs: { x: { steps: [{ name: "any", run: 'npx cdktf deploy "$WHICH"' }] } },
+      };
+      expect(stackAppliers({ "x.yml": unknown }, registry)).toHaveLength(1);
+      const environmentOnly = {
+        ...deploy,
+        jobs: {
+          x: { env: { STACK: "sml-dev" }, steps: [{ name: "env", run: 'npx cdktf deploy "$STACK"' }] },
+        },
+      };
+      expect(stackAppliers({ "x.yml": environmentOnly }, registry)).toEqual([]);
+    });
   });
 
   it("deploy.yml checks the ref (prd: main or a release tag) before any job can request AWS credentials", () => {
