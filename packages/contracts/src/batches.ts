@@ -78,6 +78,55 @@ export const BATCH_QUEUE_SETTINGS: MessagingSettings = Object.freeze({
   deadLetterRetentionSeconds: 14 * 24 * 3600,
 });
 
+// ---- Sweeper: every batch ends ---------------------------------------------------------------------------------
+
+/**
+ * Slack on each sweep bound: an upload that started just before its URL expired (S3 checks the expiry when the
+ * request starts, not when it ends), clock skew, the notification's delivery, the sweep's own period.
+ */
+export const BATCH_SWEEP_MARGIN_SECONDS = 15 * 60;
+/** How often the sweeper runs (an EventBridge schedule in AWS, a timer in the local stack). */
+export const BATCH_SWEEP_INTERVAL_MINUTES = 5;
+
+export interface BatchSweepBounds {
+  /** A batch still `pending` this long after its creation never had its upload processed. */
+  readonly pendingSeconds: number;
+  /**
+   * A batch `running` without progress (no range finished) this long has a range that will not finish: each
+   * range message is tried `maxReceiveCount` times a visibility timeout apart, then goes to the dead-letter queue.
+   */
+  readonly runningIdleSeconds: number;
+}
+
+/**
+ * The bounds within which every batch reaches `succeeded` or `failed` (docs/batches.md, "Every batch ends"):
+ * pending beyond the upload URL's validity plus the margin, running beyond every try of a range plus the margin.
+ * The running bound assumes the queue's backlog is shorter than it (see the doc).
+ */
+export function batchSweepBounds(queue: MessagingSettings = BATCH_QUEUE_SETTINGS): BatchSweepBounds {
+  return {
+    pendingSeconds: BATCH_UPLOAD_URL_SECONDS + BATCH_SWEEP_MARGIN_SECONDS,
+    runningIdleSeconds: queue.visibilityTimeoutSeconds * queue.maxReceiveCount + BATCH_SWEEP_MARGIN_SECONDS,
+  };
+}
+
+const minutes = (seconds: number) => `${Math.round(seconds / 60)} minutes`;
+
+/** The failure a swept batch reports (GET /batches/{id} `failure.message`). */
+export const batchSweepFailure = {
+  pending: (bounds: BatchSweepBounds) =>
+    `no upload was processed within ${minutes(bounds.pendingSeconds)} of the batch's creation (the upload URL is ` +
+    `valid ${minutes(BATCH_UPLOAD_URL_SECONDS)}); create a new batch and upload the file again`,
+  running: (bounds: BatchSweepBounds) =>
+    `the batch made no progress for ${minutes(bounds.runningIdleSeconds)} (a range failed every try or its ` +
+    "worker stopped); create a new batch to score the file again",
+} as const;
+
+/** Fails the batches that can no longer end on their own (packages/users-db implements it over SQL). */
+export interface BatchSweeper {
+  sweep(bounds: BatchSweepBounds): Promise<{ readonly pending: string[]; readonly running: string[] }>;
+}
+
 // ---- HTTP bodies --------------------------------------------------------------------------------------------
 
 /** POST /batches reads at most this much JSON (`{"format", "model"}`). */
