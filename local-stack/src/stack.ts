@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
+import { type LocalBatchSweeper, startBatchSweeper } from "./batch-sweeper";
 import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
@@ -128,6 +129,9 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     });
     batchMapping.start();
     cleanups.push(() => batchMapping.stop());
+    // Every batch ends: the sweeper fails what can no longer end on its own (docs/batches.md, "Every batch ends").
+    const sweeper = startBatchSweeper({ databaseUrl: database.url, ...config.batchSweep });
+    cleanups.push(() => sweeper.stop());
 
     const api = await startApiGateway({
       host: API_HOST,
@@ -174,6 +178,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
           api,
           mapping,
           batchMapping,
+          sweeper,
           messaging,
           sqs,
           database,
@@ -194,6 +199,7 @@ interface StopParts {
   readonly api: LocalApiGateway;
   readonly mapping: EventSourceMapping;
   readonly batchMapping: EventSourceMapping;
+  readonly sweeper: LocalBatchSweeper;
   readonly messaging: LocalMessaging;
   readonly sqs: SQSClient;
   readonly database: LocalDatabase;
@@ -216,6 +222,7 @@ async function stopStack(p: StopParts): Promise<void> {
     Promise.all([p.mapping.stop(), p.batchMapping.stop()]),
     sleep(Math.max(0, deadline - 1_000 - Date.now())),
   ]);
+  await p.sweeper.stop();
   p.sqs.destroy();
   await p.messaging.stop();
   await p.database.stop();

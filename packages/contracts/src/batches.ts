@@ -110,7 +110,8 @@ export function batchSweepBounds(queue: MessagingSettings = BATCH_QUEUE_SETTINGS
   };
 }
 
-const minutes = (seconds: number) => `${Math.round(seconds / 60)} minutes`;
+const minutes = (seconds: number) =>
+  seconds < 120 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
 
 /** The failure a swept batch reports (GET /batches/{id} `failure.message`). */
 export const batchSweepFailure = {
