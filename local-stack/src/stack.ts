@@ -14,13 +14,22 @@ import { EventSourceMapping } from "./event-source-mapping";
 import { functionEnvironment, loadFunctions, localIdentity } from "./functions";
 import { assertPortFree, lockLocalDir } from "./local-dir";
 import { log } from "./log";
-import { awsClientConfig, type LocalMessaging, type PendingMessages, startMessaging } from "./messaging";
+import {
+  awsClientConfig,
+  LOCAL_AWS_CREDENTIALS,
+  type LocalMessaging,
+  type PendingMessages,
+  startMessaging,
+} from "./messaging";
 import { migrate } from "./migrate";
+import { newS3FrontToken, startS3Front } from "./s3-front";
 
 /** What `.local/stack.json` holds, for the AWS CLI, psql and scripts. */
 export interface StackDescription {
   readonly apiUrl: string;
   readonly awsEndpoint: string;
+  /** S3 (the batch bucket): the verifying front before fauxqs's S3, which refuses calls that bypass it. */
+  readonly s3Endpoint: string;
   readonly region: string;
   readonly topicArn: string;
   readonly queueUrl: string;
@@ -74,7 +83,10 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
 
     // Uploads reach the batch pipeline once it exists; fauxqs must know the hook before it listens.
     let batches: LocalBatches | undefined;
+    // Every S3 call goes through the verifying front (s3-front.ts); fauxqs refuses S3 calls without its token.
+    const s3FrontToken = newS3FrontToken();
     const messaging = await startMessaging({
+      s3FrontToken,
       port: config.awsPort,
       region: config.region,
       settings: config.messaging,
@@ -83,7 +95,14 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       onResponse: (write) => batches?.notify(write),
     });
     cleanups.push(() => messaging.stop());
-    batches = await startBatches(messaging.endpoint, config.region);
+    const s3Front = await startS3Front({
+      upstream: messaging.endpoint,
+      token: s3FrontToken,
+      region: config.region,
+      secrets: { [LOCAL_AWS_CREDENTIALS.accessKeyId]: LOCAL_AWS_CREDENTIALS.secretAccessKey },
+    });
+    cleanups.push(() => s3Front.stop());
+    batches = await startBatches(messaging.endpoint, config.region, s3Front.endpoint);
     const batchPipeline = batches;
     cleanups.push(async () => batchPipeline.stop());
     await restorePending(config.localDir, messaging);
@@ -93,6 +112,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
         repoRoot: config.repoRoot,
         region: config.region,
         awsEndpoint: messaging.endpoint,
+        s3Endpoint: s3Front.endpoint,
         topicArn: messaging.topicArn,
         databaseUrl: database.url,
         batchBucket: batches.bucket,
@@ -153,6 +173,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     const description: StackDescription = {
       apiUrl: api.url,
       awsEndpoint: messaging.endpoint,
+      s3Endpoint: s3Front.endpoint,
       region: config.region,
       topicArn: messaging.topicArn,
       queueUrl: messaging.queueUrl,
