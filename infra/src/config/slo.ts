@@ -97,6 +97,7 @@ export type AlarmScope =
   | "dead-letter-queue"
   | "batch-queue"
   | "batch-dead-letter-queue"
+  | "batch-sweeper"
   | "database";
 
 export type ComparisonOperator = "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
@@ -288,6 +289,22 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
     protects: "batch-completion",
   },
   {
+    // The shared lambda-errors rule needs 5 errors in 5 minutes; the sweeper runs once in 5 minutes, so one failed
+    // run must alarm on its own: until it runs again, stuck batches stay pending or running.
+    key: "batch-sweeper-errors",
+    title: "Batch sweeper: failed runs",
+    scope: "batch-sweeper",
+    signal: { kind: "metric", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum" },
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    unit: "count",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+    protects: "batch-completion",
+  },
+  {
     key: "batch-dlq-depth",
     title: "Batch dead-letter queue depth",
     scope: "batch-dead-letter-queue",
@@ -375,8 +392,10 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
 export const ACTIONABLE_ALARM_KEYS: readonly string[] = Object.freeze([
   "lambda-errors",
   "dlq-depth",
-  // A batch message in its DLQ is a batch stuck in running until someone redrives it.
+  // A batch message in its DLQ is a batch stuck in running until someone redrives it (or the sweeper fails it).
   "batch-dlq-depth",
+  // Without the sweeper no stuck batch ever ends.
+  "batch-sweeper-errors",
 ]);
 
 /** The alarm rules an environment creates for its `observability.alarms` setting. */
@@ -385,7 +404,13 @@ export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRu
 }
 
 /** The functions CodeDeploy shifts to new versions (served through their `live` alias). */
-export type RolledOutFunction = "api" | "subscriber" | "prediction" | "batches" | "batch-worker";
+export type RolledOutFunction =
+  | "api"
+  | "subscriber"
+  | "prediction"
+  | "batches"
+  | "batch-worker"
+  | "batch-sweeper";
 
 /** Whether `fn` serves a route (its `target` in @sml/contracts/routes). */
 function servesRoute(fn: RolledOutFunction, route: DefinedRouteKey): boolean {
@@ -417,6 +442,8 @@ export function guardsRollout(rule: AlarmRule, fn: RolledOutFunction): boolean {
     case "batch-queue":
     case "batch-dead-letter-queue":
       return fn === "batch-worker";
+    case "batch-sweeper":
+      return fn === "batch-sweeper";
     case "database":
       return false;
   }
@@ -462,11 +489,12 @@ const COMPARISON_SYMBOL: Record<ComparisonOperator, string> = {
 
 const SCOPE_LABEL: Record<AlarmScope, string> = {
   route: "the route",
-  function: "each function (api, subscriber, prediction, migrate, batches, batch-worker)",
+  function: "each function (api, subscriber, prediction, migrate, batches, batch-worker, batch-sweeper)",
   queue: "users queue",
   "dead-letter-queue": "users DLQ",
   "batch-queue": "batch worker queue",
   "batch-dead-letter-queue": "batch worker DLQ",
+  "batch-sweeper": "batch sweeper function",
   database: "Aurora cluster",
 };
 
