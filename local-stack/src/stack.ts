@@ -4,8 +4,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
+import { startBatchLifecycle } from "./batch-lifecycle";
 import { type LocalBatchSweeper, startBatchSweeper } from "./batch-sweeper";
 import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import type { LocalStackConfig } from "./config";
@@ -62,6 +64,9 @@ const API_HOST = "127.0.0.1";
 export const PENDING_MESSAGES_FILE = "pending-messages.json";
 /** fauxqs's SQLite data folder, inside the local folder (locked against a second stack with it). */
 export const QUEUES_DIR = "queues";
+/** How often the batch bucket's lifecycle rules run (S3 itself applies them about once a day). */
+const LIFECYCLE_INTERVAL_MS = 10 * 60 * 1000;
+
 /** Ctrl-C must finish well inside 10 s. */
 export const DEFAULT_STOP_BUDGET_MS = 8_000;
 
@@ -105,6 +110,15 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     batches = await startBatches(messaging.endpoint, config.region, s3Front.endpoint);
     const batchPipeline = batches;
     cleanups.push(async () => batchPipeline.stop());
+    // The deployed bucket's lifecycle rules, applied here (fauxqs stores them but expires nothing).
+    const s3 = new S3Client({ ...awsClientConfig(s3Front.endpoint, config.region), forcePathStyle: true });
+    cleanups.push(async () => s3.destroy());
+    const lifecycle = await startBatchLifecycle({
+      s3,
+      bucket: batches.bucket,
+      intervalMs: LIFECYCLE_INTERVAL_MS,
+    });
+    cleanups.push(() => lifecycle.stop());
     await restorePending(config.localDir, messaging);
 
     const env = functionEnvironment(
@@ -206,6 +220,9 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
           localDir: config.localDir,
         });
         batchPipeline.stop();
+        await lifecycle.stop();
+        s3.destroy();
+        await s3Front.stop();
         unlock();
       },
     };

@@ -14,7 +14,9 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import {
-  BATCH_OBJECT_EXPIRY_DAYS,
+  BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS,
+  BATCH_LIFECYCLE_RULES,
+  BATCH_PART_EXPIRY_DAYS,
   BATCH_PREFIXES,
   BATCH_QUEUE_SETTINGS,
   BATCH_SWEEP_INTERVAL_MINUTES,
@@ -40,10 +42,9 @@ export interface BatchPredictionsProps {
   readonly imageUri: string;
 }
 
-/** Days S3 keeps range results (parts/): the worker joins them within minutes; a day leaves room to look. */
-export const PART_EXPIRY_DAYS = 1;
-/** Days before S3 removes the parts of a multipart upload nobody completed (a worker that died mid-range). */
-export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
+/** Days S3 keeps range results (parts/), and before it removes an abandoned multipart upload (contracts). */
+export const PART_EXPIRY_DAYS = BATCH_PART_EXPIRY_DAYS;
+export const ABORT_INCOMPLETE_UPLOAD_DAYS = BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS;
 
 /**
  * Batch predictions: a private bucket (all public access blocked, SSE-S3, bucket-owner objects, TLS only, inputs
@@ -104,22 +105,14 @@ export class BatchPredictions extends Construct {
     });
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
       bucket: this.bucket.id,
-      rule: [
-        ...[BATCH_PREFIXES.inputs, BATCH_PREFIXES.results].map((p) => ({
-          id: `expire-${p.replace("/", "")}`,
-          status: "Enabled",
-          filter: [{ prefix: p }],
-          expiration: [{ days: BATCH_OBJECT_EXPIRY_DAYS }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS }],
-        })),
-        {
-          id: "expire-parts",
-          status: "Enabled",
-          filter: [{ prefix: BATCH_PREFIXES.parts }],
-          expiration: [{ days: PART_EXPIRY_DAYS }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS }],
-        },
-      ],
+      // The rules the local stack applies too (BATCH_LIFECYCLE_RULES in @sml/contracts/batches).
+      rule: BATCH_LIFECYCLE_RULES.map((r) => ({
+        id: r.id,
+        status: "Enabled",
+        filter: [{ prefix: r.prefix }],
+        expiration: [{ days: r.expirationDays }],
+        abortIncompleteMultipartUpload: [{ daysAfterInitiation: r.abortIncompleteUploadDays }],
+      })),
     });
     new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,

@@ -56,6 +56,47 @@ export function batchIdOfInputKey(key: string): { id: string; format: BatchForma
   return match ? { id: match[1] as string, format: match[2] as BatchFormat } : undefined;
 }
 
+/** Days S3 keeps range results (parts/): the worker joins them within minutes; a day leaves room to look. */
+export const BATCH_PART_EXPIRY_DAYS = 1;
+/** Days before S3 removes the parts of a multipart upload nobody completed (a worker that died mid-range). */
+export const BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
+
+/** One lifecycle rule of the batch bucket: objects under `prefix` expire `expirationDays` after creation. */
+export interface BatchLifecycleRule {
+  readonly id: string;
+  readonly prefix: string;
+  readonly expirationDays: number;
+  readonly abortIncompleteUploadDays: number;
+}
+
+/** The batch bucket's lifecycle rules: the infrastructure configures them on S3, the local stack applies them. */
+export const BATCH_LIFECYCLE_RULES: readonly BatchLifecycleRule[] = Object.freeze([
+  ...[BATCH_PREFIXES.inputs, BATCH_PREFIXES.results].map((prefix) => ({
+    id: `expire-${prefix.replace("/", "")}`,
+    prefix,
+    expirationDays: BATCH_OBJECT_EXPIRY_DAYS,
+    abortIncompleteUploadDays: BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS,
+  })),
+  {
+    id: "expire-parts",
+    prefix: BATCH_PREFIXES.parts,
+    expirationDays: BATCH_PART_EXPIRY_DAYS,
+    abortIncompleteUploadDays: BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS,
+  },
+]);
+
+/**
+ * When S3 expires an object: "adding the number of days specified in the rule to the object creation time and
+ * rounding the resulting time up to midnight UTC of the next day" (S3 user guide, "Setting lifecycle
+ * configuration on a bucket" / "Lifecycle rules: based on an object's age").
+ */
+export function lifecycleExpiryTime(created: Date, days: number): number {
+  const due = created.getTime() + days * 86_400_000;
+  const midnight = new Date(due);
+  midnight.setUTCHours(0, 0, 0, 0);
+  return midnight.getTime() === due ? due : midnight.getTime() + 86_400_000;
+}
+
 export const CONTENT_TYPES: Record<BatchFormat, string> = {
   csv: "text/csv",
   jsonl: "application/x-ndjson",
