@@ -7,6 +7,7 @@ import {
   BATCH_OBJECT_EXPIRY_DAYS,
   BATCH_PREFIXES,
   BATCH_QUEUE_SETTINGS,
+  BATCH_SWEEP_INTERVAL_MINUTES,
   batchKeys,
 } from "@sml/contracts/batches";
 import { DB_USERS, ENV } from "@sml/contracts/env";
@@ -200,7 +201,7 @@ describe("batch functions", () => {
 
   it("logs both functions in as their own database user with the pg driver (IAM authentication)", () => {
     const pb = prdShaped.env.batches;
-    for (const fn of [pb.http, pb.worker]) {
+    for (const fn of [pb.http, pb.worker, pb.sweeper]) {
       expect(bodyOf(prdShaped.json, fn.function).environment.variables[ENV.dbUser]).toBe(DB_USERS.batch);
       expect(allows(fn, prdShaped.json)).toContainEqual(
         expect.objectContaining({
@@ -254,5 +255,64 @@ describe("batch functions", () => {
     const invocation = `aws_lambda_invocation.${dev.env.functions.migrationInvocation.friendlyUniqueId}`;
     for (const r of [b.http.function, b.worker.function, b.eventSourceMapping])
       expect(bodyOf(dev.json, r).depends_on).toContain(invocation);
+  });
+});
+
+describe("batch sweeper (issue 25 item 3: every batch ends)", () => {
+  const sweeper = b.sweeper;
+  const fn = bodyOf(dev.json, sweeper.function);
+
+  it("runs every BATCH_SWEEP_INTERVAL_MINUTES on an EventBridge schedule, through its live alias, invocable only by that rule", () => {
+    expect(bodyOf(dev.json, b.sweepSchedule).schedule_expression).toBe(
+      `rate(${BATCH_SWEEP_INTERVAL_MINUTES} minutes)`,
+    );
+    const targets = resourcesOf(dev.json, "aws_cloudwatch_event_target").map(([, t]) => t);
+    expect(targets).toEqual([
+      expect.objectContaining({
+        rule: ref("aws_cloudwatch_event_rule", b.sweepSchedule.friendlyUniqueId, "name"),
+        arn: ref("aws_lambda_alias", sweeper.liveAlias.friendlyUniqueId, "arn"),
+      }),
+    ]);
+    const permissions = resourcesOf(dev.json, "aws_lambda_permission")
+      .map(([, p]) => p)
+      .filter((p) => p.principal === "events.amazonaws.com");
+    // Lambda developer guide, "Using resource-based policies for Lambda": source_arn limits the caller to this rule.
+    expect(permissions).toEqual([
+      expect.objectContaining({
+        function_name: ref("aws_lambda_function", sweeper.function.friendlyUniqueId, "function_name"),
+        qualifier: ref("aws_lambda_alias", sweeper.liveAlias.friendlyUniqueId, "name"),
+        source_arn: ref("aws_cloudwatch_event_rule", b.sweepSchedule.friendlyUniqueId, "arn"),
+      }),
+    ]);
+  });
+
+  it("logs in as the batch functions do (their database user with pg: see above) and may do nothing else (no S3, no SQS)", () => {
+    // Whatever the environment's driver: exactly the worker's database statements, nothing of S3 or SQS.
+    // (Each role's log statement names its own log group.)
+    const beyondLogs = (fn: ServiceFunction) => allows(fn).filter((s) => s.sid !== "OwnLogGroup");
+    const workerDatabase = beyondLogs(b.worker).filter((s) =>
+      (s.actions as string[]).every((a) => !a.startsWith("s3:") && !a.startsWith("sqs:")),
+    );
+    expect(beyondLogs(sweeper)).toEqual(workerDatabase);
+    // One run at a time: a slow sweep and the next schedule never overlap (and the budget counts one connection).
+    expect(fn.reserved_concurrent_executions).toBe(1);
+    expect(fn.timeout).toBe(FUNCTIONS["batch-sweeper"].timeoutSeconds);
+  });
+
+  it("alarms on one failed run (the shared lambda-errors rule needs 5 in 5 minutes; it runs once in 5)", () => {
+    const alarms = resourcesOf(dev.json, "aws_cloudwatch_metric_alarm")
+      .map(([, a]) => a)
+      .filter((a) => a.alarm_name === "sml-dev-batch-sweeper-errors");
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        metric_name: "Errors",
+        namespace: "AWS/Lambda",
+        threshold: 1,
+        comparison_operator: "GreaterThanOrEqualToThreshold",
+        dimensions: {
+          FunctionName: ref("aws_lambda_function", sweeper.function.friendlyUniqueId, "function_name"),
+        },
+      }),
+    ]);
   });
 });

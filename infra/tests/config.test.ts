@@ -156,17 +156,17 @@ describe("environment configs", () => {
     ],
     [
       "more function connections than max_connections for the capacity range",
-      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 805 } }),
+      (c) => ({ ...c, functions: { ...c.functions, apiReservedConcurrency: 804 } }),
       // dev runs 0..4 ACU: the memory formula's 823 connections (below 16 ACU; see the auroraMaxConnections tests);
-      // the batch functions hold 5 (batches) + 10 (the worker's event source mapping).
-      /apiReservedConcurrency \(805\) \+ messaging.maximumConcurrency \(2\) \+ migration \(1\) \+ batch functions \(15\) = 823 database connections, not below max_connections 823 at database.minAcu..maxAcu 0..4/,
+      // the batch functions hold 5 (batches) + 10 (the worker's event source mapping) + 1 (the sweeper).
+      /apiReservedConcurrency \(804\) \+ messaging.maximumConcurrency \(2\) \+ migration \(1\) \+ batch functions \(16\) = 823 database connections, not below max_connections 823 at database.minAcu..maxAcu 0..4/,
     ],
     [
       "a 0.5..16 ACU range whose functions reach AWS's 2,000-connection cap for minimums below 1 ACU",
       (c) => ({
         ...c,
         database: { ...c.database, minAcu: 0.5, maxAcu: 16, secondsUntilAutoPause: undefined },
-        functions: { ...c.functions, apiReservedConcurrency: 1982 },
+        functions: { ...c.functions, apiReservedConcurrency: 1981 },
       }),
       /= 2000 database connections, not below max_connections 2000 at database.minAcu..maxAcu 0.5..16/,
     ],
@@ -224,13 +224,15 @@ describe("environment configs", () => {
         api: config.functions.apiReservedConcurrency,
         subscriber: config.messaging.maximumConcurrency,
         migrate: 1,
-        batch: BATCHES_RESERVED_CONCURRENCY + BATCH_QUEUE_SETTINGS.maximumConcurrency,
+        // The batches function, the worker's mapping and the sweeper (reserved concurrency 1).
+        batch: BATCHES_RESERVED_CONCURRENCY + BATCH_QUEUE_SETTINGS.maximumConcurrency + 1,
         total:
           config.functions.apiReservedConcurrency +
           config.messaging.maximumConcurrency +
           1 +
           BATCHES_RESERVED_CONCURRENCY +
-          BATCH_QUEUE_SETTINGS.maximumConcurrency,
+          BATCH_QUEUE_SETTINGS.maximumConcurrency +
+          1,
         limit: auroraMaxConnections(config.database),
       });
       expect(budget.total).toBeLessThan(budget.limit);

@@ -14,7 +14,14 @@ const stackOf = (id: string) => {
   if (!found) throw new Error(`no stack ${id}`);
   return found;
 };
-const ROLLED_OUT: RolledOutFunction[] = ["api", "subscriber", "prediction", "batches", "batch-worker"];
+const ROLLED_OUT: RolledOutFunction[] = [
+  "api",
+  "subscriber",
+  "prediction",
+  "batches",
+  "batch-worker",
+  "batch-sweeper",
+];
 
 describe.each(["dev", "prd"] as const)("CodeDeploy in %s", (name) => {
   const env = stacks.environments[name];
@@ -38,7 +45,9 @@ describe.each(["dev", "prd"] as const)("CodeDeploy in %s", (name) => {
             ? env.batches.http
             : key === "batch-worker"
               ? env.batches.worker
-              : env.functions[key];
+              : key === "batch-sweeper"
+                ? env.batches.sweeper
+                : env.functions[key];
       expect(output[key]).toEqual({
         application: ref("aws_codedeploy_app", env.deployment.application.friendlyUniqueId, "name"),
         deploymentGroup: ref(

@@ -44,6 +44,7 @@ const BASE_PROPS: ObservabilityProps = {
   deadLetterQueueName: "sml-test-users-dlq",
   batchQueueName: "sml-test-batch-worker",
   batchDeadLetterQueueName: "sml-test-batch-worker-dlq",
+  batchSweeperFunctionName: "sml-test-batch-sweeper",
   databaseClusterIdentifier: "sml-test-db",
   databaseMaxConnections: 823,
   databaseConnectionBudget: 13,

@@ -68,9 +68,13 @@ export interface LocalBatches {
   stop(): void;
 }
 
-export async function startBatches(endpoint: string, region: string): Promise<LocalBatches> {
+export async function startBatches(
+  endpoint: string,
+  region: string,
+  s3Endpoint: string,
+): Promise<LocalBatches> {
   const config = awsClientConfig(endpoint, region);
-  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const s3 = new S3Client({ ...awsClientConfig(s3Endpoint, region), forcePathStyle: true });
   const sqs = new SQSClient(config);
   await s3.send(new CreateBucketCommand({ Bucket: LOCAL_BATCH_NAMES.bucket })).catch((err: Error) => {
     // A durable store keeps the bucket from the last run.

@@ -4,9 +4,11 @@
  * PostgreSQL.
  */
 import { resolve } from "node:path";
+import { type BatchSweepBounds, batchSweepBounds } from "@sml/contracts/batches";
 import { parseEnv } from "@sml/contracts/env";
 import { DEFAULT_MESSAGING_SETTINGS, type MessagingSettings } from "@sml/contracts/messaging";
 import { z } from "zod";
+import { LOCAL_BATCH_QUEUE_SETTINGS } from "./batches";
 import { QUEUE_STORAGE, type QueueStorage } from "./messaging";
 
 const repoRoot = resolve(__dirname, "../..");
@@ -39,6 +41,13 @@ const EnvSchema = z.object({
   /** Test knobs: AWS waits minutes between retries; the poison-message tests cannot. */
   LOCAL_VISIBILITY_TIMEOUT_SECONDS: seconds(),
   LOCAL_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
+  /**
+   * The batch sweeper: how often it runs (default 60 s) and, as test knobs, its bounds (default: the deployed
+   * rules over the local batch queue, batchSweepBounds(LOCAL_BATCH_QUEUE_SETTINGS)).
+   */
+  LOCAL_BATCH_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  LOCAL_BATCH_PENDING_SECONDS: seconds(),
+  LOCAL_BATCH_RUNNING_IDLE_SECONDS: seconds(),
   /** The queues' storage and fsync policy (see QUEUE_STORAGE); `memory` exists for the bench. */
   LOCAL_QUEUE_STORAGE: z
     .enum(QUEUE_STORAGE, { error: `LOCAL_QUEUE_STORAGE must be one of ${QUEUE_STORAGE.join(", ")}` })
@@ -56,6 +65,7 @@ export interface LocalStackConfig {
   readonly messaging: MessagingSettings;
   /** SNS/SQS state: `${localDir}/queues/fauxqs.db` unless `memory`. */
   readonly queueStorage: QueueStorage;
+  readonly batchSweep: { readonly intervalMs: number; readonly bounds: BatchSweepBounds };
 }
 
 /**
@@ -76,6 +86,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LocalStackConf
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     region: e.AWS_REGION,
     queueStorage: e.LOCAL_QUEUE_STORAGE,
+    batchSweep: Object.freeze({
+      intervalMs: e.LOCAL_BATCH_SWEEP_INTERVAL_SECONDS * 1000,
+      bounds: Object.freeze({
+        ...batchSweepBounds(LOCAL_BATCH_QUEUE_SETTINGS),
+        ...(e.LOCAL_BATCH_PENDING_SECONDS === undefined
+          ? {}
+          : { pendingSeconds: e.LOCAL_BATCH_PENDING_SECONDS }),
+        ...(e.LOCAL_BATCH_RUNNING_IDLE_SECONDS === undefined
+          ? {}
+          : { runningIdleSeconds: e.LOCAL_BATCH_RUNNING_IDLE_SECONDS }),
+      }),
+    }),
     messaging: Object.freeze({
       ...DEFAULT_MESSAGING_SETTINGS,
       ...(e.LOCAL_VISIBILITY_TIMEOUT_SECONDS === undefined

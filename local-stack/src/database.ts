@@ -4,7 +4,8 @@
  */
 import { mkdirSync } from "node:fs";
 import type { PGlite } from "@electric-sql/pglite";
-import type { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { log } from "./log";
+import { type PgliteServer, startPgliteServer } from "./pglite-server";
 
 export interface LocalDatabase {
   /** What the functions get as DATABASE_URL. */
@@ -16,31 +17,31 @@ export interface LocalDatabase {
 }
 
 /**
- * PGlite is one PostgreSQL session; pglite-socket queues every client's protocol messages onto it (and keeps
- * an open transaction's owner first), so several `pg` connections share it safely. The API, the subscriber and
- * the migration runner each hold a few; 32 leaves room for psql and scripts.
+ * PGlite is one PostgreSQL session; pglite-server.ts gives it to one connection at a time (a whole message group,
+ * or a whole transaction), so several `pg` connections share it safely. The API, the subscriber, the batch
+ * functions and the migration runner each hold a few; 64 leaves room for psql and scripts.
  */
-const PGLITE_MAX_CONNECTIONS = 32;
+const PGLITE_MAX_CONNECTIONS = 64;
 
 export async function startEmbeddedDatabase(dataDir: string): Promise<LocalDatabase> {
   mkdirSync(dataDir, { recursive: true });
-  // Both packages are ESM-only; tsx turns these into requires that resolve their CJS builds where present.
+  // ESM-only; tsx turns this into a require that resolves its CJS build.
   const { PGlite: PGliteClass } = await import("@electric-sql/pglite");
-  const { PGLiteSocketServer: ServerClass } = await import("@electric-sql/pglite-socket");
   const db: PGlite = await PGliteClass.create(dataDir);
-  const server: PGLiteSocketServer = new ServerClass({
-    db,
-    host: "127.0.0.1",
-    port: 0,
-    maxConnections: PGLITE_MAX_CONNECTIONS,
-  });
+  let server: PgliteServer;
   try {
-    await server.start();
+    server = await startPgliteServer({
+      db,
+      host: "127.0.0.1",
+      port: 0,
+      maxConnections: PGLITE_MAX_CONNECTIONS,
+      onWarning: (message) => log.warn(message),
+    });
   } catch (err) {
     await db.close();
     throw err;
   }
-  const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  const url = `postgres://postgres@${server.address}/postgres?sslmode=disable`;
   return {
     url,
     kind: "pglite",

@@ -35,6 +35,8 @@ export interface FunctionEnvironment {
   readonly repoRoot: string;
   readonly region: string;
   readonly awsEndpoint: string;
+  /** The verifying S3 front (s3-front.ts): S3 clients and presigned URLs use it, not fauxqs directly. */
+  readonly s3Endpoint: string;
   readonly topicArn: string;
   readonly databaseUrl: string;
   readonly batchBucket: string;
@@ -59,6 +61,8 @@ export function functionEnvironment(
     [ENV.dbMaxConnections]: String(LOCAL_CONNECTIONS_PER_FUNCTION),
     [ENV.modelDir]: inherited[ENV.modelDir] ?? resolve(e.repoRoot, "model-container/model"),
     AWS_ENDPOINT_URL: e.awsEndpoint,
+    // The SDK's service-specific endpoint (AWS SDKs and Tools reference guide, "Service-specific endpoints").
+    AWS_ENDPOINT_URL_S3: e.s3Endpoint,
     AWS_REGION: e.region,
     AWS_DEFAULT_REGION: e.region,
     AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,

@@ -33,7 +33,7 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
     `  database      ${database}`,
     `  prediction    ${prediction(stack, local)}`,
-    `  batches       bucket ${d.batchBucket} (fauxqs S3) -> inputs/ uploads notify queue ${LOCAL_BATCH_NAMES.queue} -> batch worker, ${LOCAL_BATCH_QUEUE_SETTINGS.maximumConcurrency} concurrent, DLQ after ${LOCAL_BATCH_QUEUE_SETTINGS.maxReceiveCount} receives`,
+    `  batches       bucket ${d.batchBucket} (fauxqs S3 behind a SigV4-checking front at ${d.s3Endpoint}) -> inputs/ uploads notify queue ${LOCAL_BATCH_NAMES.queue} -> batch worker, ${LOCAL_BATCH_QUEUE_SETTINGS.maximumConcurrency} concurrent, DLQ after ${LOCAL_BATCH_QUEUE_SETTINGS.maxReceiveCount} receives`,
     `  details       ${local(`${config.localDir}/${STACK_FILE}`)} (apiUrl, awsEndpoint, topicArn, queueUrl, dlqUrl, databaseUrl, batchBucket, batchQueueUrl, batchDlqUrl)`,
     "  logs          this terminal: one JSON object per line from every function (Powertools) and the stack",
     "",

@@ -22,6 +22,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { MessagingSettings } from "@sml/contracts/messaging";
+import { S3_FRONT_TOKEN_HEADER, s3ErrorXml } from "./s3-front";
 
 /** Resource names; the infrastructure suffixes its own with the environment. */
 export const LOCAL_RESOURCE_NAMES = {
@@ -94,6 +95,25 @@ export interface MessagingOptions {
   readonly dataDir: string;
   /** Called after each request fauxqs answered (the batch pipeline turns S3 uploads into notifications). */
   readonly onResponse?: (request: { method: string; url: string; statusCode: number }) => void;
+  /** Set: fauxqs answers S3 requests only when they carry this token, i.e. came through the S3 front. */
+  readonly s3FrontToken?: string;
+}
+
+/**
+ * The largest single PUT S3 takes: 5 GB ("Uploading objects" in the S3 user guide: "upload a single object up to
+ * 5 GB" in one operation). fauxqs sets Fastify's body limit to 11 MiB, below the batch API's advertised maxBytes.
+ */
+export const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
+
+/**
+ * Whether fauxqs will route a request to S3: SQS requests carry X-Amz-Target (JSON protocol), SNS and STS ones a
+ * form body (query protocol); the rest, except fauxqs's own /health and /_fauxqs routes, is S3.
+ */
+export function isS3Request(request: { url: string; headers: Record<string, unknown> }): boolean {
+  if (request.headers["x-amz-target"] !== undefined) return false;
+  if (String(request.headers["content-type"] ?? "").includes("x-www-form-urlencoded")) return false;
+  const path = request.url.split("?")[0] ?? "";
+  return path !== "/health" && !path.startsWith("/_fauxqs/");
 }
 
 export function awsClientConfig(endpoint: string, region: string) {
@@ -172,6 +192,37 @@ export async function startMessaging(options: MessagingOptions): Promise<LocalMe
     // fauxqs's declared store types are its internal classes; these are instances of the same classes.
     ...(durable ? { stores: durable.stores as unknown as FauxqsStores } : {}),
   });
+  // fauxqs's catch-all S3 body parser inherits its 11 MiB server limit; the same parser with S3's own limit.
+  app.removeContentTypeParser("*");
+  app.addContentTypeParser(
+    "*",
+    { parseAs: "buffer", bodyLimit: S3_MAX_PUT_BYTES },
+    (_req: unknown, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => {
+      done(null, body);
+    },
+  );
+  const token = options.s3FrontToken;
+  if (token !== undefined) {
+    type Reply = {
+      code(status: number): Reply;
+      header(name: string, value: string): Reply;
+      send(body: string): Promise<unknown> | Reply;
+    };
+    app.addHook("onRequest", async (request: { url: string; headers: unknown }, reply: Reply) => {
+      const headers = request.headers as Record<string, unknown>;
+      if (!isS3Request({ url: request.url, headers }) || headers[S3_FRONT_TOKEN_HEADER] === token) return;
+      // As S3 answers an unsigned request to a private bucket.
+      await reply
+        .code(403)
+        .header("content-type", "application/xml")
+        .send(
+          s3ErrorXml(
+            { status: 403, code: "AccessDenied", message: "Access Denied" },
+            request.url.split("?")[0] ?? "/",
+          ),
+        );
+    });
+  }
   // After fauxqs's own preClose hook, which stops its timers: nothing writes once the file is closed.
   if (durable) app.addHook("preClose", () => durable.persistence.close());
   const onResponse = options.onResponse;

@@ -4,8 +4,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
+import { startBatchLifecycle } from "./batch-lifecycle";
+import { type LocalBatchSweeper, startBatchSweeper } from "./batch-sweeper";
 import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
@@ -13,13 +16,22 @@ import { EventSourceMapping } from "./event-source-mapping";
 import { functionEnvironment, loadFunctions, localIdentity } from "./functions";
 import { assertPortFree, lockLocalDir } from "./local-dir";
 import { log } from "./log";
-import { awsClientConfig, type LocalMessaging, type PendingMessages, startMessaging } from "./messaging";
+import {
+  awsClientConfig,
+  LOCAL_AWS_CREDENTIALS,
+  type LocalMessaging,
+  type PendingMessages,
+  startMessaging,
+} from "./messaging";
 import { migrate } from "./migrate";
+import { newS3FrontToken, startS3Front } from "./s3-front";
 
 /** What `.local/stack.json` holds, for the AWS CLI, psql and scripts. */
 export interface StackDescription {
   readonly apiUrl: string;
   readonly awsEndpoint: string;
+  /** S3 (the batch bucket): the verifying front before fauxqs's S3, which refuses calls that bypass it. */
+  readonly s3Endpoint: string;
   readonly region: string;
   readonly topicArn: string;
   readonly queueUrl: string;
@@ -52,6 +64,9 @@ const API_HOST = "127.0.0.1";
 export const PENDING_MESSAGES_FILE = "pending-messages.json";
 /** fauxqs's SQLite data folder, inside the local folder (locked against a second stack with it). */
 export const QUEUES_DIR = "queues";
+/** How often the batch bucket's lifecycle rules run (S3 itself applies them about once a day). */
+const LIFECYCLE_INTERVAL_MS = 10 * 60 * 1000;
+
 /** Ctrl-C must finish well inside 10 s. */
 export const DEFAULT_STOP_BUDGET_MS = 8_000;
 
@@ -73,7 +88,10 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
 
     // Uploads reach the batch pipeline once it exists; fauxqs must know the hook before it listens.
     let batches: LocalBatches | undefined;
+    // Every S3 call goes through the verifying front (s3-front.ts); fauxqs refuses S3 calls without its token.
+    const s3FrontToken = newS3FrontToken();
     const messaging = await startMessaging({
+      s3FrontToken,
       port: config.awsPort,
       region: config.region,
       settings: config.messaging,
@@ -82,9 +100,25 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       onResponse: (write) => batches?.notify(write),
     });
     cleanups.push(() => messaging.stop());
-    batches = await startBatches(messaging.endpoint, config.region);
+    const s3Front = await startS3Front({
+      upstream: messaging.endpoint,
+      token: s3FrontToken,
+      region: config.region,
+      secrets: { [LOCAL_AWS_CREDENTIALS.accessKeyId]: LOCAL_AWS_CREDENTIALS.secretAccessKey },
+    });
+    cleanups.push(() => s3Front.stop());
+    batches = await startBatches(messaging.endpoint, config.region, s3Front.endpoint);
     const batchPipeline = batches;
     cleanups.push(async () => batchPipeline.stop());
+    // The deployed bucket's lifecycle rules, applied here (fauxqs stores them but expires nothing).
+    const s3 = new S3Client({ ...awsClientConfig(s3Front.endpoint, config.region), forcePathStyle: true });
+    cleanups.push(async () => s3.destroy());
+    const lifecycle = await startBatchLifecycle({
+      s3,
+      bucket: batches.bucket,
+      intervalMs: LIFECYCLE_INTERVAL_MS,
+    });
+    cleanups.push(() => lifecycle.stop());
     await restorePending(config.localDir, messaging);
 
     const env = functionEnvironment(
@@ -92,6 +126,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
         repoRoot: config.repoRoot,
         region: config.region,
         awsEndpoint: messaging.endpoint,
+        s3Endpoint: s3Front.endpoint,
         topicArn: messaging.topicArn,
         databaseUrl: database.url,
         batchBucket: batches.bucket,
@@ -128,6 +163,9 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     });
     batchMapping.start();
     cleanups.push(() => batchMapping.stop());
+    // Every batch ends: the sweeper fails what can no longer end on its own (docs/batches.md, "Every batch ends").
+    const sweeper = startBatchSweeper({ databaseUrl: database.url, ...config.batchSweep });
+    cleanups.push(() => sweeper.stop());
 
     const api = await startApiGateway({
       host: API_HOST,
@@ -149,6 +187,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     const description: StackDescription = {
       apiUrl: api.url,
       awsEndpoint: messaging.endpoint,
+      s3Endpoint: s3Front.endpoint,
       region: config.region,
       topicArn: messaging.topicArn,
       queueUrl: messaging.queueUrl,
@@ -174,12 +213,16 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
           api,
           mapping,
           batchMapping,
+          sweeper,
           messaging,
           sqs,
           database,
           localDir: config.localDir,
         });
         batchPipeline.stop();
+        await lifecycle.stop();
+        s3.destroy();
+        await s3Front.stop();
         unlock();
       },
     };
@@ -194,6 +237,7 @@ interface StopParts {
   readonly api: LocalApiGateway;
   readonly mapping: EventSourceMapping;
   readonly batchMapping: EventSourceMapping;
+  readonly sweeper: LocalBatchSweeper;
   readonly messaging: LocalMessaging;
   readonly sqs: SQSClient;
   readonly database: LocalDatabase;
@@ -216,6 +260,7 @@ async function stopStack(p: StopParts): Promise<void> {
     Promise.all([p.mapping.stop(), p.batchMapping.stop()]),
     sleep(Math.max(0, deadline - 1_000 - Date.now())),
   ]);
+  await p.sweeper.stop();
   p.sqs.destroy();
   await p.messaging.stop();
   await p.database.stop();

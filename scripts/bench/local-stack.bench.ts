@@ -303,6 +303,7 @@ async function main(): Promise<void> {
           repoRoot,
           region: running.stack.region,
           awsEndpoint: running.stack.awsEndpoint,
+          s3Endpoint: running.stack.s3Endpoint,
           topicArn: running.stack.topicArn,
           databaseUrl: running.stack.databaseUrl,
           batchBucket: running.stack.batchBucket,

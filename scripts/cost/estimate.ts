@@ -85,6 +85,9 @@ export const FREE_TYPES: Readonly<Record<string, string>> = Object.freeze({
   aws_sqs_queue_policy: "free",
   aws_sqs_queue_redrive_allow_policy: "free",
   aws_lambda_permission: "free",
+  // EventBridge pricing: scheduled rules' events are AWS service events, which are not charged.
+  aws_cloudwatch_event_rule: "EventBridge scheduled rules are free (AWS service events are not charged)",
+  aws_cloudwatch_event_target: "free",
   aws_lambda_alias: "free; its provisioned concurrency is priced",
   // "There is no additional charge for code deployments to AWS Lambda" (aws.amazon.com/codedeploy/pricing).
   aws_codedeploy_app: "free for the Lambda compute platform",

@@ -29,6 +29,7 @@ export function reservedConcurrency(config: EnvironmentConfig): number {
   return (
     config.functions.apiReservedConcurrency +
     BATCHES_RESERVED_CONCURRENCY +
+    BATCH_SWEEPER_CONNECTIONS +
     (predictionReserved ?? provisionedConcurrency ?? 0)
   );
 }
@@ -84,6 +85,9 @@ export const MIGRATION_CONNECTIONS = 1;
  * concurrency, the subscriber's event source mapping `maximumConcurrency` and the migration, against Aurora's
  * `max_connections` for the cluster's capacity range (minimum and maximum ACU, see `auroraMaxConnections`).
  */
+/** The batch sweeper's database connections: its reserved concurrency is 1 (infra/src/constructs/batch.ts). */
+export const BATCH_SWEEPER_CONNECTIONS = 1;
+
 export function connectionBudget(config: EnvironmentConfig): {
   readonly api: number;
   readonly subscriber: number;
@@ -95,8 +99,10 @@ export function connectionBudget(config: EnvironmentConfig): {
   const api = config.functions.apiReservedConcurrency;
   const subscriber = config.messaging.maximumConcurrency;
   const migrate = MIGRATION_CONNECTIONS;
-  // The batches HTTP function (reserved concurrency) and the worker (the event source mapping's concurrency).
-  const batch = BATCHES_RESERVED_CONCURRENCY + BATCH_QUEUE_SETTINGS.maximumConcurrency;
+  // The batches HTTP function (reserved concurrency), the worker (the event source mapping's concurrency) and the
+  // sweeper (one scheduled run at a time: reserved concurrency 1).
+  const batch =
+    BATCHES_RESERVED_CONCURRENCY + BATCH_QUEUE_SETTINGS.maximumConcurrency + BATCH_SWEEPER_CONNECTIONS;
   return {
     api,
     subscriber,

@@ -99,6 +99,7 @@ export type AlarmScope =
   | "dead-letter-queue"
   | "batch-queue"
   | "batch-dead-letter-queue"
+  | "batch-sweeper"
   | "database";
 
 export type ComparisonOperator = "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
@@ -308,6 +309,22 @@ export const ALARM_RULES: readonly AlarmRule[] = Object.freeze([
     protects: "batch-completion",
   },
   {
+    // The shared lambda-errors rule needs 5 errors in 5 minutes; the sweeper runs once in 5 minutes, so one failed
+    // run must alarm on its own: until it runs again, stuck batches stay pending or running.
+    key: "batch-sweeper-errors",
+    title: "Batch sweeper: failed runs",
+    scope: "batch-sweeper",
+    signal: { kind: "metric", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum" },
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    unit: "count",
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+    protects: "batch-completion",
+  },
+  {
     key: "batch-dlq-depth",
     title: "Batch dead-letter queue depth",
     scope: "batch-dead-letter-queue",
@@ -397,8 +414,10 @@ export const ACTIONABLE_ALARM_KEYS: readonly string[] = Object.freeze([
   // What rolls a bad version back in an environment nobody watches (dev, previews): CodeDeploy acts on it.
   "rollout-errors",
   "dlq-depth",
-  // A batch message in its DLQ is a batch stuck in running until someone redrives it.
+  // A batch message in its DLQ is a batch stuck in running until someone redrives it (or the sweeper fails it).
   "batch-dlq-depth",
+  // Without the sweeper no stuck batch ever ends.
+  "batch-sweeper-errors",
 ]);
 
 /** The alarm rules an environment creates for its `observability.alarms` setting. */
@@ -407,7 +426,13 @@ export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRu
 }
 
 /** The functions CodeDeploy shifts to new versions (served through their `live` alias). */
-export type RolledOutFunction = "api" | "subscriber" | "prediction" | "batches" | "batch-worker";
+export type RolledOutFunction =
+  | "api"
+  | "subscriber"
+  | "prediction"
+  | "batches"
+  | "batch-worker"
+  | "batch-sweeper";
 
 /**
  * Whether the alarms of `rule` guard a rollout of `fn`: CodeDeploy stops the deployment and moves the `live`
@@ -468,12 +493,13 @@ const COMPARISON_SYMBOL: Record<ComparisonOperator, string> = {
 
 const SCOPE_LABEL: Record<AlarmScope, string> = {
   route: "the route",
-  function: "each function (api, subscriber, prediction, migrate, batches, batch-worker)",
+  function: "each function (api, subscriber, prediction, migrate, batches, batch-worker, batch-sweeper)",
   "function-version": "each rolled-out function's newest version, through `live`",
   queue: "users queue",
   "dead-letter-queue": "users DLQ",
   "batch-queue": "batch worker queue",
   "batch-dead-letter-queue": "batch worker DLQ",
+  "batch-sweeper": "batch sweeper function",
   database: "Aurora cluster",
 };
 

@@ -1,4 +1,7 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
@@ -11,17 +14,19 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import {
-  BATCH_INPUT_EXPIRY_DAYS,
-  BATCH_OBJECT_EXPIRY_DAYS,
+  BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS,
+  BATCH_LIFECYCLE_RULES,
+  BATCH_PART_EXPIRY_DAYS,
   BATCH_PREFIXES,
   BATCH_QUEUE_SETTINGS,
+  BATCH_SWEEP_INTERVAL_MINUTES,
   BATCHES_RESERVED_CONCURRENCY,
 } from "@sml/contracts/batches";
 import { DB_USERS, ENV } from "@sml/contracts/env";
 import { FUNCTIONS, imageHandler, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
 import { dependable } from "cdktf";
 import { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config";
+import { BATCH_SWEEPER_CONNECTIONS, type EnvironmentConfig } from "../config";
 import { denyPlainHttp, policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { NetworkAccess } from "./network";
 import { ServiceFunction } from "./service-function";
@@ -37,10 +42,9 @@ export interface BatchPredictionsProps {
   readonly imageUri: string;
 }
 
-/** Days S3 keeps range results (parts/): the worker joins them within minutes; a day leaves room to look. */
-export const PART_EXPIRY_DAYS = 1;
-/** Days before S3 removes the parts of a multipart upload nobody completed (a worker that died mid-range). */
-export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
+/** Days S3 keeps range results (parts/), and before it removes an abandoned multipart upload (contracts). */
+export const PART_EXPIRY_DAYS = BATCH_PART_EXPIRY_DAYS;
+export const ABORT_INCOMPLETE_UPLOAD_DAYS = BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS;
 
 /**
  * Batch predictions: a private bucket (all public access blocked, SSE-S3, bucket-owner objects, TLS only, inputs
@@ -58,6 +62,9 @@ export class BatchPredictions extends Construct {
   readonly http: ServiceFunction;
   readonly worker: ServiceFunction;
   readonly eventSourceMapping: LambdaEventSourceMapping;
+  /** Fails batches that can no longer end (docs/batches.md, "Every batch ends"), on an EventBridge schedule. */
+  readonly sweeper: ServiceFunction;
+  readonly sweepSchedule: CloudwatchEventRule;
   readonly notification: S3BucketNotification;
   readonly s3Endpoint: VpcEndpoint | undefined;
   /** Only in a VPC without NAT: the worker's own SendMessage (range fan-out) has no other way out. */
@@ -105,28 +112,14 @@ export class BatchPredictions extends Construct {
     });
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
       bucket: this.bucket.id,
-      rule: [
-        // Inputs are read within minutes of their upload: kept a day, so an upload costs at most a day of storage.
-        ...(
-          [
-            [BATCH_PREFIXES.inputs, BATCH_INPUT_EXPIRY_DAYS],
-            [BATCH_PREFIXES.results, BATCH_OBJECT_EXPIRY_DAYS],
-          ] as const
-        ).map(([p, days]) => ({
-          id: `expire-${p.replace("/", "")}`,
-          status: "Enabled",
-          filter: [{ prefix: p }],
-          expiration: [{ days }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS }],
-        })),
-        {
-          id: "expire-parts",
-          status: "Enabled",
-          filter: [{ prefix: BATCH_PREFIXES.parts }],
-          expiration: [{ days: PART_EXPIRY_DAYS }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS }],
-        },
-      ],
+      // The rules the local stack applies too (BATCH_LIFECYCLE_RULES in @sml/contracts/batches).
+      rule: BATCH_LIFECYCLE_RULES.map((r) => ({
+        id: r.id,
+        status: "Enabled",
+        filter: [{ prefix: r.prefix }],
+        expiration: [{ days: r.expirationDays }],
+        abortIncompleteMultipartUpload: [{ daysAfterInitiation: r.abortIncompleteUploadDays }],
+      })),
     });
     new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,
@@ -309,8 +302,59 @@ export class BatchPredictions extends Construct {
       enabled: true,
     });
 
+    const sweeperName = FUNCTIONS["batch-sweeper"].name;
+    const sweeperTimeout = FUNCTIONS["batch-sweeper"].timeoutSeconds;
+    this.sweeper = new ServiceFunction(this, "sweeper", {
+      functionName: `${prefix}-${sweeperName}`,
+      description: FUNCTIONS["batch-sweeper"].description,
+      code: functions.zipCode(this, "batch-sweeper"),
+      memoryMb: FUNCTIONS["batch-sweeper"].memoryMb,
+      timeoutSeconds: sweeperTimeout,
+      // One run at a time (a slow run and the next schedule never overlap), one database connection.
+      reservedConcurrency: BATCH_SWEEPER_CONNECTIONS,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: FUNCTIONS["batch-sweeper"].serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...functions.databaseEnv,
+        ...database.env,
+        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(sweeperTimeout)),
+      },
+      ...(vpc ? { vpc } : {}),
+      logRetentionDays: config.logRetentionDays,
+      // The schedule invokes `live`, like every service trigger here, so CodeDeploy shifts (and rolls back) it too.
+      live: true,
+      // Only its database login: no S3, no SQS (it changes batch rows, nothing else).
+      statements: [...database.statements],
+    });
+    this.sweepSchedule = new CloudwatchEventRule(this, "sweep-schedule", {
+      name: `${prefix}-${sweeperName}`,
+      description: `Runs ${prefix}-${sweeperName} every ${BATCH_SWEEP_INTERVAL_MINUTES} minutes`,
+      scheduleExpression: `rate(${BATCH_SWEEP_INTERVAL_MINUTES} minutes)`,
+    });
+    new CloudwatchEventTarget(this, "sweep-target", {
+      rule: this.sweepSchedule.name,
+      arn: this.sweeper.liveAlias.arn,
+      // Nothing to retry: the next run, minutes later, sweeps again (and an error fires the function's alarm).
+      retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+    });
+    // Only this rule may invoke it (Lambda developer guide, "Using resource-based policies for Lambda": source ARN).
+    new LambdaPermission(this, "sweep-permission", {
+      statementId: "EventBridgeSchedule",
+      action: "lambda:InvokeFunction",
+      functionName: this.sweeper.function.functionName,
+      qualifier: this.sweeper.liveAlias.name,
+      principal: "events.amazonaws.com",
+      sourceArn: this.sweepSchedule.arn,
+      sourceAccount: props.accountId,
+    });
+
     // Like the api and the subscriber: code that reads the batch tables goes live after this apply's migrations.
-    for (const resource of [this.http.function, this.worker.function, this.eventSourceMapping])
+    for (const resource of [
+      this.http.function,
+      this.worker.function,
+      this.eventSourceMapping,
+      this.sweeper.function,
+    ])
       resource.dependsOn = [...(resource.dependsOn ?? []), dependable(functions.migrationInvocation)];
   }
 }

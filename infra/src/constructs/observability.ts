@@ -41,6 +41,8 @@ export interface ObservabilityProps {
   /** Name of the batch worker's queue and of its dead-letter queue. */
   readonly batchQueueName: string;
   readonly batchDeadLetterQueueName: string;
+  /** The batch sweeper's function name (its own error alarm: it runs once per schedule period). */
+  readonly batchSweeperFunctionName: string;
   /** Aurora cluster identifier. */
   readonly databaseClusterIdentifier: string;
   /** `prevent_destroy` on the alarm key (environment config `preventDestroy`). */
@@ -235,6 +237,8 @@ function alarmTargets(rule: AlarmRule, props: ObservabilityProps): AlarmTarget[]
       return [{ dimensions: { QueueName: props.batchQueueName } }];
     case "batch-dead-letter-queue":
       return [{ dimensions: { QueueName: props.batchDeadLetterQueueName } }];
+    case "batch-sweeper":
+      return [{ dimensions: { FunctionName: props.batchSweeperFunctionName } }];
     case "database":
       return [{ dimensions: { DBClusterIdentifier: props.databaseClusterIdentifier } }];
   }

@@ -86,6 +86,8 @@ export class Functions extends Construct {
   readonly databaseEnv: Record<string, string>;
   /** How a function logs in as its own database user: its variables and IAM statements (below). */
   readonly databaseAccess: (user: string) => { env: Record<string, string>; statements: PolicyStatement[] };
+  /** A zip function's code from `npm run build` (for zip functions other constructs create, e.g. the sweeper). */
+  readonly zipCode: (scope: Construct, name: ZipFunctionName) => ZipCode;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -183,6 +185,7 @@ export class Functions extends Construct {
             ],
           };
     this.vpcConfig = "vpc" in vpc ? vpc.vpc : undefined;
+    this.zipCode = (codeScope, name) => zipCode(codeScope, name, props.bundleRoot);
     this.databaseEnv = databaseEnv;
     this.databaseAccess = appDatabase;
     const apiDatabase = appDatabase(DB_USERS.api);

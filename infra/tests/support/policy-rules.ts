@@ -1929,7 +1929,8 @@ function rolledOutKey(functionName: string): RolledOutFunction | undefined {
     key === "subscriber" ||
     key === "prediction" ||
     key === "batches" ||
-    key === "batch-worker"
+    key === "batch-worker" ||
+    key === "batch-sweeper"
     ? key
     : undefined;
 }

@@ -201,6 +201,12 @@ export const PROVIDER_READS: Readonly<Record<string, ProviderReads>> = Object.fr
     source: "ecr/repository_data_source.go",
     actions: ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListTagsForResource"],
   },
+  // The batch sweeper's schedule (issue 25 item 3).
+  aws_cloudwatch_event_rule: {
+    source: "events/rule.go",
+    actions: ["events:DescribeRule", "events:ListTagsForResource"],
+  },
+  aws_cloudwatch_event_target: { source: "events/target.go", actions: ["events:ListTargetsByRule"] },
   // A preview finds dev's network by tags (issue 23 item 9).
   "data.aws_subnets": { source: "ec2/vpc_subnets_data_source.go", actions: ["ec2:DescribeSubnets"] },
   "data.aws_vpc": {

@@ -379,6 +379,17 @@ export const REPLACEMENT_TABLE: Readonly<Record<string, ReplacementRow>> = Objec
     source: svc("cognitoidp/user_pool_client.go"),
     note: "A new client id: the authorizer's audience follows it in the same apply.",
   },
+  aws_cloudwatch_event_rule: {
+    forceNew: ["name", "name_prefix", "event_bus_name"],
+    holds: "rebuildable",
+    source: svc("events/rule.go"),
+    note: "The batch sweeper's schedule: a replacement skips at most one 5-minute run.",
+  },
+  aws_cloudwatch_event_target: {
+    forceNew: ["rule", "target_id", "event_bus_name"],
+    holds: "rebuildable",
+    source: svc("events/target.go"),
+  },
   aws_cloudwatch_metric_alarm: {
     forceNew: ["alarm_name"],
     holds: "rebuildable",

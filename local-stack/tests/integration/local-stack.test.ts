@@ -66,6 +66,8 @@ test("writes stack.json with the addresses of the API, SNS/SQS and the database"
   expect(s).toEqual({
     apiUrl: `http://127.0.0.1:${port}`,
     awsEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    // S3 behind the verifying front (s3-front.ts), its own port.
+    s3Endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
     region: "us-east-1",
     topicArn: expect.stringMatching(/^arn:aws:sns:us-east-1:\d{12}:/),
     queueUrl: expect.stringContaining("users-subscriber-local"),

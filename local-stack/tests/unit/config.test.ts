@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
+import { batchSweepBounds } from "@sml/contracts/batches";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
+import { LOCAL_BATCH_QUEUE_SETTINGS } from "../../src/batches";
 import { loadConfig } from "../../src/config";
 
 const repoRoot = resolve(__dirname, "../../..");
@@ -14,7 +16,23 @@ describe("loadConfig", () => {
       region: "us-east-1",
       queueStorage: "disk",
       messaging: DEFAULT_MESSAGING_SETTINGS,
+      // The deployed sweep rules over the local batch queue (60 s visibility): 15 + 15 min and 3 x 60 s + 15 min.
+      batchSweep: { intervalMs: 60_000, bounds: batchSweepBounds(LOCAL_BATCH_QUEUE_SETTINGS) },
     });
+    expect(loadConfig({}).batchSweep.bounds).toEqual({ pendingSeconds: 1800, runningIdleSeconds: 1080 });
+  });
+
+  test("takes the batch sweeper's interval and bounds from their knobs", () => {
+    expect(
+      loadConfig({
+        LOCAL_BATCH_SWEEP_INTERVAL_SECONDS: "5",
+        LOCAL_BATCH_PENDING_SECONDS: "7",
+        LOCAL_BATCH_RUNNING_IDLE_SECONDS: "9",
+      }).batchSweep,
+    ).toEqual({ intervalMs: 5_000, bounds: { pendingSeconds: 7, runningIdleSeconds: 9 } });
+    expect(() => loadConfig({ LOCAL_BATCH_SWEEP_INTERVAL_SECONDS: "0" })).toThrow(
+      /LOCAL_BATCH_SWEEP_INTERVAL_SECONDS/,
+    );
   });
 
   test("takes the queue storage from LOCAL_QUEUE_STORAGE and rejects an unknown one, naming the choices", () => {

@@ -127,14 +127,32 @@ describe("the champion", () => {
     expect(`${res.body.model.name}@${res.body.model.version}`).toBe(challenger);
   });
 
-  it("is the only model loaded at init; another loads on the first request naming it, then stays", async () => {
+  it("loads and checks every model at init; a request naming another model gets that loaded model", async () => {
     const fresh = await createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent });
-    expect(fresh.registry.loadedIds).toEqual([champion]);
+    expect(fresh.registry.loadedIds.sort()).toEqual([...folders].sort());
     const golden = readModelFile(challenger, MODEL_FILES.golden);
     const first = await call(fresh, { model: challenger, instances: golden.instances });
     expect(first.statusCode).toBe(200);
-    expect(fresh.registry.loadedIds.sort()).toEqual([champion, challenger].sort());
     expect(fresh.registry.resolve(challenger)).toBe(fresh.registry.resolve(challenger));
+  });
+
+  // Issue 25 item 9: a broken non-champion used to be listed by GET /models and answer 500 to every request
+  // naming it (it loaded on first use); now the start is refused, naming the folder and what is wrong.
+  it("refuses init naming a non-champion whose weights file is cut short", async () => {
+    const weights = join(dir, challenger, "weights.bin");
+    writeFileSync(weights, readFileSync(weights).subarray(0, 100));
+    await expect(
+      createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent }),
+    ).rejects.toThrow(new RegExp(`${challenger}: weights.bin has 100 bytes, model.json expects \\d+`));
+  });
+
+  it("refuses init naming a non-champion that loads but scores NaN (its weights are NaN)", async () => {
+    const weights = join(dir, challenger, "weights.bin");
+    // 0xffffffff is a float32 NaN: same size, so the load succeeds; only scoring a flight shows it.
+    writeFileSync(weights, Buffer.alloc(readFileSync(weights).length, 0xff));
+    await expect(
+      createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent }),
+    ).rejects.toThrow(new RegExp(`${challenger}: it loads but scores a flight NaN, not a probability`));
   });
 
   it("fails init naming the folder when its metrics.json describes another model", async () => {

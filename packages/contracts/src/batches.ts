@@ -65,6 +65,53 @@ export function batchIdOfInputKey(key: string): { id: string; format: BatchForma
   return match ? { id: match[1] as string, format: match[2] as BatchFormat } : undefined;
 }
 
+/** Days S3 keeps range results (parts/): the worker joins them within minutes; a day leaves room to look. */
+export const BATCH_PART_EXPIRY_DAYS = 1;
+/** Days before S3 removes the parts of a multipart upload nobody completed (a worker that died mid-range). */
+export const BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
+
+/** One lifecycle rule of the batch bucket: objects under `prefix` expire `expirationDays` after creation. */
+export interface BatchLifecycleRule {
+  readonly id: string;
+  readonly prefix: string;
+  readonly expirationDays: number;
+  readonly abortIncompleteUploadDays: number;
+}
+
+/** The batch bucket's lifecycle rules: the infrastructure configures them on S3, the local stack applies them. */
+export const BATCH_LIFECYCLE_RULES: readonly BatchLifecycleRule[] = Object.freeze([
+  // Inputs are read within minutes of their upload: kept a day, so an upload costs at most a day of storage.
+  ...(
+    [
+      [BATCH_PREFIXES.inputs, BATCH_INPUT_EXPIRY_DAYS],
+      [BATCH_PREFIXES.results, BATCH_OBJECT_EXPIRY_DAYS],
+    ] as const
+  ).map(([prefix, days]) => ({
+    id: `expire-${prefix.replace("/", "")}`,
+    prefix,
+    expirationDays: days,
+    abortIncompleteUploadDays: BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS,
+  })),
+  {
+    id: "expire-parts",
+    prefix: BATCH_PREFIXES.parts,
+    expirationDays: BATCH_PART_EXPIRY_DAYS,
+    abortIncompleteUploadDays: BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS,
+  },
+]);
+
+/**
+ * When S3 expires an object: "adding the number of days specified in the rule to the object creation time and
+ * rounding the resulting time up to midnight UTC of the next day" (S3 user guide, "Setting lifecycle
+ * configuration on a bucket" / "Lifecycle rules: based on an object's age").
+ */
+export function lifecycleExpiryTime(created: Date, days: number): number {
+  const due = created.getTime() + days * 86_400_000;
+  const midnight = new Date(due);
+  midnight.setUTCHours(0, 0, 0, 0);
+  return midnight.getTime() === due ? due : midnight.getTime() + 86_400_000;
+}
+
 export const CONTENT_TYPES: Record<BatchFormat, string> = {
   csv: "text/csv",
   jsonl: "application/x-ndjson",
@@ -86,6 +133,56 @@ export const BATCH_QUEUE_SETTINGS: MessagingSettings = Object.freeze({
   messageRetentionSeconds: 4 * 24 * 3600,
   deadLetterRetentionSeconds: 14 * 24 * 3600,
 });
+
+// ---- Sweeper: every batch ends ---------------------------------------------------------------------------------
+
+/**
+ * Slack on each sweep bound: an upload that started just before its URL expired (S3 checks the expiry when the
+ * request starts, not when it ends), clock skew, the notification's delivery, the sweep's own period.
+ */
+export const BATCH_SWEEP_MARGIN_SECONDS = 15 * 60;
+/** How often the sweeper runs (an EventBridge schedule in AWS, a timer in the local stack). */
+export const BATCH_SWEEP_INTERVAL_MINUTES = 5;
+
+export interface BatchSweepBounds {
+  /** A batch still `pending` this long after its creation never had its upload processed. */
+  readonly pendingSeconds: number;
+  /**
+   * A batch `running` without progress (no range finished) this long has a range that will not finish: each
+   * range message is tried `maxReceiveCount` times a visibility timeout apart, then goes to the dead-letter queue.
+   */
+  readonly runningIdleSeconds: number;
+}
+
+/**
+ * The bounds within which every batch reaches `succeeded` or `failed` (docs/batches.md, "Every batch ends"):
+ * pending beyond the upload URL's validity plus the margin, running beyond every try of a range plus the margin.
+ * The running bound assumes the queue's backlog is shorter than it (see the doc).
+ */
+export function batchSweepBounds(queue: MessagingSettings = BATCH_QUEUE_SETTINGS): BatchSweepBounds {
+  return {
+    pendingSeconds: BATCH_UPLOAD_URL_SECONDS + BATCH_SWEEP_MARGIN_SECONDS,
+    runningIdleSeconds: queue.visibilityTimeoutSeconds * queue.maxReceiveCount + BATCH_SWEEP_MARGIN_SECONDS,
+  };
+}
+
+const minutes = (seconds: number) =>
+  seconds < 120 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
+
+/** The failure a swept batch reports (GET /batches/{id} `failure.message`). */
+export const batchSweepFailure = {
+  pending: (bounds: BatchSweepBounds) =>
+    `no upload was processed within ${minutes(bounds.pendingSeconds)} of the batch's creation (the upload URL is ` +
+    `valid ${minutes(BATCH_UPLOAD_URL_SECONDS)}); create a new batch and upload the file again`,
+  running: (bounds: BatchSweepBounds) =>
+    `the batch made no progress for ${minutes(bounds.runningIdleSeconds)} (a range failed every try or its ` +
+    "worker stopped); create a new batch to score the file again",
+} as const;
+
+/** Fails the batches that can no longer end on their own (packages/database implements it over SQL). */
+export interface BatchSweeper {
+  sweep(bounds: BatchSweepBounds): Promise<{ readonly pending: string[]; readonly running: string[] }>;
+}
 
 // ---- HTTP bodies --------------------------------------------------------------------------------------------
 

@@ -7,8 +7,11 @@
 /** The CloudWatch namespace every function's EMF metrics go to (POWERTOOLS_METRICS_NAMESPACE). */
 export const METRICS_NAMESPACE = "ServerlessMlApi";
 
-/** What invokes a function: API Gateway routes (the route table names it as `target`), an SQS queue, or Terraform. */
-export type FunctionTrigger = "http-routes" | "users-queue" | "terraform-apply" | "batch-queue";
+/**
+ * What invokes a function: API Gateway routes (the route table names it as `target`), an SQS queue, Terraform, or
+ * an EventBridge schedule.
+ */
+export type FunctionTrigger = "http-routes" | "users-queue" | "terraform-apply" | "batch-queue" | "schedule";
 
 export interface FunctionDefinition {
   /** Short name: the bundle folder, the infrastructure's `<prefix>-<name>`, the local stack's `sml-<name>-local`. */
@@ -107,6 +110,18 @@ export const FUNCTIONS = {
     memoryMb: 2048,
     // Lambda's maximum; a range (BATCH_RANGE_BYTES) is sized to finish well inside it.
     timeoutSeconds: 900,
+  },
+  // Only SQL (two UPDATEs): a zip beside the migrate function, not the prediction image.
+  "batch-sweeper": {
+    name: "batch-sweeper",
+    packaging: "zip",
+    entry: "packages/database/src/handlers/batch-sweeper.ts",
+    serviceName: "batch-sweeper",
+    description:
+      "Batch sweeper (every 5 minutes): fails batches whose upload never arrived or that stopped making progress",
+    trigger: "schedule",
+    memoryMb: 256,
+    timeoutSeconds: 60,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

@@ -5,6 +5,8 @@ import {
   type BatchRowError,
   type BatchStatus,
   type BatchStore,
+  type BatchSweeper,
+  batchSweepFailure,
 } from "@sml/contracts/batches";
 import type { SqlExecutor } from "./executor";
 import { jsonTimestampToIsoMicros } from "./user-repository";
@@ -184,6 +186,47 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
          WHERE id = CAST($1 AS uuid) AND status IN ('pending', 'running')`,
         [id, message],
       );
+    },
+  };
+}
+
+/**
+ * The sweeper over any SqlExecutor: two statements, each failing what has waited past its bound by the database's
+ * clock (one clock for created_at, updated_at and the comparison). A batch that moves on meanwhile is not touched:
+ * each UPDATE re-checks status and age under its row lock, and succeed()/fail() only move a batch that is still
+ * pending or running, so a swept batch stays failed.
+ */
+export function createSqlBatchSweeper(db: SqlExecutor): BatchSweeper {
+  const failOlder = async (
+    status: "pending" | "running",
+    column: "created_at" | "updated_at",
+    seconds: number,
+    message: string,
+  ) => {
+    const rows = await db.query<{ id: string }>(
+      `UPDATE batches SET status = 'failed', failure = $3, updated_at = now()
+       WHERE status = $1 AND ${column} < now() - make_interval(secs => $2)
+       RETURNING CAST(id AS text) AS id`,
+      [status, seconds, message],
+    );
+    return rows.map((r) => r.id).sort();
+  };
+  return {
+    async sweep(bounds) {
+      return {
+        pending: await failOlder(
+          "pending",
+          "created_at",
+          bounds.pendingSeconds,
+          batchSweepFailure.pending(bounds),
+        ),
+        running: await failOlder(
+          "running",
+          "updated_at",
+          bounds.runningIdleSeconds,
+          batchSweepFailure.running(bounds),
+        ),
+      };
     },
   };
 }

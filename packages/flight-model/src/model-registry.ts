@@ -1,13 +1,14 @@
 /**
- * The models one image carries: every model folder under the registry folder (the champion loaded at init, the
- * others on first use), and the champion that serves when a request names no model. REGISTRY_FILE (model/models.json) is the one place the
- * champion is set; a folder that holds a single model (features.json directly inside) is a registry of one.
+ * The models one image carries: every model folder under the registry folder, each loaded and checked at init,
+ * and the champion that serves when a request names no model. REGISTRY_FILE (model/models.json) is the one place
+ * the champion is set; a folder that holds a single model (features.json directly inside) is a registry of one.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { FlightDelayModel, ModelLoadError } from "./model";
 import { MODEL_FILES, modelId, REGISTRY_FILE } from "./model-spec";
+import { predictProbabilities } from "./predict-flights";
 
 export const RegistryFileSchema = z.strictObject({
   /** `<name>@<version>` of the model that serves requests without a `model` field. */
@@ -106,19 +107,46 @@ function summarize(modelDir: string, champion: boolean): ModelSummary {
   };
 }
 
-/** Loads one folder's model and checks it is the model the folder's name (and metrics.json) says. */
+/**
+ * One flight every model must score: two airports of its own table, a departure inside the data's years. A
+ * model that loads but cannot answer this (a throw, NaN weights) would answer every request with a 500.
+ */
+function checkServes(model: FlightDelayModel, modelDir: string): void {
+  const [origin, destination] = [...model.airports.keys()];
+  if (!origin || !destination)
+    throw new ModelLoadError(modelDir, `${MODEL_FILES.airports} lists fewer than two airports`);
+  let probability: number | undefined;
+  try {
+    probability = predictProbabilities(model, {
+      instances: [{ origin, destination, departure: "2001-01-13T14:56:00" }],
+    })[0];
+  } catch (err) {
+    throw new ModelLoadError(modelDir, `it loads but cannot score a flight: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (probability === undefined || !Number.isFinite(probability) || probability < 0 || probability > 1) {
+    throw new ModelLoadError(modelDir, `it loads but scores a flight ${probability}, not a probability`);
+  }
+}
+
+/**
+ * Loads one folder's model, checks it is the model the folder's name (and metrics.json) says and that it scores a
+ * flight.
+ */
 function loadModel(modelDir: string, id: string): FlightDelayModel {
   const model = FlightDelayModel.load(modelDir);
   const loaded = modelId(model.name, model.version);
   if (loaded !== id) throw new ModelLoadError(modelDir, `the folder holds ${loaded}; rename it ${loaded}`);
+  checkServes(model, modelDir);
   return model;
 }
 
 /**
- * The models of one image. The champion loads at init; every other model loads on the first request that names
- * it (then stays loaded), so carrying challengers and previous versions adds nothing to the cold start. GET
- * /models reads only their metrics.json, and init still checks that each folder's name, metrics.json and the
- * champion file agree.
+ * The models of one image, every one loaded and checked (it scores a flight) at init: a broken model refuses the
+ * start with its folder and reason instead of being listed in GET /models and answering 500 to every request
+ * that names it. Each extra model costs its load at cold start (100-200 ms each measured on a busy 2-core
+ * machine). Init also checks that each folder's name, metrics.json and the champion file agree.
  */
 export class ModelRegistry {
   private readonly loaded = new Map<string, FlightDelayModel>();
@@ -128,8 +156,10 @@ export class ModelRegistry {
     private readonly folders: ReadonlyMap<string, string>,
     readonly champion: FlightDelayModel,
     readonly summaries: readonly ModelSummary[],
+    others: readonly FlightDelayModel[] = [],
   ) {
     this.loaded.set(modelId(champion.name, champion.version), champion);
+    for (const model of others) this.loaded.set(modelId(model.name, model.version), model);
   }
 
   /** Loads the champion under `dir` (or the single model in `dir`) and indexes the others; see the class doc. */
@@ -137,6 +167,7 @@ export class ModelRegistry {
     // Without models.json the folder is one model's (tests, MODEL_DIR pointing at a single model).
     if (!existsSync(join(dir, REGISTRY_FILE))) {
       const model = FlightDelayModel.load(dir);
+      checkServes(model, dir);
       const id = modelId(model.name, model.version);
       const summary = { ...summarize(dir, true), id, name: model.name, version: model.version };
       return new ModelRegistry(new Map([[id, dir]]), model, [summary]);
@@ -163,19 +194,23 @@ export class ModelRegistry {
         `${REGISTRY_FILE} names ${championId}, which is not among ${[...folders.keys()].join(", ")}`,
       );
     }
-    return new ModelRegistry(folders, loadModel(championDir, championId), summaries);
+    const champion = loadModel(championDir, championId);
+    const others = [...folders]
+      .filter(([id]) => id !== championId)
+      .map(([id, folder]) => loadModel(folder, id));
+    return new ModelRegistry(folders, champion, summaries, others);
   }
 
   get ids(): string[] {
     return [...this.folders.keys()];
   }
 
-  /** Ids of the models loaded so far (the champion from init on, others after their first request). */
+  /** Ids of the models loaded (all of them, from init on). */
   get loadedIds(): string[] {
     return [...this.loaded.keys()];
   }
 
-  /** The model a request asked for (loaded on first use); the champion when it asked for none. */
+  /** The model a request asked for; the champion when it asked for none. */
   resolve(id: string | undefined): FlightDelayModel {
     if (id === undefined) return this.champion;
     const cached = this.loaded.get(id);

@@ -4,8 +4,15 @@
  * a retried range replaces its own counts.
  */
 import { randomUUID } from "node:crypto";
+import { BATCH_QUEUE_SETTINGS, batchSweepBounds } from "@sml/contracts/batches";
 import { DB_USERS } from "@sml/contracts/env";
-import { type ClosableSqlExecutor, createPgExecutor, createSqlBatchStore, runMigrations } from "../../src";
+import {
+  type ClosableSqlExecutor,
+  createPgExecutor,
+  createSqlBatchStore,
+  createSqlBatchSweeper,
+  runMigrations,
+} from "../../src";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/testing";
 
 let scratch: ScratchDatabase;
@@ -82,4 +89,69 @@ test("answers undefined for a malformed or unknown id without asking PostgreSQL 
   const store = createSqlBatchStore(connect());
   expect(await store.get("not-a-uuid")).toBeUndefined();
   expect(await store.get(randomUUID())).toBeUndefined();
+});
+
+describe("the sweeper (issue 25 item 3: every batch ends)", () => {
+  const bounds = batchSweepBounds(BATCH_QUEUE_SETTINGS);
+  // Ages are set by the database owner: the functions' user cannot (and need not) rewrite created_at.
+  const age = async (id: string, column: "created_at" | "updated_at", seconds: number) => {
+    await connect().query(
+      `UPDATE batches SET ${column} = now() - make_interval(secs => $2) WHERE id = CAST($1 AS uuid)`,
+      [id, seconds],
+    );
+  };
+
+  test("fails a pending batch past the upload bound and a running one idle past the retry bound, with the reason; leaves the rest", async () => {
+    const store = createSqlBatchStore(connect(DB_USERS.batch));
+    const sweeper = createSqlBatchSweeper(connect(DB_USERS.batch));
+    const make = async (status: "pending" | "running" | "succeeded") => {
+      const id = randomUUID();
+      await store.create({ id, format: "csv", model });
+      if (status !== "pending") await store.start(id, ranges(2), { eTag: `"${id}"` });
+      if (status === "succeeded") {
+        await store.completeRange(id, 0, outcome(0));
+        await store.completeRange(id, 1, outcome(1));
+        await store.succeed(id);
+      }
+      return id;
+    };
+    const lostUpload = await make("pending");
+    await age(lostUpload, "created_at", bounds.pendingSeconds + 60);
+    const freshPending = await make("pending");
+    await age(freshPending, "created_at", bounds.pendingSeconds - 120);
+    const stuck = await make("running");
+    await age(stuck, "updated_at", bounds.runningIdleSeconds + 60);
+    // Created long ago but a range finished recently: still making progress.
+    const progressing = await make("running");
+    await age(progressing, "created_at", bounds.runningIdleSeconds * 3);
+    await age(progressing, "updated_at", bounds.runningIdleSeconds - 120);
+    const done = await make("succeeded");
+    await age(done, "created_at", bounds.pendingSeconds * 10);
+    await age(done, "updated_at", bounds.runningIdleSeconds * 10);
+
+    const swept = await sweeper.sweep(bounds);
+    expect(swept.pending).toContain(lostUpload);
+    expect(swept.running).toContain(stuck);
+    for (const untouched of [freshPending, progressing, done]) {
+      expect([...swept.pending, ...swept.running]).not.toContain(untouched);
+    }
+    expect(await store.get(lostUpload)).toMatchObject({
+      status: "failed",
+      failure: expect.stringMatching(/^no upload was processed within 30 minutes .*valid 15 minutes/),
+    });
+    expect(await store.get(stuck)).toMatchObject({
+      status: "failed",
+      failure: expect.stringMatching(/^the batch made no progress for 285 minutes/),
+    });
+    expect(await store.get(freshPending)).toMatchObject({ status: "pending" });
+    expect(await store.get(progressing)).toMatchObject({ status: "running" });
+    expect(await store.get(done)).toMatchObject({ status: "succeeded" });
+
+    // A swept batch stays failed: a late worker's succeed() does not revive it, and a second sweep finds nothing.
+    await store.succeed(stuck);
+    expect(await store.get(stuck)).toMatchObject({ status: "failed" });
+    const again = await sweeper.sweep(bounds);
+    expect([...again.pending, ...again.running]).not.toContain(stuck);
+    expect([...again.pending, ...again.running]).not.toContain(lostUpload);
+  });
 });
