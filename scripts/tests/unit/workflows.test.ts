@@ -254,6 +254,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/drift-report.ts",
         "scripts/delivery/preview-destroy.sh",
         "scripts/delivery/preview-sweep.ts",
+        "scripts/delivery/caution-approval.sh",
         "scripts/smoke.sh",
       ]),
     );
@@ -334,6 +335,93 @@ describe("workflow behaviour", () => {
       contents: "read",
       "id-token": "write",
       "pull-requests": "write",
+      actions: "read",
+    });
+  });
+
+  describe("plan.yml: speculative plans, the caution approval, the comment's size (issue 24, items 5, 6, 9)", () => {
+    const plan = workflow("plan.yml");
+    const steps = plan.jobs.plan?.steps ?? [];
+    const index = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
+
+    /**
+     * Evaluates a job's `if:` the way GitHub does for the operators it uses here (==, !=, &&, ||, parentheses,
+     * property access on the event; GitHub docs, "Expressions"), for a given event.
+     */
+    function runsFor(condition: string, event: Record<string, unknown>): boolean {
+      const js = condition
+        .replace(/\s+/g, " ")
+        .replace(/'([^']*)'/g, (_m, text: string) => JSON.stringify(text))
+        .replace(/==/g, "===")
+        .replace(/!===/g, "!==");
+      const vars = { AWS_PLAN_ROLE_ARN: "arn:aws:iam::123456789012:role/plan" };
+      const github = { repository: "acme/sml", event };
+      return Function("vars", "github", `return (${js});`)(vars, github) as boolean;
+    }
+    const pr = { head: { repo: { full_name: "acme/sml" } } };
+
+    it("plans on pushes, and on label events only for the approving label", () => {
+      const condition = plan.jobs.plan?.if ?? "";
+      expect(runsFor(condition, { action: "synchronize", pull_request: pr })).toBe(true);
+      expect(runsFor(condition, { action: "opened", pull_request: pr })).toBe(true);
+      expect(runsFor(condition, { action: "labeled", label: { name: "preview" }, pull_request: pr })).toBe(
+        false,
+      );
+      expect(
+        runsFor(condition, { action: "unlabeled", label: { name: "documentation" }, pull_request: pr }),
+      ).toBe(false);
+      expect(
+        runsFor(condition, { action: "labeled", label: { name: "plan-caution-approved" }, pull_request: pr }),
+      ).toBe(true);
+      expect(
+        runsFor(condition, {
+          action: "unlabeled",
+          label: { name: "plan-caution-approved" },
+          pull_request: pr,
+        }),
+      ).toBe(true);
+      expect(
+        runsFor(condition, { action: "opened", pull_request: { head: { repo: { full_name: "fork/sml" } } } }),
+      ).toBe(false);
+    });
+
+    it("runs speculative plans without the state lock (a cancelled run leaves no .tflock)", () => {
+      const args = String((plan.jobs.plan as { env?: Record<string, string> }).env?.TF_CLI_ARGS_plan);
+      expect(args.split(/\s+/)).toContain("-lock=false");
+      expect(args).not.toMatch(/-lock-timeout/);
+      // The plan script adds no lock flag of its own that would override it.
+      const script = readFileSync(join(REPO_ROOT, "scripts/delivery/terraform-plan.sh"), "utf8");
+      expect(script).not.toMatch(/-lock(=|-timeout)/);
+    });
+
+    it("removes the approving label on a push, before anything else", () => {
+      const withdraw = index(
+        (s) => /labels\/plan-caution-approved/.test(s.run ?? "") && /DELETE/.test(s.run ?? ""),
+      );
+      expect(withdraw).toBe(0);
+      expect((steps[withdraw] as { if?: string }).if).toContain("github.event.action == 'synchronize'");
+    });
+
+    it("passes the label to the summary only when caution-approval.sh accepts who added it and when", () => {
+      const approval = index((s) => /scripts\/delivery\/caution-approval\.sh/.test(s.run ?? ""));
+      const summary = index((s) => /plan-summary\.ts --log-url/.test(s.run ?? ""));
+      expect(approval).toBeGreaterThan(0);
+      expect(approval).toBeLessThan(summary);
+      expect(steps[summary]?.env?.LABELS).toBe(gha("steps.approval.outputs.labels"));
+      expect(JSON.stringify(steps)).not.toMatch(/--labels "\$\{\{ join\(github\.event\.pull_request\.labels/);
+    });
+
+    it("uploads the full comment and posts it cut to GitHub's limit, linking the artifact", () => {
+      const upload = index((s) => s.uses?.startsWith("actions/upload-artifact@") === true);
+      const cap = index((s) => /plan-summary\.ts cap plans\/comment\.md/.test(s.run ?? ""));
+      const post = index((s) => s.uses?.startsWith("actions/github-script@") === true);
+      expect(steps[upload]?.with?.path).toBe("plans/comment.md");
+      expect(steps[cap]?.env?.FULL_URL).toBe(
+        gha(`steps.${(steps[upload] as { id?: string }).id}.outputs.artifact-url`),
+      );
+      expect(upload).toBeLessThan(cap);
+      expect(cap).toBeLessThan(post);
+      expect(String(steps[post]?.with?.script)).toContain("plans/comment-capped.md");
     });
   });
 
