@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync } from "no
 import { dirname, join } from "node:path";
 import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
 import { siteFacts } from "../../../infra/src/site-facts";
+import { GITHUB_ROLE_MAX_SESSION_SECONDS } from "../../../infra/src/stacks/bootstrap-stack";
 import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,
@@ -30,6 +31,12 @@ const workflow = (file: string): Workflow => {
   if (!found) throw new Error(`.github/workflows/${file} is missing`);
   return found;
 };
+type WorkflowJobWithMatrix = Workflow["jobs"][string] & {
+  readonly strategy?: { readonly matrix?: Record<string, unknown>; readonly "fail-fast"?: boolean };
+  readonly concurrency?: { readonly group?: string };
+  readonly outputs?: Record<string, string>;
+};
+
 /** A GitHub expression as written in a workflow: `gha("inputs.ref")` is the text `${{ inputs.ref }}`. */
 const gha = (inner: string) => `\${{ ${inner} }}`;
 const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
@@ -653,8 +660,23 @@ describe("workflow behaviour", () => {
         expect(job?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-destroy.sh"))).toBe(true);
       }
       expect(
-        preview.jobs.sweep?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-sweep.ts")),
+        preview.jobs.stale?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-sweep.ts")),
       ).toBe(true);
+    });
+
+    it("sweeps each stale preview in its own job with its own credentials, waiting for its pull request's runs", () => {
+      const sweep = preview.jobs.sweep as WorkflowJobWithMatrix;
+      expect(sweep.needs).toBe("stale");
+      expect(sweep.strategy?.matrix?.pr).toBe(gha("fromJSON(needs.stale.outputs.pulls)"));
+      expect(sweep.strategy?.["fail-fast"]).toBe(false);
+      // The same group as that pull request's own runs (the workflow's concurrency group).
+      expect(sweep.concurrency?.group).toBe(`preview-${gha("matrix.pr")}`);
+      const destroys = (sweep.steps ?? []).filter((s) => s.run?.includes("preview-destroy.sh"));
+      expect(destroys).toHaveLength(1);
+      expect(destroys[0]?.run).not.toMatch(/while|for /);
+      expect((preview.jobs.stale as WorkflowJobWithMatrix).outputs?.pulls).toBe(
+        gha("steps.stale.outputs.pulls"),
+      );
     });
 
     it("deploys and destroys one pull request's preview one run at a time", () => {
@@ -663,6 +685,33 @@ describe("workflow behaviour", () => {
         "cancel-in-progress": false,
       });
     });
+  });
+
+  it("ends every job that holds AWS credentials before its session expires (issue 24, item 3)", () => {
+    // OIDC sessions last 1 hour unless the job asks for more (configure-aws-credentials' role-duration-seconds),
+    // and never longer than the role's max_session_duration (IAM). A job's timeout counts from its start, before
+    // the credentials step, so timeout-minutes within the session keeps every AWS call inside it.
+    const roleMaximum: Record<string, number> = {
+      [gha("vars.AWS_DEPLOY_ROLE_ARN")]: GITHUB_ROLE_MAX_SESSION_SECONDS.deploy,
+      [gha("vars.AWS_PLAN_ROLE_ARN")]: GITHUB_ROLE_MAX_SESSION_SECONDS.plan,
+    };
+    const checked: string[] = [];
+    for (const file of WORKFLOW_FILES)
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        const credentials = (job.steps ?? []).find((s) =>
+          s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+        );
+        if (!credentials) continue;
+        const session = Number(credentials.with?.["role-duration-seconds"] ?? 3600);
+        const timeout = Number((job as { "timeout-minutes"?: number })["timeout-minutes"]);
+        const maximum = roleMaximum[String(credentials.with?.["role-to-assume"])];
+        expect([file, id, timeout * 60 <= session]).toEqual([file, id, true]);
+        expect([file, id, maximum !== undefined && session <= maximum]).toEqual([file, id, true]);
+        checked.push(`${file}:${id}`);
+      }
+    expect(checked).toEqual(
+      expect.arrayContaining(["deploy.yml:deploy", "preview.yml:sweep", "preview.yml:deploy"]),
+    );
   });
 
   it("integration.yml follows deploy.yml by its workflow name", () => {
