@@ -262,6 +262,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/preview-destroy.sh",
         "scripts/delivery/preview-sweep.ts",
         "scripts/delivery/caution-approval.sh",
+        "scripts/delivery/verify-release.sh",
         "scripts/smoke.sh",
       ]),
     );
@@ -562,7 +563,7 @@ describe("workflow behaviour", () => {
 
     it("checks dev's release of the commit by hash in prd before anything is synthesized or applied", () => {
       const download = at((s) => s.uses?.startsWith("actions/download-artifact@") ?? false);
-      const verify = at((s) => /release-manifest\.ts verify release\.json/.test(s.run ?? ""));
+      const verify = at((s) => /scripts\/delivery\/verify-release\.sh release /.test(s.run ?? ""));
       const firstDeploy = at((s) => /cdktf deploy/.test(s.run ?? ""));
       expect((steps[download] as { if?: string }).if).toBe(prdOnly);
       expect((steps[verify] as { if?: string }).if).toBe(prdOnly);
@@ -583,7 +584,35 @@ describe("workflow behaviour", () => {
         BUILT: gha("steps.build.outputs.digest"),
         REQUESTED: gha("inputs.image-digest"),
       });
-      expect(image?.run).toContain("release-manifest.ts digest release.json");
+      expect(image?.run).toContain("release-manifest.ts digest release/release.json");
+    });
+
+    it("downloads dev's release into its own folder, never over the checkout (issue 24, item 1)", () => {
+      const downloads = steps.filter((s) => s.uses?.startsWith("actions/download-artifact@"));
+      expect(downloads.length).toBeGreaterThan(0);
+      for (const d of downloads) {
+        const path = String(d.with?.path ?? ".");
+        expect([path, /^(\.|\.\/)?$/.test(path)]).toEqual([path, false]);
+      }
+      expect(String(steps.find((s) => /verify-release\.sh/.test(s.run ?? ""))?.run)).toContain(
+        `release "$COMMIT_SHA"`,
+      );
+    });
+
+    it("attests dev's release files before uploading them, signed by this workflow (issue 24, item 1)", () => {
+      const write = at((s) => /release-manifest\.ts write/.test(s.run ?? ""));
+      const attest = at((s) => s.uses?.startsWith("actions/attest-build-provenance@") ?? false);
+      const upload = at((s) => s.uses?.startsWith("actions/upload-artifact@") ?? false);
+      expect(attest).toBeGreaterThan(write);
+      expect(attest).toBeLessThan(upload);
+      expect((steps[attest] as { if?: string }).if).toBe("inputs.environment == 'dev'");
+      // The attested files are exactly the uploaded ones.
+      expect(steps[attest]?.with?.["subject-path"]).toBe(steps[upload]?.with?.path);
+      // GitHub docs, "Using artifact attestations": id-token: write and attestations: write.
+      expect(workflow("deploy.yml").jobs.deploy?.permissions).toMatchObject({
+        "id-token": "write",
+        attestations: "write",
+      });
     });
 
     it("calls each new version, then shifts the aliases with CodeDeploy, after the apply and before the smoke test", () => {
