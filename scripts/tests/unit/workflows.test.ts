@@ -263,6 +263,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/preview-sweep.ts",
         "scripts/delivery/caution-approval.sh",
         "scripts/delivery/verify-release.sh",
+        "scripts/delivery/deployed-commit.sh",
         "scripts/smoke.sh",
       ]),
     );
@@ -649,7 +650,12 @@ describe("workflow behaviour", () => {
         s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
       );
       expect(credentials?.with?.["role-to-assume"]).toBe(gha("vars.AWS_PLAN_ROLE_ARN"));
-      expect(job?.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
+      expect(job?.permissions).toEqual({
+        contents: "read",
+        "id-token": "write",
+        issues: "write",
+        deployments: "read",
+      });
     });
 
     it("plans every stack with -detailed-exitcode and keeps one issue per stack", () => {
@@ -661,6 +667,41 @@ describe("workflow behaviour", () => {
       expect(readFileSync(join(REPO_ROOT, "scripts/delivery/drift-plan.sh"), "utf8")).toContain(
         "-detailed-exitcode",
       );
+    });
+
+    it("plans each environment's stack at the commit deploy.yml recorded for it, not at main (issue 24, item 8)", () => {
+      const steps = job?.steps ?? [];
+      const index = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
+      const commit = index((s) => (s as { id?: string }).id === "commit");
+      expect(steps[commit]?.run).toContain('scripts/delivery/deployed-commit.sh read "$environment"');
+      const checkout = index(
+        (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.path === "deployed",
+      );
+      expect(steps[checkout]?.with?.ref).toBe(gha("steps.commit.outputs.sha"));
+      const synth = index((s) => (s as { "working-directory"?: string })["working-directory"] === "deployed");
+      const plan = index((s) => (s as { id?: string }).id === "plan");
+      expect(steps[plan]?.run).toContain("cd deployed && ../scripts/delivery/drift-plan.sh");
+      expect([commit < checkout, checkout < synth, synth < plan]).toEqual([true, true, true]);
+      // The synth of main is gone from the drift job: only the deployed commit is planned.
+      expect(steps.some((s) => s.run?.trim() === "npm run synth")).toBe(false);
+      // deploy.yml records the commit after the smoke test passed.
+      const deploy = workflow("deploy.yml").jobs.deploy?.steps ?? [];
+      const smoke = deploy.findIndex((s) => s.run?.includes("scripts/smoke.sh") ?? false);
+      const record = deploy.findIndex(
+        (s) => s.run?.includes("scripts/delivery/deployed-commit.sh record") ?? false,
+      );
+      expect(record).toBeGreaterThan(smoke);
+      expect((deploy[record] as { if?: string }).if).toBeUndefined();
+      expect(workflow("deploy.yml").jobs.deploy?.permissions).toMatchObject({ deployments: "write" });
+    });
+
+    it("opens or updates an issue when the drift check itself fails (issue 24, item 8)", () => {
+      const steps = job?.steps ?? [];
+      const last = steps.at(-1);
+      expect((last as { if?: string }).if).toBe("always() && job.status != 'cancelled'");
+      expect(last?.env?.JOB_STATUS).toBe(gha("job.status"));
+      expect(last?.run).toContain('drift-report.ts --check "$STACK" "$outcome"');
+      expect(last?.run).toMatch(/gh issue create/);
     });
   });
 
