@@ -82,3 +82,33 @@ describe("scripts/delivery/github-variables.sh with a bootstrap output missing (
     expect(fakes.calls("gh")).toEqual([]);
   });
 });
+
+describe("scripts/delivery/stack-outputs.sh --from-state (AWS CLI mocked; issue 24, item 10)", () => {
+  it("prints the outputs of the stack's state object without a synth, and fails on something else", async () => {
+    // A Terraform state (version 4) as the S3 backend stores it: outputs with value and type.
+    const state = {
+      version: 4,
+      terraform_version: "1.11.4",
+      serial: 12,
+      outputs: { api_url: { value: "https://abc.execute-api.eu-west-1.amazonaws.com", type: "string" } },
+      resources: [],
+    };
+    writeFileSync(join(fakes.dir, "state.json"), JSON.stringify(state));
+    fakes.fake("aws", `[[ "$1 $2" == "s3 cp" && "$4" == - ]] && cat "${fakes.dir}/state.json"`);
+    fakes.fake("terraform", "echo 'terraform must not run' >&2; exit 99");
+    const result = await fakes.run("scripts/delivery/stack-outputs.sh", ["sml-dev", "--from-state"], {
+      SML_SITE_PLACEHOLDERS: "allow",
+      CDKTF_OUTDIR: join(fakes.dir, "nothing-synthesized"),
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ api_url: state.outputs.api_url.value });
+    expect(fakes.calls("aws")).toEqual([
+      `aws s3 cp s3://${FACTS.stateBucket}/${FACTS.stateKeyPrefix}/sml-dev/terraform.tfstate - --only-show-errors`,
+    ]);
+    writeFileSync(join(fakes.dir, "state.json"), "<html>");
+    const broken = await fakes.run("scripts/delivery/stack-outputs.sh", ["sml-dev", "--from-state"], {
+      SML_SITE_PLACEHOLDERS: "allow",
+    });
+    expect(broken.code).toBe(1);
+  });
+});

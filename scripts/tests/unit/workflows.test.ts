@@ -264,6 +264,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/caution-approval.sh",
         "scripts/delivery/verify-release.sh",
         "scripts/delivery/deployed-commit.sh",
+        "scripts/delivery/provider-locks.sh",
         "scripts/smoke.sh",
       ]),
     );
@@ -301,7 +302,9 @@ describe("workflow behaviour", () => {
     expect(steps.some((s) => s.run?.includes("scripts/delivery/validate-stacks.sh cdktf.out/stacks"))).toBe(
       true,
     );
-    const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    const upload = steps.find(
+      (s) => s.uses?.startsWith("actions/upload-artifact@") && String(s.with?.name).startsWith("cdktf-out-"),
+    );
     expect(String(upload?.with?.path)).toContain("cdktf.out/stacks/*/cdk.tf.json");
   });
 
@@ -781,6 +784,41 @@ describe("workflow behaviour", () => {
       }
     expect(checked).toEqual(
       expect.arrayContaining(["deploy.yml:deploy", "preview.yml:sweep", "preview.yml:deploy"]),
+    );
+  });
+
+  it("shares one provider cache across the stacks of every job that runs terraform (issue 24, item 10)", () => {
+    const jobs: string[] = [];
+    for (const file of WORKFLOW_FILES)
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        const steps = job.steps ?? [];
+        const setup = steps.findIndex((s) => s.uses?.startsWith("hashicorp/setup-terraform@"));
+        if (setup < 0) continue;
+        const env = (job as { env?: Record<string, string> }).env ?? {};
+        expect([file, id, env.TF_PLUGIN_CACHE_DIR]).toEqual([
+          file,
+          id,
+          gha("github.workspace") + "/.terraform-plugin-cache",
+        ]);
+        // Terraform needs the folder to exist; it is created before any step that runs terraform.
+        expect([file, id, steps[setup + 1]?.run]).toEqual([file, id, 'mkdir -p "$TF_PLUGIN_CACHE_DIR"']);
+        jobs.push(`${file}:${id}`);
+      }
+    expect(jobs).toEqual(
+      expect.arrayContaining(["plan.yml:plan", "drift.yml:plan", "deploy.yml:deploy", "ci.yml:test"]),
+    );
+  });
+
+  it("refreshes the committed lock files' hashes in CI after the synth, and reads outputs without a build (issue 24, item 10)", () => {
+    const ci = workflow("ci.yml").jobs.test?.steps ?? [];
+    const synth = ci.findIndex((s) => s.run?.trim() === "npm run synth");
+    const refresh = ci.findIndex((s) => s.run?.includes("scripts/delivery/provider-locks.sh") ?? false);
+    expect(refresh).toBeGreaterThan(synth);
+    expect(ci[refresh]?.run).toContain("git diff --quiet -- infra/locks");
+    const integration = workflow("integration.yml").jobs.integration?.steps ?? [];
+    expect(integration.some((s) => /npm run (synth|build)/.test(s.run ?? ""))).toBe(false);
+    expect(integration.some((s) => s.run?.includes('stack-outputs.sh "$STACK" --from-state') ?? false)).toBe(
+      true,
     );
   });
 
