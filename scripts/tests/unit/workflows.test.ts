@@ -798,7 +798,7 @@ describe("workflow behaviour", () => {
         expect([file, id, env.TF_PLUGIN_CACHE_DIR]).toEqual([
           file,
           id,
-          gha("github.workspace") + "/.terraform-plugin-cache",
+          `${gha("github.workspace")}/.terraform-plugin-cache`,
         ]);
         // Terraform needs the folder to exist; it is created before any step that runs terraform.
         expect([file, id, steps[setup + 1]?.run]).toEqual([file, id, 'mkdir -p "$TF_PLUGIN_CACHE_DIR"']);
