@@ -1,5 +1,13 @@
 import { ValidationError } from "@sml/contracts/errors";
-import type { User, UserMessage, UserPage, UserRepository, UserWrite } from "@sml/contracts/users";
+import type {
+  User,
+  UserDeletion,
+  UserDeletionMessage,
+  UserMessage,
+  UserPage,
+  UserRepository,
+  UserWrite,
+} from "@sml/contracts/users";
 import type { UserPublisher } from "../../src/core/ports";
 
 /**
@@ -9,6 +17,7 @@ import type { UserPublisher } from "../../src/core/ports";
 export class InMemoryUserRepository implements UserRepository {
   readonly users: User[] = [];
   readonly upserts: UserWrite[][] = [];
+  readonly removals: UserDeletion[][] = [];
   pingError: Error | undefined;
   pingHangs = false;
 
@@ -50,6 +59,10 @@ export class InMemoryUserRepository implements UserRepository {
     this.upserts.push([...writes]);
   }
 
+  async remove(deletions: readonly UserDeletion[]): Promise<void> {
+    this.removals.push([...deletions]);
+  }
+
   ping(): Promise<void> {
     if (this.pingHangs) return new Promise(() => {});
     return this.pingError ? Promise.reject(this.pingError) : Promise.resolve();
@@ -58,10 +71,10 @@ export class InMemoryUserRepository implements UserRepository {
 
 /** Records what the handler publishes instead of calling SNS (the fauxqs tests cover the real client). */
 export class RecordingPublisher implements UserPublisher {
-  readonly published: UserMessage[] = [];
+  readonly published: (UserMessage | UserDeletionMessage)[] = [];
   failWith: Error | undefined;
 
-  async publish(message: UserMessage): Promise<{ messageId: string }> {
+  async publish(message: UserMessage | UserDeletionMessage): Promise<{ messageId: string }> {
     if (this.failWith) throw this.failWith;
     this.published.push(message);
     return { messageId: `msg-${this.published.length}` };

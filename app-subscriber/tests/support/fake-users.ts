@@ -1,8 +1,9 @@
-import type { UserRepository, UserWrite } from "@sml/contracts/users";
+import type { UserDeletion, UserRepository, UserWrite } from "@sml/contracts/users";
 
 /** An in-memory UserRepository that records each upsert call (for handler and use-case unit tests). */
 export function fakeUsers(options: { failWith?: Error } = {}) {
   const calls: UserWrite[][] = [];
+  const removals: UserDeletion[][] = [];
   const users: UserRepository = {
     list: async () => ({ items: [], nextCursor: null }),
     get: async () => undefined,
@@ -10,7 +11,11 @@ export function fakeUsers(options: { failWith?: Error } = {}) {
       calls.push([...writes]);
       if (options.failWith) throw options.failWith;
     },
+    remove: async (deletions) => {
+      removals.push([...deletions]);
+      if (options.failWith) throw options.failWith;
+    },
     ping: async () => undefined,
   };
-  return { users, calls };
+  return { users, calls, removals };
 }
