@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Smoke test of a running API, local or deployed: health, create a user and wait until it is readable,
+# Smoke test of a running API, local or deployed: health, create a user and wait until it is readable by the id
+# POST /users answered (GET /users/{id}: no paging through every user), delete it again (DELETE /users/{id}, so a
+# deploy leaves no test user behind) and wait until it is gone,
 # a rejected request with its error body, an unknown route and a wrong method answered in the API's error
 # format, a prediction, and a batch: a small CSV file uploaded with the presigned PUT, scored by the worker
 # (one row rejected by line number, an id column carried over), its result downloaded.
@@ -63,31 +65,35 @@ expect_status "POST /users" 202 "$status"
 jq -e '.messageId | type == "string" and length > 0' "$body_file" >/dev/null ||
   fail "POST /users: response has no messageId"
 
-# The user arrives through SNS -> SQS -> subscriber: page through GET /users until it shows up.
-deadline=$((SECONDS + timeout_s))
-user_id=""
-while [[ -z "$user_id" ]]; do
-  cursor=""
-  for _ in $(seq 1 50); do
-    path="/users?limit=100"
-    [[ -n "$cursor" ]] && path="${path}&cursor=$(jq -rn --arg c "$cursor" '$c | @uri')"
-    status="$(request GET "$path")"
-    [[ "$status" == 200 ]] || fail "GET $path: expected HTTP 200, got $status"
-    user_id="$(jq -r --arg e "$email" '[.items[] | select(.email == $e)][0].id // empty' "$body_file")"
-    cursor="$(jq -r '.nextCursor // empty' "$body_file")"
-    [[ -n "$user_id" || -z "$cursor" ]] && break
-  done
-  if [[ -z "$user_id" ]]; then
-    ((SECONDS < deadline)) || fail "GET /users: $email did not appear within ${timeout_s} s"
-    sleep 0.5
-  fi
-done
-echo "ok    GET /users lists $email"
+user_id="$(jq -r '.id // empty' "$body_file")"
+[[ -n "$user_id" ]] || fail "POST /users: response has no id"
 
-status="$(request GET "/users/${user_id}")"
+# The user arrives through SNS -> SQS -> subscriber: read it by its id until it is there.
+deadline=$((SECONDS + timeout_s))
+while :; do
+  status="$(request GET "/users/${user_id}")"
+  [[ "$status" == 200 ]] && break
+  [[ "$status" == 404 ]] || fail "GET /users/${user_id}: expected HTTP 200 or 404 while waiting, got $status"
+  ((SECONDS < deadline)) || fail "GET /users/${user_id}: $email did not appear within ${timeout_s} s"
+  sleep 0.5
+done
 expect_status "GET /users/{id}" 200 "$status"
-jq -e --arg e "$email" '.email == $e and .name == "Smoke Test"' "$body_file" >/dev/null ||
+jq -e --arg e "$email" --arg id "$user_id" '.email == $e and .name == "Smoke Test" and .id == $id' "$body_file" >/dev/null ||
   fail "GET /users/${user_id}: body is not the user just created"
+
+status="$(request GET "/users?limit=1")"
+expect_status "GET /users" 200 "$status"
+jq -e '.items | type == "array"' "$body_file" >/dev/null || fail "GET /users: body has no items list"
+
+# Remove the smoke user again: deployed environments keep no test users.
+status="$(request DELETE "/users/${user_id}")"
+expect_status "DELETE /users/{id}" 202 "$status"
+deadline=$((SECONDS + timeout_s))
+until [[ "$(request GET "/users/${user_id}")" == 404 ]]; do
+  ((SECONDS < deadline)) || fail "GET /users/${user_id}: still there ${timeout_s} s after DELETE"
+  sleep 0.5
+done
+echo "ok    DELETE /users/{id} -> the user is gone"
 
 status="$(request POST /users '{"name":"Smoke Test","email":"not-an-email"}')"
 expect_status "POST /users with a bad email" 400 "$status"

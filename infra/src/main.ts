@@ -5,9 +5,10 @@
  * template's placeholder site (infra/src/config/site.ts; this repository's own CI, never a deploy); `SML_BUNDLE_ROOT` is where `dist/functions/` lives
  * (default: the repository root; the CDK Terrain equivalence test points it at its own build).
  * `SML_PREVIEW_PR=42` synthesizes the preview stack `sml-pr-42` of pull request 42 (and, unless SML_ENVIRONMENTS
- * says otherwise, no dev or prd stack).
+ * says otherwise, no dev or prd stack). After the synth every stack gets its committed provider lock file.
  */
 import { App } from "cdktf";
+import { installProviderLocks } from "./provider-locks";
 import { defineStacks } from "./stacks";
 
 const app = new App();
@@ -22,3 +23,6 @@ defineStacks(app, {
   allowSitePlaceholders: process.env.SML_SITE_PLACEHOLDERS === "allow",
 });
 app.synth();
+// Each stack's committed .terraform.lock.hcl beside its cdk.tf.json (infra/src/provider-locks.ts); off only under
+// CDK Terrain (infra/cdktn/alias.cjs), whose provider version has no committed lock.
+if (process.env.SML_PROVIDER_LOCKS !== "off") installProviderLocks(app.outdir);

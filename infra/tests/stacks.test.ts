@@ -7,7 +7,12 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SHARED_CONFIG, SITE } from "../src/config";
-import { BOOTSTRAP_LOCAL_STATE, GITHUB_ROLE_MANAGED_POLICIES } from "../src/stacks/bootstrap-stack";
+import {
+  BOOTSTRAP_LOCAL_STATE,
+  deployRoleName,
+  GITHUB_ROLE_MANAGED_POLICIES,
+  GITHUB_ROLE_MAX_SESSION_SECONDS,
+} from "../src/stacks/bootstrap-stack";
 import { decide, resolveStatements } from "./support/iam-eval";
 import { REPO_ROOT } from "./support/paths";
 import {
@@ -119,6 +124,25 @@ describe("stacks", () => {
 
 describe("bootstrap stack", () => {
   const b = stacks.bootstrap;
+
+  it("lets GitHub jobs hold a deploy role for the sessions the workflows request (issue 24, item 3)", () => {
+    const roles = resourcesOf(bootstrap.json, "aws_iam_role").map(([, body]) => body) as {
+      name: string;
+      max_session_duration: number;
+    }[];
+    const byName = (name: string) => roles.find((r) => r.name === name)?.max_session_duration;
+    for (const env of SHARED_CONFIG.environments)
+      expect([env, byName(deployRoleName(SHARED_CONFIG, env))]).toEqual([
+        env,
+        GITHUB_ROLE_MAX_SESSION_SECONDS.deploy,
+      ]);
+    expect(byName(`github-${SHARED_CONFIG.project}-plan`)).toBe(GITHUB_ROLE_MAX_SESSION_SECONDS.plan);
+    // IAM's range for max_session_duration (IAM API reference, CreateRole: 3600 to 43200 seconds).
+    for (const seconds of Object.values(GITHUB_ROLE_MAX_SESSION_SECONDS)) {
+      expect(seconds).toBeGreaterThanOrEqual(3600);
+      expect(seconds).toBeLessThanOrEqual(43200);
+    }
+  });
   const bucketRef = ref("aws_s3_bucket", b.stateBucket.friendlyUniqueId, "id");
 
   it("creates the state bucket with versioning, KMS encryption and every public access block", () => {

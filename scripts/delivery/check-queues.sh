@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The queue path of a deployed environment: after a burst of POST /users, the users queue drains within the
-# SLO bound and the dead-letter queue stays empty.
+# SLO bound and the dead-letter queue stays empty. Then it deletes the users it created (DELETE /users/{id} with
+# the ids POST answered) and waits for those deletions to drain too, so the check leaves no users behind.
 #
 # Usage: scripts/delivery/check-queues.sh <outputs.json> [burst-size]
 # Env:   SMOKE_TOKEN (bearer token when the JWT authorizer is on), QUEUE_BOUND_SECONDS (default 60),
@@ -32,22 +33,37 @@ depth() {
 dead="$(depth "$dlq_url")"
 [[ "$dead" == 0 ]] || { echo "FAIL  dead-letter queue holds ${dead} message(s) before the test; see docs/operations.md" >&2; exit 1; }
 
+answer="$(mktemp)"
+trap 'rm -f "$answer"' EXIT
+drained() {
+  local deadline=$((SECONDS + bound))
+  until [[ "$(depth "$queue_url")" == 0 ]]; do
+    ((SECONDS < deadline)) || { echo "FAIL  users queue not drained within ${bound} s" >&2; exit 1; }
+    sleep 2
+  done
+  echo "ok    users queue drained within ${bound} s"
+}
+
 run="$(date +%s)-${RANDOM}"
+ids=()
 for i in $(seq 1 "$burst"); do
-  status="$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 30 "${auth[@]}" \
+  status="$(curl --silent --output "$answer" --write-out '%{http_code}' --max-time 30 "${auth[@]}" \
     -H 'content-type: application/json' \
     --data-binary "{\"name\":\"Queue check ${i}\",\"email\":\"queue-${run}-${i}@example.com\"}" \
     "${api_url}/users")"
   [[ "$status" == 202 ]] || { echo "FAIL  POST /users #${i}: expected 202, got ${status}" >&2; exit 1; }
+  ids+=("$(jq -er '.id' "$answer")")
 done
 echo "ok    ${burst} POST /users accepted"
+drained
 
-deadline=$((SECONDS + bound))
-until [[ "$(depth "$queue_url")" == 0 ]]; do
-  ((SECONDS < deadline)) || { echo "FAIL  users queue not drained within ${bound} s" >&2; exit 1; }
-  sleep 2
+for id in "${ids[@]}"; do
+  status="$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 30 "${auth[@]}" -X DELETE \
+    "${api_url}/users/${id}")"
+  [[ "$status" == 202 ]] || { echo "FAIL  DELETE /users/${id}: expected 202, got ${status}" >&2; exit 1; }
 done
-echo "ok    users queue drained within ${bound} s"
+echo "ok    ${burst} DELETE /users/{id} accepted (the check's users)"
+drained
 
 dead="$(depth "$dlq_url")"
 [[ "$dead" == 0 ]] || { echo "FAIL  ${dead} message(s) dead-lettered; see docs/operations.md (DLQ inspection)" >&2; exit 1; }

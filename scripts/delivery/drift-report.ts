@@ -8,6 +8,11 @@
  * Usage: tsx scripts/delivery/drift-report.ts <stack> <exit-code> <plan.json> <open-issues.json> [<run-url>]
  * (`open-issues.json` from `gh issue list --label drift --state open --json number,title,body`) prints
  * `{"action": "open"|"update"|"close"|"none", "number"?, "title", "body"?}`.
+ *
+ * A drift check that cannot run (the plan fails, the synth fails) watches nothing, and a red scheduled run is easy
+ * to miss: `tsx scripts/delivery/drift-report.ts --check <stack> success|failure <open-issues.json> [<run-url>]`
+ * decides the same way about a second issue per stack, "Drift check of <stack> fails": opened or updated while the
+ * check fails, closed once it runs again.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -105,6 +110,37 @@ export function decideDrift(
   return { action: "update", number: existing.number, title, body, digest };
 }
 
+/** The issue kept open while a stack's drift check itself fails. */
+export const driftCheckIssueTitle = (stack: string): string => `Drift check of ${stack} fails`;
+
+/** What to do with the stack's "check fails" issue after a run whose job ended in `outcome`. */
+export function decideCheck(
+  stack: string,
+  outcome: "success" | "failure",
+  openIssues: readonly OpenIssue[],
+  runUrl?: string,
+): DriftDecision {
+  const title = driftCheckIssueTitle(stack);
+  const existing = openIssues.find((i) => i.title === title);
+  if (outcome === "success")
+    return existing
+      ? {
+          action: "close",
+          number: existing.number,
+          title,
+          body: `The drift check of \`${stack}\` runs again${runUrl ? ` (${runUrl})` : ""}.`,
+        }
+      : { action: "none", title };
+  const body = [
+    `The drift check of \`${stack}\` failed${runUrl ? ` in ${runUrl}` : ""}: its \`terraform plan\` (or the synth before it) did not finish, so drift in \`${stack}\` goes unseen until it runs again.`,
+    "",
+    'Read the run\'s log: expired or missing credentials (the plan role), a state lock held by a stuck deploy, a provider or synth error. docs/operations.md, "Drift".',
+  ].join("\n");
+  return existing
+    ? { action: "update", number: existing.number, title, body, digest: "" }
+    : { action: "open", title, body, digest: "" };
+}
+
 /** Reads `gh issue list --json number,title,body` output. */
 export function parseIssues(value: unknown): OpenIssue[] {
   if (!Array.isArray(value))
@@ -117,18 +153,31 @@ export function parseIssues(value: unknown): OpenIssue[] {
   });
 }
 
+function checkMain(args: readonly string[]): void {
+  const [stack, outcome, issuesFile, runUrl] = args;
+  if (!stack || !issuesFile || (outcome !== "success" && outcome !== "failure"))
+    throw new DriftInputError(
+      "usage: drift-report.ts --check <stack> success|failure <open-issues.json> [<run-url>]",
+    );
+  const issues = parseIssues(JSON.parse(readFileSync(issuesFile, "utf8")));
+  process.stdout.write(`${JSON.stringify(decideCheck(stack, outcome, issues, runUrl))}\n`);
+}
+
 if (require.main === module) {
   const [stack, code, planFile, issuesFile, runUrl] = process.argv.slice(2);
   try {
-    if (!stack || !code || !planFile || !issuesFile)
-      throw new DriftInputError(
-        "usage: drift-report.ts <stack> <exit-code> <plan.json> <open-issues.json> [<run-url>]",
-      );
-    const exitCode = Number(code);
-    // A clean plan needs no plan file; a drifted one does.
-    const plan = exitCode === 2 || existsSync(planFile) ? JSON.parse(readFileSync(planFile, "utf8")) : {};
-    const issues = parseIssues(JSON.parse(readFileSync(issuesFile, "utf8")));
-    process.stdout.write(`${JSON.stringify(decideDrift(stack, exitCode, plan, issues, runUrl))}\n`);
+    if (stack === "--check") checkMain(process.argv.slice(3));
+    else {
+      if (!stack || !code || !planFile || !issuesFile)
+        throw new DriftInputError(
+          "usage: drift-report.ts <stack> <exit-code> <plan.json> <open-issues.json> [<run-url>]",
+        );
+      const exitCode = Number(code);
+      // A clean plan needs no plan file; a drifted one does.
+      const plan = exitCode === 2 || existsSync(planFile) ? JSON.parse(readFileSync(planFile, "utf8")) : {};
+      const issues = parseIssues(JSON.parse(readFileSync(issuesFile, "utf8")));
+      process.stdout.write(`${JSON.stringify(decideDrift(stack, exitCode, plan, issues, runUrl))}\n`);
+    }
   } catch (err) {
     process.stderr.write(`drift-report: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -22,10 +22,22 @@ fact() { jq -er "$1" <<<"$facts"; }
 repo="$(fact .githubRepository)"
 bootstrap="$(fact '.stacks[0]')"
 outputs="$(scripts/delivery/stack-outputs.sh "$bootstrap")"
-output() {
-  jq -er --arg name "$1" '.[$name] // empty' <<<"$outputs" \
-    || { echo "github-variables: ${bootstrap} has no output $1; apply ${bootstrap} first (docs/deploy.md)" >&2; exit 1; }
-}
+
+# Every output this script sets, read before any gh call: a missing one (a bootstrap applied before an
+# environment was added, or not applied at all) fails here naming each, instead of setting an empty variable.
+mapfile -t environments < <(jq -r '.githubEnvironments[]' <<<"$facts")
+needed=(plan_role_arn)
+for env in "${environments[@]}"; do needed+=("deploy_role_arn_${env}"); done
+declare -A value=()
+missing=()
+for name in "${needed[@]}"; do
+  value[$name]="$(jq -r --arg name "$name" '.[$name] // empty | strings' <<<"$outputs")"
+  [[ -n "${value[$name]}" ]] || missing+=("$name")
+done
+if ((${#missing[@]} > 0)); then
+  echo "github-variables: ${bootstrap} has no output ${missing[*]}; apply ${bootstrap} (docs/deploy.md) and run this again. Nothing was set." >&2
+  exit 1
+fi
 
 run() {
   if ((dry_run)); then
@@ -36,9 +48,10 @@ run() {
   fi
 }
 
-run gh variable set AWS_REGION --repo "$repo" --body "$(fact .region)"
-run gh variable set AWS_PLAN_ROLE_ARN --repo "$repo" --body "$(output plan_role_arn)"
-while read -r env; do
+region="$(fact .region)"
+run gh variable set AWS_REGION --repo "$repo" --body "$region"
+run gh variable set AWS_PLAN_ROLE_ARN --repo "$repo" --body "${value[plan_role_arn]}"
+for env in "${environments[@]}"; do
   variable="SML_ALARM_EMAIL_${env^^}"
   if [[ -n "${!variable:-}" ]]; then
     run gh variable set "$variable" --repo "$repo" --body "${!variable}"
@@ -47,6 +60,6 @@ while read -r env; do
   fi
   # PUT creates the environment, or leaves an existing one (and its reviewers) as it is.
   run gh api --method PUT "repos/${repo}/environments/${env}" --silent
-  run gh variable set AWS_DEPLOY_ROLE_ARN --repo "$repo" --env "$env" --body "$(output "deploy_role_arn_${env}")"
-done < <(jq -r '.githubEnvironments[]' <<<"$facts")
+  run gh variable set AWS_DEPLOY_ROLE_ARN --repo "$repo" --env "$env" --body "${value[deploy_role_arn_${env}]}"
+done
 if ((!dry_run)); then echo "github-variables: set for ${repo}"; fi

@@ -11,11 +11,21 @@
  *          <stack>=<plan.json> [...] > comment.md
  * --gate-file receives nothing when the check may pass, else the reason it fails (the workflow fails on it after
  * posting the comment).
+ *
+ *        tsx scripts/delivery/plan-summary.ts cap <comment.md> <full-comment-url> > capped.md
+ * cuts a comment longer than GitHub accepts (COMMENT_MAX_CHARACTERS) at a line, closing an open code block, and
+ * ends it with a link to the full comment (the workflow uploads it as an artifact first).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
 /** Marks the comment so the workflow updates its own comment instead of adding one per push. */
 export const COMMENT_MARKER = "<!-- plan-summary -->";
+
+/**
+ * GitHub refuses an issue or pull-request comment body longer than 65,536 characters ("body is too long (maximum
+ * is 65536 characters)"; REST API, "Create an issue comment": 422). A create-everything plan renders ~85,000.
+ */
+export const COMMENT_MAX_CHARACTERS = 65_536;
 
 /** The pull-request label with which a reviewer accepts the cautions; without it the plan check fails. */
 export const APPROVAL_LABEL = "plan-caution-approved";
@@ -428,7 +438,7 @@ export function planGate(
 ): string | undefined {
   const found = cautions(summaries);
   if (found.length === 0 || labels.includes(APPROVAL_LABEL)) return undefined;
-  return `${found.length} change(s) in the caution list (${found.map((c) => `${c.stack}: ${c.address}`).join(", ")}): a reviewer who accepts them adds the label "${APPROVAL_LABEL}" to the pull request, which re-runs the plan (docs/deploy.md, "Every later deploy").`;
+  return `${found.length} change(s) in the caution list (${found.map((c) => `${c.stack}: ${c.address}`).join(", ")}): a reviewer other than the author who accepts them adds the label "${APPROVAL_LABEL}" to the pull request after its latest push, which re-runs the plan (docs/deploy.md, "Every later deploy").`;
 }
 
 const KIND_LABEL: Record<ChangeKind, string> = {
@@ -541,7 +551,7 @@ export function renderComment(summaries: readonly StackPlanSummary[], options: R
       `> **${found.length} resource(s) would be REPLACED or DESTROYED in a way that loses data or breaks callers.**`,
       approved
         ? `> Accepted by the label \`${APPROVAL_LABEL}\`.`
-        : `> The plan check fails until a reviewer who accepts them adds the label \`${APPROVAL_LABEL}\`.`,
+        : `> The plan check fails until a reviewer other than the author who accepts them adds the label \`${APPROVAL_LABEL}\` (after the latest push; a push removes it).`,
       ">",
       ...found.map(
         (c) =>
@@ -561,6 +571,27 @@ export function renderComment(summaries: readonly StackPlanSummary[], options: R
   if (options.logUrl) lines.push("", `The full plans are in [the job log](${options.logUrl}).`);
   for (const s of summaries) lines.push("", ...renderStack(s, options.logUrl));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * `body` when it fits in `limit` characters, else its longest prefix of whole lines that fits together with a
+ * notice linking the full comment (`fullUrl`). A code block open at the cut is closed first, so the rest renders.
+ * The length is counted in UTF-16 code units, which is never less than GitHub's count of characters.
+ */
+export function capComment(body: string, fullUrl: string, limit = COMMENT_MAX_CHARACTERS): string {
+  if (body.length <= limit) return body;
+  const notice = (shown: number) =>
+    `\n---\n**This comment is cut at ${shown.toLocaleString("en-US")} of ${body.length.toLocaleString("en-US")} characters** (GitHub's limit is ${limit.toLocaleString("en-US")}): the full plan summary is the artifact [plan-comment](${fullUrl}).\n`;
+  const fence = "```\n";
+  // Room for the longest notice and a closing fence.
+  const budget = limit - notice(limit).length - fence.length;
+  if (budget <= 0) throw new RangeError(`limit ${limit} leaves no room for the notice`);
+  let cut = body.lastIndexOf("\n", budget);
+  if (cut <= 0) cut = budget;
+  let head = body.slice(0, cut + 1);
+  const fences = head.split("\n").filter((line) => line.trimStart().startsWith("```")).length;
+  if (fences % 2 === 1) head += fence;
+  return `${head}${notice(head.length)}`;
 }
 
 interface Arguments {
@@ -613,9 +644,17 @@ function main(argv: readonly string[]): void {
   if (args.gateFile) writeFileSync(args.gateFile, planGate(summaries, args.labels) ?? "");
 }
 
+function cap(argv: readonly string[]): void {
+  const [file, fullUrl] = argv;
+  if (!file || !fullUrl) throw new Error("usage: plan-summary cap <comment.md> <full-comment-url>");
+  process.stdout.write(capComment(readFileSync(file, "utf8"), fullUrl));
+}
+
 if (require.main === module) {
   try {
-    main(process.argv.slice(2));
+    const argv = process.argv.slice(2);
+    if (argv[0] === "cap") cap(argv.slice(1));
+    else main(argv);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);

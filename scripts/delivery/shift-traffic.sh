@@ -2,11 +2,15 @@
 # Moves each served function's `live` alias to the version the last apply published, through CodeDeploy: one
 # deployment per function whose alias is not there yet (AppSpec from scripts/delivery/appspec.ts), under the
 # environment's deployment configuration (prd: 10 % canary for 5 minutes; dev: all at once). Waits for all of
-# them; when one fails or is rolled back (a guarding alarm fired), stops the others with rollback, prints why,
-# and exits 1. Terraform never moves the aliases itself (docs/deploy.md, "Rollout and rollback").
+# them. One release is one consistent set of versions: when one fails or is rolled back (a guarding alarm fired),
+# the others are stopped with rollback, and those that had already succeeded are put back on the version they
+# served before (lambda:UpdateAlias, what CodeDeploy's own rollback does, not a new deployment, which an alarm
+# still firing would stop); then it prints why and exits 1. Terraform never moves the aliases itself
+# (docs/deploy.md, "Rollout and rollback").
 #
 # Usage: scripts/delivery/shift-traffic.sh <outputs.json>      (from scripts/delivery/stack-outputs.sh)
-# Needs: the AWS CLI (lambda:GetAlias, codedeploy:CreateDeployment/GetDeployment/StopDeployment), jq, npx tsx.
+# Needs: the AWS CLI (lambda:GetAlias/UpdateAlias, codedeploy:CreateDeployment/GetDeployment/StopDeployment), jq,
+# npx tsx.
 set -euo pipefail
 
 outputs="${1:?usage: shift-traffic.sh <outputs.json>}"
@@ -21,6 +25,9 @@ summary() { if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then echo "$*" >>"$GITHUB_ST
 
 ids=()
 labels=()
+functions=()
+aliases=()
+before=()
 while IFS= read -r key; do
   target="${work}/${key}.json"
   jq --arg key "$key" '.rollout[$key]' "$outputs" >"$target"
@@ -44,6 +51,9 @@ while IFS= read -r key; do
   echo "shift-traffic: ${function_name}:${alias_name} ${served} -> ${version} (deployment ${id})"
   summary "- \`${function_name}:${alias_name}\` ${served} -> ${version}: CodeDeploy deployment \`${id}\`"
   ids+=("$id")
+  functions+=("$function_name")
+  aliases+=("$alias_name")
+  before+=("$served")
   labels+=("${function_name}:${alias_name} ${served} -> ${version}")
 done < <(jq -r '.rollout | keys[]' "$outputs")
 
@@ -51,6 +61,22 @@ if [[ ${#ids[@]} -eq 0 ]]; then
   echo "shift-traffic: every alias already serves its function's latest version"
   exit 0
 fi
+
+# revert J: puts alias J back on the version it served before this release, and checks that it is there.
+revert() {
+  local j="$1"
+  aws lambda update-alias --function-name "${functions[$j]}" --name "${aliases[$j]}" \
+    --function-version "${before[$j]}" --routing-config 'AdditionalVersionWeights={}' >/dev/null
+  local now
+  now="$(aws lambda get-alias --function-name "${functions[$j]}" --name "${aliases[$j]}" \
+    --query 'FunctionVersion' --output text)"
+  if [[ "$now" != "${before[$j]}" ]]; then
+    echo "::error::${functions[$j]}:${aliases[$j]} serves ${now} after the revert, not ${before[$j]}; set it by hand (docs/operations.md, \"Rollback\")" >&2
+    return 1
+  fi
+  echo "shift-traffic: ${functions[$j]}:${aliases[$j]} put back on version ${before[$j]} (deployment ${ids[$j]} had succeeded)" >&2
+  summary "- \`${functions[$j]}:${aliases[$j]}\` put back on version ${before[$j]} (its deployment had succeeded)"
+}
 
 for i in "${!ids[@]}"; do
   if aws deploy wait deployment-successful --deployment-id "${ids[$i]}"; then
@@ -61,12 +87,23 @@ for i in "${!ids[@]}"; do
   aws deploy get-deployment --deployment-id "${ids[$i]}" \
     --query 'deploymentInfo.{status: status, error: errorInformation, rollback: rollbackInfo}' --output json >&2 || true
   summary "- **${labels[$i]} failed and was rolled back** (deployment \`${ids[$i]}\`)"
-  # One consistent set of versions: the deployments still running are stopped and rolled back too.
+  # One consistent set of versions: every other function of this release goes back too. Those waited for
+  # already (j < i) succeeded; a later one may still run (stopped with rollback) or may have finished already
+  # (StopDeployment then fails and the alias is put back by hand).
+  reverted=0
   for j in "${!ids[@]}"; do
+    [[ "$j" -ne "$i" ]] || continue
+    status="Succeeded"
     if [[ "$j" -gt "$i" ]]; then
       aws deploy stop-deployment --deployment-id "${ids[$j]}" --auto-rollback-enabled >/dev/null 2>&1 || true
-      echo "shift-traffic: stopped ${labels[$j]} (deployment ${ids[$j]}), rolling it back" >&2
+      status="$(aws deploy get-deployment --deployment-id "${ids[$j]}" --query 'deploymentInfo.status' --output text)"
+    fi
+    if [[ "$status" == "Succeeded" ]]; then
+      revert "$j" || reverted=1
+    else
+      echo "shift-traffic: stopped ${labels[$j]} (deployment ${ids[$j]}, ${status}), rolling it back" >&2
     fi
   done
+  if ((reverted)); then echo "::error::the release is not fully rolled back; see the errors above" >&2; fi
   exit 1
 done

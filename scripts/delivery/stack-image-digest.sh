@@ -5,10 +5,11 @@
 # only what the code changes and the same digest everywhere. Needs `npm run synth` first, jq, the AWS CLI.
 #
 # Usage: scripts/delivery/stack-image-digest.sh <stack-id>
+# Env:   CDKTF_OUTDIR  where the synthesized stacks are (default cdktf.out, as for cdktf)
 set -euo pipefail
 
 stack="${1:?usage: stack-image-digest.sh <stack-id>}"
-file="cdktf.out/stacks/${stack}/cdk.tf.json"
+file="${CDKTF_OUTDIR:-cdktf.out}/stacks/${stack}/cdk.tf.json"
 [[ -f "$file" ]] || { echo "stack-image-digest: ${file} not found; run npm run synth" >&2; exit 2; }
 
 jq -e '.variable.prediction_image_digest' "$file" >/dev/null || exit 0

@@ -78,6 +78,12 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
       logger.info("user accepted", { messageId: accepted.messageId });
       return jsonResponse(202, accepted);
     },
+    "DELETE /users/{id}": async ({ pathParameters }) => {
+      const accepted = await useCases.deleteUser(pathParameters.id ?? "");
+      metrics.addMetric("UserDeletionsAccepted", MetricUnit.Count, 1);
+      logger.info("user deletion accepted", { messageId: accepted.messageId });
+      return jsonResponse(202, accepted);
+    },
     "GET /openapi.json": async () => {
       openApi ??= JSON.stringify(openApiDocument());
       return { statusCode: 200, headers: { "content-type": "application/json" }, body: openApi };

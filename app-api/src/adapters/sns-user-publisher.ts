@@ -1,5 +1,10 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { type UserMessage, UserMessageSchema } from "@sml/contracts/users";
+import {
+  type UserDeletionMessage,
+  UserDeletionMessageSchema,
+  type UserMessage,
+  UserMessageSchema,
+} from "@sml/contracts/users";
 import type { UserPublisher } from "../core/ports";
 
 export interface SnsUserPublisherProps {
@@ -18,9 +23,11 @@ export class SnsUserPublisher implements UserPublisher {
     this.client = props.client ?? new SNSClient({});
   }
 
-  async publish(message: UserMessage): Promise<{ messageId: string }> {
+  async publish(message: UserMessage | UserDeletionMessage): Promise<{ messageId: string }> {
     // Parsing again guards the wire contract: no extra property can leak into the subscriber's input.
-    const body = JSON.stringify(UserMessageSchema.parse(message));
+    const body = JSON.stringify(
+      "delete" in message ? UserDeletionMessageSchema.parse(message) : UserMessageSchema.parse(message),
+    );
     const out = await this.client.send(new PublishCommand({ TopicArn: this.topicArn, Message: body }));
     if (!out.MessageId) throw new Error("SNS Publish answered without a MessageId");
     return { messageId: out.MessageId };

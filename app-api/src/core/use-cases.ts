@@ -2,6 +2,8 @@
  * The API's use cases. They take already-validated input (see ./schemas) and talk only to the ports, so the
  * same code runs in Lambda, in the local stack and in tests with fakes.
  */
+import { randomUUID } from "node:crypto";
+import { USER_ID_PATTERN } from "@sml/contracts/users";
 import { type AcceptanceClock, createAcceptanceClock } from "./acceptance-clock";
 import { DatabaseUnavailableError, DomainError, NotFoundError, PublishFailedError } from "./errors";
 import type { User, UserPage, UserPublisher, UserReader } from "./ports";
@@ -25,7 +27,12 @@ export interface UseCases {
    * Publishes exactly one message; the subscriber writes it. Resolves with the SNS message id and the write's
    * ordering key (`acceptedAt`): of several updates of one email, the largest acceptedAt is the one stored.
    */
-  submitUser(user: NewUser): Promise<{ messageId: string; acceptedAt: string }>;
+  submitUser(user: NewUser): Promise<{ id: string; messageId: string; acceptedAt: string }>;
+  /**
+   * Publishes one deletion; the subscriber applies it (newest wins against the user's writes). Throws
+   * NotFoundError for an id that cannot name a user (not a UUID); any UUID is accepted, as the store decides.
+   */
+  deleteUser(id: string): Promise<{ messageId: string; acceptedAt: string }>;
   listUsers(query: ListUsersQuery): Promise<UserPage>;
   /** Throws NotFoundError for an unknown or malformed id. */
   getUser(id: string): Promise<User>;
@@ -52,8 +59,23 @@ export function createUseCases(deps: UseCaseDeps): UseCases {
   return {
     async submitUser(user) {
       const acceptedAt = clock();
+      // The id a new user gets: issued here so the caller can read the user back (GET /users/{id}) without
+      // searching for it; an existing email keeps its user's id (the subscriber's upsert).
+      const id = randomUUID();
       try {
-        const { messageId } = await publisher.publish({ name: user.name, email: user.email, acceptedAt });
+        const { messageId } = await publisher.publish({ name: user.name, email: user.email, acceptedAt, id });
+        return { id, messageId, acceptedAt };
+      } catch (err) {
+        throw new PublishFailedError({ cause: err });
+      }
+    },
+
+    async deleteUser(id) {
+      if (!USER_ID_PATTERN.test(id))
+        throw new NotFoundError(`No user with id ${JSON.stringify(id.slice(0, 64))}`);
+      const acceptedAt = clock();
+      try {
+        const { messageId } = await publisher.publish({ delete: true, id: id.toLowerCase(), acceptedAt });
         return { messageId, acceptedAt };
       } catch (err) {
         throw new PublishFailedError({ cause: err });

@@ -28,10 +28,12 @@ describe("POST /users through SNS (fauxqs)", () => {
   it("publishes exactly one message whose body is the {name,email,acceptedAt} JSON and answers its message id", async () => {
     const res = await handler(postUser({ name: " Ada Lovelace ", email: "Ada@Example.com" }));
     expect(res.statusCode).toBe(202);
-    const { messageId, acceptedAt } = JSON.parse(res.body);
+    const { messageId, acceptedAt, id } = JSON.parse(res.body);
     expect(messageId).toEqual(expect.any(String));
     const bodies = await drainQueue(sqs, queueUrl);
-    expect(bodies).toEqual([JSON.stringify({ name: "Ada Lovelace", email: "Ada@Example.com", acceptedAt })]);
+    expect(bodies).toEqual([
+      JSON.stringify({ name: "Ada Lovelace", email: "Ada@Example.com", acceptedAt, id }),
+    ]);
   });
 
   it("publishes nothing for any malformed request (a good request after them is the only message)", async () => {
@@ -40,9 +42,11 @@ describe("POST /users through SNS (fauxqs)", () => {
       expect(res.statusCode).toBe(bad.status);
     }
     const sentinel = await handler(postUser({ name: "Sentinel", email: "sentinel@example.com" }));
-    const { acceptedAt } = JSON.parse(sentinel.body);
+    const { acceptedAt, id } = JSON.parse(sentinel.body);
     const bodies = await drainQueue(sqs, queueUrl);
-    expect(bodies).toEqual([JSON.stringify({ name: "Sentinel", email: "sentinel@example.com", acceptedAt })]);
+    expect(bodies).toEqual([
+      JSON.stringify({ name: "Sentinel", email: "sentinel@example.com", acceptedAt, id }),
+    ]);
   });
 
   it("answers 503 and publishes nothing when the topic does not exist", async () => {

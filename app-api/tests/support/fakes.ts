@@ -1,5 +1,5 @@
 import { ValidationError } from "@sml/contracts/errors";
-import type { User, UserMessage, UserPage, UserReader } from "@sml/contracts/users";
+import type { User, UserDeletionMessage, UserMessage, UserPage, UserReader } from "@sml/contracts/users";
 import type { UserPublisher } from "../../src/core/ports";
 
 /**
@@ -54,10 +54,10 @@ export class InMemoryUserReader implements UserReader {
 
 /** Records what the handler publishes instead of calling SNS (the fauxqs tests cover the real client). */
 export class RecordingPublisher implements UserPublisher {
-  readonly published: UserMessage[] = [];
+  readonly published: (UserMessage | UserDeletionMessage)[] = [];
   failWith: Error | undefined;
 
-  async publish(message: UserMessage): Promise<{ messageId: string }> {
+  async publish(message: UserMessage | UserDeletionMessage): Promise<{ messageId: string }> {
     if (this.failWith) throw this.failWith;
     this.published.push(message);
     return { messageId: `msg-${this.published.length}` };

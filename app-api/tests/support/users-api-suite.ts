@@ -121,9 +121,9 @@ export function describeUsersApi(label: string, open: () => Promise<SuiteDatabas
       const before = await countRows();
       const res = await handler(postUser({ name: "Grace Hopper", email: "grace@example.com" }));
       expect(res.statusCode).toBe(202);
-      const { acceptedAt } = JSON.parse(res.body);
+      const { acceptedAt, id } = JSON.parse(res.body);
       expect(await drainQueue(sqs, queueUrl)).toEqual([
-        JSON.stringify({ name: "Grace Hopper", email: "grace@example.com", acceptedAt }),
+        JSON.stringify({ name: "Grace Hopper", email: "grace@example.com", acceptedAt, id }),
       ]);
       expect(await countRows()).toBe(before);
     });

@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { ValidationError } from "@sml/contracts/errors";
-import { ACCEPTED_AT_PATTERN, NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
+import { ACCEPTED_AT_PATTERN, NEW_USER_MAX_BODY_BYTES, USER_ID_PATTERN } from "@sml/contracts/users";
 import { createHandler } from "../../src/adapters/http-handler";
 import { bodyOfBytes } from "../support/bad-requests";
 import { httpEvent, json, postUser } from "../support/events";
@@ -16,17 +16,53 @@ function setup(options: { healthTimeoutMs?: number } = {}) {
 
 const bodyOf = (res: { body: string }) => JSON.parse(res.body);
 
+describe("DELETE /users/{id} (fake ports; issue 24, item 2)", () => {
+  const id = "5c3f1e2a-7b4d-4e6f-8a9b-0c1d2e3f4a5b";
+
+  it("answers 202 and publishes one deletion with its ordering key, writing nothing itself", async () => {
+    const { handler, publisher } = setup();
+    const res = await handler(httpEvent({ method: "DELETE", path: `/users/${id.toUpperCase()}` }));
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res)).toEqual({
+      messageId: "msg-1",
+      acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN),
+    });
+    expect(publisher.published).toEqual([{ delete: true, id, acceptedAt: bodyOf(res).acceptedAt }]);
+  });
+
+  it("answers 404 for an id that cannot name a user, publishing nothing", async () => {
+    const { handler, publisher } = setup();
+    const res = await handler(httpEvent({ method: "DELETE", path: "/users/not-a-uuid" }));
+    expect(res.statusCode).toBe(404);
+    expect(bodyOf(res).error.code).toBe("NOT_FOUND");
+    expect(publisher.published).toEqual([]);
+  });
+
+  it("answers 503 when the deletion cannot be published", async () => {
+    const { handler, publisher } = setup();
+    publisher.failWith = new Error("SNS is down");
+    const res = await handler(httpEvent({ method: "DELETE", path: `/users/${id}` }));
+    expect(res.statusCode).toBe(503);
+  });
+});
+
 describe("POST /users (fake ports)", () => {
   it("answers 202 with the message id and publishes exactly one {name,email} message", async () => {
     const { handler, publisher } = setup();
     const res = await handler(postUser({ name: "Ada Lovelace", email: "ada@example.com" }));
     expect(res.statusCode).toBe(202);
     expect(bodyOf(res)).toEqual({
+      id: expect.stringMatching(USER_ID_PATTERN),
       messageId: "msg-1",
       acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN),
     });
     expect(publisher.published).toEqual([
-      { name: "Ada Lovelace", email: "ada@example.com", acceptedAt: bodyOf(res).acceptedAt },
+      {
+        name: "Ada Lovelace",
+        email: "ada@example.com",
+        acceptedAt: bodyOf(res).acceptedAt,
+        id: bodyOf(res).id,
+      },
     ]);
   });
 
@@ -35,7 +71,7 @@ describe("POST /users (fake ports)", () => {
     const res = await handler(postUser({ name: "  Zoe\u0308 ", email: " Ada@Example.COM\t" }));
     expect(res.statusCode).toBe(202);
     expect(publisher.published).toEqual([
-      { name: "Zoë", email: "Ada@Example.COM", acceptedAt: expect.any(String) },
+      { name: "Zoë", email: "Ada@Example.COM", acceptedAt: expect.any(String), id: expect.any(String) },
     ]);
   });
 
@@ -48,7 +84,9 @@ describe("POST /users (fake ports)", () => {
     const { handler, publisher } = setup();
     const res = await handler(postUser({ name, email: "x@example.com" }));
     expect(res.statusCode).toBe(202);
-    expect(publisher.published).toEqual([{ name, email: "x@example.com", acceptedAt: expect.any(String) }]);
+    expect(publisher.published).toEqual([
+      { name, email: "x@example.com", acceptedAt: expect.any(String), id: expect.any(String) },
+    ]);
   });
 
   it("accepts a body of exactly the byte limit and a charset parameter on the content type", async () => {
@@ -229,7 +267,7 @@ describe("routing (fake ports)", () => {
     ["GET /predict", "GET", "/predict", "POST"],
     ["DELETE /predict", "DELETE", "/predict", "POST"],
     ["DELETE /users", "DELETE", "/users", "GET, POST"],
-    ["PUT /users/{id}", "PUT", "/users/u1", "GET"],
+    ["PUT /users/{id}", "PUT", "/users/u1", "GET, DELETE"],
     ["POST /health", "POST", "/health", "GET"],
   ])(
     "answers %s through $default with 405 and the whole route table's methods in Allow",

@@ -13,14 +13,20 @@ function setup() {
 }
 
 describe("use cases", () => {
-  it("submitUser publishes only name, email and the acceptance time, and resolves with the message id and it", async () => {
+  it("submitUser publishes only name, email, the acceptance time and a new user's id, and resolves with them", async () => {
     const { useCases, publisher } = setup();
     const extra = { name: "Ada", email: "ada@example.com", role: "admin" };
     const accepted = await useCases.submitUser(extra);
-    expect(accepted).toEqual({ messageId: "msg-1", acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN) });
+    expect(accepted).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      messageId: "msg-1",
+      acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN),
+    });
     expect(publisher.published).toEqual([
-      { name: "Ada", email: "ada@example.com", acceptedAt: accepted.acceptedAt },
+      { name: "Ada", email: "ada@example.com", acceptedAt: accepted.acceptedAt, id: accepted.id },
     ]);
+    // Every accepted write gets its own id.
+    expect((await useCases.submitUser(extra)).id).not.toBe(accepted.id);
   });
 
   it("gives updates accepted within one millisecond strictly increasing ordering keys (issue 16, finding 2)", async () => {

@@ -1,11 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { UserWrite, UserWriter } from "@sml/contracts/users";
+import type { UserDeletion, UserWrite, UserWriter } from "@sml/contracts/users";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MalformedMessageError } from "../core/errors";
 import { saveUsers } from "../core/save-users";
-import { toUserWrite } from "../core/user-message";
+import { toUserChange } from "../core/user-message";
 import { fromSqsRecord } from "./sqs-user-message";
 
 export interface SqsHandlerDeps {
@@ -28,12 +28,15 @@ export function createSqsHandler({ users, logger, metrics }: SqsHandlerDeps): Sq
     logger.addContext(context);
     metrics.captureColdStartMetric();
     const writes: UserWrite[] = [];
+    const deletions: UserDeletion[] = [];
     const recordHandler = (record: SQSRecord): void => {
       let snsMessageId: string | undefined;
       try {
         const message = fromSqsRecord(record);
         snsMessageId = message.messageId;
-        writes.push(toUserWrite(message));
+        const change = toUserChange(message);
+        if ("email" in change) writes.push(change);
+        else deletions.push(change);
       } catch (err) {
         metrics.addMetric("MalformedMessages", MetricUnit.Count, 1);
         logger.warn("Rejected a malformed message", {
@@ -53,15 +56,17 @@ export function createSqsHandler({ users, logger, metrics }: SqsHandlerDeps): Sq
         throwOnFullBatchFailure: false,
       });
       try {
-        const { written, superseded } = await saveUsers(users, writes);
+        const { written, superseded, deleted } = await saveUsers(users, writes, deletions);
         metrics.addMetric("UsersWritten", MetricUnit.Count, written);
+        if (deleted > 0) metrics.addMetric("UsersDeleted", MetricUnit.Count, deleted);
         if (superseded > 0) metrics.addMetric("MessagesSuperseded", MetricUnit.Count, superseded);
         logger.info("Stored a batch", {
           records: event.Records.length,
           written,
           superseded,
+          deleted,
           failed: response.batchItemFailures.length,
-          messageIds: writes.map((w) => w.messageId),
+          messageIds: [...writes, ...deletions].map((w) => w.messageId),
         });
       } catch (err) {
         metrics.addMetric("BatchWriteFailures", MetricUnit.Count, 1);

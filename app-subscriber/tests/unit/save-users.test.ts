@@ -29,7 +29,7 @@ describe("saveUsers", () => {
     ]);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.map((x) => x.name)).toEqual(["A", "B"]);
-    expect(result).toEqual({ written: 2, superseded: 0 });
+    expect(result).toEqual({ written: 2, superseded: 0, deleted: 0 });
   });
 
   test("keeps only the newest message per email, ignoring case and delivery order", async () => {
@@ -40,7 +40,7 @@ describe("saveUsers", () => {
       w("Dup@Example.com", "middle", "2026-01-01T00:00:02Z"),
     ]);
     expect(calls[0]?.map((x) => x.name)).toEqual(["newest"]);
-    expect(result).toEqual({ written: 1, superseded: 2 });
+    expect(result).toEqual({ written: 1, superseded: 2, deleted: 0 });
   });
 
   test("breaks a publish-time tie by the larger message id, as the store does", async () => {
@@ -54,7 +54,7 @@ describe("saveUsers", () => {
 
   test("does not call the store for an empty batch", async () => {
     const { users, calls } = fakeUsers();
-    expect(await saveUsers(users, [])).toEqual({ written: 0, superseded: 0 });
+    expect(await saveUsers(users, [])).toEqual({ written: 0, superseded: 0, deleted: 0 });
     expect(calls).toHaveLength(0);
   });
 
@@ -64,5 +64,19 @@ describe("saveUsers", () => {
     const attempt = saveUsers(users, [w("a@example.com", "A", "2026-01-01T00:00:00Z")]);
     await expect(attempt).rejects.toBeInstanceOf(UserStoreUnavailableError);
     await expect(attempt).rejects.toMatchObject({ cause });
+  });
+
+  test("applies the batch's deletions with one more repository call, after its writes (issue 24, item 2)", async () => {
+    const { users, calls, removals } = fakeUsers();
+    const deletion = {
+      id: "5c3f1e2a-7b4d-4e6f-8a9b-0c1d2e3f4a5b",
+      messageId: "del-1",
+      publishedAt: new Date("2026-01-01T00:00:01Z"),
+      acceptedAt: "2026-01-01T00:00:01.000000Z",
+    };
+    const result = await saveUsers(users, [w("a@example.com", "A", "2026-01-01T00:00:00Z")], [deletion]);
+    expect(result).toEqual({ written: 1, superseded: 0, deleted: 1 });
+    expect(calls).toHaveLength(1);
+    expect(removals).toEqual([[deletion]]);
   });
 });

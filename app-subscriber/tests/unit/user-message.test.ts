@@ -1,5 +1,5 @@
 import { MalformedMessageError } from "../../src/core/errors";
-import { toUserWrite } from "../../src/core/user-message";
+import { toUserChange, toUserWrite } from "../../src/core/user-message";
 
 const base = { messageId: "m-1", publishedAt: new Date("2026-01-01T00:00:00.000Z") };
 
@@ -59,5 +59,41 @@ describe("toUserWrite", () => {
   test("rejects a publish time that is not a date", () => {
     const body = JSON.stringify({ name: "A", email: "a@example.com" });
     expect(() => toUserWrite({ ...base, publishedAt: new Date(Number.NaN), body })).toThrow(/publish time/);
+  });
+});
+
+describe("deletion messages (DELETE /users/{id}, issue 24 item 2)", () => {
+  const envelope = { messageId: "m-1", publishedAt: new Date("2026-02-01T10:00:00.000Z") };
+  const id = "5C3F1E2A-7B4D-4E6F-8A9B-0C1D2E3F4A5B";
+
+  it("reads a deletion as the id to tombstone and its ordering key", () => {
+    const body = JSON.stringify({ delete: true, id, acceptedAt: "2026-02-01T10:00:00.123456Z" });
+    expect(toUserChange({ ...envelope, body })).toEqual({
+      ...envelope,
+      id: id.toLowerCase(),
+      acceptedAt: "2026-02-01T10:00:00.123456Z",
+    });
+  });
+
+  it("rejects a deletion without a UUID or an ordering key, or with other fields, naming them", () => {
+    const bad = (payload: unknown) => () => toUserChange({ ...envelope, body: JSON.stringify(payload) });
+    expect(bad({ delete: true, id: "nope", acceptedAt: "2026-02-01T10:00:00.123456Z" })).toThrow(
+      /id: must be a UUID/,
+    );
+    expect(bad({ delete: true, id })).toThrow(/acceptedAt/);
+    expect(bad({ delete: true, id, acceptedAt: "2026-02-01T10:00:00.123456Z", name: "x" })).toThrow(
+      MalformedMessageError,
+    );
+    expect(() =>
+      toUserWrite({
+        ...envelope,
+        body: JSON.stringify({ delete: true, id, acceptedAt: "2026-02-01T10:00:00.123456Z" }),
+      }),
+    ).toThrow(/deletion/);
+  });
+
+  it("carries the id the API issued for a new user", () => {
+    const body = JSON.stringify({ name: "Ada", email: "ada@example.com", id });
+    expect(toUserChange({ ...envelope, body })).toEqual(expect.objectContaining({ id: id.toLowerCase() }));
   });
 });

@@ -29,6 +29,8 @@ export const ROUTE_LATENCY_P99_MS: Readonly<Record<DefinedRouteKey, number>> = O
   "GET /users": 500,
   "GET /users/{id}": 500,
   "POST /users": 500,
+  // One publish, as POST /users.
+  "DELETE /users/{id}": 500,
   // The image function runs TensorFlow.js on the wasm backend; a 1,000-instance batch is the slow case.
   "POST /predict": 1000,
   // Served from summaries built at init: no model call.

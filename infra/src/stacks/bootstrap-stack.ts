@@ -40,6 +40,14 @@ const protectedRolePatterns = (shared: SharedConfig): string[] => [
 /** State file of the bootstrap stack's first apply, before the bucket exists (relative to the stack folder). */
 export const BOOTSTRAP_LOCAL_STATE = "terraform.bootstrap.tfstate";
 
+/**
+ * The longest session (seconds) a GitHub job may request from each role (IAM `max_session_duration`; a session
+ * lasts 1 hour unless the job asks for more with `role-duration-seconds`). A first apply of an environment
+ * (Aurora, the network, a canary shift of every function) can outlast 1 hour, so the deploy roles allow 2; the
+ * workflows' tests keep every job's timeout within the session it requests (scripts/tests/unit/workflows.test.ts).
+ */
+export const GITHUB_ROLE_MAX_SESSION_SECONDS = Object.freeze({ deploy: 7200, plan: 3600 });
+
 const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 /**
@@ -280,7 +288,7 @@ export class BootstrapStack extends BaseStack {
     this.planRole = new IamRole(this, "plan-role", {
       name: `github-${shared.project}-plan`,
       description: "terraform plan from pull requests and main (read only)",
-      maxSessionDuration: 3600,
+      maxSessionDuration: GITHUB_ROLE_MAX_SESSION_SECONDS.plan,
       assumeRolePolicy: githubTrust("plan-trust", [`${repo}:pull_request`, `${repo}:ref:refs/heads/main`]),
     });
     new IamRolePolicyAttachment(this, "plan-read-only", {
@@ -344,7 +352,7 @@ export class BootstrapStack extends BaseStack {
     const role = new IamRole(this, `deploy-role-${env}`, {
       name: deployRoleName(shared, env),
       description: `cdktf deploy of the ${env} environment and the image registry from GitHub Actions`,
-      maxSessionDuration: 3600,
+      maxSessionDuration: GITHUB_ROLE_MAX_SESSION_SECONDS.deploy,
       assumeRolePolicy: trust,
     });
     new IamRolePolicyAttachment(this, `deploy-${env}-power-user`, {

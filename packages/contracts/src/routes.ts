@@ -41,11 +41,12 @@ import {
   NEW_USER_MAX_BODY_BYTES,
   NewUserSchema,
   UserAcceptedSchema,
+  UserDeletionAcceptedSchema,
   UserPageSchema,
   UserSchema,
 } from "./users";
 
-export type HttpMethod = "GET" | "POST";
+export type HttpMethod = "GET" | "POST" | "DELETE";
 
 /** Which Lambda function serves a route: a function of the registry that API Gateway invokes. */
 export type RouteTarget = HttpFunctionName;
@@ -148,6 +149,25 @@ export const ROUTES = [
     },
     errors: [DependencyUnavailableError],
     example: { body: { name: "Ada Lovelace", email: "ada@example.com" } },
+  },
+  {
+    method: "DELETE",
+    path: "/users/{id}",
+    target: "api",
+    authorized: true,
+    summary: "Delete a user; applied asynchronously (newest write wins)",
+    params: z.strictObject({
+      id: z.string().meta({ description: "The user's id (POST /users answers it, GET /users lists them)." }),
+    }),
+    response: {
+      status: 202,
+      description:
+        "Accepted and published; the subscriber applies it a moment later (GET /users/{id} then answers 404). An id that names no user changes nothing.",
+      schema: UserDeletionAcceptedSchema,
+    },
+    errors: [NotFoundError, DependencyUnavailableError],
+    // No seeded user has this id: the contract test's deletion changes nothing the other examples read.
+    example: { params: { id: "9b2c7e4a-1d3f-4a5b-8c6d-0e1f2a3b4c5d" } },
   },
   {
     method: "POST",

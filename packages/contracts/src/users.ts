@@ -55,10 +55,24 @@ export interface UserWrite {
   readonly acceptedAt?: string;
   readonly name: string;
   readonly email: string;
+  /** The id the API issued for the user if the email is new (an existing user keeps its id). */
+  readonly id?: string;
+}
+
+/**
+ * One DELETE /users/{id} as the subscriber applies it: a tombstone. The row stays, marked deleted with the
+ * deletion's ordering key, so "newest wins" holds across creates and deletes: a create or update accepted before
+ * the deletion (arriving late, or redelivered) changes nothing, one accepted after it brings the user back.
+ */
+export interface UserDeletion {
+  readonly messageId: string;
+  readonly publishedAt: Date;
+  readonly acceptedAt?: string;
+  readonly id: string;
 }
 
 /** The ordering key of a write: acceptedAt, or the publish time at the same (microsecond) width. */
-export const orderingKeyOf = (write: UserWrite): string =>
+export const orderingKeyOf = (write: UserWrite | UserDeletion): string =>
   write.acceptedAt ?? `${write.publishedAt.toISOString().slice(0, 23)}000Z`;
 
 /**
@@ -76,22 +90,41 @@ export interface UserReader {
 export interface UserWriter {
   /** Upserts a whole batch in one statement; unique by email (case-insensitive), the newest orderingKeyOf wins. */
   upsert(writes: readonly UserWrite[]): Promise<void>;
+  /**
+   * Marks users deleted (tombstones) in one statement, each only when the deletion is newer (orderingKeyOf, then
+   * message id) than the write that last changed the row; an unknown id changes nothing. Reads skip deleted users.
+   */
+  remove(deletions: readonly UserDeletion[]): Promise<void>;
 }
 
 /** Both sides: what every database adapter (pg, RDS Data API, PGlite) implements. */
 export interface UserRepository extends UserReader, UserWriter {}
+
+/** A user id as the database issues it (and the API for a new user): a UUID. */
+export const USER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const acceptedAtSchema = z
+  .string()
+  .regex(ACCEPTED_AT_PATTERN, "must be an ISO 8601 UTC time with microseconds");
 
 /** The JSON message the API publishes to SNS for each accepted POST /users. */
 export const UserMessageSchema = z.strictObject({
   name: z.string(),
   email: z.string(),
   /** Optional only so that messages published before it existed are still applied (by SNS time). */
-  acceptedAt: z
-    .string()
-    .regex(ACCEPTED_AT_PATTERN, "must be an ISO 8601 UTC time with microseconds")
-    .optional(),
+  acceptedAt: acceptedAtSchema.optional(),
+  /** The id a new user gets; optional only for messages published before the API issued ids. */
+  id: z.string().regex(USER_ID_PATTERN, "must be a UUID").optional(),
 });
 export type UserMessage = z.infer<typeof UserMessageSchema>;
+
+/** The JSON message the API publishes to SNS for each accepted DELETE /users/{id}. */
+export const UserDeletionMessageSchema = z.strictObject({
+  delete: z.literal(true),
+  id: z.string().regex(USER_ID_PATTERN, "must be a UUID"),
+  acceptedAt: acceptedAtSchema,
+});
+export type UserDeletionMessage = z.infer<typeof UserDeletionMessageSchema>;
 
 /**
  * What the users API accepts and answers, as zod schemas: the handlers validate with them and the OpenAPI
@@ -235,6 +268,10 @@ export const UserPageSchema = z
 /** POST /users: the write was published; the subscriber stores it a moment later. */
 export const UserAcceptedSchema = z
   .strictObject({
+    id: z.string().meta({
+      description:
+        "The id the user has once stored (GET /users/{id}) when the email is new; an email that has or had a user keeps that user's id.",
+    }),
     messageId: z.string().meta({ description: "The SNS message id of the published write." }),
     acceptedAt: z.string().regex(ACCEPTED_AT_PATTERN).meta({
       description:
@@ -242,3 +279,14 @@ export const UserAcceptedSchema = z
     }),
   })
   .meta({ title: "UserAccepted" });
+
+/** DELETE /users/{id}: the deletion was published; the subscriber applies it a moment later. */
+export const UserDeletionAcceptedSchema = z
+  .strictObject({
+    messageId: z.string().meta({ description: "The SNS message id of the published deletion." }),
+    acceptedAt: z.string().regex(ACCEPTED_AT_PATTERN).meta({
+      description:
+        "When the API accepted the deletion: a write of the user accepted earlier changes nothing, one accepted later brings the user back.",
+    }),
+  })
+  .meta({ title: "UserDeletionAccepted" });

@@ -2,6 +2,7 @@ import { InvalidCursorError } from "@sml/contracts/errors";
 import {
   orderingKeyOf,
   type User,
+  type UserDeletion,
   type UserPage,
   type UserRepository,
   type UserWrite,
@@ -62,20 +63,49 @@ const toUser = (row: UserRow): User => ({
  * lower(email) order, so two concurrent batches that share emails cannot deadlock.
  */
 export const UPSERT_USERS_SQL = `WITH batch AS (
-  SELECT DISTINCT ON (lower(b.email)) b.message_id, b.published_at, b.name, b.email
+  SELECT DISTINCT ON (lower(b.email)) b.message_id, b.published_at, b.name, b.email, b.id
   FROM jsonb_to_recordset(CAST($1 AS jsonb))
-    AS b(message_id text, published_at timestamptz, name text, email text)
+    AS b(message_id text, published_at timestamptz, name text, email text, id uuid)
   ORDER BY lower(b.email), b.published_at DESC, b.message_id DESC
 )
-INSERT INTO users AS u (name, email, last_published_at, last_message_id)
-SELECT name, email, published_at, message_id FROM batch
+INSERT INTO users AS u (id, name, email, last_published_at, last_message_id)
+SELECT COALESCE(id, gen_random_uuid()), name, email, published_at, message_id FROM batch
 ON CONFLICT ((lower(email))) DO UPDATE
 SET name = excluded.name,
     email = excluded.email,
     updated_at = now(),
+    deleted_at = NULL,
     last_published_at = excluded.last_published_at,
     last_message_id = excluded.last_message_id
 WHERE (u.last_published_at, u.last_message_id) < (excluded.last_published_at, excluded.last_message_id)`;
+
+/**
+ * The batch deletion, one statement: a tombstone per id (the newest deletion per id in the batch), applied only
+ * when it is newer than the write that last changed the row, exactly as the upsert's WHERE decides. The rows
+ * are locked in id order (the ORDER BY of the locking subquery), so concurrent batches cannot deadlock.
+ */
+export const REMOVE_USERS_SQL = `WITH batch AS (
+  SELECT DISTINCT ON (b.id) b.id, b.message_id, b.published_at
+  FROM jsonb_to_recordset(CAST($1 AS jsonb)) AS b(id uuid, message_id text, published_at timestamptz)
+  ORDER BY b.id, b.published_at DESC, b.message_id DESC
+), target AS (
+  SELECT u.id FROM users AS u JOIN batch ON batch.id = u.id ORDER BY u.id FOR UPDATE OF u
+)
+UPDATE users AS u
+SET deleted_at = batch.published_at,
+    updated_at = now(),
+    last_published_at = batch.published_at,
+    last_message_id = batch.message_id
+FROM batch, target
+WHERE u.id = batch.id AND target.id = u.id
+  AND (u.last_published_at, u.last_message_id) < (batch.published_at, batch.message_id)`;
+
+/** Serialises a batch of deletions into REMOVE_USERS_SQL's JSON parameter. */
+export function removeUsersParam(deletions: readonly UserDeletion[]): string {
+  return JSON.stringify(
+    deletions.map((d) => ({ id: d.id, message_id: d.messageId, published_at: orderingKeyOf(d) })),
+  );
+}
 
 /** Serialises a batch into the statement's JSON parameter. */
 export function upsertUsersParam(writes: readonly UserWrite[]): string {
@@ -85,6 +115,7 @@ export function upsertUsersParam(writes: readonly UserWrite[]): string {
       published_at: orderingKeyOf(w),
       name: w.name,
       email: w.email,
+      id: w.id ?? null,
     })),
   );
 }
@@ -145,12 +176,12 @@ export function createSqlUserRepository(db: SqlExecutor): UserRepository {
       const rows = after
         ? await db.query<UserRow>(
             `SELECT ${USER_COLUMNS} FROM users
-             WHERE (created_at, id) > (CAST($1 AS timestamptz), CAST($2 AS uuid))
+             WHERE deleted_at IS NULL AND (created_at, id) > (CAST($1 AS timestamptz), CAST($2 AS uuid))
              ORDER BY users.created_at, users.id LIMIT $3`,
             [after.createdAt, after.id, limit + 1],
           )
         : await db.query<UserRow>(
-            `SELECT ${USER_COLUMNS} FROM users ORDER BY users.created_at, users.id LIMIT $1`,
+            `SELECT ${USER_COLUMNS} FROM users WHERE deleted_at IS NULL ORDER BY users.created_at, users.id LIMIT $1`,
             [limit + 1],
           );
       const page = rows.slice(0, limit);
@@ -167,15 +198,21 @@ export function createSqlUserRepository(db: SqlExecutor): UserRepository {
     async get(id) {
       // A malformed id cannot name a user; asking PostgreSQL would only turn it into a cast error.
       if (!UUID_PATTERN.test(id)) return undefined;
-      const rows = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = CAST($1 AS uuid)`, [
-        id,
-      ]);
+      const rows = await db.query<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE id = CAST($1 AS uuid) AND deleted_at IS NULL`,
+        [id],
+      );
       return rows[0] ? toUser(rows[0]) : undefined;
     },
 
     async upsert(writes) {
       if (writes.length === 0) return;
       await db.query(UPSERT_USERS_SQL, [upsertUsersParam(writes)]);
+    },
+
+    async remove(deletions) {
+      if (deletions.length === 0) return;
+      await db.query(REMOVE_USERS_SQL, [removeUsersParam(deletions)]);
     },
 
     async ping() {

@@ -26,7 +26,7 @@ beforeEach(() => {
   const outputs = {
     plan_role_arn: { value: `arn:aws:iam::${FACTS.accounts.dev}:role/github-sml-plan` },
     ...Object.fromEntries(
-      FACTS.environments.map((env) => [`deploy_role_arn_${env}`, { value: FACTS.roles.deploy[env] }]),
+      FACTS.githubEnvironments.map((env) => [`deploy_role_arn_${env}`, { value: FACTS.roles.deploy[env] }]),
     ),
   };
   const fake = (name: string, body: string) => {
@@ -74,7 +74,7 @@ describe("scripts/delivery/github-variables.sh (terraform and gh stand-ins)", ()
       `variable set AWS_PLAN_ROLE_ARN --repo ${repo} --body arn:aws:iam::${FACTS.accounts.dev}:role/github-sml-plan`,
     );
     expect(calls).toContain(`variable set SML_ALARM_EMAIL_DEV --repo ${repo} --body oncall@ops.acme.io`);
-    for (const env of FACTS.environments) {
+    for (const env of FACTS.githubEnvironments) {
       const create = calls.indexOf(`api --method PUT repos/${repo}/environments/${env} --silent`);
       const set = calls.indexOf(
         `variable set AWS_DEPLOY_ROLE_ARN --repo ${repo} --env ${env} --body ${FACTS.roles.deploy[env]}`,

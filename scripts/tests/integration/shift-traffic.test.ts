@@ -12,6 +12,7 @@ import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { DatabaseUnavailableError } from "@sml/app-api/src/core/errors";
 import { httpStatusOfClass } from "@sml/lambda-http";
+import { type FakeCommands, fakeCommands } from "../support/fake-commands";
 
 jest.setTimeout(120_000);
 
@@ -119,6 +120,57 @@ it("fails, prints CodeDeploy's reason and stops the deployments still running wh
   expect(result.calls).toContain(
     "deploy stop-deployment --deployment-id d-EXAMPLE22 --auto-rollback-enabled",
   );
+});
+
+describe("one release is one consistent set (issue 24, item 4; AWS CLI mocked with per-deployment answers)", () => {
+  let fakes: FakeCommands;
+  beforeEach(() => {
+    fakes = fakeCommands("sml-shift-set-");
+    // Aliases start on version 3; update-alias moves one (kept in a file per function, as Lambda would).
+    // Deployment ids name their function; api's succeeds, prediction's is rolled back by an alarm, and
+    // subscriber's finishes before anyone stops it (StopDeployment then fails: "already completed").
+    fakes.fake(
+      "aws",
+      `state="${"$"}{FAKE_STATE:?}"
+arg() { local want="$1"; shift; while (($#)); do [[ "$1" == "$want" ]] && { echo "$2"; return; }; shift; done; }
+case "$1 $2" in
+  "lambda get-alias") f="$(arg --function-name "$@")"; cat "$state/$f" 2>/dev/null || echo 3 ;;
+  "lambda update-alias") f="$(arg --function-name "$@")"; arg --function-version "$@" > "$state/$f"; echo '{}' ;;
+  "deploy create-deployment") g="$(arg --deployment-group-name "$@")"; echo "d-${"$"}{g#sml-dev-}" ;;
+  "deploy wait") [[ "$*" == *d-prediction* ]] && exit 255; exit 0 ;;
+  "deploy stop-deployment") [[ "$*" == *d-subscriber* ]] && { echo "An error occurred (DeploymentAlreadyCompletedException)" >&2; exit 254; }; echo '{}' ;;
+  "deploy get-deployment") if [[ "$*" == *deploymentInfo.status* ]]; then echo Succeeded; else echo '{"status":"Stopped"}'; fi ;;
+  *) echo "unexpected aws $*" >&2; exit 252 ;;
+esac`,
+    );
+    mkdirSync(join(fakes.dir, "state"));
+  });
+  afterEach(() => fakes.cleanup());
+
+  it("puts back the aliases this release already shifted when one deployment fails", async () => {
+    const file = join(fakes.dir, "outputs.json");
+    const rollout = Object.fromEntries(
+      ["api", "prediction", "subscriber"].map((fn) => [fn, target(fn, "4")]),
+    );
+    writeFileSync(file, JSON.stringify({ api_url: "https://example.invalid", rollout }));
+    const result = await fakes.run("scripts/delivery/shift-traffic.sh", [file], {
+      FAKE_STATE: join(fakes.dir, "state"),
+    });
+    expect(result.code).toBe(1);
+    const calls = fakes.calls("aws");
+    // api succeeded before prediction failed, subscriber succeeded after: both go back to 3.
+    expect(calls).toContain(
+      "aws lambda update-alias --function-name sml-dev-api --name live --function-version 3 --routing-config AdditionalVersionWeights={}",
+    );
+    expect(calls).toContain(
+      "aws lambda update-alias --function-name sml-dev-subscriber --name live --function-version 3 --routing-config AdditionalVersionWeights={}",
+    );
+    expect(
+      calls.filter((c) => c.startsWith("aws lambda update-alias --function-name sml-dev-prediction")),
+    ).toEqual([]);
+    expect(result.stderr).toContain("sml-dev-api:live put back on version 3");
+    expect(result.stderr).not.toContain("not fully rolled back");
+  });
 });
 
 it("refuses outputs without a rollout output, naming what to do", async () => {

@@ -6,13 +6,15 @@
  * comment must show: replacements with their paths, IAM and security-group changes, outputs, drift, cautions.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   APPROVAL_LABEL,
   CALLER_BREAKING_TYPES,
   COMMENT_MARKER,
+  COMMENT_MAX_CHARACTERS,
+  capComment,
   cautions,
   dangerousChanges,
   PlanFormatError,
@@ -329,5 +331,75 @@ describe("plan-summary command line", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("is not <stack>=<plan.json>");
     expect(() => parseArguments(["--log-url"])).toThrow(/--log-url needs a value/);
+  });
+});
+
+describe("the comment fits in GitHub's 65,536 characters (issue 24, item 9)", () => {
+  // A create-everything plan: 300 roles with an inline policy of 4 statements each (the first deploy of an
+  // account renders ~85,000 characters; this one more).
+  const statement = (i: number, j: number) => ({
+    Effect: "Allow",
+    Action: [`sqs:SendMessage`, `sqs:ReceiveMessage`, `sqs:DeleteMessage`, `kms:Decrypt`],
+    Resource: [`arn:aws:sqs:eu-west-1:123456789012:sml-prd-queue-${i}-${j}`],
+  });
+  const bigPlan = {
+    format_version: "1.2",
+    terraform_version: "1.11.4",
+    resource_changes: Array.from({ length: 300 }, (_, i) => ({
+      address: `aws_iam_role_policy.function_${i}`,
+      type: "aws_iam_role_policy",
+      name: `function_${i}`,
+      change: {
+        actions: ["create"],
+        before: null,
+        after: {
+          name: `sml-prd-function-${i}`,
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [0, 1, 2, 3].map((j) => statement(i, j)),
+          }),
+        },
+        after_unknown: { id: true },
+        before_sensitive: false,
+        after_sensitive: {},
+      },
+    })),
+  };
+  const full = renderComment([summarisePlan("sml-prd", bigPlan)], { logUrl: "https://example.invalid/log" });
+  const url = "https://github.com/o/r/actions/runs/1/artifacts/2";
+
+  it("renders more than GitHub accepts for a create-everything plan (the case to handle)", () => {
+    expect(full.length).toBeGreaterThan(COMMENT_MAX_CHARACTERS);
+  });
+
+  it("cuts it to the limit at a line, keeps the marker, closes the open code block and links the full comment", () => {
+    const capped = capComment(full, url);
+    expect(capped.length).toBeLessThanOrEqual(COMMENT_MAX_CHARACTERS);
+    expect(capped.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
+    expect(capped).toContain(`[plan-comment](${url})`);
+    expect(capped).toContain(`of ${full.length.toLocaleString("en-US")} characters`);
+    const fences = capped.split("\n").filter((l) => l.trimStart().startsWith("```")).length;
+    expect(fences % 2).toBe(0);
+    // Whole lines of the original, up to the notice.
+    const shown = capped.slice(0, capped.indexOf("\n---\n**This comment is cut"));
+    expect(full.startsWith(shown.replace(/```\n$/, ""))).toBe(true);
+  });
+
+  it("leaves a comment that fits unchanged", () => {
+    const small = renderComment(summaries);
+    expect(capComment(small, url)).toBe(small);
+  });
+
+  it("caps from the command line (plan.yml runs it on the comment with the cost table)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "plan-cap-"));
+    const file = join(dir, "comment.md");
+    writeFileSync(file, full);
+    const result = spawnSync(
+      join(REPO_ROOT, "node_modules", ".bin", "tsx"),
+      [join(REPO_ROOT, "scripts", "delivery", "plan-summary.ts"), "cap", file, url],
+      { encoding: "utf8" },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(capComment(full, url));
   });
 });

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
 import { SHARED_CONFIG } from "../../../infra/src/config";
 import { siteFacts } from "../../../infra/src/site-facts";
+import { GITHUB_ROLE_MAX_SESSION_SECONDS } from "../../../infra/src/stacks/bootstrap-stack";
 import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,
@@ -32,6 +33,12 @@ const workflow = (file: string): Workflow => {
   if (!found) throw new Error(`.github/workflows/${file} is missing`);
   return found;
 };
+type WorkflowJobWithMatrix = Workflow["jobs"][string] & {
+  readonly strategy?: { readonly matrix?: Record<string, unknown>; readonly "fail-fast"?: boolean };
+  readonly concurrency?: { readonly group?: string };
+  readonly outputs?: Record<string, string>;
+};
+
 /** A GitHub expression as written in a workflow: `gha("inputs.ref")` is the text `${{ inputs.ref }}`. */
 const gha = (inner: string) => `\${{ ${inner} }}`;
 const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
@@ -257,6 +264,10 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/drift-report.ts",
         "scripts/delivery/preview-destroy.sh",
         "scripts/delivery/preview-sweep.ts",
+        "scripts/delivery/caution-approval.sh",
+        "scripts/delivery/verify-release.sh",
+        "scripts/delivery/deployed-commit.sh",
+        "scripts/delivery/provider-locks.sh",
         "scripts/smoke.sh",
       ]),
     );
@@ -294,7 +305,9 @@ describe("workflow behaviour", () => {
     expect(steps.some((s) => s.run?.includes("scripts/delivery/validate-stacks.sh cdktf.out/stacks"))).toBe(
       true,
     );
-    const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    const upload = steps.find(
+      (s) => s.uses?.startsWith("actions/upload-artifact@") && String(s.with?.name).startsWith("cdktf-out-"),
+    );
     expect(String(upload?.with?.path)).toContain("cdktf.out/stacks/*/cdk.tf.json");
   });
 
@@ -337,6 +350,93 @@ describe("workflow behaviour", () => {
       contents: "read",
       "id-token": "write",
       "pull-requests": "write",
+      actions: "read",
+    });
+  });
+
+  describe("plan.yml: speculative plans, the caution approval, the comment's size (issue 24, items 5, 6, 9)", () => {
+    const plan = workflow("plan.yml");
+    const steps = plan.jobs.plan?.steps ?? [];
+    const index = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
+
+    /**
+     * Evaluates a job's `if:` the way GitHub does for the operators it uses here (==, !=, &&, ||, parentheses,
+     * property access on the event; GitHub docs, "Expressions"), for a given event.
+     */
+    function runsFor(condition: string, event: Record<string, unknown>): boolean {
+      const js = condition
+        .replace(/\s+/g, " ")
+        .replace(/'([^']*)'/g, (_m, text: string) => JSON.stringify(text))
+        .replace(/==/g, "===")
+        .replace(/!===/g, "!==");
+      const vars = { AWS_PLAN_ROLE_ARN: "arn:aws:iam::123456789012:role/plan" };
+      const github = { repository: "acme/sml", event };
+      return Function("vars", "github", `return (${js});`)(vars, github) as boolean;
+    }
+    const pr = { head: { repo: { full_name: "acme/sml" } } };
+
+    it("plans on pushes, and on label events only for the approving label", () => {
+      const condition = plan.jobs.plan?.if ?? "";
+      expect(runsFor(condition, { action: "synchronize", pull_request: pr })).toBe(true);
+      expect(runsFor(condition, { action: "opened", pull_request: pr })).toBe(true);
+      expect(runsFor(condition, { action: "labeled", label: { name: "preview" }, pull_request: pr })).toBe(
+        false,
+      );
+      expect(
+        runsFor(condition, { action: "unlabeled", label: { name: "documentation" }, pull_request: pr }),
+      ).toBe(false);
+      expect(
+        runsFor(condition, { action: "labeled", label: { name: "plan-caution-approved" }, pull_request: pr }),
+      ).toBe(true);
+      expect(
+        runsFor(condition, {
+          action: "unlabeled",
+          label: { name: "plan-caution-approved" },
+          pull_request: pr,
+        }),
+      ).toBe(true);
+      expect(
+        runsFor(condition, { action: "opened", pull_request: { head: { repo: { full_name: "fork/sml" } } } }),
+      ).toBe(false);
+    });
+
+    it("runs speculative plans without the state lock (a cancelled run leaves no .tflock)", () => {
+      const args = String((plan.jobs.plan as { env?: Record<string, string> }).env?.TF_CLI_ARGS_plan);
+      expect(args.split(/\s+/)).toContain("-lock=false");
+      expect(args).not.toMatch(/-lock-timeout/);
+      // The plan script adds no lock flag of its own that would override it.
+      const script = readFileSync(join(REPO_ROOT, "scripts/delivery/terraform-plan.sh"), "utf8");
+      expect(script).not.toMatch(/-lock(=|-timeout)/);
+    });
+
+    it("removes the approving label on a push, before anything else", () => {
+      const withdraw = index(
+        (s) => /labels\/plan-caution-approved/.test(s.run ?? "") && /DELETE/.test(s.run ?? ""),
+      );
+      expect(withdraw).toBe(0);
+      expect((steps[withdraw] as { if?: string }).if).toContain("github.event.action == 'synchronize'");
+    });
+
+    it("passes the label to the summary only when caution-approval.sh accepts who added it and when", () => {
+      const approval = index((s) => /scripts\/delivery\/caution-approval\.sh/.test(s.run ?? ""));
+      const summary = index((s) => /plan-summary\.ts --log-url/.test(s.run ?? ""));
+      expect(approval).toBeGreaterThan(0);
+      expect(approval).toBeLessThan(summary);
+      expect(steps[summary]?.env?.LABELS).toBe(gha("steps.approval.outputs.labels"));
+      expect(JSON.stringify(steps)).not.toMatch(/--labels "\$\{\{ join\(github\.event\.pull_request\.labels/);
+    });
+
+    it("uploads the full comment and posts it cut to GitHub's limit, linking the artifact", () => {
+      const upload = index((s) => s.uses?.startsWith("actions/upload-artifact@") === true);
+      const cap = index((s) => /plan-summary\.ts cap plans\/comment\.md/.test(s.run ?? ""));
+      const post = index((s) => s.uses?.startsWith("actions/github-script@") === true);
+      expect(steps[upload]?.with?.path).toBe("plans/comment.md");
+      expect(steps[cap]?.env?.FULL_URL).toBe(
+        gha(`steps.${(steps[upload] as { id?: string }).id}.outputs.artifact-url`),
+      );
+      expect(upload).toBeLessThan(cap);
+      expect(cap).toBeLessThan(post);
+      expect(String(steps[post]?.with?.script)).toContain("plans/comment-capped.md");
     });
   });
 
@@ -528,7 +628,7 @@ describe("workflow behaviour", () => {
 
     it("checks dev's release of the commit by hash in prd before anything is synthesized or applied", () => {
       const download = at((s) => s.uses?.startsWith("actions/download-artifact@") ?? false);
-      const verify = at((s) => /release-manifest\.ts verify release\.json/.test(s.run ?? ""));
+      const verify = at((s) => /scripts\/delivery\/verify-release\.sh release /.test(s.run ?? ""));
       const firstDeploy = at((s) => /cdktf deploy/.test(s.run ?? ""));
       expect((steps[download] as { if?: string }).if).toBe(prdOnly);
       expect((steps[verify] as { if?: string }).if).toBe(prdOnly);
@@ -549,7 +649,35 @@ describe("workflow behaviour", () => {
         BUILT: gha("steps.build.outputs.digest"),
         REQUESTED: gha("inputs.image-digest"),
       });
-      expect(image?.run).toContain("release-manifest.ts digest release.json");
+      expect(image?.run).toContain("release-manifest.ts digest release/release.json");
+    });
+
+    it("downloads dev's release into its own folder, never over the checkout (issue 24, item 1)", () => {
+      const downloads = steps.filter((s) => s.uses?.startsWith("actions/download-artifact@"));
+      expect(downloads.length).toBeGreaterThan(0);
+      for (const d of downloads) {
+        const path = String(d.with?.path ?? ".");
+        expect([path, /^(\.|\.\/)?$/.test(path)]).toEqual([path, false]);
+      }
+      expect(String(steps.find((s) => /verify-release\.sh/.test(s.run ?? ""))?.run)).toContain(
+        `release "$COMMIT_SHA"`,
+      );
+    });
+
+    it("attests dev's release files before uploading them, signed by this workflow (issue 24, item 1)", () => {
+      const write = at((s) => /release-manifest\.ts write/.test(s.run ?? ""));
+      const attest = at((s) => s.uses?.startsWith("actions/attest-build-provenance@") ?? false);
+      const upload = at((s) => s.uses?.startsWith("actions/upload-artifact@") ?? false);
+      expect(attest).toBeGreaterThan(write);
+      expect(attest).toBeLessThan(upload);
+      expect((steps[attest] as { if?: string }).if).toBe("inputs.environment == 'dev'");
+      // The attested files are exactly the uploaded ones.
+      expect(steps[attest]?.with?.["subject-path"]).toBe(steps[upload]?.with?.path);
+      // GitHub docs, "Using artifact attestations": id-token: write and attestations: write.
+      expect(workflow("deploy.yml").jobs.deploy?.permissions).toMatchObject({
+        "id-token": "write",
+        attestations: "write",
+      });
     });
 
     it("calls each new version, then shifts the aliases with CodeDeploy, after the apply and before the smoke test", () => {
@@ -586,7 +714,12 @@ describe("workflow behaviour", () => {
         s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
       );
       expect(credentials?.with?.["role-to-assume"]).toBe(gha("vars.AWS_PLAN_ROLE_ARN"));
-      expect(job?.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
+      expect(job?.permissions).toEqual({
+        contents: "read",
+        "id-token": "write",
+        issues: "write",
+        deployments: "read",
+      });
     });
 
     it("plans every stack with -detailed-exitcode and keeps one issue per stack", () => {
@@ -598,6 +731,41 @@ describe("workflow behaviour", () => {
       expect(readFileSync(join(REPO_ROOT, "scripts/delivery/drift-plan.sh"), "utf8")).toContain(
         "-detailed-exitcode",
       );
+    });
+
+    it("plans each environment's stack at the commit deploy.yml recorded for it, not at main (issue 24, item 8)", () => {
+      const steps = job?.steps ?? [];
+      const index = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
+      const commit = index((s) => (s as { id?: string }).id === "commit");
+      expect(steps[commit]?.run).toContain('scripts/delivery/deployed-commit.sh read "$environment"');
+      const checkout = index(
+        (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.path === "deployed",
+      );
+      expect(steps[checkout]?.with?.ref).toBe(gha("steps.commit.outputs.sha"));
+      const synth = index((s) => (s as { "working-directory"?: string })["working-directory"] === "deployed");
+      const plan = index((s) => (s as { id?: string }).id === "plan");
+      expect(steps[plan]?.run).toContain("cd deployed && ../scripts/delivery/drift-plan.sh");
+      expect([commit < checkout, checkout < synth, synth < plan]).toEqual([true, true, true]);
+      // The synth of main is gone from the drift job: only the deployed commit is planned.
+      expect(steps.some((s) => s.run?.trim() === "npm run synth")).toBe(false);
+      // deploy.yml records the commit after the smoke test passed.
+      const deploy = workflow("deploy.yml").jobs.deploy?.steps ?? [];
+      const smoke = deploy.findIndex((s) => s.run?.includes("scripts/smoke.sh") ?? false);
+      const record = deploy.findIndex(
+        (s) => s.run?.includes("scripts/delivery/deployed-commit.sh record") ?? false,
+      );
+      expect(record).toBeGreaterThan(smoke);
+      expect((deploy[record] as { if?: string }).if).toBeUndefined();
+      expect(workflow("deploy.yml").jobs.deploy?.permissions).toMatchObject({ deployments: "write" });
+    });
+
+    it("opens or updates an issue when the drift check itself fails (issue 24, item 8)", () => {
+      const steps = job?.steps ?? [];
+      const last = steps.at(-1);
+      expect((last as { if?: string }).if).toBe("always() && job.status != 'cancelled'");
+      expect(last?.env?.JOB_STATUS).toBe(gha("job.status"));
+      expect(last?.run).toContain('drift-report.ts --check "$STACK" "$outcome"');
+      expect(last?.run).toMatch(/gh issue create/);
     });
   });
 
@@ -626,8 +794,23 @@ describe("workflow behaviour", () => {
         expect(job?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-destroy.sh"))).toBe(true);
       }
       expect(
-        preview.jobs.sweep?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-sweep.ts")),
+        preview.jobs.stale?.steps?.some((s) => s.run?.includes("scripts/delivery/preview-sweep.ts")),
       ).toBe(true);
+    });
+
+    it("sweeps each stale preview in its own job with its own credentials, waiting for its pull request's runs", () => {
+      const sweep = preview.jobs.sweep as WorkflowJobWithMatrix;
+      expect(sweep.needs).toBe("stale");
+      expect(sweep.strategy?.matrix?.pr).toBe(gha("fromJSON(needs.stale.outputs.pulls)"));
+      expect(sweep.strategy?.["fail-fast"]).toBe(false);
+      // The same group as that pull request's own runs (the workflow's concurrency group).
+      expect(sweep.concurrency?.group).toBe(`preview-${gha("matrix.pr")}`);
+      const destroys = (sweep.steps ?? []).filter((s) => s.run?.includes("preview-destroy.sh"));
+      expect(destroys).toHaveLength(1);
+      expect(destroys[0]?.run).not.toMatch(/while|for /);
+      expect((preview.jobs.stale as WorkflowJobWithMatrix).outputs?.pulls).toBe(
+        gha("steps.stale.outputs.pulls"),
+      );
     });
 
     it("deploys and destroys one pull request's preview one run at a time", () => {
@@ -636,6 +819,68 @@ describe("workflow behaviour", () => {
         "cancel-in-progress": false,
       });
     });
+  });
+
+  it("ends every job that holds AWS credentials before its session expires (issue 24, item 3)", () => {
+    // OIDC sessions last 1 hour unless the job asks for more (configure-aws-credentials' role-duration-seconds),
+    // and never longer than the role's max_session_duration (IAM). A job's timeout counts from its start, before
+    // the credentials step, so timeout-minutes within the session keeps every AWS call inside it.
+    const roleMaximum: Record<string, number> = {
+      [gha("vars.AWS_DEPLOY_ROLE_ARN")]: GITHUB_ROLE_MAX_SESSION_SECONDS.deploy,
+      [gha("vars.AWS_PLAN_ROLE_ARN")]: GITHUB_ROLE_MAX_SESSION_SECONDS.plan,
+    };
+    const checked: string[] = [];
+    for (const file of WORKFLOW_FILES)
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        const credentials = (job.steps ?? []).find((s) =>
+          s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+        );
+        if (!credentials) continue;
+        const session = Number(credentials.with?.["role-duration-seconds"] ?? 3600);
+        const timeout = Number((job as { "timeout-minutes"?: number })["timeout-minutes"]);
+        const maximum = roleMaximum[String(credentials.with?.["role-to-assume"])];
+        expect([file, id, timeout * 60 <= session]).toEqual([file, id, true]);
+        expect([file, id, maximum !== undefined && session <= maximum]).toEqual([file, id, true]);
+        checked.push(`${file}:${id}`);
+      }
+    expect(checked).toEqual(
+      expect.arrayContaining(["deploy.yml:deploy", "preview.yml:sweep", "preview.yml:deploy"]),
+    );
+  });
+
+  it("shares one provider cache across the stacks of every job that runs terraform (issue 24, item 10)", () => {
+    const jobs: string[] = [];
+    for (const file of WORKFLOW_FILES)
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        const steps = job.steps ?? [];
+        const setup = steps.findIndex((s) => s.uses?.startsWith("hashicorp/setup-terraform@"));
+        if (setup < 0) continue;
+        const env = (job as { env?: Record<string, string> }).env ?? {};
+        expect([file, id, env.TF_PLUGIN_CACHE_DIR]).toEqual([
+          file,
+          id,
+          `${gha("github.workspace")}/.terraform-plugin-cache`,
+        ]);
+        // Terraform needs the folder to exist; it is created before any step that runs terraform.
+        expect([file, id, steps[setup + 1]?.run]).toEqual([file, id, 'mkdir -p "$TF_PLUGIN_CACHE_DIR"']);
+        jobs.push(`${file}:${id}`);
+      }
+    expect(jobs).toEqual(
+      expect.arrayContaining(["plan.yml:plan", "drift.yml:plan", "deploy.yml:deploy", "ci.yml:test"]),
+    );
+  });
+
+  it("refreshes the committed lock files' hashes in CI after the synth, and reads outputs without a build (issue 24, item 10)", () => {
+    const ci = workflow("ci.yml").jobs.test?.steps ?? [];
+    const synth = ci.findIndex((s) => s.run?.trim() === "npm run synth");
+    const refresh = ci.findIndex((s) => s.run?.includes("scripts/delivery/provider-locks.sh") ?? false);
+    expect(refresh).toBeGreaterThan(synth);
+    expect(ci[refresh]?.run).toContain("git diff --quiet -- infra/locks");
+    const integration = workflow("integration.yml").jobs.integration?.steps ?? [];
+    expect(integration.some((s) => /npm run (synth|build)/.test(s.run ?? ""))).toBe(false);
+    expect(integration.some((s) => s.run?.includes('stack-outputs.sh "$STACK" --from-state') ?? false)).toBe(
+      true,
+    );
   });
 
   it("integration.yml follows deploy.yml by its workflow name", () => {

@@ -366,6 +366,71 @@ export function userRepositoryContract(driver: string, target: () => ContractTar
       await expect(repo().ping()).resolves.toBeUndefined();
     });
 
+    describe("deletions: tombstones, newest wins (DELETE /users/{id}, issue 24 item 2)", () => {
+      const deletion = (id: string, publishedAt: string, messageId?: string) => {
+        seq += 1;
+        return {
+          id,
+          publishedAt: at(publishedAt),
+          messageId: messageId ?? `msg-${seq.toString().padStart(6, "0")}`,
+        };
+      };
+      const stored = async (email: string) => {
+        const rows = await target().sql.query<{ id: string; deleted: boolean }>(
+          "SELECT CAST(id AS text) AS id, deleted_at IS NOT NULL AS deleted FROM users WHERE lower(email) = lower($1)",
+          [email],
+        );
+        return rows[0];
+      };
+
+      test("a deleted user is gone from get and list, and a late older create does not bring it back", async () => {
+        await repo().upsert([write("del@example.com", "To Delete", "2026-02-01T10:00:00.000Z")]);
+        const id = (await stored("del@example.com"))?.id as string;
+        await repo().remove([deletion(id, "2026-02-01T10:05:00.000Z")]);
+        expect(await repo().get(id)).toBeUndefined();
+        expect((await repo().list({ limit: 20 })).items).toEqual([]);
+        // A create accepted before the deletion, delivered after it (a late or redelivered message).
+        await repo().upsert([write("del@example.com", "Late Create", "2026-02-01T10:04:59.000Z")]);
+        expect(await repo().get(id)).toBeUndefined();
+        expect(await stored("del@example.com")).toEqual({ id, deleted: true });
+      });
+
+      test("a create newer than the deletion brings the user back under its id; an older deletion changes nothing", async () => {
+        await repo().upsert([write("back@example.com", "Before", "2026-02-02T10:00:00.000Z")]);
+        const id = (await stored("back@example.com"))?.id as string;
+        await repo().remove([deletion(id, "2026-02-02T10:05:00.000Z")]);
+        await repo().upsert([write("back@example.com", "After", "2026-02-02T10:06:00.000Z")]);
+        expect((await repo().get(id))?.name).toBe("After");
+        // A deletion accepted before the latest write, arriving late: the user stays.
+        await repo().remove([deletion(id, "2026-02-02T10:05:30.000Z")]);
+        expect((await repo().get(id))?.name).toBe("After");
+      });
+
+      test("keeps the id the API issued for a new user, and an existing user's id for a later write", async () => {
+        const issued = "5c3f1e2a-7b4d-4e6f-8a9b-0c1d2e3f4a5b";
+        await repo().upsert([{ ...write("new@example.com", "New", "2026-02-03T10:00:00.000Z"), id: issued }]);
+        expect((await repo().get(issued))?.email).toBe("new@example.com");
+        await repo().upsert([
+          {
+            ...write("new@example.com", "Renamed", "2026-02-03T10:01:00.000Z"),
+            id: "6d4a2f3b-8c5e-4f70-9bac-1d2e3f4a5b6c",
+          },
+        ]);
+        expect((await repo().get(issued))?.name).toBe("Renamed");
+      });
+
+      test("ignores an unknown id and applies a batch in one statement", async () => {
+        const counted = counting(target().sql);
+        await createSqlUserRepository(counted.sql).remove([
+          deletion("00000000-0000-4000-8000-000000000000", "2026-02-04T10:00:00.000Z"),
+          deletion("00000000-0000-4000-8000-000000000001", "2026-02-04T10:00:00.000Z"),
+        ]);
+        expect(counted.count()).toBe(1);
+        await createSqlUserRepository(counted.sql).remove([]);
+        expect(counted.count()).toBe(1);
+      });
+    });
+
     test("does nothing for an empty batch", async () => {
       const counted = counting(target().sql);
       await createSqlUserRepository(counted.sql).upsert([]);
