@@ -10,7 +10,9 @@ import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./b
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
 import { EventSourceMapping } from "./event-source-mapping";
+import { createFrontDoor } from "./front-door";
 import { functionEnvironment, loadFunctions, localIdentity } from "./functions";
+import { createLocalIssuer, type LocalIssuer } from "./local-auth";
 import { assertPortFree, lockLocalDir } from "./local-dir";
 import { log } from "./log";
 import { awsClientConfig, type LocalMessaging, type PendingMessages, startMessaging } from "./messaging";
@@ -29,6 +31,8 @@ export interface StackDescription {
   readonly batchBucket: string;
   readonly batchQueueUrl: string;
   readonly batchDlqUrl: string;
+  /** The local sign-in: the JWT issuer the gateway's authorizer trusts (`npm run token` signs for it). */
+  readonly authIssuer: string;
 }
 
 export interface RunningStack {
@@ -50,6 +54,8 @@ const API_HOST = "127.0.0.1";
  * start and removed. Nothing writes it any more: the queues themselves are on disk (QUEUES_DIR).
  */
 export const PENDING_MESSAGES_FILE = "pending-messages.json";
+/** The site as this stack serves it (built at start, inside the local folder: two stacks never share one). */
+export const SITE_DIR = "site";
 /** fauxqs's SQLite data folder, inside the local folder (locked against a second stack with it). */
 export const QUEUES_DIR = "queues";
 /** Ctrl-C must finish well inside 10 s. */
@@ -129,9 +135,18 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     batchMapping.start();
     cleanups.push(() => batchMapping.stop());
 
+    // The issuer's URL holds the port, known once the server listens (PORT=0 picks one); no request is answered
+    // before then.
+    let issuer: LocalIssuer | undefined;
+    const currentIssuer = (): LocalIssuer => {
+      if (!issuer) throw new Error("the local issuer is not ready");
+      return issuer;
+    };
     const api = await startApiGateway({
       host: API_HOST,
       port: config.port,
+      authorizer: () => currentIssuer().authorizer,
+      frontDoor: createFrontDoor({ siteDir: join(config.localDir, SITE_DIR), issuer: currentIssuer }),
       functions: {
         api: functions.api,
         ...(functions.prediction ? { prediction: functions.prediction } : {}),
@@ -146,8 +161,10 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       throw err;
     });
 
+    issuer = createLocalIssuer({ localDir: config.localDir, origin: api.url });
     const description: StackDescription = {
       apiUrl: api.url,
+      authIssuer: issuer.issuer,
       awsEndpoint: messaging.endpoint,
       region: config.region,
       topicArn: messaging.topicArn,

@@ -43,6 +43,12 @@ let stack: StackProcess | undefined;
 let served: OpenApiDocument;
 let checker: ContractChecker;
 const api = () => (stack as StackProcess).stack.apiUrl;
+/** Every example is sent as one signed-in analyst (open routes ignore the token). */
+const auth = () => (stack as StackProcess).auth();
+/** That analyst's `sub`, the owner of the batch the GET /batches/{id} example reads. */
+const callerSub = () =>
+  JSON.parse(Buffer.from(auth().authorization.split(".")[1] as string, "base64url").toString("utf8"))
+    .sub as string;
 
 /** Data an example needs before it can get its documented success (the route's own data, not a shortcut). */
 const SEEDS: Partial<Record<RouteKey, (example: { params: Record<string, string> }) => Promise<void>>> = {
@@ -59,15 +65,15 @@ const SEEDS: Partial<Record<RouteKey, (example: { params: Record<string, string>
       await sql.end();
     }
   },
-  // A pending batch, as POST /batches leaves it before the upload.
+  // A pending batch of the caller's, as POST /batches leaves it before the upload.
   "GET /batches/{id}": async ({ params }) => {
     const sql = new Client({ connectionString: db.url });
     await sql.connect();
     try {
       await sql.query(
-        `INSERT INTO batches (id, format, status, model_name, model_version)
-         VALUES ($1, 'csv', 'pending', 'flight-delay', 'seed') ON CONFLICT DO NOTHING`,
-        [params.id],
+        `INSERT INTO batches (id, format, status, model_name, model_version, owner)
+         VALUES ($1, 'csv', 'pending', 'flight-delay', 'seed', $2) ON CONFLICT DO NOTHING`,
+        [params.id, callerSub()],
       );
     } finally {
       await sql.end();
@@ -131,7 +137,8 @@ function exampleRequest(key: string, op: Operation) {
 async function send(method: string, url: string, body?: string, contentType = "application/json") {
   const res = await fetch(`${api()}${url}`, {
     method,
-    ...(body !== undefined ? { body, headers: { "content-type": contentType } } : {}),
+    headers: { ...auth(), ...(body !== undefined ? { "content-type": contentType } : {}) },
+    ...(body !== undefined ? { body } : {}),
   });
   return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
 }
@@ -189,7 +196,7 @@ describe("GET /openapi.json on the local stack", () => {
       expect([key, response.statusCode]).toEqual([key, 415]);
       checker.check(key, response);
     }
-    const unknown = await send("GET", "/no-such-route");
+    const unknown = await send("GET", "/users/no/such/route");
     expect(unknown.statusCode).toBe(404);
     checker.check(undefined, unknown);
     const wrongMethod = await send("DELETE", "/users");
