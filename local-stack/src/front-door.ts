@@ -7,13 +7,14 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
+import { ROUTES } from "@sml/contracts/routes";
 import {
   isApiPath,
   SITE_CONFIG_PATH,
   SITE_ENTRY,
-  SITE_SECURITY_HEADERS,
   type SiteConfig,
   siteCacheControl,
+  siteSecurityHeaders,
 } from "@sml/contracts/site";
 import { LOCAL_AUTH_PATH, type LocalIssuer } from "./local-auth";
 
@@ -31,12 +32,15 @@ export interface FrontDoorOptions {
   /** The built site (site/dist); without it, the site's paths answer 404 naming the build. */
   readonly siteDir: string;
   readonly issuer: () => LocalIssuer;
+  /** Origins the page calls besides its own: the local S3 the presigned URLs point at. */
+  readonly connectOrigins: readonly string[];
 }
 
 export function createFrontDoor(options: FrontDoorOptions) {
+  const securityHeaders = siteSecurityHeaders(options.connectOrigins);
   const send = (res: ServerResponse, status: number, type: string, body: Buffer | string, cache: string) => {
     res.writeHead(status, {
-      ...SITE_SECURITY_HEADERS,
+      ...securityHeaders,
       "content-type": type,
       "cache-control": cache,
       "content-length": Buffer.byteLength(body),
@@ -50,7 +54,7 @@ export function createFrontDoor(options: FrontDoorOptions) {
         send(res, 404, TYPES[".json"] as string, '{"message":"Not Found"}', "no-store");
       return true;
     }
-    if (isApiPath(path)) return false;
+    if (isApiPath(path, ROUTES)) return false;
     const method = (req.method ?? "GET").toUpperCase();
     if (method !== "GET" && method !== "HEAD") {
       // CloudFront's site behaviour allows GET and HEAD only.

@@ -22,6 +22,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { MessagingSettings } from "@sml/contracts/messaging";
+import { addS3Cors, type HookableApp } from "./s3-cors";
 
 /** Resource names; the infrastructure suffixes its own with the environment. */
 export const LOCAL_RESOURCE_NAMES = {
@@ -94,6 +95,8 @@ export interface MessagingOptions {
   readonly dataDir: string;
   /** Called after each request fauxqs answered (the batch pipeline turns S3 uploads into notifications). */
   readonly onResponse?: (request: { method: string; url: string; statusCode: number }) => void;
+  /** The CORS rule of a bucket, as the site needs it (see s3-cors.ts); none when omitted. */
+  readonly s3Cors?: { readonly bucket: string; readonly origins: () => readonly string[] };
 }
 
 export function awsClientConfig(endpoint: string, region: string) {
@@ -183,6 +186,7 @@ export async function startMessaging(options: MessagingOptions): Promise<LocalMe
       },
     );
   }
+  if (options.s3Cors) addS3Cors(app as unknown as HookableApp, options.s3Cors.bucket, options.s3Cors.origins);
   await app.listen({ port: options.port, host: "127.0.0.1" });
   const address = app.server.address();
   if (address === null || typeof address !== "object") throw new Error("fauxqs did not report its port");

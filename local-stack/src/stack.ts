@@ -5,8 +5,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { buildSite } from "@sml/site/build";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
-import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
+import { LOCAL_BATCH_NAMES, LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
 import { EventSourceMapping } from "./event-source-mapping";
@@ -79,7 +80,10 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
 
     // Uploads reach the batch pipeline once it exists; fauxqs must know the hook before it listens.
     let batches: LocalBatches | undefined;
+    // The site's origin (the gateway's URL), known once it listens: the only origin the bucket's CORS allows.
+    let siteOrigin: string | undefined;
     const messaging = await startMessaging({
+      s3Cors: { bucket: LOCAL_BATCH_NAMES.bucket, origins: () => (siteOrigin ? [siteOrigin] : []) },
       port: config.awsPort,
       region: config.region,
       settings: config.messaging,
@@ -88,6 +92,9 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       onResponse: (write) => batches?.notify(write),
     });
     cleanups.push(() => messaging.stop());
+    // The page this stack serves, built from site/ into its own folder (about 0.3 s): the same files the deploy
+    // publishes, never a copy another stack is rewriting.
+    await buildSite(join(config.localDir, SITE_DIR));
     batches = await startBatches(messaging.endpoint, config.region);
     const batchPipeline = batches;
     cleanups.push(async () => batchPipeline.stop());
@@ -146,7 +153,11 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       host: API_HOST,
       port: config.port,
       authorizer: () => currentIssuer().authorizer,
-      frontDoor: createFrontDoor({ siteDir: join(config.localDir, SITE_DIR), issuer: currentIssuer }),
+      frontDoor: createFrontDoor({
+        siteDir: join(config.localDir, SITE_DIR),
+        issuer: currentIssuer,
+        connectOrigins: [messaging.endpoint],
+      }),
       functions: {
         api: functions.api,
         ...(functions.prediction ? { prediction: functions.prediction } : {}),
@@ -162,6 +173,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     });
 
     issuer = createLocalIssuer({ localDir: config.localDir, origin: api.url });
+    siteOrigin = api.url;
     const description: StackDescription = {
       apiUrl: api.url,
       authIssuer: issuer.issuer,

@@ -76,8 +76,6 @@ const dev: EnvironmentConfig = {
     throttlingRateLimit: 50,
     throttlingBurstLimit: 100,
     jwtAuthorizer: false,
-    // Reviewers and developers try the API from the page in dev and previews.
-    docsPage: true,
     userPoolDeletionProtection: false,
     detailedMetrics: false,
   },
@@ -159,8 +157,6 @@ const prd: EnvironmentConfig = {
     throttlingRateLimit: 500,
     throttlingBurstLimit: 1000,
     jwtAuthorizer: true,
-    // prd publishes the contract at /openapi.json only; switch on to serve the page too.
-    docsPage: false,
     userPoolDeletionProtection: true,
     detailedMetrics: true,
   },

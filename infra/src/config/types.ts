@@ -160,11 +160,6 @@ export interface ApiConfig {
    */
   readonly jwtAuthorizer: boolean;
   /**
-   * Serve the Swagger UI page at `/docs` (the api function's `API_DOCS_PAGE`; `GET /openapi.json` is served
-   * everywhere). The page is public (no authorizer on `$default`) and shows nothing `/openapi.json` does not.
-   */
-  readonly docsPage: boolean;
-  /**
    * Refuses to delete the Cognito user pool (and its users) until switched off, also on a `terraform destroy` or
    * a replacement. Only applies with `jwtAuthorizer`. Free.
    */

@@ -46,7 +46,7 @@ beforeAll(async () => {
     port: 0,
     functions: { api: recording, batches: recording, prediction: recording },
     authorizer: () => issuer.authorizer,
-    frontDoor: createFrontDoor({ siteDir: join(dir, "site"), issuer: () => issuer }),
+    frontDoor: createFrontDoor({ siteDir: join(dir, "site"), issuer: () => issuer, connectOrigins: [] }),
   });
   issuer = createLocalIssuer({ localDir: dir, origin: gateway.url });
 });

@@ -57,6 +57,18 @@ export function batchIdOfInputKey(key: string): { id: string; format: BatchForma
   return match ? { id: match[1] as string, format: match[2] as BatchFormat } : undefined;
 }
 
+/**
+ * The batch bucket's CORS rule (S3 user guide, "Using cross-origin resource sharing"): the site, on its own
+ * origin, PUTs the file to the presigned upload URL (a preflighted request: PUT with a content type) and reads a
+ * result to compare models. Allowed origins are the site's (the distribution's domain; the local stack's own).
+ */
+export const BATCH_BUCKET_CORS = Object.freeze({
+  allowedMethods: ["PUT", "GET", "HEAD"],
+  allowedHeaders: ["content-type"],
+  exposeHeaders: ["etag"],
+  maxAgeSeconds: 3600,
+});
+
 export const CONTENT_TYPES: Record<BatchFormat, string> = {
   csv: "text/csv",
   jsonl: "application/x-ndjson",

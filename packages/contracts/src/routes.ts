@@ -38,6 +38,7 @@ import {
   ValidationError,
 } from "./errors";
 import type { HttpFunctionName } from "./functions";
+import { OPENAPI_PATH } from "./paths";
 import {
   ModelsResponseSchema,
   PREDICT_MAX_BODY_BYTES,
@@ -86,14 +87,8 @@ export interface RouteDefinition {
   readonly example: RouteExample;
 }
 
-/** Where the API serves its OpenAPI document (the local stack's docs page loads it from there). */
-export const OPENAPI_PATH = "/openapi.json";
-
-/**
- * The docs page (Swagger UI over OPENAPI_PATH): not a route of the table but a page the api function serves for
- * `$default` requests when API_DOCS_PAGE is on (the local stack, dev and previews; prd leaves it off: infra config `api.docsPage`).
- */
-export const DOCS_PAGE_PATH = "/docs";
+/** Where the API serves its OpenAPI document (the site's docs page, `docs.html`, loads it from there). */
+export { OPENAPI_PATH };
 
 /** GET /health. */
 export const HealthSchema = z.strictObject({ status: z.literal("ok") }).meta({ title: "Health" });

@@ -4,7 +4,9 @@
  * runtime config the page reads. Infra builds the distribution from these, the local stack's front door serves
  * by them, and the delivery script publishes by them.
  */
-import { OPENAPI_PATH, ROUTES, type RouteDefinition } from "./routes";
+// Types only from the route table: the browser bundle imports this file and must not carry zod.
+import { OPENAPI_PATH } from "./paths";
+import type { RouteDefinition } from "./routes";
 
 /** The page every visit starts from (CloudFront's default root object). Never cached: it names the assets. */
 export const SITE_ENTRY = "index.html";
@@ -28,7 +30,7 @@ export interface SiteConfig {
  * CloudFront path patterns of the API: each route's first path segment, exact and with `/*` under it when the
  * table has deeper paths (`/users`, `/users/*`). Everything else goes to the site.
  */
-export function apiPathPatterns(routes: readonly Pick<RouteDefinition, "path">[] = ROUTES): string[] {
+export function apiPathPatterns(routes: readonly Pick<RouteDefinition, "path">[]): string[] {
   const patterns = new Set<string>();
   for (const route of routes) {
     const first = `/${route.path.split("/")[1] ?? ""}`;
@@ -52,8 +54,8 @@ export function matchesPathPattern(pattern: string, path: string): boolean {
   return regex.test(path);
 }
 
-export const isApiPath = (path: string): boolean =>
-  apiPathPatterns().some((pattern) => matchesPathPattern(pattern, path));
+export const isApiPath = (path: string, routes: readonly Pick<RouteDefinition, "path">[]): boolean =>
+  apiPathPatterns(routes).some((pattern) => matchesPathPattern(pattern, path));
 
 /** How long browsers and CloudFront may keep a site file. */
 export function siteCacheControl(path: string): string {
@@ -61,18 +63,19 @@ export function siteCacheControl(path: string): string {
 }
 
 /**
- * The page's Content-Security-Policy: its own origin only, plus the sign-in origin it exchanges codes with
- * (`connect-src`) and sends people to (`form-action`/navigation). Swagger UI sets inline styles; no inline script.
+ * The page's Content-Security-Policy: its own origin, plus the origins it calls with fetch/XHR (`connectOrigins`:
+ * the sign-in's token endpoint, the batch bucket the presigned URLs point at). Swagger UI sets inline styles; no
+ * inline script anywhere.
  */
-export function siteContentSecurityPolicy(signInOrigins: readonly string[] = []): string {
-  const extra = signInOrigins.length > 0 ? ` ${signInOrigins.join(" ")}` : "";
+export function siteContentSecurityPolicy(connectOrigins: readonly string[] = []): string {
+  const extra = connectOrigins.length > 0 ? ` ${connectOrigins.join(" ")}` : "";
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     `connect-src 'self'${extra}`,
-    `form-action 'self'${extra}`,
+    "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "object-src 'none'",
@@ -83,13 +86,17 @@ export function siteContentSecurityPolicy(signInOrigins: readonly string[] = [])
 export const HSTS_MAX_AGE_SECONDS = 63_072_000;
 
 /** The headers the distribution's response headers policy adds (the local front door adds the same). */
-export const SITE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  "content-security-policy": siteContentSecurityPolicy(),
-  "strict-transport-security": `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "strict-origin-when-cross-origin",
-});
+export function siteSecurityHeaders(
+  connectOrigins: readonly string[] = [],
+): Readonly<Record<string, string>> {
+  return Object.freeze({
+    "content-security-policy": siteContentSecurityPolicy(connectOrigins),
+    "strict-transport-security": `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+  });
+}
 
 /** The OpenAPI document the docs page loads. */
 export const SITE_OPENAPI_URL = OPENAPI_PATH;
