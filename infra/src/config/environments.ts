@@ -75,10 +75,11 @@ const dev: EnvironmentConfig = {
   api: {
     throttlingRateLimit: 50,
     throttlingBurstLimit: 100,
-    jwtAuthorizer: false,
+    jwtAuthorizer: true,
     userPoolDeletionProtection: false,
     detailedMetrics: false,
   },
+  web: { priceClass: "PriceClass_100" },
   messaging: DEFAULT_MESSAGING_SETTINGS,
   // A customer-managed key buys nothing here: dev holds test data, is destroyable, and no policy is tightened.
   usersTopicKey: "aws-managed",
@@ -160,6 +161,7 @@ const prd: EnvironmentConfig = {
     userPoolDeletionProtection: true,
     detailedMetrics: true,
   },
+  web: { priceClass: "PriceClass_100" },
   // More subscriber instances in prd; each holds one database connection, far below max_connections at 0.5 ACU.
   messaging: Object.freeze({ ...DEFAULT_MESSAGING_SETTINGS, maximumConcurrency: 5 }),
   usersTopicKey: "customer-managed",

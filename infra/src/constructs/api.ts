@@ -10,6 +10,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { DEFAULT_ROUTE, type Route, type RouteTarget, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
 import type { ApiConfig } from "../config";
+import { SITE_TOKEN_VALIDITY } from "./sign-in";
 
 /** A function API Gateway invokes: its name, the ARN to invoke, and the alias (qualifier) if any. */
 export interface ApiTarget {
@@ -129,6 +130,8 @@ export class Api extends Construct {
           requireNumbers: true,
           requireSymbols: false,
         },
+        // Invite-only: admins create users (AdminCreateUser); nobody signs themselves up.
+        adminCreateUserConfig: { allowAdminCreateUserOnly: true },
         mfaConfiguration: "OPTIONAL",
         softwareTokenMfaConfiguration: { enabled: true },
         deletionProtection: config.userPoolDeletionProtection ? "ACTIVE" : "INACTIVE",
@@ -142,6 +145,8 @@ export class Api extends Construct {
         generateSecret: false,
         explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         preventUserExistenceErrors: "ENABLED",
+        // Stated, not Cognito's defaults (a 30-day refresh token): the site's lifetimes.
+        ...SITE_TOKEN_VALIDITY,
       });
       // The workflows sign a throwaway user in with AdminInitiateAuth (scripts/delivery/smoke-user.sh), a flow the
       // public client must not allow. Its own client keeps that flow out of the app's client; it needs IAM rights

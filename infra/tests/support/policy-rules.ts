@@ -23,6 +23,7 @@ import {
   PLAN_ROLE_DENIED_DATA_READS,
 } from "../../src/stacks/bootstrap-stack";
 import { REPLACEMENT_TABLE } from "./replacement-table";
+import { SITE_POLICY_RULES } from "./site-policy-rules";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
 export interface Violation {
@@ -2009,6 +2010,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   aliasesLeftToCodeDeploy,
   deploymentGroupsRollBack,
   previewsIsolated,
+  ...SITE_POLICY_RULES,
 ];
 
 export const ruleById = (id: string): PolicyRule => {

@@ -270,7 +270,7 @@ export function openApiDocument(routes: readonly Route[] = ROUTES): OpenApiDocum
           scheme: "bearer",
           bearerFormat: "JWT",
           description:
-            "A Cognito access (or ID) token of the environment's pool: the site signs in with authorization code + PKCE, `scripts/token.sh` prints one for curl, and `npm run token -- <user>` one for the local stack. Every environment requires it.",
+            "A Cognito access (or ID) token of the environment's pool: the site signs in with authorization code + PKCE, and `npm run token -- <user>` prints one for the local stack. Every environment requires it.",
         },
       },
     },
