@@ -26,7 +26,7 @@ import {
   sign,
   verify,
 } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { GROUPS_CLAIM, USER_GROUPS } from "@sml/contracts/auth";
@@ -62,15 +62,19 @@ export function loadSigningKey(localDir: string): SigningKey {
   const file = join(localDir, KEY_FILE);
   mkdirSync(join(localDir, "auth"), { recursive: true, mode: 0o700 });
   let stored: StoredKey;
-  try {
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as StoredKey;
+  else {
+    // Generating a key takes tens of milliseconds: only when there is none.
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     stored = { kid: randomUUID(), privateJwk: privateKey.export({ format: "jwk" }) };
-    const fd = openSync(file, "wx", 0o600);
-    writeSync(fd, `${JSON.stringify(stored)}\n`);
-    closeSync(fd);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    stored = JSON.parse(readFileSync(file, "utf8")) as StoredKey;
+    try {
+      const fd = openSync(file, "wx", 0o600);
+      writeSync(fd, `${JSON.stringify(stored)}\n`);
+      closeSync(fd);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      stored = JSON.parse(readFileSync(file, "utf8")) as StoredKey;
+    }
   }
   const privateKey = createPrivateKey({ key: stored.privateJwk, format: "jwk" });
   const { n, e, kty } = createPublicKey(privateKey).export({ format: "jwk" });
