@@ -12,6 +12,7 @@ module.exports = {
     "app-api",
     "app-subscriber",
     "model-container",
+    "site",
     "infra",
     "local-stack",
     "scripts",

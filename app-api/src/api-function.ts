@@ -17,7 +17,6 @@ export function createApiFunction(config: ApiConfig, db: DatabaseConfig): HttpHa
     repository: database.users,
     publisher: new SnsUserPublisher({ topicArn: config.topicArn }),
     healthTimeoutMs: config.healthTimeoutMs,
-    docsPage: config.docsPage,
     logger: new Logger({ serviceName: config.serviceName }),
     metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
   });

@@ -13,7 +13,6 @@ const ConfigSchema = z.object({
   [ENV.topicArn]: z
     .string({ error: "is required (the SNS topic new users are published to)" })
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN"),
-  [ENV.apiDocsPage]: z.enum(["on", "off"], { error: "must be on or off" }).default("off"),
   API_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(2000),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default(FUNCTIONS.api.serviceName),
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).max(255).default(METRICS_NAMESPACE),
@@ -27,8 +26,6 @@ export interface ApiConfig {
   readonly serviceName: string;
   /** CloudWatch namespace of the EMF metrics. */
   readonly metricsNamespace: string;
-  /** Serve the docs page at /docs (API_DOCS_PAGE=on); off unless set. */
-  readonly docsPage: boolean;
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApiConfig {
@@ -38,6 +35,5 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     healthTimeoutMs: e.API_HEALTH_TIMEOUT_MS,
     serviceName: e.POWERTOOLS_SERVICE_NAME,
     metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE,
-    docsPage: e[ENV.apiDocsPage] === "on",
   });
 }

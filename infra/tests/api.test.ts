@@ -1,7 +1,7 @@
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
 import { DEFAULT_ROUTE, ROUTES, routeKey } from "@sml/contracts/routes";
-import { getEnvironmentConfig, SITE } from "../src/config";
+import { getEnvironmentConfig, SITE, validateConfig } from "../src/config";
 import { ACCESS_LOG_FORMAT, routeArnPath } from "../src/constructs/api";
 import { bodyOf, ref, resourcesOf, synthEnvironment, type TfJson } from "./support/synth";
 
@@ -152,30 +152,30 @@ describe("HTTP API", () => {
     expect(routeArnPath("/users/{id}")).toBe("/users/*");
   });
 
-  it("has no authorizer in dev: every route is open", () => {
-    expect(resourcesOf(dev.json, "aws_apigatewayv2_authorizer")).toHaveLength(0);
-    expect(resourcesOf(dev.json, "aws_cognito_user_pool")).toHaveLength(0);
-    expect(all(dev.json, "aws_apigatewayv2_route").every((r) => r.authorization_type === "NONE")).toBe(true);
-  });
-
-  it("protects the authorized routes with a Cognito JWT authorizer in prd, leaving /health open", () => {
-    const pool = prd.env.api.userPool;
-    const client = prd.env.api.userPoolClient;
-    const smoke = prd.env.api.smokeTestClient;
-    const authorizer = prd.env.api.authorizer;
-    if (!pool || !client || !smoke || !authorizer) throw new Error("prd has no JWT authorizer");
-    expect(prd.text).toHaveResourceWithProperties(Apigatewayv2Authorizer, {
+  it.each([
+    ["dev", () => dev],
+    ["prd", () => prd],
+  ])("protects every route but /health and the document with a Cognito JWT authorizer in %s", (_, stack) => {
+    const { env, json, text } = stack();
+    const pool = env.api.userPool;
+    const client = env.api.userPoolClient;
+    const smoke = env.api.smokeTestClient;
+    const authorizer = env.api.authorizer;
+    if (!pool || !client || !smoke || !authorizer) throw new Error("no JWT authorizer");
+    expect(text).toHaveResourceWithProperties(Apigatewayv2Authorizer, {
       authorizer_type: "JWT",
       identity_sources: ["$request.header.Authorization"],
       jwt_configuration: {
         audience: [
           ref("aws_cognito_user_pool_client", client.friendlyUniqueId, "id"),
           ref("aws_cognito_user_pool_client", smoke.friendlyUniqueId, "id"),
+          // The site's access tokens (authorization code + PKCE) carry its client id.
+          ref("aws_cognito_user_pool_client", env.signIn.siteClient.friendlyUniqueId, "id"),
         ],
         issuer: `https://cognito-idp.${SITE.region}.amazonaws.com/${ref("aws_cognito_user_pool", pool.friendlyUniqueId, "id")}`,
       },
     });
-    const routes = all(prd.json, "aws_apigatewayv2_route");
+    const routes = all(json, "aws_apigatewayv2_route");
     for (const route of ROUTES) {
       const synthesized = routes.find((r) => r.route_key === routeKey(route));
       if (route.authorized)
@@ -185,7 +185,16 @@ describe("HTTP API", () => {
         });
       else expect(synthesized).toMatchObject({ authorization_type: "NONE" });
     }
-    expect(ROUTES.find((r) => r.path === "/health")?.authorized).toBe(false);
+    expect(ROUTES.filter((r) => !r.authorized).map((r) => r.path)).toEqual(["/health", "/openapi.json"]);
+  });
+
+  it("refuses an environment without the authorizer (issue 28: a token everywhere)", () => {
+    expect(() =>
+      validateConfig({
+        ...getEnvironmentConfig("dev"),
+        api: { ...getEnvironmentConfig("dev").api, jwtAuthorizer: false },
+      }),
+    ).toThrow(/api.jwtAuthorizer must be on/);
   });
 
   it("protects prd's user pool (and its users) against deletion", () => {
@@ -231,12 +240,6 @@ describe("HTTP API", () => {
     expect(prd.json.output.user_pool_smoke_test_client_id.value).toBe(
       ref("aws_cognito_user_pool_client", smoke.friendlyUniqueId, "id"),
     );
-  });
-
-  it("creates no smoke-test client and no Cognito outputs without the authorizer (dev)", () => {
-    expect(dev.env.api.smokeTestClient).toBeUndefined();
-    expect(resourcesOf(dev.json, "aws_cognito_user_pool_client")).toHaveLength(0);
-    expect(Object.keys(dev.json.output).filter((o) => o.startsWith("user_pool"))).toEqual([]);
   });
 
   it("exposes the API id and stage name the alarms need", () => {

@@ -62,7 +62,7 @@ describe("environment configs", () => {
       finalSnapshot: false,
     });
     expect(dev.database.secondsUntilAutoPause).toBeGreaterThanOrEqual(300);
-    expect(dev.api.jwtAuthorizer).toBe(false);
+    expect(dev.api.jwtAuthorizer).toBe(true);
     expect(dev.prediction.provisionedConcurrency).toBeUndefined();
   });
 

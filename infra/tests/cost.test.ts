@@ -158,6 +158,28 @@ describe("hand-checked lines", () => {
       2,
     );
   });
+
+  it("prices the distribution by its requests and data out above CloudFront's always-free tier, and the site's buckets as what they hold", () => {
+    const cdn = linesOf("sml-prd", "aws_cloudfront_distribution");
+    expect(cdn).toHaveLength(1);
+    expect(cdn[0]?.idleUsdPerMonth).toBe(0);
+    // 1 M API requests and 30,000 files are inside the 10 M free requests (CloudFront pricing, "Always free").
+    expect(cdn[0]?.profileUsdPerMonth).toBe(0);
+    const busy = estimateStack(stacks["sml-prd"] as TfJson, table, {
+      ...DEFAULT_PROFILE,
+      requestsPerMonth: 50_000_000,
+    });
+    const busyCdn = busy.lines.find((l) => l.resource.startsWith("aws_cloudfront_distribution."));
+    expect(busyCdn?.profileUsdPerMonth).toBeCloseTo(
+      ((50_000_000 + DEFAULT_PROFILE.siteVisitsPerMonth * 3 - 10_000_000) / 10_000) *
+        priceOf("cloudfront.requests.https"),
+      2,
+    );
+    const buckets = linesOf("sml-prd", "aws_s3_bucket").map((l) => l.item);
+    expect(buckets.filter((i) => i.includes("the site's files"))).toHaveLength(1);
+    expect(buckets.filter((i) => i.includes("CloudFront access logs"))).toHaveLength(1);
+    expect(buckets.filter((i) => i.includes("Terraform state"))).toEqual([]);
+  });
 });
 
 /** Dev with one switch moved to what prd (or the in-VPC layout) uses, for the switch table of docs/cost.md. */

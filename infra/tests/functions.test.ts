@@ -193,20 +193,6 @@ describe("zip functions", () => {
     expect(variables(functions.migrate)[ENV.topicArn]).toBeUndefined();
   });
 
-  it.each([
-    ["dev", dev, devConfig],
-    ["prd", prd, getEnvironmentConfig("prd")],
-  ] as const)(
-    "serves the /docs page in %s exactly when its config switches it on (API_DOCS_PAGE on|off)",
-    (_, stack, config) => {
-      const variables = bodyOf(stack.json, stack.env.functions.api.function).environment.variables;
-      // app-api's config accepts exactly "on" and "off" (app-api/src/config.ts); anything else fails its cold start.
-      expect(variables[ENV.apiDocsPage]).toBe(config.api.docsPage ? "on" : "off");
-      for (const fn of [stack.env.functions.subscriber, stack.env.functions.migrate])
-        expect(bodyOf(stack.json, fn.function).environment.variables[ENV.apiDocsPage]).toBeUndefined();
-    },
-  );
-
   it("gives every function a role of its own", () => {
     const roles = new Set(zipFunctions.map(([, fn]) => bodyOf(dev.json, fn.role).name));
     expect(roles).toEqual(new Set(["sml-dev-api", "sml-dev-subscriber", "sml-dev-migrate"]));

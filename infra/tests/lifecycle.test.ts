@@ -90,7 +90,7 @@ describe("no code change silently replaces what holds data", () => {
     ]);
   });
 
-  it("guards prd's cluster, user pool, keys, queues and the batch bucket", () => {
+  it("guards prd's cluster, user pool, keys, queues, the batch bucket, the site's distribution and its logs", () => {
     const types = guarded(stack("sml-prd").json).map((a) => a.split(".")[0]);
     expect(types.sort()).toEqual(
       [
@@ -103,6 +103,10 @@ describe("no code change silently replaces what holds data", () => {
         "aws_sqs_queue",
         "aws_sqs_queue",
         "aws_sqs_queue",
+        "aws_s3_bucket",
+        // A replaced distribution is a new domain (bookmarks, the sign-in's callback); its buckets like every other.
+        "aws_cloudfront_distribution",
+        "aws_s3_bucket",
         "aws_s3_bucket",
       ].sort(),
     );

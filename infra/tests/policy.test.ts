@@ -1,4 +1,5 @@
 import type { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
+import type { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -1301,6 +1302,105 @@ const BAD_CASES: BadCase[] = [
       return { stack: env, offender: addressOf(vpc) };
     },
     ["preview"],
+  ],
+  // The entry point (issue 28): infra/tests/support/site-policy-rules.ts.
+  [
+    "cdn-s3-origins-use-oac",
+    "the site origin without its origin access control",
+    (s) => {
+      const env = dev(s);
+      env.site.distribution.addOverride("origin.0.origin_access_control_id", "");
+      return { stack: env, offender: addressOf(env.site.distribution) };
+    },
+  ],
+  [
+    "cdn-s3-origins-use-oac",
+    "a site bucket policy letting CloudFront read for any distribution",
+    (s) => {
+      const env = dev(s);
+      const doc = env.site.node.findChild("policy-document") as DataAwsIamPolicyDocument;
+      doc.addOverride("statement", [
+        {
+          effect: "Allow",
+          principals: [{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }],
+          actions: ["s3:GetObject"],
+          resources: [`${env.site.bucket.arn}/*`],
+        },
+      ]);
+      return { stack: env, offender: addressOf(env.site.bucket) };
+    },
+  ],
+  [
+    "cdn-https-only-tls12",
+    "an API behaviour that answers plain HTTP",
+    (s) => {
+      const env = dev(s);
+      env.site.distribution.addOverride("ordered_cache_behavior.0.viewer_protocol_policy", "allow-all");
+      return { stack: env, offender: addressOf(env.site.distribution) };
+    },
+  ],
+  [
+    "cdn-https-only-tls12",
+    "a certificate of its own that still accepts TLS 1.0",
+    (s) => {
+      const env = dev(s);
+      env.site.distribution.addOverride("viewer_certificate", {
+        acm_certificate_arn: "arn:aws:acm:us-east-1:111111111111:certificate/x",
+        ssl_support_method: "sni-only",
+        minimum_protocol_version: "TLSv1",
+      });
+      return { stack: env, offender: addressOf(env.site.distribution) };
+    },
+  ],
+  [
+    "cdn-access-logs",
+    "a distribution without access logs",
+    (s) => {
+      const env = dev(s);
+      env.site.distribution.addOverride("logging_config", undefined);
+      return { stack: env, offender: addressOf(env.site.distribution) };
+    },
+  ],
+  [
+    "cdn-security-headers",
+    "a CSP that lets other sites frame the page",
+    (s) => {
+      const env = dev(s);
+      env.site.headersPolicy.addOverride(
+        "security_headers_config.content_security_policy.content_security_policy",
+        "default-src 'self'",
+      );
+      return { stack: env, offender: addressOf(env.site.distribution) };
+    },
+  ],
+  [
+    "user-pools-invite-only",
+    "a pool anyone can sign up to",
+    (s) => {
+      const pool = prd(s).api.userPool;
+      if (!pool) throw new Error("prd has no user pool");
+      pool.addOverride("admin_create_user_config.allow_admin_create_user_only", false);
+      return { stack: prd(s), offender: addressOf(pool) };
+    },
+    ["prd"],
+  ],
+  [
+    "user-pool-clients-short-lived",
+    "the site client with a 30-day refresh token",
+    (s) => {
+      const env = dev(s);
+      env.signIn.siteClient.addOverride("refresh_token_validity", 720);
+      return { stack: env, offender: addressOf(env.signIn.siteClient) };
+    },
+  ],
+  [
+    "user-pool-clients-short-lived",
+    "the site client allowing the implicit grant",
+    (s) => {
+      const env = dev(s);
+      env.signIn.siteClient.addOverride("allowed_oauth_flows", ["code", "implicit"]);
+      return { stack: env, offender: addressOf(env.signIn.siteClient) };
+    },
   ],
 ];
 

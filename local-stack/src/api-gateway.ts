@@ -15,6 +15,7 @@ import type {
   Context,
 } from "aws-lambda";
 import { type FunctionIdentity, LambdaTimeoutError, lambdaContext, withTimeout } from "./lambda-context";
+import { type AuthorizerSettings, verifyBearer } from "./local-auth";
 import { log } from "./log";
 
 export type HttpHandler = (
@@ -81,6 +82,8 @@ export interface EventInput {
   readonly requestId: string;
   readonly routeKey: string;
   readonly pathParameters?: Record<string, string>;
+  /** Verified JWT claims (routes behind the authorizer), as API Gateway passes them: every value a string. */
+  readonly claims?: Record<string, string>;
   readonly now?: Date;
 }
 
@@ -147,6 +150,13 @@ export function toApiGatewayEvent(input: EventInput): APIGatewayProxyEventV2 {
       },
       requestId: input.requestId,
       routeKey: input.routeKey,
+      ...(input.claims
+        ? {
+            authorizer: {
+              jwt: { claims: input.claims, scopes: (input.claims.scope ?? "").split(" ").filter(Boolean) },
+            },
+          }
+        : {}),
       stage: "$default",
       time: gatewayTime(now),
       timeEpoch: now.getTime(),
@@ -221,6 +231,20 @@ export interface ApiGatewayOptions {
   readonly host: string;
   readonly port: number;
   readonly functions: Partial<Record<RouteTarget, HttpFunction>>;
+  /**
+   * The JWT authorizer on every route marked `authorized` (as infra attaches it): a request without a valid
+   * token gets API Gateway's 401 `{"message":"Unauthorized"}` and no function runs. Omitted: no authorizer.
+   */
+  readonly authorizer?: () => AuthorizerSettings;
+  /**
+   * What sits in front of the API on the same origin (CloudFront's other behaviours: the site, and locally the
+   * sign-in): answers the request and returns true, or returns false to let the API take it.
+   */
+  readonly frontDoor?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+  ) => boolean | Promise<boolean>;
 }
 
 export interface LocalApiGateway {
@@ -244,7 +268,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
     inFlight.add(res);
     res.on("close", () => inFlight.delete(res));
-    handle(req, res, options.functions).catch((err: unknown) => {
+    handle(req, res, options).catch((err: unknown) => {
       log.error("local API gateway failed to answer", { error: err as Error });
       if (!res.headersSent) send(res, gatewayError(500, "Internal Server Error"), randomUUID());
       else res.destroy();
@@ -280,11 +304,8 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  functions: Partial<Record<RouteTarget, HttpFunction>>,
-): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: ApiGatewayOptions): Promise<void> {
+  const { functions } = options;
   const requestId = randomUUID();
   const method = (req.method ?? "GET").toUpperCase();
   const url = req.url ?? "/";
@@ -311,6 +332,17 @@ async function handle(
     }
     throw err;
   }
+  if (options.frontDoor && (await options.frontDoor(req, res, body))) return;
+  let claims: Record<string, string> | undefined;
+  if (options.authorizer && match.kind === "found" && match.route.authorized) {
+    const authorization = req.headersDistinct.authorization;
+    // API Gateway takes the identity source as one value; a repeated header is no token it accepts.
+    claims = authorization?.length === 1 ? verifyBearer(authorization[0], options.authorizer()) : undefined;
+    if (!claims) {
+      send(res, gatewayError(401, "Unauthorized"), requestId);
+      return;
+    }
+  }
   const fn = functions[route.target];
   if (!fn) {
     send(res, gatewayError(503, "Service Unavailable"), requestId);
@@ -325,6 +357,7 @@ async function handle(
     requestId,
     routeKey: route.key,
     ...(route.pathParameters ? { pathParameters: route.pathParameters } : {}),
+    ...(claims ? { claims } : {}),
   });
   const timeoutSeconds = Math.min(fn.identity.timeoutSeconds, API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS);
   let result: APIGatewayProxyResultV2;

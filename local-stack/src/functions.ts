@@ -50,8 +50,6 @@ export function functionEnvironment(
 ): Record<string, string> {
   return {
     [ENV.topicArn]: e.topicArn,
-    // The docs page at /docs: on locally (API_DOCS_PAGE=off turns it off); dev and prd leave it off.
-    [ENV.apiDocsPage]: inherited[ENV.apiDocsPage] ?? "on",
     [ENV.batchBucket]: e.batchBucket,
     [ENV.batchQueueUrl]: e.batchQueueUrl,
     [ENV.dbDriver]: "pg",

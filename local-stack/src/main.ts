@@ -3,7 +3,8 @@
  */
 import { relative } from "node:path";
 import { ENV } from "@sml/contracts/env";
-import { DOCS_PAGE_PATH, OPENAPI_PATH, ROUTES } from "@sml/contracts/routes";
+import { OPENAPI_PATH, ROUTES } from "@sml/contracts/routes";
+import { SITE_DOCS_PAGE } from "@sml/contracts/site";
 import { LOCAL_BATCH_NAMES, LOCAL_BATCH_QUEUE_SETTINGS } from "./batches";
 import { type LocalStackConfig, loadConfig } from "./config";
 import { log } from "./log";
@@ -28,7 +29,8 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     "",
     `serverless-ml-api local stack is up (${(startedInMs / 1000).toFixed(1)} s)`,
     `  HTTP API      ${d.apiUrl}   ${routes}`,
-    `  docs          ${d.apiUrl}${DOCS_PAGE_PATH} (Swagger UI over ${d.apiUrl}${OPENAPI_PATH}; try any route from there)`,
+    `  site          ${d.apiUrl}/ (the workbench: sign in, score a file), API docs ${d.apiUrl}/${SITE_DOCS_PAGE} (Swagger UI over ${OPENAPI_PATH})`,
+    `  sign-in       local issuer ${d.authIssuer} (no passwords); every route but GET /health and ${OPENAPI_PATH} needs a token`,
     `  SNS + SQS     ${d.awsEndpoint} (fauxqs)   topic ${LOCAL_RESOURCE_NAMES.topic} -> queue ${LOCAL_RESOURCE_NAMES.queue} -> DLQ ${LOCAL_RESOURCE_NAMES.deadLetterQueue} after ${m.maxReceiveCount} receives`,
     `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
     `  database      ${database}`,
@@ -39,8 +41,9 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     "",
     "Try:",
     `  curl -s ${d.apiUrl}/health`,
-    `  curl -s -X POST ${d.apiUrl}/users -H 'content-type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'`,
-    `  curl -s '${d.apiUrl}/users?limit=5'`,
+    "  TOKEN=$(npm run -s token -- alice)        # --group admins for an admin",
+    `  curl -s -X POST ${d.apiUrl}/users -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'`,
+    `  curl -s -H "authorization: Bearer $TOKEN" '${d.apiUrl}/batches'`,
     "",
     "Ctrl-C stops (in-flight work finishes first).",
     "",

@@ -22,6 +22,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { MessagingSettings } from "@sml/contracts/messaging";
+import { addS3Cors, type HookableApp } from "./s3-cors";
 import { S3_FRONT_TOKEN_HEADER, s3ErrorXml } from "./s3-front";
 
 /** Resource names; the infrastructure suffixes its own with the environment. */
@@ -97,6 +98,8 @@ export interface MessagingOptions {
   readonly onResponse?: (request: { method: string; url: string; statusCode: number }) => void;
   /** Set: fauxqs answers S3 requests only when they carry this token, i.e. came through the S3 front. */
   readonly s3FrontToken?: string;
+  /** The CORS rule of a bucket, as the site needs it (see s3-cors.ts); none when omitted. */
+  readonly s3Cors?: { readonly bucket: string; readonly origins: () => readonly string[] };
 }
 
 /**
@@ -234,6 +237,7 @@ export async function startMessaging(options: MessagingOptions): Promise<LocalMe
       },
     );
   }
+  if (options.s3Cors) addS3Cors(app as unknown as HookableApp, options.s3Cors.bucket, options.s3Cors.origins);
   await app.listen({ port: options.port, host: "127.0.0.1" });
   const address = app.server.address();
   if (address === null || typeof address !== "object") throw new Error("fauxqs did not report its port");

@@ -47,7 +47,9 @@ export async function startS3Front(options: {
       { secrets: options.secrets, region: options.region, ...(options.now ? { now: options.now } : {}) },
     );
   const server: Server = createServer((req, res) => {
-    const verdict = authorize(req);
+    // A CORS preflight carries no credentials, in S3 too: the bucket's CORS rule answers it (s3-cors.ts, upstream).
+    const preflight = req.method === "OPTIONS" && req.headers.origin !== undefined;
+    const verdict = preflight ? ({ ok: true } as const) : authorize(req);
     if (!verdict.ok) {
       // Like S3: the body is not read; the connection closes so the client stops sending it.
       res.writeHead(verdict.status, { "content-type": "application/xml", connection: "close" });

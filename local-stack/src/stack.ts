@@ -6,14 +6,17 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { buildSite } from "@sml/site/build";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
 import { startBatchLifecycle } from "./batch-lifecycle";
 import { type LocalBatchSweeper, startBatchSweeper } from "./batch-sweeper";
-import { LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
+import { LOCAL_BATCH_NAMES, LOCAL_BATCH_QUEUE_SETTINGS, type LocalBatches, startBatches } from "./batches";
 import type { LocalStackConfig } from "./config";
 import { externalDatabase, type LocalDatabase, startEmbeddedDatabase } from "./database";
 import { EventSourceMapping } from "./event-source-mapping";
+import { createFrontDoor } from "./front-door";
 import { functionEnvironment, loadFunctions, localIdentity } from "./functions";
+import { createLocalIssuer, type LocalIssuer } from "./local-auth";
 import { assertPortFree, lockLocalDir } from "./local-dir";
 import { log } from "./log";
 import {
@@ -41,6 +44,8 @@ export interface StackDescription {
   readonly batchBucket: string;
   readonly batchQueueUrl: string;
   readonly batchDlqUrl: string;
+  /** The local sign-in: the JWT issuer the gateway's authorizer trusts (`npm run token` signs for it). */
+  readonly authIssuer: string;
 }
 
 export interface RunningStack {
@@ -62,6 +67,8 @@ const API_HOST = "127.0.0.1";
  * start and removed. Nothing writes it any more: the queues themselves are on disk (QUEUES_DIR).
  */
 export const PENDING_MESSAGES_FILE = "pending-messages.json";
+/** The site as this stack serves it (built at start, inside the local folder: two stacks never share one). */
+export const SITE_DIR = "site";
 /** fauxqs's SQLite data folder, inside the local folder (locked against a second stack with it). */
 export const QUEUES_DIR = "queues";
 /** How often the batch bucket's lifecycle rules run (S3 itself applies them about once a day). */
@@ -88,10 +95,13 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
 
     // Uploads reach the batch pipeline once it exists; fauxqs must know the hook before it listens.
     let batches: LocalBatches | undefined;
+    // The site's origin (the gateway's URL), known once it listens: the only origin the bucket's CORS allows.
+    let siteOrigin: string | undefined;
     // Every S3 call goes through the verifying front (s3-front.ts); fauxqs refuses S3 calls without its token.
     const s3FrontToken = newS3FrontToken();
     const messaging = await startMessaging({
       s3FrontToken,
+      s3Cors: { bucket: LOCAL_BATCH_NAMES.bucket, origins: () => (siteOrigin ? [siteOrigin] : []) },
       port: config.awsPort,
       region: config.region,
       settings: config.messaging,
@@ -100,6 +110,9 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       onResponse: (write) => batches?.notify(write),
     });
     cleanups.push(() => messaging.stop());
+    // The page this stack serves, built from site/ into its own folder (about 0.3 s): the same files the deploy
+    // publishes, never a copy another stack is rewriting.
+    await buildSite(join(config.localDir, SITE_DIR));
     const s3Front = await startS3Front({
       upstream: messaging.endpoint,
       token: s3FrontToken,
@@ -167,9 +180,22 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     const sweeper = startBatchSweeper({ databaseUrl: database.url, ...config.batchSweep });
     cleanups.push(() => sweeper.stop());
 
+    // The issuer's URL holds the port, known once the server listens (PORT=0 picks one); no request is answered
+    // before then.
+    let issuer: LocalIssuer | undefined;
+    const currentIssuer = (): LocalIssuer => {
+      if (!issuer) throw new Error("the local issuer is not ready");
+      return issuer;
+    };
     const api = await startApiGateway({
       host: API_HOST,
       port: config.port,
+      authorizer: () => currentIssuer().authorizer,
+      frontDoor: createFrontDoor({
+        siteDir: join(config.localDir, SITE_DIR),
+        issuer: currentIssuer,
+        connectOrigins: [messaging.endpoint],
+      }),
       functions: {
         api: functions.api,
         ...(functions.prediction ? { prediction: functions.prediction } : {}),
@@ -184,8 +210,11 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       throw err;
     });
 
+    issuer = createLocalIssuer({ localDir: config.localDir, origin: api.url });
+    siteOrigin = api.url;
     const description: StackDescription = {
       apiUrl: api.url,
+      authIssuer: issuer.issuer,
       awsEndpoint: messaging.endpoint,
       s3Endpoint: s3Front.endpoint,
       region: config.region,

@@ -3,8 +3,10 @@
  * models, so a batch names models exactly as POST /predict does):
  *
  * - `batches` (API Gateway): POST /batches resolves the optional `"model"` with selectModel (the one POST
- *   /predict uses), records a pending batch and presigns the upload; GET /batches/{id} reads the batch and, when
- *   it succeeded, presigns the result. It serves HTTP, not the models' weights: loading the registry is how a
+ *   /predict uses), records a pending batch owned by the caller (the token's `sub`) and presigns the upload;
+ *   GET /batches lists the caller's batches (an admin may ask for everyone's); GET /batches/{id} reads one of the
+ *   caller's batches and, when it succeeded, presigns the result. Another user's batch is answered 404, exactly
+ *   as a missing one, and its result URL is never presigned (admins excepted). It serves HTTP, not the models' weights: loading the registry is how a
  *   name is resolved exactly as /predict resolves it.
  * - `batch-worker` (SQS): upload notifications and range messages, one record per invocation (BatchWorker).
  *
@@ -18,23 +20,28 @@ import {
   BATCH_RESULT_URL_SECONDS,
   BATCH_UPLOAD_URL_SECONDS,
   BatchIdSchema,
+  type BatchPage,
   type BatchRecord,
   type BatchResponse,
   type BatchStore,
+  type BatchSummary,
   batchKeys,
   CONTENT_TYPES,
   CreateBatchRequestSchema,
   type CreateBatchResponse,
+  ListBatchesQuerySchema,
 } from "@sml/contracts/batches";
 import { ENV, parseEnv } from "@sml/contracts/env";
-import { NotFoundError, parseWith } from "@sml/contracts/errors";
+import { ForbiddenError, NotFoundError, parseWith } from "@sml/contracts/errors";
 import { FUNCTIONS } from "@sml/contracts/functions";
 import { type BackendName, DEFAULT_BACKENDS, initBackend } from "@sml/flight-model/backend";
 import { ModelRegistry } from "@sml/flight-model/model-registry";
 import {
+  callerOf,
   dispatch,
   type HttpResponse,
   jsonResponse,
+  queryParameters,
   type RouteHandlers,
   readJsonBody,
   toHttpResponse,
@@ -85,12 +92,8 @@ async function loadRegistry(options: BatchAppOptions): Promise<ModelRegistry> {
 
 const expiry = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
 
-/** GET /batches/{id}'s body for a batch record, with a fresh result URL when it succeeded. */
-export async function batchResponse(
-  batch: BatchRecord,
-  objects: BatchObjects,
-  now: Date,
-): Promise<BatchResponse> {
+/** A batch as GET /batches lists it (no result URL). */
+export function batchSummary(batch: BatchRecord): BatchSummary {
   return {
     id: batch.id,
     status: batch.status,
@@ -98,6 +101,21 @@ export async function batchResponse(
     rows: batch.rows,
     errors: [...batch.errors],
     ...(batch.failure === undefined ? {} : { failure: { message: batch.failure } }),
+    model: batch.model,
+    owner: batch.owner,
+    createdAt: batch.createdAt,
+    updatedAt: batch.updatedAt,
+  };
+}
+
+/** GET /batches/{id}'s body for a batch record, with a fresh result URL when it succeeded. */
+export async function batchResponse(
+  batch: BatchRecord,
+  objects: BatchObjects,
+  now: Date,
+): Promise<BatchResponse> {
+  return {
+    ...batchSummary(batch),
     ...(batch.status === "succeeded"
       ? {
           result: {
@@ -106,9 +124,6 @@ export async function batchResponse(
           },
         }
       : {}),
-    model: batch.model,
-    createdAt: batch.createdAt,
-    updatedAt: batch.updatedAt,
   };
 }
 
@@ -120,13 +135,14 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
 
   const routes: RouteHandlers<"batches"> = {
     "POST /batches": async ({ event }) => {
+      const caller = callerOf(event);
       // The body names the file's size (bytes); format and model default to CSV and the champion.
       const body = event.body ? readJsonBody(event, BATCH_CREATE_MAX_BODY_BYTES) : {};
       const selected = selectModel(registry, body);
       const request = parseWith(CreateBatchRequestSchema, selected.request);
       const id = randomUUID();
       const model = { name: selected.model.name, version: selected.model.version };
-      await store.create({ id, format: request.format, model });
+      await store.create({ id, format: request.format, model, owner: caller.sub });
       const contentType = CONTENT_TYPES[request.format];
       const created: CreateBatchResponse = {
         id,
@@ -147,13 +163,30 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
         },
         maxBytes: BATCH_MAX_BYTES,
       };
-      logger.info("batch created", { batchId: id, format: request.format, model });
+      // The owner by `sub` only: the token's e-mail address (an ID token carries one) never reaches the logs.
+      logger.info("batch created", { batchId: id, format: request.format, model, owner: caller.sub });
       return jsonResponse(201, created, { location: `/batches/${id}` });
     },
-    "GET /batches/{id}": async ({ pathParameters }) => {
+    "GET /batches": async ({ event }) => {
+      const caller = callerOf(event);
+      const query = parseWith(ListBatchesQuerySchema, queryParameters(event), "query string");
+      if (query.scope === "all" && !caller.admin)
+        throw new ForbiddenError("scope=all lists everyone's batches and is for the admins group only");
+      const page = await store.list({
+        ...(query.scope === "all" ? {} : { owner: caller.sub }),
+        limit: query.limit,
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      });
+      const body: BatchPage = { items: page.items.map(batchSummary), nextCursor: page.nextCursor };
+      return jsonResponse(200, body);
+    },
+    "GET /batches/{id}": async ({ event, pathParameters }) => {
+      const caller = callerOf(event);
       const id = parseWith(BatchIdSchema, pathParameters.id, "path parameter id");
       const batch = await store.get(id);
-      if (!batch) throw new NotFoundError(`No batch with id ${id}`);
+      // Someone else's batch is answered exactly as a missing one: its id reveals nothing, not even that it exists.
+      if (!batch || (batch.owner !== caller.sub && !caller.admin))
+        throw new NotFoundError(`No batch with id ${id}`);
       return jsonResponse(200, await batchResponse(batch, objects, now()));
     },
   };

@@ -17,9 +17,11 @@ import { toApiGatewayEvent } from "@sml/local-stack/src/api-gateway";
 import { functionEnvironment } from "@sml/local-stack/src/functions";
 import { lambdaContext } from "@sml/local-stack/src/lambda-context";
 import type { StackDescription } from "@sml/local-stack/src/stack";
+import { localToken } from "@sml/local-stack/src/token";
 import autocannon from "autocannon";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { Client } from "pg";
+
 import { type BenchRow, percentile, reportBench, round } from "./report";
 
 const repoRoot = resolve(__dirname, "../..");
@@ -70,6 +72,8 @@ async function startStack(env: Record<string, string>, localDir: string): Promis
   }
   const msToHealthy = performance.now() - started;
   const stack = JSON.parse(readFileSync(join(localDir, "stack.json"), "utf8")) as StackDescription;
+  // Every route but /health needs a token (npm run token): one analyst per stack, by the stack's origin.
+  TOKENS.set(new URL(stack.apiUrl).origin, `Bearer ${localToken(localDir, "bench")}`);
   return {
     stack,
     msToHealthy,
@@ -91,6 +95,10 @@ interface LoadResult {
   readonly sent?: number;
 }
 
+/** The bearer token of each running stack, by its origin. */
+const TOKENS = new Map<string, string>();
+const authHeader = (url: string) => ({ authorization: TOKENS.get(new URL(url).origin) ?? "" });
+
 async function httpLoad(url: string, method: "GET" | "POST", label: string): Promise<LoadResult> {
   let n = 0;
   const result = await autocannon({
@@ -98,7 +106,7 @@ async function httpLoad(url: string, method: "GET" | "POST", label: string): Pro
     connections: CONNECTIONS,
     duration: DURATION_SECONDS,
     method,
-    headers: { "content-type": "application/json" },
+    headers: { ...authHeader(url), "content-type": "application/json" },
     ...(method === "POST"
       ? {
           requests: [
@@ -186,7 +194,7 @@ async function seed(apiUrl: string, sql: Client, label: string): Promise<void> {
     Array.from({ length: SEED_USERS }, (_, i) =>
       fetch(`${apiUrl}/users`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...authHeader(apiUrl), "content-type": "application/json" },
         body: JSON.stringify({ name: `Seed ${i}`, email: `${label}-seed-${i}@example.com` }),
       }),
     ),

@@ -1,7 +1,7 @@
 /**
  * `npm run build`: bundles every zip-packaged Lambda with esbuild (minified, AWS SDK v3 inside, Node 24) into
  * dist/functions/<name>/index.js and packs each folder into a reproducible dist/functions/<name>.zip, the file
- * the infrastructure uploads.
+ * the infrastructure uploads; and the site into dist/site (scripts/delivery/publish-site.sh uploads it).
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -18,6 +18,8 @@ import { build, type Plugin } from "esbuild";
 import { type ZipOptions, type Zippable, zipSync } from "fflate";
 
 const repoRoot = resolve(__dirname, "../..");
+/** Where `npm run build` writes the site (the deploy publishes this folder). */
+export const SITE_BUILD_DIR = "dist/site";
 
 /**
  * Credential providers the SDK's default chain loads with a dynamic import only when no credentials are in
@@ -148,6 +150,11 @@ async function main(): Promise<void> {
       `${zipBundleDir(name)}/index.js  ${(statSync(file).size / 1024).toFixed(0)} KB  ->  ${zipBundleFile(name)}  ${(statSync(zip).size / 1024).toFixed(0)} KB`,
     );
   }
+  // The site (the workbench page and the API docs), as the deploy publishes it to the site bucket.
+  const site = await (await import("@sml/site/build")).buildSite(join(repoRoot, SITE_BUILD_DIR));
+  console.log(
+    `${SITE_BUILD_DIR}/  ${Object.keys(site.files).length} files, first load ${(site.firstLoadBytes / 1024).toFixed(0)} KB`,
+  );
   // The prediction function ships as a container image: its Docker build context (bundle, wasm, model, Dockerfile).
   await (await import("@sml/model-container/image-context")).buildAndReport({ repoRoot });
 }

@@ -110,6 +110,12 @@ export const FREE_TYPES: Readonly<Record<string, string>> = Object.freeze({
   aws_sns_topic_subscription: "SNS to SQS deliveries are free; e-mails are priced on the topic",
   aws_lambda_event_source_mapping: "free; its polls are priced on the queue",
   aws_s3_bucket_notification: "S3 event notifications are free; the messages are priced on the queue",
+  aws_s3_bucket_cors_configuration: "free",
+  aws_cloudfront_origin_access_control: "free",
+  aws_cloudfront_response_headers_policy:
+    "free; the answers it adds headers to are priced on the distribution",
+  aws_cognito_user_group: "free",
+  aws_cognito_user_pool_domain: "the hosted sign-in is included in the pool's monthly active users",
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -663,7 +669,62 @@ export function estimateStack(json: TfJson, table: PriceTable, profile: TrafficP
         );
         break;
       }
+      case "aws_cloudfront_distribution": {
+        // Every API request and every file of a visit's first load passes the distribution. Origin fetches from
+        // S3 and API Gateway to CloudFront are free; the API's response bytes are priced on the API's line.
+        const requests = usage.requests + profile.siteVisitsPerMonth * 3;
+        const billableRequests = Math.max(0, requests - 10_000_000);
+        const gb = (profile.siteVisitsPerMonth * profile.siteFirstLoadKb) / 1e6;
+        const billableGb = Math.max(0, gb - 1000);
+        line(
+          r,
+          `distribution: ${fmt(requests)} HTTPS requests (API and site), ${fmt(gb)} GB of site out (always-free tier: 10 M requests, 1 TB)`,
+          ["cloudfront.requests.https", "cloudfront.dataOutGb"],
+          0,
+          (billableRequests / 10_000) * price("cloudfront.requests.https") +
+            billableGb * price("cloudfront.dataOutGb"),
+          `${fmt(billableRequests)} billable requests x $${price("cloudfront.requests.https")}/10,000 + ${fmt(billableGb)} billable GB x $${price("cloudfront.dataOutGb")}`,
+        );
+        break;
+      }
       case "aws_s3_bucket": {
+        const servedBy = (kind: "origin" | "logging_config") =>
+          all.some(
+            (x) =>
+              x.type === "aws_cloudfront_distribution" &&
+              referencesIn(x.body[kind]).some((n) => n.address === r.address),
+          );
+        if (servedBy("origin")) {
+          // The site's files: stored, read by CloudFront on a cache miss (assets are cached for a year).
+          const gbMonth = profile.siteStorageMb / 1000;
+          const gets = profile.siteVisitsPerMonth * 0.01 * 3;
+          const storage = gbMonth * price("s3.standard.gbMonth");
+          line(
+            r,
+            `bucket ${b.bucket}: the site's files`,
+            ["s3.standard.gbMonth", "s3.requests.get"],
+            storage,
+            storage + (gets / 1000) * price("s3.requests.get"),
+            `${fmt(gbMonth)} GB x $${price("s3.standard.gbMonth")} + ${fmt(gets)} GET (cache misses, 1 % of files)`,
+          );
+          break;
+        }
+        if (servedBy("logging_config")) {
+          // CloudFront's access logs, kept SITE_LOG_EXPIRY_DAYS (30): about a month's worth stored at any time.
+          const requests = usage.requests + profile.siteVisitsPerMonth * 3;
+          const gbMonth = (requests * profile.cdnLogKbPerRequest) / 1e6;
+          // CloudFront writes a log file per edge and period: a few per hour.
+          const puts = 24 * 30 * 4;
+          line(
+            r,
+            `bucket ${b.bucket}: CloudFront access logs (30 days)`,
+            ["s3.standard.gbMonth", "s3.requests.put"],
+            0,
+            gbMonth * price("s3.standard.gbMonth") + (puts / 1000) * price("s3.requests.put"),
+            `${fmt(gbMonth)} GB-months x $${price("s3.standard.gbMonth")} + ${fmt(puts)} log files (PUT)`,
+          );
+          break;
+        }
         if (
           all.some(
             (x) =>

@@ -42,6 +42,14 @@ export interface TrafficProfile {
   readonly flowLogGb: number;
   /** Custom metrics each function publishes through Powertools (EMF). */
   readonly customMetricsPerFunction: number;
+  /** Visits of the site a month (each a first load: the entry page, its script and style sheet). */
+  readonly siteVisitsPerMonth: number;
+  /** Bytes of a first load, KB (site/build.ts reports it; about 15 KB). */
+  readonly siteFirstLoadKb: number;
+  /** The site's files in its bucket, MB (every build adds its hashed assets; about 2 MB with Swagger UI). */
+  readonly siteStorageMb: number;
+  /** CloudFront access log per request, KB. */
+  readonly cdnLogKbPerRequest: number;
   /** Monthly active users of a Cognito user pool. */
   readonly monthlyActiveUsers: number;
   /** Images kept in the registry, GB after layer deduplication (billed idle as well). */
@@ -90,6 +98,10 @@ export const DEFAULT_PROFILE: TrafficProfile = Object.freeze({
   vpcApiTrafficGb: 1,
   flowLogGb: 2,
   customMetricsPerFunction: 5,
+  siteVisitsPerMonth: 10_000,
+  siteFirstLoadKb: 20,
+  siteStorageMb: 20,
+  cdnLogKbPerRequest: 0.5,
   monthlyActiveUsers: 100,
   registryStorageGb: 1,
   stateStorageGb: 0.01,

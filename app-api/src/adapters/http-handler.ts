@@ -8,7 +8,6 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DependencyUnavailableError } from "@sml/contracts/errors";
 import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
-import { DEFAULT_ROUTE } from "@sml/contracts/routes";
 import { NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import {
   dispatch,
@@ -28,7 +27,6 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { UserPublisher, UserReader } from "../core/ports";
 import { ListUsersQuerySchema, NewUserSchema } from "../core/schemas";
 import { createUseCases } from "../core/use-cases";
-import { docsPage } from "./docs-page";
 
 const SERVICE_NAME = FUNCTIONS.api.serviceName;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2000;
@@ -97,14 +95,8 @@ export function createHandler(deps: HandlerDeps): HttpHandler {
     const method = requestMethod(event);
     const path = requestPath(event);
     let response: HttpResponse;
-    // The docs page is no route of the table: it comes through `$default` (or a direct invocation).
-    const key = event.routeKey ?? event.requestContext?.routeKey;
-    const page =
-      deps.docsPage && (key === DEFAULT_ROUTE.routeKey || key === undefined)
-        ? docsPage(method, path)
-        : undefined;
     try {
-      response = page ?? (await dispatch("api", routes, event));
+      response = await dispatch("api", routes, event);
     } catch (err) {
       response = toHttpResponse(err, (unexpected) =>
         unexpected instanceof Error

@@ -20,7 +20,6 @@ describe("loadConfig", () => {
       healthTimeoutMs: 2000,
       serviceName: "users-api",
       metricsNamespace: "ServerlessMlApi",
-      docsPage: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -81,12 +81,11 @@ const dev: EnvironmentConfig = {
   api: {
     throttlingRateLimit: 50,
     throttlingBurstLimit: 100,
-    jwtAuthorizer: false,
-    // Reviewers and developers try the API from the page in dev and previews.
-    docsPage: true,
+    jwtAuthorizer: true,
     userPoolDeletionProtection: false,
     detailedMetrics: false,
   },
+  web: { priceClass: "PriceClass_100" },
   messaging: DEFAULT_MESSAGING_SETTINGS,
   // A customer-managed key buys nothing here: dev holds test data, is destroyable, and no policy is tightened.
   usersTopicKey: "aws-managed",
@@ -166,11 +165,10 @@ const prd: EnvironmentConfig = {
     throttlingRateLimit: 500,
     throttlingBurstLimit: 1000,
     jwtAuthorizer: true,
-    // prd publishes the contract at /openapi.json only; switch on to serve the page too.
-    docsPage: false,
     userPoolDeletionProtection: true,
     detailedMetrics: true,
   },
+  web: { priceClass: "PriceClass_100" },
   // More subscriber instances in prd; each holds one database connection, far below max_connections at 0.5 ACU.
   messaging: Object.freeze({ ...DEFAULT_MESSAGING_SETTINGS, maximumConcurrency: 5 }),
   usersTopicKey: "customer-managed",

@@ -187,6 +187,10 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
     problems.push("logRetentionDays must be set (>= 1): logs never expire otherwise");
   if (config.name === "prd" && (!db.deletionProtection || !db.finalSnapshot || db.backupRetentionDays < 7))
     problems.push("prd needs database.deletionProtection, database.finalSnapshot and >= 7 days of backups");
+  if (!config.api.jwtAuthorizer)
+    problems.push(
+      "api.jwtAuthorizer must be on: every route but GET /health and the OpenAPI document needs a token in every environment",
+    );
   if (config.name === "prd" && config.api.jwtAuthorizer && !config.api.userPoolDeletionProtection)
     problems.push("prd needs api.userPoolDeletionProtection: deleting the user pool deletes every user");
   if (problems.length > 0)

@@ -39,6 +39,8 @@ export const ROUTE_LATENCY_P99_MS: Readonly<Record<DefinedRouteKey, number>> = O
   "GET /openapi.json": 500,
   // One insert and a presigned URL (signed locally, no call to S3).
   "POST /batches": 500,
+  // One page (at most 100 batches) from an index range scan.
+  "GET /batches": 500,
   "GET /batches/{id}": 500,
 });
 

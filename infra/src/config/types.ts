@@ -162,14 +162,10 @@ export interface ApiConfig {
   readonly throttlingBurstLimit: number;
   /**
    * Protects every route marked `authorized` with a JWT authorizer backed by a new Cognito user pool. Cognito
-   * Essentials: free for 10,000 monthly active users, then ~$0.015 per MAU.
+   * Essentials: free for 10,000 monthly active users, then ~$0.015 per MAU. Must be on in every environment
+   * (issue 28: every route but /health and the OpenAPI document needs a token); validation refuses `false`.
    */
   readonly jwtAuthorizer: boolean;
-  /**
-   * Serve the Swagger UI page at `/docs` (the api function's `API_DOCS_PAGE`; `GET /openapi.json` is served
-   * everywhere). The page is public (no authorizer on `$default`) and shows nothing `/openapi.json` does not.
-   */
-  readonly docsPage: boolean;
   /**
    * Refuses to delete the Cognito user pool (and its users) until switched off, also on a `terraform destroy` or
    * a replacement. Only applies with `jwtAuthorizer`. Free.
@@ -180,6 +176,21 @@ export interface ApiConfig {
    * metrics ($0.30 per metric-month, 6 metrics per route) for each hour a route is called; nothing while idle.
    */
   readonly detailedMetrics: boolean;
+}
+
+/** The environment's entry point: CloudFront in front of the site bucket and the API (constructs/site-distribution.ts). */
+export interface WebConfig {
+  /**
+   * CloudFront price class. `PriceClass_100` (North America, Europe) is the cheapest; requests are priced by the
+   * edge that serves them ($0.0100 per 10,000 HTTPS requests, $0.085/GB out in those regions).
+   */
+  readonly priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
+  /**
+   * A domain of the site's own (`app.example.com`) and its ACM certificate in us-east-1 (CloudFront reads only
+   * that region's); the DNS record is the domain owner's. Without it the site is at `https://<id>.cloudfront.net`
+   * with CloudFront's certificate. Free.
+   */
+  readonly domain?: { readonly name: string; readonly certificateArn: string };
 }
 
 export interface ObservabilityConfig {
@@ -238,6 +249,8 @@ export interface EnvironmentConfig {
   readonly prediction: PredictionConfig;
   /** HTTP API stage and authorizer. */
   readonly api: ApiConfig;
+  /** The site and its CloudFront distribution. */
+  readonly web: WebConfig;
   /** SNS -> SQS -> subscriber settings, shared with the local stack (`@sml/contracts/messaging`). */
   readonly messaging: MessagingSettings;
   /**

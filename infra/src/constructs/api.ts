@@ -10,6 +10,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { DEFAULT_ROUTE, type Route, type RouteTarget, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
 import type { ApiConfig } from "../config";
+import { SITE_TOKEN_VALIDITY } from "./sign-in";
 
 /** A function API Gateway invokes: its name, the ARN to invoke, and the alias (qualifier) if any. */
 export interface ApiTarget {
@@ -148,6 +149,8 @@ export class Api extends Construct {
         // (scripts/delivery/token.sh: the password goes to Cognito over TLS, never to the API).
         explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         preventUserExistenceErrors: "ENABLED",
+        // Stated, not Cognito's defaults (a 30-day refresh token): the site's lifetimes.
+        ...SITE_TOKEN_VALIDITY,
       });
       // The workflows sign a throwaway user in with AdminInitiateAuth (scripts/delivery/smoke-user.sh), a flow the
       // public client must not allow. Its own client keeps that flow out of the app's client; it needs IAM rights

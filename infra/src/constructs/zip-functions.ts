@@ -208,7 +208,6 @@ export class Functions extends Construct {
         [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.api.timeoutSeconds)),
         ...apiDatabase.env,
         [ENV.topicArn]: messaging.topic.arn,
-        [ENV.apiDocsPage]: config.api.docsPage ? "on" : "off",
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,

@@ -27,6 +27,8 @@ import { Network, type NetworkAccess, SharedNetwork } from "../constructs/networ
 import { Observability, type WatchedFunction } from "../constructs/observability";
 import { Prediction } from "../constructs/prediction";
 import type { ServiceFunction } from "../constructs/service-function";
+import { SignIn } from "../constructs/sign-in";
+import { SiteDistribution } from "../constructs/site-distribution";
 import { Functions } from "../constructs/zip-functions";
 import { BaseStack } from "./base";
 
@@ -56,6 +58,10 @@ export class EnvironmentStack extends BaseStack {
   readonly prediction: Prediction;
   readonly batches: BatchPredictions;
   readonly api: Api;
+  /** CloudFront in front of the site bucket and the API: the environment's one entry point. */
+  readonly site: SiteDistribution;
+  /** The site's sign-in on the API's user pool: groups, hosted domain, public client. */
+  readonly signIn: SignIn;
   readonly observability: Observability;
   readonly deployment: Deployment;
   readonly imageDigest: TerraformVariable;
@@ -187,6 +193,39 @@ export class EnvironmentStack extends BaseStack {
       functionName: fn.function.functionName,
       rollout: { alias: fn.liveAlias.name, version: fn.function.version },
     });
+    // The one entry point: the site and the API on one CloudFront domain, and the site's sign-in on the API's pool.
+    const userPool = this.api.userPool;
+    if (!userPool || !this.api.authorizer || !this.api.userPoolClient || !this.api.smokeTestClient)
+      throw new Error("the site needs the API's user pool and authorizer (api.jwtAuthorizer)");
+    const signInDomain = `${config.namePrefix}-${account.accountId}`;
+    this.site = new SiteDistribution(this, "site", {
+      namePrefix: config.namePrefix,
+      accountId: account.accountId,
+      region: config.region,
+      apiDomainName: `${this.api.api.id}.execute-api.${config.region}.amazonaws.com`,
+      connectOrigins: [
+        // The token endpoint of Cognito's domain (SignIn's), and the batch bucket the presigned URLs name.
+        `https://${signInDomain}.auth.${config.region}.amazoncognito.com`,
+        `https://${this.batches.bucket.bucketRegionalDomainName}`,
+      ],
+      priceClass: config.web.priceClass,
+      ...(config.web.domain ? { domain: config.web.domain } : {}),
+      preventDestroy: config.preventDestroy,
+      presignedBuckets: [this.batches.bucket],
+    });
+    this.signIn = new SignIn(this, "sign-in", {
+      namePrefix: config.namePrefix,
+      accountId: account.accountId,
+      region: config.region,
+      userPool,
+      siteUrl: this.site.url,
+    });
+    // The site's access tokens carry its client id: the authorizer accepts them beside the existing clients'.
+    this.api.authorizer.putJwtConfiguration({
+      audience: [this.api.userPoolClient.id, this.api.smokeTestClient.id, this.signIn.siteClient.id],
+      issuer: `https://cognito-idp.${config.region}.amazonaws.com/${userPool.id}`,
+    });
+
     // The SLO alarms of docs/slo.md (infra/src/config/slo.ts), their topic and the environment's dashboard.
     this.observability = new Observability(this, "observability", {
       namePrefix: config.namePrefix,
@@ -268,6 +307,19 @@ export class EnvironmentStack extends BaseStack {
     output("batch_bucket", this.batches.bucket.bucket, "Bucket of batch inputs and results");
     output("batch_queue_url", this.batches.queue.url, "Queue of the batch worker");
     output("batch_dlq_url", this.batches.deadLetterQueue.url, "Dead-letter queue of the batch worker");
+    output("site_url", this.site.url, "The site and the API on one domain (CloudFront)");
+    output(
+      "site_bucket",
+      this.site.bucket.bucket,
+      "Bucket of the site's files (scripts/delivery/publish-site.sh)",
+    );
+    output("site_distribution_id", this.site.distribution.id, "CloudFront distribution (invalidations)");
+    output("site_client_id", this.signIn.siteClient.id, "App client of the site (authorization code + PKCE)");
+    output(
+      "sign_in_authority",
+      this.signIn.authority,
+      "Cognito's hosted sign-in (OAuth endpoints of the site)",
+    );
     if (this.api.userPool && this.api.userPoolClient && this.api.smokeTestClient) {
       output("user_pool_id", this.api.userPool.id, "Cognito user pool of the JWT authorizer");
       output(

@@ -26,6 +26,7 @@ import {
 } from "../../src/stacks/bootstrap-stack";
 import { REPO_ROOT } from "./paths";
 import { REPLACEMENT_TABLE } from "./replacement-table";
+import { SITE_POLICY_RULES } from "./site-policy-rules";
 import { resourcesOf, type SynthesizedStack, type TfJson } from "./synth";
 
 export interface Violation {
@@ -2330,6 +2331,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   ecrLifecycleSparesDeployed,
   rolloutAlarmsWatchNewVersion,
   previewsShareDevNetwork,
+  ...SITE_POLICY_RULES,
 ];
 
 export const ruleById = (id: string): PolicyRule => {

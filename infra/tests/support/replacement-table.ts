@@ -390,6 +390,39 @@ export const REPLACEMENT_TABLE: Readonly<Record<string, ReplacementRow>> = Objec
     holds: "rebuildable",
     source: svc("events/target.go"),
   },
+  aws_cognito_user_group: {
+    forceNew: ["name", "user_pool_id"],
+    holds: "rebuildable",
+    source: svc("cognitoidp/user_group.go"),
+    note: "Members are lost with the group; the groups are created with the pool and rarely renamed.",
+  },
+  aws_cognito_user_pool_domain: {
+    forceNew: ["domain", "user_pool_id"],
+    holds: "rebuildable",
+    source: svc("cognitoidp/user_pool_domain.go"),
+    note: "The site's sign-in URL; the site reads it from config.json, which the next deploy rewrites.",
+  },
+  aws_cloudfront_distribution: {
+    forceNew: [],
+    holds: "trust",
+    source: svc("cloudfront/distribution.go"),
+    note: "Every argument updates in place; a replacement (a new id) would be a new *.cloudfront.net domain that bookmarks and the sign-in's callback do not know.",
+  },
+  aws_cloudfront_origin_access_control: {
+    forceNew: [],
+    holds: "rebuildable",
+    source: svc("cloudfront/origin_access_control.go"),
+  },
+  aws_cloudfront_response_headers_policy: {
+    forceNew: [],
+    holds: "rebuildable",
+    source: svc("cloudfront/response_headers_policy.go"),
+  },
+  aws_s3_bucket_cors_configuration: {
+    forceNew: ["bucket", "expected_bucket_owner"],
+    holds: "rebuildable",
+    source: svc("s3/bucket_cors_configuration.go"),
+  },
   aws_cloudwatch_metric_alarm: {
     forceNew: ["alarm_name"],
     holds: "rebuildable",

@@ -18,6 +18,8 @@ let db: ScratchDatabase;
 let sql: Client;
 let localDir: string;
 let stack: StackProcess | undefined;
+/** A token for the stack that runs (every route but GET /health needs one). */
+const auth = () => (stack as StackProcess).auth();
 
 const api = () => (stack as StackProcess).stack.apiUrl;
 const rows = async (email: string) =>
@@ -49,7 +51,7 @@ test("refuses a body that is not UTF-8 or declares another charset, and stores n
   ]);
   const res = await fetch(`${api()}/users`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...auth(), "content-type": "application/json" },
     body: invalid,
   });
   expect(res.status).toBe(400);
@@ -57,7 +59,7 @@ test("refuses a body that is not UTF-8 or declares another charset, and stores n
 
   const latin1 = await fetch(`${api()}/users`, {
     method: "POST",
-    headers: { "content-type": "application/json; charset=iso-8859-1" },
+    headers: { ...auth(), "content-type": "application/json; charset=iso-8859-1" },
     body: Buffer.from(`{"name":"Zo\xeb","email":"${email}"}`, "latin1"),
   });
   expect(latin1.status).toBe(415);
@@ -65,7 +67,7 @@ test("refuses a body that is not UTF-8 or declares another charset, and stores n
   // A valid write after them reaches the database; had either been published, it would be there too.
   const ok = await fetch(`${api()}/users`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...auth(), "content-type": "application/json" },
     body: JSON.stringify({ name: "after", email: "after-bytes@example.com" }),
   });
   expect(ok.status).toBe(202);
@@ -81,7 +83,7 @@ test("stores the update accepted last of 200 concurrent updates of one e-mail (f
     Array.from({ length: 200 }, async (_, i) => {
       const res = await fetch(`${api()}/users`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...auth(), "content-type": "application/json" },
         body: JSON.stringify({ name: `update ${i}`, email }),
       });
       expect(res.status).toBe(202);

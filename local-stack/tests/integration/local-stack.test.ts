@@ -30,6 +30,8 @@ let sql: Client;
 let localDir: string;
 let port: number;
 let stack: StackProcess | undefined;
+/** A token for the stack that runs (every route but GET /health needs one). */
+const auth = () => (stack as StackProcess).auth();
 
 const start = async () => {
   stack = await startStackProcess({
@@ -76,6 +78,7 @@ test("writes stack.json with the addresses of the API, SNS/SQS and the database"
     batchBucket: "sml-batches-local",
     batchQueueUrl: expect.stringContaining("batch-worker-local"),
     batchDlqUrl: expect.stringContaining("batch-worker-dlq-local"),
+    authIssuer: `http://127.0.0.1:${port}/auth`,
   });
 });
 
@@ -102,7 +105,7 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
   const created: CreateBatchResponse = (await (
     await fetch(`${api()}/batches`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { ...auth(), "content-type": "application/json" },
       body: JSON.stringify({ format: "jsonl", bytes: Buffer.byteLength(file) }),
     })
   ).json()) as CreateBatchResponse;
@@ -114,7 +117,9 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
   });
   expect(put.status).toBe(200);
   const batch = await eventually("the batch to finish", async () => {
-    const b = (await (await fetch(`${api()}/batches/${created.id}`)).json()) as BatchResponse;
+    const b = (await (
+      await fetch(`${api()}/batches/${created.id}`, { headers: auth() })
+    ).json()) as BatchResponse;
     return b.status === "succeeded" || b.status === "failed" ? b : undefined;
   });
   expect(batch).toMatchObject({
@@ -136,16 +141,22 @@ test("scores a real file of flights end to end: POST /batches, presigned PUT, th
 });
 
 test("passes the smoke script (health, create and read a user, rejected requests, a prediction)", async () => {
-  const { stdout } = await run("bash", [`${REPO_ROOT}/scripts/smoke.sh`, api()], { timeout: 60_000 });
+  const { stdout } = await run("bash", [`${REPO_ROOT}/scripts/smoke.sh`, api()], {
+    timeout: 60_000,
+    env: { ...process.env, SMOKE_TOKEN: auth().authorization.slice("Bearer ".length) },
+  });
   expect(stdout).toContain("smoke test passed");
 });
 
 test("answers an unknown route 404 and a wrong method 405 through $default, a body over 10 MB 413 without a function", async () => {
-  const unknown = await fetch(`${api()}/nope`);
+  // Under an API path pattern (/users/*) the request reaches the API's $default route, as through CloudFront.
+  const unknown = await fetch(`${api()}/users/a/b`, { headers: auth() });
   expect(unknown.status).toBe(404);
-  expect(await unknown.json()).toEqual({ error: { code: "NOT_FOUND", message: 'No route for GET "/nope"' } });
+  expect(await unknown.json()).toEqual({
+    error: { code: "NOT_FOUND", message: 'No route for GET "/users/a/b"' },
+  });
 
-  const wrongMethod = await fetch(`${api()}/users`, { method: "DELETE" });
+  const wrongMethod = await fetch(`${api()}/users`, { method: "DELETE", headers: auth() });
   expect(wrongMethod.status).toBe(405);
   expect(wrongMethod.headers.get("allow")).toBe("GET, POST");
   expect(await wrongMethod.json()).toMatchObject({ error: { code: "METHOD_NOT_ALLOWED" } });
@@ -157,7 +168,7 @@ test("answers an unknown route 404 and a wrong method 405 through $default, a bo
 
   const huge = await fetch(`${api()}/users`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...auth(), "content-type": "application/json" },
     body: "x".repeat(10 * 1024 * 1024 + 1),
   });
   expect(huge.status).toBe(413);
@@ -169,7 +180,7 @@ test("stores exactly one row for each of 200 concurrent POSTs", async () => {
     Array.from({ length: 200 }, (_, i) =>
       fetch(`${api()}/users`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...auth(), "content-type": "application/json" },
         body: JSON.stringify({ name: `Load ${i}`, email: `load-${i}@example.com` }),
       }).then((r) => r.status),
     ),
@@ -237,7 +248,7 @@ test("stops cleanly on SIGINT right after accepting users, loses none of them, k
     Array.from({ length: 100 }, (_, i) =>
       fetch(`${api()}/users`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...auth(), "content-type": "application/json" },
         body: JSON.stringify({ name: `Late ${i}`, email: `late-${i}@example.com` }),
       }).then((r) => r.status),
     ),
@@ -248,7 +259,7 @@ test("stops cleanly on SIGINT right after accepting users, loses none of them, k
   expect(first).toMatchObject({ stoppedCleanly: true, exited: true });
 
   const restarted = await start();
-  const user = await fetch(`${restarted.stack.apiUrl}/users/${rows[0].id}`);
+  const user = await fetch(`${restarted.stack.apiUrl}/users/${rows[0].id}`, { headers: restarted.auth() });
   expect(user.status).toBe(200);
   expect(await user.json()).toMatchObject({ email: "load-7@example.com", name: "Load 7" });
   await eventually("all 100 late users", async () =>

@@ -17,6 +17,8 @@ jest.setTimeout(90_000);
 
 let localDir: string;
 let stack: StackProcess | undefined;
+/** A token for the stack that runs (every route but GET /health needs one). */
+const auth = () => (stack as StackProcess).auth();
 
 beforeAll(() => {
   localDir = freshLocalDir("local-stack-pglite");
@@ -28,7 +30,7 @@ afterAll(async () => {
 });
 
 const findUser = async (apiUrl: string, email: string) => {
-  const page = (await (await fetch(`${apiUrl}/users?limit=100`)).json()) as {
+  const page = (await (await fetch(`${apiUrl}/users?limit=100`, { headers: auth() })).json()) as {
     items: { email: string; id: string }[];
   };
   return page.items.find((u) => u.email === email);
@@ -46,7 +48,7 @@ test("keeps users in the embedded database across a restart and refuses a second
 
   const posted = await fetch(`${stack.stack.apiUrl}/users`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...auth(), "content-type": "application/json" },
     body: JSON.stringify({ name: "Grace Hopper", email: "grace@example.com" }),
   });
   expect(posted.status).toBe(202);
@@ -58,7 +60,7 @@ test("keeps users in the embedded database across a restart and refuses a second
   expect(existsSync(join(localDir, "stack.json"))).toBe(false);
 
   stack = await startStackProcess({ port: await freePort(), localDir });
-  const again = await fetch(`${stack.stack.apiUrl}/users/${created.id}`);
+  const again = await fetch(`${stack.stack.apiUrl}/users/${created.id}`, { headers: auth() });
   expect(again.status).toBe(200);
   expect(await again.json()).toMatchObject({
     id: created.id,

@@ -40,6 +40,8 @@ let locker: Client;
 let localDir: string;
 let port: number;
 let stack: StackProcess | undefined;
+/** A token for the stack that runs (every route but GET /health needs one). */
+const auth = () => (stack as StackProcess).auth();
 
 const start = async (env: Record<string, string> = {}) => {
   stack = await startStackProcess({
@@ -72,7 +74,7 @@ async function load(apiUrl: string, prefix: string, accepted: string[], stopped:
         const email = `${prefix}${sent++}@example.com`;
         const status = await fetch(`${apiUrl}/users`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { ...auth(), "content-type": "application/json" },
           body: JSON.stringify({ name: "Kill Nine", email }),
         }).then(
           (r) => r.status,

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { StackDescription } from "../../src/stack";
+import { localToken } from "../../src/token";
 
 export const REPO_ROOT = resolve(__dirname, "../../..");
 
@@ -27,6 +28,11 @@ export interface StopResult {
 
 export interface StackProcess {
   readonly stack: StackDescription;
+  /**
+   * `Authorization` for `user` (an analyst; `admins` with `groups`), as `npm run token` prints it: every route
+   * but GET /health and GET /openapi.json needs one.
+   */
+  auth(user?: string, groups?: readonly string[]): { authorization: string };
   output(): string;
   /** Signals the whole group and waits up to `waitMs` for it to exit (then kills it). */
   stop(signal?: NodeJS.Signals, waitMs?: number): Promise<StopResult>;
@@ -88,6 +94,9 @@ export async function startStackProcess(
   const stack = JSON.parse(readFileSync(join(options.localDir, "stack.json"), "utf8")) as StackDescription;
   return {
     stack,
+    auth: (user = "tester", groups = []) => ({
+      authorization: `Bearer ${localToken(options.localDir, user, groups)}`,
+    }),
     output: () => output,
     async stop(signal = "SIGINT", waitMs = 10_000) {
       const until = Date.now() + waitMs;

@@ -40,7 +40,7 @@ import {
 } from "../../src/batch-function";
 import { createPredictionHandler } from "../../src/prediction-function";
 import { realFlights } from "../support/batch-files";
-import { apiEvent, workspaceRegistryDir } from "../support/events";
+import { apiEvent, withClaims, workspaceRegistryDir } from "../support/events";
 
 const region = "us-east-1";
 const s3 = new S3Client({ ...BATCH_S3_CLIENT_CONFIG, region, forcePathStyle: true });
@@ -168,13 +168,15 @@ beforeAll(async () => {
   const created = (await sqs.send(new CreateQueueCommand({ QueueName: bucket }))).QueueUrl as string;
   queueUrl = `${process.env.AWS_ENDPOINT_URL}${new URL(created).pathname}`;
   objects = createS3BatchObjects({ bucket, s3, partBytes: 5 * 1024 * 1024 });
-  api = await createBatchesHandler({
+  const batches = await createBatchesHandler({
     modelDir: workspaceRegistryDir,
     backends,
     store: createSqlBatchStore(sql),
     objects,
     logger,
   });
+  // Every request as one signed-in analyst (batch-owners.test.ts covers who sees what).
+  api = (event) => batches(withClaims(event));
   const prediction = await createPredictionHandler({
     modelDir: workspaceRegistryDir,
     backends: [...backends],

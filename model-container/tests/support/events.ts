@@ -36,3 +36,29 @@ export const workspaceRegistryDir = `${__dirname}/../../model`;
 
 /** The champion's own folder, named in models.json. */
 export const workspaceModelDir = `${workspaceRegistryDir}/${JSON.parse(readFileSync(`${workspaceRegistryDir}/models.json`, "utf8")).champion}`;
+
+/** Test callers: the `sub` (and groups) API Gateway's JWT authorizer would pass on. */
+export const ANALYST = { sub: "5f2b7c1e-0a4d-4c6e-9b8f-1d2e3f4a5b6c", groups: ["analysts"] } as const;
+
+/**
+ * The event as API Gateway passes it after its JWT authorizer verified the token: the claims under
+ * `requestContext.authorizer.jwt`, an array claim flattened to `[a b]` as HTTP APIs do (see @sml/contracts/auth).
+ * An event that already has claims keeps them.
+ */
+export function withClaims(
+  event: APIGatewayProxyEventV2,
+  caller: { readonly sub: string; readonly groups?: readonly string[]; readonly email?: string } = ANALYST,
+): APIGatewayProxyEventV2 {
+  const context = event.requestContext as { authorizer?: unknown };
+  if (context.authorizer) return event;
+  const claims: Record<string, string> = { sub: caller.sub, token_use: "access" };
+  if (caller.groups?.length) claims["cognito:groups"] = `[${caller.groups.join(" ")}]`;
+  if (caller.email) claims.email = caller.email;
+  return {
+    ...event,
+    requestContext: {
+      ...event.requestContext,
+      authorizer: { jwt: { claims, scopes: [] } },
+    } as APIGatewayProxyEventV2["requestContext"],
+  };
+}

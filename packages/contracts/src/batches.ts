@@ -7,6 +7,7 @@
 import * as z from "zod";
 import { FUNCTIONS } from "./functions";
 import type { MessagingSettings } from "./messaging";
+import { ListUsersQuerySchema } from "./users";
 
 export const BATCH_FORMATS = ["csv", "jsonl"] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
@@ -111,6 +112,18 @@ export function lifecycleExpiryTime(created: Date, days: number): number {
   midnight.setUTCHours(0, 0, 0, 0);
   return midnight.getTime() === due ? due : midnight.getTime() + 86_400_000;
 }
+
+/**
+ * The batch bucket's CORS rule (S3 user guide, "Using cross-origin resource sharing"): the site, on its own
+ * origin, PUTs the file to the presigned upload URL (a preflighted request: PUT with a content type) and reads a
+ * result to compare models. Allowed origins are the site's (the distribution's domain; the local stack's own).
+ */
+export const BATCH_BUCKET_CORS = Object.freeze({
+  allowedMethods: ["PUT", "GET", "HEAD"],
+  allowedHeaders: ["content-type"],
+  exposeHeaders: ["etag"],
+  maxAgeSeconds: 3600,
+});
 
 export const CONTENT_TYPES: Record<BatchFormat, string> = {
   csv: "text/csv",
@@ -242,10 +255,39 @@ export const BatchResponseSchema = z.object({
   failure: z.object({ message: z.string() }).optional(),
   result: z.object({ url: z.url(), expiresAt: z.iso.datetime() }).optional(),
   model: ModelRefSchema,
+  /** The `sub` of the token that created it (never an e-mail address). */
+  owner: z.string(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
 export type BatchResponse = z.infer<typeof BatchResponseSchema>;
+
+/** GET /batches: whose batches. `all` is for the `admins` group; anyone else is answered 403. */
+export const BATCH_LIST_SCOPES = ["mine", "all"] as const;
+export type BatchListScope = (typeof BATCH_LIST_SCOPES)[number];
+
+/** GET /batches query string: the page size and cursor of GET /users, and the scope. */
+export const ListBatchesQuerySchema = ListUsersQuerySchema.extend({
+  scope: z
+    .enum(BATCH_LIST_SCOPES)
+    .default("mine")
+    .meta({ description: "`mine` (default): the caller's batches; `all`: everyone's (admins only)." }),
+});
+export type ListBatchesQuery = z.output<typeof ListBatchesQuerySchema>;
+
+/** A batch in a list: GET /batches/{id}'s body without the result URL (issued one batch at a time). */
+export const BatchSummarySchema = BatchResponseSchema.omit({ result: true }).meta({ title: "BatchSummary" });
+export type BatchSummary = z.infer<typeof BatchSummarySchema>;
+
+/** GET /batches: one page of batches, newest first. */
+export const BatchPageSchema = z
+  .object({
+    items: z.array(BatchSummarySchema),
+    /** Opaque keyset cursor for the next page, or null on the last page. */
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ title: "BatchPage" });
+export type BatchPage = z.infer<typeof BatchPageSchema>;
 
 // ---- State (the database's batch store speaks this) ------------------------------------------------------------
 
@@ -254,6 +296,8 @@ export interface BatchRecord {
   readonly format: BatchFormat;
   readonly status: BatchStatus;
   readonly model: { readonly name: string; readonly version: string };
+  /** The creator's token `sub`; batches created before owners existed have none (`""`): only admins see them. */
+  readonly owner: string;
   readonly rows: { readonly read: number; readonly scored: number; readonly rejected: number };
   readonly errors: readonly BatchRowError[];
   readonly failure?: string;
@@ -297,8 +341,18 @@ export interface BatchStore {
     id: string;
     format: BatchFormat;
     model: { name: string; version: string };
+    owner: string;
   }): Promise<BatchRecord>;
   get(id: string): Promise<BatchRecord | undefined>;
+  /**
+   * Newest first, keyset-paged; only `owner`'s batches when given, everyone's when not. Throws
+   * InvalidCursorError (naming `cursor`) for a cursor it did not issue.
+   */
+  list(params: {
+    readonly owner?: string;
+    readonly limit: number;
+    readonly cursor?: string;
+  }): Promise<{ items: BatchRecord[]; nextCursor: string | null }>;
   /**
    * Records the plan and the input it was made from, and moves a pending batch to running; false when it was not
    * pending (a redelivery, or another upload's notification).

@@ -11,7 +11,6 @@ export const ENV = {
    * `on`: the api function serves the docs page (Swagger UI) at /docs through the `$default` route; `off` (the
    * default, and what the infrastructure leaves in dev and prd): /docs is a 404 like any unknown path.
    */
-  apiDocsPage: "API_DOCS_PAGE",
   /** `pg` (default) or `data-api`. */
   dbDriver: "DB_DRIVER",
   /** Local/test connection string; when set, the pg driver uses it instead of the RDS-managed secret. */

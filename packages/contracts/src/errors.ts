@@ -31,6 +31,15 @@ export class ValidationError extends DomainError {}
 /** A pagination cursor this service did not issue. */
 export class InvalidCursorError extends ValidationError {}
 
+/**
+ * No caller: a route that needs a token was reached without one (API Gateway's authorizer answers 401 before a
+ * function runs; this is the function's own check behind it, for a direct invocation or a misconfigured route).
+ */
+export class UnauthenticatedError extends DomainError {}
+
+/** A signed-in caller asking for what their groups do not allow (GET /batches?scope=all outside `admins`). */
+export class ForbiddenError extends DomainError {}
+
 /** The thing asked for does not exist. */
 export class NotFoundError extends DomainError {}
 

@@ -41,12 +41,6 @@ export const FUNCTIONS = {
     name: "api",
     packaging: "zip",
     entry: "app-api/src/handlers/http.ts",
-    // The docs page's Swagger UI (served only where API_DOCS_PAGE=on: app-api/src/adapters/docs-page.ts).
-    files: {
-      from: "node_modules/swagger-ui-dist",
-      to: "docs",
-      only: ["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"],
-    },
     serviceName: "users-api",
     description: "HTTP API: /users and /health",
     trigger: "http-routes",

@@ -112,3 +112,4 @@ export const ModelsResponseSchema = z
     models: z.array(ModelSummarySchema),
   })
   .meta({ title: "Models" });
+export type ModelsResponse = z.infer<typeof ModelsResponseSchema>;

@@ -6,8 +6,8 @@
  * Adding a route: one entry below, its handler, its tests. Every entry carries the zod schemas its handler
  * validates with and answers with (define them in @sml/contracts beside users.ts / predict.ts, and validate with
  * the same objects), so the document cannot drift from the code:
- * - `method`, `path`, `target` (the function of the registry that serves it), `authorized` (JWT when the
- *   environment switches the authorizer on; `false` for health checks and the document itself);
+ * - `method`, `path`, `target` (the function of the registry that serves it), `authorized` (API Gateway's JWT
+ *   authorizer, in every environment and on the local stack; `false` only for health checks and the document);
  * - `summary`: one line for the docs page;
  * - `params`: a z.object with one string schema per `{param}` of the path (required when the path has any);
  * - `query`: a z.object of the query parameters (API Gateway passes strings); omit when the route reads none;
@@ -24,12 +24,21 @@
 import * as z from "zod";
 import {
   BATCH_CREATE_MAX_BODY_BYTES,
+  BatchPageSchema,
   BatchResponseSchema,
   CreateBatchRequestSchema,
   CreateBatchResponseSchema,
+  ListBatchesQuerySchema,
 } from "./batches";
-import { DependencyUnavailableError, type DomainError, NotFoundError, ValidationError } from "./errors";
+import {
+  DependencyUnavailableError,
+  type DomainError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from "./errors";
 import type { HttpFunctionName } from "./functions";
+import { OPENAPI_PATH } from "./paths";
 import {
   ModelsResponseSchema,
   PREDICT_MAX_BODY_BYTES,
@@ -64,7 +73,7 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   readonly path: string;
   readonly target: RouteTarget;
-  /** `false` keeps the route open when the environment switches a JWT authorizer on (health checks). */
+  /** `false` keeps the route open (health checks, the OpenAPI document); every other route needs a token. */
   readonly authorized: boolean;
   readonly summary: string;
   readonly params?: z.ZodObject;
@@ -79,14 +88,8 @@ export interface RouteDefinition {
   readonly example: RouteExample;
 }
 
-/** Where the API serves its OpenAPI document (the local stack's docs page loads it from there). */
-export const OPENAPI_PATH = "/openapi.json";
-
-/**
- * The docs page (Swagger UI over OPENAPI_PATH): not a route of the table but a page the api function serves for
- * `$default` requests when API_DOCS_PAGE is on (the local stack, dev and previews; prd leaves it off: infra config `api.docsPage`).
- */
-export const DOCS_PAGE_PATH = "/docs";
+/** Where the API serves its OpenAPI document (the site's docs page, `docs.html`, loads it from there). */
+export { OPENAPI_PATH };
 
 /** GET /health. */
 export const HealthSchema = z.strictObject({ status: z.literal("ok") }).meta({ title: "Health" });
@@ -223,10 +226,22 @@ export const ROUTES = [
   },
   {
     method: "GET",
+    path: "/batches",
+    target: "batches",
+    authorized: true,
+    summary: "The caller's batches, newest first (keyset pagination); admins may ask for everyone's",
+    query: ListBatchesQuerySchema,
+    response: { status: 200, description: "One page of batches.", schema: BatchPageSchema },
+    errors: [ForbiddenError, DependencyUnavailableError],
+    example: { query: { limit: "5" } },
+  },
+  {
+    method: "GET",
     path: "/batches/{id}",
     target: "batches",
     authorized: true,
-    summary: "A batch's status, row counts, first rejected rows and (when succeeded) a presigned result URL",
+    summary:
+      "One of the caller's batches (another user's answers 404): status, row counts, first rejected rows and (when succeeded) a presigned result URL",
     params: z.strictObject({
       id: z.string().meta({ description: "The batch id POST /batches returned (a UUID)." }),
     }),

@@ -9,7 +9,7 @@ import {
   batchSweepFailure,
 } from "@sml/contracts/batches";
 import type { SqlExecutor } from "./executor";
-import { jsonTimestampToIsoMicros } from "./user-repository";
+import { decodeCursor, encodeCursor, jsonTimestampToIsoMicros } from "./user-repository";
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -17,8 +17,8 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * A batch with its totals summed over its ranges and the first listed errors of all its ranges (each range keeps
  * at most BATCH_MAX_LISTED_ERRORS, so the first that many of the batch are among them), in one statement.
  */
-const BATCH_SELECT = `SELECT CAST(b.id AS text) AS id, b.format, b.status, b.model_name, b.model_version, b.failure,
-  b.range_count, b.input_etag, b.input_version_id,
+const BATCH_COLUMNS = `CAST(b.id AS text) AS id, b.format, b.status, b.model_name, b.model_version, b.failure,
+  b.range_count, b.input_etag, b.input_version_id, b.owner,
   CAST(to_json(b.created_at AT TIME ZONE 'UTC') AS text) AS created_json,
   CAST(to_json(b.updated_at AT TIME ZONE 'UTC') AS text) AS updated_json,
   CAST(COALESCE((SELECT sum(r.rows_read) FROM batch_ranges r WHERE r.batch_id = b.id), 0) AS integer) AS rows_read,
@@ -26,8 +26,8 @@ const BATCH_SELECT = `SELECT CAST(b.id AS text) AS id, b.format, b.status, b.mod
   CAST(COALESCE((SELECT sum(r.rows_rejected) FROM batch_ranges r WHERE r.batch_id = b.id), 0) AS integer) AS rows_rejected,
   CAST(COALESCE((SELECT json_agg(e ORDER BY CAST(e->>'line' AS bigint)) FROM (
     SELECT e FROM batch_ranges r, jsonb_array_elements(r.errors) AS e
-    WHERE r.batch_id = b.id ORDER BY CAST(e->>'line' AS bigint) LIMIT ${BATCH_MAX_LISTED_ERRORS}) AS first), '[]') AS text) AS errors_json
-FROM batches b WHERE b.id = CAST($1 AS uuid)`;
+    WHERE r.batch_id = b.id ORDER BY CAST(e->>'line' AS bigint) LIMIT ${BATCH_MAX_LISTED_ERRORS}) AS first), '[]') AS text) AS errors_json`;
+const BATCH_SELECT = `SELECT ${BATCH_COLUMNS} FROM batches b WHERE b.id = CAST($1 AS uuid)`;
 
 interface BatchRow {
   [column: string]: string | number | null;
@@ -40,6 +40,7 @@ interface BatchRow {
   range_count: number | null;
   input_etag: string | null;
   input_version_id: string | null;
+  owner: string;
   created_json: string;
   updated_json: string;
   rows_read: number;
@@ -56,6 +57,7 @@ function toBatch(row: BatchRow): BatchRecord {
     format: row.format as BatchFormat,
     status: row.status as BatchStatus,
     model: { name: row.model_name, version: row.model_version },
+    owner: row.owner,
     rows: {
       read: Number(row.rows_read),
       scored: Number(row.rows_scored),
@@ -85,11 +87,11 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
     return rows[0] ? toBatch(rows[0]) : undefined;
   };
   return {
-    async create({ id, format, model }) {
+    async create({ id, format, model, owner }) {
       await db.query(
-        `INSERT INTO batches (id, format, status, model_name, model_version)
-         VALUES (CAST($1 AS uuid), $2, 'pending', $3, $4)`,
-        [id, format, model.name, model.version],
+        `INSERT INTO batches (id, format, status, model_name, model_version, owner)
+         VALUES (CAST($1 AS uuid), $2, 'pending', $3, $4, $5)`,
+        [id, format, model.name, model.version, owner],
       );
       const created = await get(id);
       if (!created) throw new Error(`batch ${id} vanished right after its insert`);
@@ -97,6 +99,41 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
     },
 
     get,
+
+    async list({ owner, limit, cursor }) {
+      if (!Number.isInteger(limit) || limit < 1) throw new RangeError("limit must be a positive integer");
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      // Newest first; one row more than asked tells whether a next page exists. The conditions are written so
+      // that each page is one index range scan (batches_owner_created_idx, batches_created_idx).
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (owner !== undefined) {
+        params.push(owner);
+        where.push(`b.owner = $${params.length}`);
+      }
+      if (after) {
+        params.push(after.createdAt, after.id);
+        where.push(
+          `(b.created_at, b.id) < (CAST($${params.length - 1} AS timestamptz), CAST($${params.length} AS uuid))`,
+        );
+      }
+      params.push(limit + 1);
+      const rows = await db.query<BatchRow>(
+        `SELECT ${BATCH_COLUMNS}
+         FROM batches b ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY b.created_at DESC, b.id DESC LIMIT $${params.length}`,
+        params,
+      );
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toBatch),
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({ createdAt: jsonTimestampToIsoMicros(last.created_json), id: last.id })
+            : null,
+      };
+    },
 
     async start(id, ranges, input) {
       // One statement: the ranges are inserted only if this call moved the batch from pending to running, so a

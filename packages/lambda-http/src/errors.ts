@@ -6,8 +6,10 @@ import {
   DependencyUnavailableError,
   DomainError,
   type DomainErrorOptions,
+  ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  UnauthenticatedError,
   ValidationError,
 } from "@sml/contracts/errors";
 
@@ -40,6 +42,8 @@ export type ErrorClass = abstract new (...args: never[]) => Error;
 const ERROR_TABLE: readonly (readonly [ErrorClass, HttpStatus])[] = [
   [ValidationError, { statusCode: 400, code: "VALIDATION_FAILED" }],
   [InvalidJsonError, { statusCode: 400, code: "INVALID_JSON" }],
+  [UnauthenticatedError, { statusCode: 401, code: "UNAUTHORIZED" }],
+  [ForbiddenError, { statusCode: 403, code: "FORBIDDEN" }],
   [NotFoundError, { statusCode: 404, code: "NOT_FOUND" }],
   [MethodNotAllowedError, { statusCode: 405, code: "METHOD_NOT_ALLOWED" }],
   [PayloadTooLargeError, { statusCode: 413, code: "PAYLOAD_TOO_LARGE" }],

@@ -1,4 +1,5 @@
 export { parseWith } from "@sml/contracts/errors";
+export * from "./caller";
 export * from "./dispatch";
 export * from "./errors";
 export * from "./openapi";

@@ -4,7 +4,12 @@
  * dialect, through zod's own z.toJSONSchema; every error status comes from this package's ERROR_TABLE. Served by
  * the api function at GET /openapi.json and committed as docs/openapi.json (scripts/openapi/write.ts).
  */
-import { MAX_ERROR_DETAILS, PayloadTooLargeError, ValidationError } from "@sml/contracts/errors";
+import {
+  MAX_ERROR_DETAILS,
+  PayloadTooLargeError,
+  UnauthenticatedError,
+  ValidationError,
+} from "@sml/contracts/errors";
 import { ROUTES, type Route, type RouteDefinition, routeKey } from "@sml/contracts/routes";
 import * as z from "zod";
 import {
@@ -101,7 +106,8 @@ export function routeErrorStatuses(route: RouteDefinition): Map<number, string[]
 
 const REASONS: Record<number, string> = {
   400: "Bad request: the message and details name each offending field.",
-  401: "No valid JWT (only where the environment switches the Cognito authorizer on). Answered by API Gateway.",
+  401: "No valid JWT (a Cognito access or ID token of the pool, `Authorization: Bearer <token>`). Answered by API Gateway.",
+  403: "Signed in, but the caller's groups do not allow this.",
   404: "Not found.",
   413: "Request body too large.",
   415: "Content-Type is not application/json in UTF-8.",
@@ -147,11 +153,12 @@ function operation(route: RouteDefinition): JsonSchema {
     },
   };
   const errors = routeErrorStatuses(route);
-  if (route.authorized) errors.set(401, []);
+  // API Gateway's authorizer answers 401 itself; the function answers it too for an event without claims.
+  if (route.authorized) errors.set(401, [httpStatusOfClass(UnauthenticatedError)?.code ?? "UNAUTHORIZED"]);
   // Every route is behind the stage's throttling and the integration's timeout, which API Gateway answers itself.
   errors.set(429, []);
   if (!errors.has(503)) errors.set(503, []);
-  const gatewayToo = new Set([500, 503]);
+  const gatewayToo = new Set([401, 500, 503]);
   for (const [status, codes] of [...errors].sort(([a], [b]) => a - b)) {
     responses[String(status)] = {
       description: REASONS[status] ?? "Error.",
@@ -163,7 +170,7 @@ function operation(route: RouteDefinition): JsonSchema {
     operationId: operationId(route),
     summary: route.summary,
     tags: [route.target],
-    ...(route.authorized ? { security: [{ cognitoJwt: [] }, {}] } : { security: [] }),
+    ...(route.authorized ? { security: [{ cognitoJwt: [] }] } : { security: [] }),
     ...(route.params || route.query ? { parameters: parameters(route) } : {}),
     ...(route.body
       ? {
@@ -263,7 +270,7 @@ export function openApiDocument(routes: readonly Route[] = ROUTES): OpenApiDocum
           scheme: "bearer",
           bearerFormat: "JWT",
           description:
-            "A Cognito ID token, required only where the environment switches the JWT authorizer on (prd); dev and the local stack take none.",
+            "A Cognito access (or ID) token of the environment's pool: the site signs in with authorization code + PKCE, and `npm run token -- <user>` prints one for the local stack. Every environment requires it.",
         },
       },
     },

@@ -81,6 +81,8 @@ describe("scripts/delivery/check-queues.sh", () => {
   it("passes when a burst of POSTs drains from the queue and nothing is dead-lettered", async () => {
     const result = await script("scripts/delivery/check-queues.sh", [outputsFile, "10"], {
       QUEUE_BOUND_SECONDS: "30",
+      // Every route but /health needs a token, on the local stack too (npm run token).
+      SMOKE_TOKEN: (stack as StackProcess).auth("queue-check").authorization.slice("Bearer ".length),
     });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);

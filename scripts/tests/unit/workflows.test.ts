@@ -250,6 +250,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/plan-summary.ts",
         "scripts/cost/main.ts",
         "scripts/delivery/stack-outputs.sh",
+        "scripts/delivery/publish-site.sh",
         "scripts/delivery/push-image.sh",
         "scripts/delivery/tag-image.sh",
         "scripts/delivery/smoke-user.sh",

@@ -1,16 +1,19 @@
 /**
  * The batch store on a real PostgreSQL server: ranges finishing at the same time (each on its own connection, as
  * parallel workers are) leave exactly one of them to join the result, a redelivered plan plans nothing twice, and
- * a retried range replaces its own counts.
+ * a retried range replaces its own counts; each batch has an owner and a list shows one owner's batches (or, for
+ * admins, everyone's) newest first.
  */
 import { randomUUID } from "node:crypto";
 import { BATCH_QUEUE_SETTINGS, batchSweepBounds } from "@sml/contracts/batches";
 import { DB_USERS } from "@sml/contracts/env";
+import { InvalidCursorError } from "@sml/contracts/errors";
 import {
   type ClosableSqlExecutor,
   createPgExecutor,
   createSqlBatchStore,
   createSqlBatchSweeper,
+  loadMigrations,
   runMigrations,
 } from "../../src";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/testing";
@@ -54,7 +57,7 @@ test("lets exactly one of many ranges finishing at once see no range left open",
   // The functions' own database user (migration 0003), as deployed.
   const stores = Array.from({ length: 8 }, () => createSqlBatchStore(connect(DB_USERS.batch)));
   const id = randomUUID();
-  await stores[0]?.create({ id, format: "csv", model });
+  await stores[0]?.create({ id, format: "csv", model, owner: "user-a" });
   expect(await stores[0]?.start(id, ranges(8), { eTag: '"e1"' })).toBe(true);
   const results = await Promise.all(stores.map((s, i) => s.completeRange(id, i, outcome(i))));
   expect(results.filter((r) => r.open === 0)).toHaveLength(1);
@@ -66,7 +69,7 @@ test("lets exactly one of many ranges finishing at once see no range left open",
 test("plans a batch once, and a retried range replaces its own outcome", async () => {
   const store = createSqlBatchStore(connect(DB_USERS.batch));
   const id = randomUUID();
-  await store.create({ id, format: "jsonl", model });
+  await store.create({ id, format: "jsonl", model, owner: "user-a" });
   expect(await store.start(id, ranges(2), { eTag: '"e1"', versionId: "v1" })).toBe(true);
   expect(await store.start(id, ranges(3), { eTag: '"e2"' })).toBe(false);
   expect(await store.ranges(id)).toEqual(ranges(2));
@@ -106,7 +109,7 @@ describe("the sweeper (issue 25 item 3: every batch ends)", () => {
     const sweeper = createSqlBatchSweeper(connect(DB_USERS.batch));
     const make = async (status: "pending" | "running" | "succeeded") => {
       const id = randomUUID();
-      await store.create({ id, format: "csv", model });
+      await store.create({ id, format: "csv", model, owner: "user-a" });
       if (status !== "pending") await store.start(id, ranges(2), { eTag: `"${id}"` });
       if (status === "succeeded") {
         await store.completeRange(id, 0, outcome(0));
@@ -154,4 +157,81 @@ describe("the sweeper (issue 25 item 3: every batch ends)", () => {
     expect([...again.pending, ...again.running]).not.toContain(stuck);
     expect([...again.pending, ...again.running]).not.toContain(lostUpload);
   });
+});
+
+describe("owners", () => {
+  it("lists only the owner's batches, newest first, in pages that neither skip nor repeat", async () => {
+    const store = createSqlBatchStore(connect(DB_USERS.batch));
+    const owner = `owner-${randomUUID()}`;
+    const other = `other-${randomUUID()}`;
+    const mine: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = randomUUID();
+      await store.create({ id, format: "csv", model, owner });
+      mine.unshift(id);
+      await store.create({ id: randomUUID(), format: "csv", model, owner: other });
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ owner, limit: 2, ...(cursor ? { cursor } : {}) });
+      for (const b of page.items) expect(b.owner).toBe(owner);
+      seen.push(...page.items.map((b) => b.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(mine);
+  });
+
+  it("lists everyone's batches without an owner, newest first", async () => {
+    const store = createSqlBatchStore(connect(DB_USERS.batch));
+    const a = randomUUID();
+    const b = randomUUID();
+    await store.create({ id: a, format: "csv", model, owner: "someone" });
+    await store.create({ id: b, format: "jsonl", model, owner: "someone-else" });
+    const page = await store.list({ limit: 2 });
+    expect(page.items.map((x) => [x.id, x.owner])).toEqual([
+      [b, "someone-else"],
+      [a, "someone"],
+    ]);
+    const created = page.items.map((x) => Date.parse(x.createdAt));
+    expect(created[0]).toBeGreaterThanOrEqual(created[1] as number);
+  });
+
+  it("refuses a cursor it did not issue", async () => {
+    const store = createSqlBatchStore(connect(DB_USERS.batch));
+    await expect(store.list({ owner: "x", limit: 5, cursor: "bm90LWEtY3Vyc29y" })).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
+  });
+});
+
+test("gives batches from before owners existed no owner ('' matches no token's sub)", async () => {
+  const before = await createScratchDatabase("batch_owner_upgrade");
+  const sql = createPgExecutor({ kind: "url", connectionString: before.url });
+  try {
+    const all = loadMigrations();
+    await runMigrations(
+      sql,
+      all.filter((m) => m.version < "0004"),
+    );
+    const id = randomUUID();
+    await sql.query(
+      `INSERT INTO batches (id, format, status, model_name, model_version)
+       VALUES (CAST($1 AS uuid), 'csv', 'pending', 'm', 'v')`,
+      [id],
+    );
+    await runMigrations(sql, all);
+    expect((await createSqlBatchStore(sql).get(id))?.owner).toBe("");
+    // The column has no default any more: a new batch must name its owner.
+    await expect(
+      sql.query(
+        `INSERT INTO batches (id, format, status, model_name, model_version)
+         VALUES (CAST($1 AS uuid), 'csv', 'pending', 'm', 'v')`,
+        [randomUUID()],
+      ),
+    ).rejects.toThrow(/owner/);
+  } finally {
+    await sql.close();
+    await before.drop();
+  }
 });

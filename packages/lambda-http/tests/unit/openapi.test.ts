@@ -80,7 +80,7 @@ describe("openApiDocument", () => {
       expect([routeKey(route), "401" in responses(route)]).toEqual([routeKey(route), route.authorized]);
       expect([routeKey(route), op(route).security]).toEqual([
         routeKey(route),
-        route.authorized ? [{ cognitoJwt: [] }, {}] : [],
+        route.authorized ? [{ cognitoJwt: [] }] : [],
       ]);
     }
   });
