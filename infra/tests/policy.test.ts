@@ -1302,6 +1302,20 @@ const BAD_CASES: BadCase[] = [
     },
     ["preview"],
   ],
+  [
+    "rollout-guards-reachable",
+    "prd's sweeper guarded by its rollout alarm needing 3 errors in a minute again (it runs once per 5 minutes)",
+    (s) => {
+      const env = prd(s);
+      const group = env.deployment.groups["batch-sweeper"];
+      const alarm = env.observability.guarding("batch-sweeper")[0];
+      if (!group || !alarm) throw new Error("no sweeper deployment group or guarding alarm");
+      alarm.threshold = 3;
+      alarm.period = 60;
+      return { stack: env, offender: addressOf(group) };
+    },
+    ["prd"],
+  ],
 ];
 
 describe("each policy rule fails on a deliberately bad stack", () => {

@@ -2228,6 +2228,79 @@ const rolloutAlarmsWatchNewVersion: PolicyRule = {
   },
 };
 
+/** Minutes of the bake of a CodeDeploy canary/linear Lambda configuration (0: all at once). */
+function canaryWindowSeconds(config: string): number {
+  const m = /(?:Canary|Linear)10Percent(?:Every)?(\d+)Minutes?$/.exec(config);
+  return m ? Number(m[1]) * 60 : 0;
+}
+
+/** Seconds between runs of a `rate(N minutes|hours)` schedule. */
+function ratePeriodSeconds(expression: unknown): number | undefined {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(String(expression));
+  if (!m) return undefined;
+  const unit = m[2]?.startsWith("minute") ? 60 : m[2]?.startsWith("hour") ? 3600 : 86400;
+  return Number(m[1]) * unit;
+}
+
+/**
+ * A guard that cannot fire guards nothing. For each deployment group, each guarding alarm's threshold must be
+ * reachable by the function's maximum invocations in one alarm period. A schedule-driven function (an EventBridge
+ * rate() rule targeting it, and no other trigger) runs at most once per schedule period, plus the target's retry
+ * attempts (EventBridge user guide, "Event retry policy"); so over a period P it runs at most
+ * ceil(P / schedule) x (1 + retries) times. A canary must also last at least one schedule period, or the new
+ * version may never run before CodeDeploy shifts the rest (CodeDeploy user guide, "Deployment configurations on
+ * an AWS Lambda compute platform").
+ */
+const rolloutGuardsReachable: PolicyRule = {
+  id: "rollout-guards-reachable",
+  description:
+    "each guarding alarm's threshold is reachable by its function's maximum invocations per alarm period (schedule-driven functions: one run per schedule period), and a canary lasts at least one schedule period",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const targets = all(json, "aws_cloudwatch_event_target");
+    for (const g of all(json, "aws_codedeploy_deployment_group")) {
+      const fnRef = referenceOf(g.body.deployment_group_name, "aws_lambda_function");
+      if (!fnRef) continue;
+      const scheduled = targets.filter((t) => functionBehind(json, t.body.arn)?.address === fnRef.address);
+      if (scheduled.length === 0) continue;
+      let runsPerSecond = 0;
+      let longestPeriod = 0;
+      for (const t of scheduled) {
+        const rule = lookup(json, referenceOf(t.body.rule, "aws_cloudwatch_event_rule"));
+        const period = ratePeriodSeconds(rule?.schedule_expression);
+        if (!period) {
+          violations.push({
+            resource: t.address,
+            problem: "its rule is not a rate() schedule this rule can bound",
+          });
+          continue;
+        }
+        const retries = Number(block(t.body.retry_policy)?.maximum_retry_attempts ?? 185);
+        runsPerSecond += (1 + retries) / period;
+        longestPeriod = Math.max(longestPeriod, period);
+      }
+      const window = canaryWindowSeconds(String(g.body.deployment_config_name));
+      if (window > 0 && window < longestPeriod)
+        violations.push({
+          resource: g.address,
+          problem: `its canary lasts ${window} s, shorter than the ${longestPeriod} s between runs: the new version may never run under guard`,
+        });
+      for (const value of list(block(g.body.alarm_configuration)?.alarms as string[])) {
+        const alarm = lookup(json, referenceOf(value, "aws_cloudwatch_metric_alarm"));
+        if (!alarm) continue;
+        const period = Number(alarm.period ?? 0);
+        const maxRuns = Math.ceil(period * runsPerSecond - 1e-9);
+        if (Number(alarm.threshold) > maxRuns)
+          violations.push({
+            resource: g.address,
+            problem: `${String(alarm.alarm_name)} needs ${alarm.threshold} in ${period} s but ${fnRef.address} runs at most ${maxRuns} times then: it can never fire`,
+          });
+      }
+    }
+    return violations;
+  },
+};
+
 /** Resource types that build or change a network: a stack sharing another's VPC creates none of them. */
 const NETWORK_TYPES = [
   "aws_vpc",
@@ -2329,6 +2402,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   bucketsDestroyCleanly,
   ecrLifecycleSparesDeployed,
   rolloutAlarmsWatchNewVersion,
+  rolloutGuardsReachable,
   previewsShareDevNetwork,
 ];
 
