@@ -1303,6 +1303,24 @@ const BAD_CASES: BadCase[] = [
     ["preview"],
   ],
   [
+    "ecr-lifecycle-spares-deployed-images",
+    "the preview repository expiring only pr- and untagged images (a push tagged otherwise never expires)",
+    (s) => {
+      const policy = s.registry.node
+        .findAll()
+        .filter((c): c is EcrLifecyclePolicy => c instanceof EcrLifecyclePolicy)
+        .find((c) => c.node.id === "preview-lifecycle");
+      if (!policy) throw new Error("no preview lifecycle policy in the registry stack");
+      const rules = imageLifecycleRules(SHARED_CONFIG.images).filter(
+        (r) =>
+          r.selection.tagStatus === "untagged" ||
+          r.selection.tagPrefixList?.includes(SHARED_CONFIG.images.tagPrefixes.preview),
+      );
+      policy.policy = JSON.stringify({ rules });
+      return { stack: s.registry, offender: addressOf(policy) };
+    },
+  ],
+  [
     "rollout-guards-reachable",
     "prd's sweeper guarded by its rollout alarm needing 3 errors in a minute again (it runs once per 5 minutes)",
     (s) => {

@@ -2107,7 +2107,7 @@ function previewSweepDays(): number {
 const ecrLifecycleSparesDeployed: PolicyRule = {
   id: "ecr-lifecycle-spares-deployed-images",
   description:
-    "no ECR lifecycle rule counts every image (tagStatus any); dev and prd images expire only by their own tag prefix, prd's rule first, previews by age beyond the sweep",
+    "no ECR lifecycle rule of the main repository counts every image (tagStatus any), the preview repository's last rule expires any tag by age; dev and prd images expire only by their own tag prefix, prd's rule first, previews by age beyond the sweep",
   check({ json }) {
     const violations: Violation[] = [];
     const { tagPrefixes } = SHARED_CONFIG.images;
@@ -2123,23 +2123,37 @@ const ecrLifecycleSparesDeployed: PolicyRule = {
       const prefixesOf = (r: TfJson): string[] => list(r.selection?.tagPrefixList as string[]);
       const byPrefix = (prefix: string) =>
         rules.filter((r) => r.selection?.tagStatus === "tagged" && prefixesOf(r).includes(prefix));
+      // The previews' own repository holds only pull request images: it must not name dev's or prd's prefixes.
+      const isPreviewRepository = String(p.body.repository).includes("aws_ecr_repository.preview.");
+      const last = Math.max(...rules.map((r) => Number(r.rulePriority)));
       for (const r of rules) {
-        if (r.selection?.tagStatus === "any")
+        if (r.selection?.tagStatus === "any" && !isPreviewRepository)
           bad(
             `rule ${r.rulePriority} selects tagStatus any: it counts every push against the image prd runs`,
           );
+        // ECR user guide, "Lifecycle policy properties": a tagStatus any rule must have the highest rulePriority.
+        if (r.selection?.tagStatus === "any" && Number(r.rulePriority) !== last)
+          bad(`rule ${r.rulePriority} selects tagStatus any but is not the last rule`);
         if (r.selection?.tagStatus === "tagged" && list(r.selection?.tagPatternList).length > 0)
           bad(`rule ${r.rulePriority} selects by tagPatternList; select by the environments' tag prefixes`);
         for (const prefix of prefixesOf(r))
           if (!Object.values(tagPrefixes).includes(prefix))
             bad(`rule ${r.rulePriority} expires tag prefix ${prefix}, which no environment deploys`);
       }
-      // The previews' own repository holds only pull request images: it must not name dev's or prd's prefixes.
-      const isPreviewRepository = String(p.body.repository).includes("aws_ecr_repository.preview.");
       if (isPreviewRepository) {
         for (const env of ["dev", "prd"] as const)
           if (byPrefix(tagPrefixes[env]).length > 0)
             bad(`the preview repository's policy names ${env}'s tag prefix ${tagPrefixes[env]}`);
+        // The preview role pushes any tag (ECR has no tag condition key): each image must expire by age.
+        const anyTag = rules.find((r) => r.selection?.tagStatus === "any");
+        if (
+          anyTag?.selection?.countType !== "sinceImagePushed" ||
+          anyTag?.selection?.countUnit !== "days" ||
+          Number(anyTag?.selection?.countNumber) <= previewSweepDays()
+        )
+          bad(
+            `no last tagStatus any rule expiring every preview image by age after the sweep's ${previewSweepDays()} days: an image not tagged ${tagPrefixes.preview} never expires`,
+          );
       }
       for (const env of isPreviewRepository ? [] : (["dev", "prd"] as const)) {
         const own = byPrefix(tagPrefixes[env]);
