@@ -85,6 +85,16 @@ describe("docs/deploy.md's concurrency figure", () => {
     );
   }
 
+  it("breaks each environment's figure down into parts that add up to it (issue 23: dev 16 listed 10 + 5)", () => {
+    const rendered = renderConcurrencyDoc().replace(/\n/g, " ");
+    const breakdowns = [...rendered.matchAll(/(dev|prd|each preview) (\d+): ([^;)]+)/g)];
+    expect(breakdowns.map(([, env]) => env)).toEqual(["dev", "prd", "each preview"]);
+    for (const [, env, total, parts] of breakdowns) {
+      const sum = [...(parts as string).matchAll(/ (\d+)/g)].reduce((n, [, v]) => n + Number(v), 0);
+      expect({ env, sum }).toEqual({ env, sum: Number(total) });
+    }
+  });
+
   it("states the figure the stacks need", () => {
     const match = section.exec(readFileSync(docPath, "utf8"));
     if (!match)

@@ -471,7 +471,22 @@ describe.each(ENVS)("deploy role of %s", (env) => {
   it("may read the bootstrap state but never write it, nor change the state bucket or delete old versions", () => {
     expect(decide(statements, { action: "s3:GetObject", resource: STATE("sml-bootstrap") })).not.toBe("deny");
     expect(decide(statements, { action: "s3:PutObject", resource: STATE("sml-bootstrap") })).toBe("deny");
-    for (const action of ["s3:PutBucketPolicy", "s3:DeleteBucket", "s3:PutBucketVersioning"])
+    // Every bucket-level write S3 documents (service authorization reference), Object Lock included (issue 23).
+    for (const action of [
+      "s3:PutBucketPolicy",
+      "s3:DeleteBucket",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketObjectLockConfiguration",
+      "s3:PutLifecycleConfiguration",
+      "s3:PutEncryptionConfiguration",
+      "s3:PutReplicationConfiguration",
+      "s3:PutBucketNotification",
+      "s3:PutBucketLogging",
+      "s3:PutBucketCORS",
+      "s3:PutBucketTagging",
+      "s3:DeleteBucketPolicy",
+      "s3:PutIntelligentTieringConfiguration",
+    ])
       expect(decide(statements, { action, resource: BUCKET_ARN })).toBe("deny");
     expect(decide(statements, { action: "s3:DeleteObjectVersion", resource: STATE(`sml-${env}`) })).toBe(
       "deny",
@@ -520,6 +535,22 @@ describe("deploy role of the preview stacks (sml-pr-<number>, in the dev account
         context: { [`aws:RequestTag/${ENVIRONMENT_TAG_KEY}`]: env },
       }),
     ).toBe("deny");
+  });
+
+  it("never changes the state bucket's configuration: Object Lock, versioning, policy, lifecycle, encryption, replication", () => {
+    // S3 service authorization reference: each of these is a bucket-level action on arn:aws:s3:::<bucket>.
+    for (const action of [
+      "s3:PutBucketObjectLockConfiguration",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketPolicy",
+      "s3:DeleteBucketPolicy",
+      "s3:PutLifecycleConfiguration",
+      "s3:PutEncryptionConfiguration",
+      "s3:PutReplicationConfiguration",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:DeleteBucket",
+    ])
+      expect(decide(statements, { action, resource: BUCKET_ARN })).toBe("deny");
   });
 
   it("writes its own state key, never dev's or prd's", () => {

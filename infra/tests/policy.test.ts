@@ -1402,6 +1402,38 @@ const BAD_CASES: BadCase[] = [
       return { stack: env, offender: addressOf(env.signIn.siteClient) };
     },
   ],
+  [
+    "ecr-lifecycle-spares-deployed-images",
+    "the preview repository expiring only pr- and untagged images (a push tagged otherwise never expires)",
+    (s) => {
+      const policy = s.registry.node
+        .findAll()
+        .filter((c): c is EcrLifecyclePolicy => c instanceof EcrLifecyclePolicy)
+        .find((c) => c.node.id === "preview-lifecycle");
+      if (!policy) throw new Error("no preview lifecycle policy in the registry stack");
+      const rules = imageLifecycleRules(SHARED_CONFIG.images).filter(
+        (r) =>
+          r.selection.tagStatus === "untagged" ||
+          r.selection.tagPrefixList?.includes(SHARED_CONFIG.images.tagPrefixes.preview),
+      );
+      policy.policy = JSON.stringify({ rules });
+      return { stack: s.registry, offender: addressOf(policy) };
+    },
+  ],
+  [
+    "rollout-guards-reachable",
+    "prd's sweeper guarded by its rollout alarm needing 3 errors in a minute again (it runs once per 5 minutes)",
+    (s) => {
+      const env = prd(s);
+      const group = env.deployment.groups["batch-sweeper"];
+      const alarm = env.observability.guarding("batch-sweeper")[0];
+      if (!group || !alarm) throw new Error("no sweeper deployment group or guarding alarm");
+      alarm.threshold = 3;
+      alarm.period = 60;
+      return { stack: env, offender: addressOf(group) };
+    },
+    ["prd"],
+  ],
 ];
 
 describe("each policy rule fails on a deliberately bad stack", () => {

@@ -24,14 +24,23 @@ export const LAMBDA_UNRESERVED_MINIMUM = 100;
  * concurrency"). The subscriber, the batch worker and migrate reserve nothing. infra/tests/concurrency.test.ts
  * checks this against `reserved_concurrent_executions` and the provisioned configs of the synthesized stacks.
  */
-export function reservedConcurrency(config: EnvironmentConfig): number {
+/**
+ * Each function's reserved concurrency in an environment, by name: the one list both the stack's total and
+ * docs/deploy.md's breakdown come from, so the breakdown cannot leave a function out of the total.
+ */
+export function reservedConcurrencyParts(config: EnvironmentConfig): readonly (readonly [string, number])[] {
   const { reservedConcurrency: predictionReserved, provisionedConcurrency } = config.prediction;
-  return (
-    config.functions.apiReservedConcurrency +
-    BATCHES_RESERVED_CONCURRENCY +
-    BATCH_SWEEPER_CONNECTIONS +
-    (predictionReserved ?? provisionedConcurrency ?? 0)
-  );
+  const prediction = predictionReserved ?? provisionedConcurrency ?? 0;
+  return [
+    ["api", config.functions.apiReservedConcurrency],
+    ...(prediction > 0 ? [["prediction", prediction] as const] : []),
+    ["batches", BATCHES_RESERVED_CONCURRENCY],
+    ["batch-sweeper", BATCH_SWEEPER_CONNECTIONS],
+  ];
+}
+
+export function reservedConcurrency(config: EnvironmentConfig): number {
+  return reservedConcurrencyParts(config).reduce((sum, [, n]) => sum + n, 0);
 }
 
 /** Previews the account's concurrency quota is sized for (docs/deploy.md; each further one adds its reservation). */
@@ -61,14 +70,10 @@ export function accountConcurrency(previews: number = PLANNED_OPEN_PREVIEWS) {
 /** The paragraph of docs/deploy.md between `<!-- concurrency:start -->` and `<!-- concurrency:end -->`. */
 export function renderConcurrencyDoc(): string {
   const a = accountConcurrency();
-  const what = (env: EnvironmentName) => {
-    const c = getEnvironmentConfig(env);
-    const parts = [`api ${c.functions.apiReservedConcurrency}`];
-    const prediction = c.prediction.reservedConcurrency ?? c.prediction.provisionedConcurrency;
-    if (prediction) parts.push(`prediction ${prediction}`);
-    parts.push(`batches ${BATCHES_RESERVED_CONCURRENCY}`);
-    return parts.join(", ");
-  };
+  const what = (env: EnvironmentName) =>
+    reservedConcurrencyParts(getEnvironmentConfig(env))
+      .map(([fn, n]) => `${fn} ${n}`)
+      .join(", ");
   return [
     `The stacks reserve ${a.reserved} concurrent executions of Lambda in the region (dev ${a.perStack.dev}: ${what("dev")};`,
     `prd ${a.perStack.prd}: ${what("prd")}; each preview ${a.perStack.preview}: ${what("preview")}), and Lambda always`,

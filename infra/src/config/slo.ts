@@ -457,6 +457,19 @@ export function guardsRollout(rule: AlarmRule, _fn: RolledOutFunction): boolean 
   return rule.scope === "function-version";
 }
 
+/**
+ * A rule whose threshold the target can reach: a function that runs once every `runsEverySeconds` makes at most
+ * ceil(period / runsEvery) invocations in a period (one attempt each: its schedule's target retries nothing), so
+ * "3 errors in a minute" can never fire for a 5-minute schedule. Such a target counts over at least one run
+ * period, and its threshold drops to what it can reach (policy rule `rollout-guards-reachable`).
+ */
+export function reachableFor(rule: AlarmRule, runsEverySeconds: number | undefined): AlarmRule {
+  if (runsEverySeconds === undefined) return rule;
+  const periodSeconds = Math.max(rule.periodSeconds, runsEverySeconds);
+  const threshold = Math.min(rule.threshold, Math.ceil(periodSeconds / runsEverySeconds));
+  return { ...rule, periodSeconds, threshold };
+}
+
 /** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
 export function slug(value: string): string {
   return value

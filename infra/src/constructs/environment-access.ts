@@ -39,6 +39,20 @@ export const boundaryPolicyArn = (accountId: string, namePrefix: string): string
  * policy granting more (say `*` on `*`) is still capped here: no IAM, no STS, nothing of the other environment.
  * A new permission in a role policy needs a matching line here first (the synth tests check every grant).
  */
+/** S3 actions that change a bucket's own configuration (S3 service authorization reference, "Actions"). */
+export const STATE_BUCKET_CONFIGURATION_WRITES = [
+  "s3:PutBucket*",
+  "s3:DeleteBucket*",
+  "s3:PutLifecycleConfiguration",
+  "s3:PutEncryptionConfiguration",
+  "s3:PutReplicationConfiguration",
+  "s3:PutAccelerateConfiguration",
+  "s3:PutAnalyticsConfiguration",
+  "s3:PutInventoryConfiguration",
+  "s3:PutMetricsConfiguration",
+  "s3:PutIntelligentTieringConfiguration",
+] as const;
+
 export function boundaryStatements(config: EnvironmentConfig, accountId: string): PolicyStatement[] {
   const prefix = config.namePrefix;
   const at = (service: string) => `arn:aws:${service}:${config.region}:${accountId}`;
@@ -302,17 +316,13 @@ export function deployRoleStatements(scope: DeployRoleScope): PolicyStatement[] 
     {
       sid: "ProtectStateBucket",
       effect: "Deny",
+      // Every bucket-configuration write (S3's service authorization reference lists them as PutBucket*,
+      // DeleteBucket* and the Put*Configuration actions): the state bucket's Object Lock, versioning, policy,
+      // lifecycle, encryption and replication are the bootstrap's; a deploy needs none of them.
       actions: [
-        "s3:DeleteBucket",
-        "s3:DeleteBucketPolicy",
-        "s3:PutBucketPolicy",
-        "s3:PutBucketAcl",
-        "s3:PutBucketVersioning",
-        "s3:PutLifecycleConfiguration",
-        "s3:PutEncryptionConfiguration",
-        "s3:PutBucketPublicAccessBlock",
-        "s3:PutBucketOwnershipControls",
+        ...STATE_BUCKET_CONFIGURATION_WRITES,
         "s3:DeleteObjectVersion",
+        "s3:BypassGovernanceRetention",
       ],
       resources: [scope.stateBucketArn, `${scope.stateBucketArn}/*`],
     },

@@ -12,7 +12,13 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
-import { ALARM_RULES, type AlarmRule, guardsRollout, type RolledOutFunction } from "../config/slo";
+import {
+  ALARM_RULES,
+  type AlarmRule,
+  guardsRollout,
+  type RolledOutFunction,
+  reachableFor,
+} from "../config/slo";
 
 /** A function to watch: a short key for alarm names (`api`) and the deployed function name. */
 export interface WatchedFunction {
@@ -22,7 +28,15 @@ export interface WatchedFunction {
    * For a function CodeDeploy rolls out: its alias and the version Terraform published last (a reference), the
    * dimensions of the `function-version` alarms that guard the rollout.
    */
-  readonly rollout?: { readonly alias: string; readonly version: string };
+  readonly rollout?: {
+    readonly alias: string;
+    readonly version: string;
+    /**
+     * For a function only a schedule runs (the batch sweeper): seconds between runs. Its rollout guard then counts
+     * over at least one run period and fires on a single error, since it can never see more per period.
+     */
+    readonly runsEverySeconds?: number;
+  };
 }
 
 export interface ObservabilityProps {
@@ -142,8 +156,9 @@ export class Observability extends Construct {
     });
 
     const alarms: CloudwatchMetricAlarm[] = [];
-    for (const rule of props.rules ?? ALARM_RULES) {
-      for (const target of alarmTargets(rule, props)) {
+    for (const baseRule of props.rules ?? ALARM_RULES) {
+      for (const target of alarmTargets(baseRule, props)) {
+        const rule = reachableFor(baseRule, target.runsEverySeconds);
         const name = target.suffix
           ? `${props.namePrefix}-${rule.key}-${target.suffix}`
           : `${props.namePrefix}-${rule.key}`;
@@ -193,6 +208,7 @@ export class Observability extends Construct {
 
 interface AlarmTarget {
   readonly suffix?: string;
+  readonly runsEverySeconds?: number;
   readonly dimensions: Record<string, string>;
 }
 
@@ -220,6 +236,7 @@ function alarmTargets(rule: AlarmRule, props: ObservabilityProps): AlarmTarget[]
           ? [
               {
                 suffix: fn.key,
+                ...(fn.rollout.runsEverySeconds ? { runsEverySeconds: fn.rollout.runsEverySeconds } : {}),
                 dimensions: {
                   FunctionName: fn.functionName,
                   Resource: `${fn.functionName}:${fn.rollout.alias}`,

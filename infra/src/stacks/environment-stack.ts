@@ -1,5 +1,6 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
+import { BATCH_SWEEP_INTERVAL_MINUTES } from "@sml/contracts/batches";
 import { ROUTES } from "@sml/contracts/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
@@ -188,10 +189,14 @@ export class EnvironmentStack extends BaseStack {
     });
 
     // A function served through `live`: its rollout alarms watch the version this apply published.
-    const rolledOut = (key: string, fn: ServiceFunction): WatchedFunction => ({
+    const rolledOut = (key: string, fn: ServiceFunction, runsEverySeconds?: number): WatchedFunction => ({
       key,
       functionName: fn.function.functionName,
-      rollout: { alias: fn.liveAlias.name, version: fn.function.version },
+      rollout: {
+        alias: fn.liveAlias.name,
+        version: fn.function.version,
+        ...(runsEverySeconds ? { runsEverySeconds } : {}),
+      },
     });
     // The one entry point: the site and the API on one CloudFront domain, and the site's sign-in on the API's pool.
     const userPool = this.api.userPool;
@@ -239,7 +244,8 @@ export class EnvironmentStack extends BaseStack {
         { key: "migrate", functionName: this.functions.migrate.function.functionName },
         rolledOut("batches", this.batches.http),
         rolledOut("batch-worker", this.batches.worker),
-        rolledOut("batch-sweeper", this.batches.sweeper),
+        // Only its schedule runs it: once per BATCH_SWEEP_INTERVAL_MINUTES, so its guard counts per run.
+        rolledOut("batch-sweeper", this.batches.sweeper, BATCH_SWEEP_INTERVAL_MINUTES * 60),
       ],
       queueName: this.messaging.queueName,
       deadLetterQueueName: this.messaging.deadLetterQueueName,

@@ -63,6 +63,35 @@ export function imageLifecycleRules(images: ImageRetention) {
 }
 
 /**
+ * The preview repository's rules: the `pr-` and untagged rules of the main repository, then a last rule for any
+ * tag. The preview deploy role can push any tag here (ECR has no IAM condition key on the image tag), so an image
+ * tagged otherwise would never expire; nothing deployed by dev or prd runs from this repository, so counting every
+ * image is safe here (and only here). ECR requires a `tagStatus: any` rule to come last, with the highest
+ * rulePriority (ECR user guide, "Lifecycle policy properties", tagStatus).
+ */
+function previewLifecycleRules(images: SharedConfig["images"]) {
+  const own = imageLifecycleRules(images).filter(
+    (rule) =>
+      rule.selection.tagStatus === "untagged" ||
+      rule.selection.tagPrefixList?.includes(images.tagPrefixes.preview),
+  );
+  return [
+    ...own,
+    {
+      rulePriority: Math.max(...own.map((r) => r.rulePriority)) + 1,
+      description: `Any other preview image expires ${images.previewDays} days after its push, like the pr- ones`,
+      selection: {
+        tagStatus: "any",
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: images.previewDays,
+      },
+      action: { type: "expire" },
+    },
+  ];
+}
+
+/**
  * The prediction image registry, deployed before any environment stack (an image function cannot be created
  * before its image exists). Tags are immutable (a tag always means one image; environments deploy by digest),
  * images are scanned on push, and a lifecycle policy bounds storage without ever counting one environment's
@@ -131,11 +160,7 @@ export class RegistryStack extends BaseStack {
     new EcrLifecyclePolicy(this, "preview-lifecycle", {
       repository: this.previewRepository.name,
       policy: JSON.stringify({
-        rules: imageLifecycleRules(shared.images).filter(
-          (rule) =>
-            rule.selection.tagStatus === "untagged" ||
-            rule.selection.tagPrefixList?.includes(shared.images.tagPrefixes.preview),
-        ),
+        rules: previewLifecycleRules(shared.images),
       }),
     });
     const previewFunctions = `arn:aws:lambda:${shared.region}:${account.accountId}:function:${ENVIRONMENTS.preview.namePrefix}-*`;

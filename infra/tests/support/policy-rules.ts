@@ -2108,7 +2108,7 @@ function previewSweepDays(): number {
 const ecrLifecycleSparesDeployed: PolicyRule = {
   id: "ecr-lifecycle-spares-deployed-images",
   description:
-    "no ECR lifecycle rule counts every image (tagStatus any); dev and prd images expire only by their own tag prefix, prd's rule first, previews by age beyond the sweep",
+    "no ECR lifecycle rule of the main repository counts every image (tagStatus any), the preview repository's last rule expires any tag by age; dev and prd images expire only by their own tag prefix, prd's rule first, previews by age beyond the sweep",
   check({ json }) {
     const violations: Violation[] = [];
     const { tagPrefixes } = SHARED_CONFIG.images;
@@ -2124,23 +2124,37 @@ const ecrLifecycleSparesDeployed: PolicyRule = {
       const prefixesOf = (r: TfJson): string[] => list(r.selection?.tagPrefixList as string[]);
       const byPrefix = (prefix: string) =>
         rules.filter((r) => r.selection?.tagStatus === "tagged" && prefixesOf(r).includes(prefix));
+      // The previews' own repository holds only pull request images: it must not name dev's or prd's prefixes.
+      const isPreviewRepository = String(p.body.repository).includes("aws_ecr_repository.preview.");
+      const last = Math.max(...rules.map((r) => Number(r.rulePriority)));
       for (const r of rules) {
-        if (r.selection?.tagStatus === "any")
+        if (r.selection?.tagStatus === "any" && !isPreviewRepository)
           bad(
             `rule ${r.rulePriority} selects tagStatus any: it counts every push against the image prd runs`,
           );
+        // ECR user guide, "Lifecycle policy properties": a tagStatus any rule must have the highest rulePriority.
+        if (r.selection?.tagStatus === "any" && Number(r.rulePriority) !== last)
+          bad(`rule ${r.rulePriority} selects tagStatus any but is not the last rule`);
         if (r.selection?.tagStatus === "tagged" && list(r.selection?.tagPatternList).length > 0)
           bad(`rule ${r.rulePriority} selects by tagPatternList; select by the environments' tag prefixes`);
         for (const prefix of prefixesOf(r))
           if (!Object.values(tagPrefixes).includes(prefix))
             bad(`rule ${r.rulePriority} expires tag prefix ${prefix}, which no environment deploys`);
       }
-      // The previews' own repository holds only pull request images: it must not name dev's or prd's prefixes.
-      const isPreviewRepository = String(p.body.repository).includes("aws_ecr_repository.preview.");
       if (isPreviewRepository) {
         for (const env of ["dev", "prd"] as const)
           if (byPrefix(tagPrefixes[env]).length > 0)
             bad(`the preview repository's policy names ${env}'s tag prefix ${tagPrefixes[env]}`);
+        // The preview role pushes any tag (ECR has no tag condition key): each image must expire by age.
+        const anyTag = rules.find((r) => r.selection?.tagStatus === "any");
+        if (
+          anyTag?.selection?.countType !== "sinceImagePushed" ||
+          anyTag?.selection?.countUnit !== "days" ||
+          Number(anyTag?.selection?.countNumber) <= previewSweepDays()
+        )
+          bad(
+            `no last tagStatus any rule expiring every preview image by age after the sweep's ${previewSweepDays()} days: an image not tagged ${tagPrefixes.preview} never expires`,
+          );
       }
       for (const env of isPreviewRepository ? [] : (["dev", "prd"] as const)) {
         const own = byPrefix(tagPrefixes[env]);
@@ -2222,6 +2236,79 @@ const rolloutAlarmsWatchNewVersion: PolicyRule = {
           violations.push({
             resource: g.address,
             problem: `${name} is not dimensioned on ${fnRef.address}'s new version (FunctionName + ExecutedVersion or Resource <fn>:<version>): it also counts the version being replaced`,
+          });
+      }
+    }
+    return violations;
+  },
+};
+
+/** Minutes of the bake of a CodeDeploy canary/linear Lambda configuration (0: all at once). */
+function canaryWindowSeconds(config: string): number {
+  const m = /(?:Canary|Linear)10Percent(?:Every)?(\d+)Minutes?$/.exec(config);
+  return m ? Number(m[1]) * 60 : 0;
+}
+
+/** Seconds between runs of a `rate(N minutes|hours)` schedule. */
+function ratePeriodSeconds(expression: unknown): number | undefined {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(String(expression));
+  if (!m) return undefined;
+  const unit = m[2]?.startsWith("minute") ? 60 : m[2]?.startsWith("hour") ? 3600 : 86400;
+  return Number(m[1]) * unit;
+}
+
+/**
+ * A guard that cannot fire guards nothing. For each deployment group, each guarding alarm's threshold must be
+ * reachable by the function's maximum invocations in one alarm period. A schedule-driven function (an EventBridge
+ * rate() rule targeting it, and no other trigger) runs at most once per schedule period, plus the target's retry
+ * attempts (EventBridge user guide, "Event retry policy"); so over a period P it runs at most
+ * ceil(P / schedule) x (1 + retries) times. A canary must also last at least one schedule period, or the new
+ * version may never run before CodeDeploy shifts the rest (CodeDeploy user guide, "Deployment configurations on
+ * an AWS Lambda compute platform").
+ */
+const rolloutGuardsReachable: PolicyRule = {
+  id: "rollout-guards-reachable",
+  description:
+    "each guarding alarm's threshold is reachable by its function's maximum invocations per alarm period (schedule-driven functions: one run per schedule period), and a canary lasts at least one schedule period",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const targets = all(json, "aws_cloudwatch_event_target");
+    for (const g of all(json, "aws_codedeploy_deployment_group")) {
+      const fnRef = referenceOf(g.body.deployment_group_name, "aws_lambda_function");
+      if (!fnRef) continue;
+      const scheduled = targets.filter((t) => functionBehind(json, t.body.arn)?.address === fnRef.address);
+      if (scheduled.length === 0) continue;
+      let runsPerSecond = 0;
+      let longestPeriod = 0;
+      for (const t of scheduled) {
+        const rule = lookup(json, referenceOf(t.body.rule, "aws_cloudwatch_event_rule"));
+        const period = ratePeriodSeconds(rule?.schedule_expression);
+        if (!period) {
+          violations.push({
+            resource: t.address,
+            problem: "its rule is not a rate() schedule this rule can bound",
+          });
+          continue;
+        }
+        const retries = Number(block(t.body.retry_policy)?.maximum_retry_attempts ?? 185);
+        runsPerSecond += (1 + retries) / period;
+        longestPeriod = Math.max(longestPeriod, period);
+      }
+      const window = canaryWindowSeconds(String(g.body.deployment_config_name));
+      if (window > 0 && window < longestPeriod)
+        violations.push({
+          resource: g.address,
+          problem: `its canary lasts ${window} s, shorter than the ${longestPeriod} s between runs: the new version may never run under guard`,
+        });
+      for (const value of list(block(g.body.alarm_configuration)?.alarms as string[])) {
+        const alarm = lookup(json, referenceOf(value, "aws_cloudwatch_metric_alarm"));
+        if (!alarm) continue;
+        const period = Number(alarm.period ?? 0);
+        const maxRuns = Math.ceil(period * runsPerSecond - 1e-9);
+        if (Number(alarm.threshold) > maxRuns)
+          violations.push({
+            resource: g.address,
+            problem: `${String(alarm.alarm_name)} needs ${alarm.threshold} in ${period} s but ${fnRef.address} runs at most ${maxRuns} times then: it can never fire`,
           });
       }
     }
@@ -2330,6 +2417,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   bucketsDestroyCleanly,
   ecrLifecycleSparesDeployed,
   rolloutAlarmsWatchNewVersion,
+  rolloutGuardsReachable,
   previewsShareDevNetwork,
   ...SITE_POLICY_RULES,
 ];
