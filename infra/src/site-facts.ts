@@ -2,12 +2,13 @@
  * The site config as the shell scripts and workflows read it: `tsx infra/src/site-facts.ts` prints one JSON
  * object (region, accounts, stacks in apply order, state bucket, repository, role names and ARNs per environment)
  * after validating the site, so a script never repeats a name the config defines. A placeholder still in
- * infra/src/config/site.ts fails here, naming the setting; `--allow-placeholders` (or `SML_SITE_PLACEHOLDERS=allow`,
- * as for the cdktf app) is for this template's own tests and CI.
+ * infra/src/config/site.ts fails here, naming the setting (the scripts that read it deploy); `--allow-placeholders`
+ * prints the facts of a site still holding them (names only, e.g. the stack names a workflow test checks).
  *
  * Usage: tsx infra/src/site-facts.ts [--allow-placeholders]
  */
 import {
+  alarmEmailVariable,
   ConfigError,
   type EnvironmentName,
   getEnvironmentConfig,
@@ -46,6 +47,8 @@ export function siteFacts() {
     stateBucket: shared.state.bucket,
     stateKeyPrefix: shared.state.keyPrefix,
     githubRepository: shared.githubRepository,
+    /** The variable each environment's alarm addresses come from (a deploy of its stack refuses it unset). */
+    alarmEmailVariables: per(shared.environments, (env) => alarmEmailVariable(env)),
     namePrefix: per(longLived, (env) => getEnvironmentConfig(env).namePrefix),
     roles: {
       deploy: per(shared.environments, (env) => roleArn(env, deployRoleName(shared, env))),
@@ -57,8 +60,7 @@ export function siteFacts() {
 
 if (require.main === module) {
   try {
-    const allowPlaceholders =
-      process.argv.includes("--allow-placeholders") || process.env.SML_SITE_PLACEHOLDERS === "allow";
+    const allowPlaceholders = process.argv.includes("--allow-placeholders");
     validateSite(SITE, { allowPlaceholders });
     process.stdout.write(`${JSON.stringify(siteFacts())}\n`);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { FUNCTIONS } from "@sml/contracts/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
-import { SITE } from "./site";
+import { SITE } from "./site-source";
 import type { EnvironmentConfig, EnvironmentName, SharedConfig } from "./types";
 
 /** Every environment's region comes from the site (infra/src/config/site.ts). */
