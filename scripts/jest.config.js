@@ -2,5 +2,6 @@
 module.exports = {
   ...require("../jest.preset.js"),
   displayName: "scripts",
+  globalSetup: "<rootDir>/../infra/tests/support/test-site-global-setup.ts",
   setupFiles: ["<rootDir>/../infra/tests/support/use-test-site.ts"],
 };

@@ -1,6 +1,6 @@
 /**
  * The cdktf app (run by `cdktf synth`/`deploy` through cdktf.json): bootstrap, registry and one stack per
- * environment. `SML_ENVIRONMENTS=dev` limits the environments; `SML_BOOTSTRAP_LOCAL_STATE=1` is for the
+ * environment. `SML_ENVIRONMENTS=dev` limits the environments (`none`: bootstrap and registry only); `SML_BOOTSTRAP_LOCAL_STATE=1` is for the
  * bootstrap stack's first apply only (scripts/delivery/bootstrap.sh); `SML_BUNDLE_ROOT` is where `dist/functions/`
  * lives (default: the repository root; the CDK Terrain equivalence test points it at its own build).
  * `SML_PREVIEW_PR=42` synthesizes the preview stack `<project>-pr-42` of pull request 42 (and, unless
@@ -20,11 +20,17 @@ if (!SITE_CHECKS.includes(siteCheck as SiteCheck))
   throw new ConfigError(`SML_SITE_CHECK="${siteCheck}" must be one of: ${SITE_CHECKS.join(", ")}`);
 
 const app = new App();
-const environments = process.env.SML_ENVIRONMENTS?.split(",")
-  .map((e) => e.trim())
-  .filter(Boolean);
+// `none`: only the bootstrap and registry stacks (scripts/delivery/bootstrap.sh needs no environment's settings).
+const environments =
+  process.env.SML_ENVIRONMENTS?.trim() === "none"
+    ? []
+    : process.env.SML_ENVIRONMENTS?.split(",")
+        .map((e) => e.trim())
+        .filter(Boolean);
 const stacks = defineStacks(app, {
-  ...(environments && environments.length > 0 ? { environments } : {}),
+  ...(environments && (environments.length > 0 || process.env.SML_ENVIRONMENTS?.trim() === "none")
+    ? { environments }
+    : {}),
   ...(process.env.SML_PREVIEW_PR ? { preview: process.env.SML_PREVIEW_PR } : {}),
   ...(process.env.SML_BUNDLE_ROOT ? { bundleRoot: process.env.SML_BUNDLE_ROOT } : {}),
   bootstrapLocalState: process.env.SML_BOOTSTRAP_LOCAL_STATE === "1",
