@@ -9,7 +9,7 @@
  * (SML_PROJECT, BOOTSTRAP_STACK, REGISTRY_STACK, PREVIEW_STACK_PREFIX, and STACK, the id of `bootstrap`,
  * `registry` or an environment's stack, when a name is given), so no workflow line repeats the project prefix.
  *
- * Usage: tsx infra/src/site-facts.ts [--allow-placeholders] [--github-env [<stack name>]]
+ * Usage: tsx infra/src/site-facts.ts [--allow-placeholders] [--github-env] [<stack name>]
  */
 import {
   alarmEmailVariable,
