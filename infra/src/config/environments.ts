@@ -101,7 +101,7 @@ const dev: EnvironmentConfig = {
 const preview: EnvironmentConfig = {
   ...dev,
   name: "preview",
-  namePrefix: "sml-pr",
+  namePrefix: `${SITE.project}-pr`,
   network: { ...dev.network, vpcCidr: "10.30.0.0/16" },
   database: { ...dev.database, maxAcu: 2, secondsUntilAutoPause: 300 },
   functions: { ...dev.functions, apiReservedConcurrency: 2 },
