@@ -95,6 +95,17 @@ describe("a fork that edited only site.ts", () => {
     ]);
   });
 
+  it("type-checks and lints with the fork's site.ts (CI's typecheck and biome, on infra)", () => {
+    const tsc = inFork(join(fork, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "infra"], {});
+    expect([tsc.status, tsc.stdout]).toEqual([0, ""]);
+    const biome = inFork(
+      join(fork, "node_modules", ".bin", "biome"),
+      ["check", "--error-on-warnings", "infra"],
+      {},
+    );
+    expect([biome.status, biome.stderr]).toEqual([0, expect.not.stringContaining("error")]);
+  });
+
   it("passes a site-independent suite in the copy (the workflow tests: no line hard-codes sml- or acme-)", () => {
     const jest = inFork(
       process.execPath,

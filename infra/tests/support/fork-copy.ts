@@ -42,7 +42,9 @@ export function siteSource(original: string, site: SiteConfig): string {
     /^(const [A-Z_]+ = .*\n+)*\/\*\*[^\n]*\*\/\nexport const SITE\b|^export const SITE\b/m,
   );
   if (start < 0) throw new Error("site.ts has no `export const SITE`");
-  return `${original.slice(0, start)}export const SITE: SiteConfig = ${JSON.stringify(site, null, 2)};\n`;
+  // JSON would drop an undefined setting (githubOidcProviderArn); a fork writes it out.
+  const literal = JSON.stringify(site, (_key, value) => (value === undefined ? "\0undefined" : value), 2);
+  return `${original.slice(0, start)}export const SITE: SiteConfig = ${literal.replaceAll('"\\u0000undefined"', "undefined")};\n`;
 }
 
 /** Copies the repository into `target` (created) with `site` in its site.ts; returns `target`. */
@@ -66,6 +68,11 @@ export function forkCopy(target: string, site: SiteConfig = FORK_SITE): string {
   symlinkSync(join(REPO_ROOT, "node_modules"), join(target, "node_modules"), "dir");
   const sitePath = join(target, "infra", "src", "config", "site.ts");
   writeFileSync(sitePath, siteSource(readFileSync(sitePath, "utf8"), site));
+  // Formatted as the fork's own lint wants it (biome, the repository's config).
+  execFileSync(join(REPO_ROOT, "node_modules", ".bin", "biome"), ["format", "--write", sitePath], {
+    cwd: target,
+    stdio: "ignore",
+  });
   // A fork is a git repository: some checks list the repository's files with git (the shell scripts to lint).
   execFileSync("git", ["init", "-q"], { cwd: target });
   // The linked node_modules is a symlink, which `.gitignore`'s `node_modules/` (directories only) does not match.
