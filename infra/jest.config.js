@@ -5,5 +5,6 @@ module.exports = {
   displayName: "infra",
   globalSetup: "<rootDir>/tests/global-setup.ts",
   globalTeardown: "<rootDir>/tests/global-teardown.ts",
+  setupFiles: ["<rootDir>/tests/support/use-test-site.ts"],
   setupFilesAfterEnv: ["<rootDir>/tests/setup.ts"],
 };

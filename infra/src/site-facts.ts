@@ -2,12 +2,17 @@
  * The site config as the shell scripts and workflows read it: `tsx infra/src/site-facts.ts` prints one JSON
  * object (region, accounts, stacks in apply order, state bucket, repository, role names and ARNs per environment)
  * after validating the site, so a script never repeats a name the config defines. A placeholder still in
- * infra/src/config/site.ts fails here, naming the setting; `--allow-placeholders` (or `SML_SITE_PLACEHOLDERS=allow`,
- * as for the cdktf app) is for this template's own tests and CI.
+ * infra/src/config/site.ts fails here, naming the setting (the scripts that read it deploy); `--allow-placeholders`
+ * prints the facts of a site still holding them (names only, e.g. the stack names a workflow test checks).
  *
- * Usage: tsx infra/src/site-facts.ts [--allow-placeholders]
+ * `--github-env [<stack name>]` prints the names a workflow needs as `KEY=value` lines for `$GITHUB_ENV`
+ * (SML_PROJECT, BOOTSTRAP_STACK, REGISTRY_STACK, PREVIEW_STACK_PREFIX, and STACK, the id of `bootstrap`,
+ * `registry` or an environment's stack, when a name is given), so no workflow line repeats the project prefix.
+ *
+ * Usage: tsx infra/src/site-facts.ts [--allow-placeholders] [--github-env] [<stack name>]
  */
 import {
+  alarmEmailVariable,
   ConfigError,
   type EnvironmentName,
   getEnvironmentConfig,
@@ -46,6 +51,8 @@ export function siteFacts() {
     stateBucket: shared.state.bucket,
     stateKeyPrefix: shared.state.keyPrefix,
     githubRepository: shared.githubRepository,
+    /** The variable each environment's alarm addresses come from (a deploy of its stack refuses it unset). */
+    alarmEmailVariables: per(shared.environments, (env) => alarmEmailVariable(env)),
     namePrefix: per(longLived, (env) => getEnvironmentConfig(env).namePrefix),
     roles: {
       deploy: per(shared.environments, (env) => roleArn(env, deployRoleName(shared, env))),
@@ -55,12 +62,34 @@ export function siteFacts() {
   };
 }
 
+/** `KEY=value` lines for a workflow's `$GITHUB_ENV`: the stack ids, and `STACK` for `stackName` if given. */
+export function githubEnv(stackName?: string): string {
+  const shared = SHARED_CONFIG;
+  const names = ["bootstrap", "registry", ...shared.environments.filter((env) => env !== "preview")];
+  if (stackName !== undefined && !names.includes(stackName))
+    throw new ConfigError(`Unknown stack name "${stackName}": one of ${names.join(", ")}`);
+  const values: Record<string, string> = {
+    SML_PROJECT: shared.project,
+    BOOTSTRAP_STACK: stackId(shared, "bootstrap"),
+    REGISTRY_STACK: stackId(shared, "registry"),
+    PREVIEW_STACK_PREFIX: getEnvironmentConfig("preview").namePrefix,
+    ...(stackName === undefined ? {} : { STACK: stackId(shared, stackName) }),
+  };
+  return Object.entries(values)
+    .map(([key, value]) => `${key}=${value}\n`)
+    .join("");
+}
+
 if (require.main === module) {
   try {
-    const allowPlaceholders =
-      process.argv.includes("--allow-placeholders") || process.env.SML_SITE_PLACEHOLDERS === "allow";
+    const args = process.argv.slice(2);
+    const allowPlaceholders = args.includes("--allow-placeholders");
     validateSite(SITE, { allowPlaceholders });
-    process.stdout.write(`${JSON.stringify(siteFacts())}\n`);
+    const github = args.indexOf("--github-env");
+    if (github >= 0) {
+      const name = args[github + 1];
+      process.stdout.write(githubEnv(name && !name.startsWith("--") ? name : undefined));
+    } else process.stdout.write(`${JSON.stringify(siteFacts())}\n`);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
     process.exit(1);

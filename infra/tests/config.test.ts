@@ -42,7 +42,6 @@ describe("environment configs", () => {
       defineStacks(Testing.app(), {
         environments: ["qa"],
         bundleRoot: testBundleRoot(),
-        allowSitePlaceholders: true,
       }),
     ).toThrow(/Unknown environment "qa"/);
   });
@@ -252,8 +251,8 @@ describe("environment configs", () => {
 
   describe("alarm e-mail (a required setting, SML_ALARM_EMAIL_<ENV>)", () => {
     it.each([
-      ["unset", undefined, /alarmEmail of prd is not set: set SML_ALARM_EMAIL_PRD/],
-      ["empty", "  ", /alarmEmail of prd is not set: set SML_ALARM_EMAIL_PRD/],
+      ["unset", undefined, /SML_ALARM_EMAIL_PRD is not set: set SML_ALARM_EMAIL_PRD/],
+      ["empty", "  ", /SML_ALARM_EMAIL_PRD is not set: set SML_ALARM_EMAIL_PRD/],
       ["the old placeholder", "oncall@example.com", /SML_ALARM_EMAIL_PRD\) is not a deliverable address/],
       ["a reserved test domain", "alarms@sml.test", /is not a deliverable address/],
       ["not an address", "on-call team", /is not a deliverable address/],

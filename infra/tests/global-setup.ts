@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ZIP_FUNCTION_NAMES, zipBundleDir, zipBundleFile } from "@sml/contracts/functions";
 import { bundleFunction, FUNCTION_ENTRIES, zipFolder } from "../../scripts/bundling/bundle";
 import { BUNDLE_ROOT_VARIABLE, REPO_ROOT } from "./support/paths";
+import { useTestSite } from "./support/use-test-site";
 
 /**
  * Builds every zip bundle the stacks package (folder and zip), with the same calls as `npm run build`, into a fresh temp
@@ -12,6 +13,8 @@ import { BUNDLE_ROOT_VARIABLE, REPO_ROOT } from "./support/paths";
  * in this checkout gets a one-line stand-in bundle instead; the snapshots neutralise asset hashes either way (support/stack-snapshot.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  // The workers (and every process a test starts) inherit the test site (support/use-test-site.ts).
+  useTestSite(process.env);
   const root = mkdtempSync(join(tmpdir(), "sml-infra-bundles-"));
   for (const name of ZIP_FUNCTION_NAMES) {
     if (existsSync(join(REPO_ROOT, FUNCTION_ENTRIES[name]))) {

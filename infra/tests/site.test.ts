@@ -2,12 +2,21 @@
  * The site config (infra/src/config/site.ts): the one file a fork edits. Every setting is checked at synth, a
  * placeholder is refused with the setting's name, and the stacks take region, accounts and windows from it.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Testing } from "cdktf";
-import { ConfigError, SHARED_CONFIG, SITE, type SiteConfig, validateSite } from "../src/config";
+import { ConfigError, SHARED_CONFIG, SITE, type SiteConfig, siteProblems, validateSite } from "../src/config";
+import { SITE as REPOSITORY_SITE } from "../src/config/site";
+import { loadSiteFile } from "../src/config/site-source";
 import { MINIMUM_WINDOW_MINUTES } from "../src/config/site-validation";
-import { defineStacks } from "../src/stacks";
-import { testBundleRoot } from "./support/paths";
+import { defineStacks, notReadyWarning } from "../src/stacks";
+import { REPO_ROOT, testBundleRoot } from "./support/paths";
+import { SITE as PLACEHOLDER_SITE } from "./support/placeholder-site";
 import { synthAllStacks } from "./support/synth";
+import { SITE as TEST_SITE } from "./support/test-site";
+import { PLACEHOLDER_SITE_FILE, TEST_SITE_FILE } from "./support/use-test-site";
 
 /** A filled-in site, as a fork would write it (account ids not from AWS's documentation). */
 const FORK: SiteConfig = {
@@ -40,8 +49,26 @@ describe("site config", () => {
     expect(validateSite(FORK)).toBe(FORK);
   });
 
+  it("runs every test on the fixed test site, not on the repository's site.ts (SML_SITE_FILE)", () => {
+    expect(process.env.SML_SITE_FILE).toBe(TEST_SITE_FILE);
+    expect(SITE).toBe(TEST_SITE);
+    expect(SHARED_CONFIG.state.bucket).toBe(TEST_SITE.state.bucket);
+    expect(validateSite(TEST_SITE)).toBe(TEST_SITE);
+  });
+
+  it("keeps the repository's own site (what a fork edits) well-formed: placeholders aside, validateSite accepts it", () => {
+    expect(validateSite(REPOSITORY_SITE, { allowPlaceholders: true })).toBe(REPOSITORY_SITE);
+  });
+
+  it("refuses a site module that exports no SITE, naming the variable", () => {
+    expect(() => loadSiteFile(join(__dirname, "support", "paths.ts"))).toThrow(
+      /SML_SITE_FILE=.*paths\.ts exports no SITE/,
+    );
+    expect(() => loadSiteFile("no/such/site.ts")).toThrow(/SML_SITE_FILE=no\/such\/site\.ts: cannot load/);
+  });
+
   it("refuses the shipped template, naming every placeholder setting", () => {
-    const message = problemsOf(SITE);
+    const message = problemsOf(PLACEHOLDER_SITE);
     for (const setting of [
       "accounts.dev",
       "accounts.prd",
@@ -55,17 +82,144 @@ describe("site config", () => {
     expect(message).toContain("infra/src/config/site.ts");
   });
 
-  it("refuses to synthesize the template's placeholders unless told to (the template's own CI only)", () => {
-    expect(() => defineStacks(Testing.app(), { bundleRoot: testBundleRoot() })).toThrow(/accounts\.dev/);
-    expect(() =>
-      defineStacks(Testing.app(), { bundleRoot: testBundleRoot(), allowSitePlaceholders: true }),
-    ).not.toThrow();
-  });
+  describe("deploy and explore (SML_SITE_CHECK)", () => {
+    const SETTINGS = [
+      "accounts.dev",
+      "accounts.prd",
+      "state.bucket",
+      "githubRepository",
+      "people.dev.readOnly[0]",
+      "people.prd.operator[0]",
+    ];
+    const withoutAlarmEmails = <T>(run: () => T): T => {
+      const saved = process.env.SML_ALARM_EMAIL_PRD;
+      delete process.env.SML_ALARM_EMAIL_PRD;
+      try {
+        // The environment configs read the variable at load: a fresh module registry sees it unset.
+        let result: T | undefined;
+        jest.isolateModules(() => {
+          result = run();
+        });
+        return result as T;
+      } finally {
+        process.env.SML_ALARM_EMAIL_PRD = saved;
+      }
+    };
 
-  it("still refuses malformed values when placeholders are allowed", () => {
-    expect(() => validateSite({ ...SITE, region: "Ireland" }, { allowPlaceholders: true })).toThrow(
-      /region "Ireland"/,
-    );
+    it("refuses placeholders and a missing alarm e-mail for a deploy, naming each and where to fix it", () => {
+      withoutAlarmEmails(() => {
+        const stacks = require("../src/stacks") as typeof import("../src/stacks");
+        let message = "";
+        try {
+          stacks.defineStacks(Testing.app(), { bundleRoot: testBundleRoot(), site: PLACEHOLDER_SITE });
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        for (const setting of SETTINGS) expect(message).toContain(`- ${setting} "`);
+        expect(message).toContain("- SML_ALARM_EMAIL_PRD is not set");
+        expect(message).not.toContain("SML_ALARM_EMAIL_DEV");
+        expect(message).toContain("infra/src/config/site.ts");
+        expect(message).toMatch(/^Not ready to deploy:/);
+      });
+    });
+
+    it("synthesizes them for exploring, listing each once, without an e-mail subscription where no address is set", () => {
+      withoutAlarmEmails(() => {
+        const stacks = require("../src/stacks") as typeof import("../src/stacks");
+        const explored = stacks.defineStacks(Testing.app(), {
+          bundleRoot: testBundleRoot(),
+          site: PLACEHOLDER_SITE,
+          siteCheck: "explore",
+        });
+        expect(explored.notReady).toEqual([
+          ...siteProblems(PLACEHOLDER_SITE).placeholders,
+          expect.stringMatching(/^SML_ALARM_EMAIL_PRD is not set/),
+        ]);
+        const warning = notReadyWarning(explored.notReady) ?? "";
+        expect(warning.match(/^Warning/gm)).toHaveLength(1);
+        for (const setting of SETTINGS) expect(warning).toContain(`- ${setting} "`);
+        expect(warning).toContain("- SML_ALARM_EMAIL_PRD is not set");
+        const subscriptions = (env: "dev" | "prd") =>
+          Object.values(
+            JSON.parse(Testing.synth(explored.environments[env] as never)).resource
+              .aws_sns_topic_subscription as Record<string, { protocol: string }>,
+          ).filter((s) => s.protocol === "email");
+        expect(subscriptions("prd")).toEqual([]);
+        expect(subscriptions("dev")).toHaveLength(1);
+      });
+    });
+
+    it("reports nothing for a filled-in site with its alarm e-mail set", () => {
+      const ready = defineStacks(Testing.app(), { bundleRoot: testBundleRoot(), siteCheck: "explore" });
+      expect(ready.notReady).toEqual([]);
+      expect(notReadyWarning(ready.notReady)).toBeUndefined();
+    });
+
+    // The app as `npm run synth` runs it (cdktf.json's `app`), in a process of its own with nothing set: what a
+    // fresh clone of the template gets (its site.ts holds the placeholders; here the frozen copy of them).
+    const runApp = (env: Record<string, string>) => {
+      const outdir = mkdtempSync(join(tmpdir(), "sml-site-synth-"));
+      const [, ...args] = (
+        JSON.parse(readFileSync(join(REPO_ROOT, "cdktf.json"), "utf8")).app as string
+      ).split(" ");
+      const clean = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith("SML_ALARM_EMAIL_")),
+      );
+      try {
+        const run = spawnSync(process.execPath, args, {
+          cwd: REPO_ROOT,
+          env: {
+            ...clean,
+            SML_SITE_FILE: PLACEHOLDER_SITE_FILE,
+            SML_ENVIRONMENTS: "dev",
+            CDKTF_OUTDIR: outdir,
+            SML_BUNDLE_ROOT: testBundleRoot(),
+            CHECKPOINT_DISABLE: "1",
+            ...env,
+          },
+          encoding: "utf8",
+        });
+        const manifest = join(outdir, "manifest.json");
+        return {
+          status: run.status,
+          stderr: run.stderr,
+          stacks: existsSync(manifest) ? Object.keys(JSON.parse(readFileSync(manifest, "utf8")).stacks) : [],
+        };
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    };
+
+    it("lets the app synthesize a fresh clone with nothing set, and refuses it under SML_SITE_CHECK=deploy", () => {
+      const refused = runApp({ SML_SITE_CHECK: "deploy" });
+      expect(refused.status).not.toBe(0);
+      for (const setting of SETTINGS) expect(refused.stderr).toContain(`- ${setting} "`);
+      expect(refused.stderr).toContain("- SML_ALARM_EMAIL_DEV is not set");
+      expect(refused.stacks).toEqual([]);
+      expect(runApp({ SML_SITE_CHECK: "deploy-ish" }).stderr).toContain('SML_SITE_CHECK="deploy-ish"');
+
+      const explored = runApp({});
+      expect([explored.status, explored.stacks.sort()]).toEqual([
+        0,
+        ["sml-bootstrap", "sml-dev", "sml-registry"],
+      ]);
+      expect(explored.stderr.match(/Warning: synthesized for exploring/g)).toHaveLength(1);
+      for (const setting of SETTINGS) expect(explored.stderr).toContain(`- ${setting} "`);
+      expect(explored.stderr).toContain("- SML_ALARM_EMAIL_DEV is not set");
+    }, 60_000);
+
+    it("refuses malformed values whatever the mode", () => {
+      expect(() => validateSite({ ...SITE, region: "Ireland" }, { allowPlaceholders: true })).toThrow(
+        /region "Ireland"/,
+      );
+      expect(() =>
+        defineStacks(Testing.app(), {
+          bundleRoot: testBundleRoot(),
+          site: { ...PLACEHOLDER_SITE, region: "Ireland" },
+          siteCheck: "explore",
+        }),
+      ).toThrow(/region "Ireland"/);
+    });
   });
 
   it.each([
@@ -215,7 +369,6 @@ describe("site config", () => {
       const shared = { ...SHARED_CONFIG, githubOidcProviderArn: arn };
       const reused = defineStacks(Testing.app(), {
         bundleRoot: testBundleRoot(),
-        allowSitePlaceholders: true,
         site: { ...SITE, githubOidcProviderArn: arn },
         shared,
         environments: [],

@@ -13,7 +13,7 @@
 #
 # Usage: scripts/delivery/plan-apply.sh plan|apply <stack> [--as <env>] [--image-digest sha256:...]
 # Env:   SML_ASSUME_ROLE=0   use the credentials in the shell as they are (already in the role)
-#        SML_ALARM_EMAIL_<ENV>  required by the synth of that environment (infra/README.md, "Alarm e-mail")
+#        SML_ALARM_EMAIL_<ENV>  required for that environment's stack (infra/README.md, "Alarm e-mail")
 # Needs: terraform, jq, the AWS CLI.
 set -euo pipefail
 
@@ -53,6 +53,15 @@ if ! jq -e --arg e "$env" '.environments | index($e)' <<<"$facts" >/dev/null; th
   echo "plan-apply: unknown environment '${env}'; known: $(jq -r '.environments | join(", ")' <<<"$facts")" >&2
   exit 2
 fi
+# An environment stack is never planned or applied without its alarm addresses (the synth below refuses it
+# too, but only after the role was assumed): said here, before any AWS call.
+if [[ -n "$(jq -r --arg s "$stack" '.environmentOfStack[$s] // empty' <<<"$facts")" ]]; then
+  alarm_variable="$(fact ".alarmEmailVariables.${env}")"
+  if [[ -z "${!alarm_variable:-}" ]]; then
+    echo "plan-apply: ${alarm_variable} is not set: export it in this shell (the address, or comma-separated addresses, that receive ${env}'s alarms; docs/deploy.md, \"Fork it\", step 2)" >&2
+    exit 1
+  fi
+fi
 region="$(fact .region)"
 export AWS_REGION="$region" AWS_DEFAULT_REGION="$region" CHECKPOINT_DISABLE=1
 
@@ -72,8 +81,9 @@ elif [[ "${SML_ASSUME_ROLE:-1}" != "0" ]]; then
   unset AWS_PROFILE
 fi
 
-# Only this environment's stacks: the synth needs only its own alarm e-mail.
-SML_ENVIRONMENTS="$env" npm run synth
+# Only this environment's stacks: the synth needs only its own alarm e-mail. SML_SITE_CHECK=deploy: a placeholder
+# or a missing alarm e-mail stops the synth instead of being reported as a warning (infra/src/main.ts).
+SML_SITE_CHECK=deploy SML_ENVIRONMENTS="$env" npm run synth
 
 if [[ -z "$digest" ]]; then digest="$(scripts/delivery/stack-image-digest.sh "$stack")"; fi
 if [[ -n "$digest" ]]; then

@@ -15,6 +15,13 @@ facts="$(npx --no-install tsx infra/src/preflight-facts.ts "$environment")"
 fact() { jq -er "$1" <<<"$facts"; }
 region="$(fact .region)"
 
+# Credentials first: without them every check below would fail too and blame the account (a missing bucket, a
+# missing role). Said once, and nothing else is checked.
+if ! identity="$(aws sts get-caller-identity --output json 2>&1)"; then
+  echo "preflight: no usable AWS credentials in this shell (aws sts get-caller-identity: ${identity//$'\n'/ }). Sign in to the account of infra/src/config/site.ts (accounts.${environment}) first, as an administrator or the deploy role: e.g. \`aws sso login\` and export AWS_PROFILE (docs/deploy.md, \"Fork it\", step 5). Nothing was checked." >&2
+  exit 1
+fi
+
 problems=()
 ok() { echo "preflight: ok   $*"; }
 problem() {
@@ -54,18 +61,18 @@ bucket="$(fact .stateBucket)"
 if aws s3api head-bucket --bucket "$bucket" --region "$(fact .stateRegion)" >/dev/null 2>&1; then
   ok "state bucket ${bucket} exists"
 else
-  problem "state bucket ${bucket} does not exist or is not readable: bootstrap the account first (docs/deploy.md, \"First deploy, from zero\", step 2), or set SHARED_CONFIG.state.bucket to the bucket you created"
+  problem "state bucket ${bucket} does not exist or is not readable: bootstrap the account first (scripts/delivery/bootstrap.sh; docs/deploy.md, \"Fork it\", step 3), or set state.bucket in infra/src/config/site.ts to the bucket it created"
 fi
 
 # Deploy role: in the workflow these credentials are that role; run by hand, ask IAM.
 role="$(fact .deployRole)"
-caller="$(aws sts get-caller-identity --output json 2>/dev/null | jq -r '.Arn // ""' || true)"
+caller="$(jq -r '.Arn // ""' <<<"$identity")"
 if [[ "$caller" =~ :assumed-role/${role}/ ]]; then
   ok "running as deploy role ${role}"
 elif aws iam get-role --role-name "$role" --output json >/dev/null 2>&1; then
   ok "deploy role ${role} exists"
 else
-  problem "deploy role ${role} does not exist: apply the bootstrap stack (docs/deploy.md, step 2) and set the GitHub environment variable AWS_DEPLOY_ROLE_ARN to its deploy_role_arn_${environment} output"
+  problem "deploy role ${role} does not exist: bootstrap the account (scripts/delivery/bootstrap.sh; docs/deploy.md, \"Fork it\", step 3), then set the GitHub environment variable AWS_DEPLOY_ROLE_ARN to its deploy_role_arn_${environment} output (scripts/delivery/github-variables.sh, step 4)"
 fi
 
 if ((${#problems[@]} > 0)); then

@@ -1,6 +1,6 @@
 import { FUNCTIONS } from "@sml/contracts/functions";
 import { DEFAULT_MESSAGING_SETTINGS } from "@sml/contracts/messaging";
-import { SITE } from "./site";
+import { SITE } from "./site-source";
 import type { EnvironmentConfig, EnvironmentName, SharedConfig } from "./types";
 
 /** Every environment's region comes from the site (infra/src/config/site.ts). */
@@ -106,7 +106,7 @@ const dev: EnvironmentConfig = {
 const preview: EnvironmentConfig = {
   ...dev,
   name: "preview",
-  namePrefix: "sml-pr",
+  namePrefix: `${SITE.project}-pr`,
   // dev's VPC (no VPC, NAT or subnet of its own): the preview's Aurora cluster sits in dev's private subnets.
   network: { ...dev.network, shareFrom: "dev" },
   database: { ...dev.database, maxAcu: 2, secondsUntilAutoPause: 300 },

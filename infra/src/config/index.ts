@@ -1,12 +1,22 @@
 import { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG } from "./environments";
-import { type DatabaseWindows, type PeopleAccess, SITE, type SiteConfig } from "./site";
-import { validateSite } from "./site-validation";
+import type { DatabaseWindows, PeopleAccess, SiteConfig } from "./site";
+import { SITE, SITE_FILE_VARIABLE } from "./site-source";
+import { SITE_FIX, siteProblems, validateSite } from "./site-validation";
 import { auroraMaxConnections } from "./slo";
 import type { EnvironmentConfig, EnvironmentName } from "./types";
 
 export * from "./types";
 export type { DatabaseWindows, PeopleAccess, SiteConfig };
-export { alarmEmailVariable, ENVIRONMENTS, SHARED_CONFIG, SITE, validateSite };
+export {
+  alarmEmailVariable,
+  ENVIRONMENTS,
+  SHARED_CONFIG,
+  SITE,
+  SITE_FILE_VARIABLE,
+  SITE_FIX,
+  siteProblems,
+  validateSite,
+};
 
 import { BATCH_QUEUE_SETTINGS, BATCHES_RESERVED_CONCURRENCY } from "@sml/contracts/batches";
 /** Thrown at synth when an environment is unknown or its settings contradict each other (the one config error type). */
@@ -209,18 +219,22 @@ const EMAIL_ADDRESS = /^[^\s@]+@([^\s@]+\.[^\s@]+)$/;
 const PLACEHOLDER_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$/i;
 
 /**
- * The environment's alarm e-mail addresses (a comma-separated list in `SML_ALARM_EMAIL_<ENV>`), or a ConfigError
- * naming the variable to set. Checked when the environment's stack is built (not in `validateConfig`), so
- * synthesizing one environment needs only its own addresses.
+ * The environment's alarm e-mail addresses (a comma-separated list in `SML_ALARM_EMAIL_<ENV>`) and, when the
+ * variable is unset or empty, a message naming it (`missing`; a deploy refuses it, an exploring synth reports it).
+ * A set but malformed list throws a ConfigError naming the variable. Checked when the environment's stack is built
+ * (not in `validateConfig`), so synthesizing one environment needs only its own addresses.
  */
-export function requireAlarmEmails(config: EnvironmentConfig): readonly string[] {
+export function alarmEmailCheck(config: EnvironmentConfig): {
+  readonly addresses: readonly string[];
+  readonly missing?: string;
+} {
   const variable = alarmEmailVariable(config.name);
   const addresses = (config.alarmEmail ?? "")
     .split(",")
     .map((a) => a.trim())
     .filter(Boolean);
-  const fix = `set ${variable} to the address (or comma-separated addresses) that should receive ${config.name}'s alarms before \`npm run synth\` or a deploy (infra/README.md, "Alarm e-mail")`;
-  if (addresses.length === 0) throw new ConfigError(`alarmEmail of ${config.name} is not set: ${fix}.`);
+  const fix = `set ${variable} to the address (or comma-separated addresses) that should receive ${config.name}'s alarms (in your shell for \`npm run plan\`/\`apply\`, as a GitHub variable for the workflows; docs/deploy.md, "Fork it", step 2; infra/README.md, "Alarm e-mail")`;
+  if (addresses.length === 0) return { addresses, missing: `${variable} is not set: ${fix}` };
   for (const address of addresses) {
     const domain = EMAIL_ADDRESS.exec(address)?.[1];
     if (!domain || PLACEHOLDER_DOMAIN.test(domain))
@@ -230,6 +244,13 @@ export function requireAlarmEmails(config: EnvironmentConfig): readonly string[]
   }
   if (new Set(addresses).size !== addresses.length)
     throw new ConfigError(`alarmEmail of ${config.name} (${variable}) lists an address twice: ${fix}.`);
+  return { addresses };
+}
+
+/** The environment's alarm e-mail addresses, or a ConfigError naming the variable to set (`alarmEmailCheck`). */
+export function requireAlarmEmails(config: EnvironmentConfig): readonly string[] {
+  const { addresses, missing } = alarmEmailCheck(config);
+  if (missing) throw new ConfigError(`alarmEmail of ${config.name}: ${missing}.`);
   return addresses;
 }
 

@@ -84,20 +84,43 @@ function windowProblems(env: string, windows: DatabaseWindows): string[] {
 
 export interface SiteValidationOptions {
   /**
-   * Accept the shipped placeholders (only this template's own synth tests and CI do, through
-   * `SML_SITE_PLACEHOLDERS=allow`): everything else is still checked.
+   * Accept the shipped placeholders (exploring the template: `npm run synth`, `cost`, `bench`, which report them
+   * as one warning instead): everything else is still checked.
    */
   readonly allowPlaceholders?: boolean;
 }
+
+/** What is wrong with a site: values no deploy may use yet (placeholders) and values that are malformed. */
+export interface SiteProblems {
+  /** Each placeholder setting, its value and what to put there. */
+  readonly placeholders: readonly string[];
+  /** Malformed or contradictory settings: refused whatever the mode. */
+  readonly errors: readonly string[];
+}
+
+/** Where the site's problems are fixed, for every message that lists them. */
+export const SITE_FIX = `edit ${WHERE} (docs/deploy.md, "Fork it", step 2, says what each setting is)`;
 
 /**
  * Checks the site config; returns it unchanged or throws one ConfigError listing every problem, each naming its
  * setting. A placeholder (a documentation account id, `your-org`, `example`) is a problem unless allowed.
  */
 export function validateSite(site: SiteConfig, options: SiteValidationOptions = {}): SiteConfig {
+  const { placeholders, errors } = siteProblems(site);
+  const problems = options.allowPlaceholders ? errors : [...errors, ...placeholders];
+  if (problems.length > 0)
+    throw new ConfigError(
+      `Invalid site config in ${WHERE}:\n- ${problems.join("\n- ")}\n(docs/deploy.md, "Fork it", says what each setting is.)`,
+    );
+  return site;
+}
+
+/** Every problem of the site, placeholders apart from malformed values, each naming its setting. */
+export function siteProblems(site: SiteConfig): SiteProblems {
   const problems: string[] = [];
+  const placeholders: string[] = [];
   const placeholder = (setting: string, value: string, fix: string) => {
-    if (!options.allowPlaceholders) problems.push(`${setting} "${value}" is a placeholder: ${fix}`);
+    placeholders.push(`${setting} "${value}" is a placeholder: ${fix}`);
   };
 
   if (!/^[a-z][a-z0-9]{1,9}$/.test(site.project))
@@ -168,9 +191,5 @@ export function validateSite(site: SiteConfig, options: SiteValidationOptions = 
   for (const [env, windows] of Object.entries(site.databaseWindows))
     problems.push(...windowProblems(env, windows));
 
-  if (problems.length > 0)
-    throw new ConfigError(
-      `Invalid site config in ${WHERE}:\n- ${problems.join("\n- ")}\n(docs/deploy.md, "Fork it", says what each setting is.)`,
-    );
-  return site;
+  return { placeholders, errors: problems };
 }

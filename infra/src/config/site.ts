@@ -1,11 +1,13 @@
 /**
  * The site: everything that differs between this repository and a fork deploying to its own AWS account. A fork
- * edits this one file (docs/deploy.md, "Fork it"); the environments, the stacks, the tests, the workflows (through
- * `npx tsx infra/src/site-facts.ts`) and the scripts read it from here.
+ * edits this one file (docs/deploy.md, "Fork it", step 2); the environments, the stacks, the workflows (through
+ * `npx tsx infra/src/site-facts.ts`, which prints it as JSON or, with `--github-env`, as the stack names) and the
+ * scripts read it from here. The tests do not: they run on a fixed test site (infra/tests/support/test-site.ts).
  *
- * The values below are placeholders (AWS's documentation account ids, `your-org`): `validateSite` rejects each one
- * with a message naming the setting, so nothing reaches an AWS account until they are replaced. Only this
- * template's own synth tests and CI synthesize it as it is (`SML_SITE_PLACEHOLDERS=allow`).
+ * The values below are placeholders (AWS's documentation account ids, `your-org`): `npm run synth`, `cost` and
+ * `bench` report them as one warning, and `validateSite` refuses each one for a plan, an apply, the bootstrap and
+ * the deploy workflows (`SML_SITE_CHECK=deploy`), naming the setting, so nothing reaches an AWS account until they
+ * are replaced.
  */
 import type { SiteEnvironmentName } from "./types";
 

@@ -42,6 +42,11 @@ export interface EnvironmentStackProps {
   /** Folder holding `dist/functions/<name>/` (normally the repository root). */
   readonly bundleRoot: string;
   readonly migrations: MigrationSet;
+  /**
+   * Addresses subscribed to the alarm topic (default: `requireAlarmEmails(config)`, which refuses none). Empty
+   * only for an exploring synth (`defineStacks` with `siteCheck: "explore"`), which no deploy uses.
+   */
+  readonly alarmEmails?: readonly string[];
 }
 
 /**
@@ -256,7 +261,7 @@ export class EnvironmentStack extends BaseStack {
       preventDestroy: config.preventDestroy,
       databaseMaxConnections: auroraMaxConnections(config.database),
       databaseConnectionBudget: connectionBudget(config).total,
-      alarmEmails: requireAlarmEmails(config),
+      alarmEmails: props.alarmEmails ?? requireAlarmEmails(config),
       rules: alarmRulesFor(config.observability.alarms),
       dashboard: config.observability.dashboard,
     });

@@ -47,12 +47,8 @@ export const TEST_PULL_REQUEST = 4242;
 
 /** The real app's stacks, not yet synthesized (tests may alter them first). */
 export function defineTestStacks(options: DefineStacksOptions = {}): Stacks {
-  // The template's site holds placeholders (infra/src/config/site.ts); the synth tests derive from it as it is.
-  return defineStacks(Testing.app(), {
-    bundleRoot: testBundleRoot(),
-    allowSitePlaceholders: true,
-    ...options,
-  });
+  // The test site (support/test-site.ts) is filled in: the stacks are built as a deploy builds them.
+  return defineStacks(Testing.app(), { bundleRoot: testBundleRoot(), ...options });
 }
 
 /** One environment stack from a (possibly modified) config, e.g. to exercise a switch. */

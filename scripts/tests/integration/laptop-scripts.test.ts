@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { siteFacts } from "../../../infra/src/site-facts";
+import { PLACEHOLDER_SITE_FILE } from "../../../infra/tests/support/use-test-site";
 
 jest.setTimeout(120_000);
 
@@ -56,12 +57,12 @@ async function script(path: string, args: string[], env: Record<string, string |
   }
 }
 
-const ALLOW = { SML_SITE_PLACEHOLDERS: "allow" };
+/** The template's shipped site (placeholders) instead of the filled-in test site every test runs on. */
+const PLACEHOLDERS = { SML_SITE_FILE: PLACEHOLDER_SITE_FILE };
 
 describe("scripts/delivery/github-variables.sh (terraform and gh stand-ins)", () => {
   it("sets the repository and environment variables from the bootstrap outputs and the site", async () => {
     const result = await script("scripts/delivery/github-variables.sh", [], {
-      ...ALLOW,
       SML_ALARM_EMAIL_DEV: "oncall@ops.acme.io",
       SML_ALARM_EMAIL_PRD: undefined,
     });
@@ -84,7 +85,7 @@ describe("scripts/delivery/github-variables.sh (terraform and gh stand-ins)", ()
   });
 
   it("only prints the gh commands with --dry-run", async () => {
-    const result = await script("scripts/delivery/github-variables.sh", ["--dry-run"], ALLOW);
+    const result = await script("scripts/delivery/github-variables.sh", ["--dry-run"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
       `gh variable set AWS_REGION --repo ${FACTS.githubRepository} --body ${FACTS.region}`,
@@ -93,9 +94,7 @@ describe("scripts/delivery/github-variables.sh (terraform and gh stand-ins)", ()
   });
 
   it("refuses a site that still holds placeholders, naming them, before calling gh", async () => {
-    const result = await script("scripts/delivery/github-variables.sh", [], {
-      SML_SITE_PLACEHOLDERS: undefined,
-    });
+    const result = await script("scripts/delivery/github-variables.sh", [], PLACEHOLDERS);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/accounts\.dev ".*" is a placeholder/);
     expect(existsSync(ghLog)).toBe(false);
@@ -120,18 +119,31 @@ describe("scripts/delivery/plan-apply.sh (npm run plan / apply) refusals, before
     ["a digest that is not sha256", ["apply", "sml-dev", "--image-digest", "latest"], 2, /must be sha256/],
     ["an unknown flag", ["plan", "sml-dev", "--force"], 2, /unknown argument '--force'/],
   ])("refuses %s", async (_what, args, code, message) => {
-    const result = await script("scripts/delivery/plan-apply.sh", args, ALLOW);
+    const result = await script("scripts/delivery/plan-apply.sh", args);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toContain("aws must not be called");
   });
 
   it("refuses a site with placeholders, naming the settings", async () => {
-    const result = await script("scripts/delivery/plan-apply.sh", ["plan", "sml-dev"], {
-      SML_SITE_PLACEHOLDERS: undefined,
-    });
+    const result = await script("scripts/delivery/plan-apply.sh", ["plan", "sml-dev"], PLACEHOLDERS);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("githubRepository");
     expect(result.stderr).not.toContain("aws must not be called");
   });
+
+  it.each(["plan", "apply"])(
+    "refuses to %s an environment stack without its alarm e-mail, naming the variable and the doc step",
+    async (mode) => {
+      const env = FACTS.environments[1] as string;
+      const variable = `SML_ALARM_EMAIL_${env.toUpperCase()}`;
+      const result = await script("scripts/delivery/plan-apply.sh", [mode, FACTS.stacks[3] as string], {
+        [variable]: "",
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${variable} is not set`);
+      expect(result.stderr).toContain('docs/deploy.md, "Fork it", step 2');
+      expect(result.stderr).not.toContain("aws must not be called");
+    },
+  );
 });

