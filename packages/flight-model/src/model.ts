@@ -34,8 +34,6 @@ const WeightsManifestSchema = z.object({
 export const ModelFeaturesFileSchema = FeatureMetadataSchema.extend({ version: z.string().min(1) });
 export type ModelFeaturesFile = z.infer<typeof ModelFeaturesFileSchema>;
 
-export const AirportsFileSchema = z.record(z.string(), z.tuple([z.number(), z.number()]));
-
 export class ModelLoadError extends Error {
   constructor(modelDir: string, problem: string, options?: ErrorOptions) {
     super(`Cannot load the model from ${modelDir}: ${problem}`, options);
@@ -134,8 +132,7 @@ export function checkModelFiles(modelDir: string): void {
 }
 
 /**
- * airports.json as a map; checked by hand rather than with AirportsFileSchema, the same rule (every value a pair of
- * numbers): zod's parse of this 110 KB file of ~3,000 tuples showed in the cold start's CPU profile, the loop does
+ * airports.json as a map; checked by hand (every value a pair of numbers) rather than with a zod record of tuples: zod's parse of this 110 KB file of ~3,000 tuples showed in the cold start's CPU profile, the loop does
  * not.
  */
 function readAirports(modelDir: string): Map<string, { latitude: number; longitude: number }> {
