@@ -12,12 +12,13 @@ import { createScratchDatabase } from "@sml/database/testing";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Client } from "pg";
 import { type BenchRow, percentile, reportBench, round } from "./report";
+import { BENCH_TARGETS } from "./targets";
 
 const USERS = 1000;
 const PAGE = 100;
 const ROUNDS = 15;
 const PER_ROUND = 100;
-const TARGET = 0.7;
+const TARGET = BENCH_TARGETS.usersApiVsRawQuery;
 
 // Log lines and EMF on stdout would measure the terminal, not the handler.
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";

@@ -23,6 +23,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { Client } from "pg";
 
 import { type BenchRow, percentile, reportBench, round } from "./report";
+import { BENCH_TARGETS } from "./targets";
 
 const repoRoot = resolve(__dirname, "../..");
 const CONNECTIONS = 50;
@@ -285,11 +286,15 @@ async function main(): Promise<void> {
         name: "npm start -> first 200 /health, PGlite (new data folder)",
         value: round(fresh.msToHealthy, 0),
         unit: "ms",
+        target: `<= ${BENCH_TARGETS.startFreshMs} ms (idle 2-core machine)`,
+        met: fresh.msToHealthy <= BENCH_TARGETS.startFreshMs,
       },
       {
         name: "npm start -> first 200 /health, PGlite (existing data folder)",
         value: round(reopened.msToHealthy, 0),
         unit: "ms",
+        target: `<= ${BENCH_TARGETS.startExistingMs} ms (idle 2-core machine)`,
+        met: reopened.msToHealthy <= BENCH_TARGETS.startExistingMs,
       },
       {
         name: "npm start -> first 200 /health, DATABASE_URL (PostgreSQL 15)",

@@ -52,4 +52,9 @@ writeFileSync(
   `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
 );
 console.log("wrote bench/results.json");
-if (results.some((r) => r.error)) process.exitCode = 1;
+// A missed target fails the run like a crashed suite does (issue 29): the table says which rows.
+const missed = results.flatMap((r) =>
+  r.rows.filter((row) => row.met === false).map((row) => `${r.suite}: ${row.name}`),
+);
+if (missed.length > 0) console.error(`missed ${missed.length} target(s):\n  ${missed.join("\n  ")}`);
+if (results.some((r) => r.error) || missed.length > 0) process.exitCode = 1;

@@ -11,11 +11,12 @@ import { createScratchDatabase } from "@sml/database/testing";
 import type { Context, SQSEvent } from "aws-lambda";
 import { Client } from "pg";
 import { type BenchRow, percentile, reportBench, round } from "./report";
+import { BENCH_TARGETS } from "./targets";
 
 const BATCH = 100;
 const ROUNDS = Number(process.env.BENCH_SUBSCRIBER_ROUNDS ?? 60);
 const WARMUP = 5;
-const TARGET = 0.5;
+const TARGET = BENCH_TARGETS.subscriberVsRawUpsert;
 
 // Powertools writes through the global console under POWERTOOLS_DEV; the lines are still built (their cost is
 // measured) but not printed over the results table.

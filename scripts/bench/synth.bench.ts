@@ -13,11 +13,12 @@ import { performance } from "node:perf_hooks";
 import { ZIP_FUNCTION_NAMES } from "@sml/contracts/functions";
 import { bundleFunction } from "../bundling/bundle";
 import { percentile, reportBench, round } from "./report";
+import { BENCH_TARGETS } from "./targets";
 
 const repoRoot = resolve(__dirname, "../..");
 const APP_RUNS = 5;
 const CLI_RUNS = 3;
-const TARGET_SECONDS = 10;
+const TARGET_SECONDS = BENCH_TARGETS.synthSeconds;
 
 const ONE_RESOURCE_APP = `
 const { App, TerraformStack } = require("cdktf");

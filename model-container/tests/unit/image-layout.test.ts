@@ -89,6 +89,16 @@ describe("the prediction image's build context", () => {
     expect(bundle).toContain('require("@tensorflow/tfjs-node")');
   });
 
+  // Issue 29: the bundle was 1,243 KB, of which 300 KB node-fetch's URL stack (tr46, whatwg-url) that tfjs-core
+  // reaches only without a global fetch (Node < 18), and 444 KB all of zod's classic API (a named `{ z }` import
+  // keeps the whole namespace in esbuild). Every cold start parses what the bundle holds.
+  it("leaves node-fetch out (the runtime has fetch) and keeps the bundle under 700 KB", () => {
+    const bundle = readFileSync(join(context, "index.js"), "utf8");
+    expect(bundle).toContain('require("node-fetch")');
+    expect(bundle).not.toContain("FetchError"); // node-fetch's own error class
+    expect(Buffer.byteLength(bundle)).toBeLessThan(700 * 1024);
+  });
+
   const golden = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.golden), "utf8"));
 
   /** Requires `<dir>/index.js` in a fresh process outside the repository and sends the golden request. */

@@ -127,12 +127,15 @@ describe("the champion", () => {
     expect(`${res.body.model.name}@${res.body.model.version}`).toBe(challenger);
   });
 
-  it("loads and checks every model at init; a request naming another model gets that loaded model", async () => {
+  // Issue 29: every model used to be loaded and scored at init, each adding its load to the cold start; the
+  // others now get the file checks only and load when a request first names them.
+  it("loads only the champion at init; the first request naming another model loads it, once", async () => {
     const fresh = await createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent });
-    expect(fresh.registry.loadedIds.sort()).toEqual([...folders].sort());
+    expect(fresh.registry.loadedIds).toEqual([champion]);
     const golden = readModelFile(challenger, MODEL_FILES.golden);
     const first = await call(fresh, { model: challenger, instances: golden.instances });
     expect(first.statusCode).toBe(200);
+    expect(fresh.registry.loadedIds.sort()).toEqual([...folders].sort());
     expect(fresh.registry.resolve(challenger)).toBe(fresh.registry.resolve(challenger));
   });
 
@@ -146,13 +149,35 @@ describe("the champion", () => {
     ).rejects.toThrow(new RegExp(`${challenger}: weights.bin has 100 bytes, model.json expects \\d+`));
   });
 
-  it("refuses init naming a non-champion that loads but scores NaN (its weights are NaN)", async () => {
+  it("refuses init naming a non-champion whose weights are NaN (same size: it would load, then score NaN)", async () => {
     const weights = join(dir, challenger, "weights.bin");
-    // 0xffffffff is a float32 NaN: same size, so the load succeeds; only scoring a flight shows it.
+    // 0xffffffff is a float32 NaN: same size, so only looking at the values shows it.
     writeFileSync(weights, Buffer.alloc(readFileSync(weights).length, 0xff));
     await expect(
       createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent }),
-    ).rejects.toThrow(new RegExp(`${challenger}: it loads but scores a flight NaN, not a probability`));
+    ).rejects.toThrow(
+      new RegExp(`${challenger}: weights.bin holds a non-finite weight \\(NaN\\) at float 0`),
+    );
+  });
+
+  it("refuses init naming a non-champion with one infinite weight among finite ones", async () => {
+    const weights = join(dir, challenger, "weights.bin");
+    const bytes = readFileSync(weights);
+    new DataView(bytes.buffer, bytes.byteOffset).setFloat32(40, Number.POSITIVE_INFINITY, true);
+    writeFileSync(weights, bytes);
+    await expect(
+      createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent }),
+    ).rejects.toThrow(
+      new RegExp(`${challenger}: weights.bin holds a non-finite weight \\(Infinity\\) at float 10`),
+    );
+  });
+
+  it("refuses init naming a non-champion whose airports.json holds a value that is not a coordinate pair", async () => {
+    const file = join(dir, challenger, MODEL_FILES.airports);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), XXX: [1] }));
+    await expect(
+      createPredictionHandler({ modelDir: dir, backends: ["wasm", "cpu"], logger: silent }),
+    ).rejects.toThrow(new RegExp(`${challenger}: airports.json is invalid: XXX`));
   });
 
   it("fails init naming the folder when its metrics.json describes another model", async () => {

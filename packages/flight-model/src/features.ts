@@ -11,7 +11,7 @@
  * numericFeatures says which set a model was trained on, and the encoder builds exactly that.
  */
 import { LOCAL_DATE_TIME } from "@sml/contracts/predict";
-import { z } from "zod";
+import * as z from "zod";
 
 /** Index reserved for airports outside the training vocabulary (and for rare ones, so the bucket is trained). */
 export const OOV_INDEX = 0;

@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
-import { FlightDelayModel, ModelLoadError } from "./model";
+import * as z from "zod";
+import { checkModelFiles, FlightDelayModel, ModelLoadError } from "./model";
 import { MODEL_FILES, modelId, REGISTRY_FILE } from "./model-spec";
 import { predictProbabilities } from "./predict-flights";
 
@@ -143,10 +143,12 @@ function loadModel(modelDir: string, id: string): FlightDelayModel {
 }
 
 /**
- * The models of one image, every one loaded and checked (it scores a flight) at init: a broken model refuses the
- * start with its folder and reason instead of being listed in GET /models and answering 500 to every request
- * that names it. Each extra model costs its load at cold start (100-200 ms each measured on a busy 2-core
- * machine). Init also checks that each folder's name, metrics.json and the champion file agree.
+ * The models of one image. At init the champion is loaded and scores a flight; every other model gets the checks
+ * that need no tensors (checkModelFiles: sizes against the weights manifest, finite weights, valid metadata), so a
+ * broken model still refuses the start with its folder and reason instead of being listed in GET /models and
+ * answering 500 to every request that names it, while the cold start pays one model's load, not every model's
+ * (100-200 ms each on a busy 2-core machine). The first request naming another model loads it and has it score
+ * the same check flight. Init also checks that each folder's name, metrics.json and the champion file agree.
  */
 export class ModelRegistry {
   private readonly loaded = new Map<string, FlightDelayModel>();
@@ -156,10 +158,8 @@ export class ModelRegistry {
     private readonly folders: ReadonlyMap<string, string>,
     readonly champion: FlightDelayModel,
     readonly summaries: readonly ModelSummary[],
-    others: readonly FlightDelayModel[] = [],
   ) {
     this.loaded.set(modelId(champion.name, champion.version), champion);
-    for (const model of others) this.loaded.set(modelId(model.name, model.version), model);
   }
 
   /** Loads the champion under `dir` (or the single model in `dir`) and indexes the others; see the class doc. */
@@ -195,17 +195,15 @@ export class ModelRegistry {
       );
     }
     const champion = loadModel(championDir, championId);
-    const others = [...folders]
-      .filter(([id]) => id !== championId)
-      .map(([id, folder]) => loadModel(folder, id));
-    return new ModelRegistry(folders, champion, summaries, others);
+    for (const [id, folder] of folders) if (id !== championId) checkModelFiles(folder);
+    return new ModelRegistry(folders, champion, summaries);
   }
 
   get ids(): string[] {
     return [...this.folders.keys()];
   }
 
-  /** Ids of the models loaded (all of them, from init on). */
+  /** Ids of the models loaded: the champion from init on, the others once a request has named them. */
   get loadedIds(): string[] {
     return [...this.loaded.keys()];
   }

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { z } from "zod";
+import * as z from "zod";
 import {
   type EncodedBatch,
   FeatureEncoder,
@@ -33,8 +33,6 @@ const WeightsManifestSchema = z.object({
 
 export const ModelFeaturesFileSchema = FeatureMetadataSchema.extend({ version: z.string().min(1) });
 export type ModelFeaturesFile = z.infer<typeof ModelFeaturesFileSchema>;
-
-export const AirportsFileSchema = z.record(z.string(), z.tuple([z.number(), z.number()]));
 
 export class ModelLoadError extends Error {
   constructor(modelDir: string, problem: string, options?: ErrorOptions) {
@@ -70,6 +68,96 @@ function parseFile<S extends z.ZodType>(modelDir: string, file: string, schema: 
   return result.data;
 }
 
+/** Reads model.json's one weights manifest and its weights file, refusing a file whose size disagrees with it. */
+function readWeights(modelDir: string): {
+  manifest: z.output<typeof WeightsManifestSchema>["weightsManifest"][number];
+  buffer: ArrayBuffer;
+} {
+  const manifest = parseFile(modelDir, MODEL_FILES.topology, WeightsManifestSchema).weightsManifest[0];
+  if (!manifest) throw new ModelLoadError(modelDir, "model.json has no weights manifest");
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(modelDir, manifest.paths[0] as string));
+  } catch (err) {
+    throw new ModelLoadError(modelDir, `${manifest.paths[0]} is missing`, { cause: err });
+  }
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const expectedBytes = manifest.weights.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+  if (expectedBytes !== buffer.byteLength) {
+    throw new ModelLoadError(
+      modelDir,
+      `weights.bin has ${buffer.byteLength} bytes, model.json expects ${expectedBytes}`,
+    );
+  }
+  return { manifest, buffer };
+}
+
+/**
+ * What can be checked of a model folder without building the model (no tensors, no scoring; about a millisecond
+ * where the full load and a scored flight cost 100-200 ms): features.json is valid, model.json's manifest matches
+ * weights.bin byte for byte in size, every weight is a finite float32 (a NaN or infinite weight is what makes a
+ * model that loads answer NaN), rates.bin has the size features.json gives it, and airports.json lists at least
+ * two airports with finite coordinates. The registry runs it on the models a request has not named yet, so a
+ * broken one still refuses the start.
+ */
+export function checkModelFiles(modelDir: string): void {
+  const features = parseFile(modelDir, MODEL_FILES.features, ModelFeaturesFileSchema);
+  const { buffer } = readWeights(modelDir);
+  const values = new Float32Array(buffer);
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new ModelLoadError(
+        modelDir,
+        `weights.bin holds a non-finite weight (${values[i]}) at float ${i}`,
+      );
+    }
+  }
+  if (features.packedRates) {
+    let rateBytes: Buffer;
+    try {
+      rateBytes = readFileSync(join(modelDir, MODEL_FILES.rates));
+    } catch (err) {
+      throw new ModelLoadError(modelDir, `${MODEL_FILES.rates} is missing`, { cause: err });
+    }
+    try {
+      unpackRateTables(features.packedRates, rateBytes);
+    } catch (err) {
+      throw new ModelLoadError(modelDir, (err as Error).message, { cause: err });
+    }
+  }
+  const airports = readAirports(modelDir);
+  if (airports.size < 2) {
+    throw new ModelLoadError(modelDir, `${MODEL_FILES.airports} lists fewer than two airports`);
+  }
+}
+
+/**
+ * airports.json as a map; checked by hand (every value a pair of numbers) rather than with a zod record of tuples: zod's parse of this 110 KB file of ~3,000 tuples showed in the cold start's CPU profile, the loop does
+ * not.
+ */
+function readAirports(modelDir: string): Map<string, { latitude: number; longitude: number }> {
+  const raw = readJson(modelDir, MODEL_FILES.airports);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ModelLoadError(modelDir, `${MODEL_FILES.airports} is invalid: expected an object`);
+  }
+  const airports = new Map<string, { latitude: number; longitude: number }>();
+  for (const [code, value] of Object.entries(raw)) {
+    if (
+      !Array.isArray(value) ||
+      value.length !== 2 ||
+      typeof value[0] !== "number" ||
+      typeof value[1] !== "number"
+    ) {
+      throw new ModelLoadError(
+        modelDir,
+        `${MODEL_FILES.airports} is invalid: ${code}: expected [latitude, longitude] numbers`,
+      );
+    }
+    airports.set(code, { latitude: value[0], longitude: value[1] });
+  }
+  return airports;
+}
+
 export class FlightDelayModel {
   readonly name = MODEL_NAME;
 
@@ -93,23 +181,8 @@ export class FlightDelayModel {
    */
   static load(modelDir: string): FlightDelayModel {
     const features = parseFile(modelDir, MODEL_FILES.features, ModelFeaturesFileSchema);
-    const airportsFile = parseFile(modelDir, MODEL_FILES.airports, AirportsFileSchema);
-    const manifest = parseFile(modelDir, MODEL_FILES.topology, WeightsManifestSchema).weightsManifest[0];
-    if (!manifest) throw new ModelLoadError(modelDir, "model.json has no weights manifest");
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(join(modelDir, manifest.paths[0] as string));
-    } catch (err) {
-      throw new ModelLoadError(modelDir, `${manifest.paths[0]} is missing`, { cause: err });
-    }
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const expectedBytes = manifest.weights.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-    if (expectedBytes !== buffer.byteLength) {
-      throw new ModelLoadError(
-        modelDir,
-        `weights.bin has ${buffer.byteLength} bytes, model.json expects ${expectedBytes}`,
-      );
-    }
+    const airports = readAirports(modelDir);
+    const { manifest, buffer } = readWeights(modelDir);
     let packed: PackedRates | undefined;
     if (features.packedRates) {
       let rateBytes: Buffer;
@@ -125,9 +198,6 @@ export class FlightDelayModel {
       }
     }
     const weights = tf.io.decodeWeights(buffer, manifest.weights);
-    const airports = new Map(
-      Object.entries(airportsFile).map(([code, [latitude, longitude]]) => [code, { latitude, longitude }]),
-    );
     try {
       return FlightDelayModel.fromWeights(weights, features, airports, packed);
     } catch (err) {

@@ -11,7 +11,7 @@ import {
   MAX_INSTANCES,
   PredictRequestSchema,
 } from "@sml/contracts/predict";
-import type { z } from "zod";
+import type * as z from "zod";
 import {
   type EncodedBatch,
   type FlightInput,

@@ -1,28 +1,40 @@
 /** Binary-classification metrics for the model card and the evaluation test. */
 
-/** ROC AUC via the rank-sum (Mann-Whitney) statistic; tied scores share their average rank. */
+/**
+ * ROC AUC as the Mann-Whitney statistic: over every (positive, negative) pair, 1 when the positive scores higher,
+ * 1/2 on a tie, divided by the number of pairs. The positives' and the negatives' scores are sorted apart with the
+ * typed arrays' native numeric sort and counted in one merge walk: the same value as the rank-sum formula (every
+ * partial sum is a multiple of 1/2 far below 2^53, so both are exact), without sorting an index array through a
+ * JS comparator, which took ~2 s of every training run's evaluation on 600,000 flights (issue 29).
+ */
 export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
   const n = labels.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => (scores[a] as number) - (scores[b] as number),
-  );
   let positives = 0;
-  let rankSumPositives = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1] as number] === scores[order[i] as number]) j++;
-    const averageRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (labels[order[k] as number] === 1) {
-        positives++;
-        rankSumPositives += averageRank;
-      }
-    }
-    i = j + 1;
-  }
+  for (let i = 0; i < n; i++) if (labels[i] === 1) positives++;
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return Number.NaN;
-  return (rankSumPositives - (positives * (positives + 1)) / 2) / (positives * negatives);
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, p = 0, q = 0; i < n; i++) {
+    if (labels[i] === 1) pos[p++] = scores[i] as number;
+    else neg[q++] = scores[i] as number;
+  }
+  pos.sort();
+  neg.sort();
+  // For each run of equal positive scores: the negatives strictly below count 1 each, the equal ones 1/2.
+  let u = 0;
+  let below = 0;
+  for (let i = 0; i < positives; ) {
+    const score = pos[i] as number;
+    let j = i;
+    while (j < positives && pos[j] === score) j++;
+    while (below < negatives && (neg[below] as number) < score) below++;
+    let equal = 0;
+    while (below + equal < negatives && neg[below + equal] === score) equal++;
+    u += (j - i) * (below + equal / 2);
+    i = j;
+  }
+  return u / (positives * negatives);
 }
 
 /** Mean binary cross-entropy (natural log), probabilities clipped to [1e-7, 1 - 1e-7] like Keras. */
