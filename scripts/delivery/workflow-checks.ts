@@ -4,6 +4,7 @@
  * scripts/tests/unit/workflows.test.ts; each function returns human-readable findings (empty when the rule holds).
  */
 import { parse } from "yaml";
+import { githubEnv } from "../../infra/src/site-facts";
 
 export interface WorkflowStep {
   readonly id?: string;
@@ -227,7 +228,22 @@ export function credentialGateFindings(workflow: Workflow, gateScript: string): 
  * finding is `<file> jobs.<job> "<step name>"`. A shared stack must have exactly one (issue 23: the registry was
  * applied by dev's and prd's deploys from different commits, so each rolled back the other's changes).
  */
+/**
+ * The variables the workflows' "Stack names from the site" step writes to $GITHUB_ENV (infra/src/site-facts.ts
+ * `--github-env [environment]`): `STACK` is given an environment's name there, so it names an environment stack.
+ */
+function siteStackVariables(): Record<string, string> {
+  const values = Object.fromEntries(
+    githubEnv()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+  return { ...values, STACK: `${values.SML_PROJECT}-<environment>` };
+}
+
 export function stackAppliers(workflows: Readonly<Record<string, Workflow>>, stack: string): string[] {
+  const site = siteStackVariables();
   const words = (line: string) => [...line.matchAll(/(?:^|\s)(['"]?)([^\s'"]+)\1/g)].map((m) => m[2] ?? "");
   const applies = (run: string, env: Record<string, unknown>): boolean =>
     run.split("\n").some((line) => {
@@ -249,6 +265,7 @@ export function stackAppliers(workflows: Readonly<Record<string, Workflow>>, sta
       (job.steps ?? [])
         .filter((step) =>
           applies(step.run ?? "", {
+            ...site,
             ...(workflow.env ?? {}),
             ...(job.env ?? {}),
             ...(step.env ?? {}),
