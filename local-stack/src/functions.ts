@@ -28,7 +28,6 @@ import { createPredictionHandler, defaultModelDir } from "@sml/model-container/p
 import type { HttpFunction } from "./api-gateway";
 import type { SqsHandler } from "./event-source-mapping";
 import type { FunctionIdentity } from "./lambda-context";
-import { log } from "./log";
 import { LOCAL_AWS_CREDENTIALS } from "./messaging";
 
 export interface FunctionEnvironment {
@@ -102,43 +101,40 @@ export function localIdentity(name: FunctionName, region: string): FunctionIdent
 
 export interface LoadedFunctions {
   readonly api: HttpFunction;
-  readonly prediction?: HttpFunction;
+  readonly prediction: HttpFunction;
   readonly subscriber: SqsHandler;
   readonly batches: HttpFunction;
   readonly batchWorker: SqsHandler;
-  /** Why the prediction function failed its init, if it did. */
-  readonly predictionProblem?: string;
 }
 
 /**
- * The model loads now, as in Lambda's init phase. A failure (no model yet) is logged and returned, and
- * POST /predict then answers 500 as the deployed function would; the rest runs.
+ * The models load now, as in Lambda's init phase, where a model that does not load fails the init of the
+ * prediction and batch functions (every request of theirs would answer 500: GET /models, POST /predict,
+ * POST /batches). The local stack refuses to start instead of printing "is up" over them.
  */
-async function prediction(region: string): Promise<{ fn?: HttpFunction; problem?: string }> {
-  const identity = localIdentity("prediction", region);
+export class ModelsRefusedError extends Error {
+  constructor(modelDir: string, reason: string, options?: ErrorOptions) {
+    super(
+      `the models in ${modelDir} do not load, so the prediction and batch functions could not initialise (in Lambda their init fails the same way): ${reason}. Fix or remove that model folder (or set ${ENV.modelDir}) and start again`,
+      options,
+    );
+    this.name = "ModelsRefusedError";
+  }
+}
+
+async function prediction(region: string): Promise<HttpFunction> {
+  const modelDir = defaultModelDir();
   try {
-    const app = await createPredictionHandler({ modelDir: defaultModelDir() });
-    return { fn: { identity, handler: app.handler } };
+    const app = await createPredictionHandler({ modelDir });
+    return { identity: localIdentity("prediction", region), handler: app.handler };
   } catch (err) {
-    log.warn("the prediction function could not initialise; POST /predict will answer 500", {
-      error: err as Error,
-    });
-    const problem = (err as Error).message;
-    return {
-      fn: {
-        identity,
-        handler: async () => {
-          throw new Error(`prediction init failed: ${problem}`);
-        },
-      },
-      problem,
-    };
+    throw new ModelsRefusedError(modelDir, (err as Error).message, { cause: err });
   }
 }
 
 /**
  * The two batch functions over the same database, bucket and queue the environment names. Like the prediction
- * function they load the models at init; if that fails, POST /batches answers 500 and uploads wait in the queue.
+ * function they load the models at init; if that fails the stack refuses to start (ModelsRefusedError).
  */
 async function batchFunctions(
   region: string,
@@ -164,14 +160,7 @@ async function batchFunctions(
     });
     return { batches: { identity, handler }, batchWorker: worker.handler };
   } catch (err) {
-    const problem = (err as Error).message;
-    log.warn("the batch functions could not initialise; POST /batches will answer 500", {
-      error: err as Error,
-    });
-    const failing = async () => {
-      throw new Error(`batch init failed: ${problem}`);
-    };
-    return { batches: { identity, handler: failing }, batchWorker: failing };
+    throw new ModelsRefusedError(common.modelDir, (err as Error).message, { cause: err });
   }
 }
 
@@ -187,9 +176,8 @@ export async function loadFunctions(
   const batch = await batchFunctions(region, env);
   return {
     api: { identity: localIdentity("api", region), handler: api },
-    ...(predict.fn ? { prediction: predict.fn } : {}),
+    prediction: predict,
     subscriber,
     ...batch,
-    ...(predict.problem ? { predictionProblem: predict.problem } : {}),
   };
 }

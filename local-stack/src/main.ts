@@ -34,7 +34,7 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
     `  SNS + SQS     ${d.awsEndpoint} (fauxqs)   topic ${LOCAL_RESOURCE_NAMES.topic} -> queue ${LOCAL_RESOURCE_NAMES.queue} -> DLQ ${LOCAL_RESOURCE_NAMES.deadLetterQueue} after ${m.maxReceiveCount} receives`,
     `  subscriber    event source mapping: batches of ${m.batchSize}, ${m.maximumBatchingWindowSeconds} s window, ${m.maximumConcurrency} concurrent, retry after ${m.visibilityTimeoutSeconds} s`,
     `  database      ${database}`,
-    `  prediction    ${prediction(stack, local)}`,
+    `  prediction    ${prediction(local)}`,
     `  batches       bucket ${d.batchBucket} (fauxqs S3 behind a SigV4-checking front at ${d.s3Endpoint}) -> inputs/ uploads notify queue ${LOCAL_BATCH_NAMES.queue} -> batch worker, ${LOCAL_BATCH_QUEUE_SETTINGS.maximumConcurrency} concurrent, DLQ after ${LOCAL_BATCH_QUEUE_SETTINGS.maxReceiveCount} receives`,
     `  details       ${local(`${config.localDir}/${STACK_FILE}`)} (apiUrl, awsEndpoint, topicArn, queueUrl, dlqUrl, databaseUrl, batchBucket, batchQueueUrl, batchDlqUrl)`,
     "  logs          this terminal: one JSON object per line from every function (Powertools) and the stack",
@@ -50,13 +50,9 @@ function banner(config: LocalStackConfig, stack: RunningStack, startedInMs: numb
   ].join("\n");
 }
 
-/** Where the model comes from, or why POST /predict cannot answer: said here, not found by the first request. */
-function prediction(stack: RunningStack, local: (p: string) => string): string {
-  const dir = local(process.env[ENV.modelDir] ?? "");
-  if (stack.predictionProblem) {
-    return `NOT AVAILABLE (POST /predict answers 500): ${stack.predictionProblem.slice(0, 200)}`;
-  }
-  return `model from ${dir}, loaded at start`;
+/** Where the models come from (a model that does not load stops the start: ModelsRefusedError). */
+function prediction(local: (p: string) => string): string {
+  return `models from ${local(process.env[ENV.modelDir] ?? "")}, loaded at start`;
 }
 
 /** Never print a password that someone put into DATABASE_URL. */

@@ -53,8 +53,6 @@ export interface RunningStack {
   readonly database: LocalDatabase;
   readonly mapping: EventSourceMapping;
   readonly batchMapping: EventSourceMapping;
-  /** Why POST /predict cannot answer, when the prediction function failed its init. */
-  readonly predictionProblem?: string;
   /** Stops in the order that loses nothing; resolves within `budgetMs` (the caller exits afterwards). */
   stop(budgetMs?: number): Promise<void>;
 }
@@ -198,7 +196,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       }),
       functions: {
         api: functions.api,
-        ...(functions.prediction ? { prediction: functions.prediction } : {}),
+        prediction: functions.prediction,
         batches: functions.batches,
       },
     }).catch((err: NodeJS.ErrnoException) => {
@@ -235,7 +233,6 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       database,
       mapping,
       batchMapping,
-      ...(functions.predictionProblem ? { predictionProblem: functions.predictionProblem } : {}),
       stop: async (budgetMs = DEFAULT_STOP_BUDGET_MS) => {
         await stopStack({
           budgetMs,

@@ -30,7 +30,11 @@ afterAll(async () => {
 
 test("10 s of users, reads and batch uploads at once on the embedded database: nothing lost, no wrong 404, no 5xx, every batch final", async () => {
   stack = await startStackProcess({ port: await freePort(), localDir });
-  const counts = await runMixedLoad({ apiUrl: stack.stack.apiUrl, durationMs: 10_000 });
+  const counts = await runMixedLoad({
+    apiUrl: stack.stack.apiUrl,
+    authorization: stack.auth().authorization,
+    durationMs: 10_000,
+  });
   console.log(`mixed load on npm start (PGlite): ${JSON.stringify(counts)}`);
   expect(counts.accepted).toBeGreaterThan(0);
   expect(counts.reads).toBeGreaterThan(0);

@@ -5,11 +5,17 @@
  *
  * As a script (bounded: a few concurrent loops, 127.0.0.1 only by default):
  *   npx tsx local-stack/tests/load/mixed-load.ts [apiUrl=http://127.0.0.1:3000] [seconds=10]
+ * (its token is signed with the key of the local folder, LOCAL_DIR, as `npm run token` does)
  * It prints the counts as one JSON object and exits 1 when any is not zero.
  */
 
+import { loadConfig } from "../../src/config";
+import { localToken } from "../../src/token";
+
 export interface MixedLoadOptions {
   readonly apiUrl: string;
+  /** `Authorization` header value (`Bearer …`): every route but GET /health needs one. */
+  readonly authorization: string;
   readonly durationMs?: number;
   /** Concurrent loops of each kind. */
   readonly writers?: number;
@@ -59,7 +65,10 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
   };
   const call = async (label: string, url: string, init?: RequestInit): Promise<Response | undefined> => {
     try {
-      const res = await fetch(url, init);
+      // The presigned upload URL carries its own signature: the API's bearer token goes to the API only.
+      const toApi = url.startsWith(`${api}/`);
+      const headers = toApi ? { ...init?.headers, authorization: options.authorization } : init?.headers;
+      const res = await fetch(url, { ...init, headers });
       if (res.status >= 500) bump(serverErrorsBy, `${label} ${res.status}`);
       return res;
     } catch (err) {
@@ -139,7 +148,8 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
       const res = await call("POST /batches", `${api}/batches`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ format: "csv" }),
+        // bytes is required: it is signed into the upload URL as its content-length.
+        body: JSON.stringify({ format: "csv", bytes: Buffer.byteLength(BATCH_CSV) }),
       });
       if (res?.status !== 201) {
         if (res && res.status < 500) bump(unexpected, `POST /batches ${res.status}`);
@@ -205,7 +215,9 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
 if (require.main === module) {
   const apiUrl = process.argv[2] ?? "http://127.0.0.1:3000";
   const seconds = Number(process.argv[3] ?? 10);
-  runMixedLoad({ apiUrl, durationMs: seconds * 1_000 }).then(
+  // A token for the stack that runs from this checkout's local folder (LOCAL_DIR), as `npm run token` makes.
+  const authorization = `Bearer ${localToken(loadConfig().localDir, "mixed-load")}`;
+  runMixedLoad({ apiUrl, authorization, durationMs: seconds * 1_000 }).then(
     (counts) => {
       console.log(JSON.stringify(counts, null, 2));
       const clean =

@@ -124,6 +124,13 @@ export async function* scanRecords(
       i = nl + 1;
       // A newline ends the record unless it sits inside a quoted field.
       if (state !== QUOTED) {
+        // The check after the loop sees only the unfinished remainder of a chunk: a record that ends inside
+        // this chunk is measured here, so none over the limit gets through (by up to a chunk, before).
+        if (nl - start > MAX_RECORD_BYTES) {
+          throw new FileFormatError(
+            `line ${recordLine} holds a record longer than ${MAX_RECORD_BYTES} bytes`,
+          );
+        }
         state = FIELD_START;
         emit(out, buf, start, nl, pendingOffset + start, recordLine);
         start = i;

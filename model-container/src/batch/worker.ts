@@ -152,7 +152,11 @@ export class BatchWorker {
         },
         writer,
       );
-      await writer.complete();
+      // Several ranges: the part must exist before the range counts as done (the last one joins them all). One
+      // range: its result stays invisible until the store has recorded the range of a batch still running, so
+      // a batch that failed meanwhile gets no result object; should complete() then fail, the range's retry
+      // scores it again and overwrites its own row.
+      if (!single) await writer.complete();
     } catch (err) {
       await writer.abort().catch(() => undefined);
       if (!(err instanceof FileFormatError)) throw err;
@@ -160,7 +164,28 @@ export class BatchWorker {
       logger.info("batch failed", { batchId: batch.id, range: message.index, reason: err.message });
       return;
     }
-    const { open } = await store.completeRange(batch.id, message.index, outcome);
+    let completed: { open: number; running: boolean };
+    try {
+      completed = await store.completeRange(batch.id, message.index, outcome);
+    } catch (err) {
+      if (single) await writer.abort().catch(() => undefined);
+      throw err;
+    }
+    const { open, running } = completed;
+    if (!running) {
+      // Another range, another upload or the sweeper failed the batch while this range was scored.
+      if (single) await writer.abort().catch(() => undefined);
+      logger.info("range of a failed batch not recorded", { batchId: batch.id, range: message.index });
+      return;
+    }
+    if (single) {
+      try {
+        await writer.complete();
+      } catch (err) {
+        await writer.abort().catch(() => undefined);
+        throw err;
+      }
+    }
     logger.info("range scored", { batchId: batch.id, range: message.index, ...rowsOf(outcome), open });
     if (open > 0) return;
     // Another range may have failed the batch (its input changed) while this one was scored.

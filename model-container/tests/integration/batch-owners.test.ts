@@ -71,7 +71,7 @@ async function call<T>(event: APIGatewayProxyEventV2, who?: Who): Promise<{ stat
   return { status: res.statusCode, json: JSON.parse(res.body) as T };
 }
 const create = (who: Who) =>
-  call<CreateBatchResponse>(apiEvent({ format: "csv" }, { path: "/batches" }), who);
+  call<CreateBatchResponse>(apiEvent({ format: "csv", bytes: 10 }, { path: "/batches" }), who);
 const get = (id: string, who?: Who) =>
   call<BatchResponse>(
     {

@@ -370,6 +370,36 @@ describe("the batch worker", () => {
     expect(rows.map((r) => r.split(",")[0])).toEqual(flights.map((_, i) => `r${i}`));
   }, 60_000);
 
+  test("leaves a batch that failed while its one range was scored failed, with no counts and no result object", async () => {
+    const created = await upload(csvOf(realFlights(50)));
+    // The real bucket, except that the sweeper (or another upload) fails the batch while its result is written.
+    const failMeanwhile = (o: BatchObjects): BatchObjects => ({
+      ...o,
+      writer(key, contentType) {
+        const w = o.writer(key, contentType);
+        if (key !== batchKeys.result(created.id, "csv")) return w;
+        let failed = false;
+        // Delegating by name: the S3 writer is a class instance, whose methods a spread would not copy.
+        return {
+          complete: () => w.complete(),
+          abort: () => w.abort(),
+          write: async (data) => {
+            if (!failed) {
+              failed = true;
+              await createSqlBatchStore(sql).fail(created.id, "swept meanwhile");
+            }
+            await w.write(data);
+          },
+        };
+      },
+    });
+    const batch = await run(created, await worker({}, failMeanwhile));
+    expect(batch).toMatchObject({ status: "failed", rows: { read: 0, scored: 0, rejected: 0 } });
+    expect(batch.result).toBeUndefined();
+    const head = s3.send(new HeadObjectCommand({ Bucket: bucket, Key: batchKeys.result(created.id, "csv") }));
+    await expect(head).rejects.toMatchObject({ name: "NotFound" });
+  }, 30_000);
+
   test.each([
     [
       "a file above maxBytes",

@@ -362,9 +362,14 @@ export interface BatchStore {
   ranges(id: string): Promise<BatchRange[]>;
   /**
    * Records a range's outcome (a retry overwrites its own row, never adds) and answers how many ranges are
-   * still open.
+   * still open. Only while the batch is running: otherwise (it failed) nothing is recorded and `running` is
+   * false, so a failed batch keeps the counts it failed with.
    */
-  completeRange(id: string, index: number, outcome: RangeOutcome): Promise<{ open: number }>;
+  completeRange(
+    id: string,
+    index: number,
+    outcome: RangeOutcome,
+  ): Promise<{ open: number; running: boolean }>;
   succeed(id: string): Promise<void>;
   fail(id: string, message: string): Promise<void>;
 }

@@ -184,28 +184,37 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
     async completeRange(id, index, outcome) {
       // The batch row's lock serialises the ranges that finish together: each counts the open ranges after the
       // others committed (READ COMMITTED takes a new snapshot per statement), so exactly one sees none left.
+      // Under the same lock, only a running batch's ranges record anything: a batch that failed (its input
+      // changed, a range's file was refused, the sweeper) keeps the counts it failed with.
       return db.transaction(async (tx) => {
-        await tx.query("SELECT 1 AS locked FROM batches WHERE id = CAST($1 AS uuid) FOR UPDATE", [id]);
-        await tx.query(
-          `UPDATE batch_ranges SET done = true, rows_read = $3, rows_scored = $4, rows_rejected = $5,
-             errors = CAST($6 AS jsonb)
-           WHERE batch_id = CAST($1 AS uuid) AND range_index = $2`,
-          [
-            id,
-            index,
-            outcome.read,
-            outcome.scored,
-            outcome.rejected,
-            JSON.stringify(outcome.errors.slice(0, BATCH_MAX_LISTED_ERRORS)),
-          ],
+        const locked = await tx.query<{ status: string }>(
+          "SELECT status FROM batches WHERE id = CAST($1 AS uuid) FOR UPDATE",
+          [id],
         );
-        await tx.query("UPDATE batches SET updated_at = now() WHERE id = CAST($1 AS uuid)", [id]);
+        const running = locked[0]?.status === "running";
+        if (running) {
+          await tx.query(
+            `UPDATE batch_ranges SET done = true, rows_read = $3, rows_scored = $4, rows_rejected = $5,
+               errors = CAST($6 AS jsonb)
+             WHERE batch_id = CAST($1 AS uuid) AND range_index = $2
+               AND EXISTS (SELECT 1 FROM batches WHERE id = CAST($1 AS uuid) AND status = 'running')`,
+            [
+              id,
+              index,
+              outcome.read,
+              outcome.scored,
+              outcome.rejected,
+              JSON.stringify(outcome.errors.slice(0, BATCH_MAX_LISTED_ERRORS)),
+            ],
+          );
+          await tx.query("UPDATE batches SET updated_at = now() WHERE id = CAST($1 AS uuid)", [id]);
+        }
         const rows = await tx.query<{ open: number }>(
           `SELECT CAST(count(*) AS integer) AS open FROM batch_ranges
            WHERE batch_id = CAST($1 AS uuid) AND NOT done`,
           [id],
         );
-        return { open: Number(rows[0]?.open ?? 0) };
+        return { open: Number(rows[0]?.open ?? 0), running };
       });
     },
 

@@ -235,3 +235,20 @@ test("gives batches from before owners existed no owner ('' matches no token's s
     await before.drop();
   }
 });
+
+test("records no range of a batch that failed: its counts stay the ones it failed with (issue 25 review)", async () => {
+  const store = createSqlBatchStore(connect(DB_USERS.batch));
+  const id = randomUUID();
+  await store.create({ id, format: "csv", model, owner: "user-a" });
+  expect(await store.start(id, ranges(2), { eTag: '"e1"' })).toBe(true);
+  expect(await store.completeRange(id, 0, outcome(0))).toEqual({ open: 1, running: true });
+  await store.fail(id, "the input changed during scoring");
+  const failed = await store.get(id);
+  // Range 1 was being scored when the batch failed (another upload replaced its input); its outcome comes after.
+  expect(await store.completeRange(id, 1, outcome(1))).toEqual({ open: 1, running: false });
+  const after = await store.get(id);
+  expect(after).toMatchObject({ status: "failed", rows: { read: 10, scored: 9, rejected: 1 } });
+  expect(after?.rows).toEqual(failed?.rows);
+  expect(after?.errors).toEqual(failed?.errors);
+  expect(after?.updatedAt).toEqual(failed?.updatedAt);
+});
