@@ -1,6 +1,7 @@
 /**
- * Terraform's dependency lock files, one per stack, committed in infra/locks/<stack>.terraform.lock.hcl (previews
- * `sml-pr-<n>` share `sml-pr`): every `terraform init` of a stack then uses the provider version (and, once CI's
+ * Terraform's dependency lock files, one per kind of stack, committed in infra/locks/<kind>.terraform.lock.hcl
+ * (bootstrap, registry, dev, prd; previews `<project>-pr-<n>` share `pr`), named without the project so a fork that
+ * renames it keeps them: every `terraform init` of a stack then uses the provider version (and, once CI's
  * `terraform providers lock` has recorded them, the package hashes) the lock names, instead of whatever the
  * registry offers that day (Terraform docs, "Dependency Lock File"). cdktf writes no lock file, so the app copies
  * each stack's next to its cdk.tf.json after synth (main.ts); cdktf keeps files in a stack's folder across synths.
@@ -16,9 +17,10 @@ export class ProviderLockError extends Error {
   override readonly name = "ProviderLockError";
 }
 
-/** infra/locks/<name>.terraform.lock.hcl for a stack id (previews share one). */
+/** infra/locks/<kind>.terraform.lock.hcl for a stack id `<project>-<kind>` (previews share `pr`). */
 export function lockFileOf(stack: string, locksDir = LOCKS_DIR): string {
-  return join(locksDir, `${stack.replace(/-pr-[1-9][0-9]*$/, "-pr")}${LOCK_FILE}`);
+  const kind = /-(bootstrap|registry|dev|prd|pr)(?:-[1-9][0-9]*)?$/.exec(stack)?.[1] ?? stack;
+  return join(locksDir, `${kind}${LOCK_FILE}`);
 }
 
 /** `registry.terraform.io/<namespace>/<type>` -> recorded version, from a lock file's text. */

@@ -54,14 +54,14 @@ it("has a lock for every synthesized stack and for previews, recording the versi
   });
   // No lock file for a stack the app does not define.
   expect(readdirSync(LOCKS_DIR).sort()).toEqual(
-    [...synthesized.map((s) => s.id), "sml-pr"].map((s) => `${s}${LOCK_FILE}`).sort(),
+    ["bootstrap", "dev", "pr", "prd", "registry"].map((s) => `${s}${LOCK_FILE}`).sort(),
   );
 });
 
 it("fails the synth naming a stack whose lock records another version, or that has none", () => {
   const locks = mkdtempSync(join(tmpdir(), "sml-locks-src-"));
   writeFileSync(
-    join(locks, `sml-dev${LOCK_FILE}`),
+    join(locks, `dev${LOCK_FILE}`),
     'provider "registry.terraform.io/hashicorp/aws" {\n  version = "6.24.0"\n}\n',
   );
   const outdir = outdirWith({
@@ -79,5 +79,6 @@ it("fails the synth naming a stack whose lock records another version, or that h
 it("reads provider addresses the way Terraform writes them", () => {
   expect(providerAddress("aws")).toBe("registry.terraform.io/hashicorp/aws");
   expect(providerAddress("hashicorp/random")).toBe("registry.terraform.io/hashicorp/random");
-  expect(lockFileOf("sml-pr-7")).toBe(join(LOCKS_DIR, `sml-pr${LOCK_FILE}`));
+  expect(lockFileOf("sml-pr-7")).toBe(join(LOCKS_DIR, `pr${LOCK_FILE}`));
+  expect(lockFileOf("acme-corp-prd")).toBe(join(LOCKS_DIR, `prd${LOCK_FILE}`));
 });

@@ -29,7 +29,7 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 export interface FrontDoorOptions {
-  /** The built site (site/dist); without it, the site's paths answer 404 naming the build. */
+  /** The built site (`npm run build -w @sml/site` writes it); without it, the site's paths answer 404 naming the build. */
   readonly siteDir: string;
   readonly issuer: () => LocalIssuer;
   /** Origins the page calls besides its own: the local S3 the presigned URLs point at. */

@@ -6,7 +6,7 @@
  *
  * It signs with the local folder's key (`.local/auth/signing-key.json`, made by the first `npm start` or by this)
  * for the issuer of the stack that runs (`.local/stack.json`). Each user name is one user (a stable `sub`); every
- * user is in `analysts`, `--group admins` adds `admins`. In AWS, `scripts/token.sh` gets a Cognito token instead.
+ * user is in `analysts`, `--group admins` adds `admins`. In AWS, `scripts/delivery/token.sh` gets a Cognito token instead.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

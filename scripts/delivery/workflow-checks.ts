@@ -111,7 +111,7 @@ export function runScripts(workflow: Workflow): { readonly where: string; readon
 }
 
 /** Repository scripts (`scripts/...`, `.ci/...`) a piece of shell calls. */
-/** Paths are read from the repository root; `../scripts/...` is a step that runs in a subfolder (drift.yml's). */
+/** Paths are read from the repository root; a `../` path is a step that runs in a subfolder (drift.yml's). */
 export function referencedScripts(script: string): string[] {
   const found = new Set<string>();
   for (const match of script.matchAll(/(?:^|[\s"'(=])(?:\.\.?\/)?((?:scripts|\.ci)\/[\w./-]*[\w-])/g)) {

@@ -201,6 +201,32 @@ export const PROVIDER_READS: Readonly<Record<string, ProviderReads>> = Object.fr
     source: "ecr/repository_data_source.go",
     actions: ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListTagsForResource"],
   },
+  // The workbench's entry point and sign-in (issue 28).
+  aws_cloudfront_distribution: {
+    source: "cloudfront/distribution.go",
+    actions: ["cloudfront:GetDistribution", "cloudfront:ListTagsForResource"],
+  },
+  aws_cloudfront_origin_access_control: {
+    source: "cloudfront/origin_access_control.go",
+    actions: ["cloudfront:GetOriginAccessControl"],
+  },
+  aws_cloudfront_response_headers_policy: {
+    source: "cloudfront/response_headers_policy.go",
+    actions: ["cloudfront:GetResponseHeadersPolicy"],
+  },
+  "data.aws_cloudfront_cache_policy": {
+    source: "cloudfront/cache_policy_data_source.go",
+    actions: ["cloudfront:GetCachePolicy", "cloudfront:ListCachePolicies"],
+  },
+  "data.aws_cloudfront_origin_request_policy": {
+    source: "cloudfront/origin_request_policy_data_source.go",
+    actions: ["cloudfront:GetOriginRequestPolicy", "cloudfront:ListOriginRequestPolicies"],
+  },
+  aws_cognito_user_group: { source: "cognitoidp/user_group.go", actions: ["cognito-idp:GetGroup"] },
+  aws_cognito_user_pool_domain: {
+    source: "cognitoidp/user_pool_domain.go",
+    actions: ["cognito-idp:DescribeUserPoolDomain"],
+  },
   // The batch sweeper's schedule (issue 25 item 3).
   aws_cloudwatch_event_rule: {
     source: "events/rule.go",

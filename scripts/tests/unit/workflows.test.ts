@@ -566,8 +566,8 @@ describe("workflow behaviour", () => {
       expect(stackAppliers(workflows, registry)).toEqual([
         'deploy.yml jobs.deploy "Deploy the registry stack (dev at main\'s head only)"',
       ]);
-      const step = workflow("deploy.yml").jobs.deploy?.steps?.find((s) =>
-        s.run?.includes(`deploy ${registry}`),
+      const step = workflow("deploy.yml").jobs.deploy?.steps?.find(
+        (s) => s.run?.includes(`deploy ${registry}`) || s.run?.includes('deploy "$REGISTRY_STACK"'),
       );
       expect(step?.if).toBe("needs.gate.outputs.registry-owner == 'true'");
       // The gate computes the flag (scripts/tests/integration/deploy-ref.test.ts: dev at main's head only).
