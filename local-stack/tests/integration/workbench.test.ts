@@ -49,7 +49,7 @@ const site = () => (stack as StackProcess).stack.apiUrl;
 
 /** 400 real flights (BTS 2001, vega-datasets) as CSV with their arrival delay, the label the models predict. */
 function flightsCsv(): string {
-  const { dataDir } = require("@sml/model-container/training-data") as { dataDir: () => string };
+  const { dataDir } = require("@sml/model-training/data") as { dataDir: () => string };
   const flights = (
     JSON.parse(readFileSync(join(dataDir(), "flights-20k.json"), "utf8")) as {
       date: string;
