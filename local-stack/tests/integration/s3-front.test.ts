@@ -55,18 +55,18 @@ test("refuses anonymous calls, listing included, on the front and on fauxqs's ow
 
 test("takes an upload over 11 MiB through the presigned URL and scores it; a tampered URL is refused", async () => {
   const apiUrl = stack?.stack.apiUrl as string;
-  const created = (await (
-    await fetch(`${apiUrl}/batches`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ format: "csv" }),
-    })
-  ).json()) as { id: string; upload: { url: string; headers: Record<string, string> }; maxBytes: number };
-  expect(created.maxBytes).toBeGreaterThan(11 * 1024 * 1024);
+  const auth = (stack as StackProcess).auth();
   const row = "SEA,SFO,2001-01-13T14:56:00\n";
   const rows = Math.ceil((12 * 1024 * 1024) / row.length);
   const body = `origin,destination,departure\n${row.repeat(rows)}`;
   expect(Buffer.byteLength(body)).toBeGreaterThan(11 * 1024 * 1024);
+  const created = (await (
+    await fetch(`${apiUrl}/batches`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ format: "csv", bytes: Buffer.byteLength(body) }),
+    })
+  ).json()) as { id: string; upload: { url: string; headers: Record<string, string> } };
 
   const tampered = created.upload.url.replace("/inputs/", "/results/");
   expect((await fetch(tampered, { method: "PUT", headers: created.upload.headers, body: "x" })).status).toBe(
@@ -78,7 +78,7 @@ test("takes an upload over 11 MiB through the presigned URL and scores it; a tam
   const final = await eventually(
     "the batch final",
     async () => {
-      const b = (await (await fetch(`${apiUrl}/batches/${created.id}`)).json()) as {
+      const b = (await (await fetch(`${apiUrl}/batches/${created.id}`, { headers: auth })).json()) as {
         status: string;
         rows: { read: number };
       };
@@ -100,12 +100,13 @@ test("carries the deployed lifecycle rules and expires objects as S3 would", asy
   for (const Key of keys) await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: "x" }));
   const day = 86_400_000;
   const mine = (deleted: string[]) => deleted.filter((k) => keys.includes(k)).sort();
-  // Now: nothing is due. After 2 days: parts (1 day, rounded up to the next midnight UTC). After 8: the rest.
+  // Now: nothing is due. After 2 days: inputs and parts (1 day, rounded up to the next midnight UTC). After 8:
+  // results (7 days).
   expect(mine(await applyBatchLifecycle(client, bucket, Date.now()))).toEqual([]);
-  expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 2 * day))).toEqual(["parts/lc/000000"]);
-  expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 6 * day))).toEqual([]);
-  expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 8 * day))).toEqual([
+  expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 2 * day))).toEqual([
     "inputs/lc.csv",
-    "results/lc.csv",
+    "parts/lc/000000",
   ]);
+  expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 6 * day))).toEqual([]);
+  expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 8 * day))).toEqual(["results/lc.csv"]);
 });
