@@ -13,7 +13,8 @@ export class ApiError extends Error {
 
 export interface Api {
   models(): Promise<ModelsResponse>;
-  createBatch(format: BatchFormat, model?: string): Promise<CreateBatchResponse>;
+  /** `bytes`: the file's size; the presigned upload URL signs it, so S3 takes exactly that many bytes. */
+  createBatch(format: BatchFormat, bytes: number, model?: string): Promise<CreateBatchResponse>;
   batch(id: string): Promise<BatchResponse>;
   batches(params: { scope: "mine" | "all"; cursor?: string; limit?: number }): Promise<BatchPage>;
 }
@@ -40,11 +41,11 @@ export function createApi(token: () => string, onUnauthorized: () => void): Api 
   };
   return {
     models: () => call("/models"),
-    createBatch: (format, model) =>
+    createBatch: (format, bytes, model) =>
       call("/batches", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify(model ? { format, model } : { format }),
+        body: JSON.stringify(model ? { format, bytes, model } : { format, bytes }),
       }),
     batch: (id) => call(`/batches/${encodeURIComponent(id)}`),
     batches: ({ scope, cursor, limit = 20 }) => {

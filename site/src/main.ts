@@ -163,7 +163,7 @@ function renderWorkbench(config: SiteConfig, session: Session, api: Api): void {
     progress.hidden = false;
     try {
       for (const [i, model] of ids.entries()) {
-        const created = await api.createBatch(fileFormat, model || undefined);
+        const created = await api.createBatch(fileFormat, f.size, model || undefined);
         say(
           `Uploading ${f.name} for ${created.model.name}@${created.model.version} (${i + 1} of ${ids.length})…`,
         );

@@ -41,15 +41,17 @@ test("fails a batch whose upload never came and one whose worker died, each with
   const create = async () => {
     const res = await fetch(`${apiUrl}/batches`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ format: "csv" }),
+      headers: { ...(stack as StackProcess).auth(), "content-type": "application/json" },
+      body: JSON.stringify({ format: "csv", bytes: 64 }),
     });
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   };
   const finalOf = (id: string) =>
     eventually(`batch ${id} final`, async () => {
-      const body = (await (await fetch(`${apiUrl}/batches/${id}`)).json()) as {
+      const body = (await (
+        await fetch(`${apiUrl}/batches/${id}`, { headers: (stack as StackProcess).auth() })
+      ).json()) as {
         status: string;
         failure?: { message: string };
       };
