@@ -192,7 +192,8 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       frontDoor: createFrontDoor({
         siteDir: join(config.localDir, SITE_DIR),
         issuer: currentIssuer,
-        connectOrigins: [messaging.endpoint],
+        // Presigned URLs name the verifying S3 front (s3-front.ts), so the page may connect to it.
+        connectOrigins: [s3Front.endpoint],
       }),
       functions: {
         api: functions.api,

@@ -65,7 +65,10 @@ export function upload(
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(created.upload.method, created.upload.url);
-    for (const [name, value] of Object.entries(created.upload.headers)) xhr.setRequestHeader(name, value);
+    // Content-Length is the browser's to set (a forbidden header name, Fetch standard): it sends the file's size,
+    // which the URL signs.
+    for (const [name, value] of Object.entries(created.upload.headers))
+      if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onload = () =>
       xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(`Upload failed: ${xhr.status}`));
