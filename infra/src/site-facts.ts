@@ -63,7 +63,8 @@ export function siteFacts() {
 }
 
 /** `KEY=value` lines for a workflow's `$GITHUB_ENV`: the stack ids, and `STACK` for `stackName` if given. */
-export function githubEnv(stackName?: string): string {
+/** The variables `--github-env` writes: the project, the shared stacks, the previews' prefix, and `STACK`. */
+export function githubEnvValues(stackName?: string): Record<string, string> {
   const shared = SHARED_CONFIG;
   const names = ["bootstrap", "registry", ...shared.environments.filter((env) => env !== "preview")];
   if (stackName !== undefined && !names.includes(stackName))
@@ -75,7 +76,11 @@ export function githubEnv(stackName?: string): string {
     PREVIEW_STACK_PREFIX: getEnvironmentConfig("preview").namePrefix,
     ...(stackName === undefined ? {} : { STACK: stackId(shared, stackName) }),
   };
-  return Object.entries(values)
+  return values;
+}
+
+export function githubEnv(stackName?: string): string {
+  return Object.entries(githubEnvValues(stackName))
     .map(([key, value]) => `${key}=${value}\n`)
     .join("");
 }

@@ -4,7 +4,7 @@
  * scripts/tests/unit/workflows.test.ts; each function returns human-readable findings (empty when the rule holds).
  */
 import { parse } from "yaml";
-import { githubEnv } from "../../infra/src/site-facts";
+import { githubEnvValues } from "../../infra/src/site-facts";
 
 export interface WorkflowStep {
   readonly id?: string;
@@ -233,12 +233,7 @@ export function credentialGateFindings(workflow: Workflow, gateScript: string): 
  * `--github-env [environment]`): `STACK` is given an environment's name there, so it names an environment stack.
  */
 function siteStackVariables(): Record<string, string> {
-  const values = Object.fromEntries(
-    githubEnv()
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
+  const values = githubEnvValues();
   return { ...values, STACK: `${values.SML_PROJECT}-<environment>` };
 }
 
