@@ -3,7 +3,7 @@ import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lamb
 import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import { LIVE_ALIAS, ServiceFunction } from "./service-function";
+import { type BuiltFunction, LIVE_ALIAS, ServiceFunction } from "./service-function";
 
 export interface PredictionProps {
   readonly config: EnvironmentConfig;
@@ -22,6 +22,8 @@ export const PREDICTION_ALIAS = LIVE_ALIAS;
  */
 export class Prediction extends Construct {
   readonly fn: ServiceFunction;
+  /** The registry's functions this construct builds, by name. */
+  readonly built: { readonly prediction: BuiltFunction };
   readonly alias: LambdaAlias;
   readonly provisionedConcurrency: LambdaProvisionedConcurrencyConfig | undefined;
 
@@ -44,8 +46,9 @@ export class Prediction extends Construct {
       ...(settings.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrency: settings.reservedConcurrency }),
-      live: true,
+      live: FUNCTIONS.prediction.rollout,
     });
+    this.built = { prediction: { fn: this.fn } };
     this.alias = this.fn.liveAlias;
     this.provisionedConcurrency =
       settings.provisionedConcurrency === undefined

@@ -59,6 +59,16 @@ export const LIVE_ALIAS = "live";
 export const ALIAS_ATTRIBUTES_OWNED_BY_CODEDEPLOY = ["function_version", "routing_config"] as const;
 
 /**
+ * A function of the registry (@sml/contracts/functions) as the construct that owns it built it: what the stack's
+ * cross-cutting parts (alarms, dashboard, rollout, API targets) need of every function.
+ */
+export interface BuiltFunction {
+  readonly fn: ServiceFunction;
+  /** For a function only a schedule runs: seconds between runs (its rollout guard counts per run). */
+  readonly runsEverySeconds?: number;
+}
+
+/**
  * One Lambda function with its own role (only the given statements, plus its log group, X-Ray and, in a VPC,
  * ENI management), a log group with retention created before the function, JSON logs, arm64, Node.js 24 (LAMBDA_NODE_MAJOR) for zip
  * code, and X-Ray active tracing; with `live`, a published version per change behind the `live` alias.
@@ -164,7 +174,9 @@ export class ServiceFunction extends Construct {
   /** The `live` alias; throws for a function not served through one. */
   get liveAlias(): LambdaAlias {
     if (!this.alias)
-      throw new Error(`${this.functionName} has no live alias: construct it with \`live: true\`.`);
+      throw new Error(
+        `${this.functionName} has no live alias: construct it with \`live: true\` (the registry's \`rollout\`, packages/contracts/src/functions.ts).`,
+      );
     return this.alias;
   }
 }

@@ -20,7 +20,7 @@ import { type PolicyStatement, RDS_DATA_API_ACTIONS, SQS_EVENT_SOURCE_ACTIONS } 
 import type { Messaging } from "./messaging";
 import type { MigrationSet } from "./migrations";
 import type { NetworkAccess } from "./network";
-import { ServiceFunction, type ZipCode } from "./service-function";
+import { type BuiltFunction, ServiceFunction, type ZipCode } from "./service-function";
 
 export interface FunctionsProps {
   readonly config: EnvironmentConfig;
@@ -73,6 +73,8 @@ export class Functions extends Construct {
   readonly api: ServiceFunction;
   readonly subscriber: ServiceFunction;
   readonly migrate: ServiceFunction;
+  /** The registry's functions this construct builds, by name. */
+  readonly built: { readonly [N in "api" | "subscriber" | "migrate"]: BuiltFunction };
   readonly eventSourceMapping: LambdaEventSourceMapping;
   readonly migrationInvocation: LambdaInvocation;
   /**
@@ -211,7 +213,7 @@ export class Functions extends Construct {
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
-      live: true,
+      live: FUNCTIONS.api.rollout,
       statements: [
         { sid: "PublishUsers", effect: "Allow", actions: ["sns:Publish"], resources: [messaging.topic.arn] },
         ...(messaging.topicKey
@@ -244,7 +246,7 @@ export class Functions extends Construct {
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
-      live: true,
+      live: FUNCTIONS.subscriber.rollout,
       statements: [
         {
           sid: "ConsumeUsersQueue",
@@ -293,6 +295,7 @@ export class Functions extends Construct {
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
+      live: FUNCTIONS.migrate.rollout,
       statements: [
         ...masterSecretAccess,
         ...(usesDataApi
@@ -308,6 +311,12 @@ export class Functions extends Construct {
           : []),
       ],
     });
+
+    this.built = {
+      api: { fn: this.api },
+      subscriber: { fn: this.subscriber },
+      migrate: { fn: this.migrate },
+    };
 
     // Terraform re-invokes the function when a trigger changes: a migration added or changed, or a new cluster
     // (its resource id is new even when the name is the same, e.g. after a replacement or a restore), which
