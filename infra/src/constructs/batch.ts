@@ -21,13 +21,13 @@ import {
   BATCHES_RESERVED_CONCURRENCY,
 } from "@sml/contracts/batches";
 import { DB_USERS, ENV } from "@sml/contracts/env";
-import { FUNCTIONS, imageHandler, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
+import { imageHandler, statementTimeoutMsFor } from "@sml/contracts/functions";
 import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import { BATCH_SWEEPER_CONNECTIONS, type EnvironmentConfig } from "../config";
 import { denyPlainHttp, policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { NetworkAccess } from "./network";
-import { type BuiltFunction, ServiceFunction } from "./service-function";
+import { type BuiltFunction, registryFunctionProps, ServiceFunction } from "./service-function";
 import { WorkQueue } from "./work-queue";
 import type { Functions } from "./zip-functions";
 
@@ -189,28 +189,24 @@ export class BatchPredictions extends Construct {
           })
         : undefined;
     const database = functions.databaseAccess(DB_USERS.batch);
-    const environment = (name: "batches" | "batch-worker", timeoutSeconds: number) => ({
-      POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    const environment = (registry: { environment: Record<string, string> }, timeoutSeconds: number) => ({
+      ...registry.environment,
       ...functions.databaseEnv,
       ...database.env,
       [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(timeoutSeconds)),
       [ENV.batchBucket]: this.bucket.bucket,
     });
 
+    // Served through `live` like the api (registry `rollout`): CodeDeploy shifts it, rolling back on its alarms.
+    const batches = registryFunctionProps("batches", prefix);
     this.http = new ServiceFunction(this, "batches", {
-      functionName: `${prefix}-${FUNCTIONS.batches.name}`,
-      description: FUNCTIONS.batches.description,
+      ...batches,
       code: { kind: "image", imageUri: props.imageUri, command: [imageHandler("batches")] },
-      memoryMb: FUNCTIONS.batches.memoryMb,
-      timeoutSeconds: FUNCTIONS.batches.timeoutSeconds,
       // Each instance holds one database connection (the connection budget counts it).
       reservedConcurrency: BATCHES_RESERVED_CONCURRENCY,
-      environment: environment("batches", FUNCTIONS.batches.timeoutSeconds),
+      environment: environment(batches, batches.timeoutSeconds),
       ...(vpc ? { vpc } : {}),
       logRetentionDays: config.logRetentionDays,
-      // Served through `live` like the api: CodeDeploy shifts it, rolling back on its guarding alarms.
-      live: FUNCTIONS.batches.rollout,
       statements: [
         {
           // A presigned URL carries the signer's permissions: PUT only under inputs/, GET only under results/.
@@ -229,22 +225,20 @@ export class BatchPredictions extends Construct {
       ],
     });
 
+    // The queue's mapping invokes `live`, like the subscriber's, so a rollout shifts ranges too.
+    const worker = registryFunctionProps("batch-worker", prefix);
     const workerTimeout = settings.subscriberTimeoutSeconds;
     this.worker = new ServiceFunction(this, "worker", {
-      functionName: `${prefix}-${FUNCTIONS["batch-worker"].name}`,
-      description: FUNCTIONS["batch-worker"].description,
+      ...worker,
       code: {
         kind: "image",
         imageUri: props.imageUri,
         command: [imageHandler("batch-worker")],
       },
-      memoryMb: FUNCTIONS["batch-worker"].memoryMb,
       timeoutSeconds: workerTimeout,
-      environment: { ...environment("batch-worker", workerTimeout), [ENV.batchQueueUrl]: this.queue.url },
+      environment: { ...environment(worker, workerTimeout), [ENV.batchQueueUrl]: this.queue.url },
       ...(vpc ? { vpc } : {}),
       logRetentionDays: config.logRetentionDays,
-      // The queue's mapping invokes `live`, like the subscriber's, so a rollout shifts ranges too.
-      live: FUNCTIONS["batch-worker"].rollout,
       statements: [
         {
           sid: "ReadInputsAndParts",
@@ -285,33 +279,27 @@ export class BatchPredictions extends Construct {
       enabled: true,
     });
 
-    const sweeperName = FUNCTIONS["batch-sweeper"].name;
-    const sweeperTimeout = FUNCTIONS["batch-sweeper"].timeoutSeconds;
+    // The schedule invokes `live`, like every service trigger here, so CodeDeploy shifts (and rolls back) it too.
+    const sweeper = registryFunctionProps("batch-sweeper", prefix);
     this.sweeper = new ServiceFunction(this, "sweeper", {
-      functionName: `${prefix}-${sweeperName}`,
-      description: FUNCTIONS["batch-sweeper"].description,
+      ...sweeper,
       code: functions.zipCode(this, "batch-sweeper"),
-      memoryMb: FUNCTIONS["batch-sweeper"].memoryMb,
-      timeoutSeconds: sweeperTimeout,
       // One run at a time (a slow run and the next schedule never overlap), one database connection.
       reservedConcurrency: BATCH_SWEEPER_CONNECTIONS,
       environment: {
-        POWERTOOLS_SERVICE_NAME: FUNCTIONS["batch-sweeper"].serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...sweeper.environment,
         ...functions.databaseEnv,
         ...database.env,
-        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(sweeperTimeout)),
+        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(sweeper.timeoutSeconds)),
       },
       ...(vpc ? { vpc } : {}),
       logRetentionDays: config.logRetentionDays,
-      // The schedule invokes `live`, like every service trigger here, so CodeDeploy shifts (and rolls back) it too.
-      live: FUNCTIONS["batch-sweeper"].rollout,
       // Only its database login: no S3, no SQS (it changes batch rows, nothing else).
       statements: [...database.statements],
     });
     this.sweepSchedule = new CloudwatchEventRule(this, "sweep-schedule", {
-      name: `${prefix}-${sweeperName}`,
-      description: `Runs ${prefix}-${sweeperName} every ${BATCH_SWEEP_INTERVAL_MINUTES} minutes`,
+      name: sweeper.functionName,
+      description: `Runs ${sweeper.functionName} every ${BATCH_SWEEP_INTERVAL_MINUTES} minutes`,
       scheduleExpression: `rate(${BATCH_SWEEP_INTERVAL_MINUTES} minutes)`,
     });
     new CloudwatchEventTarget(this, "sweep-target", {

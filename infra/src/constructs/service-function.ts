@@ -3,7 +3,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
+import { FUNCTIONS, type FunctionName, LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from "@sml/contracts/functions";
 import type { TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import {
@@ -46,6 +46,27 @@ export interface ServiceFunctionProps {
    * migration function, which only Terraform invokes).
    */
   readonly live?: boolean;
+}
+
+/**
+ * What the registry (@sml/contracts/functions) says of one function, as ServiceFunction props: its deployed name
+ * (`<prefix>-<name>`), description, default memory and timeout, whether it is served through `live` (`rollout`),
+ * and the Powertools service and namespace in `environment`. A construct spreads it first, then adds the code,
+ * IAM, its own variables and any override from the environment's config.
+ */
+export function registryFunctionProps(name: FunctionName, namePrefix: string) {
+  const definition = FUNCTIONS[name];
+  return {
+    functionName: `${namePrefix}-${definition.name}`,
+    description: definition.description,
+    memoryMb: definition.memoryMb,
+    timeoutSeconds: definition.timeoutSeconds,
+    live: definition.rollout,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: definition.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    },
+  } satisfies Partial<ServiceFunctionProps>;
 }
 
 /** The alias every caller of a served function targets: API integrations, event source mappings, permissions. */
