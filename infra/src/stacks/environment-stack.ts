@@ -189,7 +189,7 @@ export class EnvironmentStack extends BaseStack {
     for (const name of FUNCTION_NAMES)
       if ((built[name].fn.alias !== undefined) !== FUNCTIONS[name].rollout)
         throw new Error(
-          `${name}: the registry says rollout ${FUNCTIONS[name].rollout}, but its function ${built[name].fn.alias ? "has" : "has no"} live alias (construct it with \`live: FUNCTIONS.${name}.rollout\`).`,
+          `${name}: the registry says rollout ${FUNCTIONS[name].rollout}, but its function ${built[name].fn.alias ? "has" : "has no"} live alias (build it from \`registryFunctionProps\`, which sets \`live\` from the registry).`,
         );
     this.builtFunctions = built;
 
