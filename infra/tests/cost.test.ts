@@ -6,6 +6,7 @@ import { costDocSections, generatedSection, replaceSection, type SwitchCost } fr
 import {
   estimateStack,
   FREE_TYPES,
+  PRICERS,
   type TfJson,
   UnknownResourceTypeError,
 } from "../../scripts/cost/estimate";
@@ -44,6 +45,17 @@ describe("npm run cost", () => {
       expect(resources.filter((r) => !accounted.has(r))).toEqual([]);
       for (const f of cost.free) expect(f.reason.length).toBeGreaterThan(3);
     }
+  });
+
+  it("has a pricer or a free reason, never both, for every resource type of every stack", () => {
+    const types = new Set(
+      synthesized.flatMap((s) => Object.keys((s.json.resource ?? {}) as Record<string, object>)),
+    );
+    expect(types.size).toBeGreaterThan(20);
+    const own = (table: object, type: string) => Object.hasOwn(table, type);
+    const unaccounted = [...types].filter((t) => !own(PRICERS, t) && !own(FREE_TYPES, t));
+    const both = Object.keys(PRICERS).filter((t) => own(FREE_TYPES, t));
+    expect({ unaccounted, both }).toEqual({ unaccounted: [], both: [] });
   });
 
   it("fails on a resource type it neither prices nor lists as free", () => {

@@ -2,9 +2,9 @@
  * CodeDeploy for the served functions (constructs/deployment.ts). The policy rules check every group's rollback
  * and alarms on every stack; these tests check the config's choices and the limits AWS documents.
  */
-import { FUNCTIONS } from "@sml/contracts/functions";
+import { FUNCTIONS, ROLLED_OUT_FUNCTION_NAMES } from "@sml/contracts/functions";
 import { ENVIRONMENTS, previewConfig } from "../src/config";
-import { ALARM_RULES, guardsRollout, type RolledOutFunction } from "../src/config/slo";
+import { ALARM_RULES, guardsRollout } from "../src/config/slo";
 import { MAX_ALARMS_PER_DEPLOYMENT_GROUP } from "../src/constructs/deployment";
 import { bodyOf, defineTestStacks, ref, synthAllStacks, synthEnvironment } from "./support/synth";
 
@@ -14,14 +14,7 @@ const stackOf = (id: string) => {
   if (!found) throw new Error(`no stack ${id}`);
   return found;
 };
-const ROLLED_OUT: RolledOutFunction[] = [
-  "api",
-  "subscriber",
-  "prediction",
-  "batches",
-  "batch-worker",
-  "batch-sweeper",
-];
+const ROLLED_OUT = ROLLED_OUT_FUNCTION_NAMES;
 
 describe.each(["dev", "prd"] as const)("CodeDeploy in %s", (name) => {
   const env = stacks.environments[name];
@@ -38,16 +31,7 @@ describe.each(["dev", "prd"] as const)("CodeDeploy in %s", (name) => {
     const output = json.output.rollout.value;
     expect(Object.keys(output).sort()).toEqual([...ROLLED_OUT].sort());
     for (const key of ROLLED_OUT) {
-      const fn =
-        key === "prediction"
-          ? env.prediction.fn
-          : key === "batches"
-            ? env.batches.http
-            : key === "batch-worker"
-              ? env.batches.worker
-              : key === "batch-sweeper"
-                ? env.batches.sweeper
-                : env.functions[key];
+      const { fn } = env.builtFunctions[key];
       expect(output[key]).toEqual({
         application: ref("aws_codedeploy_app", env.deployment.application.friendlyUniqueId, "name"),
         deploymentGroup: ref(

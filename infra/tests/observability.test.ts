@@ -19,7 +19,11 @@ import {
   renderAlarmTable,
   renderSloTable,
 } from "../src/config/slo";
-import { Observability, type ObservabilityProps } from "../src/constructs/observability";
+import {
+  Observability,
+  type ObservabilityProps,
+  type WatchedFunction,
+} from "../src/constructs/observability";
 import { synthAllStacks } from "./support/synth";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is walked dynamically; toMatchObject checks its shape.
@@ -27,7 +31,7 @@ type Json = Record<string, any>;
 
 /** Every function but migrate is rolled out through `live` (its version here a literal; a reference in a stack). */
 const rollout = { alias: "live", version: "7" };
-const FUNCTIONS = [
+const FUNCTIONS: readonly WatchedFunction[] = [
   { key: "api", functionName: "sml-test-api", rollout },
   { key: "subscriber", functionName: "sml-test-subscriber", rollout },
   { key: "prediction", functionName: "sml-test-prediction", rollout },

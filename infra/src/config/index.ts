@@ -21,6 +21,7 @@ export {
 import { BATCH_QUEUE_SETTINGS, BATCHES_RESERVED_CONCURRENCY } from "@sml/contracts/batches";
 /** Thrown at synth when an environment is unknown or its settings contradict each other (the one config error type). */
 import { ConfigError } from "@sml/contracts/env";
+import type { FunctionName } from "@sml/contracts/functions";
 
 export { ConfigError };
 
@@ -38,7 +39,9 @@ export const LAMBDA_UNRESERVED_MINIMUM = 100;
  * Each function's reserved concurrency in an environment, by name: the one list both the stack's total and
  * docs/deploy.md's breakdown come from, so the breakdown cannot leave a function out of the total.
  */
-export function reservedConcurrencyParts(config: EnvironmentConfig): readonly (readonly [string, number])[] {
+export function reservedConcurrencyParts(
+  config: EnvironmentConfig,
+): readonly (readonly [FunctionName, number])[] {
   const { reservedConcurrency: predictionReserved, provisionedConcurrency } = config.prediction;
   const prediction = predictionReserved ?? provisionedConcurrency ?? 0;
   return [

@@ -3,6 +3,7 @@
  * construct builds alarms from and that the tables in docs/slo.md are generated from (a synth test compares the
  * doc with `renderSloTable()` and `renderAlarmTable()`).
  */
+import { FUNCTION_NAMES, type RolledOutFunctionName } from "@sml/contracts/functions";
 import { type DefinedRouteKey, ROUTES, type Route, routeKey } from "@sml/contracts/routes";
 
 export type { DefinedRouteKey };
@@ -429,15 +430,6 @@ export function alarmRulesFor(selection: "all" | "actionable"): readonly AlarmRu
   return selection === "all" ? ALARM_RULES : ALARM_RULES.filter((r) => ACTIONABLE_ALARM_KEYS.includes(r.key));
 }
 
-/** The functions CodeDeploy shifts to new versions (served through their `live` alias). */
-export type RolledOutFunction =
-  | "api"
-  | "subscriber"
-  | "prediction"
-  | "batches"
-  | "batch-worker"
-  | "batch-sweeper";
-
 /**
  * Whether the alarms of `rule` guard a rollout of `fn`: CodeDeploy stops the deployment and moves the `live`
  * alias back when one of them is in ALARM while it runs, including one that was firing before it started
@@ -453,7 +445,7 @@ export type RolledOutFunction =
  * deployment tests check each group's count. The policy rule `rollout-alarms-watch-the-new-version` checks every
  * group's alarms over the synthesized stacks.
  */
-export function guardsRollout(rule: AlarmRule, _fn: RolledOutFunction): boolean {
+export function guardsRollout(rule: AlarmRule, _fn: RolledOutFunctionName): boolean {
   return rule.scope === "function-version";
 }
 
@@ -510,7 +502,7 @@ const COMPARISON_SYMBOL: Record<ComparisonOperator, string> = {
 
 const SCOPE_LABEL: Record<AlarmScope, string> = {
   route: "the route",
-  function: "each function (api, subscriber, prediction, migrate, batches, batch-worker, batch-sweeper)",
+  function: `each function (${FUNCTION_NAMES.join(", ")})`,
   "function-version": "each rolled-out function's newest version, through `live`",
   queue: "users queue",
   "dead-letter-queue": "users DLQ",

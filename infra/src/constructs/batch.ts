@@ -9,9 +9,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
-import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import {
   BATCH_ABORT_INCOMPLETE_UPLOAD_DAYS,
@@ -23,13 +21,14 @@ import {
   BATCHES_RESERVED_CONCURRENCY,
 } from "@sml/contracts/batches";
 import { DB_USERS, ENV } from "@sml/contracts/env";
-import { FUNCTIONS, imageHandler, METRICS_NAMESPACE, statementTimeoutMsFor } from "@sml/contracts/functions";
+import { imageHandler, statementTimeoutMsFor } from "@sml/contracts/functions";
 import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import { BATCH_SWEEPER_CONNECTIONS, type EnvironmentConfig } from "../config";
 import { denyPlainHttp, policyDocument, SQS_EVENT_SOURCE_ACTIONS } from "./iam";
 import type { NetworkAccess } from "./network";
-import { ServiceFunction } from "./service-function";
+import { type BuiltFunction, registryFunctionProps, ServiceFunction } from "./service-function";
+import { WorkQueue } from "./work-queue";
 import type { Functions } from "./zip-functions";
 
 export interface BatchPredictionsProps {
@@ -65,6 +64,8 @@ export class BatchPredictions extends Construct {
   /** Fails batches that can no longer end (docs/batches.md, "Every batch ends"), on an EventBridge schedule. */
   readonly sweeper: ServiceFunction;
   readonly sweepSchedule: CloudwatchEventRule;
+  /** The registry's functions this construct builds, by name. */
+  readonly built: { readonly [N in "batches" | "batch-worker" | "batch-sweeper"]: BuiltFunction };
   readonly notification: S3BucketNotification;
   readonly s3Endpoint: VpcEndpoint | undefined;
   /** Only in a VPC without NAT: the worker's own SendMessage (range fan-out) has no other way out. */
@@ -128,55 +129,37 @@ export class BatchPredictions extends Construct {
       ]).json,
     });
 
-    this.queueName = `${prefix}-batch-worker`;
-    this.deadLetterQueueName = `${prefix}-batch-worker-dlq`;
-    this.deadLetterQueue = new SqsQueue(this, "dlq", {
-      name: this.deadLetterQueueName,
-      sqsManagedSseEnabled: true,
-      messageRetentionSeconds: settings.deadLetterRetentionSeconds,
-      lifecycle,
-    });
-    this.queue = new SqsQueue(this, "queue", {
-      name: this.queueName,
-      sqsManagedSseEnabled: true,
-      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
-      messageRetentionSeconds: settings.messageRetentionSeconds,
-      receiveWaitTimeSeconds: 20,
-      redrivePolicy: JSON.stringify({
-        deadLetterTargetArn: this.deadLetterQueue.arn,
-        maxReceiveCount: settings.maxReceiveCount,
-      }),
-      lifecycle,
-    });
-    new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {
-      queueUrl: this.deadLetterQueue.url,
-      redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
-    });
-    const queuePolicy = new SqsQueuePolicy(this, "queue-policy", {
-      queueUrl: this.queue.url,
-      policy: policyDocument(this, "queue-policy-document", [
+    const queues = new WorkQueue(this, "queues", {
+      name: `${prefix}-batch-worker`,
+      settings,
+      preventDestroy: config.preventDestroy,
+      senders: (queueArn) => [
         {
           // Amazon S3 user guide, "Walkthrough: Configuring a bucket for notifications (SNS topic or SQS queue)".
           sid: "OnlyTheBatchBucketNotifies",
           effect: "Allow",
           principals: [{ type: "Service", identifiers: ["s3.amazonaws.com"] }],
           actions: ["sqs:SendMessage"],
-          resources: [this.queue.arn],
+          resources: [queueArn],
           condition: [
             { test: "ArnEquals", variable: "aws:SourceArn", values: [bucketArn] },
             { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
           ],
         },
-        denyPlainHttp(["sqs:*"], [this.queue.arn]),
-      ]).json,
+      ],
+      movedFromParent: true,
     });
+    this.queue = queues.queue;
+    this.deadLetterQueue = queues.deadLetterQueue;
+    this.queueName = queues.queueName;
+    this.deadLetterQueueName = queues.deadLetterQueueName;
     // S3 checks that it may send to the queue when the notification is created: the policy comes first.
     this.notification = new S3BucketNotification(this, "notification", {
       bucket: this.bucket.id,
       queue: [
         { queueArn: this.queue.arn, events: ["s3:ObjectCreated:*"], filterPrefix: BATCH_PREFIXES.inputs },
       ],
-      dependsOn: [queuePolicy],
+      dependsOn: [queues.policy],
     });
 
     const vpc = functions.vpcConfig;
@@ -206,28 +189,24 @@ export class BatchPredictions extends Construct {
           })
         : undefined;
     const database = functions.databaseAccess(DB_USERS.batch);
-    const environment = (name: "batches" | "batch-worker", timeoutSeconds: number) => ({
-      POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    const environment = (registry: { environment: Record<string, string> }, timeoutSeconds: number) => ({
+      ...registry.environment,
       ...functions.databaseEnv,
       ...database.env,
       [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(timeoutSeconds)),
       [ENV.batchBucket]: this.bucket.bucket,
     });
 
+    // Served through `live` like the api (registry `rollout`): CodeDeploy shifts it, rolling back on its alarms.
+    const batches = registryFunctionProps("batches", prefix);
     this.http = new ServiceFunction(this, "batches", {
-      functionName: `${prefix}-${FUNCTIONS.batches.name}`,
-      description: FUNCTIONS.batches.description,
+      ...batches,
       code: { kind: "image", imageUri: props.imageUri, command: [imageHandler("batches")] },
-      memoryMb: FUNCTIONS.batches.memoryMb,
-      timeoutSeconds: FUNCTIONS.batches.timeoutSeconds,
       // Each instance holds one database connection (the connection budget counts it).
       reservedConcurrency: BATCHES_RESERVED_CONCURRENCY,
-      environment: environment("batches", FUNCTIONS.batches.timeoutSeconds),
+      environment: environment(batches, batches.timeoutSeconds),
       ...(vpc ? { vpc } : {}),
       logRetentionDays: config.logRetentionDays,
-      // Served through `live` like the api: CodeDeploy shifts it, rolling back on its guarding alarms.
-      live: true,
       statements: [
         {
           // A presigned URL carries the signer's permissions: PUT only under inputs/, GET only under results/.
@@ -246,22 +225,20 @@ export class BatchPredictions extends Construct {
       ],
     });
 
+    // The queue's mapping invokes `live`, like the subscriber's, so a rollout shifts ranges too.
+    const worker = registryFunctionProps("batch-worker", prefix);
     const workerTimeout = settings.subscriberTimeoutSeconds;
     this.worker = new ServiceFunction(this, "worker", {
-      functionName: `${prefix}-${FUNCTIONS["batch-worker"].name}`,
-      description: FUNCTIONS["batch-worker"].description,
+      ...worker,
       code: {
         kind: "image",
         imageUri: props.imageUri,
         command: [imageHandler("batch-worker")],
       },
-      memoryMb: FUNCTIONS["batch-worker"].memoryMb,
       timeoutSeconds: workerTimeout,
-      environment: { ...environment("batch-worker", workerTimeout), [ENV.batchQueueUrl]: this.queue.url },
+      environment: { ...environment(worker, workerTimeout), [ENV.batchQueueUrl]: this.queue.url },
       ...(vpc ? { vpc } : {}),
       logRetentionDays: config.logRetentionDays,
-      // The queue's mapping invokes `live`, like the subscriber's, so a rollout shifts ranges too.
-      live: true,
       statements: [
         {
           sid: "ReadInputsAndParts",
@@ -302,33 +279,27 @@ export class BatchPredictions extends Construct {
       enabled: true,
     });
 
-    const sweeperName = FUNCTIONS["batch-sweeper"].name;
-    const sweeperTimeout = FUNCTIONS["batch-sweeper"].timeoutSeconds;
+    // The schedule invokes `live`, like every service trigger here, so CodeDeploy shifts (and rolls back) it too.
+    const sweeper = registryFunctionProps("batch-sweeper", prefix);
     this.sweeper = new ServiceFunction(this, "sweeper", {
-      functionName: `${prefix}-${sweeperName}`,
-      description: FUNCTIONS["batch-sweeper"].description,
+      ...sweeper,
       code: functions.zipCode(this, "batch-sweeper"),
-      memoryMb: FUNCTIONS["batch-sweeper"].memoryMb,
-      timeoutSeconds: sweeperTimeout,
       // One run at a time (a slow run and the next schedule never overlap), one database connection.
       reservedConcurrency: BATCH_SWEEPER_CONNECTIONS,
       environment: {
-        POWERTOOLS_SERVICE_NAME: FUNCTIONS["batch-sweeper"].serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...sweeper.environment,
         ...functions.databaseEnv,
         ...database.env,
-        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(sweeperTimeout)),
+        [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(sweeper.timeoutSeconds)),
       },
       ...(vpc ? { vpc } : {}),
       logRetentionDays: config.logRetentionDays,
-      // The schedule invokes `live`, like every service trigger here, so CodeDeploy shifts (and rolls back) it too.
-      live: true,
       // Only its database login: no S3, no SQS (it changes batch rows, nothing else).
       statements: [...database.statements],
     });
     this.sweepSchedule = new CloudwatchEventRule(this, "sweep-schedule", {
-      name: `${prefix}-${sweeperName}`,
-      description: `Runs ${prefix}-${sweeperName} every ${BATCH_SWEEP_INTERVAL_MINUTES} minutes`,
+      name: sweeper.functionName,
+      description: `Runs ${sweeper.functionName} every ${BATCH_SWEEP_INTERVAL_MINUTES} minutes`,
       scheduleExpression: `rate(${BATCH_SWEEP_INTERVAL_MINUTES} minutes)`,
     });
     new CloudwatchEventTarget(this, "sweep-target", {
@@ -347,6 +318,13 @@ export class BatchPredictions extends Construct {
       sourceArn: this.sweepSchedule.arn,
       sourceAccount: props.accountId,
     });
+
+    this.built = {
+      batches: { fn: this.http },
+      "batch-worker": { fn: this.worker },
+      // Only its schedule runs it: once per BATCH_SWEEP_INTERVAL_MINUTES, so its guard counts per run.
+      "batch-sweeper": { fn: this.sweeper, runsEverySeconds: BATCH_SWEEP_INTERVAL_MINUTES * 60 },
+    };
 
     // Like the api and the subscriber: code that reads the batch tables goes live after this apply's migrations.
     for (const resource of [

@@ -3,9 +3,9 @@ import { CodedeployApp } from "@cdktf/provider-aws/lib/codedeploy-app";
 import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { RolledOutFunctionName } from "@sml/contracts/functions";
 import { Construct } from "constructs";
 import type { RolloutConfig } from "../config";
-import type { RolledOutFunction } from "../config/slo";
 import { type PolicyStatement, policyDocument, serviceTrust } from "./iam";
 import type { ServiceFunction } from "./service-function";
 
@@ -24,7 +24,7 @@ export const LAMBDA_HOOK_EVENTS = ["BeforeAllowTraffic", "AfterAllowTraffic"] as
 
 /** A function CodeDeploy rolls out, with the alarms that guard it (`Observability.guarding`). */
 export interface RolledOut {
-  readonly key: RolledOutFunction;
+  readonly key: RolledOutFunctionName;
   readonly fn: ServiceFunction;
   readonly alarms: readonly CloudwatchMetricAlarm[];
 }
@@ -62,8 +62,8 @@ export interface RolloutTarget {
 export class Deployment extends Construct {
   readonly application: CodedeployApp;
   readonly role: IamRole;
-  readonly groups: Readonly<Partial<Record<RolledOutFunction, CodedeployDeploymentGroup>>>;
-  readonly targets: Readonly<Partial<Record<RolledOutFunction, RolloutTarget>>>;
+  readonly groups: Readonly<Partial<Record<RolledOutFunctionName, CodedeployDeploymentGroup>>>;
+  readonly targets: Readonly<Partial<Record<RolledOutFunctionName, RolloutTarget>>>;
 
   constructor(scope: Construct, id: string, props: DeploymentProps) {
     super(scope, id);
@@ -121,8 +121,8 @@ export class Deployment extends Construct {
       policy: policyDocument(this, "permissions", statements).json,
     });
 
-    const groups: Partial<Record<RolledOutFunction, CodedeployDeploymentGroup>> = {};
-    const targets: Partial<Record<RolledOutFunction, RolloutTarget>> = {};
+    const groups: Partial<Record<RolledOutFunctionName, CodedeployDeploymentGroup>> = {};
+    const targets: Partial<Record<RolledOutFunctionName, RolloutTarget>> = {};
     for (const { key, fn, alarms } of props.functions) {
       const group = new CodedeployDeploymentGroup(this, key, {
         appName: this.application.name,

@@ -2,12 +2,10 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
-import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { MessagingSettings } from "@sml/contracts/messaging";
 import { Construct } from "constructs";
-import { denyPlainHttp, policyDocument } from "./iam";
+import { WorkQueue } from "./work-queue";
 
 export interface MessagingProps {
   readonly namePrefix: string;
@@ -41,8 +39,6 @@ export class Messaging extends Construct {
     super(scope, id);
     const { namePrefix, settings } = props;
     this.settings = settings;
-    this.queueName = `${namePrefix}-users`;
-    this.deadLetterQueueName = `${namePrefix}-users-dlq`;
 
     // The default key policy delegates to IAM, so only roles granted kms:GenerateDataKey on this key can publish.
     // The AWS-managed key keeps the messages encrypted at rest as well; what it gives up is control of the key
@@ -65,46 +61,26 @@ export class Messaging extends Construct {
       kmsMasterKeyId: this.topicKey?.arn ?? AWS_MANAGED_SNS_KEY,
     });
 
-    this.deadLetterQueue = new SqsQueue(this, "dlq", {
-      name: this.deadLetterQueueName,
-      sqsManagedSseEnabled: true,
-      messageRetentionSeconds: settings.deadLetterRetentionSeconds,
-      // The failed messages wait here for a redrive: a renamed queue would drop them.
-      lifecycle: { preventDestroy: props.preventDestroy },
-    });
-    this.queue = new SqsQueue(this, "queue", {
-      name: this.queueName,
-      sqsManagedSseEnabled: true,
-      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
-      messageRetentionSeconds: settings.messageRetentionSeconds,
-      receiveWaitTimeSeconds: 20,
-      redrivePolicy: JSON.stringify({
-        deadLetterTargetArn: this.deadLetterQueue.arn,
-        maxReceiveCount: settings.maxReceiveCount,
-      }),
-      // Messages not yet processed live only here.
-      lifecycle: { preventDestroy: props.preventDestroy },
-    });
-    // A separate resource: on the DLQ itself it would reference the queue that references the DLQ (a cycle).
-    new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {
-      queueUrl: this.deadLetterQueue.url,
-      redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
-    });
-
-    new SqsQueuePolicy(this, "queue-policy", {
-      queueUrl: this.queue.url,
-      policy: policyDocument(this, "queue-policy-document", [
+    const queues = new WorkQueue(this, "queues", {
+      name: `${namePrefix}-users`,
+      settings,
+      preventDestroy: props.preventDestroy,
+      senders: (queueArn) => [
         {
           sid: "OnlyTheUsersTopicSends",
           effect: "Allow",
           principals: [{ type: "Service", identifiers: ["sns.amazonaws.com"] }],
           actions: ["sqs:SendMessage"],
-          resources: [this.queue.arn],
+          resources: [queueArn],
           condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [this.topic.arn] }],
         },
-        denyPlainHttp(["sqs:*"], [this.queue.arn]),
-      ]).json,
+      ],
+      movedFromParent: true,
     });
+    this.queue = queues.queue;
+    this.deadLetterQueue = queues.deadLetterQueue;
+    this.queueName = queues.queueName;
+    this.deadLetterQueueName = queues.deadLetterQueueName;
 
     this.subscription = new SnsTopicSubscription(this, "subscription", {
       topicArn: this.topic.arn,

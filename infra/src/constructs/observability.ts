@@ -10,19 +10,14 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import type { FunctionName, RolledOutFunctionName } from "@sml/contracts/functions";
 import { ROUTES, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
-import {
-  ALARM_RULES,
-  type AlarmRule,
-  guardsRollout,
-  type RolledOutFunction,
-  reachableFor,
-} from "../config/slo";
+import { ALARM_RULES, type AlarmRule, guardsRollout, reachableFor } from "../config/slo";
 
-/** A function to watch: a short key for alarm names (`api`) and the deployed function name. */
+/** A function to watch: its registry name, the key of its alarm names (`api`), and the deployed function name. */
 export interface WatchedFunction {
-  readonly key: string;
+  readonly key: FunctionName;
   readonly functionName: string;
   /**
    * For a function CodeDeploy rolls out: its alias and the version Terraform published last (a reference), the
@@ -197,7 +192,7 @@ export class Observability extends Construct {
   }
 
   /** The alarms that guard a rollout of `fn`: its own function alarms and the rules `guardsRollout` names. */
-  guarding(fn: RolledOutFunction): CloudwatchMetricAlarm[] {
+  guarding(fn: RolledOutFunctionName): CloudwatchMetricAlarm[] {
     return this.built
       .filter(
         ({ rule, functionKey }) =>

@@ -1,9 +1,8 @@
 import type { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config";
-import { FUNCTIONS, METRICS_NAMESPACE } from "@sml/contracts/functions";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import { LIVE_ALIAS, ServiceFunction } from "./service-function";
+import { type BuiltFunction, LIVE_ALIAS, registryFunctionProps, ServiceFunction } from "./service-function";
 
 export interface PredictionProps {
   readonly config: EnvironmentConfig;
@@ -22,6 +21,8 @@ export const PREDICTION_ALIAS = LIVE_ALIAS;
  */
 export class Prediction extends Construct {
   readonly fn: ServiceFunction;
+  /** The registry's functions this construct builds, by name. */
+  readonly built: { readonly prediction: BuiltFunction };
   readonly alias: LambdaAlias;
   readonly provisionedConcurrency: LambdaProvisionedConcurrencyConfig | undefined;
 
@@ -30,22 +31,17 @@ export class Prediction extends Construct {
     const { config } = props;
     const settings = config.prediction;
     this.fn = new ServiceFunction(this, "prediction", {
-      functionName: `${config.namePrefix}-${FUNCTIONS.prediction.name}`,
-      description: FUNCTIONS.prediction.description,
+      ...registryFunctionProps("prediction", config.namePrefix),
       code: { kind: "image", imageUri: props.imageUri },
       memoryMb: settings.memoryMb,
       timeoutSeconds: settings.timeoutSeconds,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: FUNCTIONS.prediction.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      },
       logRetentionDays: config.logRetentionDays,
       statements: [],
       ...(settings.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrency: settings.reservedConcurrency }),
-      live: true,
     });
+    this.built = { prediction: { fn: this.fn } };
     this.alias = this.fn.liveAlias;
     this.provisionedConcurrency =
       settings.provisionedConcurrency === undefined

@@ -3,7 +3,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { LAMBDA_NODE_MAJOR } from "@sml/contracts/functions";
+import { FUNCTIONS, type FunctionName, LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from "@sml/contracts/functions";
 import type { TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import {
@@ -48,6 +48,27 @@ export interface ServiceFunctionProps {
   readonly live?: boolean;
 }
 
+/**
+ * What the registry (@sml/contracts/functions) says of one function, as ServiceFunction props: its deployed name
+ * (`<prefix>-<name>`), description, default memory and timeout, whether it is served through `live` (`rollout`),
+ * and the Powertools service and namespace in `environment`. A construct spreads it first, then adds the code,
+ * IAM, its own variables and any override from the environment's config.
+ */
+export function registryFunctionProps(name: FunctionName, namePrefix: string) {
+  const definition = FUNCTIONS[name];
+  return {
+    functionName: `${namePrefix}-${definition.name}`,
+    description: definition.description,
+    memoryMb: definition.memoryMb,
+    timeoutSeconds: definition.timeoutSeconds,
+    live: definition.rollout,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: definition.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    },
+  } satisfies Partial<ServiceFunctionProps>;
+}
+
 /** The alias every caller of a served function targets: API integrations, event source mappings, permissions. */
 export const LIVE_ALIAS = "live";
 
@@ -57,6 +78,16 @@ export const LIVE_ALIAS = "live";
  * and undo a rollback (Terraform docs, "The lifecycle meta-argument", ignore_changes).
  */
 export const ALIAS_ATTRIBUTES_OWNED_BY_CODEDEPLOY = ["function_version", "routing_config"] as const;
+
+/**
+ * A function of the registry (@sml/contracts/functions) as the construct that owns it built it: what the stack's
+ * cross-cutting parts (alarms, dashboard, rollout, API targets) need of every function.
+ */
+export interface BuiltFunction {
+  readonly fn: ServiceFunction;
+  /** For a function only a schedule runs: seconds between runs (its rollout guard counts per run). */
+  readonly runsEverySeconds?: number;
+}
 
 /**
  * One Lambda function with its own role (only the given statements, plus its log group, X-Ray and, in a VPC,
@@ -164,7 +195,9 @@ export class ServiceFunction extends Construct {
   /** The `live` alias; throws for a function not served through one. */
   get liveAlias(): LambdaAlias {
     if (!this.alias)
-      throw new Error(`${this.functionName} has no live alias: construct it with \`live: true\`.`);
+      throw new Error(
+        `${this.functionName} has no live alias: construct it with \`live: true\` (the registry's \`rollout\`, packages/contracts/src/functions.ts).`,
+      );
     return this.alias;
   }
 }

@@ -5,13 +5,7 @@ import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-s
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { DB_USERS, ENV } from "@sml/contracts/env";
-import {
-  FUNCTIONS,
-  METRICS_NAMESPACE,
-  statementTimeoutMsFor,
-  type ZipFunctionName,
-  zipBundleFile,
-} from "@sml/contracts/functions";
+import { statementTimeoutMsFor, type ZipFunctionName, zipBundleFile } from "@sml/contracts/functions";
 import { AssetType, dependable, Fn, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
@@ -20,7 +14,7 @@ import { type PolicyStatement, RDS_DATA_API_ACTIONS, SQS_EVENT_SOURCE_ACTIONS } 
 import type { Messaging } from "./messaging";
 import type { MigrationSet } from "./migrations";
 import type { NetworkAccess } from "./network";
-import { ServiceFunction, type ZipCode } from "./service-function";
+import { type BuiltFunction, registryFunctionProps, ServiceFunction, type ZipCode } from "./service-function";
 
 export interface FunctionsProps {
   readonly config: EnvironmentConfig;
@@ -73,6 +67,8 @@ export class Functions extends Construct {
   readonly api: ServiceFunction;
   readonly subscriber: ServiceFunction;
   readonly migrate: ServiceFunction;
+  /** The registry's functions this construct builds, by name. */
+  readonly built: { readonly [N in "api" | "subscriber" | "migrate"]: BuiltFunction };
   readonly eventSourceMapping: LambdaEventSourceMapping;
   readonly migrationInvocation: LambdaInvocation;
   /**
@@ -190,20 +186,15 @@ export class Functions extends Construct {
     this.databaseAccess = appDatabase;
     const apiDatabase = appDatabase(DB_USERS.api);
     const subscriberDatabase = appDatabase(DB_USERS.subscriber);
-    const common = (name: ZipFunctionName) => ({
-      POWERTOOLS_SERVICE_NAME: FUNCTIONS[name].serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    });
-
+    const api = registryFunctionProps("api", prefix);
     this.api = new ServiceFunction(this, "api", {
-      functionName: `${prefix}-${FUNCTIONS.api.name}`,
-      description: FUNCTIONS.api.description,
+      ...api,
       code: zipCode(this, "api", props.bundleRoot),
       ...config.functions.api,
       // Each instance holds one database connection: without a cap, only the stage throttle bounds them.
       reservedConcurrency: config.functions.apiReservedConcurrency,
       environment: {
-        ...common("api"),
+        ...api.environment,
         ...databaseEnv,
         [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(config.functions.api.timeoutSeconds)),
         ...apiDatabase.env,
@@ -211,7 +202,6 @@ export class Functions extends Construct {
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
-      live: true,
       statements: [
         { sid: "PublishUsers", effect: "Allow", actions: ["sns:Publish"], resources: [messaging.topic.arn] },
         ...(messaging.topicKey
@@ -228,14 +218,14 @@ export class Functions extends Construct {
       ],
     });
 
+    const subscriber = registryFunctionProps("subscriber", prefix);
     this.subscriber = new ServiceFunction(this, "subscriber", {
-      functionName: `${prefix}-${FUNCTIONS.subscriber.name}`,
-      description: FUNCTIONS.subscriber.description,
+      ...subscriber,
       code: zipCode(this, "subscriber", props.bundleRoot),
       memoryMb: config.functions.subscriber.memoryMb,
       timeoutSeconds: messaging.settings.subscriberTimeoutSeconds,
       environment: {
-        ...common("subscriber"),
+        ...subscriber.environment,
         ...databaseEnv,
         ...subscriberDatabase.env,
         [ENV.dbStatementTimeoutMs]: String(
@@ -244,7 +234,6 @@ export class Functions extends Construct {
       },
       ...vpc,
       logRetentionDays: config.logRetentionDays,
-      live: true,
       statements: [
         {
           sid: "ConsumeUsersQueue",
@@ -269,14 +258,14 @@ export class Functions extends Construct {
       enabled: true,
     });
 
+    const migrate = registryFunctionProps("migrate", prefix);
     this.migrate = new ServiceFunction(this, "migrate", {
-      functionName: `${prefix}-${FUNCTIONS.migrate.name}`,
-      description: FUNCTIONS.migrate.description,
+      ...migrate,
       code: zipCode(this, "migrate", props.bundleRoot),
       ...config.functions.migrate,
       // The master user: it owns the tables and creates the functions' users (migration 0002).
       environment: {
-        ...common("migrate"),
+        ...migrate.environment,
         ...databaseEnv,
         ...masterSecretEnv,
         ...(usesDataApi
@@ -308,6 +297,12 @@ export class Functions extends Construct {
           : []),
       ],
     });
+
+    this.built = {
+      api: { fn: this.api },
+      subscriber: { fn: this.subscriber },
+      migrate: { fn: this.migrate },
+    };
 
     // Terraform re-invokes the function when a trigger changes: a migration added or changed, or a new cluster
     // (its resource id is new even when the name is the same, e.g. after a replacement or a restore), which

@@ -1,6 +1,13 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsEcrRepository } from "@cdktf/provider-aws/lib/data-aws-ecr-repository";
-import { BATCH_SWEEP_INTERVAL_MINUTES } from "@sml/contracts/batches";
+import {
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  HTTP_FUNCTION_NAMES,
+  type HttpFunctionName,
+  ROLLED_OUT_FUNCTION_NAMES,
+} from "@sml/contracts/functions";
 import { ROUTES } from "@sml/contracts/routes";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
@@ -13,7 +20,7 @@ import {
   type SharedConfig,
 } from "../config";
 import { alarmRulesFor, auroraMaxConnections } from "../config/slo";
-import { Api } from "../constructs/api";
+import { Api, type ApiTarget } from "../constructs/api";
 import { BatchPredictions } from "../constructs/batch";
 import { Database } from "../constructs/database";
 import { Deployment } from "../constructs/deployment";
@@ -27,7 +34,7 @@ import type { MigrationSet } from "../constructs/migrations";
 import { Network, type NetworkAccess, SharedNetwork } from "../constructs/network";
 import { Observability, type WatchedFunction } from "../constructs/observability";
 import { Prediction } from "../constructs/prediction";
-import type { ServiceFunction } from "../constructs/service-function";
+import type { BuiltFunction } from "../constructs/service-function";
 import { SignIn } from "../constructs/sign-in";
 import { SiteDistribution } from "../constructs/site-distribution";
 import { Functions } from "../constructs/zip-functions";
@@ -64,6 +71,8 @@ export class EnvironmentStack extends BaseStack {
   readonly prediction: Prediction;
   readonly batches: BatchPredictions;
   readonly api: Api;
+  /** Every function of the registry (@sml/contracts/functions), by name, from the construct that built it. */
+  readonly builtFunctions: Readonly<Record<FunctionName, BuiltFunction>>;
   /** CloudFront in front of the site bucket and the API: the environment's one entry point. */
   readonly site: SiteDistribution;
   /** The site's sign-in on the API's user pool: groups, hosted domain, public client. */
@@ -165,6 +174,25 @@ export class EnvironmentStack extends BaseStack {
       functions: this.functions,
       imageUri,
     });
+    // The compiler asks for a function added to the registry here (`satisfies`); the check below says which one
+    // is missing when the registry and the constructs disagree at run time.
+    const built = {
+      ...this.functions.built,
+      ...this.prediction.built,
+      ...this.batches.built,
+    } satisfies Record<FunctionName, BuiltFunction>;
+    const unbuilt = FUNCTION_NAMES.filter((name) => !Object.hasOwn(built, name));
+    if (unbuilt.length > 0)
+      throw new Error(
+        `No construct builds ${unbuilt.join(", ")} of the function registry (packages/contracts/src/functions.ts): build each in the construct that owns its trigger and add it to that construct's \`built\` (infra/src/constructs).`,
+      );
+    for (const name of FUNCTION_NAMES)
+      if ((built[name].fn.alias !== undefined) !== FUNCTIONS[name].rollout)
+        throw new Error(
+          `${name}: the registry says rollout ${FUNCTIONS[name].rollout}, but its function ${built[name].fn.alias ? "has" : "has no"} live alias (build it from \`registryFunctionProps\`, which sets \`live\` from the registry).`,
+        );
+    this.builtFunctions = built;
+
     this.api = new Api(this, "api", {
       namePrefix: config.namePrefix,
       region: config.region,
@@ -172,36 +200,40 @@ export class EnvironmentStack extends BaseStack {
       routes: ROUTES,
       logRetentionDays: config.logRetentionDays,
       preventDestroy: config.preventDestroy,
-      targets: {
-        // References, not the names as strings: Terraform then creates each permission after its function
-        // (which waits for Aurora and the migration) and replaces it with the function.
-        api: {
-          functionName: this.functions.api.function.functionName,
-          invokeArn: this.functions.api.liveAlias.invokeArn,
-          qualifier: this.functions.api.liveAlias.name,
-        },
-        prediction: {
-          functionName: this.prediction.fn.function.functionName,
-          invokeArn: this.prediction.alias.invokeArn,
-          qualifier: this.prediction.alias.name,
-        },
-        batches: {
-          functionName: this.batches.http.function.functionName,
-          invokeArn: this.batches.http.liveAlias.invokeArn,
-          qualifier: this.batches.http.liveAlias.name,
-        },
-      },
+      // References, not the names as strings: Terraform then creates each permission after its function
+      // (which waits for Aurora and the migration) and replaces it with the function.
+      targets: Object.fromEntries(
+        HTTP_FUNCTION_NAMES.map((name): [HttpFunctionName, ApiTarget] => {
+          const { fn } = this.builtFunctions[name];
+          return [
+            name,
+            {
+              functionName: fn.function.functionName,
+              invokeArn: fn.liveAlias.invokeArn,
+              qualifier: fn.liveAlias.name,
+            },
+          ];
+        }),
+      ) as Record<HttpFunctionName, ApiTarget>,
     });
 
-    // A function served through `live`: its rollout alarms watch the version this apply published.
-    const rolledOut = (key: string, fn: ServiceFunction, runsEverySeconds?: number): WatchedFunction => ({
-      key,
-      functionName: fn.function.functionName,
-      rollout: {
-        alias: fn.liveAlias.name,
-        version: fn.function.version,
-        ...(runsEverySeconds ? { runsEverySeconds } : {}),
-      },
+    // Every function gets error and throttle alarms; one served through `live` also rollout alarms, which watch
+    // the version this apply published.
+    const watched = FUNCTION_NAMES.map((name): WatchedFunction => {
+      const { fn, runsEverySeconds } = this.builtFunctions[name];
+      return {
+        key: name,
+        functionName: fn.function.functionName,
+        ...(FUNCTIONS[name].rollout
+          ? {
+              rollout: {
+                alias: fn.liveAlias.name,
+                version: fn.function.version,
+                ...(runsEverySeconds ? { runsEverySeconds } : {}),
+              },
+            }
+          : {}),
+      };
     });
     // The one entry point: the site and the API on one CloudFront domain, and the site's sign-in on the API's pool.
     const userPool = this.api.userPool;
@@ -242,16 +274,7 @@ export class EnvironmentStack extends BaseStack {
       region: config.region,
       apiId: this.api.api.id,
       apiStageName: this.api.stageName,
-      functions: [
-        rolledOut("api", this.functions.api),
-        rolledOut("subscriber", this.functions.subscriber),
-        rolledOut("prediction", this.prediction.fn),
-        { key: "migrate", functionName: this.functions.migrate.function.functionName },
-        rolledOut("batches", this.batches.http),
-        rolledOut("batch-worker", this.batches.worker),
-        // Only its schedule runs it: once per BATCH_SWEEP_INTERVAL_MINUTES, so its guard counts per run.
-        rolledOut("batch-sweeper", this.batches.sweeper, BATCH_SWEEP_INTERVAL_MINUTES * 60),
-      ],
+      functions: watched,
       queueName: this.messaging.queueName,
       deadLetterQueueName: this.messaging.deadLetterQueueName,
       batchQueueName: this.batches.queueName,
@@ -272,26 +295,11 @@ export class EnvironmentStack extends BaseStack {
       region: config.region,
       accountId: account.accountId,
       rollout: config.rollout,
-      functions: [
-        { key: "api", fn: this.functions.api, alarms: this.observability.guarding("api") },
-        {
-          key: "subscriber",
-          fn: this.functions.subscriber,
-          alarms: this.observability.guarding("subscriber"),
-        },
-        { key: "prediction", fn: this.prediction.fn, alarms: this.observability.guarding("prediction") },
-        { key: "batches", fn: this.batches.http, alarms: this.observability.guarding("batches") },
-        {
-          key: "batch-worker",
-          fn: this.batches.worker,
-          alarms: this.observability.guarding("batch-worker"),
-        },
-        {
-          key: "batch-sweeper",
-          fn: this.batches.sweeper,
-          alarms: this.observability.guarding("batch-sweeper"),
-        },
-      ],
+      functions: ROLLED_OUT_FUNCTION_NAMES.map((name) => ({
+        key: name,
+        fn: this.builtFunctions[name].fn,
+        alarms: this.observability.guarding(name),
+      })),
     });
 
     const output = (name: string, value: string, description: string) =>

@@ -5,14 +5,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ENV, PG_CONNECT_TIMEOUT_MS } from "@sml/contracts/env";
-import { FUNCTIONS, STATEMENT_TIMEOUT_HEADROOM_MS } from "@sml/contracts/functions";
-import { ENVIRONMENTS, getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
 import {
-  ALARM_RULES,
-  auroraMaxConnections,
-  guardsRollout,
-  type RolledOutFunction,
-} from "../../src/config/slo";
+  FUNCTIONS,
+  ROLLED_OUT_FUNCTION_NAMES,
+  type RolledOutFunctionName,
+  STATEMENT_TIMEOUT_HEADROOM_MS,
+} from "@sml/contracts/functions";
+import { ENVIRONMENTS, getEnvironmentConfig, SHARED_CONFIG } from "../../src/config";
+import { ALARM_RULES, auroraMaxConnections, guardsRollout } from "../../src/config/slo";
 import { boundaryPolicyName, ENVIRONMENT_TAG_KEY } from "../../src/constructs/environment-access";
 import { LAMBDA_SERVICE_SIDE_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "../../src/constructs/iam";
 import { LIVE_ALIAS } from "../../src/constructs/service-function";
@@ -1924,16 +1924,8 @@ function watchedFunctions(json: TfJson, alarm: TfJson): Set<string> {
 }
 
 /** The registry key of a deployed function (`sml-prd-api` -> `api`), read from its name. */
-function rolledOutKey(functionName: string): RolledOutFunction | undefined {
-  const key = Object.values(FUNCTIONS).find((f) => functionName.endsWith(`-${f.name}`))?.name;
-  return key === "api" ||
-    key === "subscriber" ||
-    key === "prediction" ||
-    key === "batches" ||
-    key === "batch-worker" ||
-    key === "batch-sweeper"
-    ? key
-    : undefined;
+function rolledOutKey(functionName: string): RolledOutFunctionName | undefined {
+  return ROLLED_OUT_FUNCTION_NAMES.find((name) => functionName.endsWith(`-${FUNCTIONS[name].name}`));
 }
 
 /** The slo.ts rule an alarm was built from, by its name (`<prefix>-<rule key>[-<function>]`). */

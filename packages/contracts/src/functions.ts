@@ -31,6 +31,12 @@ export interface FunctionDefinition {
   readonly description: string;
   /** What invokes it. */
   readonly trigger: FunctionTrigger;
+  /**
+   * Served through its `live` alias, which CodeDeploy shifts to each new version and moves back when one of the
+   * version's guarding alarms fires (infra/src/constructs/deployment.ts). Off only for what Terraform itself invokes
+   * during the apply (the migration), which must run the version the apply just published.
+   */
+  readonly rollout: boolean;
   /** Defaults for memory and timeout; an environment's config may raise them (infra/src/config). */
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
@@ -44,6 +50,7 @@ export const FUNCTIONS = {
     serviceName: "users-api",
     description: "HTTP API: /users and /health",
     trigger: "http-routes",
+    rollout: true,
     memoryMb: 512,
     timeoutSeconds: 10,
   },
@@ -54,6 +61,7 @@ export const FUNCTIONS = {
     serviceName: "users-subscriber",
     description: "SQS subscriber: users from SNS envelopes into PostgreSQL",
     trigger: "users-queue",
+    rollout: true,
     memoryMb: 512,
     // The queue's visibility timeout is derived from this (messaging.ts).
     timeoutSeconds: 30,
@@ -67,6 +75,7 @@ export const FUNCTIONS = {
     serviceName: "users-migrate",
     description: "Applies the SQL migrations; invoked by Terraform on apply",
     trigger: "terraform-apply",
+    rollout: false,
     memoryMb: 256,
     timeoutSeconds: 300,
   },
@@ -77,6 +86,7 @@ export const FUNCTIONS = {
     serviceName: "prediction",
     description: "POST /predict: flight-delay model (TensorFlow.js) in a container image",
     trigger: "http-routes",
+    rollout: true,
     memoryMb: 1024,
     timeoutSeconds: 10,
   },
@@ -90,6 +100,7 @@ export const FUNCTIONS = {
     description:
       "POST /batches, GET /batches/{id}: batch predictions (presigned S3 upload, state in PostgreSQL)",
     trigger: "http-routes",
+    rollout: true,
     memoryMb: 1024,
     timeoutSeconds: 10,
   },
@@ -100,6 +111,7 @@ export const FUNCTIONS = {
     serviceName: "batch-worker",
     description: "Batch worker: plans an uploaded file into ranges and scores each range, streamed, into S3",
     trigger: "batch-queue",
+    rollout: true,
     // Memory buys CPU in Lambda; the worker's own footprint stays flat whatever the file (docs/batches.md).
     memoryMb: 2048,
     // Lambda's maximum; a range (BATCH_RANGE_BYTES) is sized to finish well inside it.
@@ -114,6 +126,7 @@ export const FUNCTIONS = {
     description:
       "Batch sweeper (every 5 minutes): fails batches whose upload never arrived or that stopped making progress",
     trigger: "schedule",
+    rollout: true,
     memoryMb: 256,
     timeoutSeconds: 60,
   },
@@ -121,7 +134,7 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-type NamesWhere<K extends "packaging" | "trigger", V> = {
+type NamesWhere<K extends "packaging" | "trigger" | "rollout", V> = {
   [N in FunctionName]: (typeof FUNCTIONS)[N][K] extends V ? N : never;
 }[FunctionName];
 
@@ -130,11 +143,18 @@ export type ZipFunctionName = NamesWhere<"packaging", "zip">;
 /** The functions API Gateway routes requests to: the only valid `target` of a route. */
 export type HttpFunctionName = NamesWhere<"trigger", "http-routes">;
 
-const namesWhere = <K extends "packaging" | "trigger">(key: K, value: FunctionDefinition[K]) =>
-  (Object.keys(FUNCTIONS) as FunctionName[]).filter((n) => FUNCTIONS[n][key] === value);
+const namesWhere = <K extends "packaging" | "trigger" | "rollout">(key: K, value: FunctionDefinition[K]) =>
+  FUNCTION_NAMES.filter((n) => FUNCTIONS[n][key] === value);
+
+/** Every function, in registry order. */
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as readonly FunctionName[];
 
 export const ZIP_FUNCTION_NAMES = namesWhere("packaging", "zip") as readonly ZipFunctionName[];
 export const HTTP_FUNCTION_NAMES = namesWhere("trigger", "http-routes") as readonly HttpFunctionName[];
+
+/** The functions CodeDeploy rolls out through their `live` alias (`rollout: true`). */
+export type RolledOutFunctionName = NamesWhere<"rollout", true>;
+export const ROLLED_OUT_FUNCTION_NAMES = namesWhere("rollout", true) as readonly RolledOutFunctionName[];
 
 /** Bundle folder relative to the repository root; holds `index.js` (handler export: `handler`). */
 export const zipBundleDir = (name: ZipFunctionName): string => `dist/functions/${name}`;
