@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
-import { SHARED_CONFIG } from "../../../infra/src/config";
+import { SHARED_CONFIG } from "@sml/infra/config";
 
 const run = promisify(execFile);
 const REPO_ROOT = join(__dirname, "..", "..", "..");

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
-import { accountConcurrency } from "../../../infra/src/config";
+import { accountConcurrency } from "@sml/infra/config";
 
 jest.setTimeout(120_000);
 
