@@ -470,7 +470,7 @@ export function reachableFor(rule: AlarmRule, runsEverySeconds: number | undefin
   return { ...rule, periodSeconds, threshold };
 }
 
-/** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
+/** Lower-case alphanumerics and dashes, for alarm names and route construct ids: `GET /users/{id}` -> `get-users-id`. */
 export function slug(value: string): string {
   return value
     .toLowerCase()
