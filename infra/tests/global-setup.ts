@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZIP_FUNCTION_NAMES, zipBundleDir, zipBundleFile } from "@sml/contracts/functions";
-import { bundleFunction, FUNCTION_ENTRIES, zipFolder } from "../../scripts/bundling/bundle";
+import { ZIP_FUNCTION_NAMES } from "@sml/contracts/functions";
+import { bundleFunction, FUNCTION_ENTRIES, standInBundle } from "../../scripts/bundling/bundle";
 import { BUNDLE_ROOT_VARIABLE, REPO_ROOT } from "./support/paths";
 import { useTestSite } from "./support/use-test-site";
 
@@ -20,13 +20,7 @@ export default async function globalSetup(): Promise<void> {
     if (existsSync(join(REPO_ROOT, FUNCTION_ENTRIES[name]))) {
       await bundleFunction(name, root);
     } else {
-      const dir = join(root, zipBundleDir(name));
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(
-        join(dir, "index.js"),
-        `exports.handler = async () => ({ standIn: ${JSON.stringify(name)} });\n`,
-      );
-      zipFolder(dir, join(root, zipBundleFile(name)));
+      standInBundle(name, root);
     }
   }
   process.env[BUNDLE_ROOT_VARIABLE] = root;

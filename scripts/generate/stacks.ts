@@ -6,26 +6,18 @@
  * built real bundles (a jest run), those are used.
  */
 import "@sml/infra/testing/use-test-site";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZIP_FUNCTION_NAMES, zipBundleDir, zipBundleFile } from "@sml/contracts/functions";
+import { ZIP_FUNCTION_NAMES } from "@sml/contracts/functions";
 import { BUNDLE_ROOT_VARIABLE } from "@sml/infra/testing/paths";
 import { type SynthesizedStack, synthAllStacks } from "@sml/infra/testing/synth";
-import { zipFolder } from "../bundling/bundle";
+import { standInBundle } from "../bundling/bundle";
 
 function standInBundles(): string {
   const root = mkdtempSync(join(tmpdir(), "sml-generate-bundles-"));
   process.on("exit", () => rmSync(root, { recursive: true, force: true }));
-  for (const name of ZIP_FUNCTION_NAMES) {
-    const dir = join(root, zipBundleDir(name));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, "index.js"),
-      `exports.handler = async () => ({ standIn: ${JSON.stringify(name)} });\n`,
-    );
-    zipFolder(dir, join(root, zipBundleFile(name)));
-  }
+  for (const name of ZIP_FUNCTION_NAMES) standInBundle(name, root);
   return root;
 }
 
