@@ -1,6 +1,6 @@
 /**
  * Workspaces use each other by package name, as declared dependencies (issue 30 item 6): a relative import that
- * leaves its workspace (`../../infra/...`) hides a dependency from package.json, from npm and from
+ * leaves its workspace (up and into infra/src, say) hides a dependency from package.json, from npm and from
  * whoever moves the folder.
  */
 import { execFileSync } from "node:child_process";
