@@ -1,5 +1,5 @@
 /**
- * Renders docs/model-card.md from the metrics the training run writes to model/metrics.json, so the card's
+ * Renders docs/model-card.md from the metrics the training run writes to model/<name>@<version>/metrics.json, so the card's
  * numbers are never typed by hand (a test checks the committed card matches the committed metrics).
  */
 import { WEEKDAY_NAMES } from "@sml/flight-model/features";
