@@ -10,7 +10,7 @@ import { estimateStack, type StackCost } from "../cost/estimate";
 import { DEFAULT_PROFILE } from "../cost/profile";
 import { estimateAll, readPriceTable } from "../cost/report";
 import { replaceSections, requiredDoc } from "./sections";
-import { synthesizedStacks, useBundles } from "./stacks";
+import { synthesizedStacks, withBundles } from "./stacks";
 import type { Generator } from "./types";
 
 export const COST_DOC = "docs/cost.md";
@@ -80,16 +80,17 @@ export const COST_SWITCHES: readonly CostSwitch[] = [
 
 /** Each switch priced: dev as the stacks build it (`base`) against dev with the switch moved. */
 export function costSwitches(base: StackCost): SwitchCost[] {
-  useBundles();
   const table = readPriceTable();
   const dev = getEnvironmentConfig("dev");
-  return COST_SWITCHES.map(([name, from, to, change]) => ({
-    switch: name,
-    from,
-    to,
-    base,
-    changed: estimateStack(synthEnvironment(change(dev)).json, table, DEFAULT_PROFILE),
-  }));
+  return withBundles(() =>
+    COST_SWITCHES.map(([name, from, to, change]) => ({
+      switch: name,
+      from,
+      to,
+      base,
+      changed: estimateStack(synthEnvironment(change(dev)).json, table, DEFAULT_PROFILE),
+    })),
+  );
 }
 
 let cached: Record<string, string> | undefined;

@@ -14,23 +14,27 @@ import { BUNDLE_ROOT_VARIABLE } from "@sml/infra/testing/paths";
 import { type SynthesizedStack, synthAllStacks } from "@sml/infra/testing/synth";
 import { standInBundle } from "../bundling/bundle";
 
-function standInBundles(): string {
+/**
+ * Runs `synth` with infra's synth helpers pointed at a bundle folder: the one a jest run's global setup built, or
+ * stand-ins in a temp folder removed afterwards.
+ */
+export function withBundles<T>(synth: () => T): T {
+  if (process.env[BUNDLE_ROOT_VARIABLE]) return synth();
   const root = mkdtempSync(join(tmpdir(), "sml-generate-bundles-"));
-  process.on("exit", () => rmSync(root, { recursive: true, force: true }));
-  for (const name of ZIP_FUNCTION_NAMES) standInBundle(name, root);
-  return root;
-}
-
-/** Points infra's synth helpers at a bundle folder (stand-ins unless a jest run built real ones). */
-export function useBundles(): void {
-  process.env[BUNDLE_ROOT_VARIABLE] ??= standInBundles();
+  try {
+    for (const name of ZIP_FUNCTION_NAMES) standInBundle(name, root);
+    process.env[BUNDLE_ROOT_VARIABLE] = root;
+    return synth();
+  } finally {
+    delete process.env[BUNDLE_ROOT_VARIABLE];
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 let cached: SynthesizedStack[] | undefined;
 
 /** Every stack of the app (bootstrap, registry, dev, prd), synthesized once per process. */
 export function synthesizedStacks(): SynthesizedStack[] {
-  useBundles();
-  cached ??= synthAllStacks().synthesized;
+  cached ??= withBundles(() => synthAllStacks().synthesized);
   return cached;
 }
