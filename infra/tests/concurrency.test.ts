@@ -7,8 +7,6 @@
  * (infra/src/preflight-facts.ts) and docs/deploy.md take their figure from `accountConcurrency`; this test holds it
  * to what the stacks actually reserve.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   accountConcurrency,
   LAMBDA_UNRESERVED_MINIMUM,
@@ -16,7 +14,6 @@ import {
   renderConcurrencyDoc,
   reservedConcurrency,
 } from "../src/config";
-import { REPO_ROOT } from "./support/paths";
 import { resourcesOf, synthAllStacks, type TfJson } from "./support/synth";
 
 const { stacks, synthesized } = synthAllStacks({ environments: ["dev", "prd"], preview: 4242 });
@@ -74,17 +71,8 @@ describe("Lambda concurrency reserved in the account", () => {
 });
 
 describe("docs/deploy.md's concurrency figure", () => {
-  // UPDATE_CONCURRENCY_DOC=1 rewrites the generated paragraph, like UPDATE_SLO_DOC for docs/slo.md.
-  const docPath = join(REPO_ROOT, "docs", "deploy.md");
-  const section = /(<!-- concurrency:start[^>]*-->\n)([\s\S]*?)\n?(<!-- concurrency:end -->)/;
-  if (process.env.UPDATE_CONCURRENCY_DOC === "1") {
-    const doc = readFileSync(docPath, "utf8");
-    writeFileSync(
-      docPath,
-      doc.replace(section, (_m, start, _old, end) => `${start}${renderConcurrencyDoc()}\n${end}`),
-    );
-  }
-
+  // `npm run generate` writes the paragraph (scripts/generate/concurrency-doc.ts) and
+  // scripts/tests/unit/generated-files.test.ts checks it is current; this checks what it says.
   it("breaks each environment's figure down into parts that add up to it (issue 23: dev 16 listed 10 + 5)", () => {
     const rendered = renderConcurrencyDoc().replace(/\n/g, " ");
     const breakdowns = [...rendered.matchAll(/(dev|prd|each preview) (\d+): ([^;)]+)/g)];
@@ -93,14 +81,5 @@ describe("docs/deploy.md's concurrency figure", () => {
       const sum = [...(parts as string).matchAll(/ (\d+)/g)].reduce((n, [, v]) => n + Number(v), 0);
       expect({ env, sum }).toEqual({ env, sum: Number(total) });
     }
-  });
-
-  it("states the figure the stacks need", () => {
-    const match = section.exec(readFileSync(docPath, "utf8"));
-    if (!match)
-      throw new Error(
-        "docs/deploy.md has no <!-- concurrency:start --> ... <!-- concurrency:end --> section",
-      );
-    expect(match[2]).toBe(renderConcurrencyDoc());
   });
 });

@@ -1,8 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { DB_USERS } from "@sml/contracts/env";
-import { costDocSections, generatedSection, replaceSection, type SwitchCost } from "../../scripts/cost/doc";
+import type { SwitchCost } from "../../scripts/cost/doc";
 import {
   estimateStack,
   FREE_TYPES,
@@ -12,9 +10,9 @@ import {
 } from "../../scripts/cost/estimate";
 import { DEFAULT_PROFILE } from "../../scripts/cost/profile";
 import { estimateAll, readPriceTable, toJson } from "../../scripts/cost/report";
-import { type EnvironmentConfig, getEnvironmentConfig } from "../src/config";
-import { prdShapedDev } from "./support/shapes";
-import { defineTestStacks, synthAllStacks, synthEnvironment, synthStack } from "./support/synth";
+import { costSwitches } from "../../scripts/generate/cost-doc";
+import { getEnvironmentConfig } from "../src/config";
+import { defineTestStacks, synthAllStacks, synthStack } from "./support/synth";
 
 const table = readPriceTable();
 const { synthesized } = synthAllStacks();
@@ -28,8 +26,6 @@ const priceOf = (key: string, region = dev.region) => {
   return p.usd;
 };
 const HOURS = table.hoursPerMonth;
-const estimate = (config: EnvironmentConfig) =>
-  estimateStack(synthEnvironment(config).json, table, DEFAULT_PROFILE);
 const linesOf = (id: string, resourceType: string) =>
   (estimates[id]?.lines ?? []).filter((l) => l.resource.startsWith(`${resourceType}.`));
 
@@ -194,90 +190,10 @@ describe("hand-checked lines", () => {
   });
 });
 
-/** Dev with one switch moved to what prd (or the in-VPC layout) uses, for the switch table of docs/cost.md. */
-const SWITCHES: [string, string, string, (c: EnvironmentConfig) => EnvironmentConfig][] = [
-  [
-    "network.natMode + functions.inVpc + database.driver",
-    "`none`, outside, `data-api`",
-    "`single-gateway`, in the VPC, `pg`",
-    (c) => prdShapedDev(c),
-  ],
-  [
-    "network.natMode + functions.inVpc + database.driver",
-    "`none`, outside, `data-api`",
-    "`gateway-per-az`, in the VPC, `pg`",
-    (c) => ({ ...prdShapedDev(c), network: { ...c.network, natMode: "gateway-per-az" } }),
-  ],
-  [
-    "network.vpcEndpoints + natMode + functions.inVpc + database.driver",
-    "off, `none`, outside, `data-api`",
-    "on, `single-gateway`, in the VPC, `pg`",
-    (c) => ({ ...prdShapedDev(c), network: { ...prdShapedDev(c).network, vpcEndpoints: true } }),
-  ],
-  ["network.flowLogs", "off", "on", (c) => ({ ...c, network: { ...c.network, flowLogs: true } })],
-  [
-    "usersTopicKey",
-    "`aws-managed`",
-    "`customer-managed`",
-    (c) => ({ ...c, usersTopicKey: "customer-managed" }),
-  ],
-  ["api.detailedMetrics", "off", "on", (c) => ({ ...c, api: { ...c.api, detailedMetrics: true } })],
-  [
-    "observability.alarms",
-    "`actionable`",
-    "`all` (with detailed metrics)",
-    (c) => ({
-      ...c,
-      api: { ...c.api, detailedMetrics: true },
-      observability: { ...c.observability, alarms: "all" },
-    }),
-  ],
-  [
-    "observability.dashboard",
-    "off",
-    "on",
-    (c) => ({ ...c, observability: { ...c.observability, dashboard: true } }),
-  ],
-  [
-    "database.minAcu",
-    "0 with auto-pause",
-    "0.5, no pause",
-    (c) => ({ ...c, database: { ...c.database, minAcu: 0.5, secondsUntilAutoPause: undefined } }),
-  ],
-  ["database.reader", "off", "on", (c) => ({ ...c, database: { ...c.database, reader: true } })],
-  [
-    "prediction.provisionedConcurrency",
-    "none",
-    "2",
-    (c) => ({ ...c, prediction: { ...c.prediction, provisionedConcurrency: 2 } }),
-  ],
-  ["api.jwtAuthorizer", "off", "on", (c) => ({ ...c, api: { ...c.api, jwtAuthorizer: true } })],
-];
-
-describe("docs/cost.md", () => {
-  // UPDATE_COST_DOC=1 rewrites the generated sections, like UPDATE_SLO_DOC for docs/slo.md.
-  const docPath = join(__dirname, "..", "..", "docs", "cost.md");
+describe("docs/cost.md's switch table", () => {
   const base = estimates["sml-dev"];
   if (!base) throw new Error("dev not estimated");
-  const switches: SwitchCost[] = SWITCHES.map(([name, from, to, change]) => ({
-    switch: name,
-    from,
-    to,
-    base,
-    changed: estimate(change(dev)),
-  }));
-  const sections = costDocSections({ table, profile: DEFAULT_PROFILE, estimates, switches });
-
-  if (process.env.UPDATE_COST_DOC === "1") {
-    let doc = readFileSync(docPath, "utf8");
-    for (const [name, text] of Object.entries(sections)) doc = replaceSection(doc, name, text);
-    writeFileSync(docPath, doc);
-  }
-  const doc = readFileSync(docPath, "utf8");
-
-  it.each(Object.keys(sections))("carries the generated section %s as the estimator prints it", (name) => {
-    expect(generatedSection(doc, name)).toBe(sections[name]);
-  });
+  const switches = costSwitches(base);
 
   it("shows every switch that dev turns off costing money, and the NAT switch at least a gateway and its address", () => {
     for (const s of switches)

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { BATCH_SWEEP_INTERVAL_MINUTES } from "@sml/contracts/batches";
@@ -16,8 +16,6 @@ import {
   errorBudgetMinutes,
   ROUTE_LATENCY_P99_MS,
   reachableFor,
-  renderAlarmTable,
-  renderSloTable,
 } from "../src/config/slo";
 import {
   Observability,
@@ -353,40 +351,6 @@ describe("SLO definition", () => {
   it("gives every alarm rule a unique key", () => {
     const keys = ALARM_RULES.map((rule) => rule.key);
     expect(new Set(keys).size).toBe(keys.length);
-  });
-});
-
-describe("docs/slo.md", () => {
-  // UPDATE_SLO_DOC=1 rewrites the generated tables, like jest -u does for snapshots.
-  const docPath = join(__dirname, "..", "..", "docs", "slo.md");
-
-  function generatedSection(doc: string, name: string): string {
-    const match = doc.match(new RegExp(`<!-- ${name}:start[^>]*-->\\n([\\s\\S]*?)\\n?<!-- ${name}:end -->`));
-    if (!match) throw new Error(`docs/slo.md has no <!-- ${name}:start --> ... <!-- ${name}:end --> section`);
-    return match[1] as string;
-  }
-
-  function replaceSection(doc: string, name: string, table: string): string {
-    return doc.replace(
-      new RegExp(`(<!-- ${name}:start[^>]*-->\\n)[\\s\\S]*?\\n?(<!-- ${name}:end -->)`),
-      (_m, start: string, end: string) => `${start}${table}\n${end}`,
-    );
-  }
-
-  if (process.env.UPDATE_SLO_DOC === "1") {
-    let doc = readFileSync(docPath, "utf8");
-    doc = replaceSection(doc, "slo-table", renderSloTable());
-    doc = replaceSection(doc, "alarm-table", renderAlarmTable());
-    writeFileSync(docPath, doc);
-  }
-  const doc = readFileSync(docPath, "utf8");
-
-  it("lists the objectives exactly as infra/src/config/slo.ts defines them", () => {
-    expect(generatedSection(doc, "slo-table")).toBe(renderSloTable());
-  });
-
-  it("lists every alarm and threshold exactly as the stacks create them", () => {
-    expect(generatedSection(doc, "alarm-table")).toBe(renderAlarmTable());
   });
 });
 

@@ -115,6 +115,20 @@ export function zipFolder(dir: string, zipFile: string): void {
   writeFileSync(zipFile, zipSync(entries, ZIP_ENTRY));
 }
 
+/**
+ * A one-line bundle in the function's place (folder and zip), for synthesizing stacks without building: the
+ * stacks read a bundle's bytes only for its hash, which the snapshots and the cost estimate ignore.
+ */
+export function standInBundle(name: ZipFunctionName, outRoot: string): void {
+  const dir = join(outRoot, zipBundleDir(name));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "index.js"),
+    `exports.handler = async () => ({ standIn: ${JSON.stringify(name)} });\n`,
+  );
+  zipFolder(dir, join(outRoot, zipBundleFile(name)));
+}
+
 export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot): Promise<string> {
   const outDir = join(outRoot, zipBundleDir(name));
   rmSync(outDir, { recursive: true, force: true });

@@ -1,18 +1,13 @@
 /**
  * The generated sections of docs/cost.md, between `<!-- name:start -->` and `<!-- name:end -->` markers (the
- * same scheme as docs/slo.md). infra/tests/cost.test.ts regenerates them with UPDATE_COST_DOC=1 and fails when
- * the committed text differs.
+ * same scheme as docs/slo.md). `npm run generate` writes them (scripts/generate/cost-doc.ts), and
+ * scripts/tests/unit/generated-files.test.ts fails when the committed text differs.
  */
+
+import { markdownTable } from "../generate/markdown";
 import type { PriceTable, StackCost } from "./estimate";
 import type { TrafficProfile } from "./profile";
-import {
-  type Estimates,
-  markdownTable,
-  renderPrices,
-  renderProfile,
-  renderStackLines,
-  renderTotals,
-} from "./report";
+import { type Estimates, renderPrices, renderProfile, renderStackLines, renderTotals } from "./report";
 
 /** One config switch priced by the estimator: the stack with and without it. */
 export interface SwitchCost {
@@ -58,22 +53,4 @@ export function costDocSections(input: CostDocInput): Record<string, string> {
   for (const region of Object.keys(input.table.regions).sort())
     sections[`cost-prices ${region}`] = renderPrices(input.table, region);
   return sections;
-}
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** The text between a section's markers, or an error naming the missing markers. */
-export function generatedSection(doc: string, name: string): string {
-  const match = doc.match(
-    new RegExp(`<!-- ${escapeRegExp(name)}:start -->\\n([\\s\\S]*?)\\n?<!-- ${escapeRegExp(name)}:end -->`),
-  );
-  if (!match) throw new Error(`docs/cost.md has no <!-- ${name}:start --> ... <!-- ${name}:end --> section`);
-  return match[1] as string;
-}
-
-export function replaceSection(doc: string, name: string, text: string): string {
-  return doc.replace(
-    new RegExp(`(<!-- ${escapeRegExp(name)}:start -->\\n)[\\s\\S]*?\\n?(<!-- ${escapeRegExp(name)}:end -->)`),
-    (_m, start: string, end: string) => `${start}${text}\n${end}`,
-  );
 }

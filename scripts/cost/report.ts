@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { markdownTable } from "../generate/markdown";
 import { estimateStack, type PriceTable, type StackCost, type TfJson } from "./estimate";
 import type { TrafficProfile } from "./profile";
 
@@ -59,20 +60,6 @@ export function renderText(estimates: Estimates): string {
     out.push("");
   }
   return out.join("\n");
-}
-
-/** A Markdown table with padded columns (the layout biome and prettier leave alone). */
-export function markdownTable(
-  header: readonly string[],
-  rows: readonly (readonly string[])[],
-  right: readonly number[] = [],
-): string {
-  const widths = header.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? "").length)));
-  const cell = (text: string, i: number) =>
-    right.includes(i) ? text.padStart(widths[i] as number) : text.padEnd(widths[i] as number);
-  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => cell(c, i)).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (right.includes(i) ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
-  return [line(header), rule, ...rows.map(line)].join("\n");
 }
 
 /** Totals per stack. */

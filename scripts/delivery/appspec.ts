@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-import type { RolloutTarget } from "../../infra/src/constructs/deployment";
+import type { RolloutTarget } from "@sml/infra/constructs/deployment";
 
 /** One function's entry of the environment stack's `rollout` output, as infra/src/constructs/deployment.ts declares it. */
 export type { RolloutTarget };

@@ -3,8 +3,9 @@
  * least-privilege permissions, the README's commands instead of copies, and scripts that exist. Used by
  * scripts/tests/unit/workflows.test.ts; each function returns human-readable findings (empty when the rule holds).
  */
+
+import { githubEnvValues } from "@sml/infra/site-facts";
 import { parse } from "yaml";
-import { githubEnvValues } from "../../infra/src/site-facts";
 
 export interface WorkflowStep {
   readonly id?: string;

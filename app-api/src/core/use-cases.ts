@@ -3,7 +3,7 @@
  * same code runs in Lambda, in the local stack and in tests with fakes.
  */
 import { randomUUID } from "node:crypto";
-import { USER_ID_PATTERN } from "@sml/contracts/users";
+import { UUID_PATTERN } from "@sml/contracts/formats";
 import { type AcceptanceClock, createAcceptanceClock } from "./acceptance-clock";
 import { DatabaseUnavailableError, DomainError, NotFoundError, PublishFailedError } from "./errors";
 import type { User, UserPage, UserPublisher, UserReader } from "./ports";
@@ -71,7 +71,7 @@ export function createUseCases(deps: UseCaseDeps): UseCases {
     },
 
     async deleteUser(id) {
-      if (!USER_ID_PATTERN.test(id))
+      if (!UUID_PATTERN.test(id))
         throw new NotFoundError(`No user with id ${JSON.stringify(id.slice(0, 64))}`);
       const acceptedAt = clock();
       try {

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { ValidationError } from "@sml/contracts/errors";
-import { ACCEPTED_AT_PATTERN, NEW_USER_MAX_BODY_BYTES, USER_ID_PATTERN } from "@sml/contracts/users";
+import { UUID_PATTERN } from "@sml/contracts/formats";
+import { ACCEPTED_AT_PATTERN, NEW_USER_MAX_BODY_BYTES } from "@sml/contracts/users";
 import { createHandler } from "../../src/adapters/http-handler";
 import { bodyOfBytes } from "../support/bad-requests";
 import { httpEvent, json, postUser } from "../support/events";
@@ -52,7 +53,7 @@ describe("POST /users (fake ports)", () => {
     const res = await handler(postUser({ name: "Ada Lovelace", email: "ada@example.com" }));
     expect(res.statusCode).toBe(202);
     expect(bodyOf(res)).toEqual({
-      id: expect.stringMatching(USER_ID_PATTERN),
+      id: expect.stringMatching(UUID_PATTERN),
       messageId: "msg-1",
       acceptedAt: expect.stringMatching(ACCEPTED_AT_PATTERN),
     });

@@ -1,3 +1,4 @@
+import { isRealInstant } from "@sml/contracts/formats";
 import {
   USER_LIMITS,
   type UserDeletion,
@@ -33,16 +34,6 @@ const StorableUserMessageSchema = UserMessageSchema.extend({
     "must be an email address",
   ),
 });
-
-/** Date.parse alone rolls 2026-02-30 over to March and takes year 0000; PostgreSQL rejects both. */
-function isRealInstant(time: string): boolean {
-  const parsed = new Date(time);
-  return (
-    !time.startsWith("0000") &&
-    !Number.isNaN(parsed.getTime()) &&
-    parsed.toISOString().slice(0, 23) === time.slice(0, 23)
-  );
-}
 
 export interface IncomingUserMessage {
   /** The SNS message id (or the SQS one under raw delivery): same id, same message. */

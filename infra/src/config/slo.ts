@@ -1,7 +1,7 @@
 /**
  * Service level objectives and the CloudWatch alarms that guard them: the one definition that the observability
- * construct builds alarms from and that the tables in docs/slo.md are generated from (a synth test compares the
- * doc with `renderSloTable()` and `renderAlarmTable()`).
+ * construct builds alarms from and that the tables in docs/slo.md are generated from (`sloTable()` and
+ * `alarmTable()`, laid out by scripts/generate/slo-doc.ts: `npm run generate`).
  */
 import { FUNCTION_NAMES, type RolledOutFunctionName } from "@sml/contracts/functions";
 import { type DefinedRouteKey, ROUTES, type Route, routeKey } from "@sml/contracts/routes";
@@ -462,7 +462,7 @@ export function reachableFor(rule: AlarmRule, runsEverySeconds: number | undefin
   return { ...rule, periodSeconds, threshold };
 }
 
-/** Lower-case alphanumerics and dashes, for alarm names: `GET /users/{id}` -> `get-users-id`. */
+/** Lower-case alphanumerics and dashes, for alarm names and route construct ids: `GET /users/{id}` -> `get-users-id`. */
 export function slug(value: string): string {
   return value
     .toLowerCase()
@@ -532,18 +532,14 @@ function formatDuration(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
 
-/** A Markdown table padded the way the repository's formatter (Biome) lays it out, so formatting keeps it. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) =>
-    Math.max(3, title.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(" | ")} |`;
-  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+/** A table as header and rows of cells; scripts/generate/slo-doc.ts lays it out in docs/slo.md. */
+export interface DocTable {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
 }
 
 /** The alarm table of docs/slo.md, generated from `ALARM_RULES`. */
-export function renderAlarmTable(rules: readonly AlarmRule[] = ALARM_RULES): string {
+export function alarmTable(rules: readonly AlarmRule[] = ALARM_RULES): DocTable {
   const rows = rules.map((rule) => {
     const unit = rule.unit === "count" ? "" : ` ${rule.unit}`;
     return [
@@ -555,13 +551,11 @@ export function renderAlarmTable(rules: readonly AlarmRule[] = ALARM_RULES): str
       rule.protects,
     ];
   });
-  return markdownTable(["alarm", "watches", "signal", "fires when", "window", "protects"], rows);
+  return { header: ["alarm", "watches", "signal", "fires when", "window", "protects"], rows };
 }
 
 /** The objectives table of docs/slo.md, generated from `SERVICE_LEVEL_OBJECTIVES`. */
-export function renderSloTable(
-  objectives: readonly ServiceLevelObjective[] = SERVICE_LEVEL_OBJECTIVES,
-): string {
+export function sloTable(objectives: readonly ServiceLevelObjective[] = SERVICE_LEVEL_OBJECTIVES): DocTable {
   const rows = objectives.map((slo) => [
     `\`${slo.key}\``,
     slo.name,
@@ -569,5 +563,5 @@ export function renderSloTable(
     `${slo.objectivePercent} %`,
     `${errorBudgetMinutes(slo.objectivePercent)} min`,
   ]);
-  return markdownTable(["key", "objective", "SLI", `target (${SLO_WINDOW_DAYS} days)`, "error budget"], rows);
+  return { header: ["key", "objective", "SLI", `target (${SLO_WINDOW_DAYS} days)`, "error budget"], rows };
 }

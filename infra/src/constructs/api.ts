@@ -10,6 +10,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { DEFAULT_ROUTE, type Route, type RouteTarget, routeKey } from "@sml/contracts/routes";
 import { Construct } from "constructs";
 import type { ApiConfig } from "../config";
+import { slug } from "../config/slo";
 import { SITE_TOKEN_VALIDITY } from "./sign-in";
 
 /** A function API Gateway invokes: its name, the ARN to invoke, and the alias (qualifier) if any. */
@@ -197,13 +198,10 @@ export class Api extends Construct {
       const target = props.targets[route.target];
       const integration = integrationFor(route.target);
       const key = routeKey(route);
-      const slug = key
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, "-")
-        .replace(/-+$/, "");
+      const id = slug(key);
       const protectedRoute = route.authorized && this.authorizer;
       this.routes.push(
-        new Apigatewayv2Route(this, `route-${slug}`, {
+        new Apigatewayv2Route(this, `route-${id}`, {
           apiId: this.api.id,
           routeKey: key,
           target: `integrations/${integration.id}`,
@@ -212,8 +210,8 @@ export class Api extends Construct {
             : { authorizationType: "NONE" }),
         }),
       );
-      new LambdaPermission(this, `invoke-${slug}`, {
-        statementId: `apigateway-${slug}`,
+      new LambdaPermission(this, `invoke-${id}`, {
+        statementId: `apigateway-${id}`,
         action: "lambda:InvokeFunction",
         functionName: target.functionName,
         ...(target.qualifier ? { qualifier: target.qualifier } : {}),

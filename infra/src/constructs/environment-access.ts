@@ -150,7 +150,7 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       ],
     },
     {
-      // Data API logins of the functions' own database users (`<prefix>-db-<user>`, constructs/functions.ts):
+      // Data API logins of the functions' own database users (`<prefix>-db-<user>`, constructs/zip-functions.ts):
       // each function reads its own, the migration function writes the passwords it generates.
       sid: "OwnDatabaseUserSecrets",
       effect: "Allow",

@@ -5,7 +5,16 @@
  * `npx tsx infra/tests/support/fork-copy.ts <folder>` makes the copy and prints its path.
  */
 import { execFileSync } from "node:child_process";
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { SiteConfig } from "../../src/config/site";
 import { REPO_ROOT } from "./paths";
@@ -47,6 +56,20 @@ export function siteSource(original: string, site: SiteConfig): string {
   return `${original.slice(0, start)}export const SITE: SiteConfig = ${literal.replaceAll('"\\u0000undefined"', "undefined")};\n`;
 }
 
+/**
+ * `target/node_modules`: each package linked to this checkout's, and the workspaces (`@sml/*`, relative links) to
+ * the fork's own folders, as `npm ci` in a fork links them, so an import by package name reads the fork's files.
+ */
+function linkNodeModules(target: string): void {
+  const from = join(REPO_ROOT, "node_modules");
+  const to = join(target, "node_modules");
+  mkdirSync(join(to, "@sml"), { recursive: true });
+  for (const entry of readdirSync(from))
+    if (entry !== "@sml") symlinkSync(join(from, entry), join(to, entry));
+  for (const workspace of readdirSync(join(from, "@sml")))
+    symlinkSync(readlinkSync(join(from, "@sml", workspace)), join(to, "@sml", workspace), "dir");
+}
+
 /** Copies the repository into `target` (created) with `site` in its site.ts; returns `target`. */
 export function forkCopy(target: string, site: SiteConfig = FORK_SITE): string {
   const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
@@ -65,7 +88,7 @@ export function forkCopy(target: string, site: SiteConfig = FORK_SITE): string {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
   }
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(target, "node_modules"), "dir");
+  linkNodeModules(target);
   const sitePath = join(target, "infra", "src", "config", "site.ts");
   writeFileSync(sitePath, siteSource(readFileSync(sitePath, "utf8"), site));
   // Formatted as the fork's own lint wants it (biome, the repository's config).
@@ -75,7 +98,7 @@ export function forkCopy(target: string, site: SiteConfig = FORK_SITE): string {
   });
   // A fork is a git repository: some checks list the repository's files with git (the shell scripts to lint).
   execFileSync("git", ["init", "-q"], { cwd: target });
-  // The linked node_modules is a symlink, which `.gitignore`'s `node_modules/` (directories only) does not match.
+  // Kept out of the fork's file lists whatever `.gitignore` says.
   appendFileSync(join(target, ".git", "info", "exclude"), "/node_modules\n");
   execFileSync("git", ["add", "-A"], { cwd: target });
   return target;

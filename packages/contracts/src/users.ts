@@ -3,6 +3,7 @@
  * Types and ports only: the adapters live in @sml/database, the HTTP handling in app-api, the SQS handling in app-subscriber.
  */
 import * as z from "zod";
+import { UUID_PATTERN } from "./formats";
 
 /**
  * Limits of a user's fields, used by the API's request schema and the subscriber's storable-message check.
@@ -100,9 +101,6 @@ export interface UserWriter {
 /** Both sides: what every database adapter (pg, RDS Data API, PGlite) implements. */
 export interface UserRepository extends UserReader, UserWriter {}
 
-/** A user id as the database issues it (and the API for a new user): a UUID. */
-export const USER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const acceptedAtSchema = z
   .string()
   .regex(ACCEPTED_AT_PATTERN, "must be an ISO 8601 UTC time with microseconds");
@@ -114,14 +112,14 @@ export const UserMessageSchema = z.strictObject({
   /** Optional only so that messages published before it existed are still applied (by SNS time). */
   acceptedAt: acceptedAtSchema.optional(),
   /** The id a new user gets; optional only for messages published before the API issued ids. */
-  id: z.string().regex(USER_ID_PATTERN, "must be a UUID").optional(),
+  id: z.string().regex(UUID_PATTERN, "must be a UUID").optional(),
 });
 export type UserMessage = z.infer<typeof UserMessageSchema>;
 
 /** The JSON message the API publishes to SNS for each accepted DELETE /users/{id}. */
 export const UserDeletionMessageSchema = z.strictObject({
   delete: z.literal(true),
-  id: z.string().regex(USER_ID_PATTERN, "must be a UUID"),
+  id: z.string().regex(UUID_PATTERN, "must be a UUID"),
   acceptedAt: acceptedAtSchema,
 });
 export type UserDeletionMessage = z.infer<typeof UserDeletionMessageSchema>;

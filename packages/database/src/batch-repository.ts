@@ -8,10 +8,9 @@ import {
   type BatchSweeper,
   batchSweepFailure,
 } from "@sml/contracts/batches";
+import { UUID_PATTERN } from "@sml/contracts/formats";
 import type { SqlExecutor } from "./executor";
 import { decodeCursor, encodeCursor, jsonTimestampToIsoMicros } from "./user-repository";
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A batch with its totals summed over its ranges and the first listed errors of all its ranges (each range keeps

@@ -1,4 +1,5 @@
 import { InvalidCursorError } from "@sml/contracts/errors";
+import { isRealInstant, UUID_PATTERN } from "@sml/contracts/formats";
 import {
   orderingKeyOf,
   type User,
@@ -9,7 +10,6 @@ import {
 } from "@sml/contracts/users";
 import type { SqlExecutor } from "./executor";
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The cursor's timestamp keeps microseconds: PostgreSQL stores them and the keyset must compare exactly. */
 const CURSOR_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -120,16 +120,6 @@ export function upsertUsersParam(writes: readonly UserWrite[]): string {
   );
 }
 
-/**
- * A cursor time that names a real instant PostgreSQL accepts. Date.parse alone is not enough: it rolls
- * 2026-02-30 over to March and takes year 0000, both of which PostgreSQL rejects with an error (a 500).
- */
-function isRealInstant(time: string): boolean {
-  if (!CURSOR_TIME_PATTERN.test(time) || time.startsWith("0000")) return false;
-  const parsed = new Date(time);
-  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 23) === time.slice(0, 23);
-}
-
 interface CursorPosition {
   readonly createdAt: string;
   readonly id: string;
@@ -156,6 +146,7 @@ export function decodeCursor(cursor: string): CursorPosition {
     value.length !== 2 ||
     typeof value[0] !== "string" ||
     typeof value[1] !== "string" ||
+    !CURSOR_TIME_PATTERN.test(value[0]) ||
     !isRealInstant(value[0]) ||
     !UUID_PATTERN.test(value[1])
   ) {

@@ -109,7 +109,7 @@ export interface FlightInput {
   readonly distance: number;
 }
 
-/** Written by training to model/features.json; read by serving. */
+/** Written by training to model/<name>@<version>/features.json; read by serving. */
 export const FeatureMetadataSchema = z.object({
   originVocabulary: z.array(z.string()).min(1),
   destinationVocabulary: z.array(z.string()).min(1),
@@ -132,7 +132,7 @@ export const FeatureMetadataSchema = z.object({
     .optional(),
   /**
    * What the departure time meant when the model was trained (and its rate tables keyed): `scheduled`, the
-   * departure callers send (reconstructed from the data, see training/data.ts scheduledMinuteOfDay). Models
+   * departure callers send (reconstructed from the data, see packages/model-training/src/data.ts scheduledMinuteOfDay). Models
    * without it were trained on the ACTUAL departure time, which leaks the label (issue 26).
    */
   timeBasis: z.enum(["scheduled"]).optional(),

@@ -2,7 +2,7 @@
  * The API's OpenAPI 3.1 document, derived from the route table (@sml/contracts/routes): each entry's zod schemas
  * (the very objects its handler validates with and answers with) become JSON Schema draft 2020-12, OpenAPI 3.1's
  * dialect, through zod's own z.toJSONSchema; every error status comes from this package's ERROR_TABLE. Served by
- * the api function at GET /openapi.json and committed as docs/openapi.json (scripts/openapi/write.ts).
+ * the api function at GET /openapi.json and committed as docs/openapi.json (`npm run generate`: scripts/generate/openapi.ts).
  */
 import {
   MAX_ERROR_DETAILS,

@@ -1,7 +1,8 @@
 /**
- * `npm run card -w @sml/model-training`: re-renders docs/model-card.md from the committed files (the champion's
- * metrics.json, model/comparison.json, baselines/gbdt.json), for wording changes that need no rescoring; the
- * numbers still come only from training, `npm run compare` and `npm run baseline`.
+ * Where the model card's inputs live, and how `npm run compare` rewrites the card. `npm run generate`
+ * (scripts/generate/model-card.ts) re-renders it from the committed files (the champion's metrics.json,
+ * model/comparison.json, baselines/gbdt.json) after a wording change that needs no rescoring; the numbers still
+ * come only from training, `npm run compare` and `npm run baseline`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -29,9 +30,4 @@ export function writeModelCard(): CardInputs {
   const inputs = readCardInputs();
   writeFileSync(MODEL_CARD_FILE, renderModelCard(inputs));
   return inputs;
-}
-
-if (require.main === module) {
-  const { metrics } = writeModelCard();
-  console.log(`rendered docs/model-card.md for ${metrics.model.name} ${metrics.model.version}`);
 }

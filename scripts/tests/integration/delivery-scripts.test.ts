@@ -10,14 +10,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/database/testing";
-import { Client } from "pg";
 import {
   freshLocalDir,
   REPO_ROOT,
   removeLocalDir,
   type StackProcess,
   startStackProcess,
-} from "../../../local-stack/tests/support/local-stack-process";
+} from "@sml/local-stack/tests/support/local-stack-process";
+import { Client } from "pg";
 
 jest.setTimeout(120_000);
 

@@ -5,59 +5,27 @@
  * it promotes, with the manifest's exact bytes (ECR PutImage recomputes the digest from them), and no push may
  * carry a tag without an environment prefix.
  */
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { promisify } from "node:util";
-import { SHARED_CONFIG } from "../../../infra/src/config";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { SHARED_CONFIG } from "@sml/infra/config";
+import { type AwsResponse, type RecordedAws, recordedAws } from "../support/fake-commands";
 
-const run = promisify(execFile);
-const REPO_ROOT = join(__dirname, "..", "..", "..");
-const FAKE_AWS = join(__dirname, "..", "support", "fake-aws");
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const PRD_TAG = `${SHARED_CONFIG.images.tagPrefixes.prd}${DIGEST.slice("sha256:".length)}`;
 // A single-platform image manifest as buildx pushes it (--provenance=false), without a trailing newline.
 const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}';
 
-let dir: string;
+let aws: RecordedAws;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "sml-tag-"));
+  aws = recordedAws("sml-tag-");
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => aws.cleanup());
 
-function record(command: string, response: { stdout?: string; exitCode?: number; stderr?: string }): void {
-  const target = join(dir, command.replace(" ", "."));
-  mkdirSync(target, { recursive: true });
-  if (response.stdout !== undefined) writeFileSync(join(target, "stdout"), response.stdout);
-  if (response.stderr !== undefined) writeFileSync(join(target, "stderr"), response.stderr);
-  if (response.exitCode !== undefined) writeFileSync(join(target, "exit-code"), String(response.exitCode));
-}
+const record = (command: string, response: AwsResponse) => aws.record(command, response);
 
 async function script(name: string, args: string[]) {
-  const env = { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
-  const calls = () => {
-    try {
-      return readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n").filter(Boolean);
-    } catch {
-      return [];
-    }
-  };
-  try {
-    const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery", name), args, {
-      cwd: REPO_ROOT,
-      env,
-    });
-    return { code: 0, stdout, stderr, calls: calls() };
-  } catch (err) {
-    const failed = err as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: failed.code ?? -1,
-      stdout: failed.stdout ?? "",
-      stderr: failed.stderr ?? "",
-      calls: calls(),
-    };
-  }
+  const result = await aws.run(`scripts/delivery/${name}`, args);
+  return { ...result, calls: aws.calls() };
 }
 
 describe("tag-image.sh (AWS CLI mocked)", () => {
@@ -100,7 +68,7 @@ describe("tag-image.sh (AWS CLI mocked)", () => {
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain("already on another image");
 
-    rmSync(join(dir, "ecr.describe-images"), { recursive: true });
+    rmSync(join(aws.dir, "ecr.describe-images"), { recursive: true });
     record("ecr describe-images", { exitCode: 254 });
     record("ecr batch-get-image", {
       stdout: JSON.stringify({ images: [], failures: [{ failureCode: "ImageNotFound" }] }),

@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { siteFacts } from "../../../infra/src/site-facts";
+import { siteFacts } from "@sml/infra/site-facts";
 import { type FakeCommands, fakeCommands } from "../support/fake-commands";
 
 jest.setTimeout(120_000);

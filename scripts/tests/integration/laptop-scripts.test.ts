@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
-import { siteFacts } from "../../../infra/src/site-facts";
-import { PLACEHOLDER_SITE_FILE } from "../../../infra/tests/support/use-test-site";
+import { siteFacts } from "@sml/infra/site-facts";
+import { PLACEHOLDER_SITE_FILE } from "@sml/infra/testing/use-test-site";
 
 jest.setTimeout(120_000);
 

@@ -4,52 +4,44 @@
  * real while no AWS account is reachable here. The responses follow the AWS CLI's documented output of each
  * command (fixtures/aws-cli); the numbers the script checks against come from the config.
  */
+
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { accountConcurrency } from "../../../infra/src/config";
+import { accountConcurrency } from "@sml/infra/config";
+import { REPO_ROOT, type RecordedAws, recordedAws } from "../support/fake-commands";
 
 jest.setTimeout(120_000);
 
 const run = promisify(execFile);
-const REPO_ROOT = join(__dirname, "..", "..", "..");
 const FIXTURES = join(__dirname, "..", "support", "fixtures", "aws-cli");
-const FAKE_AWS = join(__dirname, "..", "support", "fake-aws");
 
 /** A recorded response: a fixture file for stdout, or an error (stderr fixture, exit code 254 as the CLI uses). */
 type Recorded = { readonly stdout: string } | { readonly stderr: string; readonly exitCode: number };
 
-let dir: string;
+let aws: RecordedAws;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "sml-preflight-"));
+  aws = recordedAws("sml-preflight-");
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => aws.cleanup());
+
+const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
 
 function record(responses: Record<string, Recorded>): void {
-  for (const [command, response] of Object.entries(responses)) {
-    const target = join(dir, command.replace(" ", "."));
-    mkdirSync(target, { recursive: true });
-    if ("stdout" in response) copyFileSync(join(FIXTURES, response.stdout), join(target, "stdout"));
-    else {
-      copyFileSync(join(FIXTURES, response.stderr), join(target, "stderr"));
-      writeFileSync(join(target, "exit-code"), String(response.exitCode));
-    }
-  }
+  for (const [command, response] of Object.entries(responses))
+    aws.record(
+      command,
+      "stdout" in response
+        ? { stdout: fixture(response.stdout) }
+        : { stderr: fixture(response.stderr), exitCode: response.exitCode },
+    );
 }
 
 async function preflight(environment: string) {
-  try {
-    const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/preflight.sh"), [environment], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir },
-    });
-    return { code: 0, stdout, stderr, calls: readFileSync(join(dir, "calls.log"), "utf8") };
-  } catch (err) {
-    const failed = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", calls: "" };
-  }
+  const result = await aws.run("scripts/delivery/preflight.sh", [environment]);
+  // One string: the checks look for a request's arguments anywhere in the log.
+  return { ...result, calls: aws.calls().join("\n") };
 }
 
 const READY: Record<string, Recorded> = {
@@ -152,9 +144,7 @@ describe("scripts/delivery/preflight.sh (recorded AWS CLI responses)", () => {
     expect(result.stderr).toContain('docs/deploy.md, "Fork it", step 5');
     expect(result.stderr).toContain("accounts.dev");
     expect(result.stderr).not.toMatch(/state bucket .* does not exist|does not exist|not ready to deploy/);
-    expect(readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n")).toEqual([
-      "sts get-caller-identity --output json",
-    ]);
+    expect(aws.calls()).toEqual(["sts get-caller-identity --output json"]);
   });
 
   it("names the doc step and the site setting a fork edits in each bootstrap message", async () => {

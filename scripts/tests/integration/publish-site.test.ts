@@ -5,19 +5,14 @@
  * carries the stack's sign-in settings; the one invalidation names only the entry page; the cache headers are
  * exactly @sml/contracts/site's; bad input says what is wrong and uploads nothing.
  */
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { SITE_CONFIG_PATH, type SiteConfig, siteCacheControl } from "@sml/contracts/site";
 import { buildSite, type SiteBuild } from "@sml/site/build";
+import { recordedAws } from "../support/fake-commands";
 
 jest.setTimeout(60_000);
-
-const run = promisify(execFile);
-const REPO_ROOT = join(__dirname, "..", "..", "..");
-const FAKE_AWS = join(__dirname, "..", "support", "fake-aws");
 
 let dir: string;
 let site: string;
@@ -37,29 +32,17 @@ const OUTPUTS = {
 };
 
 async function publish(outputs: object, siteDir = site) {
-  const fake = mkdtempSync(join(dir, "aws-"));
-  for (const command of ["s3.cp", "cloudfront.create-invalidation"]) mkdirSync(join(fake, command));
-  writeFileSync(join(fake, "cloudfront.create-invalidation", "stdout"), "I2EXAMPLE\n");
-  const file = join(fake, "outputs.json");
-  writeFileSync(file, JSON.stringify(outputs));
-  const env = { ...process.env, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: fake };
-  const calls = () => {
-    try {
-      return readFileSync(join(fake, "calls.log"), "utf8").trim().split("\n");
-    } catch {
-      return [];
-    }
-  };
+  const aws = recordedAws("sml-publish-aws-");
   try {
-    const { stdout } = await run(
-      join(REPO_ROOT, "scripts/delivery/publish-site.sh"),
-      [file, "dev", siteDir],
-      { env },
-    );
-    return { code: 0, out: stdout, calls: calls() };
-  } catch (err) {
-    const failed = err as { code: number; stderr: string };
-    return { code: failed.code, out: failed.stderr, calls: calls() };
+    aws.record("s3 cp", {});
+    aws.record("cloudfront create-invalidation", { stdout: "I2EXAMPLE\n" });
+    const file = join(aws.dir, "outputs.json");
+    writeFileSync(file, JSON.stringify(outputs));
+    const result = await aws.run("scripts/delivery/publish-site.sh", [file, "dev", siteDir]);
+    // The script reports on stdout when it succeeds and on stderr when it refuses.
+    return { code: result.code, out: result.code === 0 ? result.stdout : result.stderr, calls: aws.calls() };
+  } finally {
+    aws.cleanup();
   }
 }
 

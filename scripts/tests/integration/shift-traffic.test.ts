@@ -5,33 +5,28 @@
  * the AppSpec builder, while CodeDeploy itself cannot run here. The recorded outputs follow the AWS CLI's
  * `--query ... --output text` forms the script asks for.
  */
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { promisify } from "node:util";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { DatabaseUnavailableError } from "@sml/app-api/src/core/errors";
 import { httpStatusOfClass } from "@sml/lambda-http";
-import { type FakeCommands, fakeCommands } from "../support/fake-commands";
+import {
+  type AwsResponse,
+  type FakeCommands,
+  fakeCommands,
+  REPO_ROOT,
+  type RecordedAws,
+  recordedAws,
+} from "../support/fake-commands";
 
 jest.setTimeout(120_000);
 
-const run = promisify(execFile);
-const REPO_ROOT = join(__dirname, "..", "..", "..");
-const FAKE_AWS = join(__dirname, "..", "support", "fake-aws");
-
-let dir: string;
+let aws: RecordedAws;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "sml-shift-"));
+  aws = recordedAws("sml-shift-");
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => aws.cleanup());
 
-function record(command: string, response: { stdout?: string; exitCode?: number }): void {
-  const target = join(dir, command.replace(" ", "."));
-  mkdirSync(target, { recursive: true });
-  if (response.stdout !== undefined) writeFileSync(join(target, "stdout"), response.stdout);
-  if (response.exitCode !== undefined) writeFileSync(join(target, "exit-code"), String(response.exitCode));
-}
+const record = (command: string, response: AwsResponse) => aws.record(command, response);
 
 const target = (fn: string, version: string) => ({
   application: "sml-dev-functions",
@@ -43,37 +38,15 @@ const target = (fn: string, version: string) => ({
 
 /** The stack outputs as stack-outputs.sh prints them: the alias serves version 3 of every function (recorded). */
 function outputs(versions: Record<string, string>): string {
-  const file = join(dir, "outputs.json");
+  const file = join(aws.dir, "outputs.json");
   const rollout = Object.fromEntries(Object.entries(versions).map(([fn, v]) => [fn, target(fn, v)]));
   writeFileSync(file, JSON.stringify({ api_url: "https://example.invalid", rollout }));
   return file;
 }
 
 async function shift(file: string) {
-  const { GITHUB_STEP_SUMMARY: _summary, ...inherited } = process.env;
-  const env = { ...inherited, PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`, FAKE_AWS_DIR: dir };
-  const calls = () => {
-    try {
-      return readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n");
-    } catch {
-      return [];
-    }
-  };
-  try {
-    const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/shift-traffic.sh"), [file], {
-      cwd: REPO_ROOT,
-      env,
-    });
-    return { code: 0, stdout, stderr, calls: calls() };
-  } catch (err) {
-    const failed = err as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: failed.code ?? -1,
-      stdout: failed.stdout ?? "",
-      stderr: failed.stderr ?? "",
-      calls: calls(),
-    };
-  }
+  const result = await aws.run("scripts/delivery/shift-traffic.sh", [file]);
+  return { ...result, calls: aws.calls() };
 }
 
 it("creates a deployment only for the functions whose alias is not on the published version, and waits for each", async () => {
@@ -174,7 +147,7 @@ esac`,
 });
 
 it("refuses outputs without a rollout output, naming what to do", async () => {
-  const file = join(dir, "outputs.json");
+  const file = join(aws.dir, "outputs.json");
   writeFileSync(file, JSON.stringify({ api_url: "https://example.invalid" }));
   const result = await shift(file);
   expect(result.code).toBe(2);
@@ -183,33 +156,15 @@ it("refuses outputs without a rollout output, naming what to do", async () => {
 
 describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
   async function check(file: string, extraEnv: Record<string, string> = {}) {
-    const env = {
-      ...process.env,
-      PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`,
-      FAKE_AWS_DIR: dir,
-      ...extraEnv,
-    };
-    try {
-      const { stdout, stderr } = await run(join(REPO_ROOT, "scripts/delivery/pre-traffic-check.sh"), [file], {
-        cwd: REPO_ROOT,
-        env,
-      });
-      return { code: 0, stdout, stderr, calls: readFileSync(join(dir, "calls.log"), "utf8") };
-    } catch (err) {
-      const failed = err as { code?: number; stdout?: string; stderr?: string };
-      let calls = "";
-      try {
-        calls = readFileSync(join(dir, "calls.log"), "utf8");
-      } catch {}
-      return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", calls };
-    }
+    const result = await aws.run("scripts/delivery/pre-traffic-check.sh", [file], extraEnv);
+    return { ...result, calls: aws.calls() };
   }
-  const outfile = (response: unknown, call?: number) => {
-    const target = join(dir, "lambda.invoke", call === undefined ? "" : String(call));
-    mkdirSync(target, { recursive: true });
-    writeFileSync(join(target, "outfile"), JSON.stringify(response));
-    if (call !== undefined) writeFileSync(join(target, "stdout"), "None\n");
-  };
+  const outfile = (response: unknown, call?: number) =>
+    aws.record(
+      "lambda invoke",
+      { outfile: JSON.stringify(response), ...(call ? { stdout: "None\n" } : {}) },
+      call,
+    );
   /** What the api answers GET /health with while Aurora resumes (DatabaseUnavailableError through @sml/lambda-http). */
   const resuming = {
     statusCode: 503,
@@ -226,7 +181,7 @@ describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
     outfile({ statusCode: 200, body: "{}" });
     const result = await check(outputs({ api: "4", subscriber: "4", prediction: "3" }));
     expect(result.code).toBe(0);
-    const invokes = result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"));
+    const invokes = result.calls.filter((c) => c.startsWith("lambda invoke"));
     expect(invokes).toHaveLength(1);
     expect(invokes[0]).toContain("--function-name sml-dev-api --qualifier 4");
     expect(result.stdout).toContain("sml-dev-api version 4 answered GET /health with 200");
@@ -241,7 +196,7 @@ describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
     outfile({ statusCode: 200, body: "{}" });
     const result = await check(outputs({ api: "4" }), fastRetries);
     expect(result.code).toBe(0);
-    expect(result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"))).toHaveLength(3);
+    expect(result.calls.filter((c) => c.startsWith("lambda invoke"))).toHaveLength(3);
     expect(result.stdout).toContain("retry 2 of 5");
     expect(result.stdout).toContain("sml-dev-api version 4 answered GET /health with 200");
   });
@@ -253,7 +208,7 @@ describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
     const result = await check(outputs({ api: "4" }), fastRetries);
     expect(result.code).toBe(1);
     // One call and five retries (the default delays 2+4+8+16+30 = 60 s), then judged.
-    expect(result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"))).toHaveLength(6);
+    expect(result.calls.filter((c) => c.startsWith("lambda invoke"))).toHaveLength(6);
     expect(result.stderr).toContain("answered GET /health with status 503");
   });
 
@@ -263,7 +218,7 @@ describe("pre-traffic-check.sh (AWS CLI mocked)", () => {
     outfile({ statusCode: 500, body: JSON.stringify({ error: { code: "INTERNAL_ERROR", message: "x" } }) });
     const result = await check(outputs({ api: "4" }), fastRetries);
     expect(result.code).toBe(1);
-    expect(result.calls.split("\n").filter((c) => c.startsWith("lambda invoke"))).toHaveLength(1);
+    expect(result.calls.filter((c) => c.startsWith("lambda invoke"))).toHaveLength(1);
   });
 
   it("waits only on the code the API's error table gives a database that does not answer", () => {

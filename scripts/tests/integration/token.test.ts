@@ -4,66 +4,32 @@
  * (InitiateAuth / RespondToAuthChallenge: `AuthenticationResult.IdToken`, or `ChallengeName`, `Session`,
  * `ChallengeParameters`); the script's decisions and the requests it sends run for real with the real jq.
  */
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { promisify } from "node:util";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type AwsResponse, type RecordedAws, recordedAws } from "../support/fake-commands";
 
 jest.setTimeout(60_000);
 
-const run = promisify(execFile);
-const REPO_ROOT = join(__dirname, "..", "..", "..");
-const FAKE_AWS = join(__dirname, "..", "support", "fake-aws");
 const POOL = { user_pool_id: "eu-west-1_AbCdEf123", user_pool_client_id: "3n4b5urk1ft4fl3mg5e62d9ado" };
 const PASSWORD = "Correct, horse 1 Battery";
 
-let dir: string;
+let aws: RecordedAws;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "sml-token-"));
+  aws = recordedAws("sml-token-");
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => aws.cleanup());
 
-function record(command: string, response: { stdout?: string; exitCode?: number }): void {
-  const target = join(dir, command.replace(" ", "."));
-  mkdirSync(target, { recursive: true });
-  if (response.stdout !== undefined) writeFileSync(join(target, "stdout"), response.stdout);
-  if (response.exitCode !== undefined) writeFileSync(join(target, "exit-code"), String(response.exitCode));
-}
+const record = (command: string, response: AwsResponse) => aws.record(command, response);
 
 function outputs(values: Record<string, string>): string {
-  const file = join(dir, "outputs.json");
+  const file = join(aws.dir, "outputs.json");
   writeFileSync(file, JSON.stringify({ api_url: "https://example.invalid/", ...values }));
   return file;
 }
 
-const lines = (file: string) => {
-  try {
-    return readFileSync(join(dir, file), "utf8").trim().split("\n").filter(Boolean);
-  } catch {
-    return [];
-  }
-};
-
 async function token(args: string[], env: Record<string, string> = {}) {
-  const merged = {
-    ...process.env,
-    PATH: `${FAKE_AWS}${delimiter}${process.env.PATH}`,
-    FAKE_AWS_DIR: dir,
-    SML_PASSWORD: PASSWORD,
-    ...env,
-  };
-  const result = await run(join(REPO_ROOT, "scripts/delivery/token.sh"), args, {
-    cwd: REPO_ROOT,
-    env: merged,
-  })
-    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
-    .catch((err: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: err.code ?? -1,
-      stdout: err.stdout ?? "",
-      stderr: err.stderr ?? "",
-    }));
-  return { ...result, calls: lines("calls.log"), requests: lines("requests.log").map((l) => JSON.parse(l)) };
+  const result = await aws.run("scripts/delivery/token.sh", args, { SML_PASSWORD: PASSWORD, ...env });
+  return { ...result, calls: aws.calls(), requests: aws.requests() };
 }
 
 it("signs in to the app client with USER_PASSWORD_AUTH, unsigned, and prints the ID token", async () => {

@@ -7,7 +7,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { siteFacts } from "../../../infra/src/site-facts";
+import { siteFacts } from "@sml/infra/site-facts";
 
 const REPO_ROOT = join(__dirname, "..", "..", "..");
 const DOC = readFileSync(join(REPO_ROOT, "docs", "deploy.md"), "utf8");

@@ -2,8 +2,9 @@
  * Every file path a comment or a doc names exists (issue 30 item 7): a rename that leaves `create-handler.ts`,
  * `scripts/delivery/site.ts` or `./db` in a comment sends the next reader looking for a file that is gone.
  * Checked: repository-relative paths (`infra/src/...`), relative paths (`./x`, `../x`, Markdown links) resolved
- * from the naming file, and bare file names with a source extension (`create-handler.ts`), which must name some
- * file of the repository. Code is checked in its comments only (string literals are the compiler's and the
+ * from the naming file, partial paths (`constructs/deployment.ts`, `tests/support/x.ts`), which must resolve from
+ * the naming file's folder or one above it, from a workspace (or its `src/`), or end some file's path, and bare
+ * file names with a source extension (`create-handler.ts`), which must name some file of the repository. Code is checked in its comments only (string literals are the compiler's and the
  * tests' business); docs, READMEs and workflow/shell comments in full.
  */
 
@@ -22,6 +23,9 @@ const FILES = execFileSync("git", ["ls-files", "--cached", "--others", "--exclud
   .filter((f) => f !== "" && existsSync(join(REPO_ROOT, f)));
 
 const SELF = "scripts/tests/unit/named-paths.test.ts";
+const WORKSPACES = (
+  JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { workspaces: string[] }
+).workspaces;
 const BASENAMES = new Set(FILES.map((f) => basename(f)));
 const TOP_LEVEL = [
   ...new Set(FILES.filter((f) => f.includes("/")).map((f) => f.slice(0, f.indexOf("/")))),
@@ -42,8 +46,8 @@ const EXTERNAL_FILES = new Set([
   "setup.py",
 ]);
 
-/** Paths inside other projects that the text names with their project (vega-datasets' `scripts/flights.py`). */
-const EXTERNAL_PATHS = new Set(["scripts/flights.py"]);
+/** Paths inside other projects that the text names with their project (vega-datasets' `scripts/flights.py`, its `build/index.js`). */
+const EXTERNAL_PATHS = new Set(["scripts/flights.py", "build/index.js"]);
 
 /** The text of a file that is prose: all of a doc, the comments of code. */
 export function proseOf(file: string, text: string): string {
@@ -73,6 +77,31 @@ function exists(path: string): boolean {
 function resolvesAsModule(path: string): boolean {
   if (exists(path) && (statSync(path).isFile() || statSync(path).isDirectory())) return true;
   return [".ts", ".tsx", ".mjs", ".js", ".json", "/index.ts"].some((ext) => exists(path + ext));
+}
+
+/** Extensions of the files a partial path may name. */
+const FILE_EXTENSIONS = "ts|tsx|mjs|cjs|js|json|sh|sql|md|yml|yaml|py";
+
+/**
+ * A partial path resolves from the naming file's folder or any folder above it, from a workspace or its `src/`,
+ * or as the end of some file's path (`fixtures/aws-cli` for scripts/tests/support/fixtures/aws-cli).
+ */
+function resolvesAsPartial(file: string, named: string): boolean {
+  const bases: string[] = [];
+  for (let dir = dirname(file); dir !== "." && dir !== ""; dir = dirname(dir)) bases.push(dir);
+  bases.push("", ...WORKSPACES, ...WORKSPACES.map((w) => `${w}/src`));
+  if (bases.some((base) => resolvesAsModule(join(REPO_ROOT, base, named)))) return true;
+  return FILES.some((f) => f.endsWith(`/${named}`)) || isIgnoredOutput(named);
+}
+
+/** A path git ignores is a command's output, named before it exists (`bench/results.json`). */
+function isIgnoredOutput(path: string): boolean {
+  try {
+    execFileSync("git", ["check-ignore", "-q", "--no-index", path], { cwd: REPO_ROOT });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface Finding {
@@ -118,6 +147,18 @@ export function missingPaths(file: string, prose: string): Finding[] {
     }
   }
 
+  // Partial paths: `constructs/deployment.ts` in infra/src, `tests/support/fixtures.ts` in a workspace.
+  const partial = new RegExp(
+    `(?<![\\w./@:-])((?:[\\w@-]+/)+[\\w.-]+\\.(?:${FILE_EXTENSIONS}))(?![\\w/-])`,
+    "g",
+  );
+  for (const m of prose.matchAll(partial)) {
+    const named = m[1] as string;
+    const top = named.slice(0, named.indexOf("/"));
+    if (TOP_LEVEL.includes(top) || isPlaceholder(named) || EXTERNAL_PATHS.has(named)) continue;
+    if (!resolvesAsPartial(file, named)) report(named);
+  }
+
   // Bare file names with a source extension: `create-handler.ts` must be some file of the repository.
   const bare = new RegExp(`(?<![\\w./@>-])([\\w-]+\\.(?:${SOURCE_EXTENSIONS}))(?![\\w/-])`, "g");
   for (const m of prose.matchAll(bare)) {
@@ -134,6 +175,7 @@ describe("file paths named in comments and docs", () => {
       "infra/src/example.ts",
       [
         "// Built by create-handler.ts, see scripts/delivery/site.ts and ./db.",
+        "// Like constructs/functions.ts; unlike constructs/deployment.ts or support/fake-commands.ts.",
         "/** Real: infra/src/main.ts and ./stacks/index.ts */",
         'const s = "strings-are-not-prose.ts";',
       ].join("\n"),
@@ -141,6 +183,7 @@ describe("file paths named in comments and docs", () => {
     expect(missingPaths("infra/src/example.ts", prose).map((f) => f.named)).toEqual([
       "scripts/delivery/site.ts",
       "./db",
+      "constructs/functions.ts",
       "create-handler.ts",
     ]);
     expect(missingPaths("docs/x.md", "[gone](./nope.md) and [here](deploy.md)").map((f) => f.named)).toEqual([

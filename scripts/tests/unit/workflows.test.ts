@@ -1,10 +1,10 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
-import { SHARED_CONFIG } from "../../../infra/src/config";
-import { SITE as REPOSITORY_SITE } from "../../../infra/src/config/site";
-import { githubEnv, siteFacts } from "../../../infra/src/site-facts";
-import { GITHUB_ROLE_MAX_SESSION_SECONDS } from "../../../infra/src/stacks/bootstrap-stack";
+import { SHARED_CONFIG } from "@sml/infra/config";
+import { SITE as REPOSITORY_SITE } from "@sml/infra/config/site";
+import { githubEnv, siteFacts } from "@sml/infra/site-facts";
+import { GITHUB_ROLE_MAX_SESSION_SECONDS } from "@sml/infra/stacks/bootstrap-stack";
 import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,

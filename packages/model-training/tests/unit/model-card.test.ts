@@ -14,7 +14,7 @@ const metricsOf = (id: string): ModelMetrics =>
   JSON.parse(readFileSync(join(workspaceRegistryDir, id, MODEL_FILES.metrics), "utf8"));
 
 describe("docs/model-card.md", () => {
-  it("is exactly what npm run compare rendered from the committed metrics, comparison and baseline", () => {
+  it("is what the committed metrics, comparison and baseline render (run `npm run generate` when this fails)", () => {
     const card = readFileSync(join(__dirname, "../../../../docs/model-card.md"), "utf8");
     expect(card).toBe(renderModelCard(inputs));
   });

@@ -1,17 +1,19 @@
 /**
- * One reviewable snapshot file per stack (`__snapshots__/stacks/<stack id>.json`): the synthesized Terraform JSON,
+ * One reviewable snapshot file per stack (infra/tests/__snapshots__/stacks/<stack id>.json), committed so that
+ * every infrastructure change shows up as a readable diff in review: the synthesized Terraform JSON,
  * indented, with every attribute that holds a JSON document as a string (`dashboard_body`, `redrive_policy`, an
  * access-log format, a Lambda invocation's `input`) expanded under JSON_STRING, so one route or alarm more is a
  * few readable lines of diff instead of one changed 7,000-character line. Placeholders stand only where a value
  * follows the build, not the infrastructure: the asset hash in a zip's path, a zip's `source_code_hash`, and the
  * migration set's `migrationSetHash`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import type { TfJson } from "./synth";
+import type { TfJson } from "@sml/infra/testing/synth";
+import { synthesizedStacks } from "./stacks";
+import type { Generator } from "./types";
 
-export const SNAPSHOT_DIR = join(__dirname, "..", "__snapshots__", "stacks");
-export const snapshotPath = (stackId: string): string => join(SNAPSHOT_DIR, `${stackId}.json`);
+/** The snapshot folder, repository-relative. */
+export const SNAPSHOT_DIR = "infra/tests/__snapshots__/stacks";
+export const snapshotPath = (stackId: string): string => `${SNAPSHOT_DIR}/${stackId}.json`;
 
 /** Key under which an expanded JSON string stands in the snapshot (the value was a string in the stack). */
 export const JSON_STRING = "<json-string>";
@@ -90,29 +92,17 @@ export function stringifyReviewable(value: unknown, indent = ""): string {
 /** The snapshot file's text (see `stringifyReviewable`), with a final newline. */
 export const snapshotText = (text: string): string => `${stringifyReviewable(reviewable(text))}\n`;
 
-/**
- * Jest's update mode of this run: `all` with `-u`, `none` with `--ci` (CI=true), else `new`. Read from the
- * snapshot state jest gives every test, so these files follow the same flags as `toMatchSnapshot`.
- */
-function updateMode(): "all" | "new" | "none" {
-  const state = expect.getState() as { snapshotState?: { _updateSnapshot?: "all" | "new" | "none" } };
-  return state.snapshotState?._updateSnapshot ?? "none";
-}
-
-/**
- * Compares a stack with its snapshot file, writing the file when jest runs with `-u` (or when it is missing and
- * jest may write new snapshots); returns the committed text and the current one for `expect(...).toBe(...)`.
- */
-export function stackSnapshot(stackId: string, text: string): { committed: string; current: string } {
-  const path = snapshotPath(stackId);
-  const current = snapshotText(text);
-  const mode = updateMode();
-  if (mode === "all" || (mode === "new" && !existsSync(path))) {
-    mkdirSync(dirname(path), { recursive: true });
-    if (!existsSync(path) || readFileSync(path, "utf8") !== current) writeFileSync(path, current);
-  }
-  const committed = existsSync(path)
-    ? readFileSync(path, "utf8")
-    : `(no snapshot file ${path}: run jest with -u)`;
-  return { committed, current };
-}
+/** A file per stack, and no file for a stack the app no longer has. */
+export const stackSnapshots: Generator = {
+  describe: `${SNAPSHOT_DIR}/<stack>.json (one reviewable snapshot per stack)`,
+  files(tree) {
+    const stacks = synthesizedStacks();
+    const current = stacks.map((s) => ({ path: snapshotPath(s.id), text: snapshotText(s.text) }));
+    const ids = new Set(stacks.map((s) => `${s.id}.json`));
+    const gone = tree
+      .list(SNAPSHOT_DIR)
+      .filter((name) => !ids.has(name))
+      .map((name) => ({ path: `${SNAPSHOT_DIR}/${name}`, text: undefined }));
+    return [...current, ...gone];
+  },
+};
