@@ -120,11 +120,16 @@ export function runScripts(workflow: Workflow): { readonly where: string; readon
   );
 }
 
-/** Repository scripts (`scripts/...`, `.ci/...`) a piece of shell calls. */
-/** Paths are read from the repository root; a `../` path is a step that runs in a subfolder (drift.yml's). */
+/**
+ * Repository scripts (`scripts/...`, `.ci/...`) a piece of shell calls. Paths are read from the repository root; a
+ * `../` path is a step that runs in a subfolder (drift.yml's), a `workflow/` one the workflow's own checkout beside
+ * the deployed commit (deploy.yml's).
+ */
 export function referencedScripts(script: string): string[] {
   const found = new Set<string>();
-  for (const match of script.matchAll(/(?:^|[\s"'(=])(?:\.\.?\/)?((?:scripts|\.ci)\/[\w./-]*[\w-])/g)) {
+  for (const match of script.matchAll(
+    /(?:^|[\s"'(=])(?:\.\.?\/|workflow\/)?((?:scripts|\.ci)\/[\w./-]*[\w-])/g,
+  )) {
     found.add(match[1] as string);
   }
   return [...found];
@@ -386,7 +391,9 @@ export function installAfterCredentialsFindings(workflow: Workflow): string[] {
     if (credentials < 0) continue;
     steps.forEach((step, index) => {
       if (index > credentials && /(^|[\s;&|(])npm\s+(ci|install|i)\b/m.test(step.run ?? ""))
-        findings.push(`job ${id}: step ${index + 1} (${step.name ?? "npm ci"}) installs after the AWS credentials`);
+        findings.push(
+          `job ${id}: step ${index + 1} (${step.name ?? "npm ci"}) installs after the AWS credentials`,
+        );
     });
   }
   return findings;
@@ -416,14 +423,16 @@ export function uncheckedVariableFindings(workflow: Workflow): string[] {
     const steps = job.steps ?? [];
     const credentials = steps.findIndex((s) => s.uses?.startsWith(`${CREDENTIALS_ACTION}@`));
     if (credentials < 0) continue;
-    const used = [...JSON.stringify(steps[credentials]?.with ?? {}).matchAll(/\bvars\.([A-Z][A-Z0-9_]*)/g)].map(
-      (m) => m[1] as string,
-    );
+    const used = [
+      ...JSON.stringify(steps[credentials]?.with ?? {}).matchAll(/\bvars\.([A-Z][A-Z0-9_]*)/g),
+    ].map((m) => m[1] as string);
     for (const name of new Set(used)) {
       const byJob = new RegExp(`vars\\.${name}\\s*!=\\s*''`).test(job.if ?? "");
       const byStep = steps
         .slice(0, credentials)
-        .some((s) => /require-variables\.sh/.test(s.run ?? "") && new RegExp(`\\b${name}\\b`).test(s.run ?? ""));
+        .some(
+          (s) => /require-variables\.sh/.test(s.run ?? "") && new RegExp(`\\b${name}\\b`).test(s.run ?? ""),
+        );
       if (!byJob && !byStep) findings.push(`job ${id}: vars.${name} reaches the credentials step unchecked`);
     }
   }

@@ -152,7 +152,9 @@ describe("scripts/delivery/verify-release.sh", () => {
       GITHUB_REPOSITORY: REPO,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`no attestation from deploy.yml on main at ${COMMIT} for: dist/functions/`);
+    expect(result.stderr).toContain(
+      `no attestation from deploy.yml on main at ${COMMIT} for: dist/functions/`,
+    );
     for (const file of releaseFiles()) expect(existsSync(join(root, file))).toBe(false);
   });
 
