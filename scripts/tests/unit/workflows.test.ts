@@ -866,6 +866,14 @@ describe("workflow behaviour", () => {
       expect(workflow("deploy.yml").jobs.deploy?.permissions).toMatchObject({ deployments: "write" });
     });
 
+    it("plans without taking the state lock, which the plan role may not write (review of issue 24, finding 10)", () => {
+      const args = String((job as { env?: Record<string, string> }).env?.TF_CLI_ARGS_plan);
+      expect(args.split(/\s+/)).toContain("-lock=false");
+      expect(args).not.toMatch(/-lock-timeout/);
+      // drift-plan.sh waits for a deploy's lock object instead (scripts/tests/integration/drift-lock.test.ts).
+      expect(readFileSync(join(REPO_ROOT, "scripts/delivery/drift-plan.sh"), "utf8")).toContain(".tflock");
+    });
+
     it("opens or updates an issue when the drift check itself fails (issue 24, item 8)", () => {
       const steps = job?.steps ?? [];
       const last = steps.at(-1);
