@@ -6,7 +6,7 @@ import { SHARED_CONFIG } from "../../../infra/src/config";
 import { SITE as REPOSITORY_SITE } from "../../../infra/src/config/site";
 import { githubEnv, siteFacts } from "../../../infra/src/site-facts";
 import { GITHUB_ROLE_MAX_SESSION_SECONDS } from "../../../infra/src/stacks/bootstrap-stack";
-import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
+import { repositoryShellScripts, WORKFLOW_BLOCK_ARGS, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,
   copiedCommands,
@@ -1062,6 +1062,10 @@ describe("shellcheck", () => {
     const withRuns = WORKFLOW_FILES.filter((file) => runScripts(workflow(file)).length > 0);
     const blocks = workflowRunBlocks();
     for (const file of withRuns) expect(blocks.some(({ where }) => where.startsWith(`${file}: `))).toBe(true);
+  });
+
+  it("checks workflow run blocks for masked return values too (SC2312; its canary runs in npm run lint)", () => {
+    expect(WORKFLOW_BLOCK_ARGS.join(" ")).toContain("-o check-extra-masked-returns");
   });
 
   it("is part of npm run lint, which CI runs with CI=true after installing shellcheck", () => {
