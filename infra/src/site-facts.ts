@@ -51,6 +51,8 @@ export function siteFacts() {
     stateBucket: shared.state.bucket,
     stateKeyPrefix: shared.state.keyPrefix,
     githubRepository: shared.githubRepository,
+    /** Image tag prefixes per environment: the registry's lifecycle rules expire images by these only. */
+    imageTagPrefixes: { ...shared.images.tagPrefixes },
     /** The variable each environment's alarm addresses come from (a deploy of its stack refuses it unset). */
     alarmEmailVariables: per(shared.environments, (env) => alarmEmailVariable(env)),
     namePrefix: per(longLived, (env) => getEnvironmentConfig(env).namePrefix),

@@ -20,7 +20,7 @@ if (!bootstrap) throw new Error("no bootstrap stack");
 const planRole = stacks.bootstrap.planRole;
 const roleRef = (attr: string) => `\${aws_iam_role.${planRole.friendlyUniqueId}.${attr}}`;
 
-const denies: EvalStatement[] = resourcesOf(bootstrap.json, "aws_iam_role_policy")
+const inlineStatements: EvalStatement[] = resourcesOf(bootstrap.json, "aws_iam_role_policy")
   .map(([, p]) => p)
   .filter((p) => p.role === roleRef("id"))
   .flatMap((p) =>
@@ -29,8 +29,8 @@ const denies: EvalStatement[] = resourcesOf(bootstrap.json, "aws_iam_role_policy
         .replace(/\$\{data\.aws_caller_identity\.[^.]+\.account_id\}/g, ACCOUNT)
         .replace(/\$\{aws_s3_bucket\.[^.]+\.arn\}/g, BUCKET_ARN),
     ),
-  )
-  .filter((s) => s.effect === "Deny");
+  );
+const denies: EvalStatement[] = inlineStatements.filter((s) => s.effect === "Deny");
 
 /** The role's decision with ReadOnlyAccess stood in for by an Allow of exactly this action. */
 const asPlanRole = (action: string, resource = "*") =>
@@ -67,11 +67,19 @@ it("still allows every read the AWS provider makes to refresh the stacks' resour
   expect(denied).toEqual([]);
 });
 
-it("reads every stack's state and takes its lock, and reads no other object", () => {
+it("reads every stack's state and lock object, writes neither, and reads no other object", () => {
   for (const s of synthesized) {
     const key = `${BUCKET_ARN}/${s.json.terraform.backend.s3.key}`;
     expect([s.id, asPlanRole("s3:GetObject", key)]).toEqual([s.id, "allow"]);
-    expect(decide(denies, { action: "s3:PutObject", resource: `${key}.tflock` })).not.toBe("deny");
+    // drift-plan.sh waits for a deploy's lock by reading it; plans run with -lock=false and take none.
+    expect([s.id, asPlanRole("s3:GetObject", `${key}.tflock`)]).toEqual([s.id, "allow"]);
+    // Every statement of the role's inline policies, Allows included: none grants a write (ReadOnlyAccess none).
+    for (const action of ["s3:PutObject", "s3:DeleteObject"])
+      expect([s.id, action, decide(inlineStatements, { action, resource: `${key}.tflock` })]).not.toEqual([
+        s.id,
+        action,
+        "allow",
+      ]);
   }
   expect(asPlanRole("s3:GetObject", `arn:aws:s3:::sml-prd-batches-${ACCOUNT}/inputs/x.csv`)).toBe("deny");
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The commit an environment runs, kept as a GitHub deployment record: deploy.yml records the commit it deployed
-# once the smoke test passed (`record`), and drift.yml plans the environment's stack at that commit (`read`), so
+# once CodeDeploy shifted the traffic to it (`record`; from then on the environment runs it, whatever the smoke
+# test says next), and drift.yml plans the environment's stack at that commit (`read`), so
 # drift is judged against what the environment runs, not against main (prd normally lags main: promotion).
 # Records carry the task `sml-release` (GitHub's own records of a job's `environment:` name the workflow's ref,
 # not the deployed commit) and count only when created by GitHub Actions with a `success` status.
@@ -23,7 +24,7 @@ case "$action" in
     [[ "$commit" =~ ^[0-9a-f]{40}$ ]] || { echo "deployed-commit: ${commit} is not a full commit SHA" >&2; exit 2; }
     id="$(jq -n --arg ref "$commit" --arg env "$environment" --arg task "$task" '{
         ref: $ref, environment: $env, task: $task, auto_merge: false, required_contexts: [],
-        production_environment: ($env == "prd"), description: "deployed and smoke-tested by deploy.yml"
+        production_environment: ($env == "prd"), description: "deployed by deploy.yml, traffic shifted"
       }' | gh api --method POST "repos/${GITHUB_REPOSITORY}/deployments" --input - --jq '.id')"
     [[ "$id" =~ ^[0-9]+$ ]] || { echo "deployed-commit: GitHub created no deployment record (${id})" >&2; exit 1; }
     gh api --method POST "repos/${GITHUB_REPOSITORY}/deployments/${id}/statuses" -f state=success \

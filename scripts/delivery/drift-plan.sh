@@ -15,6 +15,25 @@ dir="cdktf.out/stacks/${stack}"
 
 terraform -chdir="$dir" init -input=false -no-color >&2
 
+# The plan role takes no state lock (drift.yml plans with -lock=false; the role may not write lock files, so a
+# pull request's code cannot delete a deploy's). A deploy in flight holds the S3 lock object <key>.tflock (S3
+# backend, use_lockfile): wait until it is gone, reading it, so a half-applied stack is not reported as drift.
+bucket="$(jq -r '.terraform.backend.s3.bucket // empty' "${dir}/cdk.tf.json")"
+key="$(jq -r '.terraform.backend.s3.key // empty' "${dir}/cdk.tf.json")"
+if [[ -n "$bucket" && -n "$key" ]]; then
+  waited=0
+  limit="${DRIFT_LOCK_WAIT_SECONDS:-600}"
+  while aws s3api head-object --bucket "$bucket" --key "${key}.tflock" >/dev/null 2>&1; do
+    if ((waited >= limit)); then
+      echo "drift-plan: s3://${bucket}/${key}.tflock is still there after ${limit} s: a deploy holds ${stack}'s state; try again when it is done" >&2
+      exit 1
+    fi
+    echo "drift-plan: a deploy holds ${stack}'s state lock; waiting (${waited} s)" >&2
+    sleep "${DRIFT_LOCK_POLL_SECONDS:-15}"
+    waited=$((waited + ${DRIFT_LOCK_POLL_SECONDS:-15}))
+  done
+fi
+
 digest="$("$(dirname "$0")/stack-image-digest.sh" "$stack")"
 if [[ -n "$digest" ]]; then export TF_VAR_prediction_image_digest="$digest"; fi
 

@@ -3,7 +3,8 @@
 # written by deploy.yml after dev's smoke test passed), newest first, unexpired. Any workflow run of the repository
 # can upload an artifact of that name (a pull request's included), so the name proves nothing: a run counts only
 # when the API says it is a successful run of .github/workflows/deploy.yml, started by hand (workflow_dispatch)
-# from main in this repository, for dev (its run-name "deploy dev @ <ref>", which main's deploy.yml writes). A
+# from main in this repository at this very commit (its head_sha: main's deploy.yml releases only the commit it
+# runs from, never a branch it was asked to deploy to dev), for dev (its run-name "deploy dev @ <ref>"). A
 # prd deploy promotes exactly that release (and verifies the files' attestations in the deploy job); without one
 # there is nothing tested to promote, and it fails here, before any credentials, naming the runs it refused.
 #
@@ -27,10 +28,11 @@ fi
 refused=()
 while read -r id; do
   run="$(gh api "repos/${GITHUB_REPOSITORY}/actions/runs/${id}")"
-  why="$(jq -r --arg repo "$GITHUB_REPOSITORY" --arg workflow "$workflow" '
+  why="$(jq -r --arg repo "$GITHUB_REPOSITORY" --arg workflow "$workflow" --arg commit "$commit" '
     [ (if ((.path // "") | sub("@.*$"; "")) != $workflow then "workflow \(.path // "none"), not \($workflow)" else empty end),
       (if .event != "workflow_dispatch" then "event \(.event), not workflow_dispatch" else empty end),
       (if .head_branch != "main" then "started from \(.head_branch // "no branch"), not main" else empty end),
+      (if .head_sha != $commit then "ran main at \(.head_sha // "no commit"), not \($commit)" else empty end),
       (if .head_repository.full_name != $repo then "repository \(.head_repository.full_name // "none"), not \($repo)" else empty end),
       (if .conclusion != "success" then "concluded \(.conclusion // "not yet")" else empty end),
       (if ((.display_title // "") | startswith("deploy dev @ ")) | not then "run \"\(.display_title // "")\" is not a dev deploy" else empty end)

@@ -57,6 +57,14 @@ export function workflowRunBlocks(root = REPO_ROOT): { readonly where: string; r
     );
 }
 
+/** How workflow run blocks are checked: bash, plus the optional check for return values a substitution masks. */
+export const WORKFLOW_BLOCK_ARGS = [
+  "--shell=bash",
+  "--format=gcc",
+  "-o",
+  "check-extra-masked-returns",
+] as const;
+
 function shellcheck(args: string[], input?: string) {
   return spawnSync("shellcheck", args, { cwd: REPO_ROOT, encoding: "utf8", input });
 }
@@ -81,6 +89,18 @@ function main(): number {
     console.error("lint:shell failed: shellcheck did not report SC2086 in a known-bad script");
     return 1;
   }
+  // Workflow run blocks also get SC2312 (optional check): `echo "x=$(cmd)" >> "$GITHUB_OUTPUT"` exits with the
+  // echo's status, so a failing cmd becomes an empty output instead of a failed step (review of issue 24).
+  const masked = shellcheck(
+    [...WORKFLOW_BLOCK_ARGS, "-"],
+    runScriptForShellcheck('echo "region=$(false | jq -er .region)" >> "$GITHUB_OUTPUT"\n'),
+  );
+  if (masked.status !== 1 || !masked.stdout.includes("SC2312")) {
+    console.error(
+      "lint:shell failed: shellcheck did not report SC2312 (check-extra-masked-returns) in a workflow block",
+    );
+    return 1;
+  }
   const findings: string[] = [];
   const files = repositoryShellScripts();
   for (const file of files) {
@@ -89,7 +109,7 @@ function main(): number {
   }
   const blocks = workflowRunBlocks();
   for (const { where, script } of blocks) {
-    const result = shellcheck(["--shell=bash", "--format=gcc", "-"], script);
+    const result = shellcheck([...WORKFLOW_BLOCK_ARGS, "-"], script);
     if (result.status !== 0) findings.push(`${where}\n${result.stdout || result.stderr}`);
   }
   if (findings.length > 0) {

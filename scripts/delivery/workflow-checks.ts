@@ -11,6 +11,7 @@ export interface WorkflowStep {
   readonly id?: string;
   readonly name?: string;
   readonly if?: string;
+  readonly "working-directory"?: string;
   readonly uses?: string;
   readonly run?: string;
   readonly with?: Record<string, unknown>;
@@ -64,6 +65,11 @@ function jobUsesAwsCredentials(job: WorkflowJob): boolean {
   return (job.steps ?? []).some((step) => step.uses?.startsWith("aws-actions/configure-aws-credentials@"));
 }
 
+/** GitHub artifact attestations sign with a Sigstore certificate issued for the job's OIDC token. */
+function jobAttests(job: WorkflowJob): boolean {
+  return (job.steps ?? []).some((step) => step.uses?.startsWith("actions/attest-build-provenance@"));
+}
+
 /**
  * Workflow-level permissions must be empty or read-only, every job must declare its own, nothing may be
  * `write-all`, and only jobs that assume an AWS role may mint OIDC tokens.
@@ -87,8 +93,12 @@ export function permissionFindings(workflow: Workflow): string[] {
       findings.push(`job ${id}: permissions: ${permissions} (list scopes instead)`);
       continue;
     }
-    if (permissions["id-token"] === "write" && !jobUsesAwsCredentials(job))
-      findings.push(`job ${id}: id-token: write without assuming an AWS role`);
+    if (permissions["id-token"] === "write" && !jobUsesAwsCredentials(job) && !jobAttests(job))
+      findings.push(`job ${id}: id-token: write without assuming an AWS role or attesting`);
+    if (permissions.attestations === "write" && !jobAttests(job))
+      findings.push(`job ${id}: attestations: write without attesting`);
+    if (permissions.attestations === "write" && jobUsesAwsCredentials(job))
+      findings.push(`job ${id}: attests and holds AWS credentials (sign in a job of its own)`);
     if (jobUsesAwsCredentials(job) && permissions["id-token"] !== "write")
       findings.push(`job ${id}: assumes an AWS role but lacks id-token: write`);
   }
@@ -111,11 +121,16 @@ export function runScripts(workflow: Workflow): { readonly where: string; readon
   );
 }
 
-/** Repository scripts (`scripts/...`, `.ci/...`) a piece of shell calls. */
-/** Paths are read from the repository root; a `../` path is a step that runs in a subfolder (drift.yml's). */
+/**
+ * Repository scripts (`scripts/...`, `.ci/...`) a piece of shell calls. Paths are read from the repository root; a
+ * `../` path is a step that runs in a subfolder (drift.yml's), a `workflow/` one the workflow's own checkout beside
+ * the deployed commit (deploy.yml's).
+ */
 export function referencedScripts(script: string): string[] {
   const found = new Set<string>();
-  for (const match of script.matchAll(/(?:^|[\s"'(=])(?:\.\.?\/)?((?:scripts|\.ci)\/[\w./-]*[\w-])/g)) {
+  for (const match of script.matchAll(
+    /(?:^|[\s"'(=])(?:\.\.?\/|workflow\/)?((?:scripts|\.ci)\/[\w./-]*[\w-])/g,
+  )) {
     found.add(match[1] as string);
   }
   return [...found];
@@ -270,4 +285,157 @@ export function stackAppliers(workflows: Readonly<Record<string, Workflow>>, sta
         .map((step) => `${file} jobs.${jobId} "${step.name ?? step.run}"`),
     ),
   );
+}
+
+const CHECKOUT_ACTION = "actions/checkout";
+
+/**
+ * Refs a workflow's trigger lets someone else choose: a pull request's head, the commit of the run that triggered a
+ * workflow_run (any branch's workflow file can carry the watched name), and dispatch inputs (free text).
+ */
+const UNTRUSTED_REF =
+  /\b(github\.event\.workflow_run\.head_\w+|github\.event\.pull_request\.head\b[\w.]*|(?:github\.event\.)?inputs\.[\w-]+)/;
+
+/** The conditions under which a job may run code from an untrusted ref with credentials (GitHub payload fields). */
+const TRUST_CONDITIONS: readonly { readonly ref: RegExp; readonly conditions: readonly RegExp[] }[] = [
+  {
+    ref: /pull_request\.head/,
+    conditions: [/github\.event\.pull_request\.head\.repo\.full_name\s*==\s*github\.repository/],
+  },
+  {
+    ref: /workflow_run\.head_/,
+    conditions: [
+      /github\.event\.workflow_run\.event\s*==\s*'workflow_dispatch'/,
+      /github\.event\.workflow_run\.head_repository\.full_name\s*==\s*github\.repository/,
+      /github\.event\.workflow_run\.path\s*==\s*'\.github\/workflows\/[\w.-]+\.ya?ml'/,
+    ],
+  },
+  // Dispatch inputs have no condition that makes them trusted: inspect such a ref, never run it.
+];
+
+/** Jobs whose outputs or success decide what a job with credentials does: every job they wait for. */
+function credentialBearingJobs(workflow: Workflow): Set<string> {
+  const bearing = new Set<string>();
+  for (const [id, job] of Object.entries(workflow.jobs))
+    if (requestsCredentials(job)) {
+      bearing.add(id);
+      for (const need of upstreamJobs(workflow, id)) bearing.add(need);
+    }
+  return bearing;
+}
+
+const isRoot = (path: unknown) => path === undefined || /^(\.|\.\/)?$/.test(String(path));
+
+/** Whether a step runs something from `path` (a checkout folder): its working directory, a `cd`, or a file in it. */
+function runsFrom(step: WorkflowStep, path: string): boolean {
+  const folder = path.replace(/^\.\//, "").replace(/\/$/, "");
+  const escaped = folder.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const workingDirectory = step["working-directory"]?.replace(/^\.\//, "");
+  if (workingDirectory === folder || workingDirectory?.startsWith(`${folder}/`)) return true;
+  const run = step.run ?? "";
+  return (
+    new RegExp(`(^|[\\s;&|(])cd\\s+["']?(\\./)?${escaped}\\b`).test(run) ||
+    new RegExp(`(^|[\\s;&|(="'])(\\./)?${escaped}/[\\w./-]*\\.(sh|ts|js|mjs|cjs)\\b`).test(run) ||
+    new RegExp(`(^|[\\s;&|(="'])(\\./)?${escaped}/node_modules\\b`).test(run)
+  );
+}
+
+/**
+ * Jobs that hold credentials (an OIDC token), or decide what such a job does, and run code from a ref someone else
+ * chose: a checkout whose `ref:` is a pull request's head, a workflow_run's head or a dispatch input, either at the
+ * workspace root (every later step runs its code: npm ci's install scripts, scripts/...) or in a folder a later step
+ * runs something from. Allowed only under the trigger's trust condition (`TRUST_CONDITIONS`) in the job's `if:` or
+ * in the `if:` of a job it waits for; a dispatch input never is. Inspecting such a ref in its own folder (git) is fine.
+ */
+export function untrustedCheckoutFindings(workflow: Workflow): string[] {
+  const findings: string[] = [];
+  const bearing = credentialBearingJobs(workflow);
+  for (const [id, job] of Object.entries(workflow.jobs)) {
+    if (!bearing.has(id)) continue;
+    const conditions = [job, ...[...upstreamJobs(workflow, id)].map((need) => workflow.jobs[need])]
+      .map((j) => j?.if ?? "")
+      .join("\n");
+    const steps = job.steps ?? [];
+    steps.forEach((step, index) => {
+      if (!step.uses?.startsWith(`${CHECKOUT_ACTION}@`)) return;
+      const ref = String(step.with?.ref ?? "");
+      const untrusted = UNTRUSTED_REF.exec(ref)?.[1];
+      if (!untrusted) return;
+      const trust = TRUST_CONDITIONS.find((t) => t.ref.test(untrusted));
+      if (trust?.conditions.every((condition) => condition.test(conditions))) return;
+      const path = step.with?.path;
+      const later = steps.slice(index + 1);
+      if (isRoot(path)) {
+        if (later.some((s) => s.run !== undefined))
+          findings.push(`job ${id}: checks out ${untrusted} at the workspace root and runs steps after it`);
+      } else {
+        const runner = later.find((s) => runsFrom(s, String(path)));
+        if (runner)
+          findings.push(
+            `job ${id}: runs code from ${untrusted} (checked out in ${String(path)}): "${runner.name ?? runner.run}"`,
+          );
+      }
+    });
+  }
+  return findings;
+}
+
+/**
+ * Jobs that install dependencies after obtaining AWS credentials: npm ci runs every dependency's install scripts,
+ * which must never see the role's keys (the credentials action exports them to every later step).
+ */
+export function installAfterCredentialsFindings(workflow: Workflow): string[] {
+  const findings: string[] = [];
+  for (const [id, job] of Object.entries(workflow.jobs)) {
+    const steps = job.steps ?? [];
+    const credentials = steps.findIndex((s) => s.uses?.startsWith(`${CREDENTIALS_ACTION}@`));
+    if (credentials < 0) continue;
+    steps.forEach((step, index) => {
+      if (index > credentials && /(^|[\s;&|(])npm\s+(ci|install|i)\b/m.test(step.run ?? ""))
+        findings.push(
+          `job ${id}: step ${index + 1} (${step.name ?? "npm ci"}) installs after the AWS credentials`,
+        );
+    });
+  }
+  return findings;
+}
+
+/**
+ * Lines that write a command substitution straight into $GITHUB_OUTPUT or $GITHUB_ENV: `echo "x=$(cmd)"` exits 0
+ * whatever cmd did (the echo's status is the line's), so a failure becomes an empty output. Assign first.
+ */
+export function maskedOutputFindings(workflow: Workflow): string[] {
+  return runScripts(workflow).flatMap(({ where, script }) =>
+    script
+      .split("\n")
+      .filter((line) => /\$\(/.test(line) && />>\s*"?\$\{?GITHUB_(OUTPUT|ENV)\b/.test(line))
+      .map((line) => `${where}: ${line.trim()}`),
+  );
+}
+
+/**
+ * AWS credentials steps whose `vars.X` inputs nothing checked first: an unset variable is an empty string, and the
+ * credentials action then fails without naming it. Checked by an earlier step running require-variables.sh with X,
+ * or by the job's `if: vars.X != ''` (a job that only runs when the feature is configured).
+ */
+export function uncheckedVariableFindings(workflow: Workflow): string[] {
+  const findings: string[] = [];
+  for (const [id, job] of Object.entries(workflow.jobs)) {
+    const steps = job.steps ?? [];
+    const credentials = steps.findIndex((s) => s.uses?.startsWith(`${CREDENTIALS_ACTION}@`));
+    if (credentials < 0) continue;
+    const used = [
+      ...JSON.stringify(steps[credentials]?.with ?? {}).matchAll(/\bvars\.([A-Z][A-Z0-9_]*)/g),
+    ].map((m) => m[1] as string);
+    for (const name of new Set(used)) {
+      const byJob = new RegExp(`vars\\.${name}\\s*!=\\s*''`).test(job.if ?? "");
+      const byStep = steps
+        .slice(0, credentials)
+        .some(
+          (s) => /require-variables\.sh/.test(s.run ?? "") && new RegExp(`\\b${name}\\b`).test(s.run ?? ""),
+        );
+      if (!byJob && !byStep) findings.push(`job ${id}: vars.${name} reaches the credentials step unchecked`);
+    }
+  }
+  return findings;
 }

@@ -295,19 +295,9 @@ export class BootstrapStack extends BaseStack {
       role: this.planRole.name,
       policyArn: GITHUB_ROLE_MANAGED_POLICIES.plan,
     });
-    new IamRolePolicy(this, "plan-state-lock", {
-      role: this.planRole.id,
-      name: "state-lock",
-      // plan takes the S3 lock file; it never writes state itself.
-      policy: policyDocument(this, "plan-state-lock-policy", [
-        {
-          sid: "StateLockFiles",
-          effect: "Allow",
-          actions: ["s3:PutObject", "s3:DeleteObject"],
-          resources: [`${this.stateBucket.arn}/${shared.state.keyPrefix}/*.tflock`],
-        },
-      ]).json,
-    });
+    // No state-lock writes: pull-request plans and drift plans run with -lock=false (drift waits for a deploy's
+    // lock object to go by reading it), so this role, which a pull request's code can assume, cannot delete the
+    // lock of a prd deploy in flight.
 
     new IamRolePolicy(this, "plan-deny-data-reads", {
       role: this.planRole.id,

@@ -112,6 +112,29 @@ describe("scripts/delivery/bootstrap.sh (terraform and aws stand-ins)", () => {
     expect(existsSync(join(dir, "out", "stacks", STACK, "terraform.bootstrap.tfstate"))).toBe(true);
   });
 
+  // A first apply that failed halfway (or a plan that disagreed after the migration) leaves the bucket and the
+  // local state: running it again resumes from that state instead of refusing a "bootstrapped" account (review of
+  // issue 24, finding 7).
+  it("resumes from the local state an interrupted run left, although the bucket exists by then", async () => {
+    const first = await bootstrap({ FAKE_PLAN_EXIT: "2" });
+    expect(first.code).toBe(1);
+    const state = join(dir, "out", "stacks", STACK, "terraform.bootstrap.tfstate");
+    expect(existsSync(state)).toBe(true);
+    for (const file of ["terraform.log", "aws.log"]) rmSync(join(dir, file));
+    const second = await bootstrap({ FAKE_BUCKET_EXISTS: "1" });
+    expect(second.stderr).toContain("resuming from the local state an earlier run left");
+    expect(second.code).toBe(0);
+    expect(log("terraform.log")).toEqual([
+      "init -input=false -reconfigure | backend=local",
+      "apply -auto-approve | backend=local",
+      "init -input=false -migrate-state -force-copy | backend=s3",
+      "plan -input=false -detailed-exitcode | backend=s3",
+    ]);
+    expect(existsSync(state)).toBe(false);
+    // Resuming never asks whether the bucket exists: the local state says what the earlier run created.
+    expect(log("aws.log").some((line) => line.startsWith("s3api head-bucket"))).toBe(false);
+  });
+
   it.each([
     [
       "no credentials",

@@ -1,6 +1,7 @@
 /**
  * scripts/delivery/check-deploy-ref.sh, the prd gate of deploy.yml, against a real git repository with a main
- * branch, a feature branch and a release tag (origin/main is what actions/checkout with fetch-depth 0 gives).
+ * branch, a feature branch, a release tag on main and one off main (origin/main is what actions/checkout with
+ * fetch-depth 0 gives).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 const SCRIPT = join(__dirname, "..", "..", "delivery", "check-deploy-ref.sh");
 let repo: string;
 let commits: { main: string; feature: string; hotfix: string };
+let scratch: string;
 
 const git = (...args: string[]) =>
   execFileSync("git", args, {
@@ -24,10 +26,11 @@ const git = (...args: string[]) =>
     },
   }).trim();
 
-function check(environment: string, ref: string, env: Record<string, string> = {}) {
+function check(environment: string, ref: string, env: Record<string, string> = {}, clone?: string) {
   try {
-    const stdout = execFileSync(SCRIPT, [environment, ref], {
-      cwd: repo,
+    // With a clone argument the script runs from elsewhere (deploy.yml: the workflow's own checkout).
+    const stdout = execFileSync(SCRIPT, clone ? [environment, ref, clone] : [environment, ref], {
+      cwd: clone ? scratch : repo,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, GITHUB_OUTPUT: "", ...env },
@@ -52,10 +55,15 @@ beforeAll(() => {
   git("commit", "-q", "--allow-empty", "-m", "hotfix");
   const hotfix = git("rev-parse", "HEAD");
   git("tag", "v1.0.1");
+  git("tag", "v1.0.0", main);
   git("checkout", "-q", "main");
   commits = { main, feature, hotfix };
+  scratch = mkdtempSync(join(tmpdir(), "sml-deploy-ref-cwd-"));
 });
-afterAll(() => rmSync(repo, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(repo, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe("scripts/delivery/check-deploy-ref.sh (the prd gate)", () => {
   it("lets prd deploy main and a commit on main, and prints the commit it checked", () => {
@@ -63,17 +71,32 @@ describe("scripts/delivery/check-deploy-ref.sh (the prd gate)", () => {
     expect(check("prd", commits.main)).toMatchObject({ code: 0, stdout: commits.main });
   });
 
-  it("lets prd deploy a release tag, even off main", () => {
-    expect(check("prd", "v1.0.1")).toMatchObject({ code: 0, stdout: commits.hotfix });
+  it("lets prd deploy a release tag that points at a commit on main", () => {
+    expect(check("prd", "v1.0.0")).toMatchObject({ code: 0, stdout: commits.main });
+  });
+
+  // Anyone who may push a tag could otherwise send an unreviewed commit to prd (review of issue 24, finding 3).
+  it("refuses a prd deploy of a release tag off main, like any ref off main", () => {
+    const result = check("prd", "v1.0.1");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("a release tag v* too must point at a commit on main");
   });
 
   it("refuses a prd deploy of a branch or a commit that is not on main, and says what to do", () => {
     for (const ref of ["feature", commits.feature, "release-1.0.1"]) {
       const result = check("prd", ref);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain("prd deploys only commits on main or a release tag (v*)");
+      expect(result.stderr).toContain("prd deploys only commits on main");
       expect(result.stderr).toContain("deploy it to dev");
     }
+  });
+
+  it("inspects the ref in the clone it is given, running from another folder (the workflow's own checkout)", () => {
+    expect(check("prd", "main", {}, repo)).toMatchObject({ code: 0, stdout: commits.main });
+    expect(check("dev", "feature", {}, repo)).toMatchObject({ code: 0, stdout: commits.feature });
+    expect(check("prd", "feature", {}, repo).code).toBe(1);
+    expect(check("prd", "main", {}, join(scratch, "missing")).stderr).toContain("no clone at");
   });
 
   it("lets dev deploy any commit", () => {
@@ -103,7 +126,7 @@ describe("scripts/delivery/check-deploy-ref.sh (the prd gate)", () => {
     expect(outputsOf("dev", commits.main)["registry-owner"]).toBe("true");
     // prd deploys main's head too, from the same commit line; still not the owner (it may lag behind on a rollback).
     expect(outputsOf("prd", "main")["registry-owner"]).toBe("false");
-    expect(outputsOf("prd", "v1.0.1")["registry-owner"]).toBe("false");
+    expect(outputsOf("prd", "v1.0.0")["registry-owner"]).toBe("false");
     expect(outputsOf("dev", "feature")["registry-owner"]).toBe("false");
     // A commit that was main's head once: main moved on, so its registry would be a step back.
     git("commit", "-q", "--allow-empty", "-m", "main moves on");

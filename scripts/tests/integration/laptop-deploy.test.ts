@@ -5,7 +5,7 @@
  * step runs with its credentials (never the person's), and the steps run in deploy.yml's order, the CodeDeploy
  * shift included.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { siteFacts } from "@sml/infra/site-facts";
 import { type FakeCommands, fakeCommands } from "../support/fake-commands";
@@ -51,6 +51,8 @@ beforeEach(() => {
   "sts assume-role") echo '{"AccessKeyId":"ASIAOPERATOR","SecretAccessKey":"s","SessionToken":"t"}' ;;
   "sts get-caller-identity") if [[ "$AWS_ACCESS_KEY_ID" == ASIAOPERATOR ]]; then echo "arn:aws:sts::123456789012:assumed-role/${FACTS.roles.operator.dev?.split("/").pop()}/me-deploy-dev"; else echo "arn:aws:iam::123456789012:user/me"; fi ;;
   "ecr get-login-password") echo password ;;
+  # The image of this tag is in the registry already (push-image.sh then reuses it instead of building).
+  "ecr describe-images") echo sha256:${"e".repeat(64)} ;;
   *) echo "unexpected aws $*" >&2; exit 252 ;;
 esac`,
   );
@@ -68,6 +70,8 @@ const deploy = (env: string, extra: Record<string, string> = {}) =>
       SML_SMOKE_SCRIPT: join(steps, "smoke.sh"),
       AWS_ACCESS_KEY_ID: "AKIAPERSON",
       AWS_PROFILE: "me",
+      // This checkout's HEAD stands for main's head unless a test says otherwise.
+      SML_MAIN_REF: "HEAD",
       ...extra,
     },
     fakes.dir,
@@ -111,4 +115,28 @@ it("refuses prd: prd promotes dev's attested release through deploy.yml", async 
   const result = await deploy("prd");
   expect(result.code).toBe(2);
   expect(fakes.calls("aws")).toEqual([]);
+});
+
+// docs/deploy.md, "The registry stack": only main's head applies it, or two commit lines roll it back and forth.
+it("leaves the registry stack alone when HEAD is not main's head, and still deploys the environment", async () => {
+  const result = await deploy("dev", { SML_MAIN_REF: "HEAD~1" });
+  expect(result.code).toBe(0);
+  expect(result.stderr).toContain("left as it is");
+  const log = readFileSync(join(fakes.dir, "steps.log"), "utf8").trim().split("\n");
+  const applies = log.filter((l) => l.startsWith("plan-apply.sh "));
+  expect(applies).toHaveLength(1);
+  expect(applies[0]).toContain(`apply ${FACTS.stacks[2]} --image-digest`);
+  // The registry's outputs are still read: the image goes into its repository.
+  expect(log.filter((l) => l.startsWith(`stack-outputs.sh ${FACTS.stacks[1]}`))).toHaveLength(1);
+});
+
+// The real push-image.sh refuses a tag without an environment prefix (the registry expires images by prefix);
+// laptop-deploy.sh once passed the bare commit (review of issue 24, finding 6).
+it("passes push-image.sh a tag it accepts: the real script, with docker and the AWS CLI faked", async () => {
+  copyFileSync(join(__dirname, "..", "..", "delivery", "push-image.sh"), join(steps, "push-image.sh"));
+  const result = await deploy("dev");
+  expect(result.stderr).not.toContain("has no environment prefix");
+  expect(result.code).toBe(0);
+  const describe = fakes.calls("aws").find((c) => c.startsWith("aws ecr describe-images"));
+  expect(describe).toMatch(new RegExp(`imageTag=${FACTS.imageTagPrefixes.dev}[0-9a-f]{40}\\b`));
 });

@@ -35,7 +35,26 @@ beforeEach(() => {
     chmodSync(join(bin, name), 0o755);
   };
   fake("terraform", `case "$*" in *"output -json"*) cat <<'JSON'\n${JSON.stringify(outputs)}\nJSON\n;; esac`);
-  fake("gh", `echo "$*" >> "${ghLog}"`);
+  // gh logs its arguments and answers the two reads github-variables.sh makes as the REST API does ("Get an
+  // environment": protection_rules; "List deployment branch policies": branch_policies), from files a test may set.
+  writeFileSync(
+    join(dir, "prd.json"),
+    JSON.stringify({
+      name: "prd",
+      protection_rules: [
+        { id: 1, type: "required_reviewers", reviewers: [{ type: "User", reviewer: { login: "ada" } }] },
+      ],
+    }),
+  );
+  writeFileSync(join(dir, "policies.json"), JSON.stringify({ total_count: 0, branch_policies: [] }));
+  fake(
+    "gh",
+    `echo "$*" >> "${ghLog}"
+case "$*" in
+  "api repos/"*"/environments/prd") cat "${dir}/prd.json" ;;
+  "api repos/"*"/deployment-branch-policies") cat "${dir}/policies.json" ;;
+esac`,
+  );
   fake("aws", `echo "aws must not be called: $*" >&2; exit 99`);
   const stack = join(dir, "out", "stacks", FACTS.stacks[0] as string);
   mkdirSync(join(stack, ".terraform"), { recursive: true });
@@ -76,12 +95,57 @@ describe("scripts/delivery/github-variables.sh (terraform and gh stand-ins)", ()
     );
     expect(calls).toContain(`variable set SML_ALARM_EMAIL_DEV --repo ${repo} --body oncall@ops.acme.io`);
     for (const env of FACTS.githubEnvironments) {
-      const create = calls.indexOf(`api --method PUT repos/${repo}/environments/${env} --silent`);
+      const create = calls.findIndex((c) =>
+        c.startsWith(`api --method PUT repos/${repo}/environments/${env} --silent`),
+      );
       const set = calls.indexOf(
         `variable set AWS_DEPLOY_ROLE_ARN --repo ${repo} --env ${env} --body ${FACTS.roles.deploy[env]}`,
       );
       expect([env, create >= 0, set > create]).toEqual([env, true, true]);
     }
+  });
+
+  // A workflow started from another branch must get no job in dev or prd, and so no deploy role (review of issue
+  // 24, finding 5). GitHub REST: "Create or update an environment" (deployment_branch_policy), "Create a deployment
+  // branch policy" (name, type).
+  it("lets dev and prd deploy only from main: custom branch policies naming main, created once", async () => {
+    const result = await script("scripts/delivery/github-variables.sh", []);
+    expect(result.code).toBe(0);
+    const calls = readFileSync(ghLog, "utf8").trim().split("\n");
+    const repo = FACTS.githubRepository;
+    for (const env of FACTS.environments) {
+      expect(calls).toContain(
+        `api --method PUT repos/${repo}/environments/${env} --silent -F deployment_branch_policy[protected_branches]=false -F deployment_branch_policy[custom_branch_policies]=true`,
+      );
+      expect(calls).toContain(
+        `api --method POST repos/${repo}/environments/${env}/deployment-branch-policies --silent -f name=main -f type=branch`,
+      );
+    }
+    // The previews' environment runs pull requests' branches: no policy there.
+    expect(calls.filter((c) => c.includes("environments/preview/deployment-branch-policies"))).toEqual([]);
+    // Run again once main is listed: nothing is added twice.
+    writeFileSync(
+      join(dir, "policies.json"),
+      JSON.stringify({ total_count: 1, branch_policies: [{ id: 7, name: "main", type: "branch" }] }),
+    );
+    rmSync(ghLog);
+    expect((await script("scripts/delivery/github-variables.sh", [])).code).toBe(0);
+    expect(readFileSync(ghLog, "utf8")).not.toContain("--method POST");
+  });
+
+  it("fails, naming the setting, while prd has no required reviewers (after setting the variables)", async () => {
+    writeFileSync(join(dir, "prd.json"), JSON.stringify({ name: "prd", protection_rules: [] }));
+    const result = await script("scripts/delivery/github-variables.sh", []);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the GitHub environment prd has no required reviewers");
+    expect(result.stderr).toContain("Settings > Environments > prd > Required reviewers");
+    expect(readFileSync(ghLog, "utf8")).toContain("variable set AWS_REGION");
+    // A wait timer alone is a protection rule but approves nothing.
+    writeFileSync(
+      join(dir, "prd.json"),
+      JSON.stringify({ name: "prd", protection_rules: [{ id: 2, type: "wait_timer", wait_timer: 5 }] }),
+    );
+    expect((await script("scripts/delivery/github-variables.sh", [])).code).toBe(1);
   });
 
   it("only prints the gh commands with --dry-run", async () => {

@@ -24,6 +24,7 @@ const devRun = (id: number, overrides: Record<string, unknown> = {}) => ({
   path: ".github/workflows/deploy.yml",
   event: "workflow_dispatch",
   head_branch: "main",
+  head_sha: COMMIT,
   head_repository: { full_name: REPO },
   conclusion: "success",
   display_title: "deploy dev @ main",
@@ -83,6 +84,13 @@ describe("scripts/delivery/find-release.sh", () => {
     ["a prd deploy run", { display_title: "deploy prd @ main" }, "is not a dev deploy"],
     ["a failed dev run", { conclusion: "failure" }, "concluded failure"],
     ["a fork's run", { head_repository: { full_name: "mallory/sml" } }, "repository mallory/sml"],
+    // deploy.yml on main asked to deploy another ref (a branch, a tag off main) to dev: it ran that code in dev
+    // but is no release of it (review of issue 24, finding 4).
+    [
+      "a dev run from main that deployed another commit",
+      { head_sha: "cd".repeat(20), display_title: "deploy dev @ v9.9.9" },
+      `ran main at ${"cd".repeat(20)}, not ${COMMIT}`,
+    ],
   ])("refuses %s, naming why", async (_what, overrides, why) => {
     github([devRun(300, overrides)]);
     const result = await find();
@@ -126,6 +134,8 @@ describe("scripts/delivery/verify-release.sh", () => {
       expect(call).toContain(`--repo ${REPO}`);
       expect(call).toContain(`--signer-workflow ${REPO}/.github/workflows/deploy.yml`);
       expect(call).toContain("--source-ref refs/heads/main");
+      // The signing run's own commit is the promoted one (gh attestation verify --source-digest).
+      expect(call).toContain(`--source-digest ${COMMIT}`);
     }
     for (const file of releaseFiles())
       expect(readFileSync(join(root, file), "utf8")).toBe(readFileSync(join(dir, file), "utf8"));
@@ -142,7 +152,9 @@ describe("scripts/delivery/verify-release.sh", () => {
       GITHUB_REPOSITORY: REPO,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("no attestation from deploy.yml on main for: dist/functions/");
+    expect(result.stderr).toContain(
+      `no attestation from deploy.yml on main at ${COMMIT} for: dist/functions/`,
+    );
     for (const file of releaseFiles()) expect(existsSync(join(root, file))).toBe(false);
   });
 

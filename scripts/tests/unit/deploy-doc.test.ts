@@ -8,6 +8,7 @@
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { siteFacts } from "@sml/infra/site-facts";
+import { SNAPSHOT_DIR } from "../../generate/stack-snapshots";
 
 const REPO_ROOT = join(__dirname, "..", "..", "..");
 const DOC = readFileSync(join(REPO_ROOT, "docs", "deploy.md"), "utf8");
@@ -287,5 +288,50 @@ describe("command substitutions", () => {
       "scripts/delivery/push-image.sh: 2 argument(s), its usage takes 3..3",
     ]);
     expect(substitutions('a "$(b "$(c)")"')).toEqual(['b "$(c)"', "c"]);
+  });
+});
+
+// "Five functions" stayed in the runbooks after a sixth got its deployment group (review of issue 24, finding 10):
+// the lists are checked against the dev stack, one deployment group per rolled-out function. The stack is read from
+// its committed snapshot, which infra/tests/snapshot.test.ts keeps equal to the synthesized one.
+describe("the functions CodeDeploy rolls out, as the runbooks list them", () => {
+  const NUMBERS: Record<string, number> = { four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
+  const rolledOut = (() => {
+    const json = JSON.parse(readFileSync(join(REPO_ROOT, SNAPSHOT_DIR, `${FACTS.stacks[2]}.json`), "utf8")) as {
+      resource: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    const functions = json.resource.aws_lambda_function ?? {};
+    return Object.values(json.resource.aws_codedeploy_deployment_group ?? {})
+      .map((group) => {
+        const id = /^\$\{aws_lambda_function\.([^.]+)\.function_name\}$/.exec(
+          String(group.deployment_group_name),
+        )?.[1];
+        return String(functions[id ?? ""]?.function_name).replace(`${FACTS.namePrefix.dev}-`, "");
+      })
+      .sort();
+  })();
+
+  /** Every "<number> functions ...: a, b and c (" list of a doc, as [number, names]. */
+  function lists(markdown: string): [number | undefined, string[]][] {
+    const text = markdown.replace(/\s+/g, " ");
+    return [
+      ...text.matchAll(
+        /\b([A-Za-z]+) functions [^.:]*?CodeDeploy: ((?:[a-z-]+, )*[a-z-]+) and ([a-z-]+) \(/g,
+      ),
+    ].map((m) => [
+      NUMBERS[(m[1] as string).toLowerCase()],
+      [...(m[2] as string).split(", "), m[3] as string].sort(),
+    ]);
+  }
+
+  it("finds the rolled-out functions in the dev stack, migrate not among them", () => {
+    expect(rolledOut.length).toBeGreaterThan(4);
+    expect(rolledOut).not.toContain("migrate");
+  });
+
+  it.each(["docs/deploy.md", "docs/operations.md"])("%s names each of them and counts them right", (file) => {
+    const found = lists(readFileSync(join(REPO_ROOT, file), "utf8"));
+    expect(found.length).toBeGreaterThan(0);
+    for (const [count, names] of found) expect([count, names]).toEqual([rolledOut.length, rolledOut]);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LAMBDA_NODE_MAJOR, MODEL_IMAGE_CONTEXT_DIR } from "@sml/contracts/functions";
@@ -5,18 +6,22 @@ import { SHARED_CONFIG } from "@sml/infra/config";
 import { SITE as REPOSITORY_SITE } from "@sml/infra/config/site";
 import { githubEnv, siteFacts } from "@sml/infra/site-facts";
 import { GITHUB_ROLE_MAX_SESSION_SECONDS } from "@sml/infra/stacks/bootstrap-stack";
-import { repositoryShellScripts, workflowRunBlocks } from "../../delivery/shellcheck";
+import { repositoryShellScripts, WORKFLOW_BLOCK_ARGS, workflowRunBlocks } from "../../delivery/shellcheck";
 import {
   callsCommand,
   copiedCommands,
   credentialGateFindings,
+  installAfterCredentialsFindings,
+  maskedOutputFindings,
   parseWorkflow,
   permissionFindings,
   readmeCommands,
   referencedScripts,
   runScripts,
   stackAppliers,
+  uncheckedVariableFindings,
   unpinnedActions,
+  untrustedCheckoutFindings,
   type Workflow,
 } from "../../delivery/workflow-checks";
 
@@ -42,6 +47,23 @@ type WorkflowJobWithMatrix = Workflow["jobs"][string] & {
 
 /** A GitHub expression as written in a workflow: `gha("inputs.ref")` is the text `${{ inputs.ref }}`. */
 const gha = (inner: string) => `\${{ ${inner} }}`;
+/**
+ * Evaluates a job's `if:` the way GitHub does for the operators the workflows use (==, !=, &&, ||, parentheses,
+ * property access, string literals; GitHub docs, "Expressions"), in a context with `vars` and `github`.
+ */
+function evaluateIf(condition: string, github: Record<string, unknown>): boolean {
+  const js = condition
+    .replace(/\s+/g, " ")
+    .replace(/'([^']*)'/g, (_m, text: string) => JSON.stringify(text))
+    .replace(/==/g, "===")
+    .replace(/!===/g, "!==");
+  const vars = { AWS_PLAN_ROLE_ARN: "arn:aws:iam::123456789012:role/plan" };
+  return Function(
+    "vars",
+    "github",
+    `return (${js});`,
+  )(vars, { repository: "acme/sml", ...github }) as boolean;
+}
 const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 const PACKAGE_SCRIPTS: Record<string, string> = JSON.parse(
   readFileSync(join(REPO_ROOT, "package.json"), "utf8"),
@@ -192,7 +214,7 @@ describe("permissions", () => {
     );
     expect(permissionFindings(loose)).toEqual([
       "workflow: no top-level `permissions:` (the default token may write)",
-      "job a: id-token: write without assuming an AWS role",
+      "job a: id-token: write without assuming an AWS role or attesting",
       "job b: no `permissions:`",
     ]);
   });
@@ -308,6 +330,7 @@ describe("scripts the workflows call", () => {
         "scripts/delivery/verify-release.sh",
         "scripts/delivery/deployed-commit.sh",
         "scripts/delivery/provider-locks.sh",
+        "scripts/delivery/require-variables.sh",
         "scripts/smoke.sh",
       ]),
     );
@@ -399,20 +422,7 @@ describe("workflow behaviour", () => {
     const steps = plan.jobs.plan?.steps ?? [];
     const index = (predicate: (s: (typeof steps)[number]) => boolean) => steps.findIndex(predicate);
 
-    /**
-     * Evaluates a job's `if:` the way GitHub does for the operators it uses here (==, !=, &&, ||, parentheses,
-     * property access on the event; GitHub docs, "Expressions"), for a given event.
-     */
-    function runsFor(condition: string, event: Record<string, unknown>): boolean {
-      const js = condition
-        .replace(/\s+/g, " ")
-        .replace(/'([^']*)'/g, (_m, text: string) => JSON.stringify(text))
-        .replace(/==/g, "===")
-        .replace(/!===/g, "!==");
-      const vars = { AWS_PLAN_ROLE_ARN: "arn:aws:iam::123456789012:role/plan" };
-      const github = { repository: "acme/sml", event };
-      return Function("vars", "github", `return (${js});`)(vars, github) as boolean;
-    }
+    const runsFor = (condition: string, event: Record<string, unknown>) => evaluateIf(condition, { event });
     const pr = { head: { repo: { full_name: "acme/sml" } } };
 
     it("plans on pushes, and on label events only for the approving label", () => {
@@ -614,7 +624,8 @@ describe("workflow behaviour", () => {
     // The deploy job deploys exactly the commit the gate passed, not the ref again (a branch can move).
     const checkout = deploy.jobs.deploy?.steps?.find((s) => s.uses?.startsWith("actions/checkout@"));
     expect(checkout?.with?.ref).toBe(gha("needs.gate.outputs.sha"));
-    expect(gate?.steps?.find((s) => s.uses?.startsWith("actions/checkout@"))?.with).toMatchObject({
+    expect(gate?.steps?.find((s) => s.with?.path === "target")?.with).toMatchObject({
+      ref: gha("inputs.ref"),
       "fetch-depth": 0,
     });
   });
@@ -624,6 +635,7 @@ describe("workflow behaviour", () => {
     const { gate: _gate, ...withoutGate } = deploy.jobs;
     expect(credentialGateFindings({ ...deploy, jobs: withoutGate }, "check-deploy-ref.sh")).toEqual([
       "job deploy can request AWS credentials before check-deploy-ref.sh has passed",
+      "job attest can request AWS credentials before check-deploy-ref.sh has passed",
     ]);
     const job = deploy.jobs.deploy;
     if (!job?.steps) throw new Error("deploy.yml has no deploy job");
@@ -704,20 +716,71 @@ describe("workflow behaviour", () => {
       );
     });
 
-    it("attests dev's release files before uploading them, signed by this workflow (issue 24, item 1)", () => {
-      const write = at((s) => /release-manifest\.ts write/.test(s.run ?? ""));
-      const attest = at((s) => s.uses?.startsWith("actions/attest-build-provenance@") ?? false);
-      const upload = at((s) => s.uses?.startsWith("actions/upload-artifact@") ?? false);
-      expect(attest).toBeGreaterThan(write);
-      expect(attest).toBeLessThan(upload);
-      expect((steps[attest] as { if?: string }).if).toBe("inputs.environment == 'dev'");
-      // The attested files are exactly the uploaded ones.
-      expect(steps[attest]?.with?.["subject-path"]).toBe(steps[upload]?.with?.path);
-      // GitHub docs, "Using artifact attestations": id-token: write and attestations: write.
-      expect(workflow("deploy.yml").jobs.deploy?.permissions).toMatchObject({
-        "id-token": "write",
-        attestations: "write",
-      });
+    it("attests exactly the uploaded release in a job of its own, without AWS credentials (issue 24, item 1; review finding 10)", () => {
+      const deploy = workflow("deploy.yml");
+      const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+      const attest = deploy.jobs.attest;
+      const attestSteps = attest?.steps ?? [];
+      const download = attestSteps.find((s) => s.uses?.startsWith("actions/download-artifact@"));
+      const sign = attestSteps.find((s) => s.uses?.startsWith("actions/attest-build-provenance@"));
+      expect(attest?.needs).toEqual(expect.arrayContaining(["deploy"]));
+      expect(download?.with?.name).toBe(`release-${gha("needs.deploy.outputs.commit")}`);
+      expect(deploy.jobs.deploy?.outputs?.commit).toBe(gha("steps.commit.outputs.sha"));
+      // The attested files are exactly the uploaded ones, as they lie in the downloaded folder.
+      const uploaded = String(upload?.with?.path).trim().split("\n");
+      const attested = String(sign?.with?.["subject-path"]).trim().split("\n");
+      expect(attested).toEqual(uploaded.map((path) => `${download?.with?.path}/${path}`));
+      // GitHub docs, "Using artifact attestations": id-token: write and attestations: write; only this job has them.
+      expect(attest?.permissions).toEqual({ contents: "read", "id-token": "write", attestations: "write" });
+      expect(attestSteps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))).toBe(
+        false,
+      );
+      expect(attestSteps.some((s) => s.run !== undefined)).toBe(false);
+      for (const [id, job] of Object.entries(deploy.jobs))
+        if (id !== "attest")
+          expect([id, (job.permissions as Record<string, string>).attestations]).toEqual([id, undefined]);
+    });
+
+    // A dev deploy of a branch runs that branch's code with the deploy role; it must never become a release that
+    // prd can promote (review of issue 24, finding 4). github.sha is the commit this workflow runs from (main's).
+    it("writes, uploads and attests a release only when the deployed commit is the workflow's own (main's head)", () => {
+      const builtIsWorkflow = "steps.commit.outputs.sha == github.sha";
+      for (const pattern of [/release-manifest\.ts write/, /^actions\/upload-artifact@/]) {
+        const step = steps.find((s) => pattern.test(s.run ?? s.uses ?? ""));
+        expect([String(pattern), step?.if]).toEqual([
+          String(pattern),
+          `inputs.environment == 'dev' && ${builtIsWorkflow}`,
+        ]);
+      }
+      expect(workflow("deploy.yml").jobs.attest?.if).toBe(
+        "inputs.environment == 'dev' && needs.deploy.outputs.commit == github.sha",
+      );
+      // A re-run replaces its own upload instead of failing with 409 Conflict (same name in the same run).
+      expect(steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"))?.with?.overwrite).toBe(true);
+    });
+
+    it("verifies dev's release with this workflow's own verify-release.sh, not the deployed commit's (review finding 2)", () => {
+      const own = steps.find((s) => s.uses?.startsWith("actions/checkout@") && s.with?.path === "workflow");
+      // No ref: actions/checkout takes the commit the workflow runs from.
+      expect(own?.with?.ref).toBeUndefined();
+      const verify = steps.find((s) => /verify-release\.sh/.test(s.run ?? ""));
+      expect(verify?.run?.trim()).toBe('workflow/scripts/delivery/verify-release.sh release "$COMMIT_SHA" .');
+      expect(steps.indexOf(own as (typeof steps)[number])).toBeLessThan(
+        steps.indexOf(verify as (typeof steps)[number]),
+      );
+    });
+
+    it("runs the gate's scripts from the workflow's own checkout and only inspects the ref, in its own folder (review finding 2)", () => {
+      const gate = workflow("deploy.yml").jobs.gate?.steps ?? [];
+      const checkouts = gate.filter((s) => s.uses?.startsWith("actions/checkout@"));
+      expect(checkouts.map((s) => [s.with?.path, s.with?.ref])).toEqual([
+        [undefined, undefined],
+        ["target", gha("inputs.ref")],
+      ]);
+      expect(gate.find((s) => s.id === "ref")?.run).toBe(
+        'scripts/delivery/check-deploy-ref.sh "$ENVIRONMENT" "$REF" target',
+      );
+      expect(gate.some((s) => s["working-directory"] !== undefined)).toBe(false);
     });
 
     it("calls each new version, then shifts the aliases with CodeDeploy, after the apply and before the smoke test", () => {
@@ -738,7 +801,7 @@ describe("workflow behaviour", () => {
       expect(write).toBeGreaterThan(smoke);
       expect(upload).toBeGreaterThan(write);
       for (const index of [write, upload])
-        expect((steps[index] as { if?: string }).if).toBe("inputs.environment == 'dev'");
+        expect((steps[index] as { if?: string }).if).toMatch(/^inputs\.environment == 'dev' && /);
       expect(steps[upload]?.with?.name).toBe(`release-${gha("steps.commit.outputs.sha")}`);
     });
   });
@@ -790,15 +853,25 @@ describe("workflow behaviour", () => {
       expect([commit < checkout, checkout < synth, synth < plan]).toEqual([true, true, true]);
       // The synth of main is gone from the drift job: only the deployed commit is planned.
       expect(steps.some((s) => s.run?.trim() === "npm run synth")).toBe(false);
-      // deploy.yml records the commit after the smoke test passed.
+      // deploy.yml records the commit once the traffic shifted to it: from then on the environment runs it, even
+      // when the smoke test then fails (review of issue 24, finding 10).
       const deploy = workflow("deploy.yml").jobs.deploy?.steps ?? [];
+      const shift = deploy.findIndex((s) => s.run?.includes("scripts/delivery/shift-traffic.sh") ?? false);
       const smoke = deploy.findIndex((s) => s.run?.includes("scripts/smoke.sh") ?? false);
       const record = deploy.findIndex(
         (s) => s.run?.includes("scripts/delivery/deployed-commit.sh record") ?? false,
       );
-      expect(record).toBeGreaterThan(smoke);
+      expect([shift < record, record < smoke]).toEqual([true, true]);
       expect((deploy[record] as { if?: string }).if).toBeUndefined();
       expect(workflow("deploy.yml").jobs.deploy?.permissions).toMatchObject({ deployments: "write" });
+    });
+
+    it("plans without taking the state lock, which the plan role may not write (review of issue 24, finding 10)", () => {
+      const args = String((job as { env?: Record<string, string> }).env?.TF_CLI_ARGS_plan);
+      expect(args.split(/\s+/)).toContain("-lock=false");
+      expect(args).not.toMatch(/-lock-timeout/);
+      // drift-plan.sh waits for a deploy's lock object instead (scripts/tests/integration/drift-lock.test.ts).
+      expect(readFileSync(join(REPO_ROOT, "scripts/delivery/drift-plan.sh"), "utf8")).toContain(".tflock");
     });
 
     it("opens or updates an issue when the drift check itself fails (issue 24, item 8)", () => {
@@ -925,13 +998,42 @@ describe("workflow behaviour", () => {
     );
   });
 
-  it("integration.yml follows deploy.yml by its workflow name", () => {
+  it("integration.yml follows deploy.yml's runs on main by its workflow name", () => {
     const integration = workflow("integration.yml");
     expect(integration.on.workflow_run).toEqual({
       workflows: [workflow("deploy.yml").name],
       types: ["completed"],
+      branches: ["main"],
     });
     expect(integration.on).toHaveProperty("workflow_dispatch");
+  });
+
+  // workflow_run matches by name: a branch's workflow file named "deploy" triggers it too (review finding 1).
+  it("integration.yml checks only after a successful dispatch of this repository's deploy.yml on main", () => {
+    const condition = workflow("integration.yml").jobs.target?.if ?? "";
+    const run = {
+      conclusion: "success",
+      event: "workflow_dispatch",
+      head_branch: "main",
+      head_repository: { full_name: "acme/sml" },
+      path: ".github/workflows/deploy.yml",
+    };
+    const after = (overrides: Record<string, unknown>) =>
+      evaluateIf(condition, {
+        event_name: "workflow_run",
+        event: { workflow_run: { ...run, ...overrides } },
+      });
+    expect(after({})).toBe(true);
+    expect(after({ conclusion: "failure" })).toBe(false);
+    expect(after({ path: ".github/workflows/evil.yml" })).toBe(false);
+    expect(after({ event: "pull_request" })).toBe(false);
+    expect(after({ event: "push" })).toBe(false);
+    expect(after({ head_repository: { full_name: "mallory/sml" } })).toBe(false);
+    expect(after({ head_branch: "feature" })).toBe(false);
+    expect(evaluateIf(condition, { event_name: "workflow_dispatch", event: {} })).toBe(true);
+    // And the checks run main's code: no checkout of the triggering run's commit.
+    for (const job of Object.values(workflow("integration.yml").jobs))
+      for (const step of job.steps ?? []) expect(JSON.stringify(step.with ?? {})).not.toMatch(/workflow_run/);
   });
 });
 
@@ -962,11 +1064,184 @@ describe("shellcheck", () => {
     for (const file of withRuns) expect(blocks.some(({ where }) => where.startsWith(`${file}: `))).toBe(true);
   });
 
+  it("checks workflow run blocks for masked return values too (SC2312; its canary runs in npm run lint)", () => {
+    expect(WORKFLOW_BLOCK_ARGS.join(" ")).toContain("-o check-extra-masked-returns");
+  });
+
   it("is part of npm run lint, which CI runs with CI=true after installing shellcheck", () => {
     expect(PACKAGE_SCRIPTS.lint).toContain("npm run lint:shell");
     expect(PACKAGE_SCRIPTS["lint:shell"]).toContain("scripts/delivery/shellcheck.ts");
     const ci = readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8");
     expect(ci).toMatch(/apt-get install[^\n]*shellcheck/);
     expect(ci).toMatch(/CI=true npm run lint|export CI=true/);
+  });
+});
+
+// Review of issue 24 (on-call read-through of the delivery workflows): each class of finding as a rule over every
+// workflow, and each rule shown to catch the shape the review found.
+describe("code and credentials (review of issue 24, findings 1, 2, 5, 8, 9)", () => {
+  const job = (lines: string[]) => parseWorkflow(["on: workflow_dispatch", "jobs:", ...lines].join("\n"));
+
+  it.each(WORKFLOW_FILES)(
+    "%s runs no code from a ref someone else chose in a job that holds or feeds credentials",
+    (file) => {
+      expect(untrustedCheckoutFindings(workflow(file))).toEqual([]);
+    },
+  );
+
+  it("flags the shapes the review found: the gate running the input ref's scripts, a workflow_run checkout, an unguarded pull request", () => {
+    const checkout = "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2";
+    const credentials = [
+      "      - uses: aws-actions/configure-aws-credentials@b47578312673ae6fa5b5096b330d9fbac3d116df # v4.2.1",
+      "        with: { role-to-assume: x, aws-region: y }",
+    ];
+    // The old gate: no credentials itself, but the deploy job acts on its outputs.
+    const gate = job([
+      "  gate:",
+      "    permissions: { contents: read }",
+      "    steps:",
+      checkout,
+      `        with: { ref: "${gha("inputs.ref")}" }`,
+      "      - run: scripts/delivery/check-deploy-ref.sh prd main",
+      "  deploy:",
+      "    needs: gate",
+      "    permissions: { id-token: write }",
+      "    steps:",
+      ...credentials,
+    ]);
+    expect(untrustedCheckoutFindings(gate)).toEqual([
+      "job gate: checks out inputs.ref at the workspace root and runs steps after it",
+    ]);
+    // In its own folder but run from there: still the ref's code.
+    const folder = job([
+      "  gate:",
+      "    permissions: { id-token: write }",
+      "    steps:",
+      checkout,
+      `        with: { ref: "${gha("inputs.ref")}", path: target }`,
+      "      - run: target/scripts/delivery/check-deploy-ref.sh prd main",
+      ...credentials,
+    ]);
+    expect(untrustedCheckoutFindings(folder)).toHaveLength(1);
+    const inspected = job([
+      "  gate:",
+      "    permissions: { id-token: write }",
+      "    steps:",
+      checkout,
+      `        with: { ref: "${gha("inputs.ref")}", path: target }`,
+      "      - run: scripts/delivery/check-deploy-ref.sh prd main target",
+      ...credentials,
+    ]);
+    expect(untrustedCheckoutFindings(inspected)).toEqual([]);
+    // The old integration.yml: the triggering run's commit, guarded by its conclusion only.
+    const followed = (condition: string) =>
+      job([
+        "  integration:",
+        `    if: ${condition}`,
+        "    permissions: { id-token: write }",
+        "    steps:",
+        checkout,
+        `        with: { ref: "${gha("github.event.workflow_run.head_sha")}" }`,
+        "      - run: npm ci",
+        ...credentials,
+      ]);
+    expect(
+      untrustedCheckoutFindings(followed("github.event.workflow_run.conclusion == 'success'")),
+    ).toHaveLength(1);
+    expect(
+      untrustedCheckoutFindings(
+        followed(
+          "github.event.workflow_run.event == 'workflow_dispatch' && github.event.workflow_run.head_repository.full_name == github.repository && github.event.workflow_run.path == '.github/workflows/deploy.yml'",
+        ),
+      ),
+    ).toEqual([]);
+    const pullRequest = (condition: string) =>
+      job([
+        "  preview:",
+        `    if: ${condition}`,
+        "    permissions: { id-token: write }",
+        "    steps:",
+        checkout,
+        `        with: { ref: "${gha("github.event.pull_request.head.sha")}" }`,
+        "      - run: npm ci",
+        ...credentials,
+      ]);
+    expect(untrustedCheckoutFindings(pullRequest("github.event.action != 'closed'"))).toHaveLength(1);
+    expect(
+      untrustedCheckoutFindings(
+        pullRequest("github.event.pull_request.head.repo.full_name == github.repository"),
+      ),
+    ).toEqual([]);
+  });
+
+  it.each(WORKFLOW_FILES)("%s installs dependencies before any job obtains AWS credentials", (file) => {
+    expect(installAfterCredentialsFindings(workflow(file))).toEqual([]);
+  });
+
+  it("flags npm ci after the credentials step, at the root or in a folder", () => {
+    const late = job([
+      "  deploy:",
+      "    steps:",
+      "      - uses: aws-actions/configure-aws-credentials@b47578312673ae6fa5b5096b330d9fbac3d116df # v4.2.1",
+      "      - run: npm ci",
+      "      - name: base",
+      "        working-directory: base",
+      "        run: |",
+      "          npm ci",
+      "          npm run synth",
+    ]);
+    expect(installAfterCredentialsFindings(late)).toEqual([
+      "job deploy: step 2 (npm ci) installs after the AWS credentials",
+      "job deploy: step 3 (base) installs after the AWS credentials",
+    ]);
+  });
+
+  it.each(WORKFLOW_FILES)(
+    "%s writes no command substitution straight into GITHUB_OUTPUT or GITHUB_ENV",
+    (file) => {
+      expect(maskedOutputFindings(workflow(file))).toEqual([]);
+    },
+  );
+
+  it('flags `echo "x=$(cmd)" >> $GITHUB_OUTPUT`, whose status is the echo\'s (the check can fail)', () => {
+    const masked = job([
+      "  t:",
+      "    steps:",
+      '      - run: echo "region=$(false | jq -er .region)" >> "$GITHUB_OUTPUT"',
+      "      - run: |",
+      '          region="$(false | jq -er .region)"',
+      '          echo "region=$region" >> "$GITHUB_OUTPUT"',
+    ]);
+    expect(maskedOutputFindings(masked)).toEqual([
+      'job t, step 1 (echo "region=$(false | jq -er .region)" >> "$GITHUB_OUTPUT"): echo "region=$(false | jq -er .region)" >> "$GITHUB_OUTPUT"',
+    ]);
+  });
+
+  it.each(WORKFLOW_FILES)("%s checks every GitHub variable the credentials step reads before it", (file) => {
+    expect(uncheckedVariableFindings(workflow(file))).toEqual([]);
+  });
+
+  it("flags a credentials step reading an unchecked variable, and require-variables.sh names what is missing", () => {
+    const unchecked = job([
+      "  t:",
+      "    steps:",
+      "      - uses: aws-actions/configure-aws-credentials@b47578312673ae6fa5b5096b330d9fbac3d116df # v4.2.1",
+      `        with: { role-to-assume: "${gha("vars.AWS_DEPLOY_ROLE_ARN")}", aws-region: "${gha("vars.AWS_REGION")}" }`,
+    ]);
+    expect(uncheckedVariableFindings(unchecked)).toEqual([
+      "job t: vars.AWS_DEPLOY_ROLE_ARN reaches the credentials step unchecked",
+      "job t: vars.AWS_REGION reaches the credentials step unchecked",
+    ]);
+    const script = join(REPO_ROOT, "scripts/delivery/require-variables.sh");
+    const run = (env: Record<string, string>) =>
+      spawnSync(script, ["AWS_DEPLOY_ROLE_ARN", "AWS_REGION"], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", ...env },
+      });
+    const missing = run({ AWS_REGION: "eu-west-1" });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain("::error title=GitHub variable AWS_DEPLOY_ROLE_ARN::");
+    expect(missing.stdout).not.toContain("GitHub variable AWS_REGION");
+    expect(run({ AWS_REGION: "eu-west-1", AWS_DEPLOY_ROLE_ARN: "arn:aws:iam::1:role/x" }).status).toBe(0);
   });
 });
