@@ -293,7 +293,7 @@ describe("command substitutions", () => {
 
 // "Five functions" stayed in the runbooks after a sixth got its deployment group (review of issue 24, finding 10):
 // the lists are checked against the dev stack, one deployment group per rolled-out function. The stack is read from
-// its committed snapshot, which infra/tests/snapshot.test.ts keeps equal to the synthesized one.
+// its committed snapshot, which `npm run generate -- --check` (scripts/tests/unit/stack-snapshots.test.ts) keeps equal to the synthesized one.
 describe("the functions CodeDeploy rolls out, as the runbooks list them", () => {
   const NUMBERS: Record<string, number> = { four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
   const rolledOut = (() => {
