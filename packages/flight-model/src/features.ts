@@ -6,9 +6,11 @@
  * dense numeric row: departure hour one-hot (24), weekday one-hot (7, Monday first), the standardized natural log
  * of the distance in miles, then delay-rate columns looked up in tables fitted on the training days (feature set
  * 2: origin x hour, destination x hour, origin x destination; set 3 adds origin x destination x half-hour of
- * departure, the scheduled flight's own slot), then (set 3) the nearness of a US federal holiday, and last the
+ * departure, the schedule's own slot), then (set 3) the nearness of a US federal holiday, and last the
  * month on the unit circle (sin, cos). Models trained with an earlier set still load: the metadata's
- * numericFeatures says which set a model was trained on, and the encoder builds exactly that.
+ * numericFeatures says which set a model was trained on, and the encoder builds exactly that. A model with a
+ * `schedule` reads every time feature from the departure placed on its route's nearest established half-hour
+ * (FeatureEncoder.departureOf), never from the minute.
  */
 import { LOCAL_DATE_TIME } from "@sml/contracts/predict";
 import * as z from "zod";
@@ -35,9 +37,10 @@ export const RATE_TABLES = ["origin_hour", "destination_hour", "route", "route_s
 export type RateTableName = (typeof RATE_TABLES)[number];
 const rateColumn = (t: RateTableName): string => `${t}_rate`;
 /**
- * Half-hours per day: the departure slot of the route_slot table (a scheduled flight keeps its slot). Every table
- * is keyed on the scheduled departure: keyed on the actual one (models before issue 26), a route x half-hour rate
- * reads how late the flight left and reached test AUC 0.77 on its own.
+ * Half-hours per day: the departure slot of the route_slot table. Every table is keyed on the scheduled departure:
+ * keyed on the actual one (models before issue 26), a route x half-hour rate reads how late the flight left and
+ * reached test AUC 0.77 on its own; keyed on a reconstructed scheduled half-hour that no schedule flies, it still
+ * read the delayed flights scattered there (issue 26 review), hence the established slots (`schedule`).
  */
 export const SLOTS = 48;
 export const HOLIDAY_COLUMN = "holiday_proximity";

@@ -230,7 +230,8 @@ describe("inputs as callers send them (issue 26)", () => {
     const tables = unpackRateTables(packedRates, readFileSync(join(workspaceModelDir, MODEL_FILES.rates)));
     const route = tables.route_slot;
     if (!route) throw new Error("the champion has no route_slot table");
-    // Refit route_slot (the table that leaked) from the data on the recorded window, keyed both ways.
+    // Refit route_slot (the table that leaked) from the data on the recorded window, keyed both ways, each flight
+    // placed on its route's established slot as the model places it.
     const window = rows.train.filter((row) => {
       const day = new Date(table.scheduledMs[row] as number).toISOString().slice(0, 10);
       return day >= (features.rateWindow?.from ?? "") && day <= (features.rateWindow?.to ?? "");
@@ -242,7 +243,7 @@ describe("inputs as callers send them (issue 26)", () => {
     const codes = new Map(packedRates.codes.map((code, i) => [code, i]));
     const mismatches = (flights: ReturnType<typeof flightAt>[]) => {
       const refit = fitRateTable(
-        flights.map((f) => rateKey("route_slot", f)),
+        flights.map((f) => rateKey("route_slot", { ...f, departure: model.encoder.departureOf(f) })),
         labels,
         smoothing,
         minCount,
