@@ -134,7 +134,8 @@ export function actualDeparture(epochMs: number): { day: number; minute: number 
  */
 export function scheduledMinuteOfDay(actualMinuteOfDay: number, arrivalDelay: number): number {
   const raw = actualMinuteOfDay - Math.max(0, arrivalDelay);
-  const wrapped = ((raw % 1440) + 1440) % 1440;
+  // Only a negative time wraps (left after midnight): 24:00 itself (a 2400 departure on time) is its date's end.
+  const wrapped = raw < 0 ? ((raw % 1440) + 1440) % 1440 : raw;
   const rounded = Math.round(wrapped / SCHEDULE_GRID_MINUTES) * SCHEDULE_GRID_MINUTES;
   return Math.min(rounded, 1440 - SCHEDULE_GRID_MINUTES);
 }

@@ -75,8 +75,9 @@ export const TRAINING = {
   /**
    * Established slots: a route's half-hour with at least this many training flights is a schedule; every flight
    * is placed on its route's nearest one before any rate is looked up (established-slots.ts). Chosen by validation
-   * AUC with the snapping probe applied, among 20, 30, 40, 50, 60 and 80 (a route x slot rate alone: 0.6334,
-   * 0.6358, 0.6382, 0.6398, 0.6420, 0.6370); 5, before the review, let phantom cells in.
+   * AUC with the snapping probe applied (`npm run sweep-slots`: a route x slot rate alone, bars 5, 20, 30, 40, 50,
+   * 60, 80: 0.6316, 0.6335, 0.6359, 0.6383, 0.6398, 0.6421, 0.6371); 5, before the review, let phantom cells in
+   * (0.6854 without the probe).
    */
   slotMinCount: 60,
   /**

@@ -136,7 +136,8 @@ function scheduledRequest(t: FlightTable, row: number): string {
     day -= 86_400_000;
     minute = 1440;
   }
-  const raw = (((minute - Math.max(0, t.delayMinutes[row] as number)) % 1440) + 1440) % 1440;
+  const late = minute - Math.max(0, t.delayMinutes[row] as number);
+  const raw = late < 0 ? ((late % 1440) + 1440) % 1440 : late;
   const grid = Math.min(Math.round(raw / 5) * 5, 1435);
   return new Date(day + grid * 60_000).toISOString().slice(0, 16);
 }
