@@ -6,9 +6,11 @@
  * dense numeric row: departure hour one-hot (24), weekday one-hot (7, Monday first), the standardized natural log
  * of the distance in miles, then delay-rate columns looked up in tables fitted on the training days (feature set
  * 2: origin x hour, destination x hour, origin x destination; set 3 adds origin x destination x half-hour of
- * departure, the scheduled flight's own slot), then (set 3) the nearness of a US federal holiday, and last the
+ * departure, the schedule's own slot), then (set 3) the nearness of a US federal holiday, and last the
  * month on the unit circle (sin, cos). Models trained with an earlier set still load: the metadata's
- * numericFeatures says which set a model was trained on, and the encoder builds exactly that.
+ * numericFeatures says which set a model was trained on, and the encoder builds exactly that. A model with a
+ * `schedule` reads every time feature from the departure placed on its route's nearest established half-hour
+ * (FeatureEncoder.departureOf), never from the minute.
  */
 import { LOCAL_DATE_TIME } from "@sml/contracts/predict";
 import * as z from "zod";
@@ -35,9 +37,10 @@ export const RATE_TABLES = ["origin_hour", "destination_hour", "route", "route_s
 export type RateTableName = (typeof RATE_TABLES)[number];
 const rateColumn = (t: RateTableName): string => `${t}_rate`;
 /**
- * Half-hours per day: the departure slot of the route_slot table (a scheduled flight keeps its slot). Every table
- * is keyed on the scheduled departure: keyed on the actual one (models before issue 26), a route x half-hour rate
- * reads how late the flight left and reached test AUC 0.77 on its own.
+ * Half-hours per day: the departure slot of the route_slot table. Every table is keyed on the scheduled departure:
+ * keyed on the actual one (models before issue 26), a route x half-hour rate reads how late the flight left and
+ * reached test AUC 0.77 on its own; keyed on a reconstructed scheduled half-hour that no schedule flies, it still
+ * read the delayed flights scattered there (issue 26 review), hence the established slots (`schedule`).
  */
 export const SLOTS = 48;
 export const HOLIDAY_COLUMN = "holiday_proximity";
@@ -76,6 +79,32 @@ const RATES_OFFSET = DISTANCE_OFFSET + 1;
 /** Half-hour of the day of a departure, 0 (00:00-00:29) to 47 (23:30-23:59). */
 export const slotOf = (t: { readonly hour: number; readonly minute: number }): number =>
   t.hour * 2 + (t.minute >= 30 ? 1 : 0);
+
+/** The start of a half-hour slot, as the time every feature reads once a departure is placed on its slot. */
+export const slotStart = (slot: number): { hour: number; minute: number } => ({
+  hour: slot >> 1,
+  minute: (slot & 1) * 30,
+});
+
+/**
+ * The key among ascending `keys` nearest to `target` within [first, last], the lower one on a tie; -1 when none
+ * lies in the range. With route x slot keys ((origin * C + destination) * SLOTS + slot) and the range of one
+ * route, it is the route's established slot nearest a departure's slot (see FeatureEncoder.departureOf).
+ */
+export function nearestKey(keys: ArrayLike<number>, first: number, last: number, target: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as number) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  const above = lo < keys.length && (keys[lo] as number) <= last ? (keys[lo] as number) : -1;
+  const below = lo > 0 && (keys[lo - 1] as number) >= first ? (keys[lo - 1] as number) : -1;
+  if (above < 0) return below;
+  if (below < 0) return above;
+  return above - target < target - below ? above : below;
+}
 
 /** The key of a rate table's row: `ORD|17`, `SEA|LAX`, `SEA|LAX|29` (route and half-hour slot). */
 export function rateKey(table: RateTableName, flight: FlightInput): string {
@@ -136,6 +165,14 @@ export const FeatureMetadataSchema = z.object({
    * without it were trained on the ACTUAL departure time, which leaks the label (issue 26).
    */
   timeBasis: z.enum(["scheduled"]).optional(),
+  /**
+   * The route's established slots (issue 26 review): a half-hour of a route is established when at least
+   * `minFlights` training flights were reconstructed in it, i.e. a schedule flies then; the established slots
+   * are exactly the keys of the route_slot table. Every time feature reads the departure moved to its route's
+   * nearest established slot (FeatureEncoder.departureOf), never its minute. Without it (models before the review),
+   * features read the reconstructed half-hour itself, whose sparse "phantom" cells were mostly delayed flights.
+   */
+  schedule: z.object({ minFlights: z.number().int().positive() }).optional(),
   /** The days the rate tables were fitted on (training window only), first and last, YYYY-MM-DD. */
   rateWindow: z.object({ from: z.string(), to: z.string() }).optional(),
   /**
@@ -528,16 +565,20 @@ export class FeatureEncoder {
   private readonly json: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
   /** Column of the holiday feature in the numeric row, or -1 when the set has none. */
   private readonly holidayColumn: number;
+  /** Established route x slot keys (packedKey "route_slot"), ascending, when the model reads established slots. */
+  private readonly schedule: Int32Array | undefined;
   /** Numeric columns that go through the hidden layers (all but the month columns). */
   readonly deepFeatures: number;
 
   /**
    * `packed`: the tables of rates.bin, for metadata with `packedRates` (feature set 3); feature set 2 carries
-   * its tables in the metadata itself.
+   * its tables in the metadata itself. `schedule`: the established slots, when they are not the route_slot keys
+   * of `packed` (training's out-of-fold tables place flights on the slots of all training days, like serving).
    */
   constructor(
     readonly metadata: FeatureMetadata,
     packed?: PackedRates,
+    schedule?: Int32Array,
   ) {
     const names = metadata.numericFeatures;
     if (!FEATURE_SETS.some((set) => set.join(",") === names.join(","))) {
@@ -564,6 +605,12 @@ export class FeatureEncoder {
           return [t, table] as const;
         });
     this.holidayColumn = names.indexOf(HOLIDAY_COLUMN);
+    if (metadata.schedule) {
+      this.schedule = schedule ?? packed?.route_slot?.keys;
+      if (!this.schedule || !metadata.packedRates) {
+        throw new Error("Feature metadata reads established slots but has no packed route_slot table");
+      }
+    }
     this.deepFeatures = metadata.numericFeatures.length - MONTH_FEATURES;
     this.origins = new Map(metadata.originVocabulary.map((code, i) => [code, i]));
     this.destinations = new Map(metadata.destinationVocabulary.map((code, i) => [code, i]));
@@ -579,12 +626,37 @@ export class FeatureEncoder {
     return this.destinations.get(code) ?? OOV_INDEX;
   }
 
+  /**
+   * The departure every feature reads: for a model with a schedule, the date with the start of the route's
+   * established slot nearest the departure's half-hour (the earlier on a tie), so neither the minute nor a slot
+   * no schedule flies reaches the model; the departure's own half-hour when the route has no established slot
+   * (its route_slot rate then reads 0). Models without a schedule read the departure as sent.
+   */
+  departureOf(flight: FlightInput): LocalDateTime {
+    return this.departureAt(
+      flight,
+      this.codes.get(flight.origin) ?? -1,
+      this.codes.get(flight.destination) ?? -1,
+    );
+  }
+
+  private departureAt(flight: FlightInput, o: number, d: number): LocalDateTime {
+    const t = flight.departure;
+    if (!this.schedule) return t;
+    const slot = slotOf(t);
+    const first = o < 0 || d < 0 ? -1 : (o * this.codes.size + d) * SLOTS;
+    const key = first < 0 ? -1 : nearestKey(this.schedule, first, first + SLOTS - 1, first + slot);
+    return { year: t.year, month: t.month, day: t.day, ...slotStart(key < 0 ? slot : key - first) };
+  }
+
   /** Writes one flight into row `row` of `batch` (whose numeric row must be zero-filled). */
   encodeInto(flight: FlightInput, batch: EncodedBatch, row: number): void {
     batch.originIndex[row] = this.originIndex(flight.origin);
     batch.destinationIndex[row] = this.destinationIndex(flight.destination);
     const base = row * this.deepFeatures;
-    const t = flight.departure;
+    const o = this.codes.get(flight.origin) ?? -1;
+    const d = this.codes.get(flight.destination) ?? -1;
+    const t = this.departureAt(flight, o, d);
     batch.numeric[base + t.hour] = 1;
     batch.numeric[base + HOURS + weekdayOf(t)] = 1;
     const angle = (2 * Math.PI * (t.month - 1)) / 12;
@@ -593,8 +665,6 @@ export class FeatureEncoder {
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
     if (this.packed.length > 0) {
-      const o = this.codes.get(flight.origin) ?? -1;
-      const d = this.codes.get(flight.destination) ?? -1;
       for (let j = 0; j < this.packed.length; j++) {
         const [name, table] = this.packed[j] as readonly [RateTableName, PackedRateTable];
         batch.numeric[base + RATES_OFFSET + j] = packedRate(table, packedKey(name, o, d, t, this.codes.size));

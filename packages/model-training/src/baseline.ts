@@ -2,20 +2,30 @@
  * `npm run baseline -w @sml/model-training`: the gradient-boosted-trees baseline of the model card, rerunnable.
  * Exports the training, threshold and test rows (the same split as training; origin and destination as the index
  * of the airport code among all codes sorted, so every airport is its own category, as issue 17 specifies) to a
- * CSV with exactly the inputs the model reads from a request: the reconstructed scheduled departure (flightAt,
- * the model's own reconstruction; hour with minutes), weekday, month, holiday proximity and log distance, runs baselines/gbdt.py (scikit-learn's HistGradientBoostingClassifier, settings in that file) with Debian's
+ * CSV with exactly the inputs the model reads from a request: the departure placed on its route's established
+ * half-hour as the model places it (established-slots.ts, the same bar as training's slotMinCount; never the
+ * minute, whose residue reads the label), weekday, month, holiday proximity and log distance, runs
+ * baselines/gbdt.py (scikit-learn's HistGradientBoostingClassifier, settings in that file) with Debian's
  * python3, scores its probabilities with the model's own metric code and writes baselines/gbdt.json, which the
- * card renders. Needs `apt-get install -y python3-sklearn python3-pandas`; npm test only reads the committed JSON.
+ * card renders. Needs `apt-get install -y python3-sklearn`; npm test only reads the committed JSON.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { holidayProximity, logDistance, weekdayOf } from "@sml/flight-model/features";
-import { FLIGHTS_FILE, flightAt, isDelayed, loadFlights } from "./data";
+import {
+  type FlightInput,
+  holidayProximity,
+  logDistance,
+  slotOf,
+  weekdayOf,
+} from "@sml/flight-model/features";
+import { FLIGHTS_FILE, isDelayed, loadFlights } from "./data";
+import { establishedFlightAt, establishedKeys } from "./established-slots";
 import { atThreshold, bestF1Threshold, logLoss, rocAuc } from "./metrics";
 import type { Scores } from "./model-card";
 import { SPLIT, splitRows } from "./split";
+import { TRAINING } from "./train";
 
 const workspaceRoot = resolve(__dirname, "..");
 
@@ -35,6 +45,8 @@ export interface BaselineResult {
   };
   /** The departure time the trees read: the model's reconstruction of the scheduled departure. */
   readonly timeBasis: "scheduled";
+  /** The trees' hour is the route's established half-hour (hour + 0.5), as the model reads it. */
+  readonly establishedSlots?: { readonly minFlights: number };
   readonly seconds: number;
   readonly results: Scores;
 }
@@ -44,6 +56,12 @@ function python(): string {
   if (process.env.PYTHON) return process.env.PYTHON;
   return existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 }
+
+/**
+ * The trees' time column: the start of the half-hour the model reads (the route's established slot), in hours,
+ * so 17:00-17:29 is 17 and 17:30-17:59 is 17.5; the minute never reaches the trees.
+ */
+export const baselineHour = (flight: FlightInput): number => slotOf(flight.departure) / 2;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -57,14 +75,16 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), "sml-gbdt-"));
   try {
+    const established = establishedKeys(table, rows.train, TRAINING.slotMinCount);
     const lines = ["split,origin,destination,hour,weekday,month,holiday_proximity,log_distance,delayed"];
-    for (const split of ["train", "validation", "evaluation"] as const) {
+    // gbdt.py's SPLITS: the split as a number, so numpy reads the file without pandas.
+    const splits = ["train", "validation", "evaluation"] as const;
+    for (const [code, split] of splits.entries()) {
       for (const row of rows[split]) {
-        // The scheduled departure, reconstructed exactly as for the model (flightAt); hour with minutes.
-        const f = flightAt(table, row);
-        const hour = f.departure.hour + f.departure.minute / 60;
+        // The scheduled departure on its route's established slot, exactly as the model reads it.
+        const f = establishedFlightAt(table, row, established);
         lines.push(
-          `${split},${category.get(f.origin)},${category.get(f.destination)},${hour.toFixed(4)},${weekdayOf(f.departure)},${f.departure.month},${holidayProximity(f.departure).toFixed(4)},${logDistance(f.distance).toFixed(6)},${isDelayed(table, row)}`,
+          `${code},${category.get(f.origin)},${category.get(f.destination)},${baselineHour(f)},${weekdayOf(f.departure)},${f.departure.month},${holidayProximity(f.departure).toFixed(4)},${logDistance(f.distance).toFixed(6)},${isDelayed(table, row)}`,
         );
       }
     }
@@ -79,7 +99,7 @@ async function main(): Promise<void> {
     );
     if (run.status !== 0) {
       throw new Error(
-        `baselines/gbdt.py failed (exit ${run.status ?? run.error?.message}); it needs python3 with scikit-learn and pandas: apt-get install -y python3-sklearn python3-pandas`,
+        `baselines/gbdt.py failed (exit ${run.status ?? run.error?.message}); it needs python3 with scikit-learn: apt-get install -y python3-sklearn`,
       );
     }
     const read = (split: string) => {
@@ -99,6 +119,7 @@ async function main(): Promise<void> {
       categorical: info.categorical,
       data: `vega-datasets@3.2.1 data/${FLIGHTS_FILE}`,
       timeBasis: "scheduled",
+      establishedSlots: { minFlights: TRAINING.slotMinCount },
       split: {
         trainUntil: SPLIT.trainUntil,
         validationUntil: SPLIT.validationUntil,

@@ -97,9 +97,8 @@ export async function loadFlights(file = join(dataDir(), FLIGHTS_FILE)): Promise
     }
   }
   for (let row = 0; row < size; row++) {
-    const actual = table.departureMs[row] as number;
-    const day = Math.floor(actual / DAY_MS) * DAY_MS;
-    const minute = scheduledMinuteOfDay((actual - day) / MINUTE_MS, table.delayMinutes[row] as number);
+    const { day, minute: actualMinute } = actualDeparture(table.departureMs[row] as number);
+    const minute = scheduledMinuteOfDay(actualMinute, table.delayMinutes[row] as number);
     table.scheduledMs[row] = day + minute * MINUTE_MS;
   }
   return table;
@@ -111,21 +110,34 @@ const DAY_MS = 86_400_000;
 export const SCHEDULE_GRID_MINUTES = 5;
 
 /**
- * A departure at 24:00 (BTS writes 2400) is stored as 00:00 of the next day: 6 flights of 06-30 read 07-01 and
- * reconstruct to its evening. They are left as they are (the test window's last departure reads 07-01T23:50).
- *
- * The scheduled departure's minute of the day, reconstructed from the actual departure minute and the arrival
- * delay: actual - max(0, arrival delay), rounded to the 5-minute grid, on the record's own (scheduled) date
- * (a flight that left after midnight wraps back to the evening before). The data hold no departure delay, so
- * this leaves an error: early departures keep their earliness (actual < scheduled, delay <= 0), and a late
- * flight's en-route gain or loss (departure delay - arrival delay) stays in. Rounding to the grid matters: before
- * it, reconstructed times exactly on a 5-minute mark were mostly punctual flights (delayed share 0.12-0.16 on
- * the marks against 0.21-0.24 between them, training days), a label signal callers' schedules never carry.
+ * The flight's date and actual departure minute of that date, from the file's `date`. BTS writes a departure at
+ * midnight as 2400, never 0000, and flights.py adds those 24 hours to the date: the record lands on 00:00 of the
+ * NEXT day (335 flights; no record reads 2001-01-01T00:00, 6 read 07-01). Every 00:00 record is therefore minute
+ * 1440 of the day before, which is its scheduled date.
+ */
+export function actualDeparture(epochMs: number): { day: number; minute: number } {
+  const day = Math.floor(epochMs / DAY_MS) * DAY_MS;
+  const minute = (epochMs - day) / MINUTE_MS;
+  return minute === 0 ? { day: day - DAY_MS, minute: 1440 } : { day, minute };
+}
+
+/**
+ * The scheduled departure's minute of the day, reconstructed from the actual departure minute (1 to 1440, see
+ * actualDeparture) and the arrival delay: actual - max(0, arrival delay), rounded to the 5-minute grid, on the
+ * record's own (scheduled) date. A flight that left after midnight wraps back to the evening before; a time that
+ * rounds up to 24:00 stays on its date at 23:55 (a schedule's last mark), never the morning of that date. The
+ * data hold no departure delay, so this leaves an error: early departures keep their earliness (actual <
+ * scheduled, delay <= 0), and a late flight's en-route gain or loss (departure delay - arrival delay) stays in;
+ * features therefore read the route's established slot, not this minute (features.ts establishedSlot).
+ * Rounding to the grid matters: before it, reconstructed times exactly on a 5-minute mark were mostly punctual
+ * flights (delayed share 0.12-0.16 on the marks against 0.21-0.24 between them, training days).
  */
 export function scheduledMinuteOfDay(actualMinuteOfDay: number, arrivalDelay: number): number {
   const raw = actualMinuteOfDay - Math.max(0, arrivalDelay);
-  const rounded = Math.round(raw / SCHEDULE_GRID_MINUTES) * SCHEDULE_GRID_MINUTES;
-  return ((rounded % 1440) + 1440) % 1440;
+  // Only a negative time wraps (left after midnight): 24:00 itself (a 2400 departure on time) is its date's end.
+  const wrapped = raw < 0 ? ((raw % 1440) + 1440) % 1440 : raw;
+  const rounded = Math.round(wrapped / SCHEDULE_GRID_MINUTES) * SCHEDULE_GRID_MINUTES;
+  return Math.min(rounded, 1440 - SCHEDULE_GRID_MINUTES);
 }
 
 export interface Airport {
@@ -176,13 +188,18 @@ export function actualFlightAt(table: FlightTable, row: number): FlightInput {
 export const isDelayed = (table: FlightTable, row: number): 0 | 1 =>
   (table.delayMinutes[row] as number) > DELAY_THRESHOLD_MINUTES ? 1 : 0;
 
-/** P(delay) for table rows through the serving model, in chunks so memory stays flat. */
-export function predictTable(model: FlightDelayModel, table: FlightTable, rows: Uint32Array): Float32Array {
+/** P(delay) for table rows through the serving model, in chunks so memory stays flat; `flightOf` builds the inputs. */
+export function predictTable(
+  model: FlightDelayModel,
+  table: FlightTable,
+  rows: Uint32Array,
+  flightOf: (table: FlightTable, row: number) => FlightInput = flightAt,
+): Float32Array {
   const out = new Float32Array(rows.length);
   const chunk = 20_000;
   for (let from = 0; from < rows.length; from += chunk) {
     const to = Math.min(rows.length, from + chunk);
-    const flights = Array.from(rows.subarray(from, to), (row) => flightAt(table, row));
+    const flights = Array.from(rows.subarray(from, to), (row) => flightOf(table, row));
     out.set(model.predict(model.encoder.encode(flights)), from);
   }
   return out;

@@ -17,6 +17,7 @@ import {
   localDateTimeFromTimestamp,
   NUMERIC_FEATURE_NAMES,
   NUMERIC_FEATURES,
+  nearestKey,
   OOV_INDEX,
   packRateTables,
   parseLocalDateTime,
@@ -419,5 +420,117 @@ describe("packed rate tables (rates.bin)", () => {
     expect(() => new FeatureEncoder({ ...metadata, rates: undefined, packedRates: packed.metadata })).toThrow(
       /no origin_hour rate table/,
     );
+  });
+});
+
+describe("nearestKey", () => {
+  const keys = [10, 12, 20, 45, 47, 60];
+
+  it("finds the key nearest the target within the range, the lower one on a tie", () => {
+    expect(nearestKey(keys, 0, 47, 12)).toBe(12);
+    expect(nearestKey(keys, 0, 47, 13)).toBe(12);
+    expect(nearestKey(keys, 0, 47, 16)).toBe(12);
+    expect(nearestKey(keys, 0, 47, 11)).toBe(10);
+    expect(nearestKey(keys, 0, 47, 17)).toBe(20);
+    expect(nearestKey(keys, 0, 47, 0)).toBe(10);
+    expect(nearestKey(keys, 0, 47, 47)).toBe(47);
+  });
+
+  it("ignores keys outside the range (another route's) and answers -1 when the range holds none", () => {
+    expect(nearestKey(keys, 48, 95, 50)).toBe(60);
+    expect(nearestKey(keys, 13, 19, 16)).toBe(-1);
+    expect(nearestKey(keys, 0, 11, 11)).toBe(10);
+    expect(nearestKey([], 0, 47, 3)).toBe(-1);
+  });
+});
+
+describe("established slots (issue 26 review)", () => {
+  // SEA -> LAX flies at 07:00 (slot 14) and 17:30 (slot 35); ATL -> SFO has no established slot.
+  const rates = {
+    origin_hour: { "SEA|7": -0.25, "SEA|17": 0.25, "ATL|9": 0.5 },
+    destination_hour: { "LAX|17": -0.5 },
+    route: { "SEA|LAX": 0.125 },
+    route_slot: { "SEA|LAX|14": -0.375, "SEA|LAX|35": 0.75 },
+  };
+  const packed = packRateTables(rates);
+  const encoder = new FeatureEncoder(
+    { ...metadata, rates: undefined, packedRates: packed.metadata, schedule: { minFlights: 60 } },
+    packed.tables,
+  );
+  const at = (origin: string, destination: string, hour: number, minute: number) => ({
+    origin,
+    destination,
+    departure: { year: 2001, month: 4, day: 6, hour, minute },
+    distance: 900,
+  });
+
+  it("places a departure on its route's nearest established slot", () => {
+    const slotOfDeparture = (hour: number, minute: number) =>
+      slotOf(encoder.departureOf(at("SEA", "LAX", hour, minute)));
+    expect(slotOfDeparture(17, 40)).toBe(35);
+    expect(slotOfDeparture(18, 55)).toBe(35);
+    expect(slotOfDeparture(7, 20)).toBe(14);
+    expect(slotOfDeparture(3, 0)).toBe(14);
+    // 12:15 (slot 24) is 10 slots from 07:00 and 11 from 17:30.
+    expect(slotOfDeparture(12, 15)).toBe(14);
+    // 12:30 (slot 25) is 11 slots from 07:00 and 10 from 17:30.
+    expect(slotOfDeparture(12, 30)).toBe(35);
+    expect(encoder.departureOf(at("SEA", "LAX", 18, 55))).toEqual({
+      year: 2001,
+      month: 4,
+      day: 6,
+      hour: 17,
+      minute: 30,
+    });
+  });
+
+  it("feeds every time feature from the established slot, so a phantom half-hour reads like the schedule", () => {
+    const schedule = encoder.encode([at("SEA", "LAX", 17, 30)]);
+    const drifted = encoder.encode([at("SEA", "LAX", 18, 10)]);
+    expect(drifted.numeric).toEqual(schedule.numeric);
+    expect(Array.from(schedule.numeric.slice(RATE_COLUMN, RATE_COLUMN + 4))).toEqual([
+      0.25, -0.5, 0.125, 0.75,
+    ]);
+  });
+
+  it("never reads the minute: every minute of the day encodes like the start of the slot it is placed on", () => {
+    for (const [origin, destination] of [
+      ["SEA", "LAX"],
+      ["ATL", "SFO"],
+      ["ZZZ", "LAX"],
+    ] as const) {
+      for (let minute = 0; minute < 1440; minute++) {
+        const flight = at(origin, destination, Math.floor(minute / 60), minute % 60);
+        const placed = encoder.departureOf(flight);
+        expect(placed.minute % 30).toBe(0);
+        expect(encoder.encode([flight]).numeric).toEqual(
+          encoder.encode([{ ...flight, departure: placed }]).numeric,
+        );
+      }
+    }
+  });
+
+  it("keeps the departure's own half-hour on a route without established slots", () => {
+    expect(encoder.departureOf(at("ATL", "SFO", 9, 40))).toEqual({
+      year: 2001,
+      month: 4,
+      day: 6,
+      hour: 9,
+      minute: 30,
+    });
+    const batch = encoder.encode([at("ATL", "SFO", 9, 40)]);
+    expect(Array.from(batch.numeric.slice(RATE_COLUMN, RATE_COLUMN + 4))).toEqual([0.5, 0, 0, 0]);
+  });
+
+  it("leaves departures as sent for models without a schedule", () => {
+    const unplaced = new FeatureEncoder(
+      { ...metadata, rates: undefined, packedRates: packed.metadata },
+      packed.tables,
+    );
+    expect(unplaced.departureOf(at("SEA", "LAX", 18, 55)).hour).toBe(18);
+  });
+
+  it("refuses a schedule without a packed route_slot table", () => {
+    expect(() => new FeatureEncoder({ ...metadata, schedule: { minFlights: 60 } })).toThrow(/route_slot/);
   });
 });

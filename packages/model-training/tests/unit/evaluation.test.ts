@@ -12,10 +12,12 @@ import { initBackend } from "@sml/flight-model/backend";
 import {
   fitRateTable,
   greatCircleMiles,
+  nearestKey,
   packedKey,
   packedRate,
   parseLocalDateTime,
   rateKey,
+  slotOf,
   unpackRateTables,
 } from "@sml/flight-model/features";
 import { FlightDelayModel } from "@sml/flight-model/model";
@@ -23,6 +25,7 @@ import { modelFolders } from "@sml/flight-model/model-registry";
 import { MODEL_FILES } from "@sml/flight-model/model-spec";
 import { PredictRequestSchema, resolveFlights } from "@sml/flight-model/predict-flights";
 import * as tf from "@tensorflow/tfjs-core";
+import { type BaselineResult, baselineHour } from "../../src/baseline";
 import {
   actualFlightAt,
   type FlightTable,
@@ -31,12 +34,21 @@ import {
   loadFlights,
   predictTable,
 } from "../../src/data";
+import {
+  establishedFlightAt,
+  establishedKeys,
+  PROBE_ESTABLISHED_FLIGHTS,
+  sparseCellEnrichment,
+} from "../../src/established-slots";
 import { logLoss, reliability, rocAuc } from "../../src/metrics";
 import type { ModelMetrics } from "../../src/model-card";
 import { SPLIT, splitRows } from "../../src/split";
 import { workspaceModelDir, workspaceRegistryDir } from "../support/registry";
 
 const metrics: ModelMetrics = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.metrics), "utf8"));
+const baseline: BaselineResult = JSON.parse(
+  readFileSync(join(__dirname, "../../baselines/gbdt.json"), "utf8"),
+);
 
 let table: FlightTable;
 let rows: ReturnType<typeof splitRows>;
@@ -116,9 +128,17 @@ describe("the committed model on the evaluation split", () => {
  */
 function scheduledRequest(t: FlightTable, row: number): string {
   const actual = t.departureMs[row] as number;
-  const day = Math.floor(actual / 86_400_000) * 86_400_000;
-  const minute = (actual - day) / 60_000 - Math.max(0, t.delayMinutes[row] as number);
-  const grid = (((Math.round(minute / 5) * 5) % 1440) + 1440) % 1440;
+  let day = Math.floor(actual / 86_400_000) * 86_400_000;
+  let minute = (actual - day) / 60_000;
+  // BTS writes a midnight departure as 2400 and flights.py moves it to 00:00 of the next day: it is 24:00 of
+  // the day before (its scheduled date), and a schedule on that date is at the latest 23:55.
+  if (minute === 0) {
+    day -= 86_400_000;
+    minute = 1440;
+  }
+  const late = minute - Math.max(0, t.delayMinutes[row] as number);
+  const raw = late < 0 ? ((late % 1440) + 1440) % 1440 : late;
+  const grid = Math.min(Math.round(raw / 5) * 5, 1435);
   return new Date(day + grid * 60_000).toISOString().slice(0, 16);
 }
 
@@ -127,10 +147,30 @@ describe("inputs as callers send them (issue 26)", () => {
     for (const row of sampleRows()) {
       const t = flightAt(table, row).departure;
       expect(t).toEqual(parseLocalDateTime(scheduledRequest(table, row)));
-      expect(new Date(table.departureMs[row] as number).toISOString().slice(0, 10)).toBe(
-        `${t.year}-${pad(t.month)}-${pad(t.day)}`,
-      );
+      const stored = table.departureMs[row] as number;
+      const date = new Date(stored % 86_400_000 === 0 ? stored - 86_400_000 : stored)
+        .toISOString()
+        .slice(0, 10);
+      expect(date).toBe(`${t.year}-${pad(t.month)}-${pad(t.day)}`);
     }
+  });
+
+  it("puts 2400 departures (stored as 00:00 of the next day) on their own date's evening", () => {
+    // BTS writes midnight as 2400, never 0000: no record of the first day reads 00:00, while every other day has some.
+    const midnight = Array.from({ length: table.size }, (_, row) => row).filter(
+      (row) => (table.departureMs[row] as number) % 86_400_000 === 0,
+    );
+    expect(midnight.length).toBeGreaterThan(100);
+    expect(
+      midnight.some((row) => (table.departureMs[row] as number) === Date.parse("2001-01-01T00:00:00Z")),
+    ).toBe(false);
+    for (const row of midnight) {
+      const scheduled = table.scheduledMs[row] as number;
+      expect(scheduled).toBeLessThan(table.departureMs[row] as number);
+      expect(scheduled).toBeGreaterThanOrEqual((table.departureMs[row] as number) - 86_400_000);
+    }
+    // So the test days end on June 30: the 2400 departures of June 30 are no longer July 1 flights.
+    expect(metrics.split.evaluation.lastDeparture.slice(0, 10)).toBe("2001-06-30");
   });
 
   // The leaked champion (bd8dc13177ca) recorded AUC 0.7881 at training time and gives 0.654 on scheduled
@@ -191,7 +231,8 @@ describe("inputs as callers send them (issue 26)", () => {
     const tables = unpackRateTables(packedRates, readFileSync(join(workspaceModelDir, MODEL_FILES.rates)));
     const route = tables.route_slot;
     if (!route) throw new Error("the champion has no route_slot table");
-    // Refit route_slot (the table that leaked) from the data on the recorded window, keyed both ways.
+    // Refit route_slot (the table that leaked) from the data on the recorded window, keyed both ways, each flight
+    // placed on its route's established slot as the model places it.
     const window = rows.train.filter((row) => {
       const day = new Date(table.scheduledMs[row] as number).toISOString().slice(0, 10);
       return day >= (features.rateWindow?.from ?? "") && day <= (features.rateWindow?.to ?? "");
@@ -203,7 +244,7 @@ describe("inputs as callers send them (issue 26)", () => {
     const codes = new Map(packedRates.codes.map((code, i) => [code, i]));
     const mismatches = (flights: ReturnType<typeof flightAt>[]) => {
       const refit = fitRateTable(
-        flights.map((f) => rateKey("route_slot", f)),
+        flights.map((f) => rateKey("route_slot", { ...f, departure: model.encoder.departureOf(f) })),
         labels,
         smoothing,
         minCount,
@@ -229,6 +270,91 @@ describe("inputs as callers send them (issue 26)", () => {
     const actual = mismatches(Array.from(window, (row) => actualFlightAt(table, row)));
     expect(actual.differ).toBeGreaterThan(actual.checked / 2);
   }, 120_000);
+});
+
+/**
+ * The review of issue 26 found the reconstruction still leaking: a delayed flight's en-route gain stays in its
+ * reconstructed time, so delayed flights land in route x half-hour cells no schedule flies, and a table keyed on
+ * those cells reads the label. These checks fail for dffeb46c0547, the champion the review measured.
+ */
+describe("sparse cells and the minute (issue 26 review)", () => {
+  const hasKey = (keys: Int32Array, key: number) => key >= 0 && nearestKey(keys, key, key, key) === key;
+
+  // dffeb46c0547: the least-flown route x half-hour cells holding a tenth of the flights it keys there were
+  // delayed 2.1 x as often as all flights.
+  it("keys its time features on cells whose least-flown tenth is delayed at most 1.2 x as often as all flights", () => {
+    const packedRates = model.encoder.metadata.packedRates;
+    if (!packedRates) throw new Error("the champion has no packed rate tables");
+    const rates = unpackRateTables(packedRates, readFileSync(join(workspaceModelDir, MODEL_FILES.rates)));
+    const codes = new Map(packedRates.codes.map((code, i) => [code, i]));
+    const train = rows.train.filter((_, i) => i % 2 === 0);
+    const ratios: Record<string, number> = {};
+    for (const name of ["route_slot", "origin_hour", "destination_hour"] as const) {
+      const rate = rates[name];
+      if (!rate) throw new Error(`the champion has no ${name} table`);
+      const keys: number[] = [];
+      const labels: number[] = [];
+      for (const row of train) {
+        const f = flightAt(table, row);
+        const o = codes.get(f.origin) ?? -1;
+        const d = codes.get(f.destination) ?? -1;
+        const key = packedKey(name, o, d, model.encoder.departureOf(f), packedRates.codes.length);
+        if (!hasKey(rate.keys, key)) continue;
+        keys.push(key);
+        labels.push(isDelayed(table, row));
+      }
+      const { sparseDelayedShare, overallDelayedShare } = sparseCellEnrichment(keys, labels);
+      ratios[name] = Math.round((100 * sparseDelayedShare) / overallDelayedShare) / 100;
+    }
+    expect(Object.entries(ratios).filter(([, ratio]) => ratio >= 1.2)).toEqual([]);
+  }, 120_000);
+
+  // dffeb46c0547: test AUC 0.6714, 0.6271 with the probe.
+  it("keeps its test AUC within 0.01 when flights in sparse cells are moved to their route's established slot", () => {
+    const evaluation = rows.evaluation;
+    const labels = Uint8Array.from(evaluation, (row) => isDelayed(table, row));
+    const established = establishedKeys(table, rows.train, PROBE_ESTABLISHED_FLIGHTS);
+    const probed = predictTable(model, table, evaluation, (t, row) =>
+      establishedFlightAt(t, row, established),
+    );
+    // The probe moves many flights: a model that reads sparse cells sees other inputs.
+    const moved = evaluation.filter(
+      (row) =>
+        slotOf(establishedFlightAt(table, row, established).departure) !==
+        slotOf(flightAt(table, row).departure),
+    );
+    expect(moved.length).toBeGreaterThan(evaluation.length / 20);
+    expect(Math.abs(rocAuc(labels, probed) - metrics.results.model.rocAuc)).toBeLessThan(0.01);
+  }, 120_000);
+
+  it("gives neither the model nor the trees the minute, whose residue carries the label", () => {
+    // The residue is real: on the training days, reconstructed departures on the hour are delayed less often.
+    let onHour = 0;
+    let onHourDelayed = 0;
+    let other = 0;
+    let otherDelayed = 0;
+    for (const row of rows.train) {
+      const y = isDelayed(table, row);
+      if (flightAt(table, row).departure.minute === 0) {
+        onHour++;
+        onHourDelayed += y;
+      } else {
+        other++;
+        otherDelayed += y;
+      }
+    }
+    expect(onHourDelayed / onHour).toBeLessThan(0.9 * (otherDelayed / other));
+    // Neither input changes with the minute within its half-hour: the model's encoded row, the trees' hour.
+    for (const row of sampleRows().slice(0, 2_000)) {
+      const f = flightAt(table, row);
+      const start = { ...f, departure: { ...f.departure, minute: f.departure.minute < 30 ? 0 : 30 } };
+      expect(model.encoder.encode([f]).numeric).toEqual(model.encoder.encode([start]).numeric);
+      expect(baselineHour(f)).toBe(baselineHour(start));
+    }
+    // The committed trees' figures were measured on those inputs: the model's established slots.
+    expect(baseline.establishedSlots).toBeDefined();
+    expect(baseline.establishedSlots?.minFlights).toBe(model.encoder.metadata.schedule?.minFlights);
+  });
 });
 
 describe("calibration on the test days (issue 26)", () => {

@@ -25,17 +25,22 @@ describe("docs/model-card.md", () => {
     expect(metrics.results.model.threshold).toBe(features.threshold);
   });
 
-  it("reports learned models that beat the base rate on ROC AUC and log loss", () => {
+  // Only the model is calibrated: on the honest inputs of issue 26's review the uncalibrated logistic regression
+  // (0.5158) and trees (0.5096) fall behind the base rate's log loss (0.5072) on the later test days; the card
+  // shows it.
+  it("reports learned models that beat the base rate on ROC AUC, and a calibrated model on log loss too", () => {
     const { model, logisticRegression, baseRate } = metrics.results;
     for (const learned of [model, logisticRegression, baseline.results]) {
       expect(learned.rocAuc).toBeGreaterThan(baseRate.rocAuc + 0.1);
-      expect(learned.logLoss).toBeLessThan(baseRate.logLoss);
     }
+    expect(model.logLoss).toBeLessThan(baseRate.logLoss);
   });
 
-  it("reports a model that beats logistic regression on ROC AUC and log loss", () => {
+  // On the honest inputs the network ranks no better than logistic regression on the same features (test AUC
+  // 0.6365 against 0.6379); it earns its place by its calibrated probabilities.
+  it("reports a model within 0.005 of logistic regression's ROC AUC and with a lower log loss", () => {
     const { model, logisticRegression } = metrics.results;
-    expect(model.rocAuc).toBeGreaterThan(logisticRegression.rocAuc);
+    expect(model.rocAuc).toBeGreaterThan(logisticRegression.rocAuc - 0.005);
     expect(model.logLoss).toBeLessThan(logisticRegression.logLoss);
   });
 
