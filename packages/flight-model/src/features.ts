@@ -302,6 +302,27 @@ export function daysToHoliday(t: LocalDateTime): number {
 export const holidayProximity = (t: LocalDateTime): number =>
   Math.max(0, 1 - daysToHoliday(t) / HOLIDAY_WINDOW_DAYS);
 
+/**
+ * holidayProximity of every day of a year (index: days since January 1st), filled when the year first occurs:
+ * the encoder reads one value per flight instead of measuring the distance to 30 holidays.
+ */
+const proximityByYear = new Map<number, Float64Array>();
+
+function yearProximities(year: number): Float64Array {
+  let days = proximityByYear.get(year);
+  if (!days) {
+    days = new Float64Array(isLeapYear(year) ? 366 : 365);
+    let i = 0;
+    for (let month = 1; month <= 12; month++) {
+      const length = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+      // Through holidayProximity itself, so the table holds its values bit for bit.
+      for (let day = 1; day <= length; day++) days[i++] = holidayProximity(dateOf(year, month, day));
+    }
+    proximityByYear.set(year, days);
+  }
+  return days;
+}
+
 const EARTH_RADIUS_MILES = 3958.8;
 const toRadians = (deg: number): number => (deg * Math.PI) / 180;
 
@@ -398,6 +419,64 @@ export function packedRate(table: PackedRateTable, key: number): number {
     else hi = mid - 1;
   }
   return 0;
+}
+
+/** Keys per page of a PagedRateTable: one route's half-hour slots. */
+const PAGE = SLOTS;
+
+/**
+ * A packed rate table laid out for a lookup in two array reads instead of a binary search (four searches per
+ * flight were the largest item of the batch worker's profile). Keys are cut into pages of PAGE consecutive keys and
+ * only pages holding a key get a row of values, so it holds at most keys x PAGE floats (the champion's 36,401
+ * route_slot keys: 3,179 routes, 0.6 MB), not the key space's codes^2 x 48 (2.5M).
+ */
+interface PagedRateTable {
+  /** Row of each page in `values`, -1 for a page without keys. */
+  readonly pageRow: Int32Array;
+  /** Row-major [pages, PAGE]; 0 where the table holds no key (what packedRate reads for a missing key). */
+  readonly values: Float32Array;
+}
+
+/** `table` paged; keys at or above `keySpace` cannot be looked up (packedKey never makes them) and are left out. */
+function pageRateTable(table: PackedRateTable, keySpace: number): PagedRateTable {
+  const pageRow = new Int32Array(Math.ceil(keySpace / PAGE)).fill(-1);
+  let pages = 0;
+  for (let i = 0; i < table.keys.length; i++) {
+    const key = table.keys[i] as number;
+    if (key < 0 || key >= keySpace) continue;
+    const page = (key / PAGE) | 0;
+    if (pageRow[page] === -1) pageRow[page] = pages++;
+  }
+  const values = new Float32Array(pages * PAGE);
+  for (let i = 0; i < table.keys.length; i++) {
+    const key = table.keys[i] as number;
+    if (key < 0 || key >= keySpace) continue;
+    const page = (key / PAGE) | 0;
+    values[(pageRow[page] as number) * PAGE + (key - page * PAGE)] = table.values[i] as number;
+  }
+  return { pageRow, values };
+}
+
+/** packedRate on a paged table: the same value for every key. */
+function pagedRate(table: PagedRateTable, key: number): number {
+  if (key < 0) return 0;
+  const page = (key / PAGE) | 0;
+  if (page >= table.pageRow.length) return 0;
+  const row = table.pageRow[page] as number;
+  return row < 0 ? 0 : (table.values[row * PAGE + (key - page * PAGE)] as number);
+}
+
+/** The largest key packedKey can give `table` with `codeCount` airport codes, plus one. */
+function keySpace(table: RateTableName, codeCount: number): number {
+  switch (table) {
+    case "origin_hour":
+    case "destination_hour":
+      return codeCount * HOURS;
+    case "route":
+      return codeCount * codeCount;
+    case "route_slot":
+      return codeCount * codeCount * SLOTS;
+  }
 }
 
 /**
@@ -518,12 +597,48 @@ export function fitLogDistance(distances: Iterable<number>): { mean: number; std
 }
 
 /** Turns flights into one batch. Serving and training both call this; nothing else builds model inputs. */
+/** What the encoder knows of an airport code: its vocabulary indices and its number among the packed codes. */
+interface AirportIndices {
+  readonly origin: number;
+  readonly destination: number;
+  /** -1 when the packed rate tables do not number it (no rates: they read 0). */
+  readonly code: number;
+}
+
+const UNKNOWN_AIRPORT: AirportIndices = { origin: OOV_INDEX, destination: OOV_INDEX, code: -1 };
+
+/** sin and cos of each month (1-12) on the unit circle, as the month columns hold them. */
+const MONTH_ANGLES = Array.from({ length: 12 }, (_, m) => (2 * Math.PI * m) / 12);
+const MONTH_SIN = MONTH_ANGLES.map(Math.sin);
+const MONTH_COS = MONTH_ANGLES.map(Math.cos);
+
+/** Characters '0' (48) to 'Z' (90): a three-character code in this range has a slot in FeatureEncoder's table. */
+const CODE_CHAR_MIN = 48;
+const CODE_CHARS = 43;
+
+/** The table slot of a three-character code, or -1 when a character is outside '0'..'Z'. */
+function codeSlot(code: string): number {
+  const a = code.charCodeAt(0) - CODE_CHAR_MIN;
+  const b = code.charCodeAt(1) - CODE_CHAR_MIN;
+  const c = code.charCodeAt(2) - CODE_CHAR_MIN;
+  // Unsigned: a character below '0' wraps to a large number.
+  if (a >>> 0 >= CODE_CHARS || b >>> 0 >= CODE_CHARS || c >>> 0 >= CODE_CHARS) return -1;
+  return (a * CODE_CHARS + b) * CODE_CHARS + c;
+}
+
 export class FeatureEncoder {
-  private readonly origins: Map<string, number>;
-  private readonly destinations: Map<string, number>;
-  /** Feature set 3: the packed tables in column order, and the index of each airport code in their keys. */
-  private readonly packed: readonly (readonly [RateTableName, PackedRateTable])[];
-  private readonly codes: ReadonlyMap<string, number>;
+  /** Every code of the vocabularies and the packed tables, looked up once per airport of a flight. */
+  private readonly airports: Map<string, AirportIndices>;
+  /**
+   * The same entries for three-character codes (IATA's, which is all of the vocabularies), by codeSlot: three
+   * character reads instead of hashing a string that was just cut from a request or a CSV line.
+   */
+  private readonly threeCharacter: Uint16Array;
+  /** What threeCharacter's numbers point at (0: no airport). */
+  private readonly entries: AirportIndices[] = [UNKNOWN_AIRPORT];
+  /** Feature set 3: the packed tables in column order, paged for lookups. */
+  private readonly packed: readonly (readonly [RateTableName, PagedRateTable])[];
+  private readonly codeCount: number;
   /** Feature set 2: the JSON tables in column order (every key holds a "|", so none is an Object.prototype name). */
   private readonly json: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
   /** Column of the holiday feature in the numeric row, or -1 when the set has none. */
@@ -546,14 +661,15 @@ export class FeatureEncoder {
       );
     }
     const tables = RATE_TABLES.filter((t) => names.includes(rateColumn(t)));
-    this.codes = new Map(metadata.packedRates?.codes.map((code, i) => [code, i]));
+    const codes = metadata.packedRates?.codes ?? [];
+    this.codeCount = codes.length;
     const missing = (t: RateTableName) =>
       new Error(`Feature metadata lists ${rateColumn(t)} but has no ${t} rate table`);
     this.packed = metadata.packedRates
       ? tables.map((t) => {
           const table = packed?.[t];
           if (!table) throw missing(t);
-          return [t, table] as const;
+          return [t, pageRateTable(table, keySpace(t, codes.length))] as const;
         })
       : [];
     this.json = metadata.packedRates
@@ -565,46 +681,85 @@ export class FeatureEncoder {
         });
     this.holidayColumn = names.indexOf(HOLIDAY_COLUMN);
     this.deepFeatures = metadata.numericFeatures.length - MONTH_FEATURES;
-    this.origins = new Map(metadata.originVocabulary.map((code, i) => [code, i]));
-    this.destinations = new Map(metadata.destinationVocabulary.map((code, i) => [code, i]));
-    this.origins.delete("<OOV>");
-    this.destinations.delete("<OOV>");
+    const airports = new Map<string, { origin: number; destination: number; code: number }>();
+    const entry = (code: string) => {
+      let found = airports.get(code);
+      if (!found) {
+        found = { ...UNKNOWN_AIRPORT };
+        airports.set(code, found);
+      }
+      return found;
+    };
+    // "<OOV>" is the bucket's name, not an airport: a code spelled so stays in the bucket.
+    metadata.originVocabulary.forEach((code, i) => {
+      if (code !== "<OOV>") entry(code).origin = i;
+    });
+    metadata.destinationVocabulary.forEach((code, i) => {
+      if (code !== "<OOV>") entry(code).destination = i;
+    });
+    codes.forEach((code, i) => {
+      entry(code).code = i;
+    });
+    this.airports = airports;
+    this.threeCharacter = new Uint16Array(CODE_CHARS ** 3);
+    for (const [code, indices] of airports) {
+      const slot = code.length === 3 ? codeSlot(code) : -1;
+      if (slot < 0) continue;
+      if (this.entries.length > 0xffff) throw new Error("more than 65,535 airport codes");
+      this.threeCharacter[slot] = this.entries.length;
+      this.entries.push(indices);
+    }
+  }
+
+  private airport(code: string): AirportIndices {
+    if (code.length === 3) {
+      const slot = codeSlot(code);
+      if (slot >= 0) return this.entries[this.threeCharacter[slot] as number] as AirportIndices;
+    }
+    return this.airports.get(code) ?? UNKNOWN_AIRPORT;
   }
 
   originIndex(code: string): number {
-    return this.origins.get(code) ?? OOV_INDEX;
+    return this.airport(code).origin;
   }
 
   destinationIndex(code: string): number {
-    return this.destinations.get(code) ?? OOV_INDEX;
+    return this.airport(code).destination;
   }
 
   /** Writes one flight into row `row` of `batch` (whose numeric row must be zero-filled). */
   encodeInto(flight: FlightInput, batch: EncodedBatch, row: number): void {
-    batch.originIndex[row] = this.originIndex(flight.origin);
-    batch.destinationIndex[row] = this.destinationIndex(flight.destination);
+    const origin = this.airport(flight.origin);
+    const destination = this.airport(flight.destination);
+    batch.originIndex[row] = origin.origin;
+    batch.destinationIndex[row] = destination.destination;
     const base = row * this.deepFeatures;
     const t = flight.departure;
+    const day = dayNumber(t.year, t.month, t.day);
     batch.numeric[base + t.hour] = 1;
-    batch.numeric[base + HOURS + weekdayOf(t)] = 1;
-    const angle = (2 * Math.PI * (t.month - 1)) / 12;
-    batch.month[row * MONTH_FEATURES] = Math.sin(angle);
-    batch.month[row * MONTH_FEATURES + 1] = Math.cos(angle);
+    // 1970-01-01 (day 0) was a Thursday (3, Monday first): weekdayOf without a second calendar computation.
+    batch.numeric[base + HOURS + ((((day + 3) % 7) + 7) % 7)] = 1;
+    const month = t.month - 1;
+    batch.month[row * MONTH_FEATURES] = MONTH_SIN[month] ?? Math.sin((2 * Math.PI * month) / 12);
+    batch.month[row * MONTH_FEATURES + 1] = MONTH_COS[month] ?? Math.cos((2 * Math.PI * month) / 12);
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
-    if (this.packed.length > 0) {
-      const o = this.codes.get(flight.origin) ?? -1;
-      const d = this.codes.get(flight.destination) ?? -1;
-      for (let j = 0; j < this.packed.length; j++) {
-        const [name, table] = this.packed[j] as readonly [RateTableName, PackedRateTable];
-        batch.numeric[base + RATES_OFFSET + j] = packedRate(table, packedKey(name, o, d, t, this.codes.size));
-      }
+    for (let j = 0; j < this.packed.length; j++) {
+      const [name, table] = this.packed[j] as readonly [RateTableName, PagedRateTable];
+      batch.numeric[base + RATES_OFFSET + j] = pagedRate(
+        table,
+        packedKey(name, origin.code, destination.code, t, this.codeCount),
+      );
     }
     for (let j = 0; j < this.json.length; j++) {
       const [name, table] = this.json[j] as readonly [RateTableName, Readonly<Record<string, number>>];
       batch.numeric[base + RATES_OFFSET + j] = table[rateKey(name, flight)] ?? 0;
     }
-    if (this.holidayColumn >= 0) batch.numeric[base + this.holidayColumn] = holidayProximity(t);
+    if (this.holidayColumn >= 0) {
+      // A day the calendar does not have (2001-02-30 from a caller that skipped the check) falls outside the table.
+      batch.numeric[base + this.holidayColumn] =
+        yearProximities(t.year)[day - dayNumber(t.year, 1, 1)] ?? holidayProximity(t);
+    }
   }
 
   /** A zero-filled batch of `size` rows laid out for this model's feature set. */
