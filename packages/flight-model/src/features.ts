@@ -302,25 +302,41 @@ export function daysToHoliday(t: LocalDateTime): number {
 export const holidayProximity = (t: LocalDateTime): number =>
   Math.max(0, 1 - daysToHoliday(t) / HOLIDAY_WINDOW_DAYS);
 
-/**
- * holidayProximity of every day of a year (index: days since January 1st), filled when the year first occurs:
- * the encoder reads one value per flight instead of measuring the distance to 30 holidays.
- */
-const proximityByYear = new Map<number, Float64Array>();
+const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 
-function yearProximities(year: number): Float64Array {
-  let days = proximityByYear.get(year);
-  if (!days) {
-    days = new Float64Array(isLeapYear(year) ? 366 : 365);
+/**
+ * What the encoder reads of a year, per day (index: days since January 1st): its weekday follows from the first
+ * day's, its holidayProximity is looked up. Filled when the year first occurs, so a flight costs two array reads
+ * instead of day-number arithmetic and the distance to 30 holidays.
+ */
+interface YearCalendar {
+  readonly year: number;
+  readonly leap: boolean;
+  /** weekdayOf January 1st (0 = Monday). */
+  readonly firstWeekday: number;
+  /** holidayProximity of each day, computed through holidayProximity itself so the values are its own. */
+  readonly proximity: Float64Array;
+}
+
+const calendars = new Map<number, YearCalendar>();
+let lastCalendar: YearCalendar | undefined;
+
+function calendarOf(year: number): YearCalendar {
+  if (lastCalendar?.year === year) return lastCalendar;
+  let calendar = calendars.get(year);
+  if (!calendar) {
+    const leap = isLeapYear(year);
+    const proximity = new Float64Array(leap ? 366 : 365);
     let i = 0;
     for (let month = 1; month <= 12; month++) {
-      const length = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
-      // Through holidayProximity itself, so the table holds its values bit for bit.
-      for (let day = 1; day <= length; day++) days[i++] = holidayProximity(dateOf(year, month, day));
+      const length = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+      for (let day = 1; day <= length; day++) proximity[i++] = holidayProximity(dateOf(year, month, day));
     }
-    proximityByYear.set(year, days);
+    calendar = { year, leap, firstWeekday: weekdayOf(dateOf(year, 1, 1)), proximity };
+    calendars.set(year, calendar);
   }
-  return days;
+  lastCalendar = calendar;
+  return calendar;
 }
 
 const EARTH_RADIUS_MILES = 3958.8;
@@ -735,10 +751,15 @@ export class FeatureEncoder {
     batch.destinationIndex[row] = destination.destination;
     const base = row * this.deepFeatures;
     const t = flight.departure;
-    const day = dayNumber(t.year, t.month, t.day);
+    const calendar = calendarOf(t.year);
+    const dayOfYear =
+      t.month >= 1 && t.month <= 12
+        ? (DAYS_BEFORE_MONTH[t.month - 1] as number) + (t.month > 2 && calendar.leap ? 1 : 0) + t.day - 1
+        : -1;
+    // A day the year does not have (2001-02-30 from a caller that skipped the check) takes the definitions.
+    const inYear = dayOfYear >= 0 && dayOfYear < calendar.proximity.length;
     batch.numeric[base + t.hour] = 1;
-    // 1970-01-01 (day 0) was a Thursday (3, Monday first): weekdayOf without a second calendar computation.
-    batch.numeric[base + HOURS + ((((day + 3) % 7) + 7) % 7)] = 1;
+    batch.numeric[base + HOURS + (inYear ? (calendar.firstWeekday + dayOfYear) % 7 : weekdayOf(t))] = 1;
     const month = t.month - 1;
     batch.month[row * MONTH_FEATURES] = MONTH_SIN[month] ?? Math.sin((2 * Math.PI * month) / 12);
     batch.month[row * MONTH_FEATURES + 1] = MONTH_COS[month] ?? Math.cos((2 * Math.PI * month) / 12);
@@ -756,9 +777,9 @@ export class FeatureEncoder {
       batch.numeric[base + RATES_OFFSET + j] = table[rateKey(name, flight)] ?? 0;
     }
     if (this.holidayColumn >= 0) {
-      // A day the calendar does not have (2001-02-30 from a caller that skipped the check) falls outside the table.
-      batch.numeric[base + this.holidayColumn] =
-        yearProximities(t.year)[day - dayNumber(t.year, 1, 1)] ?? holidayProximity(t);
+      batch.numeric[base + this.holidayColumn] = inYear
+        ? (calendar.proximity[dayOfYear] as number)
+        : holidayProximity(t);
     }
   }
 

@@ -503,7 +503,13 @@ describe("FeatureEncoder on the committed champion", () => {
 
   it("writes every column as the definitions give it (vocabularies, rate tables, calendar, month)", () => {
     // Fixed seed: the same 2,000 flights every run, hits and misses of every table among them.
-    const sample = fc.sample(flight, { numRuns: 2_000, seed: 29 });
+    // Days no calendar has (a caller that skipped the check) are encoded by the same definitions.
+    const offCalendar = [
+      { year: 2001, month: 2, day: 30 },
+      { year: 2004, month: 2, day: 30 },
+      { year: 2001, month: 12, day: 32 },
+    ].map((d) => ({ ...seaToLax, departure: { ...d, hour: 9, minute: 45 } }));
+    const sample = [...fc.sample(flight, { numRuns: 2_000, seed: 29 }), ...offCalendar];
     const batch = encoder.encode(sample);
     const rateHits = RATE_TABLES.map(() => 0);
     const wrong = sample.flatMap((f, i) => {
