@@ -202,10 +202,10 @@ export function encodeEach(
   reject: InstanceRejection,
 ): EncodedBatch {
   const batch = model.encoder.allocate(instances.length);
-  for (let i = 0; i < instances.length; i++) {
-    const flight = resolveFlight(instances[i] as Instance, i, model.airports, reject);
-    if (flight) model.encoder.encodeInto(flight, batch, i);
-  }
+  const flights = new Array<FlightInput | undefined>(instances.length);
+  for (let i = 0; i < instances.length; i++)
+    flights[i] = resolveFlight(instances[i] as Instance, i, model.airports, reject);
+  model.encoder.encodeRows(flights, batch);
   return batch;
 }
 

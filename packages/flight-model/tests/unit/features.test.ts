@@ -528,6 +528,24 @@ describe("FeatureEncoder on the committed champion", () => {
       return row.every((x, k) => Object.is(x, want[k])) ? [] : [{ flight: f, row, want }];
     });
     expect(wrong.slice(0, 3)).toEqual([]);
+    // Row by row (training's way) and with rows skipped (the batch worker's rejected rows) write the same.
+    const byRow = encoder.allocate(sample.length);
+    sample.forEach((f, i) => {
+      encoder.encodeInto(f, byRow, i);
+    });
+    expect(byRow).toEqual(batch);
+    const skipped = encoder.allocate(sample.length);
+    encoder.encodeRows(
+      sample.map((f, i) => (i % 3 === 0 ? undefined : f)),
+      skipped,
+    );
+    const kept = (x: Float32Array, row: number) =>
+      Array.from(x.subarray(row * encoder.deepFeatures, (row + 1) * encoder.deepFeatures));
+    for (let i = 0; i < 60; i++) {
+      expect(kept(skipped.numeric, i)).toEqual(
+        i % 3 === 0 ? new Array(encoder.deepFeatures).fill(0) : kept(batch.numeric, i),
+      );
+    }
     // The sample reaches into the tables, not only past them.
     for (const hits of rateHits) expect(hits).toBeGreaterThan(200);
   });
