@@ -306,7 +306,7 @@ const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334
 
 /**
  * What the encoder reads of a year, per day (index: days since January 1st): its weekday follows from the first
- * day's, its holidayProximity is looked up. Filled when the year first occurs, so a flight costs two array reads
+ * day's, its holidayProximity is looked up, filled the first time a day occurs. A flight costs two array reads
  * instead of day-number arithmetic and the distance to 30 holidays.
  */
 interface YearCalendar {
@@ -314,7 +314,7 @@ interface YearCalendar {
   readonly leap: boolean;
   /** weekdayOf January 1st (0 = Monday). */
   readonly firstWeekday: number;
-  /** holidayProximity of each day, computed through holidayProximity itself so the values are its own. */
+  /** holidayProximity of each day (NaN until first asked), computed by holidayProximity itself. */
   readonly proximity: Float64Array;
 }
 
@@ -326,12 +326,7 @@ function calendarOf(year: number): YearCalendar {
   let calendar = calendars.get(year);
   if (!calendar) {
     const leap = isLeapYear(year);
-    const proximity = new Float64Array(leap ? 366 : 365);
-    let i = 0;
-    for (let month = 1; month <= 12; month++) {
-      const length = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
-      for (let day = 1; day <= length; day++) proximity[i++] = holidayProximity(dateOf(year, month, day));
-    }
+    const proximity = new Float64Array(leap ? 366 : 365).fill(Number.NaN);
     calendar = { year, leap, firstWeekday: weekdayOf(dateOf(year, 1, 1)), proximity };
     calendars.set(year, calendar);
   }
@@ -423,19 +418,28 @@ export function packedKey(
   }
 }
 
-/** The rate under `key` (binary search over the ascending keys), 0 when the table does not hold it. */
-export function packedRate(table: PackedRateTable, key: number): number {
+/** Where `key` sits in the table (binary search over the ascending keys), -1 when the table does not hold it. */
+function packedIndex(table: PackedRateTable, key: number): number {
   let lo = 0;
   let hi = table.keys.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const k = table.keys[mid] as number;
-    if (k === key) return table.values[mid] as number;
+    if (k === key) return mid;
     if (k < key) lo = mid + 1;
     else hi = mid - 1;
   }
-  return 0;
+  return -1;
 }
+
+/** The rate under `key`, 0 when the table does not hold it. */
+export function packedRate(table: PackedRateTable, key: number): number {
+  const index = packedIndex(table, key);
+  return index < 0 ? 0 : (table.values[index] as number);
+}
+
+/** Batches of at least this many rows read the rate tables paged (FeatureEncoder.encodeRows). */
+const PAGED_MIN_ROWS = 256;
 
 /** Keys per page of a PagedRateTable: one route's half-hour slots. */
 const PAGE = SLOTS;
@@ -650,13 +654,16 @@ export class FeatureEncoder {
   private readonly airports: Map<string, AirportIndices>;
   /**
    * The same entries for three-character codes (IATA's, which is all of the vocabularies), by codeSlot: three
-   * character reads instead of hashing a string that was just cut from a request or a CSV line.
+   * character reads instead of hashing a string that was just cut from a request or a CSV line. Built with the
+   * paged tables (see encodeRows).
    */
-  private readonly threeCharacter: Uint16Array;
+  private threeCharacter: Uint16Array | undefined;
   /** What threeCharacter's numbers point at (0: no airport). */
   private readonly entries: AirportIndices[] = [UNKNOWN_AIRPORT];
-  /** Feature set 3: the packed tables in column order, paged for lookups. */
-  private readonly packed: readonly (readonly [RateTableName, PagedRateTable])[];
+  /** Feature set 3: the packed tables in column order. */
+  private readonly packed: readonly (readonly [RateTableName, PackedRateTable])[];
+  /** The same tables paged, built by the first batch of PAGED_MIN_ROWS rows or more (see encodeRows). */
+  private paged: readonly PagedRateTable[] | undefined;
   private readonly codeCount: number;
   /** Feature set 2: the JSON tables in column order (every key holds a "|", so none is an Object.prototype name). */
   private readonly json: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
@@ -688,7 +695,7 @@ export class FeatureEncoder {
       ? tables.map((t) => {
           const table = packed?.[t];
           if (!table) throw missing(t);
-          return [t, pageRateTable(table, keySpace(t, codes.length))] as const;
+          return [t, table] as const;
         })
       : [];
     this.json = metadata.packedRates
@@ -720,18 +727,10 @@ export class FeatureEncoder {
       entry(code).code = i;
     });
     this.airports = airports;
-    this.threeCharacter = new Uint16Array(CODE_CHARS ** 3);
-    for (const [code, indices] of airports) {
-      const slot = code.length === 3 ? codeSlot(code) : -1;
-      if (slot < 0) continue;
-      if (this.entries.length > 0xffff) throw new Error("more than 65,535 airport codes");
-      this.threeCharacter[slot] = this.entries.length;
-      this.entries.push(indices);
-    }
   }
 
   private airport(code: string): AirportIndices {
-    if (code.length === 3) {
+    if (this.threeCharacter !== undefined && code.length === 3) {
       const slot = codeSlot(code);
       if (slot >= 0) return this.entries[this.threeCharacter[slot] as number] as AirportIndices;
     }
@@ -749,8 +748,8 @@ export class FeatureEncoder {
   /** Writes one flight into row `row` of `batch` (whose numeric row must be zero-filled). */
   encodeInto(flight: FlightInput, batch: EncodedBatch, row: number): void {
     const positions = this.positionsFor(1);
-    this.writeRow(flight, batch, row, positions, 0);
-    this.gatherRates(batch, row, row + 1, positions, 0);
+    this.writeRow(flight, batch, row, positions, 0, undefined);
+    this.gatherRates(batch, row, row + 1, positions, 0, undefined);
   }
 
   /**
@@ -763,12 +762,32 @@ export class FeatureEncoder {
   encodeRows(flights: readonly (FlightInput | undefined)[], batch: EncodedBatch): void {
     const positions = this.positionsFor(flights.length);
     const tables = this.packed.length;
+    // Paging the tables costs a few milliseconds, once: worth it for the batch worker's and large requests' many
+    // lookups, not for the first small request of a cold start.
+    const paged = flights.length >= PAGED_MIN_ROWS ? this.pagedTables() : this.paged;
     for (let i = 0; i < flights.length; i++) {
       const flight = flights[i];
-      if (flight) this.writeRow(flight, batch, i, positions, i * tables);
+      if (flight) this.writeRow(flight, batch, i, positions, i * tables, paged);
       else positions.fill(-1, i * tables, (i + 1) * tables);
     }
-    this.gatherRates(batch, 0, flights.length, positions, 0);
+    this.gatherRates(batch, 0, flights.length, positions, 0, paged);
+  }
+
+  /** The lookup structures for bulk work: the paged rate tables and the three-character airport table. */
+  private pagedTables(): readonly PagedRateTable[] {
+    if (this.threeCharacter === undefined) {
+      const table = new Uint16Array(CODE_CHARS ** 3);
+      for (const [code, indices] of this.airports) {
+        const slot = code.length === 3 ? codeSlot(code) : -1;
+        if (slot < 0) continue;
+        if (this.entries.length > 0xffff) throw new Error("more than 65,535 airport codes");
+        table[slot] = this.entries.length;
+        this.entries.push(indices);
+      }
+      this.threeCharacter = table;
+    }
+    this.paged ??= this.packed.map(([name, table]) => pageRateTable(table, keySpace(name, this.codeCount)));
+    return this.paged;
   }
 
   /** Scratch for the packed rates' positions of `rows` rows (the encoder runs one batch at a time). */
@@ -790,6 +809,7 @@ export class FeatureEncoder {
     row: number,
     positions: Int32Array,
     at: number,
+    paged: readonly PagedRateTable[] | undefined,
   ): void {
     const origin = this.airport(flight.origin);
     const destination = this.airport(flight.destination);
@@ -812,20 +832,21 @@ export class FeatureEncoder {
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
     for (let j = 0; j < this.packed.length; j++) {
-      const [name, table] = this.packed[j] as readonly [RateTableName, PagedRateTable];
-      positions[at + j] = pagedPosition(
-        table,
-        packedKey(name, origin.code, destination.code, t, this.codeCount),
-      );
+      const [name, table] = this.packed[j] as readonly [RateTableName, PackedRateTable];
+      const key = packedKey(name, origin.code, destination.code, t, this.codeCount);
+      positions[at + j] = paged ? pagedPosition(paged[j] as PagedRateTable, key) : packedIndex(table, key);
     }
     for (let j = 0; j < this.json.length; j++) {
       const [name, table] = this.json[j] as readonly [RateTableName, Readonly<Record<string, number>>];
       batch.numeric[base + RATES_OFFSET + j] = table[rateKey(name, flight)] ?? 0;
     }
     if (this.holidayColumn >= 0) {
-      batch.numeric[base + this.holidayColumn] = inYear
-        ? (calendar.proximity[dayOfYear] as number)
-        : holidayProximity(t);
+      let proximity = inYear ? (calendar.proximity[dayOfYear] as number) : Number.NaN;
+      if (Number.isNaN(proximity)) {
+        proximity = holidayProximity(t);
+        if (inYear) calendar.proximity[dayOfYear] = proximity;
+      }
+      batch.numeric[base + this.holidayColumn] = proximity;
     }
   }
 
@@ -836,10 +857,13 @@ export class FeatureEncoder {
     to: number,
     positions: Int32Array,
     at: number,
+    paged: readonly PagedRateTable[] | undefined,
   ): void {
     const tables = this.packed.length;
     for (let j = 0; j < tables; j++) {
-      const { values } = (this.packed[j] as readonly [RateTableName, PagedRateTable])[1];
+      const { values } = paged
+        ? (paged[j] as PagedRateTable)
+        : (this.packed[j] as readonly [RateTableName, PackedRateTable])[1];
       let column = from * this.deepFeatures + RATES_OFFSET + j;
       let p = at + j;
       for (let row = from; row < to; row++) {
