@@ -113,38 +113,71 @@ function csvFormat(header: string): RecordFormat {
     number
   >;
   const width = columns.length;
+  const wrongWidth = (fields: number): ParsedRecord => ({
+    ok: false,
+    message: `has ${fields} fields; the header has ${width}`,
+  });
+  const toInstance = (
+    origin: string | undefined,
+    destination: string | undefined,
+    departure: string | undefined,
+    distanceField: string | undefined,
+  ): ParsedRecord => {
+    const instance: InstanceInput = { origin, destination, departure };
+    if (distanceField !== undefined) {
+      const raw = distanceField.trim();
+      if (raw !== "") {
+        const distance = Number(raw);
+        if (!Number.isFinite(distance)) {
+          return {
+            ok: false,
+            message: `distance: must be a number of miles (got ${JSON.stringify(raw.slice(0, 40))})`,
+          };
+        }
+        instance.distance = distance;
+      }
+    }
+    return { ok: true, instance, tail: 0, separator: "," };
+  };
   return {
     quoted: true,
     headerSuffix: BATCH_OUTPUT_FIELDS.map((f) => `,${f}`).join(""),
     parse(text) {
+      if (text.indexOf('"') === -1) {
+        // No quotes: the fields lie between commas. Only the four /predict reads become strings (splitting
+        // the record into an array of every field showed in the batch worker's profile).
+        let origin: string | undefined;
+        let destination: string | undefined;
+        let departure: string | undefined;
+        let distance: string | undefined;
+        let field = 0;
+        let start = 0;
+        for (;;) {
+          const comma = text.indexOf(",", start);
+          const end = comma === -1 ? text.length : comma;
+          if (field === index.origin) origin = text.slice(start, end);
+          else if (field === index.destination) destination = text.slice(start, end);
+          else if (field === index.departure) departure = text.slice(start, end);
+          else if (field === index.distance) distance = text.slice(start, end);
+          field++;
+          if (comma === -1) break;
+          start = comma + 1;
+        }
+        return field === width ? toInstance(origin, destination, departure, distance) : wrongWidth(field);
+      }
       let fields: string[];
       try {
         fields = splitCsvRecord(text);
       } catch (err) {
         return { ok: false, message: `not a CSV record: ${(err as Error).message}` };
       }
-      if (fields.length !== width) {
-        return { ok: false, message: `has ${fields.length} fields; the header has ${width}` };
-      }
-      const instance: InstanceInput = {
-        origin: fields[index.origin],
-        destination: fields[index.destination],
-        departure: fields[index.departure],
-      };
-      if (index.distance >= 0) {
-        const raw = (fields[index.distance] as string).trim();
-        if (raw !== "") {
-          const distance = Number(raw);
-          if (!Number.isFinite(distance)) {
-            return {
-              ok: false,
-              message: `distance: must be a number of miles (got ${JSON.stringify(raw.slice(0, 40))})`,
-            };
-          }
-          instance.distance = distance;
-        }
-      }
-      return { ok: true, instance, tail: 0, separator: "," };
+      if (fields.length !== width) return wrongWidth(fields.length);
+      return toInstance(
+        fields[index.origin],
+        fields[index.destination],
+        fields[index.departure],
+        index.distance >= 0 ? fields[index.distance] : undefined,
+      );
     },
     suffix: (p, delayed) => `${p},${delayed}`,
   };

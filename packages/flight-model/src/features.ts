@@ -339,6 +339,38 @@ export function daysToHoliday(t: LocalDateTime): number {
 export const holidayProximity = (t: LocalDateTime): number =>
   Math.max(0, 1 - daysToHoliday(t) / HOLIDAY_WINDOW_DAYS);
 
+const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/**
+ * What the encoder reads of a year, per day (index: days since January 1st): its weekday follows from the first
+ * day's, its holidayProximity is looked up, filled the first time a day occurs. A flight costs two array reads
+ * instead of day-number arithmetic and the distance to 30 holidays.
+ */
+interface YearCalendar {
+  readonly year: number;
+  readonly leap: boolean;
+  /** weekdayOf January 1st (0 = Monday). */
+  readonly firstWeekday: number;
+  /** holidayProximity of each day (NaN until first asked), computed by holidayProximity itself. */
+  readonly proximity: Float64Array;
+}
+
+const calendars = new Map<number, YearCalendar>();
+let lastCalendar: YearCalendar | undefined;
+
+function calendarOf(year: number): YearCalendar {
+  if (lastCalendar?.year === year) return lastCalendar;
+  let calendar = calendars.get(year);
+  if (!calendar) {
+    const leap = isLeapYear(year);
+    const proximity = new Float64Array(leap ? 366 : 365).fill(Number.NaN);
+    calendar = { year, leap, firstWeekday: weekdayOf(dateOf(year, 1, 1)), proximity };
+    calendars.set(year, calendar);
+  }
+  lastCalendar = calendar;
+  return calendar;
+}
+
 const EARTH_RADIUS_MILES = 3958.8;
 const toRadians = (deg: number): number => (deg * Math.PI) / 180;
 
@@ -423,18 +455,88 @@ export function packedKey(
   }
 }
 
-/** The rate under `key` (binary search over the ascending keys), 0 when the table does not hold it. */
-export function packedRate(table: PackedRateTable, key: number): number {
+/** Where `key` sits in the table (binary search over the ascending keys), -1 when the table does not hold it. */
+function packedIndex(table: PackedRateTable, key: number): number {
   let lo = 0;
   let hi = table.keys.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const k = table.keys[mid] as number;
-    if (k === key) return table.values[mid] as number;
+    if (k === key) return mid;
     if (k < key) lo = mid + 1;
     else hi = mid - 1;
   }
-  return 0;
+  return -1;
+}
+
+/** The rate under `key`, 0 when the table does not hold it. */
+export function packedRate(table: PackedRateTable, key: number): number {
+  const index = packedIndex(table, key);
+  return index < 0 ? 0 : (table.values[index] as number);
+}
+
+/** Batches of at least this many rows read the rate tables paged (FeatureEncoder.encodeRows). */
+const PAGED_MIN_ROWS = 256;
+
+/** Keys per page of a PagedRateTable: one route's half-hour slots. */
+const PAGE = SLOTS;
+
+/**
+ * A packed rate table laid out for a lookup in two array reads instead of a binary search (four searches per
+ * flight were the largest item of the batch worker's profile). Keys are cut into pages of PAGE consecutive keys and
+ * only pages holding a key get a row of values, so it holds at most keys x PAGE floats (the champion's 36,401
+ * route_slot keys: 3,179 routes, 0.6 MB), not the key space's codes^2 x 48 (2.5M).
+ */
+interface PagedRateTable {
+  /** Row of each page in `values`, -1 for a page without keys. */
+  readonly pageRow: Int32Array;
+  /** Row-major [pages, PAGE]; 0 where the table holds no key (what packedRate reads for a missing key). */
+  readonly values: Float32Array;
+}
+
+/** `table` paged; keys at or above `keySpace` cannot be looked up (packedKey never makes them) and are left out. */
+function pageRateTable(table: PackedRateTable, keySpace: number): PagedRateTable {
+  const pageRow = new Int32Array(Math.ceil(keySpace / PAGE)).fill(-1);
+  let pages = 0;
+  for (let i = 0; i < table.keys.length; i++) {
+    const key = table.keys[i] as number;
+    if (key < 0 || key >= keySpace) continue;
+    const page = (key / PAGE) | 0;
+    if (pageRow[page] === -1) pageRow[page] = pages++;
+  }
+  const values = new Float32Array(pages * PAGE);
+  for (let i = 0; i < table.keys.length; i++) {
+    const key = table.keys[i] as number;
+    if (key < 0 || key >= keySpace) continue;
+    const page = (key / PAGE) | 0;
+    values[(pageRow[page] as number) * PAGE + (key - page * PAGE)] = table.values[i] as number;
+  }
+  return { pageRow, values };
+}
+
+/**
+ * Where `key`'s rate sits in a paged table's values, or -1 when the table does not hold it (packedRate reads 0
+ * there; a page's unused places hold 0 too).
+ */
+function pagedPosition(table: PagedRateTable, key: number): number {
+  if (key < 0) return -1;
+  const page = (key / PAGE) | 0;
+  if (page >= table.pageRow.length) return -1;
+  const row = table.pageRow[page] as number;
+  return row < 0 ? -1 : row * PAGE + (key - page * PAGE);
+}
+
+/** The largest key packedKey can give `table` with `codeCount` airport codes, plus one. */
+function keySpace(table: RateTableName, codeCount: number): number {
+  switch (table) {
+    case "origin_hour":
+    case "destination_hour":
+      return codeCount * HOURS;
+    case "route":
+      return codeCount * codeCount;
+    case "route_slot":
+      return codeCount * codeCount * SLOTS;
+  }
 }
 
 /**
@@ -555,12 +657,51 @@ export function fitLogDistance(distances: Iterable<number>): { mean: number; std
 }
 
 /** Turns flights into one batch. Serving and training both call this; nothing else builds model inputs. */
+/** What the encoder knows of an airport code: its vocabulary indices and its number among the packed codes. */
+interface AirportIndices {
+  readonly origin: number;
+  readonly destination: number;
+  /** -1 when the packed rate tables do not number it (no rates: they read 0). */
+  readonly code: number;
+}
+
+const UNKNOWN_AIRPORT: AirportIndices = { origin: OOV_INDEX, destination: OOV_INDEX, code: -1 };
+
+/** sin and cos of each month (1-12) on the unit circle, as the month columns hold them. */
+const MONTH_ANGLES = Array.from({ length: 12 }, (_, m) => (2 * Math.PI * m) / 12);
+const MONTH_SIN = MONTH_ANGLES.map(Math.sin);
+const MONTH_COS = MONTH_ANGLES.map(Math.cos);
+
+/** Characters '0' (48) to 'Z' (90): a three-character code in this range has a slot in FeatureEncoder's table. */
+const CODE_CHAR_MIN = 48;
+const CODE_CHARS = 43;
+
+/** The table slot of a three-character code, or -1 when a character is outside '0'..'Z'. */
+function codeSlot(code: string): number {
+  const a = code.charCodeAt(0) - CODE_CHAR_MIN;
+  const b = code.charCodeAt(1) - CODE_CHAR_MIN;
+  const c = code.charCodeAt(2) - CODE_CHAR_MIN;
+  // Unsigned: a character below '0' wraps to a large number.
+  if (a >>> 0 >= CODE_CHARS || b >>> 0 >= CODE_CHARS || c >>> 0 >= CODE_CHARS) return -1;
+  return (a * CODE_CHARS + b) * CODE_CHARS + c;
+}
+
 export class FeatureEncoder {
-  private readonly origins: Map<string, number>;
-  private readonly destinations: Map<string, number>;
-  /** Feature set 3: the packed tables in column order, and the index of each airport code in their keys. */
+  /** Every code of the vocabularies and the packed tables, looked up once per airport of a flight. */
+  private readonly airports: Map<string, AirportIndices>;
+  /**
+   * The same entries for three-character codes (IATA's, which is all of the vocabularies), by codeSlot: three
+   * character reads instead of hashing a string that was just cut from a request or a CSV line. Built with the
+   * paged tables (see encodeRows).
+   */
+  private threeCharacter: Uint16Array | undefined;
+  /** What threeCharacter's numbers point at (0: no airport). */
+  private readonly entries: AirportIndices[] = [UNKNOWN_AIRPORT];
+  /** Feature set 3: the packed tables in column order. */
   private readonly packed: readonly (readonly [RateTableName, PackedRateTable])[];
-  private readonly codes: ReadonlyMap<string, number>;
+  /** The same tables paged, built by the first batch of PAGED_MIN_ROWS rows or more (see encodeRows). */
+  private paged: readonly PagedRateTable[] | undefined;
+  private readonly codeCount: number;
   /** Feature set 2: the JSON tables in column order (every key holds a "|", so none is an Object.prototype name). */
   private readonly json: readonly (readonly [RateTableName, Readonly<Record<string, number>>])[];
   /** Column of the holiday feature in the numeric row, or -1 when the set has none. */
@@ -587,7 +728,8 @@ export class FeatureEncoder {
       );
     }
     const tables = RATE_TABLES.filter((t) => names.includes(rateColumn(t)));
-    this.codes = new Map(metadata.packedRates?.codes.map((code, i) => [code, i]));
+    const codes = metadata.packedRates?.codes ?? [];
+    this.codeCount = codes.length;
     const missing = (t: RateTableName) =>
       new Error(`Feature metadata lists ${rateColumn(t)} but has no ${t} rate table`);
     this.packed = metadata.packedRates
@@ -612,18 +754,42 @@ export class FeatureEncoder {
       }
     }
     this.deepFeatures = metadata.numericFeatures.length - MONTH_FEATURES;
-    this.origins = new Map(metadata.originVocabulary.map((code, i) => [code, i]));
-    this.destinations = new Map(metadata.destinationVocabulary.map((code, i) => [code, i]));
-    this.origins.delete("<OOV>");
-    this.destinations.delete("<OOV>");
+    const airports = new Map<string, { origin: number; destination: number; code: number }>();
+    const entry = (code: string) => {
+      let found = airports.get(code);
+      if (!found) {
+        found = { ...UNKNOWN_AIRPORT };
+        airports.set(code, found);
+      }
+      return found;
+    };
+    // "<OOV>" is the bucket's name, not an airport: a code spelled so stays in the bucket.
+    metadata.originVocabulary.forEach((code, i) => {
+      if (code !== "<OOV>") entry(code).origin = i;
+    });
+    metadata.destinationVocabulary.forEach((code, i) => {
+      if (code !== "<OOV>") entry(code).destination = i;
+    });
+    codes.forEach((code, i) => {
+      entry(code).code = i;
+    });
+    this.airports = airports;
+  }
+
+  private airport(code: string): AirportIndices {
+    if (this.threeCharacter !== undefined && code.length === 3) {
+      const slot = codeSlot(code);
+      if (slot >= 0) return this.entries[this.threeCharacter[slot] as number] as AirportIndices;
+    }
+    return this.airports.get(code) ?? UNKNOWN_AIRPORT;
   }
 
   originIndex(code: string): number {
-    return this.origins.get(code) ?? OOV_INDEX;
+    return this.airport(code).origin;
   }
 
   destinationIndex(code: string): number {
-    return this.destinations.get(code) ?? OOV_INDEX;
+    return this.airport(code).destination;
   }
 
   /**
@@ -633,48 +799,147 @@ export class FeatureEncoder {
    * (its route_slot rate then reads 0). Models without a schedule read the departure as sent.
    */
   departureOf(flight: FlightInput): LocalDateTime {
-    return this.departureAt(
-      flight,
-      this.codes.get(flight.origin) ?? -1,
-      this.codes.get(flight.destination) ?? -1,
-    );
+    return this.departureAt(flight, this.airport(flight.origin).code, this.airport(flight.destination).code);
   }
 
   private departureAt(flight: FlightInput, o: number, d: number): LocalDateTime {
     const t = flight.departure;
     if (!this.schedule) return t;
     const slot = slotOf(t);
-    const first = o < 0 || d < 0 ? -1 : (o * this.codes.size + d) * SLOTS;
+    const first = o < 0 || d < 0 ? -1 : (o * this.codeCount + d) * SLOTS;
     const key = first < 0 ? -1 : nearestKey(this.schedule, first, first + SLOTS - 1, first + slot);
     return { year: t.year, month: t.month, day: t.day, ...slotStart(key < 0 ? slot : key - first) };
   }
 
   /** Writes one flight into row `row` of `batch` (whose numeric row must be zero-filled). */
   encodeInto(flight: FlightInput, batch: EncodedBatch, row: number): void {
-    batch.originIndex[row] = this.originIndex(flight.origin);
-    batch.destinationIndex[row] = this.destinationIndex(flight.destination);
+    const positions = this.positionsFor(1);
+    this.writeRow(flight, batch, row, positions, 0, undefined);
+    this.gatherRates(batch, row, row + 1, positions, 0, undefined);
+  }
+
+  /**
+   * Writes flights[i] into row i of `batch` (zero-filled), skipping undefined entries (their rows stay as they
+   * are). Every row is written first with the packed rates' positions noted, then the rates are read in one tight
+   * loop per table: the tables are larger than a core's cache, and independent reads in a short loop overlap
+   * their cache misses where reads spread through the row's other work wait one by one (the read was most of
+   * encoding's time in the batch worker's profile).
+   */
+  encodeRows(flights: readonly (FlightInput | undefined)[], batch: EncodedBatch): void {
+    const positions = this.positionsFor(flights.length);
+    const tables = this.packed.length;
+    // Paging the tables costs a few milliseconds, once: worth it for the batch worker's and large requests' many
+    // lookups, not for the first small request of a cold start.
+    const paged = flights.length >= PAGED_MIN_ROWS ? this.pagedTables() : this.paged;
+    for (let i = 0; i < flights.length; i++) {
+      const flight = flights[i];
+      if (flight) this.writeRow(flight, batch, i, positions, i * tables, paged);
+      else positions.fill(-1, i * tables, (i + 1) * tables);
+    }
+    this.gatherRates(batch, 0, flights.length, positions, 0, paged);
+  }
+
+  /** The lookup structures for bulk work: the paged rate tables and the three-character airport table. */
+  private pagedTables(): readonly PagedRateTable[] {
+    if (this.threeCharacter === undefined) {
+      const table = new Uint16Array(CODE_CHARS ** 3);
+      for (const [code, indices] of this.airports) {
+        const slot = code.length === 3 ? codeSlot(code) : -1;
+        if (slot < 0) continue;
+        if (this.entries.length > 0xffff) throw new Error("more than 65,535 airport codes");
+        table[slot] = this.entries.length;
+        this.entries.push(indices);
+      }
+      this.threeCharacter = table;
+    }
+    this.paged ??= this.packed.map(([name, table]) => pageRateTable(table, keySpace(name, this.codeCount)));
+    return this.paged;
+  }
+
+  /** Scratch for the packed rates' positions of `rows` rows (the encoder runs one batch at a time). */
+  private positions = new Int32Array(0);
+
+  private positionsFor(rows: number): Int32Array {
+    const needed = rows * this.packed.length;
+    if (this.positions.length < needed) this.positions = new Int32Array(needed);
+    return this.positions;
+  }
+
+  /**
+   * Every column of row `row` except the packed rates, whose positions in their tables' values (-1: not held)
+   * go to positions[at + j] for table j.
+   */
+  private writeRow(
+    flight: FlightInput,
+    batch: EncodedBatch,
+    row: number,
+    positions: Int32Array,
+    at: number,
+    paged: readonly PagedRateTable[] | undefined,
+  ): void {
+    const origin = this.airport(flight.origin);
+    const destination = this.airport(flight.destination);
+    batch.originIndex[row] = origin.origin;
+    batch.destinationIndex[row] = destination.destination;
     const base = row * this.deepFeatures;
-    const o = this.codes.get(flight.origin) ?? -1;
-    const d = this.codes.get(flight.destination) ?? -1;
-    const t = this.departureAt(flight, o, d);
+    const t = this.departureAt(flight, origin.code, destination.code);
+    const calendar = calendarOf(t.year);
+    const dayOfYear =
+      t.month >= 1 && t.month <= 12
+        ? (DAYS_BEFORE_MONTH[t.month - 1] as number) + (t.month > 2 && calendar.leap ? 1 : 0) + t.day - 1
+        : -1;
+    // A day the year does not have (2001-02-30 from a caller that skipped the check) takes the definitions.
+    const inYear = dayOfYear >= 0 && dayOfYear < calendar.proximity.length;
     batch.numeric[base + t.hour] = 1;
-    batch.numeric[base + HOURS + weekdayOf(t)] = 1;
-    const angle = (2 * Math.PI * (t.month - 1)) / 12;
-    batch.month[row * MONTH_FEATURES] = Math.sin(angle);
-    batch.month[row * MONTH_FEATURES + 1] = Math.cos(angle);
+    batch.numeric[base + HOURS + (inYear ? (calendar.firstWeekday + dayOfYear) % 7 : weekdayOf(t))] = 1;
+    const month = t.month - 1;
+    batch.month[row * MONTH_FEATURES] = MONTH_SIN[month] ?? Math.sin((2 * Math.PI * month) / 12);
+    batch.month[row * MONTH_FEATURES + 1] = MONTH_COS[month] ?? Math.cos((2 * Math.PI * month) / 12);
     const { mean, std } = this.metadata.logDistance;
     batch.numeric[base + DISTANCE_OFFSET] = (logDistance(flight.distance) - mean) / std;
-    if (this.packed.length > 0) {
-      for (let j = 0; j < this.packed.length; j++) {
-        const [name, table] = this.packed[j] as readonly [RateTableName, PackedRateTable];
-        batch.numeric[base + RATES_OFFSET + j] = packedRate(table, packedKey(name, o, d, t, this.codes.size));
-      }
+    for (let j = 0; j < this.packed.length; j++) {
+      const [name, table] = this.packed[j] as readonly [RateTableName, PackedRateTable];
+      const key = packedKey(name, origin.code, destination.code, t, this.codeCount);
+      positions[at + j] = paged ? pagedPosition(paged[j] as PagedRateTable, key) : packedIndex(table, key);
     }
     for (let j = 0; j < this.json.length; j++) {
       const [name, table] = this.json[j] as readonly [RateTableName, Readonly<Record<string, number>>];
       batch.numeric[base + RATES_OFFSET + j] = table[rateKey(name, flight)] ?? 0;
     }
-    if (this.holidayColumn >= 0) batch.numeric[base + this.holidayColumn] = holidayProximity(t);
+    if (this.holidayColumn >= 0) {
+      let proximity = inYear ? (calendar.proximity[dayOfYear] as number) : Number.NaN;
+      if (Number.isNaN(proximity)) {
+        proximity = holidayProximity(t);
+        if (inYear) calendar.proximity[dayOfYear] = proximity;
+      }
+      batch.numeric[base + this.holidayColumn] = proximity;
+    }
+  }
+
+  /** Rows [from, to) of `batch` get the packed rates whose positions writeRow noted from positions[at]. */
+  private gatherRates(
+    batch: EncodedBatch,
+    from: number,
+    to: number,
+    positions: Int32Array,
+    at: number,
+    paged: readonly PagedRateTable[] | undefined,
+  ): void {
+    const tables = this.packed.length;
+    for (let j = 0; j < tables; j++) {
+      const { values } = paged
+        ? (paged[j] as PagedRateTable)
+        : (this.packed[j] as readonly [RateTableName, PackedRateTable])[1];
+      let column = from * this.deepFeatures + RATES_OFFSET + j;
+      let p = at + j;
+      for (let row = from; row < to; row++) {
+        const position = positions[p] as number;
+        // Not held: the row's zero already reads as the average flight.
+        if (position >= 0) batch.numeric[column] = values[position] as number;
+        column += this.deepFeatures;
+        p += tables;
+      }
+    }
   }
 
   /** A zero-filled batch of `size` rows laid out for this model's feature set. */
@@ -684,7 +949,7 @@ export class FeatureEncoder {
 
   encode(flights: readonly FlightInput[]): EncodedBatch {
     const batch = this.allocate(flights.length);
-    for (let i = 0; i < flights.length; i++) this.encodeInto(flights[i] as FlightInput, batch, i);
+    this.encodeRows(flights, batch);
     return batch;
   }
 }

@@ -47,10 +47,15 @@ export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): u
     throw new UnsupportedMediaTypeError(`The body must be UTF-8 (got charset ${JSON.stringify(charset)})`);
   }
   const raw = event.body ?? "";
-  // A plain body is parsed as the string it already is: no copy through a Buffer on the hot path.
-  const size = event.isBase64Encoded ? Buffer.byteLength(raw, "base64") : Buffer.byteLength(raw, "utf8");
-  if (size > maxBytes) {
-    throw new PayloadTooLargeError(`Request body is ${size} bytes; the limit is ${maxBytes} bytes`);
+  // A plain body is parsed as the string it already is: no copy through a Buffer on the hot path. A UTF-16 code
+  // unit is at most 3 bytes of UTF-8 and a base64 character 3/4 of a byte, so the exact count (a pass over the
+  // whole body) runs only for bodies whose length alone cannot rule out the limit.
+  const bound = event.isBase64Encoded ? (raw.length * 3) / 4 : raw.length * 3;
+  if (bound > maxBytes) {
+    const size = event.isBase64Encoded ? Buffer.byteLength(raw, "base64") : Buffer.byteLength(raw, "utf8");
+    if (size > maxBytes) {
+      throw new PayloadTooLargeError(`Request body is ${size} bytes; the limit is ${maxBytes} bytes`);
+    }
   }
   let text = raw;
   if (event.isBase64Encoded) {

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
 import {
   buildVocabulary,
   DEEP_NUMERIC_FEATURES,
@@ -7,6 +10,7 @@ import {
   FEATURE_SET_2,
   FeatureEncoder,
   type FeatureMetadata,
+  type FlightInput,
   federalHolidays,
   fitLogDistance,
   fitRateTable,
@@ -19,12 +23,19 @@ import {
   NUMERIC_FEATURES,
   nearestKey,
   OOV_INDEX,
+  packedKey,
+  packedRate,
   packRateTables,
   parseLocalDateTime,
+  RATE_TABLES,
+  SLOTS,
   slotOf,
   unpackRateTables,
   weekdayOf,
 } from "../../src/features";
+import { ModelFeaturesFileSchema } from "../../src/model";
+import { MODEL_FILES } from "../../src/model-spec";
+import { workspaceModelDir } from "../support/registry";
 
 const metadata: FeatureMetadata = {
   originVocabulary: ["<OOV>", "ATL", "ORD", "SEA"],
@@ -532,5 +543,124 @@ describe("established slots (issue 26 review)", () => {
 
   it("refuses a schedule without a packed route_slot table", () => {
     expect(() => new FeatureEncoder({ ...metadata, schedule: { minFlights: 60 } })).toThrow(/route_slot/);
+  });
+});
+
+describe("FeatureEncoder on the committed champion", () => {
+  const features = ModelFeaturesFileSchema.parse(
+    JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.features), "utf8")),
+  );
+  const packedMetadata = features.packedRates;
+  if (!packedMetadata) throw new Error("the champion is expected to carry rates.bin (feature set 3)");
+  const tables = unpackRateTables(packedMetadata, readFileSync(join(workspaceModelDir, MODEL_FILES.rates)));
+  const encoder = new FeatureEncoder(features, tables);
+  const { codes } = packedMetadata;
+  const vocabularyIndex = (vocabulary: readonly string[], code: string) =>
+    code === "<OOV>" ? OOV_INDEX : Math.max(OOV_INDEX, vocabulary.indexOf(code));
+
+  /** Every column from the definitions: vocabularies by indexOf, rates by binary search, calendar by Date. */
+  function reference(flight: FlightInput): number[] {
+    // The placement on established slots has tests of its own ("established slots" above).
+    const t = encoder.departureOf(flight);
+    const row = new Array<number>(encoder.deepFeatures).fill(0);
+    row[t.hour] = 1;
+    const weekday = (new Date(Date.UTC(t.year, t.month - 1, t.day)).getUTCDay() + 6) % 7;
+    row[HOURS + weekday] = 1;
+    row[HOURS + 7] =
+      (Math.log(Math.max(1, flight.distance)) - features.logDistance.mean) / features.logDistance.std;
+    const o = codes.indexOf(flight.origin);
+    const d = codes.indexOf(flight.destination);
+    packedMetadata?.tables.forEach(({ name }, j) => {
+      const table = tables[name];
+      if (!table) throw new Error(`no ${name} table`);
+      row[RATE_COLUMN + j] = packedRate(table, packedKey(name, o, d, t, codes.length));
+    });
+    row[HOLIDAY] = holidayProximity(t);
+    const angle = (2 * Math.PI * (t.month - 1)) / 12;
+    return [...row, Math.sin(angle), Math.cos(angle)].map(Math.fround);
+  }
+
+  const code = fc.oneof(
+    fc.constantFrom(...codes, ...features.originVocabulary, ...features.destinationVocabulary),
+    fc.stringMatching(/^[0-9A-Za-z]{3,4}$/),
+    fc.constantFrom("<OOV>", "0:Z", "@@@", "ZZZ", "A"),
+  );
+  const anyFlight: fc.Arbitrary<FlightInput> = fc.record({
+    origin: code,
+    destination: code,
+    departure: fc
+      .date({
+        min: new Date(Date.UTC(1914, 0, 1)),
+        max: new Date(Date.UTC(2100, 11, 31, 23, 59)),
+        noInvalidDate: true,
+      })
+      .map((date) => localDateTimeFromTimestamp(date.getTime())),
+    distance: fc.double({ min: 0, max: 13_000, noNaN: true }),
+  });
+  /** A flight on a route and half-hour the route_slot table holds, so every table has hits to compare. */
+  const routeSlot = tables.route_slot;
+  if (!routeSlot) throw new Error("the champion is expected to have a route_slot table");
+  const tableFlight: fc.Arbitrary<FlightInput> = fc
+    .tuple(fc.integer({ min: 0, max: routeSlot.keys.length - 1 }), fc.integer({ min: 0, max: 29 }), anyFlight)
+    .map(([i, minute, f]) => {
+      const key = routeSlot.keys[i] as number;
+      const route = Math.floor(key / SLOTS);
+      const slot = key % SLOTS;
+      return {
+        ...f,
+        origin: codes[Math.floor(route / codes.length)] as string,
+        destination: codes[route % codes.length] as string,
+        departure: { ...f.departure, hour: slot >> 1, minute: (slot & 1) * 30 + minute },
+      };
+    });
+  const flight = fc.oneof(anyFlight, tableFlight);
+
+  it("writes every column as the definitions give it (vocabularies, rate tables, calendar, month)", () => {
+    // Fixed seed: the same 2,000 flights every run, hits and misses of every table among them.
+    // Days no calendar has (a caller that skipped the check) are encoded by the same definitions.
+    const offCalendar = [
+      { year: 2001, month: 2, day: 30 },
+      { year: 2004, month: 2, day: 30 },
+      { year: 2001, month: 12, day: 32 },
+    ].map((d) => ({ ...seaToLax, departure: { ...d, hour: 9, minute: 45 } }));
+    const sample = [...fc.sample(flight, { numRuns: 2_000, seed: 29 }), ...offCalendar];
+    const batch = encoder.encode(sample);
+    const rateHits = RATE_TABLES.map(() => 0);
+    const wrong = sample.flatMap((f, i) => {
+      const row = [
+        batch.originIndex[i],
+        batch.destinationIndex[i],
+        ...batch.numeric.subarray(i * encoder.deepFeatures, (i + 1) * encoder.deepFeatures),
+        ...batch.month.subarray(i * 2, i * 2 + 2),
+      ];
+      const want = [
+        vocabularyIndex(features.originVocabulary, f.origin),
+        vocabularyIndex(features.destinationVocabulary, f.destination),
+        ...reference(f),
+      ];
+      for (let j = 0; j < RATE_TABLES.length; j++) if (row[2 + RATE_COLUMN + j] !== 0) rateHits[j]++;
+      return row.every((x, k) => Object.is(x, want[k])) ? [] : [{ flight: f, row, want }];
+    });
+    expect(wrong.slice(0, 3)).toEqual([]);
+    // Row by row (training's way) and with rows skipped (the batch worker's rejected rows) write the same.
+    const byRow = encoder.allocate(sample.length);
+    sample.forEach((f, i) => {
+      encoder.encodeInto(f, byRow, i);
+    });
+    expect(byRow).toEqual(batch);
+    const skipped = encoder.allocate(sample.length);
+    encoder.encodeRows(
+      sample.map((f, i) => (i % 3 === 0 ? undefined : f)),
+      skipped,
+    );
+    const kept = (x: Float32Array, row: number) =>
+      Array.from(x.subarray(row * encoder.deepFeatures, (row + 1) * encoder.deepFeatures));
+    for (let i = 0; i < 60; i++) {
+      expect(kept(skipped.numeric, i)).toEqual(
+        i % 3 === 0 ? new Array(encoder.deepFeatures).fill(0) : kept(batch.numeric, i),
+      );
+    }
+    // The sample reaches into the tables, not only past them.
+    for (const hits of rateHits) expect(hits).toBeGreaterThan(200);
   });
 });

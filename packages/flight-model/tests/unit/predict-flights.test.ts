@@ -1,11 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DomainError, MAX_ERROR_DETAILS, parseWith } from "@sml/contracts/errors";
+import { AIRPORT_CODE, LOCAL_DATE_TIME } from "@sml/contracts/predict";
 import { httpStatusOf } from "@sml/lambda-http";
+import fc from "fast-check";
 import { initBackend } from "../../src/backend";
 import { FlightDelayModel } from "../../src/model";
 import { MODEL_FILES } from "../../src/model-spec";
 import {
+  isAirportCode,
+  isLocalDateTime,
   isValidRequest,
   PredictRequestSchema,
   predictFlights,
@@ -202,5 +206,48 @@ describe("predictFlightsJson", () => {
     expect(result.details.at(-1)?.message).toContain(`${1000 - MAX_ERROR_DETAILS} more`);
     expect(result.message).toContain(`${1000 - MAX_ERROR_DETAILS} more`);
     expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(8 * 1024);
+  });
+});
+
+describe("the pre-check's character tests", () => {
+  // Strings near the patterns: valid ones with one character changed, dropped or added, from an alphabet of the
+  // characters the patterns name and their neighbours.
+  const near = (valid: fc.Arbitrary<string>) =>
+    fc.oneof(
+      valid,
+      fc
+        .tuple(valid, fc.nat(), fc.constantFrom(..."09AZaz:-T .x/@[`{\u00e9\u0660"))
+        .chain(([s, at, c]) =>
+          fc.constantFrom(
+            s.slice(0, at % (s.length + 1)) + c + s.slice((at % (s.length + 1)) + 1),
+            s.slice(0, at % (s.length + 1)) + s.slice((at % (s.length + 1)) + 1),
+            s.slice(0, at % (s.length + 1)) + c + s.slice(at % (s.length + 1)),
+          ),
+        ),
+      fc.string({ maxLength: 30 }),
+    );
+
+  it("isAirportCode answers as AIRPORT_CODE does", () => {
+    const valid = fc.stringMatching(/^[A-Za-z0-9]{3,4}$/);
+    fc.assert(
+      fc.property(near(valid), (s) => expect(isAirportCode(s)).toBe(AIRPORT_CODE.test(s))),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("isLocalDateTime answers as LOCAL_DATE_TIME does, at every length the pattern allows and one past", () => {
+    const full = "2001-01-13T14:56:00.1234567890";
+    for (let n = 0; n <= full.length; n++) {
+      for (const s of [full.slice(0, n), full.slice(0, n).replace("T", " ")])
+        expect([s, isLocalDateTime(s)]).toEqual([s, LOCAL_DATE_TIME.test(s)]);
+    }
+  });
+
+  it("isLocalDateTime answers as LOCAL_DATE_TIME does", () => {
+    const valid = fc.stringMatching(LOCAL_DATE_TIME);
+    fc.assert(
+      fc.property(near(valid), (s) => expect(isLocalDateTime(s)).toBe(LOCAL_DATE_TIME.test(s))),
+      { numRuns: 5000 },
+    );
   });
 });

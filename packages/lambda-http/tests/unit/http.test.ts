@@ -58,6 +58,24 @@ describe("readJsonBody", () => {
     ).toBe(413);
   });
 
+  it("counts bytes exactly at the limit: 3-byte characters, 4-byte ones (two UTF-16 units) and base64", () => {
+    // 33 x "€" (3 bytes each) between quotes is 101 bytes; 32 is 98.
+    expect(
+      errorOf(() => readJsonBody(event(JSON.stringify("€".repeat(33)), "application/json"), 100)).statusCode,
+    ).toBe(413);
+    expect(readJsonBody(event(JSON.stringify("€".repeat(32)), "application/json"), 100)).toBe("€".repeat(32));
+    // 25 x U+1F600 (4 bytes, 2 UTF-16 units each) between quotes is 102 bytes; 24 is 98.
+    expect(
+      errorOf(() => readJsonBody(event(JSON.stringify("😀".repeat(25)), "application/json"), 100)).statusCode,
+    ).toBe(413);
+    expect(readJsonBody(event(JSON.stringify("😀".repeat(24)), "application/json"), 100)).toBe(
+      "😀".repeat(24),
+    );
+    const base64 = (text: string) => event(Buffer.from(text).toString("base64"), "application/json", true);
+    expect(errorOf(() => readJsonBody(base64(JSON.stringify("a".repeat(99))), 100)).statusCode).toBe(413);
+    expect(readJsonBody(base64(JSON.stringify("a".repeat(98))), 100)).toBe("a".repeat(98));
+  });
+
   it("answers 400 INVALID_JSON for a broken body", () => {
     const res = errorOf(() => readJsonBody(event("{", "application/json"), 100));
     expect(res.statusCode).toBe(400);
