@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import type { PGlite } from "@electric-sql/pglite";
 import { log } from "./log";
 import { type PgliteServer, startPgliteServer } from "./pglite-server";
+import { copyTemplateInto, isNewDataDir } from "./pglite-template";
 
 export interface LocalDatabase {
   /** What the functions get as DATABASE_URL. */
@@ -23,7 +24,12 @@ export interface LocalDatabase {
  */
 const PGLITE_MAX_CONNECTIONS = 64;
 
-export async function startEmbeddedDatabase(dataDir: string): Promise<LocalDatabase> {
+/**
+ * PGlite in `dataDir`, served on a free loopback port. A new (absent or empty) `dataDir` starts as a copy of the
+ * migrated template kept in `cacheDir` (pglite-template.ts) instead of running initdb.
+ */
+export async function startEmbeddedDatabase(dataDir: string, cacheDir: string): Promise<LocalDatabase> {
+  if (isNewDataDir(dataDir)) await copyTemplateInto(dataDir, cacheDir);
   mkdirSync(dataDir, { recursive: true });
   // ESM-only; tsx turns this into a require that resolves its CJS build.
   const { PGlite: PGliteClass } = await import("@electric-sql/pglite");

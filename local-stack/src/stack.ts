@@ -86,7 +86,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
   try {
     const database = config.databaseUrl
       ? externalDatabase(config.databaseUrl)
-      : await startEmbeddedDatabase(join(config.localDir, "pgdata"));
+      : await startEmbeddedDatabase(join(config.localDir, "pgdata"), config.cacheDir);
     cleanups.push(() => database.stop());
     const migrations = await migrate(database.url);
     log.info("database ready", { database: database.kind, ...migrations });

@@ -14,7 +14,7 @@ import {
   zipBundleDir,
   zipBundleFile,
 } from "@sml/contracts/functions";
-import { build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 import { type ZipOptions, type Zippable, zipSync } from "fflate";
 
 const repoRoot = resolve(__dirname, "../..");
@@ -115,20 +115,24 @@ export function zipFolder(dir: string, zipFile: string): void {
   writeFileSync(zipFile, zipSync(entries, ZIP_ENTRY));
 }
 
+/** The esbuild options of a zip function's bundle (without `outfile`): `npm run build` and the analysis use them. */
+export function functionBuildOptions(name: ZipFunctionName): BuildOptions {
+  return {
+    ...LAMBDA_BUNDLE_OPTIONS,
+    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
+    entryPoints: [join(repoRoot, FUNCTION_ENTRIES[name])],
+    // pg's optional native binding is never installed in Lambda.
+    external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
+    plugins: [zodEnglishOnly, zodNamespaceImports],
+  };
+}
+
 export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot): Promise<string> {
   const outDir = join(outRoot, zipBundleDir(name));
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, "index.js");
-  await build({
-    ...LAMBDA_BUNDLE_OPTIONS,
-    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
-    entryPoints: [join(repoRoot, FUNCTION_ENTRIES[name])],
-    outfile,
-    // pg's optional native binding is never installed in Lambda.
-    external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
-    plugins: [zodEnglishOnly, zodNamespaceImports],
-  });
+  await build({ ...functionBuildOptions(name), outfile });
   // Files a function reads at run time beside its index.js (the migrate function's SQL files).
   const files = (FUNCTIONS[name] as FunctionDefinition).files;
   if (files) {
