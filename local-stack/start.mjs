@@ -15,6 +15,8 @@ const repoRoot = resolve(here, "..");
 const BUNDLE_CACHE_DIR = join(repoRoot, "node_modules", ".cache", "sml-local-stack");
 const CURRENT = join(BUNDLE_CACHE_DIR, "current.json");
 const ENTRY = join(here, "src", "main.ts");
+/** The embedded database's thread (database.ts finds it beside the main bundle through BUNDLE_DIR_VARIABLE). */
+const WORKER = join(here, "src", "pglite-worker.ts");
 
 /**
  * Loaded from node_modules at run time, as from the sources: ESM-only packages with their own wasm, data or
@@ -59,7 +61,8 @@ function readCurrent() {
 function upToDate(current) {
   if (!current || current.launcher !== launcherHash()) return false;
   try {
-    statSync(join(BUNDLE_CACHE_DIR, current.bundle));
+    statSync(join(BUNDLE_CACHE_DIR, current.bundle, "main.cjs"));
+    statSync(join(BUNDLE_CACHE_DIR, current.bundle, "pglite-worker.cjs"));
     for (const [path, [size, mtimeMs]] of Object.entries(current.inputs)) {
       const s = statSync(join(repoRoot, path));
       if (s.size !== size || s.mtimeMs !== mtimeMs) return false;
@@ -82,7 +85,7 @@ async function rebuild() {
   const { build } = await import("esbuild");
   const result = await build({
     absWorkingDir: repoRoot,
-    entryPoints: [ENTRY],
+    entryPoints: { main: ENTRY, "pglite-worker": WORKER },
     bundle: true,
     platform: "node",
     target: "node24",
@@ -95,17 +98,19 @@ async function rebuild() {
     sourcesContent: false,
     metafile: true,
     write: false,
-    outfile: join(BUNDLE_CACHE_DIR, "main.cjs"),
+    outdir: BUNDLE_CACHE_DIR,
+    outExtension: { ".js": ".cjs" },
     logLevel: "warning",
   });
-  const code = result.outputFiles.find((f) => f.path.endsWith(".cjs"));
-  const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
-  const id = createHash("sha256").update(code.contents).digest("hex").slice(0, 16);
+  // Named by their content: a changed source gives a new folder, never a half-written file in a used one.
+  const hash = createHash("sha256");
+  for (const file of result.outputFiles) hash.update(file.contents);
+  const id = hash.digest("hex").slice(0, 16);
   const dir = join(BUNDLE_CACHE_DIR, id);
   const tmp = `${dir}.${process.pid}.tmp`;
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, "main.cjs"), code.contents);
-  if (map) writeFileSync(join(tmp, "main.cjs.map"), map.contents);
+  for (const file of result.outputFiles)
+    writeFileSync(join(tmp, relative(BUNDLE_CACHE_DIR, file.path)), file.contents);
   try {
     renameSync(tmp, dir);
   } catch {
@@ -117,7 +122,7 @@ async function rebuild() {
     const s = statSync(resolve(repoRoot, path));
     inputs[path] = [s.size, s.mtimeMs];
   }
-  const current = { bundle: join(id, "main.cjs"), launcher: launcherHash(), inputs };
+  const current = { bundle: id, launcher: launcherHash(), inputs };
   const tmpCurrent = `${CURRENT}.${process.pid}.tmp`;
   writeFileSync(tmpCurrent, `${JSON.stringify(current)}\n`);
   renameSync(tmpCurrent, CURRENT);
@@ -155,7 +160,10 @@ async function main() {
   enableCompileCache(join(BUNDLE_CACHE_DIR, "v8"));
   // Stack traces in the logs name the source files and lines, not the bundle's.
   process.setSourceMapsEnabled(true);
-  createRequire(import.meta.url)(join(BUNDLE_CACHE_DIR, current.bundle));
+  const bundleDir = join(BUNDLE_CACHE_DIR, current.bundle);
+  // database.ts's BUNDLE_DIR_VARIABLE: where the embedded database's thread finds its bundle.
+  process.env.SML_LOCAL_STACK_BUNDLE_DIR = bundleDir;
+  createRequire(import.meta.url)(join(bundleDir, "main.cjs"));
 }
 
 await main();

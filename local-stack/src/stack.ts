@@ -93,7 +93,7 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       return value;
     });
   const databaseStarted = timed(
-    "database",
+    "databaseListening",
     config.databaseUrl
       ? Promise.resolve(externalDatabase(config.databaseUrl))
       : startEmbeddedDatabase(join(config.localDir, "pgdata"), config.cacheDir),
@@ -148,8 +148,6 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     cleanups.push(() => lifecycle.stop());
     await restorePending(config.localDir, messaging);
     const database = await databaseStarted;
-    const migrations = await timed("migrations", migrate(database.url));
-    log.info("database ready", { database: database.kind, ...migrations });
     await siteBuilt;
 
     const env = functionEnvironment(
@@ -168,7 +166,16 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     // The AWS SDK clients and Powertools read their settings (endpoint, region, credentials, log level) from the
     // process environment, as in Lambda; the functions' own config is parsed from `env` by loadFunctions.
     Object.assign(process.env, env);
-    const functions = await timed("functions", loadFunctions(config.region, { ...process.env, ...env }));
+    // The functions load (models included) while the embedded database may still be opening: they connect lazily.
+    const [functions] = await Promise.all([
+      timed("functions", loadFunctions(config.region, { ...process.env, ...env })),
+      timed(
+        "migrations",
+        timed("databaseReady", database.ready)
+          .then(() => migrate(database.url))
+          .then((migrations) => log.info("database ready", { database: database.kind, ...migrations })),
+      ),
+    ]);
 
     const sqs = new SQSClient(awsClientConfig(messaging.endpoint, config.region));
     cleanups.push(async () => sqs.destroy());
