@@ -27,6 +27,8 @@ export interface LocalDatabase {
  * functions and the migration runner each hold a few; 64 leaves room for psql and scripts.
  */
 const PGLITE_MAX_CONNECTIONS = 64;
+/** How long a stop waits for the database's thread to close PGlite and end (the stack's stop budget is 8 s). */
+const WORKER_STOP_MS = 5_000;
 
 /**
  * Set by start.mjs to the folder of the bundle it runs, which holds the worker's own bundle beside it; unset when
@@ -48,7 +50,6 @@ export async function startEmbeddedDatabase(dataDir: string, cacheDir: string): 
   const workerData: PgliteWorkerData = { dataDir, cacheDir, maxConnections: PGLITE_MAX_CONNECTIONS };
   const worker = new Worker(pgliteWorkerFile(), { workerData });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-  let onStopped: (() => void) | undefined;
   let onListening: (address: string) => void = () => {};
   let onFailed: (error: Error) => void = () => {};
   const listening = new Promise<string>((resolve, reject) => {
@@ -64,7 +65,6 @@ export async function startEmbeddedDatabase(dataDir: string, cacheDir: string): 
       if (event.type === "listening") onListening(event.address);
       else if (event.type === "ready") resolve();
       else if (event.type === "warning") log.warn(event.message);
-      else if (event.type === "stopped") onStopped?.();
       else if (event.type === "failed")
         fail(
           Object.assign(new Error(`the embedded database failed: ${event.message}`), { stack: event.stack }),
@@ -89,13 +89,13 @@ export async function startEmbeddedDatabase(dataDir: string, cacheDir: string): 
     ready,
     async stop() {
       // The worker stops its server and closes PGlite, which checkpoints and releases the data folder, so the
-      // next start reopens it without recovery.
-      const stopped = new Promise<void>((resolve) => {
-        onStopped = resolve;
-      });
+      // next start reopens it without recovery; then its thread ends. One that does not in time is ended (PGlite
+      // then replays its WAL at the next start, as after a crash).
       worker.postMessage({ type: "stop" } satisfies PgliteWorkerCommand);
-      await Promise.race([stopped, exited]);
-      await exited;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, WORKER_STOP_MS)))]);
+      clearTimeout(timer);
+      await worker.terminate();
     },
   };
 }

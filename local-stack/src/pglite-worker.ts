@@ -20,8 +20,7 @@ export type PgliteWorkerEvent =
   | { readonly type: "listening"; readonly address: string }
   | { readonly type: "ready" }
   | { readonly type: "warning"; readonly message: string }
-  | { readonly type: "failed"; readonly message: string; readonly stack?: string }
-  | { readonly type: "stopped" };
+  | { readonly type: "failed"; readonly message: string; readonly stack?: string };
 
 /** Main thread -> worker. */
 export type PgliteWorkerCommand = { readonly type: "stop" };
@@ -51,11 +50,16 @@ async function run(port: NonNullable<typeof parentPort>, data: PgliteWorkerData)
       await server.stop();
       // Closing checkpoints and releases the data folder, so the next start reopens it without recovery.
       await (await opening.catch(() => undefined))?.close();
-      send({ type: "stopped" });
       port.close();
     })().catch((err: Error) => send({ type: "failed", message: err.message, stack: err.stack }));
   });
-  await opening;
+  try {
+    await opening;
+  } catch (err) {
+    // Nothing left to serve: closing the server lets this thread end once it has reported the failure.
+    await server.stop();
+    throw err;
+  }
   send({ type: "ready" });
 }
 
