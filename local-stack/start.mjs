@@ -11,7 +11,10 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "..");
-/** Inside node_modules, so that the bundle's external packages resolve from it as they do from the sources. */
+/**
+ * Inside node_modules, so that the bundle's external packages resolve from it as they do from the sources. The
+ * PGlite template goes here too unless LOCAL_CACHE_DIR says otherwise (config.ts, DEFAULT_CACHE_DIR).
+ */
 const BUNDLE_CACHE_DIR = join(repoRoot, "node_modules", ".cache", "sml-local-stack");
 const CURRENT = join(BUNDLE_CACHE_DIR, "current.json");
 const ENTRY = join(here, "src", "main.ts");
@@ -136,9 +139,14 @@ async function rebuild() {
 function removeOldBundles(keep) {
   const hourAgo = Date.now() - 60 * 60 * 1000;
   for (const entry of readdirSync(BUNDLE_CACHE_DIR, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name === keep || entry.name.startsWith("pglite-")) continue;
+    // Bundle folders are named by 16 hex digits; the compile cache (v8) and the PGlite templates stay.
+    if (!entry.isDirectory() || entry.name === keep || !/^[0-9a-f]{16}$/.test(entry.name)) continue;
     const path = join(BUNDLE_CACHE_DIR, entry.name);
-    if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+    try {
+      if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another start removed it first.
+    }
   }
 }
 
