@@ -12,6 +12,8 @@ import { LOCAL_BATCH_QUEUE_SETTINGS } from "./batches";
 import { QUEUE_STORAGE, type QueueStorage } from "./messaging";
 
 const repoRoot = resolve(__dirname, "../..");
+/** Beside the bundle start.mjs keeps (node_modules is per checkout and never committed). */
+const DEFAULT_CACHE_DIR = "node_modules/.cache/sml-local-stack";
 
 const port = () =>
   z.coerce
@@ -28,6 +30,8 @@ const EnvSchema = z.object({
   LOCAL_AWS_PORT: port().default(0),
   /** Folder for stack.json and the embedded database; relative paths are relative to the repository root. */
   LOCAL_DIR: z.string().min(1).default(".local"),
+  /** What starts reuse (the migrated PGlite template); relative paths are relative to the repository root. */
+  LOCAL_CACHE_DIR: z.string().min(1).default(DEFAULT_CACHE_DIR),
   DATABASE_URL: z
     .string()
     // One check, one message: the shape and whether pg's WHATWG URL parser accepts it (pg would otherwise fail
@@ -59,6 +63,8 @@ export interface LocalStackConfig {
   readonly port: number;
   readonly awsPort: number;
   readonly localDir: string;
+  /** The PGlite template a new data folder is copied from (pglite-template.ts). */
+  readonly cacheDir: string;
   /** Set: use this PostgreSQL. Unset: embedded PGlite under `${localDir}/pgdata`. */
   readonly databaseUrl?: string;
   readonly region: string;
@@ -83,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LocalStackConf
     port: e.PORT,
     awsPort: e.LOCAL_AWS_PORT,
     localDir: resolve(repoRoot, e.LOCAL_DIR),
+    cacheDir: resolve(repoRoot, e.LOCAL_CACHE_DIR),
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     region: e.AWS_REGION,
     queueStorage: e.LOCAL_QUEUE_STORAGE,

@@ -27,7 +27,11 @@ const PROTOCOL_3 = 196608;
 type TxStatus = "I" | "T" | "E";
 
 export interface PgliteServerOptions {
-  readonly db: PGlite;
+  /**
+   * The session to serve; a promise of it lets the server listen (and clients connect) while PGlite is still
+   * starting: their messages wait for it, and fail with a FATAL error if it never starts.
+   */
+  readonly db: PGlite | Promise<PGlite>;
   readonly host?: string;
   readonly port?: number;
   /** Connections beyond this get PostgreSQL's `53300 too_many_connections` (default 64). */
@@ -107,11 +111,15 @@ function withIdleStatus(out: Uint8Array): Buffer {
 }
 
 export async function startPgliteServer(options: PgliteServerOptions): Promise<PgliteServer> {
-  const { db } = options;
+  const session = Promise.resolve(options.db).then(async (db) => {
+    await db.waitReady;
+    return db;
+  });
+  // Awaited by every exec; a failure to start reaches each connection there, never as an unhandled rejection.
+  session.catch(() => undefined);
   const maxConnections = options.maxConnections ?? 64;
   const idleHoldTimeoutMs = options.idleHoldTimeoutMs ?? 30_000;
   const warn = options.onWarning ?? (() => {});
-  await db.waitReady;
 
   const connections = new Set<Connection>();
   /** Connections with messages to run, in arrival order (the owner is not in it while it runs). */
@@ -130,7 +138,10 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
    */
   let startupAnswer: Buffer | undefined;
 
-  const exec = (message: Buffer): Promise<Uint8Array> => db.runExclusive(() => db.execProtocolRaw(message));
+  const exec = async (message: Buffer): Promise<Uint8Array> => {
+    const db = await session;
+    return db.runExclusive(() => db.execProtocolRaw(message));
+  };
 
   const clearIdleTimer = () => {
     if (idleTimer) clearTimeout(idleTimer);

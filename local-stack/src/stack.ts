@@ -83,34 +83,50 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
-  try {
-    const database = config.databaseUrl
-      ? externalDatabase(config.databaseUrl)
-      : await startEmbeddedDatabase(join(config.localDir, "pgdata"));
+  // The database, the site build and fauxqs start side by side (issue 29: one after the other they were most of
+  // a start); each one's cleanup is registered as soon as it exists, so a failure anywhere stops them all.
+  const started = performance.now();
+  const phases: Record<string, number> = {};
+  const timed = <T>(phase: string, work: Promise<T>): Promise<T> =>
+    work.then((value) => {
+      phases[phase] = Math.round(performance.now() - started);
+      return value;
+    });
+  const databaseStarted = timed(
+    "databaseListening",
+    config.databaseUrl
+      ? Promise.resolve(externalDatabase(config.databaseUrl))
+      : startEmbeddedDatabase(join(config.localDir, "pgdata"), config.cacheDir),
+  ).then((database) => {
     cleanups.push(() => database.stop());
-    const migrations = await migrate(database.url);
-    log.info("database ready", { database: database.kind, ...migrations });
-
+    return database;
+  });
+  // The page this stack serves, built from site/ into its own folder (esbuild, in its own process): the same files
+  // the deploy publishes, never a copy another stack is rewriting.
+  const siteBuilt = timed("site", buildSite(join(config.localDir, SITE_DIR)));
+  // Awaited further down; until then a failure must not count as an unhandled rejection.
+  for (const starting of [databaseStarted, siteBuilt]) starting.catch(() => undefined);
+  try {
     // Uploads reach the batch pipeline once it exists; fauxqs must know the hook before it listens.
     let batches: LocalBatches | undefined;
     // The site's origin (the gateway's URL), known once it listens: the only origin the bucket's CORS allows.
     let siteOrigin: string | undefined;
     // Every S3 call goes through the verifying front (s3-front.ts); fauxqs refuses S3 calls without its token.
     const s3FrontToken = newS3FrontToken();
-    const messaging = await startMessaging({
-      s3FrontToken,
-      s3Cors: { bucket: LOCAL_BATCH_NAMES.bucket, origins: () => (siteOrigin ? [siteOrigin] : []) },
-      port: config.awsPort,
-      region: config.region,
-      settings: config.messaging,
-      storage: config.queueStorage,
-      dataDir: join(config.localDir, QUEUES_DIR),
-      onResponse: (write) => batches?.notify(write),
-    });
+    const messaging = await timed(
+      "messaging",
+      startMessaging({
+        s3FrontToken,
+        s3Cors: { bucket: LOCAL_BATCH_NAMES.bucket, origins: () => (siteOrigin ? [siteOrigin] : []) },
+        port: config.awsPort,
+        region: config.region,
+        settings: config.messaging,
+        storage: config.queueStorage,
+        dataDir: join(config.localDir, QUEUES_DIR),
+        onResponse: (write) => batches?.notify(write),
+      }),
+    );
     cleanups.push(() => messaging.stop());
-    // The page this stack serves, built from site/ into its own folder (about 0.3 s): the same files the deploy
-    // publishes, never a copy another stack is rewriting.
-    await buildSite(join(config.localDir, SITE_DIR));
     const s3Front = await startS3Front({
       upstream: messaging.endpoint,
       token: s3FrontToken,
@@ -131,6 +147,8 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     });
     cleanups.push(() => lifecycle.stop());
     await restorePending(config.localDir, messaging);
+    const database = await databaseStarted;
+    await siteBuilt;
 
     const env = functionEnvironment(
       {
@@ -148,7 +166,16 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     // The AWS SDK clients and Powertools read their settings (endpoint, region, credentials, log level) from the
     // process environment, as in Lambda; the functions' own config is parsed from `env` by loadFunctions.
     Object.assign(process.env, env);
-    const functions = await loadFunctions(config.region, { ...process.env, ...env });
+    // The functions load (models included) while the embedded database may still be opening: they connect lazily.
+    const [functions] = await Promise.all([
+      timed("functions", loadFunctions(config.region, { ...process.env, ...env })),
+      timed(
+        "migrations",
+        timed("databaseReady", database.ready)
+          .then(() => migrate(database.url))
+          .then((migrations) => log.info("database ready", { database: database.kind, ...migrations })),
+      ),
+    ]);
 
     const sqs = new SQSClient(awsClientConfig(messaging.endpoint, config.region));
     cleanups.push(async () => sqs.destroy());
@@ -229,6 +256,11 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     writeFileSync(join(config.localDir, STACK_FILE), `${JSON.stringify(description, null, 2)}\n`, {
       mode: 0o600,
     });
+    // Where a start spends its time (issue 29), for whoever wonders why theirs is slow.
+    log.info("start-up phases: ms since the start began, each when it finished", {
+      ...phases,
+      ready: Math.round(performance.now() - started),
+    });
     return {
       description,
       database,
@@ -254,6 +286,8 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
       },
     };
   } catch (err) {
+    // Whatever was still starting registers its cleanup first.
+    await Promise.allSettled([databaseStarted, siteBuilt]);
     await cleanup();
     throw err;
   }

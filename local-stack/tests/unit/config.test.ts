@@ -13,6 +13,8 @@ describe("loadConfig", () => {
       port: 3000,
       awsPort: 0,
       localDir: resolve(repoRoot, ".local"),
+      // Per checkout and never committed, like the bundle start.mjs keeps there.
+      cacheDir: resolve(repoRoot, "node_modules/.cache/sml-local-stack"),
       region: "us-east-1",
       queueStorage: "disk",
       messaging: DEFAULT_MESSAGING_SETTINGS,
@@ -42,10 +44,11 @@ describe("loadConfig", () => {
     );
   });
 
-  test("takes PORT, LOCAL_DIR, DATABASE_URL and the retry knobs from the environment", () => {
+  test("takes PORT, LOCAL_DIR, LOCAL_CACHE_DIR, DATABASE_URL and the retry knobs from the environment", () => {
     const config = loadConfig({
       PORT: "3100",
       LOCAL_DIR: "/tmp/sml-x",
+      LOCAL_CACHE_DIR: "cache-here",
       DATABASE_URL: "postgres://me@db.example:5432/app",
       LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
       LOCAL_MAX_RECEIVE_COUNT: "3",
@@ -53,6 +56,7 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({
       port: 3100,
       localDir: "/tmp/sml-x",
+      cacheDir: resolve(repoRoot, "cache-here"),
       databaseUrl: "postgres://me@db.example:5432/app",
     });
     expect(config.messaging).toEqual({

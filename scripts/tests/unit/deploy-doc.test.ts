@@ -297,7 +297,9 @@ describe("command substitutions", () => {
 describe("the functions CodeDeploy rolls out, as the runbooks list them", () => {
   const NUMBERS: Record<string, number> = { four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
   const rolledOut = (() => {
-    const json = JSON.parse(readFileSync(join(REPO_ROOT, SNAPSHOT_DIR, `${FACTS.stacks[2]}.json`), "utf8")) as {
+    const json = JSON.parse(
+      readFileSync(join(REPO_ROOT, SNAPSHOT_DIR, `${FACTS.stacks[2]}.json`), "utf8"),
+    ) as {
       resource: Record<string, Record<string, Record<string, unknown>>>;
     };
     const functions = json.resource.aws_lambda_function ?? {};
