@@ -8,6 +8,9 @@
  * the same objects), so the document cannot drift from the code:
  * - `method`, `path`, `target` (the function of the registry that serves it), `authorized` (API Gateway's JWT
  *   authorizer, in every environment and on the local stack; `false` only for health checks and the document);
+ * - `group`: the Cognito group a caller must be in (`admins` for a route that reads or changes other people's data,
+ *   such as the users directory). The dispatcher refuses anyone else 403 before the handler runs; a route without
+ *   it serves every signed-in caller and must itself scope what it does to the caller (batches: by owner);
  * - `summary`: one line for the docs page;
  * - `params`: a z.object with one string schema per `{param}` of the path (required when the path has any);
  * - `query`: a z.object of the query parameters (API Gateway passes strings); omit when the route reads none;
@@ -38,6 +41,7 @@ import {
   ValidationError,
 } from "./errors";
 import type { HttpFunctionName } from "./functions";
+import { ADMIN_GROUP, type UserGroup } from "./auth";
 import { OPENAPI_PATH } from "./paths";
 import {
   ModelsResponseSchema,
@@ -75,6 +79,8 @@ export interface RouteDefinition {
   readonly target: RouteTarget;
   /** `false` keeps the route open (health checks, the OpenAPI document); every other route needs a token. */
   readonly authorized: boolean;
+  /** Only callers in this group (403 for anyone else, before the handler runs); needs `authorized`. */
+  readonly group?: UserGroup;
   readonly summary: string;
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
@@ -119,7 +125,8 @@ export const ROUTES = [
     path: "/users",
     target: "api",
     authorized: true,
-    summary: "List users, oldest first (keyset pagination)",
+    group: ADMIN_GROUP,
+    summary: "List users, oldest first (keyset pagination); admins only",
     query: ListUsersQuerySchema,
     response: { status: 200, description: "One page of users.", schema: UserPageSchema },
     errors: [DependencyUnavailableError],
@@ -130,7 +137,8 @@ export const ROUTES = [
     path: "/users/{id}",
     target: "api",
     authorized: true,
-    summary: "One user by id",
+    group: ADMIN_GROUP,
+    summary: "One user by id; admins only",
     params: z.strictObject({
       id: z.string().meta({ description: "The user's id (GET /users lists them)." }),
     }),
@@ -143,7 +151,8 @@ export const ROUTES = [
     path: "/users",
     target: "api",
     authorized: true,
-    summary: "Create or update a user (by email); stored asynchronously",
+    group: ADMIN_GROUP,
+    summary: "Create or update a user (by email); stored asynchronously; admins only",
     body: { schema: NewUserSchema, maxBytes: NEW_USER_MAX_BODY_BYTES },
     response: {
       status: 202,
@@ -158,7 +167,8 @@ export const ROUTES = [
     path: "/users/{id}",
     target: "api",
     authorized: true,
-    summary: "Delete a user; applied asynchronously (newest write wins)",
+    group: ADMIN_GROUP,
+    summary: "Delete a user; applied asynchronously (newest write wins); admins only",
     params: z.strictObject({
       id: z.string().meta({ description: "The user's id (POST /users answers it, GET /users lists them)." }),
     }),
