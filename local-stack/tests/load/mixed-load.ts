@@ -216,7 +216,7 @@ if (require.main === module) {
   const apiUrl = process.argv[2] ?? "http://127.0.0.1:3000";
   const seconds = Number(process.argv[3] ?? 10);
   // A token for the stack that runs from this checkout's local folder (LOCAL_DIR), as `npm run token` makes.
-  const authorization = `Bearer ${localToken(loadConfig().localDir, "mixed-load")}`;
+  const authorization = `Bearer ${localToken(loadConfig().localDir, "mixed-load", ["admins"])}`;
   runMixedLoad({ apiUrl, authorization, durationMs: seconds * 1_000 }).then(
     (counts) => {
       console.log(JSON.stringify(counts, null, 2));

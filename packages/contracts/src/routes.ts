@@ -27,6 +27,8 @@
 import * as z from "zod";
 import {
   BATCH_CREATE_MAX_BODY_BYTES,
+  BATCH_OWNER_MAX_OPEN_BATCHES,
+  BATCH_OWNER_MAX_OPEN_BYTES,
   BatchPageSchema,
   BatchResponseSchema,
   CreateBatchRequestSchema,
@@ -38,6 +40,7 @@ import {
   type DomainError,
   ForbiddenError,
   NotFoundError,
+  QuotaExceededError,
   ValidationError,
 } from "./errors";
 import type { HttpFunctionName } from "./functions";
@@ -227,11 +230,10 @@ export const ROUTES = [
     body: { schema: CreateBatchRequestSchema, maxBytes: BATCH_CREATE_MAX_BODY_BYTES },
     response: {
       status: 201,
-      description:
-        "Created; PUT the file (exactly `bytes` long: the size is signed into the URL) to upload.url with upload.headers, then poll GET /batches/{id}.",
+      description: `Created; PUT the file (exactly \`bytes\` long: the size is signed into the URL) to upload.url with upload.headers, then poll GET /batches/{id}. A caller with ${BATCH_OWNER_MAX_OPEN_BATCHES} open (pending or running) batches, or ${BATCH_OWNER_MAX_OPEN_BYTES} bytes declared in them, is answered 429 QUOTA_EXCEEDED until one ends.`,
       schema: CreateBatchResponseSchema,
     },
-    errors: [DependencyUnavailableError],
+    errors: [QuotaExceededError, DependencyUnavailableError],
     example: { body: { format: "csv", bytes: 1024 } },
   },
   {

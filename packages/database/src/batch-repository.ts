@@ -6,8 +6,10 @@ import {
   type BatchStatus,
   type BatchStore,
   type BatchSweeper,
+  batchQuotaMessage,
   batchSweepFailure,
 } from "@sml/contracts/batches";
+import { QuotaExceededError } from "@sml/contracts/errors";
 import type { SqlExecutor } from "./executor";
 import { decodeCursor, encodeCursor, jsonTimestampToIsoMicros } from "./user-repository";
 
@@ -87,18 +89,47 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
     return rows[0] ? toBatch(rows[0]) : undefined;
   };
   return {
-    async create({ id, format, model, owner }) {
-      await db.query(
-        `INSERT INTO batches (id, format, status, model_name, model_version, owner)
-         VALUES (CAST($1 AS uuid), $2, 'pending', $3, $4, $5)`,
-        [id, format, model.name, model.version, owner],
+    async create({ id, format, model, owner, bytes }, limits) {
+      // The count and the insert are one statement; two concurrent creations by one owner can still both pass
+      // (read committed), so the limits hold within the batches function's concurrency (docs/batches.md).
+      const inserted = await db.query<{ id: string }>(
+        `INSERT INTO batches (id, format, status, model_name, model_version, owner, bytes)
+         SELECT CAST($1 AS uuid), $2, 'pending', $3, $4, $5, CAST($6 AS bigint)
+         ${
+           limits === undefined
+             ? ""
+             : `WHERE (SELECT count(*) < CAST($7 AS integer)
+                        AND COALESCE(sum(o.bytes), 0) + CAST($6 AS bigint) <= CAST($8 AS bigint)
+                      FROM batches o WHERE o.owner = $5 AND o.status IN ('pending', 'running'))`
+         }
+         RETURNING CAST(id AS text) AS id`,
+        [
+          id,
+          format,
+          model.name,
+          model.version,
+          owner,
+          bytes,
+          ...(limits === undefined ? [] : [limits.maxOpenBatches, limits.maxOpenBytes]),
+        ],
       );
+      if (inserted.length === 0 && limits !== undefined)
+        throw new QuotaExceededError(batchQuotaMessage(await this.openBatches(owner), bytes, limits));
       const created = await get(id);
       if (!created) throw new Error(`batch ${id} vanished right after its insert`);
       return created;
     },
 
     get,
+
+    async openBatches(owner) {
+      const rows = await db.query<{ batches: number; bytes: number }>(
+        `SELECT CAST(count(*) AS integer) AS batches, CAST(COALESCE(sum(bytes), 0) AS double precision) AS bytes
+         FROM batches WHERE owner = $1 AND status IN ('pending', 'running')`,
+        [owner],
+      );
+      return { batches: Number(rows[0]?.batches ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+    },
 
     async list({ owner, limit, cursor }) {
       if (!Number.isInteger(limit) || limit < 1) throw new RangeError("limit must be a positive integer");

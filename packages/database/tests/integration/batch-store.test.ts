@@ -57,7 +57,7 @@ test("lets exactly one of many ranges finishing at once see no range left open",
   // The functions' own database user (migration 0003), as deployed.
   const stores = Array.from({ length: 8 }, () => createSqlBatchStore(connect(DB_USERS.batch)));
   const id = randomUUID();
-  await stores[0]?.create({ id, format: "csv", model, owner: "user-a" });
+  await stores[0]?.create({ id, format: "csv", model, owner: "user-a", bytes: 10 });
   expect(await stores[0]?.start(id, ranges(8), { eTag: '"e1"' })).toBe(true);
   const results = await Promise.all(stores.map((s, i) => s.completeRange(id, i, outcome(i))));
   expect(results.filter((r) => r.open === 0)).toHaveLength(1);
@@ -69,7 +69,7 @@ test("lets exactly one of many ranges finishing at once see no range left open",
 test("plans a batch once, and a retried range replaces its own outcome", async () => {
   const store = createSqlBatchStore(connect(DB_USERS.batch));
   const id = randomUUID();
-  await store.create({ id, format: "jsonl", model, owner: "user-a" });
+  await store.create({ id, format: "jsonl", model, owner: "user-a", bytes: 10 });
   expect(await store.start(id, ranges(2), { eTag: '"e1"', versionId: "v1" })).toBe(true);
   expect(await store.start(id, ranges(3), { eTag: '"e2"' })).toBe(false);
   expect(await store.ranges(id)).toEqual(ranges(2));
@@ -109,7 +109,7 @@ describe("the sweeper (issue 25 item 3: every batch ends)", () => {
     const sweeper = createSqlBatchSweeper(connect(DB_USERS.batch));
     const make = async (status: "pending" | "running" | "succeeded") => {
       const id = randomUUID();
-      await store.create({ id, format: "csv", model, owner: "user-a" });
+      await store.create({ id, format: "csv", model, owner: "user-a", bytes: 10 });
       if (status !== "pending") await store.start(id, ranges(2), { eTag: `"${id}"` });
       if (status === "succeeded") {
         await store.completeRange(id, 0, outcome(0));
@@ -167,9 +167,9 @@ describe("owners", () => {
     const mine: string[] = [];
     for (let i = 0; i < 5; i++) {
       const id = randomUUID();
-      await store.create({ id, format: "csv", model, owner });
+      await store.create({ id, format: "csv", model, owner, bytes: 10 });
       mine.unshift(id);
-      await store.create({ id: randomUUID(), format: "csv", model, owner: other });
+      await store.create({ id: randomUUID(), format: "csv", model, owner: other, bytes: 10 });
     }
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -186,8 +186,8 @@ describe("owners", () => {
     const store = createSqlBatchStore(connect(DB_USERS.batch));
     const a = randomUUID();
     const b = randomUUID();
-    await store.create({ id: a, format: "csv", model, owner: "someone" });
-    await store.create({ id: b, format: "jsonl", model, owner: "someone-else" });
+    await store.create({ id: a, format: "csv", model, owner: "someone", bytes: 10 });
+    await store.create({ id: b, format: "jsonl", model, owner: "someone-else", bytes: 10 });
     const page = await store.list({ limit: 2 });
     expect(page.items.map((x) => [x.id, x.owner])).toEqual([
       [b, "someone-else"],
@@ -239,7 +239,7 @@ test("gives batches from before owners existed no owner ('' matches no token's s
 test("records no range of a batch that failed: its counts stay the ones it failed with (issue 25 review)", async () => {
   const store = createSqlBatchStore(connect(DB_USERS.batch));
   const id = randomUUID();
-  await store.create({ id, format: "csv", model, owner: "user-a" });
+  await store.create({ id, format: "csv", model, owner: "user-a", bytes: 10 });
   expect(await store.start(id, ranges(2), { eTag: '"e1"' })).toBe(true);
   expect(await store.completeRange(id, 0, outcome(0))).toEqual({ open: 1, running: true });
   await store.fail(id, "the input changed during scoring");
