@@ -260,7 +260,9 @@ test("stops cleanly on SIGINT right after accepting users, loses none of them, k
   expect(first).toMatchObject({ stoppedCleanly: true, exited: true });
 
   const restarted = await start();
-  const user = await fetch(`${restarted.stack.apiUrl}/users/${rows[0].id}`, { headers: restarted.auth("tester", ["admins"]) });
+  const user = await fetch(`${restarted.stack.apiUrl}/users/${rows[0].id}`, {
+    headers: restarted.auth("tester", ["admins"]),
+  });
   expect(user.status).toBe(200);
   expect(await user.json()).toMatchObject({ email: "load-7@example.com", name: "Load 7" });
   await eventually("all 100 late users", async () =>

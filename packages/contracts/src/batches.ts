@@ -224,9 +224,27 @@ export const batchSweepFailure = {
     "worker stopped); create a new batch to score the file again",
 } as const;
 
+/**
+ * Whether an object exists in the batch bucket (the sweeper asks about a pending batch's input key). The sweeper
+ * lists `inputs/<id>.<format>` (ListObjectsV2 with that prefix), the one S3 read its role allows.
+ */
+export type ObjectExists = (key: string) => Promise<boolean>;
+
+export interface BatchSweepResult {
+  /** Pending past the bound with no input object: never uploaded (or the upload expired); failed. */
+  readonly pending: string[];
+  /** Running without progress past the bound; failed. */
+  readonly running: string[];
+  /**
+   * Pending past the bound but uploaded: its notification is still waiting in the shared queue (a backlog), so it
+   * is left pending. Once S3 expires the input (BATCH_INPUT_EXPIRY_DAYS) a later sweep fails it.
+   */
+  readonly uploaded: string[];
+}
+
 /** Fails the batches that can no longer end on their own (packages/database implements it over SQL). */
 export interface BatchSweeper {
-  sweep(bounds: BatchSweepBounds): Promise<{ readonly pending: string[]; readonly running: string[] }>;
+  sweep(bounds: BatchSweepBounds): Promise<BatchSweepResult>;
 }
 
 // ---- HTTP bodies --------------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import {
   type BatchStatus,
   type BatchStore,
   type BatchSweeper,
+  batchKeys,
   batchQuotaMessage,
+  type ObjectExists,
   batchSweepFailure,
 } from "@sml/contracts/batches";
 import { QuotaExceededError } from "@sml/contracts/errors";
@@ -268,42 +270,55 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
 }
 
 /**
- * The sweeper over any SqlExecutor: two statements, each failing what has waited past its bound by the database's
- * clock (one clock for created_at, updated_at and the comparison). A batch that moves on meanwhile is not touched:
- * each UPDATE re-checks status and age under its row lock, and succeed()/fail() only move a batch that is still
- * pending or running, so a swept batch stays failed.
+ * The sweeper over any SqlExecutor and the batch bucket. Running batches: one statement fails those idle past
+ * their bound. Pending batches past their bound: each one's input key is looked up first, and only a batch with
+ * no input object is failed; an uploaded one is waiting for its notification behind a queue backlog (the queue
+ * is shared by every user), which is not the uploader's fault. Ages are by the database's clock. A batch that
+ * moves on meanwhile is not touched: each UPDATE re-checks status and age under its row lock, and
+ * succeed()/fail() only move a batch that is still pending or running, so a swept batch stays failed.
  */
-export function createSqlBatchSweeper(db: SqlExecutor): BatchSweeper {
-  const failOlder = async (
-    status: "pending" | "running",
-    column: "created_at" | "updated_at",
-    seconds: number,
-    message: string,
-  ) => {
-    const rows = await db.query<{ id: string }>(
-      `UPDATE batches SET status = 'failed', failure = $3, updated_at = now()
-       WHERE status = $1 AND ${column} < now() - make_interval(secs => $2)
-       RETURNING CAST(id AS text) AS id`,
-      [status, seconds, message],
-    );
-    return rows.map((r) => r.id).sort();
-  };
+export function createSqlBatchSweeper(
+  db: SqlExecutor,
+  options: { readonly inputExists: ObjectExists; readonly lookups?: number },
+): BatchSweeper {
+  const lookups = options.lookups ?? 8;
   return {
     async sweep(bounds) {
-      return {
-        pending: await failOlder(
-          "pending",
-          "created_at",
-          bounds.pendingSeconds,
-          batchSweepFailure.pending(bounds),
-        ),
-        running: await failOlder(
-          "running",
-          "updated_at",
-          bounds.runningIdleSeconds,
-          batchSweepFailure.running(bounds),
-        ),
-      };
+      const candidates = await db.query<{ id: string; format: string }>(
+        `SELECT CAST(id AS text) AS id, format FROM batches
+         WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
+         ORDER BY created_at`,
+        [bounds.pendingSeconds],
+      );
+      const pending: string[] = [];
+      const uploaded: string[] = [];
+      // A few lookups at a time: S3 answers each in milliseconds, and a backlog can leave many batches here.
+      for (let i = 0; i < candidates.length; i += lookups) {
+        const slice = candidates.slice(i, i + lookups);
+        const exists = await Promise.all(
+          slice.map((c) => options.inputExists(batchKeys.input(c.id, c.format as BatchFormat))),
+        );
+        for (const [j, c] of slice.entries()) {
+          if (exists[j]) {
+            uploaded.push(c.id);
+            continue;
+          }
+          const failed = await db.query<{ id: string }>(
+            `UPDATE batches SET status = 'failed', failure = $3, updated_at = now()
+             WHERE id = CAST($1 AS uuid) AND status = 'pending' AND created_at < now() - make_interval(secs => $2)
+             RETURNING CAST(id AS text) AS id`,
+            [c.id, bounds.pendingSeconds, batchSweepFailure.pending(bounds)],
+          );
+          if (failed.length > 0) pending.push(c.id);
+        }
+      }
+      const running = await db.query<{ id: string }>(
+        `UPDATE batches SET status = 'failed', failure = $2, updated_at = now()
+         WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
+         RETURNING CAST(id AS text) AS id`,
+        [bounds.runningIdleSeconds, batchSweepFailure.running(bounds)],
+      );
+      return { pending: pending.sort(), running: running.map((r) => r.id).sort(), uploaded: uploaded.sort() };
     },
   };
 }
