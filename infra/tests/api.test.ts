@@ -127,6 +127,18 @@ describe("HTTP API", () => {
     expect(bodyOf(dev.json, dev.env.api.accessLogGroup).retention_in_days).toBe(14);
   });
 
+  it("names the caller of every request in the access log by the token's sub, never by e-mail", () => {
+    for (const env of [dev, prd]) {
+      const format = JSON.parse(bodyOf(env.json, env.env.api.stage).access_log_settings.format) as Record<
+        string,
+        string
+      >;
+      // API Gateway developer guide, "Customize HTTP API access logs": $context.authorizer.claims.<property>.
+      expect(Object.values(format)).toContain("$context.authorizer.claims.sub");
+      expect(Object.values(format).some((v) => /email/i.test(v))).toBe(false);
+    }
+  });
+
   it("lets each route invoke its function only through its own method and path", () => {
     // API Gateway's: the batch sweeper's schedule has its own (batch.test.ts).
     const permissions = all(dev.json, "aws_lambda_permission").filter(
