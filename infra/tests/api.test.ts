@@ -222,12 +222,13 @@ describe("HTTP API", () => {
     expect(bodyOf(devWithPool.json, devPool).deletion_protection).toBe("INACTIVE");
   });
 
-  it("keeps the app client of the authorizer to SRP, password (scripts/delivery/token.sh) and refresh sign-in, without a secret", () => {
+  it("keeps the command line's client (scripts/delivery/token.sh) to password and refresh sign-in, without a secret, revocable", () => {
     const client = prd.env.api.userPoolClient;
     if (!client) throw new Error("prd has no app client");
     expect(bodyOf(prd.json, client)).toMatchObject({
-      explicit_auth_flows: ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      explicit_auth_flows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
       generate_secret: false,
+      enable_token_revocation: true,
     });
   });
 

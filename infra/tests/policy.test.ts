@@ -1398,7 +1398,10 @@ const BAD_CASES: BadCase[] = [
     "the site client allowing USER_PASSWORD_AUTH",
     (s) => {
       const env = dev(s);
-      env.signIn.siteClient.addOverride("explicit_auth_flows", ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
+      env.signIn.siteClient.addOverride("explicit_auth_flows", [
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+      ]);
       return { stack: env, offender: addressOf(env.signIn.siteClient) };
     },
   ],

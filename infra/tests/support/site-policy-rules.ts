@@ -319,7 +319,10 @@ const passwordFlow: PolicyRule = {
     for (const clients of byPool.values())
       if (clients.length > 1)
         for (const address of clients)
-          violations.push({ resource: address, problem: `one of ${clients.length} clients allowing USER_PASSWORD_AUTH` });
+          violations.push({
+            resource: address,
+            problem: `one of ${clients.length} clients allowing USER_PASSWORD_AUTH`,
+          });
     return violations;
   },
 };
