@@ -25,6 +25,7 @@
  *   a route whose example needs data first gets a seed there).
  */
 import * as z from "zod";
+import { ADMIN_GROUP, type UserGroup } from "./auth";
 import {
   BATCH_CREATE_MAX_BODY_BYTES,
   BATCH_OWNER_MAX_OPEN_BATCHES,
@@ -44,7 +45,6 @@ import {
   ValidationError,
 } from "./errors";
 import type { HttpFunctionName } from "./functions";
-import { ADMIN_GROUP, type UserGroup } from "./auth";
 import { OPENAPI_PATH } from "./paths";
 import {
   ModelsResponseSchema,

@@ -8,8 +8,8 @@ import {
   type BatchSweeper,
   batchKeys,
   batchQuotaMessage,
-  type ObjectExists,
   batchSweepFailure,
+  type ObjectExists,
 } from "@sml/contracts/batches";
 import { QuotaExceededError } from "@sml/contracts/errors";
 import type { SqlExecutor } from "./executor";

@@ -5,10 +5,9 @@
  * admins, everyone's) newest first.
  */
 import { randomUUID } from "node:crypto";
-import { QuotaExceededError } from "@sml/contracts/errors";
 import { BATCH_QUEUE_SETTINGS, batchKeys, batchSweepBounds } from "@sml/contracts/batches";
 import { DB_USERS } from "@sml/contracts/env";
-import { InvalidCursorError } from "@sml/contracts/errors";
+import { InvalidCursorError, QuotaExceededError } from "@sml/contracts/errors";
 import {
   type ClosableSqlExecutor,
   createPgExecutor,
