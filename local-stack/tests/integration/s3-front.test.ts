@@ -82,12 +82,18 @@ test("takes an upload over 11 MiB through the presigned URL and scores it; a tam
       const b = (await (await fetch(`${apiUrl}/batches/${created.id}`, { headers: auth })).json()) as {
         status: string;
         rows: { read: number };
+        result?: { url: string };
       };
       return b.status === "succeeded" || b.status === "failed" ? b : undefined;
     },
     120_000,
   );
   expect(final).toMatchObject({ status: "succeeded", rows: { read: rows } });
+  // The result downloads as a file, as S3 answers the signed response-content-disposition.
+  const result = await fetch(final.result?.url as string, { method: "GET" });
+  expect(result.status).toBe(200);
+  expect(result.headers.get("content-disposition")).toBe(`attachment; filename="${created.id}-result.csv"`);
+  await result.body?.cancel();
 });
 
 test("carries the deployed lifecycle rules and expires objects as S3 would", async () => {
