@@ -190,7 +190,10 @@ export const BATCH_SWEEP_MARGIN_SECONDS = 15 * 60;
 export const BATCH_SWEEP_INTERVAL_MINUTES = 5;
 
 export interface BatchSweepBounds {
-  /** A batch still `pending` this long after its creation never had its upload processed. */
+  /**
+   * A batch still `pending` this long after its creation, with no input object, never had its upload; one whose
+   * input exists waits in the queue and is left pending (BatchSweepResult.uploaded).
+   */
   readonly pendingSeconds: number;
   /**
    * A batch `running` without progress (no range finished) this long has a range that will not finish: each
