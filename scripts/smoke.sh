@@ -7,7 +7,8 @@
 # (one row rejected by line number, an id column carried over), its result downloaded.
 #
 # Usage: scripts/smoke.sh [API_URL]        (default http://127.0.0.1:${PORT:-3000})
-# Env:   SMOKE_TOKEN    bearer token for stages with the JWT authorizer on (optional)
+# Env:   SMOKE_TOKEN    bearer token for stages with the JWT authorizer on (optional); an admin's (the users
+#                       routes are the admins group's: scripts/delivery/smoke-user.sh, npm run token -- x --group admins)
 #        SMOKE_TIMEOUT  seconds to wait for the new user to appear, and for the batch (default 30)
 # Needs: curl, jq. Exits non-zero with the failing step and the response on the first failure.
 set -euo pipefail

@@ -127,6 +127,18 @@ describe("HTTP API", () => {
     expect(bodyOf(dev.json, dev.env.api.accessLogGroup).retention_in_days).toBe(14);
   });
 
+  it("names the caller of every request in the access log by the token's sub, never by e-mail", () => {
+    for (const env of [dev, prd]) {
+      const format = JSON.parse(bodyOf(env.json, env.env.api.stage).access_log_settings.format) as Record<
+        string,
+        string
+      >;
+      // API Gateway developer guide, "Customize HTTP API access logs": $context.authorizer.claims.<property>.
+      expect(Object.values(format)).toContain("$context.authorizer.claims.sub");
+      expect(Object.values(format).some((v) => /email/i.test(v))).toBe(false);
+    }
+  });
+
   it("lets each route invoke its function only through its own method and path", () => {
     // API Gateway's: the batch sweeper's schedule has its own (batch.test.ts).
     const permissions = all(dev.json, "aws_lambda_permission").filter(
@@ -210,12 +222,13 @@ describe("HTTP API", () => {
     expect(bodyOf(devWithPool.json, devPool).deletion_protection).toBe("INACTIVE");
   });
 
-  it("keeps the app client of the authorizer to SRP, password (scripts/delivery/token.sh) and refresh sign-in, without a secret", () => {
+  it("keeps the command line's client (scripts/delivery/token.sh) to password and refresh sign-in, without a secret, revocable", () => {
     const client = prd.env.api.userPoolClient;
     if (!client) throw new Error("prd has no app client");
     expect(bodyOf(prd.json, client)).toMatchObject({
-      explicit_auth_flows: ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      explicit_auth_flows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
       generate_secret: false,
+      enable_token_revocation: true,
     });
   });
 

@@ -286,14 +286,32 @@ describe("batch sweeper (issue 25 item 3: every batch ends)", () => {
     ]);
   });
 
-  it("logs in as the batch functions do (their database user with pg: see above) and may do nothing else (no S3, no SQS)", () => {
-    // Whatever the environment's driver: exactly the worker's database statements, nothing of S3 or SQS.
+  it("logs in as the batch functions do (their database user with pg: see above), lists inputs/ and may do nothing else (no object read, no SQS)", () => {
+    // Whatever the environment's driver: exactly the worker's database statements, nothing of SQS, and of S3
+    // only a listing of the bucket under inputs/ (is a pending batch's file there?).
     // (Each role's log statement names its own log group.)
     const beyondLogs = (fn: ServiceFunction) => allows(fn).filter((s) => s.sid !== "OwnLogGroup");
-    const workerDatabase = beyondLogs(b.worker).filter((s) =>
-      (s.actions as string[]).every((a) => !a.startsWith("s3:") && !a.startsWith("sqs:")),
+    const withoutS3Sqs = (fn: ServiceFunction) =>
+      beyondLogs(fn).filter((s) =>
+        (s.actions as string[]).every((a) => !a.startsWith("s3:") && !a.startsWith("sqs:")),
+      );
+    expect(withoutS3Sqs(sweeper)).toEqual(withoutS3Sqs(b.worker));
+    const s3 = beyondLogs(sweeper).filter((s) => (s.actions as string[]).some((a) => a.startsWith("s3:")));
+    expect(s3).toEqual([
+      {
+        sid: "ListInputs",
+        effect: "Allow",
+        actions: ["s3:ListBucket"],
+        resources: [ref("aws_s3_bucket", b.bucket.friendlyUniqueId, "arn")],
+        condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${BATCH_PREFIXES.inputs}*`] }],
+      },
+    ]);
+    expect(beyondLogs(sweeper).some((s) => (s.actions as string[]).some((a) => a.startsWith("sqs:")))).toBe(
+      false,
     );
-    expect(beyondLogs(sweeper)).toEqual(workerDatabase);
+    expect(fn.environment.variables[ENV.batchBucket]).toBe(
+      ref("aws_s3_bucket", b.bucket.friendlyUniqueId, "bucket"),
+    );
     // One run at a time: a slow sweep and the next schedule never overlap (and the budget counts one connection).
     expect(fn.reserved_concurrent_executions).toBe(1);
     expect(fn.timeout).toBe(FUNCTIONS["batch-sweeper"].timeoutSeconds);

@@ -1394,6 +1394,30 @@ const BAD_CASES: BadCase[] = [
     },
   ],
   [
+    "user-pool-password-flow-cli-only",
+    "the site client allowing USER_PASSWORD_AUTH",
+    (s) => {
+      const env = dev(s);
+      env.signIn.siteClient.addOverride("explicit_auth_flows", [
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+      ]);
+      return { stack: env, offender: addressOf(env.signIn.siteClient) };
+    },
+  ],
+  [
+    "user-pool-password-flow-cli-only",
+    "the smoke-test client allowing USER_PASSWORD_AUTH beside the command line's",
+    (s) => {
+      const env = prd(s);
+      const client = env.api.smokeTestClient;
+      if (!client) throw new Error("prd has no smoke-test client");
+      client.addOverride("explicit_auth_flows", ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
+      return { stack: env, offender: addressOf(client) };
+    },
+    ["prd"],
+  ],
+  [
     "user-pool-clients-short-lived",
     "the site client allowing the implicit grant",
     (s) => {

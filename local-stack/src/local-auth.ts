@@ -172,8 +172,12 @@ export function verifyBearer(
   );
   if (!ok) return undefined;
   if (claims.iss !== settings.issuer) return undefined;
-  const audiences = [claims.aud, claims.client_id].flat().filter((a) => typeof a === "string");
-  if (!audiences.some((a) => settings.audience.includes(a as string))) return undefined;
+  // API Gateway checks `aud` when the token has one (an ID token) and `client_id` only when it has none (an access
+  // token): "API Gateway validates client_id only if aud is not present" (API Gateway developer guide, "Control
+  // access to HTTP APIs with JWT authorizers"). A token whose aud names another client is refused, whatever its
+  // client_id says.
+  const audiences = [claims.aud !== undefined ? claims.aud : claims.client_id].flat();
+  if (!audiences.some((a) => typeof a === "string" && settings.audience.includes(a))) return undefined;
   if (typeof claims.exp !== "number" || claims.exp <= now) return undefined;
   if (typeof claims.nbf === "number" && claims.nbf > now) return undefined;
   if (typeof claims.iat === "number" && claims.iat > now) return undefined;

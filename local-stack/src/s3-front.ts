@@ -31,6 +31,33 @@ export function s3ErrorXml(refusal: S3Refusal, resource: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${xml(refusal.message)}</Message><Resource>${xml(resource)}</Resource><RequestId>local</RequestId></Error>`;
 }
 
+/**
+ * The response headers a signed GET asks S3 to set (`response-content-disposition` and its kin: S3 API reference,
+ * GetObject, "Overriding response header values"), which fauxqs ignores. Only on a successful GET, as S3 does; the
+ * signature already covered the query string.
+ */
+const RESPONSE_OVERRIDES = [
+  "content-type",
+  "content-language",
+  "expires",
+  "cache-control",
+  "content-disposition",
+  "content-encoding",
+] as const;
+export function responseOverrides(
+  req: Pick<IncomingMessage, "method" | "url">,
+  answer: Pick<IncomingMessage, "statusCode">,
+): Record<string, string> {
+  if (req.method !== "GET" || answer.statusCode !== 200) return {};
+  const query = new URL(req.url ?? "/", "http://local").searchParams;
+  const out: Record<string, string> = {};
+  for (const header of RESPONSE_OVERRIDES) {
+    const value = query.get(`response-${header}`);
+    if (value !== null) out[header] = value;
+  }
+  return out;
+}
+
 export async function startS3Front(options: {
   /** fauxqs's address, http://127.0.0.1:<port>. */
   readonly upstream: string;
@@ -68,7 +95,7 @@ export async function startS3Front(options: {
         headers: { ...headers, [S3_FRONT_TOKEN_HEADER]: options.token },
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...responseOverrides(req, answer) });
         answer.pipe(res);
       },
     );

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { s3ObjectExists } from "@sml/database/batch-inputs";
 import { buildSite } from "@sml/site/build";
 import { type LocalApiGateway, startApiGateway } from "./api-gateway";
 import { startBatchLifecycle } from "./batch-lifecycle";
@@ -202,7 +203,11 @@ export async function startStack(config: LocalStackConfig): Promise<RunningStack
     batchMapping.start();
     cleanups.push(() => batchMapping.stop());
     // Every batch ends: the sweeper fails what can no longer end on its own (docs/batches.md, "Every batch ends").
-    const sweeper = startBatchSweeper({ databaseUrl: database.url, ...config.batchSweep });
+    const sweeper = startBatchSweeper({
+      databaseUrl: database.url,
+      ...config.batchSweep,
+      inputExists: s3ObjectExists(s3, LOCAL_BATCH_NAMES.bucket),
+    });
     cleanups.push(() => sweeper.stop());
 
     // The issuer's URL holds the port, known once the server listens (PORT=0 picks one); no request is answered

@@ -17,6 +17,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import {
   BATCH_CREATE_MAX_BODY_BYTES,
   BATCH_MAX_BYTES,
+  BATCH_OWNER_LIMITS,
   BATCH_RESULT_URL_SECONDS,
   BATCH_UPLOAD_URL_SECONDS,
   BatchIdSchema,
@@ -119,7 +120,12 @@ export async function batchResponse(
     ...(batch.status === "succeeded"
       ? {
           result: {
-            url: await objects.presignGet(batchKeys.result(batch.id, batch.format), BATCH_RESULT_URL_SECONDS),
+            // A download, never a page: the result holds the uploader's own text (docs/batches.md).
+            url: await objects.presignGet(
+              batchKeys.result(batch.id, batch.format),
+              BATCH_RESULT_URL_SECONDS,
+              `${batch.id}-result.${batch.format}`,
+            ),
             expiresAt: expiry(now, BATCH_RESULT_URL_SECONDS),
           },
         }
@@ -142,7 +148,11 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
       const request = parseWith(CreateBatchRequestSchema, selected.request);
       const id = randomUUID();
       const model = { name: selected.model.name, version: selected.model.version };
-      await store.create({ id, format: request.format, model, owner: caller.sub });
+      // Within the caller's open-batch limits, or 429 QUOTA_EXCEEDED: one analyst cannot fill the shared queue.
+      await store.create(
+        { id, format: request.format, model, owner: caller.sub, bytes: request.bytes },
+        BATCH_OWNER_LIMITS,
+      );
       const contentType = CONTENT_TYPES[request.format];
       const created: CreateBatchResponse = {
         id,
@@ -172,6 +182,7 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
       const query = parseWith(ListBatchesQuerySchema, queryParameters(event), "query string");
       if (query.scope === "all" && !caller.admin)
         throw new ForbiddenError("scope=all lists everyone's batches and is for the admins group only");
+      if (query.scope === "all") logger.info("admin listed everyone's batches", { caller: caller.sub });
       const page = await store.list({
         ...(query.scope === "all" ? {} : { owner: caller.sub }),
         limit: query.limit,
@@ -187,6 +198,13 @@ export async function createBatchesHandler(options: BatchAppOptions): Promise<Ba
       // Someone else's batch is answered exactly as a missing one: its id reveals nothing, not even that it exists.
       if (!batch || (batch.owner !== caller.sub && !caller.admin))
         throw new NotFoundError(`No batch with id ${id}`);
+      // An admin reading someone else's batch (and getting its result URL) leaves an audit line: who read whose.
+      if (batch.owner !== caller.sub)
+        logger.info("admin read another user's batch", {
+          batchId: id,
+          owner: batch.owner,
+          caller: caller.sub,
+        });
       return jsonResponse(200, await batchResponse(batch, objects, now()));
     },
   };

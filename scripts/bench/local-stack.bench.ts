@@ -73,8 +73,9 @@ async function startStack(env: Record<string, string>, localDir: string): Promis
   }
   const msToHealthy = performance.now() - started;
   const stack = JSON.parse(readFileSync(join(localDir, "stack.json"), "utf8")) as StackDescription;
-  // Every route but /health needs a token (npm run token): one analyst per stack, by the stack's origin.
-  TOKENS.set(new URL(stack.apiUrl).origin, `Bearer ${localToken(localDir, "bench")}`);
+  // Every route but /health needs a token (npm run token): one per stack, by the stack's origin; an admin, since
+  // the users routes are the admins group's.
+  TOKENS.set(new URL(stack.apiUrl).origin, `Bearer ${localToken(localDir, "bench", ["admins"])}`);
   return {
     stack,
     msToHealthy,

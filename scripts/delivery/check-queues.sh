@@ -4,7 +4,7 @@
 # the ids POST answered) and waits for those deletions to drain too, so the check leaves no users behind.
 #
 # Usage: scripts/delivery/check-queues.sh <outputs.json> [burst-size]
-# Env:   SMOKE_TOKEN (bearer token when the JWT authorizer is on), QUEUE_BOUND_SECONDS (default 60),
+# Env:   SMOKE_TOKEN (an admin's bearer token when the JWT authorizer is on: POST /users is the admins group's), QUEUE_BOUND_SECONDS (default 60),
 #        AWS_ENDPOINT_URL (an SQS emulator such as the local stack's; AWS CLI v1 does not read it by itself)
 # Needs: curl, jq, the AWS CLI with sqs:GetQueueAttributes on both queues.
 set -euo pipefail

@@ -12,7 +12,17 @@ export interface RequestSpec {
   readonly queryStringParameters?: Record<string, string>;
   /** Sets the route API Gateway matched instead of deriving it from the route table (see `gatewayRouteKey`). */
   readonly routeKey?: string;
+  /**
+   * The claims API Gateway's JWT authorizer passes on (strings, groups as `[a b]`): an admin's by default, since
+   * the users routes are the admins group's; `null` for an event without an authorizer.
+   */
+  readonly claims?: Record<string, string> | null;
 }
+
+/** A signed-in admin's claims, as API Gateway passes them. */
+export const ADMIN_CLAIMS = Object.freeze({ sub: "admin-sub", "cognito:groups": "[admins]" });
+/** A signed-in analyst's claims (not an admin). */
+export const ANALYST_CLAIMS = Object.freeze({ sub: "analyst-sub", "cognito:groups": "[analysts]" });
 
 /**
  * The route key API Gateway puts in the event: the table's route the request matches, else `$default` (the
@@ -63,6 +73,9 @@ export function httpEvent(spec: RequestSpec): APIGatewayProxyEventV2 {
       },
       requestId: `req-${Math.random().toString(36).slice(2)}`,
       routeKey: matchedRouteKey,
+      ...(spec.claims === null
+        ? {}
+        : { authorizer: { jwt: { claims: spec.claims ?? ADMIN_CLAIMS, scopes: [] } } }),
       stage: "$default",
       time: "23/Nov/2026:00:00:00 +0000",
       timeEpoch: 1_795_000_000_000,

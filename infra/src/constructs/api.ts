@@ -54,6 +54,9 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   integrationLatency: "$context.integrationLatency",
   integrationError: "$context.integrationErrorMessage",
   authorizerError: "$context.authorizer.error",
+  // Who called: the token's `sub` (API Gateway developer guide, "Customize HTTP API access logs":
+  // $context.authorizer.claims.property), never an e-mail address. Empty on open routes and refused tokens.
+  caller: "$context.authorizer.claims.sub",
 });
 
 /**
@@ -142,14 +145,18 @@ export class Api extends Construct {
         // plan (a changed username_attributes or schema replaces the pool).
         lifecycle: { preventDestroy: props.preventDestroy ?? false },
       });
+      // The command line's client (output user_pool_client_id): USER_PASSWORD_AUTH so a person gets a token for
+      // curl with the AWS CLI alone (scripts/delivery/token.sh; the password goes to Cognito over TLS, never to
+      // the API). No app uses it: the site signs in through its own client (sign-in.ts: code grant + PKCE, no
+      // password flow), so no SRP here either, and the policy rule user-pool-password-flow-cli-only keeps the
+      // password flow on this one client. The trade-off is in docs/deploy.md ("People").
       this.userPoolClient = new CognitoUserPoolClient(this, "client", {
         name: `${namePrefix}-api-client`,
         userPoolId: this.userPool.id,
         generateSecret: false,
-        // SRP for apps; USER_PASSWORD_AUTH so a person gets a token for curl with the AWS CLI alone
-        // (scripts/delivery/token.sh: the password goes to Cognito over TLS, never to the API).
-        explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        explicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         preventUserExistenceErrors: "ENABLED",
+        enableTokenRevocation: true,
         // Stated, not Cognito's defaults (a 30-day refresh token): the site's lifetimes.
         ...SITE_TOKEN_VALIDITY,
       });

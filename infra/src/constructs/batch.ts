@@ -291,11 +291,22 @@ export class BatchPredictions extends Construct {
         ...functions.databaseEnv,
         ...database.env,
         [ENV.dbStatementTimeoutMs]: String(statementTimeoutMsFor(sweeper.timeoutSeconds)),
+        [ENV.batchBucket]: this.bucket.bucket,
       },
       ...(vpc ? { vpc } : {}),
       logRetentionDays: config.logRetentionDays,
-      // Only its database login: no S3, no SQS (it changes batch rows, nothing else).
-      statements: [...database.statements],
+      // Its database login, and a listing of inputs/ only: whether a pending batch's file was uploaded (its
+      // notification then waits in the queue, and the batch is left pending). No object read, no SQS.
+      statements: [
+        {
+          sid: "ListInputs",
+          effect: "Allow",
+          actions: ["s3:ListBucket"],
+          resources: [bucketArn],
+          condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${BATCH_PREFIXES.inputs}*`] }],
+        },
+        ...database.statements,
+      ],
     });
     this.sweepSchedule = new CloudwatchEventRule(this, "sweep-schedule", {
       name: sweeper.functionName,

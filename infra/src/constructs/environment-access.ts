@@ -135,6 +135,14 @@ export function boundaryStatements(config: EnvironmentConfig, accountId: string)
       resources: [`arn:aws:s3:::${prefix}-*batches-*/*`],
     },
     {
+      // The batch sweeper lists its bucket's inputs/ (is a pending batch's file there?); the function's own policy
+      // narrows it to that prefix.
+      sid: "ListOwnBatchBucket",
+      effect: "Allow",
+      actions: ["s3:ListBucket"],
+      resources: [`arn:aws:s3:::${prefix}-*batches-*`],
+    },
+    {
       // RDS names its secrets `rds!cluster-<uuid>` and tags them with the cluster's ARN
       // (`aws:rds:primaryDBClusterArn`): the tag is the only link from a secret to its environment.
       sid: "ReadOwnDatabaseSecret",

@@ -294,7 +294,41 @@ const clientTokens: PolicyRule = {
   },
 };
 
+/**
+ * The password flow (USER_PASSWORD_AUTH: the password itself goes to Cognito, with no SRP proof) stays on one
+ * client per pool, the command line's, which is no browser (OAuth) client; the admin password flow (it needs IAM
+ * credentials) stays off the browser client too. The site signs in with the code grant only.
+ */
+const passwordFlow: PolicyRule = {
+  id: "user-pool-password-flow-cli-only",
+  description:
+    "at most one app client per pool allows USER_PASSWORD_AUTH, and no OAuth (browser) client allows a password flow",
+  check({ json }) {
+    const violations: Violation[] = [];
+    const byPool = new Map<string, string[]>();
+    for (const c of all(json, "aws_cognito_user_pool_client")) {
+      const flows = list(c.body.explicit_auth_flows as string[]);
+      const oauth = c.body.allowed_oauth_flows_user_pool_client === true;
+      if (oauth && flows.some((f) => /PASSWORD|SRP|CUSTOM_AUTH/.test(f)))
+        violations.push({ resource: c.address, problem: `the browser client allows ${flows.join(", ")}` });
+      if (flows.includes("ALLOW_USER_PASSWORD_AUTH")) {
+        const pool = String(c.body.user_pool_id);
+        byPool.set(pool, [...(byPool.get(pool) ?? []), c.address]);
+      }
+    }
+    for (const clients of byPool.values())
+      if (clients.length > 1)
+        for (const address of clients)
+          violations.push({
+            resource: address,
+            problem: `one of ${clients.length} clients allowing USER_PASSWORD_AUTH`,
+          });
+    return violations;
+  },
+};
+
 export const SITE_POLICY_RULES: readonly PolicyRule[] = [
+  passwordFlow,
   originAccessControl,
   distributionTls,
   distributionLogs,

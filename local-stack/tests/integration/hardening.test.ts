@@ -19,7 +19,8 @@ let sql: Client;
 let localDir: string;
 let stack: StackProcess | undefined;
 /** A token for the stack that runs (every route but GET /health needs one). */
-const auth = () => (stack as StackProcess).auth();
+/** The users routes are the admins group's: the caller is an admin. */
+const auth = () => (stack as StackProcess).auth("tester", ["admins"]);
 
 const api = () => (stack as StackProcess).stack.apiUrl;
 const rows = async (email: string) =>

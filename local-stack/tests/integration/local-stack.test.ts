@@ -31,7 +31,8 @@ let localDir: string;
 let port: number;
 let stack: StackProcess | undefined;
 /** A token for the stack that runs (every route but GET /health needs one). */
-const auth = () => (stack as StackProcess).auth();
+/** The users routes are the admins group's: the caller is an admin. */
+const auth = () => (stack as StackProcess).auth("tester", ["admins"]);
 
 const start = async () => {
   stack = await startStackProcess({
@@ -259,7 +260,9 @@ test("stops cleanly on SIGINT right after accepting users, loses none of them, k
   expect(first).toMatchObject({ stoppedCleanly: true, exited: true });
 
   const restarted = await start();
-  const user = await fetch(`${restarted.stack.apiUrl}/users/${rows[0].id}`, { headers: restarted.auth() });
+  const user = await fetch(`${restarted.stack.apiUrl}/users/${rows[0].id}`, {
+    headers: restarted.auth("tester", ["admins"]),
+  });
   expect(user.status).toBe(200);
   expect(await user.json()).toMatchObject({ email: "load-7@example.com", name: "Load 7" });
   await eventually("all 100 late users", async () =>

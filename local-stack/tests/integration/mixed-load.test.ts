@@ -32,7 +32,8 @@ test("10 s of users, reads and batch uploads at once on the embedded database: n
   stack = await startStackProcess({ port: await freePort(), localDir });
   const counts = await runMixedLoad({
     apiUrl: stack.stack.apiUrl,
-    authorization: stack.auth().authorization,
+    // The load reads and writes the users directory, which is the admins group's.
+    authorization: stack.auth("mixed-load", ["admins"]).authorization,
     durationMs: 10_000,
   });
   console.log(`mixed load on npm start (PGlite): ${JSON.stringify(counts)}`);

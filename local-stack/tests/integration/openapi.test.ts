@@ -3,8 +3,10 @@
  * document generated from the route table; every route of the table is in it and nothing else; each operation's
  * example request, built from the document alone, gets the documented success status and a body the document's
  * schema accepts (Ajv 2020). The docs page is the site's now (workbench.test.ts opens it in Chromium).
+ * And, over the whole table, who may do what: a signed-in analyst is refused 403 on every route reserved for a
+ * group (the users directory), and every other authorized route is one the test names as scoped to the caller.
  */
-import { OPENAPI_PATH, ROUTES, type RouteKey, routeKey } from "@sml/contracts/routes";
+import { OPENAPI_PATH, ROUTES, type Route, type RouteKey, routeKey } from "@sml/contracts/routes";
 import { createScratchDatabase, freePort, type ScratchDatabase } from "@sml/database/testing";
 import { type OpenApiDocument, openApiDocument } from "@sml/lambda-http";
 import { type ContractChecker, createContractChecker } from "@sml/lambda-http/testing";
@@ -39,8 +41,14 @@ let stack: StackProcess | undefined;
 let served: OpenApiDocument;
 let checker: ContractChecker;
 const api = () => (stack as StackProcess).stack.apiUrl;
-/** Every example is sent as one signed-in analyst (open routes ignore the token). */
+/** Every example is sent as one signed-in analyst (open routes ignore the token)... */
 const auth = () => (stack as StackProcess).auth();
+/** ...except on a route reserved for a group, sent as a member of that group. */
+const authFor = (route: Pick<Route, "method" | "path">) => {
+  const group = (route as { group?: string }).group;
+  return group === undefined ? auth() : (stack as StackProcess).auth("tester-admin", [group]);
+};
+const routeOf = (key: string) => ROUTES.find((r) => routeKey(r) === key) as Route;
 /** That analyst's `sub`, the owner of the batch the GET /batches/{id} example reads. */
 const callerSub = () =>
   JSON.parse(Buffer.from(auth().authorization.split(".")[1] as string, "base64url").toString("utf8"))
@@ -130,10 +138,16 @@ function exampleRequest(key: string, op: Operation) {
   };
 }
 
-async function send(method: string, url: string, body?: string, contentType = "application/json") {
+async function send(
+  method: string,
+  url: string,
+  body?: string,
+  contentType = "application/json",
+  authorization: { authorization: string } = auth(),
+) {
   const res = await fetch(`${api()}${url}`, {
     method,
-    headers: { ...auth(), ...(body !== undefined ? { "content-type": contentType } : {}) },
+    headers: { ...authorization, ...(body !== undefined ? { "content-type": contentType } : {}) },
     ...(body !== undefined ? { body } : {}),
   });
   return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
@@ -173,7 +187,13 @@ describe("GET /openapi.json on the local stack", () => {
       if (!op) throw new Error(`${key} is not in the document`);
       const request = exampleRequest(key, op);
       await SEEDS[key as RouteKey]?.({ params: request.params });
-      const response = await send(request.method, request.url, request.body);
+      const response = await send(
+        request.method,
+        request.url,
+        request.body,
+        undefined,
+        authFor(routeOf(key)),
+      );
       const documented = Object.keys(op.responses).find((s) => s.startsWith("2"));
       expect([key, response.statusCode, response.body.slice(0, 300)]).toEqual([
         key,
@@ -188,7 +208,13 @@ describe("GET /openapi.json on the local stack", () => {
     for (const [key, op] of operations(served)) {
       if (!op.requestBody) continue;
       const request = exampleRequest(key, op);
-      const response = await send(request.method, request.url, request.body, "text/plain");
+      const response = await send(
+        request.method,
+        request.url,
+        request.body,
+        "text/plain",
+        authFor(routeOf(key)),
+      );
       expect([key, response.statusCode]).toEqual([key, 415]);
       checker.check(key, response);
     }
@@ -200,3 +226,76 @@ describe("GET /openapi.json on the local stack", () => {
     checker.check(undefined, wrongMethod);
   });
 });
+
+/**
+ * The authorized routes that serve every signed-in caller, each with why that is safe: what it reads or changes
+ * is the caller's own, or nobody's. A new authorized route must either carry a `group` or be named here.
+ */
+const SCOPED_TO_CALLER: Partial<Record<RouteKey, string>> = {
+  "POST /predict": "scores the request's own instances; no stored data",
+  "GET /models": "the models the image carries; no user data",
+  "POST /batches": "creates a batch owned by the caller",
+  "GET /batches": "the caller's own batches; scope=all is refused outside admins (checked below)",
+  "GET /batches/{id}": "another user's batch answers 404 (checked below)",
+};
+
+describe("who may call what, over the whole route table", () => {
+  it("names every authorized route without a group as scoped to the caller", () => {
+    const unnamed = ROUTES.filter(
+      (r) => r.authorized && (r as { group?: string }).group === undefined && !SCOPED_TO_CALLER[routeKey(r)],
+    ).map(routeKey);
+    expect(unnamed).toEqual([]);
+  });
+
+  it.each(ROUTES.filter((r) => (r as { group?: string }).group !== undefined).map(routeKey))(
+    "%s refuses a signed-in analyst 403 FORBIDDEN, as documented, and changes nothing",
+    async (key) => {
+      const op = operations(served).get(key) as Operation;
+      const request = exampleRequest(key, op);
+      // What the request would change if it got through: a user of its own (POST), the seeded user (DELETE).
+      const seeded = "3f0e1b9c-8a2d-4c5e-9f71-2b6d8e4a1c07";
+      await SEEDS["GET /users/{id}"]?.({ params: { id: seeded } });
+      const email = `refused-${Date.now()}@example.com`;
+      const url = request.method === "DELETE" ? request.url.replace(/[^/]+$/, seeded) : request.url;
+      const body = request.method === "POST" ? JSON.stringify({ name: "Refused", email }) : request.body;
+      const response = await send(request.method, url, body);
+      expect([key, response.statusCode, JSON.parse(response.body).error?.code]).toEqual([
+        key,
+        403,
+        "FORBIDDEN",
+      ]);
+      checker.check(key, response);
+      // Given the subscriber a moment: a published change would show by now.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const rows = (await usersTable()) as { id: string; email: string }[];
+      expect(rows.some((r) => r.email === email)).toBe(false);
+      expect(rows.some((r) => r.id === seeded)).toBe(true);
+    },
+  );
+
+  it("answers an analyst asking for everyone's batches 403, and another user's batch 404", async () => {
+    const everyone = await send("GET", "/batches?scope=all");
+    expect([everyone.statusCode, JSON.parse(everyone.body).error?.code]).toEqual([403, "FORBIDDEN"]);
+    checker.check("GET /batches", everyone);
+    const created = await send(
+      "POST",
+      "/batches",
+      JSON.stringify({ format: "csv", bytes: 10 }),
+      undefined,
+      (stack as StackProcess).auth("someone-else"),
+    );
+    expect(created.statusCode).toBe(201);
+    const other = await send("GET", `/batches/${JSON.parse(created.body).id}`);
+    expect(other.statusCode).toBe(404);
+  });
+});
+
+async function usersTable(): Promise<unknown[]> {
+  const sql = new Client({ connectionString: db.url });
+  await sql.connect();
+  try {
+    return (await sql.query("SELECT id, name, email FROM users ORDER BY id")).rows;
+  } finally {
+    await sql.end();
+  }
+}

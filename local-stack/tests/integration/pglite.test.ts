@@ -20,7 +20,8 @@ jest.setTimeout(90_000);
 let localDir: string;
 let stack: StackProcess | undefined;
 /** A token for the stack that runs (every route but GET /health needs one). */
-const auth = () => (stack as StackProcess).auth();
+/** The users routes are the admins group's: the caller is an admin. */
+const auth = () => (stack as StackProcess).auth("tester", ["admins"]);
 
 beforeAll(() => {
   localDir = freshLocalDir("local-stack-pglite");

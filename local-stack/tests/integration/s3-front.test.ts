@@ -6,6 +6,7 @@
  */
 import { GetBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { BATCH_LIFECYCLE_RULES } from "@sml/contracts/batches";
+import { s3ObjectExists } from "@sml/database/batch-inputs";
 import { freePort } from "@sml/database/testing";
 import { applyBatchLifecycle } from "../../src/batch-lifecycle";
 import {
@@ -81,12 +82,18 @@ test("takes an upload over 11 MiB through the presigned URL and scores it; a tam
       const b = (await (await fetch(`${apiUrl}/batches/${created.id}`, { headers: auth })).json()) as {
         status: string;
         rows: { read: number };
+        result?: { url: string };
       };
       return b.status === "succeeded" || b.status === "failed" ? b : undefined;
     },
     120_000,
   );
   expect(final).toMatchObject({ status: "succeeded", rows: { read: rows } });
+  // The result downloads as a file, as S3 answers the signed response-content-disposition.
+  const result = await fetch(final.result?.url as string, { method: "GET" });
+  expect(result.status).toBe(200);
+  expect(result.headers.get("content-disposition")).toBe(`attachment; filename="${created.id}-result.csv"`);
+  await result.body?.cancel();
 });
 
 test("carries the deployed lifecycle rules and expires objects as S3 would", async () => {
@@ -109,4 +116,16 @@ test("carries the deployed lifecycle rules and expires objects as S3 would", asy
   ]);
   expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 6 * day))).toEqual([]);
   expect(mine(await applyBatchLifecycle(client, bucket, Date.now() + 8 * day))).toEqual(["results/lc.csv"]);
+});
+
+test("answers the sweeper's input lookup (ListObjectsV2 by prefix through the front): exactly the key, no other", async () => {
+  const bucket = stack?.stack.batchBucket as string;
+  const exists = s3ObjectExists(s3 as S3Client, bucket);
+  const key = "inputs/11111111-2222-4333-8444-555555555555.csv";
+  expect(await exists(key)).toBe(false);
+  // A longer key the input key prefixes is not the input.
+  await (s3 as S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: `${key}x`, Body: "x" }));
+  expect(await exists(key)).toBe(false);
+  await (s3 as S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "x" }));
+  expect(await exists(key)).toBe(true);
 });

@@ -41,7 +41,8 @@ let localDir: string;
 let port: number;
 let stack: StackProcess | undefined;
 /** A token for the stack that runs (every route but GET /health needs one). */
-const auth = () => (stack as StackProcess).auth();
+/** The users routes are the admins group's: the caller is an admin. */
+const auth = () => (stack as StackProcess).auth("tester", ["admins"]);
 
 const start = async (env: Record<string, string> = {}) => {
   stack = await startStackProcess({

@@ -38,6 +38,11 @@ export interface MixedLoadCounts {
   readonly batchesFailed: number;
   /** Still pending or running after the settle time. */
   readonly batchesNotFinal: number;
+  /**
+   * POST /batches answered 429 QUOTA_EXCEEDED: the load is one user, held to the per-owner limit on open batches
+   * (docs/batches.md, "Limits and fairness"); the batcher waits a moment and tries again.
+   */
+  readonly batchesRefusedByQuota: number;
   /** Any 5xx on any request, by "METHOD route status". */
   readonly serverErrors: number;
   readonly serverErrorsBy: Record<string, number>;
@@ -143,6 +148,7 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
       await res?.arrayBuffer();
     }
   };
+  let refusedByQuota = 0;
   const batcher = async () => {
     while (Date.now() < until) {
       const res = await call("POST /batches", `${api}/batches`, {
@@ -151,6 +157,13 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
         // bytes is required: it is signed into the upload URL as its content-length.
         body: JSON.stringify({ format: "csv", bytes: Buffer.byteLength(BATCH_CSV) }),
       });
+      if (res?.status === 429) {
+        const body = (await res.json()) as { error?: { code?: string } };
+        if (body.error?.code === "QUOTA_EXCEEDED") refusedByQuota++;
+        else bump(unexpected, "POST /batches 429 without QUOTA_EXCEEDED");
+        await sleep(200);
+        continue;
+      }
       if (res?.status !== 201) {
         if (res && res.status < 500) bump(unexpected, `POST /batches ${res.status}`);
         await res?.arrayBuffer();
@@ -205,6 +218,7 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
     batchesSucceeded: count("succeeded"),
     batchesFailed: count("failed"),
     batchesNotFinal: batchIds.length - count("succeeded") - count("failed"),
+    batchesRefusedByQuota: refusedByQuota,
     serverErrors: Object.values(serverErrorsBy).reduce((a, b) => a + b, 0),
     serverErrorsBy,
     unexpected,
@@ -216,7 +230,7 @@ if (require.main === module) {
   const apiUrl = process.argv[2] ?? "http://127.0.0.1:3000";
   const seconds = Number(process.argv[3] ?? 10);
   // A token for the stack that runs from this checkout's local folder (LOCAL_DIR), as `npm run token` makes.
-  const authorization = `Bearer ${localToken(loadConfig().localDir, "mixed-load")}`;
+  const authorization = `Bearer ${localToken(loadConfig().localDir, "mixed-load", ["admins"])}`;
   runMixedLoad({ apiUrl, authorization, durationMs: seconds * 1_000 }).then(
     (counts) => {
       console.log(JSON.stringify(counts, null, 2));

@@ -1,7 +1,7 @@
 /**
  * The local sign-in against API Gateway's documented JWT authorizer rules (AWS, API Gateway developer guide,
  * "Controlling access to HTTP APIs with JWT authorizers": the token with or without `Bearer `, a key of the JWKS
- * by `kid`, `iss` equal to the issuer, `aud` or `client_id` one of the audiences, `exp` after now, `nbf` and `iat`
+ * by `kid`, `iss` equal to the issuer, `aud` one of the audiences, or `client_id` when there is no `aud`, `exp` after now, `nbf` and `iat`
  * not after now; otherwise 401 `{"message":"Unauthorized"}` and no integration runs), through the real gateway on
  * 127.0.0.1 with a recording function; and the authorization code + PKCE (RFC 7636, S256) flow the site uses.
  */
@@ -108,6 +108,11 @@ describe("the local JWT authorizer", () => {
     ["an unknown kid", () => signJwt({ ...issuer.key, kid: "nope" }, claimsOf())],
     ["another issuer", () => signJwt(issuer.key, claimsOf({ iss: "https://elsewhere.example" }))],
     ["another audience", () => signJwt(issuer.key, claimsOf({ client_id: "another-client" }))],
+    // aud, when present, is what API Gateway checks: a matching client_id does not rescue another aud.
+    [
+      "aud naming another client beside the site's client_id",
+      () => signJwt(issuer.key, claimsOf({ aud: "another-client", client_id: LOCAL_CLIENT_ID })),
+    ],
     ["an expired token", () => signJwt(issuer.key, claimsOf({ exp: now() - 1 }))],
     ["a token not yet valid (nbf)", () => signJwt(issuer.key, claimsOf({ nbf: now() + 300 }))],
     ["a token issued in the future (iat)", () => signJwt(issuer.key, claimsOf({ iat: now() + 300 }))],
@@ -164,6 +169,11 @@ describe("the local JWT authorizer", () => {
     expect(() => accessToken(issuer.key, issuer.issuer, { username: "a b" })).toThrow(/must match/);
     expect(() => parseTokenArgs([])).toThrow(/Usage/);
     expect(parseTokenArgs(["alice", "--group", "admins"])).toEqual({ user: "alice", groups: ["admins"] });
+  });
+
+  it("accepts an ID token by its aud alone (no client_id)", async () => {
+    const { client_id: _, ...claims } = claimsOf({ aud: LOCAL_CLIENT_ID, token_use: "id" });
+    expect((await getBatches(`Bearer ${signJwt(issuer.key, claims)}`)).status).toBe(200);
   });
 
   it("verifies as a pure function too: the claims, or undefined", () => {

@@ -4,6 +4,12 @@
  * appended, so every carried-over column or field comes back byte for byte (non-UTF-8 bytes, 9007199254740993,
  * 1e400, the object's spacing): a CSV row gets `,<delayProbability>,<delayed>`; a JSON Lines object gets
  * `,"delayProbability":<p>,"delayed":<b>` inserted before its closing brace.
+ *
+ * One exception, in CSV only: a cell a spreadsheet would run as a formula (OWASP, "CSV Injection": one that
+ * begins with `=`, `+`, `@`, a tab or a carriage return, or with `-` when the cell is not a number) comes back
+ * prefixed with `'` and quoted, so `=HYPERLINK(...)` reaches an admin's Excel as text. The row is then rewritten
+ * from its fields (RFC 4180 quoting); rows without such a cell keep their bytes. JSON Lines stays raw: no
+ * spreadsheet opens it as cells.
  */
 import {
   BATCH_INPUT_FIELDS,
@@ -26,6 +32,8 @@ export type ParsedRecord =
        */
       readonly tail: number;
       readonly separator: string;
+      /** The record to write instead of its own text (a CSV row with a formula cell neutralized). */
+      readonly text?: string;
     }
   | { readonly ok: false; readonly message: string };
 
@@ -77,7 +85,61 @@ export function splitCsvRecord(text: string): string[] {
   }
 }
 
+/**
+ * Whether a spreadsheet would read a cell as a formula (OWASP "CSV Injection"): it begins with = + @ TAB CR, or
+ * with - and is not a plain number (`-3`, `-0.5`, `-1e3` stay numbers; `-2+3` is a formula). The full-width forms
+ * of = + - @ count too: some spreadsheet locales fold them to ASCII.
+ */
+const NEGATIVE_NUMBER = /^-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+export function isFormulaCell(cell: string): boolean {
+  switch (cell.charCodeAt(0)) {
+    case 0x3d: // =
+    case 0x2b: // +
+    case 0x40: // @
+    case 0x09: // tab
+    case 0x0d: // carriage return
+    case 0xff1d: // full-width =
+    case 0xff0b: // full-width +
+    case 0xff0d: // full-width -
+    case 0xff20: // full-width @
+      return true;
+    case 0x2d: // -
+      return !NEGATIVE_NUMBER.test(cell);
+    default:
+      return false;
+  }
+}
+
+/** A cell as RFC 4180 writes it: quoted (inner quotes doubled) when it holds a quote, comma, CR or LF. */
+const csvCell = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
+
+/**
+ * A CSV record with every formula cell neutralized (prefixed `'`, and quoted as OWASP advises), or undefined when
+ * it has none (the common case: the record keeps its bytes). Throws what splitCsvRecord throws.
+ */
+export function neutralizeCsvRecord(
+  text: string,
+  fields: readonly string[] = splitCsvRecord(text),
+): string | undefined {
+  if (!fields.some(isFormulaCell)) return undefined;
+  return fields.map((f) => (isFormulaCell(f) ? `"'${f.replaceAll('"', '""')}"` : csvCell(f))).join(",");
+}
+
+/** neutralizeCsvRecord over bytes that are not UTF-8: latin1 maps each byte to one character and back. */
+export function neutralizeCsvBytes(raw: Buffer): Buffer {
+  const rewritten = neutralizeCsvRecord(raw.toString("latin1"));
+  return rewritten === undefined ? raw : Buffer.from(rewritten, "latin1");
+}
+
 const FIELD_LIST = BATCH_REQUIRED_FIELDS.join(", ");
+
+/** A character isFormulaCell looks at, at the start of a record or after a comma (a cheap pre-check, no split). */
+const MAY_HOLD_FORMULA = /(?:^|,)[=+@\t\r\uff1d\uff0b\uff0d\uff20-]/;
+
+/** A parsed record with the text to write instead of its own, when a cell was neutralized. */
+function withNeutralized(parsed: ParsedRecord, neutralized: string | undefined): ParsedRecord {
+  return parsed.ok && neutralized !== undefined ? { ...parsed, text: neutralized } : parsed;
+}
 
 function csvFormat(header: string): RecordFormat {
   const trimmed = header.charCodeAt(0) === 0xfeff ? header.slice(1) : header;
@@ -163,7 +225,10 @@ function csvFormat(header: string): RecordFormat {
           if (comma === -1) break;
           start = comma + 1;
         }
-        return field === width ? toInstance(origin, destination, departure, distance) : wrongWidth(field);
+        if (field !== width) return wrongWidth(field);
+        const parsed = toInstance(origin, destination, departure, distance);
+        // Most records start no cell with a formula character: only those pay for the split.
+        return MAY_HOLD_FORMULA.test(text) ? withNeutralized(parsed, neutralizeCsvRecord(text)) : parsed;
       }
       let fields: string[];
       try {
@@ -172,11 +237,14 @@ function csvFormat(header: string): RecordFormat {
         return { ok: false, message: `not a CSV record: ${(err as Error).message}` };
       }
       if (fields.length !== width) return wrongWidth(fields.length);
-      return toInstance(
-        fields[index.origin],
-        fields[index.destination],
-        fields[index.departure],
-        index.distance >= 0 ? fields[index.distance] : undefined,
+      return withNeutralized(
+        toInstance(
+          fields[index.origin],
+          fields[index.destination],
+          fields[index.departure],
+          index.distance >= 0 ? fields[index.distance] : undefined,
+        ),
+        neutralizeCsvRecord(text, fields),
       );
     },
     suffix: (p, delayed) => `${p},${delayed}`,

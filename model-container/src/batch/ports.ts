@@ -24,7 +24,11 @@ export interface BatchObjects {
   writer(key: string, contentType: string): ObjectWriter;
   /** A PUT URL for exactly `bytes` bytes of `contentType` (both signed: S3 refuses any other upload). */
   presignPut(key: string, contentType: string, bytes: number, seconds: number): Promise<string>;
-  presignGet(key: string, seconds: number): Promise<string>;
+  /**
+   * A GET URL; with `downloadAs`, S3 answers it with `Content-Disposition: attachment; filename="<downloadAs>"`
+   * (the signed response-content-disposition parameter), so a browser saves the file instead of rendering it.
+   */
+  presignGet(key: string, seconds: number, downloadAs?: string): Promise<string>;
 }
 
 export interface RangeQueue {

@@ -209,7 +209,19 @@ export function createS3BatchObjects(options: {
         new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: bytes }),
         { expiresIn: seconds, signableHeaders: new Set(["content-length", "content-type"]) },
       ),
-    presignGet: (key, seconds) =>
-      getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
+    presignGet: (key, seconds, downloadAs) =>
+      getSignedUrl(
+        s3,
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(downloadAs === undefined
+            ? {}
+            : {
+                ResponseContentDisposition: `attachment; filename="${downloadAs.replace(/["\\\r\n]/g, "_")}"`,
+              }),
+        }),
+        { expiresIn: seconds },
+      ),
   };
 }

@@ -25,7 +25,14 @@ import type { FlightDelayModel } from "@sml/flight-model/model";
 import { encodeEach, isValidInstance, round4 } from "@sml/flight-model/predict-flights";
 import type * as z from "zod";
 import { FileFormatError } from "./errors";
-import { continuationFormat, type InstanceInput, type RecordFormat, recordFormat } from "./formats";
+import {
+  continuationFormat,
+  type InstanceInput,
+  neutralizeCsvBytes,
+  neutralizeCsvRecord,
+  type RecordFormat,
+  recordFormat,
+} from "./formats";
 import { scanRecords } from "./records";
 
 /** Where result rows go, in order: a multipart upload in the worker, a file or a counter in tests. */
@@ -191,8 +198,10 @@ export async function scoreRange(input: RangeInput, sink: TextSink): Promise<Ran
         // The CSV header is no row (the result's header is its own bytes plus the two columns); a JSON Lines
         // file's first line is one.
         if (format.headerSuffix !== undefined) {
-          if (record.raw === undefined) text = `${record.text}${format.headerSuffix}\n`;
-          else out.push(record.raw, `${format.headerSuffix}\n`);
+          // Column names are cells too: a formula there is neutralized as in any row (formats.ts).
+          if (record.raw === undefined)
+            text = `${neutralizeCsvRecord(record.text) ?? record.text}${format.headerSuffix}\n`;
+          else out.push(neutralizeCsvBytes(record.raw), `${format.headerSuffix}\n`);
           continue;
         }
       }
@@ -205,14 +214,23 @@ export async function scoreRange(input: RangeInput, sink: TextSink): Promise<Ran
         const { instance, tail, separator } = parsed;
         const problems = errors.wants(record.line) ? instanceProblems(instance) : "";
         if (typeof problems !== "string") {
-          pending.push({ line: record.line, text: record.text, raw: record.raw, instance, tail, separator });
+          const text = parsed.text ?? record.text;
+          const raw =
+            parsed.text === undefined || record.raw === undefined
+              ? record.raw
+              : neutralizeCsvBytes(record.raw);
+          pending.push({ line: record.line, text, raw, instance, tail, separator });
           instances.push(problems);
         } else reject(record.line, () => problems);
       } else {
         pending.push({
           line: record.line,
-          text: record.text,
-          raw: record.raw,
+          // A CSV row with a formula cell is written as formats.ts rewrote it.
+          text: parsed.text ?? record.text,
+          raw:
+            parsed.text === undefined || record.raw === undefined
+              ? record.raw
+              : neutralizeCsvBytes(record.raw),
           instance: parsed.instance,
           tail: parsed.tail,
           separator: parsed.separator,

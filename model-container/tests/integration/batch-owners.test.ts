@@ -3,12 +3,20 @@
  * against fauxqs: a batch belongs to the caller's token `sub`; GET /batches lists the caller's own, newest first;
  * another user's batch answers 404 exactly as a missing one and its result is never presigned; `admins` (the
  * `cognito:groups` claim as API Gateway's HTTP API passes it, `[admins]`) may list and read everyone's; a route
- * reached without claims answers 401; e-mail addresses never reach the logs.
+ * reached without claims answers 401; e-mail addresses never reach the logs. Also (issue 28 review): the per-owner
+ * limits on open batches (429 QUOTA_EXCEEDED), result URLs that download (Content-Disposition: attachment), and an
+ * audit line when an admin reads someone else's batch.
  */
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { S3Client } from "@aws-sdk/client-s3";
-import type { BatchPage, BatchResponse, CreateBatchResponse } from "@sml/contracts/batches";
+import {
+  BATCH_MAX_BYTES,
+  BATCH_OWNER_LIMITS,
+  type BatchPage,
+  type BatchResponse,
+  type CreateBatchResponse,
+} from "@sml/contracts/batches";
 import {
   type ClosableSqlExecutor,
   createSqlBatchStore,
@@ -42,9 +50,9 @@ beforeAll(async () => {
   // Records which result keys were presigned: a URL for someone else's result must never be made.
   const objects: BatchObjects = {
     ...real,
-    presignGet: (key, seconds) => {
+    presignGet: (key, seconds, downloadAs) => {
       presignedGets.push(key);
-      return real.presignGet(key, seconds);
+      return real.presignGet(key, seconds, downloadAs);
     },
   };
   jest.spyOn(process.stdout, "write").mockImplementation((chunk) => {
@@ -70,8 +78,8 @@ async function call<T>(event: APIGatewayProxyEventV2, who?: Who): Promise<{ stat
   const res = await api(who ? withClaims(event, who) : event);
   return { status: res.statusCode, json: JSON.parse(res.body) as T };
 }
-const create = (who: Who) =>
-  call<CreateBatchResponse>(apiEvent({ format: "csv", bytes: 10 }, { path: "/batches" }), who);
+const create = (who: Who, bytes = 10) =>
+  call<CreateBatchResponse>(apiEvent({ format: "csv", bytes }, { path: "/batches" }), who);
 const get = (id: string, who?: Who) =>
   call<BatchResponse>(
     {
@@ -131,6 +139,10 @@ describe("batch ownership", () => {
     const own = await get(id, ALICE);
     expect(own.status).toBe(200);
     expect(own.json.result?.url).toContain(`results/${id}.csv`);
+    // A download, never a page a browser renders (S3 answers with the signed response-content-disposition).
+    expect(new URL(own.json.result?.url as string).searchParams.get("response-content-disposition")).toBe(
+      `attachment; filename="${id}-result.csv"`,
+    );
     presignedGets.length = 0;
     const theirs = await get(id, BOB);
     const missing = await get(randomUUID(), BOB);
@@ -149,9 +161,15 @@ describe("batch ownership", () => {
     expect(all.status).toBe(200);
     const owners = new Set(all.json.items.map((b) => b.owner));
     expect(owners.has(ALICE.sub) && owners.has(BOB.sub)).toBe(true);
+    logLines.length = 0;
     const read = await get(id, ADMIN);
     expect(read.status).toBe(200);
     expect(read.json.owner).toBe(BOB.sub);
+    // Who read whose batch: the audit line names the owner and the caller by sub.
+    const audit = logLines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.message === "admin read another user's batch");
+    expect(audit).toMatchObject({ batchId: id, owner: BOB.sub, caller: ADMIN.sub });
     // An admin's own list is still their own.
     expect((await list(ADMIN)).json.items).toEqual([]);
     const refused = await list(BOB, "scope=all");
@@ -173,5 +191,43 @@ describe("batch ownership", () => {
     const logged = logLines.join("");
     expect(logged).toContain(ALICE.sub);
     for (const who of [ALICE, BOB, ADMIN]) expect(logged).not.toContain(who.email);
+  });
+});
+
+describe("per-owner limits on open batches", () => {
+  const quotaCode = (res: { json: unknown }) => (res.json as { error?: { code: string } }).error?.code;
+  const openRows = (owner: string) =>
+    sql.query<{ n: number }>(
+      "SELECT CAST(count(*) AS integer) AS n FROM batches WHERE owner = $1 AND status IN ('pending', 'running')",
+      [owner],
+    );
+
+  it(`refuses the ${BATCH_OWNER_LIMITS.maxOpenBatches + 1}th open batch 429 QUOTA_EXCEEDED, recording nothing, and takes it once one ends`, async () => {
+    const who = { ...ALICE, sub: randomUUID() };
+    const ids: string[] = [];
+    for (let i = 0; i < BATCH_OWNER_LIMITS.maxOpenBatches; i++) {
+      const res = await create(who);
+      expect(res.status).toBe(201);
+      ids.push(res.json.id);
+    }
+    const refused = await create(who);
+    expect([refused.status, quotaCode(refused)]).toEqual([429, "QUOTA_EXCEEDED"]);
+    expect((refused.json as unknown as { error: { message: string } }).error.message).toMatch(
+      new RegExp(`${BATCH_OWNER_LIMITS.maxOpenBatches} open batches`),
+    );
+    expect(await openRows(who.sub)).toEqual([{ n: BATCH_OWNER_LIMITS.maxOpenBatches }]);
+    // Another analyst is not held back by this one's batches.
+    expect((await create({ ...BOB, sub: randomUUID() })).status).toBe(201);
+    await succeed(ids[0] as string);
+    expect((await create(who)).status).toBe(201);
+  });
+
+  it("refuses a batch whose declared bytes would take the owner's open bytes past the limit", async () => {
+    const who = { ...ALICE, sub: randomUUID() };
+    const fits = Math.floor(BATCH_OWNER_LIMITS.maxOpenBytes / BATCH_MAX_BYTES);
+    for (let i = 0; i < fits; i++) expect((await create(who, BATCH_MAX_BYTES)).status).toBe(201);
+    const refused = await create(who, 1);
+    expect([refused.status, quotaCode(refused)]).toEqual([429, "QUOTA_EXCEEDED"]);
+    expect(await openRows(who.sub)).toEqual([{ n: fits }]);
   });
 });

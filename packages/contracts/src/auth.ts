@@ -22,16 +22,23 @@ export interface Caller {
 export type JwtClaims = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 
 /**
- * A claim holding a list, in every form it reaches a function: a JSON array (a direct invocation), or the string
- * API Gateway's HTTP API makes of an array claim, `[admins analysts]` (bracketed, space-separated; measured on
- * real API Gateway, see floci-io/floci#2011 and aws-solutions-library-samples/guidance-for-claude-code-with-amazon-bedrock#803).
+ * A claim holding a list, in the two forms it reaches a function: a JSON array (a direct invocation, the local
+ * gateway's tests), or the string API Gateway's HTTP API makes of an array claim, `[admins analysts]` (bracketed,
+ * space-separated; measured on real API Gateway, see floci-io/floci#2011 and
+ * aws-solutions-library-samples/guidance-for-claude-code-with-amazon-bedrock#803). That string splits on spaces
+ * only: a Cognito group name cannot hold whitespace (CreateGroup's GroupName pattern is
+ * `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`) but may hold a comma, so `x,admins` is one group, never `admins`. A string
+ * without the brackets is one value.
  */
 export function listClaim(value: JwtClaims[string]): string[] {
   if (value === undefined || typeof value === "number" || typeof value === "boolean") return [];
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string" && v.length > 0);
-  const text = (value as string).trim();
-  const inner = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
-  return inner.split(/[\s,]+/).filter((v) => v.length > 0);
+  const text = value as string;
+  if (!(text.startsWith("[") && text.endsWith("]"))) return text.length > 0 ? [text] : [];
+  return text
+    .slice(1, -1)
+    .split(" ")
+    .filter((v) => v.length > 0);
 }
 
 /** The caller the claims name, or undefined when they name nobody (no `sub`). */

@@ -21,6 +21,38 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
  * the signed value); the worker still refuses a bigger object and fails the batch.
  */
 export const BATCH_MAX_BYTES = 1024 * 1024 * 1024;
+/**
+ * Per-owner limits on open batches (pending or running), so one analyst cannot fill the shared worker queue:
+ * POST /batches answers 429 QUOTA_EXCEEDED past either one (docs/batches.md, "Limits and fairness"). The bytes are
+ * the sizes declared at creation; two files of the largest size fit.
+ */
+export const BATCH_OWNER_MAX_OPEN_BATCHES = 10;
+export const BATCH_OWNER_MAX_OPEN_BYTES = 2 * BATCH_MAX_BYTES;
+
+/** What one owner has open, and the limits a new batch must stay within. */
+export interface OwnerOpenBatches {
+  readonly batches: number;
+  readonly bytes: number;
+}
+export interface BatchOwnerLimits {
+  readonly maxOpenBatches: number;
+  readonly maxOpenBytes: number;
+}
+export const BATCH_OWNER_LIMITS: BatchOwnerLimits = Object.freeze({
+  maxOpenBatches: BATCH_OWNER_MAX_OPEN_BATCHES,
+  maxOpenBytes: BATCH_OWNER_MAX_OPEN_BYTES,
+});
+
+/** Why POST /batches refused a new batch of `bytes` (QuotaExceededError's message). */
+export function batchQuotaMessage(open: OwnerOpenBatches, bytes: number, limits: BatchOwnerLimits): string {
+  const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+  const which =
+    open.batches >= limits.maxOpenBatches
+      ? `you have ${open.batches} open batches (pending or running); at most ${limits.maxOpenBatches} may be open at once`
+      : `your open batches declare ${mib(open.bytes)} and this one ${mib(bytes)}; at most ${mib(limits.maxOpenBytes)} may be open at once`;
+  return `${which}. Wait for one to succeed or fail (GET /batches), then create this one again`;
+}
+
 /** How long the presigned upload and result URLs are valid. */
 export const BATCH_UPLOAD_URL_SECONDS = 15 * 60;
 export const BATCH_RESULT_URL_SECONDS = 60 * 60;
@@ -158,7 +190,10 @@ export const BATCH_SWEEP_MARGIN_SECONDS = 15 * 60;
 export const BATCH_SWEEP_INTERVAL_MINUTES = 5;
 
 export interface BatchSweepBounds {
-  /** A batch still `pending` this long after its creation never had its upload processed. */
+  /**
+   * A batch still `pending` this long after its creation, with no input object, never had its upload; one whose
+   * input exists waits in the queue and is left pending (BatchSweepResult.uploaded).
+   */
   readonly pendingSeconds: number;
   /**
    * A batch `running` without progress (no range finished) this long has a range that will not finish: each
@@ -192,9 +227,27 @@ export const batchSweepFailure = {
     "worker stopped); create a new batch to score the file again",
 } as const;
 
+/**
+ * Whether an object exists in the batch bucket (the sweeper asks about a pending batch's input key). The sweeper
+ * lists `inputs/<id>.<format>` (ListObjectsV2 with that prefix), the one S3 read its role allows.
+ */
+export type ObjectExists = (key: string) => Promise<boolean>;
+
+export interface BatchSweepResult {
+  /** Pending past the bound with no input object: never uploaded (or the upload expired); failed. */
+  readonly pending: string[];
+  /** Running without progress past the bound; failed. */
+  readonly running: string[];
+  /**
+   * Pending past the bound but uploaded: its notification is still waiting in the shared queue (a backlog), so it
+   * is left pending. Once S3 expires the input (BATCH_INPUT_EXPIRY_DAYS) a later sweep fails it.
+   */
+  readonly uploaded: string[];
+}
+
 /** Fails the batches that can no longer end on their own (packages/database implements it over SQL). */
 export interface BatchSweeper {
-  sweep(bounds: BatchSweepBounds): Promise<{ readonly pending: string[]; readonly running: string[] }>;
+  sweep(bounds: BatchSweepBounds): Promise<BatchSweepResult>;
 }
 
 // ---- HTTP bodies --------------------------------------------------------------------------------------------
@@ -337,12 +390,23 @@ export interface RangeOutcome {
 
 /** The batch state the functions read and write (packages/database implements it over SQL). */
 export interface BatchStore {
-  create(batch: {
-    id: string;
-    format: BatchFormat;
-    model: { name: string; version: string };
-    owner: string;
-  }): Promise<BatchRecord>;
+  /**
+   * Records a pending batch. With `limits`, only while the owner's open batches stay within them (checked and
+   * inserted in one statement); otherwise throws QuotaExceededError and records nothing.
+   */
+  create(
+    batch: {
+      id: string;
+      format: BatchFormat;
+      model: { name: string; version: string };
+      owner: string;
+      /** The size declared at creation (POST /batches `bytes`). */
+      bytes: number;
+    },
+    limits?: BatchOwnerLimits,
+  ): Promise<BatchRecord>;
+  /** What `owner` has open (pending or running): how many batches, and their declared bytes. */
+  openBatches(owner: string): Promise<OwnerOpenBatches>;
   get(id: string): Promise<BatchRecord | undefined>;
   /**
    * Newest first, keyset-paged; only `owner`'s batches when given, everyone's when not. Throws

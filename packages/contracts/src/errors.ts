@@ -40,6 +40,12 @@ export class UnauthenticatedError extends DomainError {}
 /** A signed-in caller asking for what their groups do not allow (GET /batches?scope=all outside `admins`). */
 export class ForbiddenError extends DomainError {}
 
+/**
+ * A caller over a per-user limit (open batches, their declared bytes): nothing was done; it passes once some of
+ * the caller's own work ends.
+ */
+export class QuotaExceededError extends DomainError {}
+
 /** The thing asked for does not exist. */
 export class NotFoundError extends DomainError {}
 

@@ -8,6 +8,9 @@
  * the same objects), so the document cannot drift from the code:
  * - `method`, `path`, `target` (the function of the registry that serves it), `authorized` (API Gateway's JWT
  *   authorizer, in every environment and on the local stack; `false` only for health checks and the document);
+ * - `group`: the Cognito group a caller must be in (`admins` for a route that reads or changes other people's data,
+ *   such as the users directory). The dispatcher refuses anyone else 403 before the handler runs; a route without
+ *   it serves every signed-in caller and must itself scope what it does to the caller (batches: by owner);
  * - `summary`: one line for the docs page;
  * - `params`: a z.object with one string schema per `{param}` of the path (required when the path has any);
  * - `query`: a z.object of the query parameters (API Gateway passes strings); omit when the route reads none;
@@ -22,8 +25,11 @@
  *   a route whose example needs data first gets a seed there).
  */
 import * as z from "zod";
+import { ADMIN_GROUP, type UserGroup } from "./auth";
 import {
   BATCH_CREATE_MAX_BODY_BYTES,
+  BATCH_OWNER_MAX_OPEN_BATCHES,
+  BATCH_OWNER_MAX_OPEN_BYTES,
   BatchPageSchema,
   BatchResponseSchema,
   CreateBatchRequestSchema,
@@ -35,6 +41,7 @@ import {
   type DomainError,
   ForbiddenError,
   NotFoundError,
+  QuotaExceededError,
   ValidationError,
 } from "./errors";
 import type { HttpFunctionName } from "./functions";
@@ -75,6 +82,8 @@ export interface RouteDefinition {
   readonly target: RouteTarget;
   /** `false` keeps the route open (health checks, the OpenAPI document); every other route needs a token. */
   readonly authorized: boolean;
+  /** Only callers in this group (403 for anyone else, before the handler runs); needs `authorized`. */
+  readonly group?: UserGroup;
   readonly summary: string;
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
@@ -119,7 +128,8 @@ export const ROUTES = [
     path: "/users",
     target: "api",
     authorized: true,
-    summary: "List users, oldest first (keyset pagination)",
+    group: ADMIN_GROUP,
+    summary: "List users, oldest first (keyset pagination); admins only",
     query: ListUsersQuerySchema,
     response: { status: 200, description: "One page of users.", schema: UserPageSchema },
     errors: [DependencyUnavailableError],
@@ -130,7 +140,8 @@ export const ROUTES = [
     path: "/users/{id}",
     target: "api",
     authorized: true,
-    summary: "One user by id",
+    group: ADMIN_GROUP,
+    summary: "One user by id; admins only",
     params: z.strictObject({
       id: z.string().meta({ description: "The user's id (GET /users lists them)." }),
     }),
@@ -143,7 +154,8 @@ export const ROUTES = [
     path: "/users",
     target: "api",
     authorized: true,
-    summary: "Create or update a user (by email); stored asynchronously",
+    group: ADMIN_GROUP,
+    summary: "Create or update a user (by email); stored asynchronously; admins only",
     body: { schema: NewUserSchema, maxBytes: NEW_USER_MAX_BODY_BYTES },
     response: {
       status: 202,
@@ -158,7 +170,8 @@ export const ROUTES = [
     path: "/users/{id}",
     target: "api",
     authorized: true,
-    summary: "Delete a user; applied asynchronously (newest write wins)",
+    group: ADMIN_GROUP,
+    summary: "Delete a user; applied asynchronously (newest write wins); admins only",
     params: z.strictObject({
       id: z.string().meta({ description: "The user's id (POST /users answers it, GET /users lists them)." }),
     }),
@@ -217,11 +230,10 @@ export const ROUTES = [
     body: { schema: CreateBatchRequestSchema, maxBytes: BATCH_CREATE_MAX_BODY_BYTES },
     response: {
       status: 201,
-      description:
-        "Created; PUT the file (exactly `bytes` long: the size is signed into the URL) to upload.url with upload.headers, then poll GET /batches/{id}.",
+      description: `Created; PUT the file (exactly \`bytes\` long: the size is signed into the URL) to upload.url with upload.headers, then poll GET /batches/{id}. A caller with ${BATCH_OWNER_MAX_OPEN_BATCHES} open (pending or running) batches, or ${BATCH_OWNER_MAX_OPEN_BYTES} bytes declared in them, is answered 429 QUOTA_EXCEEDED until one ends.`,
       schema: CreateBatchResponseSchema,
     },
-    errors: [DependencyUnavailableError],
+    errors: [QuotaExceededError, DependencyUnavailableError],
     example: { body: { format: "csv", bytes: 1024 } },
   },
   {

@@ -6,8 +6,12 @@ import {
   type BatchStatus,
   type BatchStore,
   type BatchSweeper,
+  batchKeys,
+  batchQuotaMessage,
   batchSweepFailure,
+  type ObjectExists,
 } from "@sml/contracts/batches";
+import { QuotaExceededError } from "@sml/contracts/errors";
 import { UUID_PATTERN } from "@sml/contracts/formats";
 import type { SqlExecutor } from "./executor";
 import { decodeCursor, encodeCursor, jsonTimestampToIsoMicros } from "./user-repository";
@@ -86,18 +90,47 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
     return rows[0] ? toBatch(rows[0]) : undefined;
   };
   return {
-    async create({ id, format, model, owner }) {
-      await db.query(
-        `INSERT INTO batches (id, format, status, model_name, model_version, owner)
-         VALUES (CAST($1 AS uuid), $2, 'pending', $3, $4, $5)`,
-        [id, format, model.name, model.version, owner],
+    async create({ id, format, model, owner, bytes }, limits) {
+      // The count and the insert are one statement; two concurrent creations by one owner can still both pass
+      // (read committed), so the limits hold within the batches function's concurrency (docs/batches.md).
+      const inserted = await db.query<{ id: string }>(
+        `INSERT INTO batches (id, format, status, model_name, model_version, owner, bytes)
+         SELECT CAST($1 AS uuid), $2, 'pending', $3, $4, $5, CAST($6 AS bigint)
+         ${
+           limits === undefined
+             ? ""
+             : `WHERE (SELECT count(*) < CAST($7 AS integer)
+                        AND COALESCE(sum(o.bytes), 0) + CAST($6 AS bigint) <= CAST($8 AS bigint)
+                      FROM batches o WHERE o.owner = $5 AND o.status IN ('pending', 'running'))`
+         }
+         RETURNING CAST(id AS text) AS id`,
+        [
+          id,
+          format,
+          model.name,
+          model.version,
+          owner,
+          bytes,
+          ...(limits === undefined ? [] : [limits.maxOpenBatches, limits.maxOpenBytes]),
+        ],
       );
+      if (inserted.length === 0 && limits !== undefined)
+        throw new QuotaExceededError(batchQuotaMessage(await this.openBatches(owner), bytes, limits));
       const created = await get(id);
       if (!created) throw new Error(`batch ${id} vanished right after its insert`);
       return created;
     },
 
     get,
+
+    async openBatches(owner) {
+      const rows = await db.query<{ batches: number; bytes: number }>(
+        `SELECT CAST(count(*) AS integer) AS batches, CAST(COALESCE(sum(bytes), 0) AS double precision) AS bytes
+         FROM batches WHERE owner = $1 AND status IN ('pending', 'running')`,
+        [owner],
+      );
+      return { batches: Number(rows[0]?.batches ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+    },
 
     async list({ owner, limit, cursor }) {
       if (!Number.isInteger(limit) || limit < 1) throw new RangeError("limit must be a positive integer");
@@ -236,42 +269,55 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
 }
 
 /**
- * The sweeper over any SqlExecutor: two statements, each failing what has waited past its bound by the database's
- * clock (one clock for created_at, updated_at and the comparison). A batch that moves on meanwhile is not touched:
- * each UPDATE re-checks status and age under its row lock, and succeed()/fail() only move a batch that is still
- * pending or running, so a swept batch stays failed.
+ * The sweeper over any SqlExecutor and the batch bucket. Running batches: one statement fails those idle past
+ * their bound. Pending batches past their bound: each one's input key is looked up first, and only a batch with
+ * no input object is failed; an uploaded one is waiting for its notification behind a queue backlog (the queue
+ * is shared by every user), which is not the uploader's fault. Ages are by the database's clock. A batch that
+ * moves on meanwhile is not touched: each UPDATE re-checks status and age under its row lock, and
+ * succeed()/fail() only move a batch that is still pending or running, so a swept batch stays failed.
  */
-export function createSqlBatchSweeper(db: SqlExecutor): BatchSweeper {
-  const failOlder = async (
-    status: "pending" | "running",
-    column: "created_at" | "updated_at",
-    seconds: number,
-    message: string,
-  ) => {
-    const rows = await db.query<{ id: string }>(
-      `UPDATE batches SET status = 'failed', failure = $3, updated_at = now()
-       WHERE status = $1 AND ${column} < now() - make_interval(secs => $2)
-       RETURNING CAST(id AS text) AS id`,
-      [status, seconds, message],
-    );
-    return rows.map((r) => r.id).sort();
-  };
+export function createSqlBatchSweeper(
+  db: SqlExecutor,
+  options: { readonly inputExists: ObjectExists; readonly lookups?: number },
+): BatchSweeper {
+  const lookups = options.lookups ?? 8;
   return {
     async sweep(bounds) {
-      return {
-        pending: await failOlder(
-          "pending",
-          "created_at",
-          bounds.pendingSeconds,
-          batchSweepFailure.pending(bounds),
-        ),
-        running: await failOlder(
-          "running",
-          "updated_at",
-          bounds.runningIdleSeconds,
-          batchSweepFailure.running(bounds),
-        ),
-      };
+      const candidates = await db.query<{ id: string; format: string }>(
+        `SELECT CAST(id AS text) AS id, format FROM batches
+         WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
+         ORDER BY created_at`,
+        [bounds.pendingSeconds],
+      );
+      const pending: string[] = [];
+      const uploaded: string[] = [];
+      // A few lookups at a time: S3 answers each in milliseconds, and a backlog can leave many batches here.
+      for (let i = 0; i < candidates.length; i += lookups) {
+        const slice = candidates.slice(i, i + lookups);
+        const exists = await Promise.all(
+          slice.map((c) => options.inputExists(batchKeys.input(c.id, c.format as BatchFormat))),
+        );
+        for (const [j, c] of slice.entries()) {
+          if (exists[j]) {
+            uploaded.push(c.id);
+            continue;
+          }
+          const failed = await db.query<{ id: string }>(
+            `UPDATE batches SET status = 'failed', failure = $3, updated_at = now()
+             WHERE id = CAST($1 AS uuid) AND status = 'pending' AND created_at < now() - make_interval(secs => $2)
+             RETURNING CAST(id AS text) AS id`,
+            [c.id, bounds.pendingSeconds, batchSweepFailure.pending(bounds)],
+          );
+          if (failed.length > 0) pending.push(c.id);
+        }
+      }
+      const running = await db.query<{ id: string }>(
+        `UPDATE batches SET status = 'failed', failure = $2, updated_at = now()
+         WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
+         RETURNING CAST(id AS text) AS id`,
+        [bounds.runningIdleSeconds, batchSweepFailure.running(bounds)],
+      );
+      return { pending: pending.sort(), running: running.map((r) => r.id).sort(), uploaded: uploaded.sort() };
     },
   };
 }

@@ -4,14 +4,17 @@
  * catch-all `$default` route (or a key outside the table, or a direct invocation without one) looks at the path,
  * to answer 404 or 405 with `Allow`; `$default` has no authorizer, so its events never reach a route's handler.
  */
+import { ForbiddenError } from "@sml/contracts/errors";
 import {
   DEFAULT_ROUTE,
   type DefinedRouteKey,
   matchRoute,
   ROUTES,
+  type RouteDefinition,
   type RouteTarget,
 } from "@sml/contracts/routes";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { callerOf } from "./caller";
 import { MethodNotAllowedError, RouteNotFoundError } from "./errors";
 import type { HttpResponse } from "./responses";
 
@@ -45,6 +48,23 @@ export function requestPath(event: APIGatewayProxyEventV2): string {
 export const requestMethod = (event: APIGatewayProxyEventV2): string =>
   (event.requestContext?.http?.method ?? "").toUpperCase();
 
+/**
+ * A route the table reserves for a group (the users directory: `admins`) refuses every other caller here, before
+ * its handler runs: 401 without a caller, 403 outside the group. One check for every such route, so a new admin
+ * route needs only its table entry.
+ */
+export function checkRouteGroup(
+  route: Pick<RouteDefinition, "method" | "path" | "group">,
+  event: APIGatewayProxyEventV2,
+): void {
+  if (route.group === undefined) return;
+  const caller = callerOf(event);
+  if (!caller.groups.includes(route.group))
+    throw new ForbiddenError(
+      `${route.method} ${route.path} is for the ${route.group} group only (it reads or changes other people's data); ask an admin to add you to ${route.group} if you need it`,
+    );
+}
+
 /** Routes `event` to the handler of `target` that API Gateway matched, or throws the 404/405 error. */
 export function dispatch<T extends RouteTarget>(
   target: T,
@@ -59,6 +79,7 @@ export function dispatch<T extends RouteTarget>(
   if (route) {
     // Another function's route (POST /predict reaching the api function) is not one this function serves.
     if (route.target !== target) throw new RouteNotFoundError(`No route for ${method} ${echo(path)}`);
+    checkRouteGroup(route, event);
     return handlers[key as RouteKeyOf<T>]({
       event,
       pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
@@ -74,6 +95,7 @@ export function dispatch<T extends RouteTarget>(
   }
   // A direct invocation (no route key) of a table route is served; `$default` never is (no authorizer).
   if (key === undefined && match.kind === "found" && match.route.target === target) {
+    checkRouteGroup(match.route, event);
     return handlers[`${match.route.method} ${match.route.path}` as RouteKeyOf<T>]({
       event,
       pathParameters: match.pathParameters,

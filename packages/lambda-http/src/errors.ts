@@ -9,6 +9,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  QuotaExceededError,
   UnauthenticatedError,
   ValidationError,
 } from "@sml/contracts/errors";
@@ -48,6 +49,7 @@ const ERROR_TABLE: readonly (readonly [ErrorClass, HttpStatus])[] = [
   [MethodNotAllowedError, { statusCode: 405, code: "METHOD_NOT_ALLOWED" }],
   [PayloadTooLargeError, { statusCode: 413, code: "PAYLOAD_TOO_LARGE" }],
   [UnsupportedMediaTypeError, { statusCode: 415, code: "UNSUPPORTED_MEDIA_TYPE" }],
+  [QuotaExceededError, { statusCode: 429, code: "QUOTA_EXCEEDED" }],
   [DependencyUnavailableError, { statusCode: 503, code: "SERVICE_UNAVAILABLE" }],
 ];
 

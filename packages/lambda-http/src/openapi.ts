@@ -5,6 +5,7 @@
  * the api function at GET /openapi.json and committed as docs/openapi.json (`npm run generate`: scripts/generate/openapi.ts).
  */
 import {
+  ForbiddenError,
   MAX_ERROR_DETAILS,
   PayloadTooLargeError,
   UnauthenticatedError,
@@ -83,6 +84,8 @@ export function routeErrors(route: RouteDefinition): ErrorClass[] {
   if (route.body)
     errors.push(ValidationError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError);
   errors.push(...(route.errors ?? []));
+  // The dispatcher's group check (checkRouteGroup).
+  if (route.group !== undefined) errors.push(ForbiddenError);
   return errors;
 }
 
@@ -111,7 +114,7 @@ const REASONS: Record<number, string> = {
   404: "Not found.",
   413: "Request body too large.",
   415: "Content-Type is not application/json in UTF-8.",
-  429: "Throttled by API Gateway (the stage's rate and burst limits).",
+  429: "Throttled by API Gateway (the stage's rate and burst limits), or (code QUOTA_EXCEEDED) over a per-user limit the message names.",
   500: "Unexpected error (nothing internal is revealed); API Gateway answers it too when the function fails.",
   503: "A dependency did not answer, or API Gateway gave up on the function (30 s); nothing was done, retry later.",
 };
@@ -156,9 +159,9 @@ function operation(route: RouteDefinition): JsonSchema {
   // API Gateway's authorizer answers 401 itself; the function answers it too for an event without claims.
   if (route.authorized) errors.set(401, [httpStatusOfClass(UnauthenticatedError)?.code ?? "UNAUTHORIZED"]);
   // Every route is behind the stage's throttling and the integration's timeout, which API Gateway answers itself.
-  errors.set(429, []);
+  if (!errors.has(429)) errors.set(429, []);
   if (!errors.has(503)) errors.set(503, []);
-  const gatewayToo = new Set([401, 500, 503]);
+  const gatewayToo = new Set([401, 429, 500, 503]);
   for (const [status, codes] of [...errors].sort(([a], [b]) => a - b)) {
     responses[String(status)] = {
       description: REASONS[status] ?? "Error.",
@@ -170,6 +173,12 @@ function operation(route: RouteDefinition): JsonSchema {
     operationId: operationId(route),
     summary: route.summary,
     tags: [route.target],
+    ...(route.group === undefined
+      ? {}
+      : {
+          description: `Only for callers in the \`${route.group}\` group (the token's \`cognito:groups\`); anyone else is answered 403 FORBIDDEN.`,
+          "x-required-group": route.group,
+        }),
     ...(route.authorized ? { security: [{ cognitoJwt: [] }] } : { security: [] }),
     ...(route.params || route.query ? { parameters: parameters(route) } : {}),
     ...(route.body

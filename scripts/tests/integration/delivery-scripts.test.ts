@@ -82,7 +82,10 @@ describe("scripts/delivery/check-queues.sh", () => {
     const result = await script("scripts/delivery/check-queues.sh", [outputsFile, "10"], {
       QUEUE_BOUND_SECONDS: "30",
       // Every route but /health needs a token, on the local stack too (npm run token).
-      SMOKE_TOKEN: (stack as StackProcess).auth("queue-check").authorization.slice("Bearer ".length),
+      // An admin's: the users routes are the admins group's.
+      SMOKE_TOKEN: (stack as StackProcess)
+        .auth("queue-check", ["admins"])
+        .authorization.slice("Bearer ".length),
     });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);

@@ -5,9 +5,9 @@
  * admins, everyone's) newest first.
  */
 import { randomUUID } from "node:crypto";
-import { BATCH_QUEUE_SETTINGS, batchSweepBounds } from "@sml/contracts/batches";
+import { BATCH_QUEUE_SETTINGS, batchKeys, batchSweepBounds } from "@sml/contracts/batches";
 import { DB_USERS } from "@sml/contracts/env";
-import { InvalidCursorError } from "@sml/contracts/errors";
+import { InvalidCursorError, QuotaExceededError } from "@sml/contracts/errors";
 import {
   type ClosableSqlExecutor,
   createPgExecutor,
@@ -57,7 +57,7 @@ test("lets exactly one of many ranges finishing at once see no range left open",
   // The functions' own database user (migration 0003), as deployed.
   const stores = Array.from({ length: 8 }, () => createSqlBatchStore(connect(DB_USERS.batch)));
   const id = randomUUID();
-  await stores[0]?.create({ id, format: "csv", model, owner: "user-a" });
+  await stores[0]?.create({ id, format: "csv", model, owner: "user-a", bytes: 10 });
   expect(await stores[0]?.start(id, ranges(8), { eTag: '"e1"' })).toBe(true);
   const results = await Promise.all(stores.map((s, i) => s.completeRange(id, i, outcome(i))));
   expect(results.filter((r) => r.open === 0)).toHaveLength(1);
@@ -69,7 +69,7 @@ test("lets exactly one of many ranges finishing at once see no range left open",
 test("plans a batch once, and a retried range replaces its own outcome", async () => {
   const store = createSqlBatchStore(connect(DB_USERS.batch));
   const id = randomUUID();
-  await store.create({ id, format: "jsonl", model, owner: "user-a" });
+  await store.create({ id, format: "jsonl", model, owner: "user-a", bytes: 10 });
   expect(await store.start(id, ranges(2), { eTag: '"e1"', versionId: "v1" })).toBe(true);
   expect(await store.start(id, ranges(3), { eTag: '"e2"' })).toBe(false);
   expect(await store.ranges(id)).toEqual(ranges(2));
@@ -106,10 +106,14 @@ describe("the sweeper (issue 25 item 3: every batch ends)", () => {
 
   test("fails a pending batch past the upload bound and a running one idle past the retry bound, with the reason; leaves the rest", async () => {
     const store = createSqlBatchStore(connect(DB_USERS.batch));
-    const sweeper = createSqlBatchSweeper(connect(DB_USERS.batch));
+    // The bucket's input keys, as a set (the local stack's sweeper test lists the real S3 front).
+    const uploadedKeys = new Set<string>();
+    const sweeper = createSqlBatchSweeper(connect(DB_USERS.batch), {
+      inputExists: async (key) => uploadedKeys.has(key),
+    });
     const make = async (status: "pending" | "running" | "succeeded") => {
       const id = randomUUID();
-      await store.create({ id, format: "csv", model, owner: "user-a" });
+      await store.create({ id, format: "csv", model, owner: "user-a", bytes: 10 });
       if (status !== "pending") await store.start(id, ranges(2), { eTag: `"${id}"` });
       if (status === "succeeded") {
         await store.completeRange(id, 0, outcome(0));
@@ -120,6 +124,10 @@ describe("the sweeper (issue 25 item 3: every batch ends)", () => {
     };
     const lostUpload = await make("pending");
     await age(lostUpload, "created_at", bounds.pendingSeconds + 60);
+    // Uploaded, but its notification waits behind other users' work in the shared queue: not the uploader's fault.
+    const queuedUpload = await make("pending");
+    await age(queuedUpload, "created_at", bounds.pendingSeconds * 4);
+    uploadedKeys.add(batchKeys.input(queuedUpload, "csv"));
     const freshPending = await make("pending");
     await age(freshPending, "created_at", bounds.pendingSeconds - 120);
     const stuck = await make("running");
@@ -135,7 +143,9 @@ describe("the sweeper (issue 25 item 3: every batch ends)", () => {
     const swept = await sweeper.sweep(bounds);
     expect(swept.pending).toContain(lostUpload);
     expect(swept.running).toContain(stuck);
-    for (const untouched of [freshPending, progressing, done]) {
+    expect(swept.uploaded).toContain(queuedUpload);
+    expect(await store.get(queuedUpload)).toMatchObject({ status: "pending" });
+    for (const untouched of [freshPending, progressing, done, queuedUpload]) {
       expect([...swept.pending, ...swept.running]).not.toContain(untouched);
     }
     expect(await store.get(lostUpload)).toMatchObject({
@@ -156,6 +166,10 @@ describe("the sweeper (issue 25 item 3: every batch ends)", () => {
     const again = await sweeper.sweep(bounds);
     expect([...again.pending, ...again.running]).not.toContain(stuck);
     expect([...again.pending, ...again.running]).not.toContain(lostUpload);
+    // Once S3 expires the input (BATCH_INPUT_EXPIRY_DAYS), the waiting batch is failed like a lost upload.
+    uploadedKeys.delete(batchKeys.input(queuedUpload, "csv"));
+    expect((await sweeper.sweep(bounds)).pending).toContain(queuedUpload);
+    expect(await store.get(queuedUpload)).toMatchObject({ status: "failed" });
   });
 });
 
@@ -167,9 +181,9 @@ describe("owners", () => {
     const mine: string[] = [];
     for (let i = 0; i < 5; i++) {
       const id = randomUUID();
-      await store.create({ id, format: "csv", model, owner });
+      await store.create({ id, format: "csv", model, owner, bytes: 10 });
       mine.unshift(id);
-      await store.create({ id: randomUUID(), format: "csv", model, owner: other });
+      await store.create({ id: randomUUID(), format: "csv", model, owner: other, bytes: 10 });
     }
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -186,8 +200,8 @@ describe("owners", () => {
     const store = createSqlBatchStore(connect(DB_USERS.batch));
     const a = randomUUID();
     const b = randomUUID();
-    await store.create({ id: a, format: "csv", model, owner: "someone" });
-    await store.create({ id: b, format: "jsonl", model, owner: "someone-else" });
+    await store.create({ id: a, format: "csv", model, owner: "someone", bytes: 10 });
+    await store.create({ id: b, format: "jsonl", model, owner: "someone-else", bytes: 10 });
     const page = await store.list({ limit: 2 });
     expect(page.items.map((x) => [x.id, x.owner])).toEqual([
       [b, "someone-else"],
@@ -239,7 +253,7 @@ test("gives batches from before owners existed no owner ('' matches no token's s
 test("records no range of a batch that failed: its counts stay the ones it failed with (issue 25 review)", async () => {
   const store = createSqlBatchStore(connect(DB_USERS.batch));
   const id = randomUUID();
-  await store.create({ id, format: "csv", model, owner: "user-a" });
+  await store.create({ id, format: "csv", model, owner: "user-a", bytes: 10 });
   expect(await store.start(id, ranges(2), { eTag: '"e1"' })).toBe(true);
   expect(await store.completeRange(id, 0, outcome(0))).toEqual({ open: 1, running: true });
   await store.fail(id, "the input changed during scoring");
@@ -251,4 +265,33 @@ test("records no range of a batch that failed: its counts stay the ones it faile
   expect(after?.rows).toEqual(failed?.rows);
   expect(after?.errors).toEqual(failed?.errors);
   expect(after?.updatedAt).toEqual(failed?.updatedAt);
+});
+
+describe("per-owner limits (issue 28 review, finding 1)", () => {
+  const limits = { maxOpenBatches: 3, maxOpenBytes: 100 };
+
+  test("counts only the owner's pending and running batches, and their declared bytes", async () => {
+    const store = createSqlBatchStore(connect(DB_USERS.batch));
+    const owner = `owner-${randomUUID()}`;
+    const a = randomUUID();
+    await store.create({ id: a, format: "csv", model, owner, bytes: 40 }, limits);
+    await store.create({ id: randomUUID(), format: "csv", model, owner, bytes: 40 }, limits);
+    expect(await store.openBatches(owner)).toEqual({ batches: 2, bytes: 80 });
+    // 80 + 30 > 100: refused, nothing recorded.
+    const refused = randomUUID();
+    await expect(
+      store.create({ id: refused, format: "csv", model, owner, bytes: 30 }, limits),
+    ).rejects.toThrow(QuotaExceededError);
+    expect(await store.get(refused)).toBeUndefined();
+    await store.create({ id: randomUUID(), format: "csv", model, owner, bytes: 20 }, limits);
+    // Three open: a fourth is refused whatever its size; another owner is not.
+    await expect(
+      store.create({ id: randomUUID(), format: "csv", model, owner, bytes: 1 }, limits),
+    ).rejects.toThrow(/3 open batches/);
+    await store.create({ id: randomUUID(), format: "csv", model, owner: `${owner}-other`, bytes: 1 }, limits);
+    // A failed batch is no longer open.
+    await store.fail(a, "test");
+    expect(await store.openBatches(owner)).toEqual({ batches: 2, bytes: 60 });
+    await store.create({ id: randomUUID(), format: "csv", model, owner, bytes: 40 }, limits);
+  });
 });
