@@ -9,7 +9,7 @@ import { createHandler } from "@sml/app-api/src/adapters/http-handler";
 import type { UserWrite } from "@sml/contracts/users";
 import { createDatabase, runMigrations } from "@sml/database";
 import { createScratchDatabase } from "@sml/database/testing";
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { Client } from "pg";
 import { type BenchRow, percentile, reportBench, round } from "./report";
 import { BENCH_TARGETS } from "./targets";
@@ -24,7 +24,7 @@ const TARGET = BENCH_TARGETS.usersApiVsRawQuery;
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED = "true";
 
-const event: APIGatewayProxyEventV2 = {
+const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
   version: "2.0",
   routeKey: "GET /users",
   rawPath: "/users",
@@ -39,6 +39,12 @@ const event: APIGatewayProxyEventV2 = {
     domainPrefix: "bench",
     http: { method: "GET", path: "/users", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
     requestId: "bench",
+    // The users directory is the admins group's: the JWT authorizer's claims of an admin (groups as `[a b]`).
+    authorizer: {
+      principalId: "",
+      integrationLatency: 0,
+      jwt: { claims: { sub: "bench", "cognito:groups": "[admins]" }, scopes: [] },
+    },
     routeKey: "GET /users",
     stage: "$default",
     time: "",
