@@ -22,6 +22,7 @@ const FUNCTION_ENV = {
   TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:users-bench",
   DATABASE_URL: "postgres://postgres@127.0.0.1:5432/none",
   AWS_REGION: "us-east-1",
+  BATCH_BUCKET: "sml-bench-batches",
   POWERTOOLS_METRICS_DISABLED: "true",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };
@@ -39,7 +40,8 @@ function importMs(file: string, unbundled: boolean): number {
     env: { PATH: process.env.PATH, ...FUNCTION_ENV },
     encoding: "utf8",
   });
-  if (run.status !== 0) throw new Error(`importing ${file} failed: ${run.stderr.slice(0, 2000)}`);
+  // The last lines name the error; the first ones can be a minified source line.
+  if (run.status !== 0) throw new Error(`importing ${file} failed: ${run.stderr.slice(-2000)}`);
   return Number(run.stdout);
 }
 
