@@ -3,6 +3,7 @@
  * numbers are never typed by hand (a test checks the committed card matches the committed metrics).
  */
 import { WEEKDAY_NAMES } from "@sml/flight-model/features";
+import type { CallerLikeScores, PlacementShares } from "./caller-like";
 import type { ReliabilityBin, ThresholdMetrics } from "./metrics";
 
 export interface SplitSummary {
@@ -134,6 +135,8 @@ export interface ComparisonRow {
   readonly leaked?: { readonly rocAuc: number; readonly logLoss: number };
   /** On the test days with the snapping probe (ModelMetrics.probe). */
   readonly probe?: { readonly rocAuc: number; readonly logLoss: number };
+  /** On the order-matched test flights, placed from reconstructed times and caller-like (caller-like.ts). */
+  readonly callerLike?: CallerLikeScores;
 }
 
 export interface Comparison {
@@ -142,6 +145,8 @@ export interface Comparison {
   /** The rows every model was scored on. */
   readonly evaluation: { readonly from: string; readonly to: string; readonly flights: number };
   readonly validation: { readonly from: string; readonly until: string; readonly flights: number };
+  /** Delayed shares by placement on the training days, at the probe's bar (caller-like.ts placementShares). */
+  readonly placement?: PlacementShares;
   readonly models: readonly ComparisonRow[];
 }
 
