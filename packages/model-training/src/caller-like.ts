@@ -110,6 +110,16 @@ export interface PlacementShares {
   /** Flights placement moves to another slot, and of those the ones moved one slot later. */
   readonly moved: { readonly flights: number; readonly delayedShare: number };
   readonly movedOneLater: { readonly flights: number; readonly delayedShare: number };
+  /**
+   * Flights reconstructed before 05:00 that placement moves to 05:00 or later: nearestKey searches within the
+   * day and does not wrap around midnight, so a route's 23:30 slot is never nearest to 00:10.
+   */
+  readonly beforeFiveMovedLater: { readonly flights: number; readonly delayedShare: number };
+  /**
+   * Established cells beside a cell of the same route with at least 3 x their flights: the late shoulder of a
+   * busy slot, where delayed flights of the neighbour land.
+   */
+  readonly shoulderCells: { readonly cells: number; readonly flights: number; readonly delayedShare: number };
   /** The established cells with the fewest flights (minFlights to minFlights + 19), counted in place. */
   readonly smallestCells: {
     readonly minFlights: number;
@@ -130,6 +140,7 @@ export function placementShares(
   const inPlace = tally();
   const moved = tally();
   const oneLater = tally();
+  const earlyMoved = tally();
   const cells = new Map<number, { flights: number; delayed: number }>();
   for (const row of rows) {
     const y = isDelayed(table, row);
@@ -157,12 +168,27 @@ export function placementShares(
         oneLater.flights++;
         oneLater.delayed += y;
       }
+      if (ownSlot < 10 && placedSlot >= 10) {
+        earlyMoved.flights++;
+        earlyMoved.delayed += y;
+      }
     }
   }
   const small = tally();
   let smallCells = 0;
-  for (const { flights, delayed } of cells.values()) {
-    if (flights < minFlights || flights >= minFlights + 20) continue;
+  const shoulder = tally();
+  let shoulderCells = 0;
+  for (const [key, { flights, delayed }] of cells) {
+    if (flights < minFlights) continue;
+    const slot = key % SLOTS;
+    const before = slot > 0 ? (cells.get(key - 1)?.flights ?? 0) : 0;
+    const after = slot < SLOTS - 1 ? (cells.get(key + 1)?.flights ?? 0) : 0;
+    if (Math.max(before, after) >= 3 * flights) {
+      shoulderCells++;
+      shoulder.flights += flights;
+      shoulder.delayed += delayed;
+    }
+    if (flights >= minFlights + 20) continue;
     smallCells++;
     small.flights += flights;
     small.delayed += delayed;
@@ -177,6 +203,8 @@ export function placementShares(
     inPlace: share(inPlace),
     moved: share(moved),
     movedOneLater: share(oneLater),
+    beforeFiveMovedLater: share(earlyMoved),
+    shoulderCells: { cells: shoulderCells, ...share(shoulder) },
     smallestCells: { minFlights, cells: smallCells, ...share(small) },
   };
 }
