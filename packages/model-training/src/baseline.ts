@@ -93,7 +93,8 @@ async function main(): Promise<void> {
       `${code},${category.get(f.origin)},${category.get(f.destination)},${baselineHour(f)},${weekdayOf(f.departure)},${f.departure.month},${holidayProximity(f.departure).toFixed(4)},${logDistance(f.distance).toFixed(6)},${isDelayed(table, row)}`;
     for (const [code, split] of splits.entries()) {
       // The scheduled departure on its route's established slot, exactly as the model reads it.
-      for (const row of rows[split]) lines.push(line(code, establishedFlightAt(table, row, established), row));
+      for (const row of rows[split])
+        lines.push(line(code, establishedFlightAt(table, row, established), row));
     }
     // gbdt.py's callerLike split (3): the order-matched test flights with their label-blind slot.
     const matched = orderMatchedSlots(table, rows.evaluation, established);

@@ -30,7 +30,11 @@ export interface OrderMatched {
  * in actual departure order (ties by row). The label never enters: the date is the record's own, the order the
  * actual departures'.
  */
-export function orderMatchedSlots(table: FlightTable, rows: Uint32Array, established: Int32Array): OrderMatched {
+export function orderMatchedSlots(
+  table: FlightTable,
+  rows: Uint32Array,
+  established: Int32Array,
+): OrderMatched {
   const slotsOfRoute = new Map<number, number[]>();
   for (const key of established) {
     const route = Math.floor(key / SLOTS);
@@ -53,7 +57,7 @@ export function orderMatchedSlots(table: FlightTable, rows: Uint32Array, establi
     const schedule = slotsOfRoute.get(route) as number[];
     if (flights.length !== schedule.length) continue;
     flights.sort((a, b) => (table.departureMs[a] as number) - (table.departureMs[b] as number) || a - b);
-    flights.forEach((row, i) => slots.set(row, schedule[i] as number));
+    for (const [i, row] of flights.entries()) slots.set(row, schedule[i] as number);
   }
   return { rows: Uint32Array.from([...slots.keys()].sort((a, b) => a - b)), slots };
 }

@@ -275,7 +275,9 @@ function calibrationGaps(bins: readonly ReliabilityBin[]): string {
     under.length ? `under-predicted ${list(under)}` : "",
   ]
     .filter(Boolean)
-    .join("; ")}. The expected calibration error is a flight-weighted mean of these gaps, so it stays small while
+    .join(
+      "; ",
+    )}. The expected calibration error is a flight-weighted mean of these gaps, so it stays small while
 single deciles miss by more.`;
 }
 
@@ -343,15 +345,20 @@ function callerLikeText(comparison: Comparison, baseline: Baseline): string {
   return `Callers send the schedule's slot, which does not depend on how the flight went; the test figures above place
 each flight from its reconstructed time, which does. The data hold no schedule, so a label-blind stand-in
 (packages/model-training/src/caller-like.ts): on the test route-days whose number of flights equals the route's
-number of established slots (${int(c.flights)} flights), the i-th flight in order of departure gets the route's i-th slot, as a
-schedule flying each slot once would. ${pct(c.placedElsewhere)} of them get a different slot than placement from the
+number of established slots (${int(c.flights)} flights), the i-th flight in order of actual departure gets the route's i-th
+slot, as a schedule flying each slot once would (a delay that swaps two flights' order is the error this leaves). ${pct(c.placedElsewhere)} of them get a different slot than placement from the
 reconstructed time gives them. The same flights, scored both ways:
 
 | model | AUC, placed from reconstructed time | AUC, caller-like | AUC lost | log loss, reconstructed | log loss, caller-like |
 |---|---|---|---|---|---|
 ${comparison.models
   .filter((x) => x.callerLike)
-  .map((x) => rowOf(`${x.id}${x.champion ? " (champion)" : ""}`, x.callerLike as NonNullable<ComparisonRow["callerLike"]>))
+  .map((x) =>
+    rowOf(
+      `${x.id}${x.champion ? " (champion)" : ""}`,
+      x.callerLike as NonNullable<ComparisonRow["callerLike"]>,
+    ),
+  )
   .join("\n")}
 ${trees ? rowOf(`${baseline.name} (same slot feature)`, { ...trees, placedElsewhere: c.placedElsewhere }) : `| ${baseline.name} | not measured | | | | |`}
 
@@ -359,12 +366,13 @@ Target (issue 26 review): the champion's AUC on caller-like inputs within ${CALL
 reconstructed times on the same flights: ${met(Math.abs(gap) <= CALLER_LIKE_MAX_AUC_LOSS)} (it loses ${f4(gap)}).${
     lead === undefined
       ? ""
-      : ` On caller-like inputs the champion leads the trees by
-${f4(lead)} AUC (target + ${TARGETS.aucOverTrees}: ${met(lead >= TARGETS.aucOverTrees)})${
-          trees && c.reconstructed.rocAuc - trees.reconstructed.rocAuc > lead
-            ? `; its lead of ${f4(c.reconstructed.rocAuc - trees.reconstructed.rocAuc)} on reconstructed placement is partly the leak`
+      : ` The champion's AUC minus the trees' on the same flights:
+${signed(lead)} on caller-like inputs (target ${signed(TARGETS.aucOverTrees)}: ${met(lead >= TARGETS.aucOverTrees)}), ${signed(c.reconstructed.rocAuc - (trees?.reconstructed.rocAuc ?? Number.NaN))} placed from reconstructed
+times.${
+          trees && gap > trees.reconstructed.rocAuc - trees.orderMatched.rocAuc
+            ? " The model loses more to caller-like inputs than the trees do: part of what it reads is the placement leak."
             : ""
-        }.`
+        }`
   } No model was retrained for this; the issue stays open.`;
 }
 
