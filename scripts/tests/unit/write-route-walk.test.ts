@@ -75,8 +75,9 @@ const footprintFiles = (): string[] =>
  */
 function routeListNames(text: string): boolean {
   const from = text.indexOf("**Add a route**");
-  const to = text.indexOf(walkOf(text)) + walkOf(text).length;
-  if (from < 0 || from > to) throw new Error(`${DOC}: the read-route walk no longer comes before the write-route walk`);
+  const own = walkOf(text);
+  const to = text.indexOf(own) + own.length;
+  if (from < 0 || from > to) throw new Error(`${DOC}: no read-route walk before the write-route walk`);
   return (text.slice(0, from) + text.slice(to)).includes(DELETE_KEY);
 }
 
