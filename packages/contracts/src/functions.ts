@@ -1,7 +1,10 @@
 /**
  * The function registry: every Lambda function of the system, with each fact about it written once. Bundling
  * (scripts/bundling), the infrastructure (infra/src/constructs), the local stack and the handlers' config
- * defaults all read it; adding a function means one entry here, its handler and its tests.
+ * defaults all read it; adding a function means one entry here, its handler and its tests, and the decisions
+ * nothing derives: the construct that owns its trigger builds it (the compiler asks), the local stack wires it
+ * (local-stack/src/functions.ts, stack.ts), a reserved concurrency goes into infra/src/config/index.ts, and a new
+ * trigger kind needs its alarm scope (infra/src/config/slo.ts). docs/architecture.md, "A new function", says why.
  */
 
 /** The CloudWatch namespace every function's EMF metrics go to (POWERTOOLS_METRICS_NAMESPACE). */

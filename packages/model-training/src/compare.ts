@@ -15,6 +15,7 @@ import type { FlightInput } from "@sml/flight-model/features";
 import { FlightDelayModel } from "@sml/flight-model/model";
 import { modelFolders, readChampion } from "@sml/flight-model/model-registry";
 import { MODEL_FILES } from "@sml/flight-model/model-spec";
+import { callerLikeScores, orderMatchedSlots, placementShares } from "./caller-like";
 import { type FlightTable, isDelayed, loadFlights, predictTable } from "./data";
 import { establishedFlightAt, establishedKeys, PROBE_ESTABLISHED_FLIGHTS } from "./established-slots";
 import { atThreshold, logLoss, rocAuc } from "./metrics";
@@ -85,6 +86,9 @@ async function main(): Promise<void> {
   // The snapping probe (established-slots.ts), the same for every model.
   const probeKeys = establishedKeys(table, split.train, PROBE_ESTABLISHED_FLIGHTS);
   const probed = (t: FlightTable, row: number) => establishedFlightAt(t, row, probeKeys);
+  // Caller-like inputs (caller-like.ts): the same order-matched flights for every model, slots of the probe's bar.
+  const matched = orderMatchedSlots(table, rows, probeKeys);
+  const placement = placementShares(table, split.train, probeKeys, PROBE_ESTABLISHED_FLIGHTS);
   for (const id of modelFolders(REGISTRY_DIR)) {
     const model = FlightDelayModel.load(join(REGISTRY_DIR, id));
     const metadata = model.encoder.metadata;
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
     const scheduled = metadata.timeBasis === "scheduled";
     const scores = score(model, table, rows);
     const probe = score(model, table, rows, probed);
+    const callerLike = callerLikeScores(model, table, matched, probeKeys);
     // Validation figures only for models that never trained on the validation days (the legacy ones did).
     const cleanValidation = metrics.split.train.lastDeparture.slice(0, 10) < SPLIT.trainUntil;
     const validation = cleanValidation ? score(model, table, split.validation) : undefined;
@@ -108,10 +113,11 @@ async function main(): Promise<void> {
       ...(validation ? { validation } : {}),
       scores,
       probe: { rocAuc: probe.rocAuc, logLoss: probe.logLoss },
+      callerLike,
       ...(leaked ? { leaked: { rocAuc: leaked.rocAuc, logLoss: leaked.logLoss } } : {}),
     });
     console.log(
-      `${id}${scheduled ? "" : " (trained on actual departure times)"}: validation ${validation ? `AUC ${validation.rocAuc.toFixed(4)} log loss ${validation.logLoss.toFixed(4)}` : "n/a (trained on those days)"}; test AUC ${scores.rocAuc.toFixed(4)}, log loss ${scores.logLoss.toFixed(4)}; with the probe AUC ${probe.rocAuc.toFixed(4)}, log loss ${probe.logLoss.toFixed(4)}`,
+      `${id}${scheduled ? "" : " (trained on actual departure times)"}: validation ${validation ? `AUC ${validation.rocAuc.toFixed(4)} log loss ${validation.logLoss.toFixed(4)}` : "n/a (trained on those days)"}; test AUC ${scores.rocAuc.toFixed(4)}, log loss ${scores.logLoss.toFixed(4)}; with the probe AUC ${probe.rocAuc.toFixed(4)}, log loss ${probe.logLoss.toFixed(4)}; on ${callerLike.flights} order-matched flights AUC ${callerLike.reconstructed.rocAuc.toFixed(4)} placed from reconstructed times, ${callerLike.orderMatched.rocAuc.toFixed(4)} caller-like`,
     );
   }
   const bestOnValidation = models
@@ -137,6 +143,7 @@ async function main(): Promise<void> {
       flights: rows.length,
     },
     validation: { from: SPLIT.trainUntil, until: SPLIT.validationUntil, flights: split.validation.length },
+    placement,
     models,
   };
   writeFileSync(COMPARISON_FILE, `${JSON.stringify(comparison, null, 2)}\n`);

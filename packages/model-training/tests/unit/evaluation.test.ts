@@ -26,13 +26,16 @@ import { MODEL_FILES } from "@sml/flight-model/model-spec";
 import { PredictRequestSchema, resolveFlights } from "@sml/flight-model/predict-flights";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BaselineResult, baselineHour } from "../../src/baseline";
+import { callerLikeScores, orderMatchedSlots, placementShares } from "../../src/caller-like";
 import {
+  actualDeparture,
   actualFlightAt,
   type FlightTable,
   flightAt,
   isDelayed,
   loadFlights,
   predictTable,
+  scheduledMinuteOfDay,
 } from "../../src/data";
 import {
   establishedFlightAt,
@@ -41,11 +44,13 @@ import {
   sparseCellEnrichment,
 } from "../../src/established-slots";
 import { logLoss, reliability, rocAuc } from "../../src/metrics";
-import type { ModelMetrics } from "../../src/model-card";
+import { CALLER_LIKE_MAX_AUC_LOSS, type Comparison, type ModelMetrics } from "../../src/model-card";
+import { COMPARISON_FILE } from "../../src/render-card";
 import { SPLIT, splitRows } from "../../src/split";
 import { workspaceModelDir, workspaceRegistryDir } from "../support/registry";
 
 const metrics: ModelMetrics = JSON.parse(readFileSync(join(workspaceModelDir, MODEL_FILES.metrics), "utf8"));
+const comparison: Comparison = JSON.parse(readFileSync(COMPARISON_FILE, "utf8"));
 const baseline: BaselineResult = JSON.parse(
   readFileSync(join(__dirname, "../../baselines/gbdt.json"), "utf8"),
 );
@@ -309,24 +314,6 @@ describe("sparse cells and the minute (issue 26 review)", () => {
     expect(Object.entries(ratios).filter(([, ratio]) => ratio >= 1.2)).toEqual([]);
   }, 120_000);
 
-  // dffeb46c0547: test AUC 0.6714, 0.6271 with the probe.
-  it("keeps its test AUC within 0.01 when flights in sparse cells are moved to their route's established slot", () => {
-    const evaluation = rows.evaluation;
-    const labels = Uint8Array.from(evaluation, (row) => isDelayed(table, row));
-    const established = establishedKeys(table, rows.train, PROBE_ESTABLISHED_FLIGHTS);
-    const probed = predictTable(model, table, evaluation, (t, row) =>
-      establishedFlightAt(t, row, established),
-    );
-    // The probe moves many flights: a model that reads sparse cells sees other inputs.
-    const moved = evaluation.filter(
-      (row) =>
-        slotOf(establishedFlightAt(table, row, established).departure) !==
-        slotOf(flightAt(table, row).departure),
-    );
-    expect(moved.length).toBeGreaterThan(evaluation.length / 20);
-    expect(Math.abs(rocAuc(labels, probed) - metrics.results.model.rocAuc)).toBeLessThan(0.01);
-  }, 120_000);
-
   it("gives neither the model nor the trees the minute, whose residue carries the label", () => {
     // The residue is real: on the training days, reconstructed departures on the hour are delayed less often.
     let onHour = 0;
@@ -355,6 +342,78 @@ describe("sparse cells and the minute (issue 26 review)", () => {
     expect(baseline.establishedSlots).toBeDefined();
     expect(baseline.establishedSlots?.minFlights).toBe(model.encoder.metadata.schedule?.minFlights);
   });
+});
+
+/**
+ * The second review of issue 26: placement starts from the reconstructed time, which carries the label, so the
+ * figures above are measured on label-dependent inputs. The snapping probe that stood here used the champion's own
+ * bar and placement (0.6365 = 0.6365) and could not fail for it; these measure against label-blind inputs.
+ */
+describe("caller-like inputs (issue 26 review)", () => {
+  const card = () => readFileSync(join(__dirname, "../../../../docs/model-card.md"), "utf8");
+  const established = () => establishedKeys(table, rows.train, PROBE_ESTABLISHED_FLIGHTS);
+
+  it("assigns order-matched slots without reading the label", () => {
+    // The same table with every arrival delay set to 0: the reconstruction becomes the actual time, the labels all 0.
+    const blind: FlightTable = {
+      ...table,
+      delayMinutes: new Int32Array(table.size),
+      scheduledMs: Float64Array.from({ length: table.size }, (_, row) => {
+        const { day, minute } = actualDeparture(table.departureMs[row] as number);
+        return day + scheduledMinuteOfDay(minute, 0) * 60_000;
+      }),
+    };
+    const keys = established();
+    const matched = orderMatchedSlots(table, rows.evaluation, keys);
+    const again = orderMatchedSlots(blind, rows.evaluation, keys);
+    expect(matched.rows.length).toBeGreaterThan(rows.evaluation.length / 5);
+    expect(again.rows).toEqual(matched.rows);
+    expect(again.slots).toEqual(matched.slots);
+    // Placement from the reconstructed time does read it: on the same rows it moves with the delays.
+    const placed = (t: FlightTable) =>
+      Array.from(matched.rows, (row) => slotOf(establishedFlightAt(t, row, keys).departure));
+    const fromLabels = placed(table);
+    const fromBlind = placed(blind);
+    const differ = fromLabels.filter((slot, i) => slot !== fromBlind[i]).length;
+    expect(differ).toBeGreaterThan(matched.rows.length / 20);
+  }, 120_000);
+
+  // d7825927c7cd: 0.6440 placed from reconstructed times, 0.6338 caller-like on 79,864 flights: a loss of 0.0102,
+  // above the 0.01 the review asks for. The card must say so; it would fail if the card claimed the target met.
+  it("publishes the champion's caller-like figures as computed afresh, and the 0.01 target as met or not by them", () => {
+    const fresh = callerLikeScores(
+      model,
+      table,
+      orderMatchedSlots(table, rows.evaluation, established()),
+      established(),
+    );
+    const published = comparison.models.find((x) => x.champion)?.callerLike;
+    expect(published?.flights).toBe(fresh.flights);
+    expect(published?.placedElsewhere).toBeCloseTo(fresh.placedElsewhere, 9);
+    expect(published?.reconstructed.rocAuc).toBeCloseTo(fresh.reconstructed.rocAuc, 6);
+    expect(published?.orderMatched.rocAuc).toBeCloseTo(fresh.orderMatched.rocAuc, 6);
+    expect(published?.reconstructed.logLoss).toBeCloseTo(fresh.reconstructed.logLoss, 6);
+    expect(published?.orderMatched.logLoss).toBeCloseTo(fresh.orderMatched.logLoss, 6);
+    const loss = fresh.reconstructed.rocAuc - fresh.orderMatched.rocAuc;
+    const verdict = Math.abs(loss) <= CALLER_LIKE_MAX_AUC_LOSS ? "met" : "**not met**";
+    expect(card()).toContain(
+      `reconstructed times on the same flights: ${verdict} (it loses ${loss.toFixed(4)})`,
+    );
+  }, 120_000);
+
+  // On the training days in-place flights are 16.2% delayed, moved ones 34.6%: the old card compared the smallest
+  // established cells (19.9%) with the overall 19.8%, which counts the moved flights.
+  it("compares established cells with the in-place delayed share, as computed afresh", () => {
+    const fresh = placementShares(table, rows.train, established(), PROBE_ESTABLISHED_FLIGHTS);
+    expect(comparison.placement).toEqual(fresh);
+    expect(fresh.inPlace.delayedShare).toBeLessThan(fresh.overall);
+    expect(fresh.moved.delayedShare).toBeGreaterThan(fresh.overall);
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    expect(card()).toContain(
+      `the in-place share, ${pct(fresh.inPlace.delayedShare)}, not the\noverall ${pct(fresh.overall)}`,
+    );
+    expect(card()).not.toMatch(/\(\d+\.\d% against \d+\.\d%\)/);
+  }, 120_000);
 });
 
 describe("calibration on the test days (issue 26)", () => {
