@@ -14,7 +14,7 @@ import {
 import { QuotaExceededError } from "@sml/contracts/errors";
 import { UUID_PATTERN } from "@sml/contracts/formats";
 import type { SqlExecutor } from "./executor";
-import { decodeCursor, encodeCursor, jsonTimestampToIsoMicros } from "./user-repository";
+import { decodeCursor, jsonTimestampToIsoMicros, keysetPage } from "./user-repository";
 
 /**
  * A batch with its totals summed over its ranges and the first listed errors of all its ranges (each range keeps
@@ -156,15 +156,7 @@ export function createSqlBatchStore(db: SqlExecutor): BatchStore {
          ORDER BY b.created_at DESC, b.id DESC LIMIT $${params.length}`,
         params,
       );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toBatch),
-        nextCursor:
-          rows.length > limit && last
-            ? encodeCursor({ createdAt: jsonTimestampToIsoMicros(last.created_json), id: last.id })
-            : null,
-      };
+      return keysetPage(rows, limit, toBatch);
     },
 
     async start(id, ranges, input) {

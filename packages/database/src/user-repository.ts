@@ -130,6 +130,26 @@ export function encodeCursor(position: CursorPosition): string {
 }
 
 /** Decodes a cursor this repository issued; anything else is a client error naming `cursor`. */
+/**
+ * One keyset page from `limit + 1` rows read in cursor order: the first `limit` as items, and a cursor after the
+ * last of them when the extra row shows there is more (users and batches page alike).
+ */
+export function keysetPage<Row extends { readonly created_json: string; readonly id: string }, Item>(
+  rows: readonly Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+): { items: Item[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toItem),
+    nextCursor:
+      rows.length > limit && last
+        ? encodeCursor({ createdAt: jsonTimestampToIsoMicros(last.created_json), id: last.id })
+        : null,
+  };
+}
+
 export function decodeCursor(cursor: string): CursorPosition {
   const invalid = () =>
     new InvalidCursorError("Invalid query parameter: cursor: not a cursor returned by this API", {
@@ -175,15 +195,7 @@ export function createSqlUserRepository(db: SqlExecutor): UserRepository {
             `SELECT ${USER_COLUMNS} FROM users WHERE deleted_at IS NULL ORDER BY users.created_at, users.id LIMIT $1`,
             [limit + 1],
           );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toUser),
-        nextCursor:
-          rows.length > limit && last
-            ? encodeCursor({ createdAt: jsonTimestampToIsoMicros(last.created_json), id: last.id })
-            : null,
-      };
+      return keysetPage(rows, limit, toUser);
     },
 
     async get(id) {
