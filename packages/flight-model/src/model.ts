@@ -92,6 +92,22 @@ function readWeights(modelDir: string): {
   return { manifest, buffer };
 }
 
+/** rates.bin unpacked as features.json describes it (feature set 3), or undefined for a model without it. */
+function readRateTables(modelDir: string, features: ModelFeaturesFile): PackedRates | undefined {
+  if (!features.packedRates) return undefined;
+  let rateBytes: Buffer;
+  try {
+    rateBytes = readFileSync(join(modelDir, MODEL_FILES.rates));
+  } catch (err) {
+    throw new ModelLoadError(modelDir, `${MODEL_FILES.rates} is missing`, { cause: err });
+  }
+  try {
+    return unpackRateTables(features.packedRates, rateBytes);
+  } catch (err) {
+    throw new ModelLoadError(modelDir, (err as Error).message, { cause: err });
+  }
+}
+
 /**
  * What can be checked of a model folder without building the model (no tensors, no scoring; about a millisecond
  * where the full load and a scored flight cost 100-200 ms): features.json is valid, model.json's manifest matches
@@ -112,19 +128,7 @@ export function checkModelFiles(modelDir: string): void {
       );
     }
   }
-  if (features.packedRates) {
-    let rateBytes: Buffer;
-    try {
-      rateBytes = readFileSync(join(modelDir, MODEL_FILES.rates));
-    } catch (err) {
-      throw new ModelLoadError(modelDir, `${MODEL_FILES.rates} is missing`, { cause: err });
-    }
-    try {
-      unpackRateTables(features.packedRates, rateBytes);
-    } catch (err) {
-      throw new ModelLoadError(modelDir, (err as Error).message, { cause: err });
-    }
-  }
+  readRateTables(modelDir, features);
   const airports = readAirports(modelDir);
   if (airports.size < 2) {
     throw new ModelLoadError(modelDir, `${MODEL_FILES.airports} lists fewer than two airports`);
@@ -183,20 +187,7 @@ export class FlightDelayModel {
     const features = parseFile(modelDir, MODEL_FILES.features, ModelFeaturesFileSchema);
     const airports = readAirports(modelDir);
     const { manifest, buffer } = readWeights(modelDir);
-    let packed: PackedRates | undefined;
-    if (features.packedRates) {
-      let rateBytes: Buffer;
-      try {
-        rateBytes = readFileSync(join(modelDir, MODEL_FILES.rates));
-      } catch (err) {
-        throw new ModelLoadError(modelDir, `${MODEL_FILES.rates} is missing`, { cause: err });
-      }
-      try {
-        packed = unpackRateTables(features.packedRates, rateBytes);
-      } catch (err) {
-        throw new ModelLoadError(modelDir, (err as Error).message, { cause: err });
-      }
-    }
+    const packed = readRateTables(modelDir, features);
     const weights = tf.io.decodeWeights(buffer, manifest.weights);
     try {
       return FlightDelayModel.fromWeights(weights, features, airports, packed);
